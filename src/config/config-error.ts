@@ -1,0 +1,20 @@
+/**
+ * Thrown by `loadConfig` when environment variables are missing or malformed. The message names every bad
+ * variable with the form it expects, and never contains the values themselves (they may hold secrets).
+ */
+export class ConfigError extends Error {
+  readonly code = 'CONFIG_INVALID';
+
+  constructor(
+    /** One `NAME is …: expected form` line per bad variable. */
+    readonly problems: readonly string[],
+  ) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+
+  /** The variable names that were wrong, e.g. `['MONGODB_URL', 'ADMIN_PORT']`. */
+  get variables(): string[] {
+    return this.problems.map((problem) => problem.split(' ', 1)[0] ?? problem);
+  }
+}

@@ -1,0 +1,65 @@
+// What a command handler gets: the engine, cursors, server identity, the connection and the parsed request.
+import type { Document } from 'bson';
+import type { Engine, WriteSession } from '../storage/engine.js';
+import type { ConnectionContext } from '../wire/connection.js';
+import type { CursorRegistry } from './cursor-registry.js';
+import { MongoCommandError } from '../errors.js';
+
+export interface ServerIdentity {
+  readonly setName: string;
+  /** host:port the server advertises when it cannot tell which address a client dialled. */
+  readonly defaultHost: string;
+  readonly version: string;
+  readonly maxWireVersion: number;
+  readonly startedAt: Date;
+  readonly processId: string;
+}
+
+export interface CommandContext {
+  readonly engine: Engine;
+  readonly cursors: CursorRegistry;
+  readonly server: ServerIdentity;
+  readonly connection: ConnectionContext;
+  readonly db: string;
+  readonly command: Document;
+  readonly session: WriteSession;
+}
+
+export type CommandHandlerFn = (context: CommandContext) => Document | Promise<Document>;
+
+/** The command's collection name: the value of its first field, which must be a non-empty string. */
+export function collectionName(context: CommandContext): string {
+  const [name, value] = Object.entries(context.command)[0] ?? [];
+  if (typeof value !== 'string' || value.length === 0) {
+    throw new MongoCommandError('InvalidNamespace', `collection name has invalid type ${typeof value} in '${name}'`);
+  }
+  return value;
+}
+
+export function optionalDocument(command: Document, field: string): Document | undefined {
+  const value = command[field];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    throw new MongoCommandError('TypeMismatch', `BSON field '${field}' is the wrong type '${typeof value}', expected type 'object'`);
+  }
+  return value as Document;
+}
+
+export function optionalNumber(command: Document, field: string): number | undefined {
+  const value = command[field];
+  if (value === undefined || value === null) return undefined;
+  const number = typeof value === 'number' ? value : Number(value as unknown);
+  if (!Number.isFinite(number)) {
+    throw new MongoCommandError('TypeMismatch', `BSON field '${field}' is the wrong type, expected a number`);
+  }
+  return number;
+}
+
+export function optionalArray(command: Document, field: string): Document[] | undefined {
+  const value = command[field];
+  if (value === undefined || value === null) return undefined;
+  if (!Array.isArray(value)) {
+    throw new MongoCommandError('TypeMismatch', `BSON field '${field}' is the wrong type '${typeof value}', expected type 'array'`);
+  }
+  return value as Document[];
+}

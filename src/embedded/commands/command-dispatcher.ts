@@ -1,0 +1,81 @@
+// Routes a decoded request to its handler and shapes every reply: ok, operationTime, $clusterTime, errors.
+import { Binary, Long, type Document } from 'bson';
+import { MongoCommandError } from '../errors.js';
+import type { Engine, WriteSession } from '../storage/engine.js';
+import type { ConnectionContext } from '../wire/connection.js';
+import type { CommandRequest } from '../wire/wire-protocol.js';
+import { adminCommands } from './admin-commands.js';
+import type { CommandHandlerFn, ServerIdentity } from './command-context.js';
+import type { CursorRegistry } from './cursor-registry.js';
+import { handshakeCommands } from './handshake-commands.js';
+import { readCommands } from './read-commands.js';
+import { RetryableWriteCache } from './retryable-write-cache.js';
+import { writeCommands } from './write-commands.js';
+
+export interface DispatcherLogger {
+  debug(object: object, message: string): void;
+  error(object: object, message: string): void;
+}
+
+const RETRYABLE_WRITES = new Set(['insert', 'update', 'delete', 'findAndModify', 'findandmodify']);
+const ZERO_SIGNATURE = { hash: new Binary(Buffer.alloc(20)), keyId: Long.fromNumber(0) };
+
+export class CommandDispatcher {
+  private readonly handlers = new Map<string, CommandHandlerFn>();
+  private readonly retryableWrites = new RetryableWriteCache(10_000);
+
+  constructor(
+    private readonly engine: Engine,
+    private readonly cursors: CursorRegistry,
+    private readonly server: ServerIdentity,
+    private readonly logger: DispatcherLogger,
+    extraCommands: Record<string, CommandHandlerFn> = {},
+  ) {
+    for (const group of [handshakeCommands, adminCommands, writeCommands, readCommands, extraCommands]) {
+      for (const [name, handler] of Object.entries(group)) this.handlers.set(name, handler);
+    }
+  }
+
+  readonly handle = async (request: CommandRequest, connection: ConnectionContext): Promise<Document> => {
+    const command = request.command;
+    const name = Object.keys(command)[0] ?? '';
+    let body: Document;
+    try {
+      body = await this.run(name, request, connection);
+      body = { ...body, ok: 1 };
+    } catch (error) {
+      if (error instanceof MongoCommandError) {
+        body = error.toReply();
+      } else {
+        this.logger.error({ err: error, command: name }, 'command failed unexpectedly');
+        body = new MongoCommandError('InternalError', `internal error in ${name}: ${(error as Error).message}`).toReply();
+      }
+    }
+    const clusterTime = this.engine.oplog.clusterTime;
+    body.operationTime = clusterTime;
+    body.$clusterTime = { clusterTime, signature: ZERO_SIGNATURE };
+    return body;
+  };
+
+  private async run(name: string, request: CommandRequest, connection: ConnectionContext): Promise<Document> {
+    const handler = this.handlers.get(name);
+    if (!handler) throw new MongoCommandError('CommandNotFound', `no such command: '${name}'`);
+    const command = request.command;
+    if (command.startTransaction === true || command.autocommit === false) {
+      if (name === 'abortTransaction') return {};
+      throw new MongoCommandError(
+        'OperationNotSupportedInTransaction',
+        'Transactions are not supported by the sagastream embedded MongoDB server; use a real MongoDB replica set for multi-document transactions.',
+      );
+    }
+    const session: WriteSession = {};
+    if (command.lsid && typeof command.lsid === 'object') session.lsid = command.lsid as Document;
+    if (typeof command.txnNumber === 'number') session.txnNumber = command.txnNumber;
+    const context = { engine: this.engine, cursors: this.cursors, server: this.server, connection, db: request.db, command, session };
+    if (session.lsid && session.txnNumber !== undefined && RETRYABLE_WRITES.has(name)) {
+      // A retried write (same session and txnNumber) gets the first attempt's reply and is not applied twice.
+      return this.retryableWrites.run(session.lsid, session.txnNumber, () => handler(context));
+    }
+    return handler(context);
+  }
+}

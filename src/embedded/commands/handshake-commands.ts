@@ -1,0 +1,127 @@
+// Handshake, identity and session commands: what the driver's monitors and pools send.
+import { Long, ObjectId, type Document } from 'bson';
+import { MAX_BSON_OBJECT_SIZE, MAX_MESSAGE_SIZE } from '../wire/wire-protocol.js';
+import type { CommandContext, CommandHandlerFn } from './command-context.js';
+
+/** Constant so the driver never sees the primary's election go backwards (a decrease marks it stale). */
+const ELECTION_ID = new ObjectId('7fffffff0000000000000001');
+
+function hello(context: CommandContext): Document {
+  const { server, connection, engine } = context;
+  const me = connection.localAddress.toLowerCase() || server.defaultHost;
+  const opTime = { ts: engine.oplog.clusterTime, t: Long.fromNumber(1) };
+  const legacy = 'ismaster' in context.command || 'isMaster' in context.command;
+  return {
+    ...(legacy ? { ismaster: true } : {}),
+    isWritablePrimary: true,
+    helloOk: true,
+    setName: server.setName,
+    setVersion: 1,
+    electionId: ELECTION_ID,
+    hosts: [me],
+    primary: me,
+    me,
+    secondary: false,
+    lastWrite: { opTime, lastWriteDate: new Date(), majorityOpTime: opTime, majorityWriteDate: new Date() },
+    maxBsonObjectSize: MAX_BSON_OBJECT_SIZE,
+    maxMessageSizeBytes: MAX_MESSAGE_SIZE,
+    maxWriteBatchSize: 100_000,
+    localTime: new Date(),
+    logicalSessionTimeoutMinutes: 30,
+    connectionId: connection.connectionId,
+    minWireVersion: 0,
+    maxWireVersion: server.maxWireVersion,
+    readOnly: false,
+  };
+}
+
+function buildInfo(context: CommandContext): Document {
+  const version = context.server.version;
+  return {
+    version,
+    gitVersion: 'sagastream-embedded',
+    versionArray: [...version.split('.').map(Number), 0],
+    bits: 64,
+    debug: false,
+    maxBsonObjectSize: MAX_BSON_OBJECT_SIZE,
+    storageEngines: ['embedded'],
+    modules: [],
+    javascriptEngine: 'none',
+    sysInfo: 'deprecated',
+    openssl: { running: 'disabled' },
+  };
+}
+
+function serverStatus(context: CommandContext): Document {
+  const { server, engine, cursors } = context;
+  const uptimeMs = Date.now() - server.startedAt.getTime();
+  return {
+    host: server.defaultHost,
+    version: server.version,
+    process: 'sagastream-embedded-mongo',
+    pid: process.pid,
+    uptime: Math.floor(uptimeMs / 1000),
+    uptimeMillis: uptimeMs,
+    localTime: new Date(),
+    repl: { setName: context.server.setName, isWritablePrimary: true, primary: server.defaultHost },
+    metrics: { cursor: { open: { total: cursors.size } } },
+    oplog: { entries: engine.oplog.size },
+    storageEngine: { name: 'embedded', persistent: false },
+  };
+}
+
+function replSetGetStatus(context: CommandContext): Document {
+  const { server, engine, connection } = context;
+  const me = connection.localAddress || server.defaultHost;
+  return {
+    set: server.setName,
+    date: new Date(),
+    myState: 1,
+    term: 1,
+    members: [
+      {
+        _id: 0,
+        name: me,
+        health: 1,
+        state: 1,
+        stateStr: 'PRIMARY',
+        uptime: Math.floor((Date.now() - server.startedAt.getTime()) / 1000),
+        optime: { ts: engine.oplog.clusterTime, t: 1 },
+        self: true,
+      },
+    ],
+  };
+}
+
+const ok = (): Document => ({});
+
+export const handshakeCommands: Record<string, CommandHandlerFn> = {
+  hello,
+  isMaster: hello,
+  ismaster: hello,
+  ping: ok,
+  buildInfo,
+  buildinfo: buildInfo,
+  getParameter: (context) => {
+    const { command } = context;
+    const reply: Document = {};
+    if (command.featureCompatibilityVersion !== undefined || command.getParameter === '*') {
+      reply.featureCompatibilityVersion = { version: context.server.version.split('.').slice(0, 2).join('.') };
+    }
+    if (command.authenticationMechanisms !== undefined) reply.authenticationMechanisms = [];
+    return reply;
+  },
+  serverStatus,
+  hostInfo: () => ({ system: { hostname: 'localhost', cpuArch: process.arch, numCores: 1 }, os: { type: process.platform } }),
+  whatsmyuri: (context) => ({ you: context.connection.remoteAddress }),
+  getCmdLineOpts: () => ({ argv: ['sagastream', 'mongo'], parsed: {} }),
+  getLog: () => ({ totalLinesWritten: 0, log: [] }),
+  connectionStatus: () => ({ authInfo: { authenticatedUsers: [], authenticatedUserRoles: [] } }),
+  replSetGetStatus,
+  endSessions: ok,
+  killAllSessions: ok,
+  killSessions: ok,
+  refreshSessions: ok,
+  startSession: () => ({ id: { id: new ObjectId() }, timeoutMinutes: 30 }),
+  logout: ok,
+};

@@ -1,0 +1,182 @@
+// The embedded MongoDB-compatible server: a TCP listener, the command dispatcher, and optional --dbpath durability.
+import { createServer, type Server, type Socket } from 'node:net';
+import { pino, type Logger } from 'pino';
+import { z } from 'zod';
+import { CommandDispatcher } from './commands/command-dispatcher.js';
+import type { CommandHandlerFn, ServerIdentity } from './commands/command-context.js';
+import { CursorRegistry } from './commands/cursor-registry.js';
+import { DiskStore } from './persistence/disk-store.js';
+import type { SnapshotData } from './persistence/snapshot-file.js';
+import { Engine } from './storage/engine.js';
+import { Connection } from './wire/connection.js';
+
+export const embeddedMongoOptionsSchema = z.object({
+  /** 0 = a free port chosen by the OS. */
+  port: z.number().int().min(0).max(65535).default(0),
+  /** Loopback by default: this server has no authentication. */
+  host: z.string().min(1).default('127.0.0.1'),
+  /** Directory for the journal and snapshots; in memory when absent. */
+  dbpath: z.string().min(1).optional(),
+  /** Change-stream history kept, in oplog entries. */
+  historySize: z.number().int().positive().default(100_000),
+  replicaSetName: z.string().min(1).default('rs0'),
+  /** fsync cadence of the journal. */
+  fsyncIntervalMs: z.number().int().min(0).default(100),
+  logger: z.custom<Logger>().optional(),
+});
+
+export type EmbeddedMongoOptions = z.input<typeof embeddedMongoOptionsSchema>;
+
+/** MongoDB 7.0 speaks wire version 21; buildInfo reports the matching version. */
+const SERVER_VERSION = '7.0.0';
+const MAX_WIRE_VERSION = 21;
+
+export class EmbeddedMongoServer {
+  private readonly connections = new Set<Connection>();
+  private nextConnectionId = 1;
+  private snapshotting = false;
+  private stopping: Promise<void> | null = null;
+
+  private constructor(
+    private readonly listener: Server,
+    private readonly engine: Engine,
+    private readonly cursors: CursorRegistry,
+    private readonly store: DiskStore | null,
+    private readonly logger: Logger,
+    readonly host: string,
+    readonly port: number,
+    readonly replicaSetName: string,
+  ) {}
+
+  /** `mongodb://host:port/?replicaSet=rs0`: the driver sees a single-node replica-set primary. */
+  get uri(): string {
+    const host = this.host.includes(':') ? `[${this.host}]` : this.host;
+    return `mongodb://${host}:${this.port}/?replicaSet=${this.replicaSetName}`;
+  }
+
+  static async start(
+    input: EmbeddedMongoOptions = {},
+    extraCommands: Record<string, CommandHandlerFn> = {},
+  ): Promise<EmbeddedMongoServer> {
+    const options = embeddedMongoOptionsSchema.parse(input);
+    const logger = options.logger ?? pino({ level: process.env.LOG_LEVEL ?? 'warn', name: 'embedded-mongo' });
+    const engine = new Engine({ historySize: options.historySize });
+    let store: DiskStore | null = null;
+    if (options.dbpath) {
+      const opened = await DiskStore.open(options.dbpath, { fsyncIntervalMs: options.fsyncIntervalMs, logger });
+      store = opened.store;
+      const { snapshot, journal } = opened.recovered;
+      if (snapshot) {
+        for (const collection of snapshot.collections) {
+          engine.restoreCollection(
+            { db: collection.db, coll: collection.coll },
+            collection.uuid,
+            collection.options,
+            collection.indexes,
+            collection.documents,
+          );
+        }
+      }
+      for (const entry of journal) engine.replay(entry);
+      const history = [...(snapshot?.history ?? []), ...journal];
+      const clusterTime = journal.at(-1)?.ts ?? snapshot?.clusterTime;
+      if (clusterTime) engine.restoreHistory(history, clusterTime, snapshot?.truncatedThrough ?? null);
+      logger.info(
+        { dbpath: options.dbpath, collections: engine.allCollections().length, replayed: journal.length },
+        'embedded MongoDB recovered its data',
+      );
+      const durable = store;
+      engine.onCommit((entries) => durable.append(entries));
+    }
+    const cursors = new CursorRegistry();
+    const listener = createServer();
+    await new Promise<void>((resolve, reject) => {
+      listener.once('error', reject);
+      listener.listen(options.port, options.host, () => {
+        listener.off('error', reject);
+        resolve();
+      });
+    });
+    const address = listener.address();
+    const port = typeof address === 'object' && address ? address.port : options.port;
+    const identity: ServerIdentity = {
+      setName: options.replicaSetName,
+      defaultHost: `${options.host}:${port}`,
+      version: SERVER_VERSION,
+      maxWireVersion: MAX_WIRE_VERSION,
+      startedAt: new Date(),
+      processId: String(process.pid),
+    };
+    const server = new EmbeddedMongoServer(listener, engine, cursors, store, logger, options.host, port, options.replicaSetName);
+    const dispatcher = new CommandDispatcher(engine, cursors, identity, logger, extraCommands);
+    listener.on('connection', (socket: Socket) => server.accept(socket, dispatcher));
+    if (store) engine.onCommit(() => server.maybeSnapshot());
+    return server;
+  }
+
+  private accept(socket: Socket, dispatcher: CommandDispatcher): void {
+    if (this.stopping) {
+      socket.destroy();
+      return;
+    }
+    const connection = new Connection(socket, this.nextConnectionId++, dispatcher.handle, this.logger);
+    this.connections.add(connection);
+    socket.on('close', () => this.connections.delete(connection));
+  }
+
+  /** Starts a snapshot when the journal has grown past its limit; one at a time. */
+  private maybeSnapshot(): void {
+    if (!this.store?.needsSnapshot || this.snapshotting || this.stopping) return;
+    this.snapshotting = true;
+    this.store
+      .writeSnapshot(this.snapshotData())
+      .catch((error: unknown) => this.logger.error({ err: error }, 'writing a snapshot failed; the journal keeps growing'))
+      .finally(() => {
+        this.snapshotting = false;
+      });
+  }
+
+  /** A consistent picture of everything: documents are never mutated in place, so references suffice. */
+  private snapshotData(): SnapshotData {
+    return {
+      clusterTime: this.engine.oplog.clusterTime,
+      truncatedThrough: this.engine.oplog.truncatedBefore,
+      history: this.engine.oplog.retained(),
+      collections: this.engine.allCollections().map((collection) => ({
+        db: collection.ns.db,
+        coll: collection.ns.coll,
+        uuid: collection.uuid.toHexString(),
+        options: collection.options,
+        indexes: collection.indexSpecs(),
+        documents: [...collection.documents.values()],
+      })),
+    };
+  }
+
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  /** Stops listening, closes connections and cursors, and makes everything durable. Idempotent. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      await new Promise<void>((resolve) => {
+        this.listener.close(() => resolve());
+        for (const connection of this.connections) connection.close();
+      });
+      this.cursors.closeAll();
+      if (this.store) {
+        try {
+          await this.store.writeSnapshot(this.snapshotData());
+        } finally {
+          await this.store.close();
+        }
+      }
+    })();
+    return this.stopping;
+  }
+}
+
+export function startEmbeddedMongoServer(options: EmbeddedMongoOptions = {}): Promise<EmbeddedMongoServer> {
+  return EmbeddedMongoServer.start(options);
+}

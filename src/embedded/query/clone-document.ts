@@ -1,0 +1,22 @@
+import { isPlainDocument } from './bson-type-name.js';
+
+/**
+ * Deep copy of plain objects, arrays, Dates and byte arrays. bson class instances (ObjectId, Long, Binary, ...)
+ * are shared: they are treated as immutable values throughout the server.
+ */
+export function cloneDocument<T>(doc: T): T {
+  return cloneValue(doc) as T;
+}
+
+function cloneValue(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) return value.map(cloneValue);
+  if (isPlainDocument(value)) {
+    const copy: Record<string, unknown> = {};
+    for (const key of Object.keys(value)) copy[key] = cloneValue(value[key]);
+    return copy;
+  }
+  if (value instanceof Date) return new Date(value.getTime());
+  if (value instanceof Uint8Array) return value.slice();
+  return value;
+}

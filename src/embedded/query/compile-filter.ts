@@ -1,0 +1,104 @@
+// Compiles a MongoDB filter once per command into a predicate run per document.
+import type { Options } from 'mingo/types';
+import { MongoCommandError } from '../errors.js';
+import { isPlainDocument } from './bson-type-name.js';
+import type { Document } from './document.js';
+import { compileFieldCondition } from './field-condition.js';
+import type { Predicate } from './field-condition.js';
+import { baseOptions, evaluateExpression, isTruthy } from './mingo-context.js';
+
+export type DocumentMatcher = (doc: Document) => boolean;
+
+const badValue = (message: string): MongoCommandError => new MongoCommandError('BadValue', message);
+
+function compileLogical(operator: string, operand: unknown, options: Partial<Options>): Predicate[] {
+  if (!Array.isArray(operand) || operand.length === 0) throw badValue(`${operator} must be a nonempty array`);
+  return operand.map((clause) => {
+    if (!isPlainDocument(clause)) throw badValue('$or/$and/$nor entries need to be full objects');
+    return compileDocument(clause, options);
+  });
+}
+
+function compileExpr(expression: unknown, options: Partial<Options>): Predicate {
+  return (doc) => {
+    try {
+      return isTruthy(evaluateExpression(doc, expression, options));
+    } catch (error) {
+      if (error instanceof MongoCommandError) throw error;
+      throw new MongoCommandError('BadValue', `Invalid $expr: ${(error as Error).message}`, { cause: error });
+    }
+  };
+}
+
+function compileClause(key: string, operand: unknown, options: Partial<Options>): Predicate | undefined {
+  if (!key.startsWith('$')) {
+    return compileFieldCondition(key, operand, (nested) => compileDocument(nested, options));
+  }
+  switch (key) {
+    case '$and': {
+      const clauses = compileLogical(key, operand, options);
+      return (doc) => clauses.every((clause) => clause(doc));
+    }
+    case '$or': {
+      const clauses = compileLogical(key, operand, options);
+      return (doc) => clauses.some((clause) => clause(doc));
+    }
+    case '$nor': {
+      const clauses = compileLogical(key, operand, options);
+      return (doc) => !clauses.some((clause) => clause(doc));
+    }
+    case '$expr':
+      return compileExpr(operand, options);
+    case '$comment':
+      return undefined;
+    case '$alwaysTrue':
+      return () => true;
+    case '$alwaysFalse':
+      return () => false;
+    case '$where':
+      throw badValue('$where is not supported by the embedded server');
+    case '$text':
+      throw new MongoCommandError('IndexNotFound', 'text index required for $text query');
+    case '$jsonSchema':
+      throw badValue('$jsonSchema is not supported by the embedded server');
+    default:
+      throw badValue(`unknown top level operator: ${key}`);
+  }
+}
+
+function compileDocument(filter: Document, options: Partial<Options>): Predicate {
+  const predicates: Predicate[] = [];
+  for (const key of Object.keys(filter)) {
+    const predicate = compileClause(key, filter[key], options);
+    if (predicate !== undefined) predicates.push(predicate);
+  }
+  switch (predicates.length) {
+    case 0:
+      return () => true;
+    case 1:
+      return predicates[0] as Predicate;
+    case 2: {
+      const [first, second] = predicates as [Predicate, Predicate];
+      return (doc) => first(doc) && second(doc);
+    }
+    default:
+      return (doc) => predicates.every((predicate) => predicate(doc));
+  }
+}
+
+/**
+ * Compiles `filter` with the mingo options `$expr` is evaluated with (a pipeline passes its own so `$$vars`
+ * from `$lookup`'s `let` resolve).
+ */
+export function compileFilterWithOptions(filter: Document, options: Partial<Options>): DocumentMatcher {
+  if (!isPlainDocument(filter)) throw badValue('filter must be an object');
+  return compileDocument(filter, options);
+}
+
+/**
+ * The full query language: field conditions with implicit array traversal, logical operators and `$expr`.
+ * Throws MongoCommandError('BadValue') for malformed filters, as MongoDB does at parse time.
+ */
+export function compileFilter(filter: Document): DocumentMatcher {
+  return compileFilterWithOptions(filter, baseOptions);
+}

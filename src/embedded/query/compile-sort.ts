@@ -1,0 +1,70 @@
+// Sort comparators with MongoDB's semantics: BSON order, dotted paths, arrays sorted by their min/max element.
+import { MongoCommandError } from '../errors.js';
+import { isPlainDocument } from './bson-type-name.js';
+import { numericValue } from './bson-numbers.js';
+import { compareValues } from './compare-values.js';
+import type { Document } from './document.js';
+import { someAlongPath, splitPath } from './path-walk.js';
+
+/** An empty array sorts before null and missing fields. */
+const EMPTY_ARRAY = Symbol('empty array');
+
+interface SortKey {
+  parts: string[];
+  direction: 1 | -1;
+}
+
+function parseDirection(field: string, value: unknown): 1 | -1 {
+  if (isPlainDocument(value) && '$meta' in value) {
+    throw new MongoCommandError('BadValue', `$meta sort by '${String(value.$meta)}' is not supported by the embedded server`);
+  }
+  const numeric = numericValue(value);
+  if (numeric === 1 || numeric === -1) return numeric;
+  throw new MongoCommandError(
+    'BadValue',
+    `$sort key ordering must be 1 (for ascending) or -1 (for descending) (field '${field}')`,
+  );
+}
+
+function compareKeys(a: unknown, b: unknown): number {
+  if (a === EMPTY_ARRAY || b === EMPTY_ARRAY) return a === b ? 0 : a === EMPTY_ARRAY ? -1 : 1;
+  return compareValues(a, b);
+}
+
+/** The value a document sorts by on one path: the smallest element ascending, the largest descending. */
+function sortValue(doc: Document, key: SortKey): unknown {
+  if (key.parts.length === 1) {
+    const direct = doc[key.parts[0] as string];
+    if (!Array.isArray(direct)) return direct;
+  }
+  let best: unknown = undefined;
+  let found = false;
+  const consider = (candidate: unknown): void => {
+    if (!found || key.direction * compareKeys(candidate, best) < 0) best = candidate;
+    found = true;
+  };
+  someAlongPath(doc, key.parts, 0, (value) => {
+    if (Array.isArray(value)) {
+      if (value.length === 0) consider(EMPTY_ARRAY);
+      for (const element of value) consider(element);
+    } else consider(value);
+    return false;
+  });
+  return best;
+}
+
+/** Parses a sort specification ({a: 1, 'b.c': -1}); the comparator is stable-sort friendly (0 on ties). */
+export function compileSort(sort: Document): (a: Document, b: Document) => number {
+  const keys: SortKey[] = Object.keys(sort).map((field) => ({
+    parts: splitPath(field),
+    direction: parseDirection(field, sort[field]),
+  }));
+  if (keys.length === 0) return () => 0;
+  return (a, b) => {
+    for (const key of keys) {
+      const order = compareKeys(sortValue(a, key), sortValue(b, key));
+      if (order !== 0) return key.direction * order;
+    }
+    return 0;
+  };
+}

@@ -1,0 +1,15 @@
+// BSON-aware query layer of the embedded server: matching, updates, projection, sort and aggregation.
+export { bsonTypeName } from './bson-type-name.js';
+export { compareValues, valuesEqual } from './compare-values.js';
+export { valueKey } from './value-key.js';
+export { cloneDocument } from './clone-document.js';
+export { compileFilter } from './compile-filter.js';
+export type { DocumentMatcher } from './compile-filter.js';
+export { applyUpdate } from './apply-update.js';
+export type { ApplyUpdateOptions, UpdateDescription, UpdateOutcome } from './apply-update.js';
+export { upsertSeed } from './upsert-seed.js';
+export { applyProjection } from './apply-projection.js';
+export { compileSort } from './compile-sort.js';
+export { runPipeline } from './run-pipeline.js';
+export type { RunPipelineOptions } from './run-pipeline.js';
+export type { Document } from './document.js';

@@ -1,0 +1,127 @@
+// A secondary index: value keys → document ids. Enforces uniqueness and serves equality lookups.
+import type { Document } from 'bson';
+import { MongoCommandError } from '../errors.js';
+import { compileFilter, valueKey } from '../query/index.js';
+import type { IndexSpec } from './oplog-entry.js';
+import { formatKeyValue, valuesAtPath } from './document-paths.js';
+
+/** Thrown by unique checks; the command layer turns it into a writeError or a command error. */
+export class DuplicateKeyError extends MongoCommandError {
+  constructor(namespace: string, indexName: string, keyPattern: Document, keyValue: Document) {
+    super('DuplicateKey', `E11000 duplicate key error collection: ${namespace} index: ${indexName} dup key: ${formatKeyValue(keyValue)}`, {
+      extra: { keyPattern, keyValue },
+    });
+  }
+}
+
+const KEY_SEPARATOR = '\u0000';
+/** Compound keys over several arrays explode combinatorially; MongoDB refuses "parallel arrays" too. */
+const MAX_KEYS_PER_DOCUMENT = 10_000;
+
+export class CollectionIndex {
+  readonly fields: string[];
+  private readonly partialMatcher: ((doc: Document) => boolean) | undefined;
+  /** Full key → ids of the documents holding it. */
+  private readonly byKey = new Map<string, Set<string>>();
+  /** First field's key → ids; serves equality on an index prefix. */
+  private readonly byFirstField = new Map<string, Set<string>>();
+
+  constructor(readonly spec: IndexSpec) {
+    this.fields = Object.keys(spec.key);
+    this.partialMatcher = spec.partialFilterExpression ? compileFilter(spec.partialFilterExpression) : undefined;
+  }
+
+  get name(): string {
+    return this.spec.name;
+  }
+
+  get unique(): boolean {
+    return this.spec.unique === true;
+  }
+
+  /** Usable to answer queries: holds every document (not sparse, not partial). */
+  get complete(): boolean {
+    return !this.spec.sparse && !this.partialMatcher;
+  }
+
+  private includes(doc: Document): boolean {
+    if (this.partialMatcher && !this.partialMatcher(doc)) return false;
+    if (this.spec.sparse && this.fields.every((field) => valuesAtPath(doc, field).length === 0)) return false;
+    return true;
+  }
+
+  /** The keys a document has in this index: several when an indexed field holds an array. */
+  keysOf(doc: Document): { full: string[]; first: string[] } {
+    if (!this.includes(doc)) return { full: [], first: [] };
+    let combinations: string[][] = [[]];
+    for (const field of this.fields) {
+      const values = valuesAtPath(doc, field);
+      const keys = values.length === 0 ? [valueKey(null)] : [...new Set(values.map((value) => valueKey(value)))];
+      const next: string[][] = [];
+      for (const prefix of combinations) for (const key of keys) next.push([...prefix, key]);
+      if (next.length > MAX_KEYS_PER_DOCUMENT) {
+        throw new MongoCommandError('BadValue', `cannot index parallel arrays in index ${this.name}`);
+      }
+      combinations = next;
+    }
+    const full = combinations.map((parts) => parts.join(KEY_SEPARATOR));
+    const first = [...new Set(combinations.map((parts) => parts[0] ?? ''))];
+    return { full, first };
+  }
+
+  /** Key pattern and values shown in a duplicate key error. */
+  private describe(doc: Document): Document {
+    const keyValue: Document = {};
+    for (const field of this.fields) keyValue[field] = valuesAtPath(doc, field)[0] ?? null;
+    return keyValue;
+  }
+
+  /** Throws DuplicateKeyError when `doc` (with id key `idKey`) would collide with another document. */
+  checkUnique(namespace: string, doc: Document, idKey: string, keys = this.keysOf(doc).full): void {
+    if (!this.unique) return;
+    for (const key of keys) {
+      const holders = this.byKey.get(key);
+      if (!holders) continue;
+      for (const holder of holders) {
+        if (holder !== idKey) throw new DuplicateKeyError(namespace, this.name, this.spec.key, this.describe(doc));
+      }
+    }
+  }
+
+  add(doc: Document, idKey: string): void {
+    const { full, first } = this.keysOf(doc);
+    for (const key of full) addTo(this.byKey, key, idKey);
+    for (const key of first) addTo(this.byFirstField, key, idKey);
+  }
+
+  remove(doc: Document, idKey: string): void {
+    const { full, first } = this.keysOf(doc);
+    for (const key of full) removeFrom(this.byKey, key, idKey);
+    for (const key of first) removeFrom(this.byFirstField, key, idKey);
+  }
+
+  /** Ids of documents whose first indexed field equals `value`. */
+  lookupFirst(value: unknown): ReadonlySet<string> {
+    return this.byFirstField.get(valueKey(value)) ?? EMPTY;
+  }
+
+  /** Ids of documents whose indexed fields equal `values` (one per field, in index order). */
+  lookup(values: unknown[]): ReadonlySet<string> {
+    return this.byKey.get(values.map((value) => valueKey(value)).join(KEY_SEPARATOR)) ?? EMPTY;
+  }
+}
+
+const EMPTY: ReadonlySet<string> = new Set();
+
+function addTo(map: Map<string, Set<string>>, key: string, id: string): void {
+  const set = map.get(key);
+  if (set) set.add(id);
+  else map.set(key, new Set([id]));
+}
+
+function removeFrom(map: Map<string, Set<string>>, key: string, id: string): void {
+  const set = map.get(key);
+  if (!set) return;
+  set.delete(id);
+  if (set.size === 0) map.delete(key);
+}

@@ -1,0 +1,157 @@
+// One collection: documents by canonical _id key (O(1) lookups), secondary indexes, and query planning.
+import { UUID, type Document } from 'bson';
+import { MongoCommandError } from '../errors.js';
+import { valueKey } from '../query/index.js';
+import { CollectionIndex, DuplicateKeyError } from './collection-index.js';
+import type { CollectionOptions, IndexSpec, Namespace } from './oplog-entry.js';
+
+export const ID_INDEX_NAME = '_id_';
+
+export class Collection {
+  /** Documents keyed by valueKey(_id); Map order is insertion order, which is MongoDB's natural order here. */
+  readonly documents = new Map<string, Document>();
+  readonly indexes = new Map<string, CollectionIndex>();
+
+  constructor(
+    public ns: Namespace,
+    readonly uuid: UUID = new UUID(),
+    public options: CollectionOptions = {},
+  ) {}
+
+  get fullName(): string {
+    return `${this.ns.db}.${this.ns.coll}`;
+  }
+
+  get imagesEnabled(): boolean {
+    return this.options.changeStreamPreAndPostImages?.enabled === true;
+  }
+
+  get size(): number {
+    return this.documents.size;
+  }
+
+  findById(id: unknown): Document | undefined {
+    return this.documents.get(valueKey(id));
+  }
+
+  /** Throws DuplicateKeyError when inserting `doc` would break `_id` or a unique index. */
+  checkInsert(doc: Document): void {
+    const idKey = valueKey(doc._id);
+    if (this.documents.has(idKey)) {
+      throw new DuplicateKeyError(this.fullName, ID_INDEX_NAME, { _id: 1 }, { _id: doc._id });
+    }
+    for (const index of this.indexes.values()) index.checkUnique(this.fullName, doc, idKey);
+  }
+
+  insert(doc: Document): void {
+    this.checkInsert(doc);
+    const idKey = valueKey(doc._id);
+    this.documents.set(idKey, doc);
+    for (const index of this.indexes.values()) index.add(doc, idKey);
+  }
+
+  /** Swaps a document for its new version (same _id), keeping its natural-order position. */
+  replace(previous: Document, next: Document): void {
+    const idKey = valueKey(previous._id);
+    for (const index of this.indexes.values()) index.checkUnique(this.fullName, next, idKey);
+    for (const index of this.indexes.values()) index.remove(previous, idKey);
+    this.documents.set(idKey, next);
+    for (const index of this.indexes.values()) index.add(next, idKey);
+  }
+
+  remove(doc: Document): void {
+    const idKey = valueKey(doc._id);
+    if (!this.documents.delete(idKey)) return;
+    for (const index of this.indexes.values()) index.remove(doc, idKey);
+  }
+
+  /** Builds an index over the existing documents; fails without side effects on a duplicate. */
+  addIndex(spec: IndexSpec): void {
+    const index = new CollectionIndex(spec);
+    for (const [idKey, doc] of this.documents) {
+      index.checkUnique(this.fullName, doc, idKey);
+      index.add(doc, idKey);
+    }
+    this.indexes.set(spec.name, index);
+  }
+
+  indexSpecs(): IndexSpec[] {
+    return [{ name: ID_INDEX_NAME, key: { _id: 1 } }, ...[...this.indexes.values()].map((index) => index.spec)];
+  }
+
+  /**
+   * Documents that may match `filter`: by `_id` or an index when the filter pins one by equality, else all.
+   * The caller still applies the full filter.
+   */
+  candidates(filter: Document): Iterable<Document> {
+    const idCondition = isPlainSubdocument(filter._id) ? [filter._id] : equalityValues(filter._id);
+    if (idCondition) {
+      const found: Document[] = [];
+      for (const value of idCondition) {
+        const doc = this.documents.get(valueKey(value));
+        if (doc) found.push(doc);
+      }
+      return found;
+    }
+    let best: ReadonlySet<string> | undefined;
+    for (const index of this.indexes.values()) {
+      if (!index.complete) continue;
+      const first = index.fields[0];
+      if (first === undefined) continue;
+      const values = equalityValues(filter[first]);
+      if (!values || values.length !== 1) continue;
+      const allFields = index.fields.map((field) => equalityValues(filter[field]));
+      const ids = allFields.every((v) => v?.length === 1)
+        ? index.lookup(allFields.map((v) => v![0]))
+        : index.lookupFirst(values[0]);
+      if (!best || ids.size < best.size) best = ids;
+    }
+    if (best) return this.resolve(best);
+    return this.documents.values();
+  }
+
+  private *resolve(ids: ReadonlySet<string>): Iterable<Document> {
+    // Copy first: the caller may modify the collection (and so the index set) while iterating.
+    for (const idKey of [...ids]) {
+      const doc = this.documents.get(idKey);
+      if (doc) yield doc;
+    }
+  }
+}
+
+/**
+ * The values a filter condition pins a field to by plain equality (`v`, `{$eq: v}`, `{$in: [..]}`), or
+ * undefined when it does not. Arrays, regexes, null and sub-documents are left to a scan: their matching rules
+ * (element match, missing fields) do not map to one index key.
+ */
+function equalityValues(condition: unknown): unknown[] | undefined {
+  if (condition === undefined) return undefined;
+  if (isIndexableScalar(condition)) return [condition];
+  if (condition === null || typeof condition !== 'object' || Array.isArray(condition)) return undefined;
+  const operators = Object.keys(condition);
+  if (operators.length !== 1) return undefined;
+  const record = condition as Record<string, unknown>;
+  if ('$eq' in record && isIndexableScalar(record.$eq)) return [record.$eq];
+  if ('$in' in record && Array.isArray(record.$in) && record.$in.every(isIndexableScalar)) return record.$in;
+  return undefined;
+}
+
+function isIndexableScalar(value: unknown): boolean {
+  if (value === null || value === undefined || Array.isArray(value) || value instanceof RegExp) return false;
+  if (typeof value !== 'object') return true;
+  if (value instanceof Date) return true;
+  // BSON value classes (ObjectId, Long, Decimal128, UUID...) are scalars; plain objects are sub-documents.
+  return typeof (value as { _bsontype?: unknown })._bsontype === 'string';
+}
+
+function isPlainSubdocument(value: unknown): boolean {
+  if (value === null || typeof value !== 'object' || Array.isArray(value) || value instanceof Date) return false;
+  if (typeof (value as { _bsontype?: unknown })._bsontype === 'string' || value instanceof RegExp) return false;
+  const keys = Object.keys(value);
+  return keys.length > 0 && keys.every((key) => !key.startsWith('$'));
+}
+
+export function assertValidId(id: unknown): void {
+  if (Array.isArray(id)) throw new MongoCommandError('InvalidIdField', `The '_id' value cannot be of type array`);
+  if (id instanceof RegExp) throw new MongoCommandError('InvalidIdField', `The '_id' value cannot be of type regex`);
+}

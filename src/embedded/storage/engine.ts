@@ -1,0 +1,412 @@
+// The storage engine: databases, collections, and the oplog every mutation is recorded in.
+import { UUID, type Document, type Timestamp } from 'bson';
+import { MongoCommandError } from '../errors.js';
+import { Collection, ID_INDEX_NAME } from './collection.js';
+import { Oplog } from './oplog.js';
+import type {
+  CollectionOptions,
+  IndexSpec,
+  Namespace,
+  OplogEntry,
+  UpdateDescription,
+} from './oplog-entry.js';
+
+export interface EngineOptions {
+  /** Oplog entries kept for change streams. */
+  historySize: number;
+}
+
+export interface WriteSession {
+  lsid?: Document;
+  txnNumber?: number;
+}
+
+export type CommitListener = (entries: readonly OplogEntry[]) => void;
+
+/** An entry before the engine stamps it; distributive so each variant keeps its own fields. */
+type Pending = OplogEntry extends unknown
+  ? OplogEntry extends infer E
+    ? E extends OplogEntry
+      ? Omit<E, 'ts' | 'wallTime'>
+      : never
+    : never
+  : never;
+
+const INVALID_DB_CHARS = /[/\\. "$\0]/;
+
+export function assertValidNamespace(ns: Namespace): void {
+  if (ns.db.length === 0 || INVALID_DB_CHARS.test(ns.db) || ns.db.length > 63) {
+    throw new MongoCommandError('InvalidNamespace', `Invalid database name: '${ns.db}'`);
+  }
+  if (ns.coll.length === 0 || ns.coll.includes('\0') || ns.coll.startsWith('$') || ns.coll.startsWith('.')) {
+    throw new MongoCommandError('InvalidNamespace', `Invalid collection name: '${ns.coll}'`);
+  }
+}
+
+export class Engine {
+  readonly oplog: Oplog;
+  private readonly databases = new Map<string, Map<string, Collection>>();
+  private readonly listeners: CommitListener[] = [];
+  private pending: OplogEntry[] | null = null;
+  private session: WriteSession = {};
+
+  constructor(options: EngineOptions) {
+    this.oplog = new Oplog({ maxEntries: options.historySize });
+  }
+
+  /** Called with every batch of entries right after they are applied (the persistence journal). */
+  onCommit(listener: CommitListener): void {
+    this.listeners.push(listener);
+  }
+
+  /**
+   * Runs `fn` as one write batch: the entries it records are appended to the oplog together, even when it
+   * throws part-way (an ordered insert that stops at a duplicate keeps what it inserted).
+   */
+  write<T>(fn: () => T, session: WriteSession = {}): T {
+    if (this.pending) return fn();
+    this.pending = [];
+    this.session = session;
+    try {
+      return fn();
+    } finally {
+      const entries = this.pending;
+      this.pending = null;
+      this.session = {};
+      if (entries.length > 0) {
+        this.oplog.append(entries);
+        for (const listener of this.listeners) listener(entries);
+      }
+    }
+  }
+
+  private record(entry: Pending): void {
+    if (!this.pending) throw new Error('storage mutation outside Engine.write()');
+    const full = { ...entry, ts: this.oplog.nextTimestamp(), wallTime: new Date() } as OplogEntry;
+    if (this.session.lsid) full.lsid = this.session.lsid;
+    if (this.session.txnNumber !== undefined) full.txnNumber = this.session.txnNumber;
+    this.pending.push(full);
+  }
+
+  // ---- reading ------------------------------------------------------------------------------------------
+
+  getCollection(ns: Namespace): Collection | undefined {
+    return this.databases.get(ns.db)?.get(ns.coll);
+  }
+
+  databaseNames(): string[] {
+    return [...this.databases.keys()];
+  }
+
+  collections(db: string): Collection[] {
+    return [...(this.databases.get(db)?.values() ?? [])];
+  }
+
+  allCollections(): Collection[] {
+    return [...this.databases.values()].flatMap((collections) => [...collections.values()]);
+  }
+
+  // ---- collections -------------------------------------------------------------------------------------
+
+  /** Creates a collection; an explicit create of an existing one with other options fails (48). */
+  createCollection(ns: Namespace, options: CollectionOptions = {}): Collection {
+    return this.write(() => {
+      assertValidNamespace(ns);
+      const existing = this.getCollection(ns);
+      if (existing) {
+        if (JSON.stringify(existing.options) !== JSON.stringify(options)) {
+          throw new MongoCommandError('NamespaceExists', `Collection ${ns.db}.${ns.coll} already exists.`);
+        }
+        return existing;
+      }
+      return this.addCollection(ns, options);
+    });
+  }
+
+  /** The collection, created implicitly (as an insert or createIndexes does) when missing. */
+  ensureCollection(ns: Namespace): Collection {
+    return this.getCollection(ns) ?? (assertValidNamespace(ns), this.addCollection(ns, {}));
+  }
+
+  private addCollection(ns: Namespace, options: CollectionOptions): Collection {
+    return this.write(() => {
+      const collection = new Collection({ ...ns }, new UUID(), options);
+      let db = this.databases.get(ns.db);
+      if (!db) {
+        db = new Map();
+        this.databases.set(ns.db, db);
+      }
+      db.set(ns.coll, collection);
+      this.record({ op: 'create', ns: { ...ns }, options, uuid: collection.uuid.toHexString() });
+      return collection;
+    });
+  }
+
+  modifyCollection(ns: Namespace, options: CollectionOptions): CollectionOptions {
+    return this.write(() => {
+      const collection = this.requireCollection(ns);
+      collection.options = { ...collection.options, ...options };
+      this.record({ op: 'modify', ns: { ...ns }, options });
+      return collection.options;
+    });
+  }
+
+  dropCollection(ns: Namespace): boolean {
+    return this.write(() => {
+      const db = this.databases.get(ns.db);
+      if (!db?.delete(ns.coll)) return false;
+      if (db.size === 0) this.databases.delete(ns.db);
+      this.record({ op: 'drop', ns: { ...ns } });
+      return true;
+    });
+  }
+
+  dropDatabase(name: string): void {
+    this.write(() => {
+      const db = this.databases.get(name);
+      if (!db) return;
+      for (const collection of [...db.values()]) this.dropCollection(collection.ns);
+      this.databases.delete(name);
+      this.record({ op: 'dropDatabase', ns: { db: name } });
+    });
+  }
+
+  renameCollection(from: Namespace, to: Namespace, dropTarget: boolean): void {
+    this.write(() => {
+      assertValidNamespace(to);
+      const collection = this.requireCollection(from);
+      if (this.getCollection(to)) {
+        if (!dropTarget) throw new MongoCommandError('NamespaceExists', `target namespace exists`);
+        this.dropCollection(to);
+      }
+      this.databases.get(from.db)?.delete(from.coll);
+      if (this.databases.get(from.db)?.size === 0) this.databases.delete(from.db);
+      collection.ns = { ...to };
+      let db = this.databases.get(to.db);
+      if (!db) {
+        db = new Map();
+        this.databases.set(to.db, db);
+      }
+      db.set(to.coll, collection);
+      this.record({ op: 'rename', ns: { ...from }, to: { ...to }, dropTarget });
+    });
+  }
+
+  requireCollection(ns: Namespace): Collection {
+    const collection = this.getCollection(ns);
+    if (!collection) throw new MongoCommandError('NamespaceNotFound', `ns not found: ${ns.db}.${ns.coll}`);
+    return collection;
+  }
+
+  // ---- indexes -----------------------------------------------------------------------------------------
+
+  /** Creates the indexes that do not exist yet; returns how many existed before and after. */
+  createIndexes(
+    ns: Namespace,
+    specs: IndexSpec[],
+  ): { before: number; after: number; createdCollection: boolean } {
+    return this.write(() => this.createIndexesInBatch(ns, specs));
+  }
+
+  private createIndexesInBatch(
+    ns: Namespace,
+    specs: IndexSpec[],
+  ): { before: number; after: number; createdCollection: boolean } {
+    const createdCollection = !this.getCollection(ns);
+    const collection = this.ensureCollection(ns);
+    const before = collection.indexes.size + 1;
+    const created: IndexSpec[] = [];
+    for (const spec of specs) {
+      if (spec.name === ID_INDEX_NAME || isIdKey(spec.key)) continue;
+      const sameName = collection.indexes.get(spec.name);
+      const sameKey = [...collection.indexes.values()].find(
+        (index) => JSON.stringify(index.spec.key) === JSON.stringify(spec.key),
+      );
+      if (sameName) {
+        if (JSON.stringify(sameName.spec.key) !== JSON.stringify(spec.key)) {
+          throw new MongoCommandError(
+            'IndexKeySpecsConflict',
+            `An existing index has the same name as the requested index but different keys. Requested index: ${JSON.stringify(spec)}, existing index: ${JSON.stringify(sameName.spec)}`,
+          );
+        }
+        if (!sameOptions(sameName.spec, spec)) {
+          throw new MongoCommandError(
+            'IndexOptionsConflict',
+            `An existing index has the same name as the requested index but different options. Requested index: ${JSON.stringify(spec)}`,
+          );
+        }
+        continue;
+      }
+      if (sameKey) {
+        throw new MongoCommandError(
+          'IndexOptionsConflict',
+          `Index already exists with a different name: ${sameKey.spec.name}`,
+        );
+      }
+      collection.addIndex(spec);
+      created.push(spec);
+    }
+    if (created.length > 0) this.record({ op: 'createIndexes', ns: { ...ns }, indexes: created });
+    return { before, after: collection.indexes.size + 1, createdCollection };
+  }
+
+  dropIndexes(ns: Namespace, names: string[]): void {
+    this.write(() => {
+      const collection = this.requireCollection(ns);
+      for (const name of names) collection.indexes.delete(name);
+      if (names.length > 0) this.record({ op: 'dropIndexes', ns: { ...ns }, names });
+    });
+  }
+
+  // ---- documents -----------------------------------------------------------------------------------------
+
+  insertDocument(collection: Collection, doc: Document): void {
+    this.write(() => {
+      collection.insert(doc);
+      this.record({
+        op: 'insert',
+        ns: { ...collection.ns },
+        documentKey: { _id: doc._id },
+        document: doc,
+        ...(collection.imagesEnabled ? { imagesEnabled: true } : {}),
+      });
+    });
+  }
+
+  /** Stores `next` in place of `previous`: an update entry with its description, or a replace entry. */
+  replaceDocument(
+    collection: Collection,
+    previous: Document,
+    next: Document,
+    updateDescription: UpdateDescription | null,
+  ): void {
+    this.write(() => {
+      collection.replace(previous, next);
+      const images = collection.imagesEnabled ? { imagesEnabled: true, preImage: previous } : {};
+      const base = { ns: { ...collection.ns }, documentKey: { _id: next._id }, postImage: next, ...images };
+      this.record(
+        updateDescription ? { op: 'update', ...base, updateDescription } : { op: 'replace', ...base },
+      );
+    });
+  }
+
+  deleteDocument(collection: Collection, doc: Document): void {
+    this.write(() => {
+      collection.remove(doc);
+      const images = collection.imagesEnabled ? { imagesEnabled: true, preImage: doc } : {};
+      this.record({ op: 'delete', ns: { ...collection.ns }, documentKey: { _id: doc._id }, ...images });
+    });
+  }
+
+  // ---- persistence -------------------------------------------------------------------------------------
+
+  /** Re-applies a journaled entry after a restart, without recording it again. */
+  replay(entry: OplogEntry): void {
+    switch (entry.op) {
+      case 'create':
+        if (!this.getCollection(entry.ns)) {
+          const db = this.databases.get(entry.ns.db) ?? new Map<string, Collection>();
+          this.databases.set(entry.ns.db, db);
+          db.set(
+            entry.ns.coll,
+            new Collection({ ...entry.ns }, UUID.createFromHexString(entry.uuid), entry.options),
+          );
+        }
+        return;
+      case 'modify': {
+        const collection = this.getCollection(entry.ns);
+        if (collection) collection.options = { ...collection.options, ...entry.options };
+        return;
+      }
+      case 'createIndexes': {
+        const collection = this.getCollection(entry.ns);
+        for (const spec of entry.indexes) collection?.addIndex(spec);
+        return;
+      }
+      case 'dropIndexes': {
+        const collection = this.getCollection(entry.ns);
+        for (const name of entry.names) collection?.indexes.delete(name);
+        return;
+      }
+      case 'drop':
+        this.databases.get(entry.ns.db)?.delete(entry.ns.coll);
+        if (this.databases.get(entry.ns.db)?.size === 0) this.databases.delete(entry.ns.db);
+        return;
+      case 'dropDatabase':
+        this.databases.delete(entry.ns.db);
+        return;
+      case 'rename': {
+        const collection = this.getCollection(entry.ns);
+        if (!collection) return;
+        this.databases.get(entry.ns.db)?.delete(entry.ns.coll);
+        if (this.databases.get(entry.ns.db)?.size === 0) this.databases.delete(entry.ns.db);
+        collection.ns = { ...entry.to };
+        const db = this.databases.get(entry.to.db) ?? new Map<string, Collection>();
+        this.databases.set(entry.to.db, db);
+        db.set(entry.to.coll, collection);
+        return;
+      }
+      case 'insert':
+        this.replayCollection(entry.ns).insert(entry.document);
+        return;
+      case 'update':
+      case 'replace': {
+        const collection = this.replayCollection(entry.ns);
+        const previous = collection.findById(entry.documentKey._id);
+        if (previous) collection.replace(previous, entry.postImage);
+        else collection.insert(entry.postImage);
+        return;
+      }
+      case 'delete': {
+        const collection = this.getCollection(entry.ns);
+        const previous = collection?.findById(entry.documentKey._id);
+        if (collection && previous) collection.remove(previous);
+        return;
+      }
+    }
+  }
+
+  private replayCollection(ns: Namespace): Collection {
+    const existing = this.getCollection(ns);
+    if (existing) return existing;
+    const db = this.databases.get(ns.db) ?? new Map<string, Collection>();
+    this.databases.set(ns.db, db);
+    const collection = new Collection({ ...ns });
+    db.set(ns.coll, collection);
+    return collection;
+  }
+
+  /** Restores a collection from a snapshot (persistence only). */
+  restoreCollection(
+    ns: Namespace,
+    uuid: string,
+    options: CollectionOptions,
+    indexes: IndexSpec[],
+    documents: Document[],
+  ): void {
+    const collection = new Collection({ ...ns }, UUID.createFromHexString(uuid), options);
+    for (const doc of documents) collection.insert(doc);
+    for (const spec of indexes) if (spec.name !== ID_INDEX_NAME) collection.addIndex(spec);
+    const db = this.databases.get(ns.db) ?? new Map<string, Collection>();
+    this.databases.set(ns.db, db);
+    db.set(ns.coll, collection);
+  }
+
+  restoreHistory(entries: OplogEntry[], clusterTime: Timestamp, truncatedThrough: Timestamp | null): void {
+    this.oplog.restore(entries, clusterTime, truncatedThrough);
+  }
+}
+
+function isIdKey(key: Document): boolean {
+  const fields = Object.keys(key);
+  return fields.length === 1 && fields[0] === '_id';
+}
+
+function sameOptions(a: IndexSpec, b: IndexSpec): boolean {
+  return (
+    Boolean(a.unique) === Boolean(b.unique) &&
+    Boolean(a.sparse) === Boolean(b.sparse) &&
+    JSON.stringify(a.partialFilterExpression ?? null) === JSON.stringify(b.partialFilterExpression ?? null) &&
+    (a.expireAfterSeconds ?? null) === (b.expireAfterSeconds ?? null)
+  );
+}

@@ -1,0 +1,137 @@
+// One client socket: splits the byte stream into frames and answers them in order. A malformed frame
+// closes only this connection.
+import type { Socket } from 'node:net';
+import type { Document } from 'bson';
+import {
+  HEADER_SIZE,
+  MAX_MESSAGE_SIZE,
+  OpCode,
+  WireProtocolError,
+  decodeRequest,
+  encodeMsg,
+  encodeReply,
+  type CommandRequest,
+} from './wire-protocol.js';
+
+export interface ConnectionContext {
+  readonly connectionId: number;
+  /** host:port as the client dialled it (the local address of the socket). */
+  readonly localAddress: string;
+  readonly remoteAddress: string;
+  /** Aborted when the connection closes, so long getMores stop waiting. */
+  readonly signal: AbortSignal;
+}
+
+export type CommandHandler = (request: CommandRequest, context: ConnectionContext) => Promise<Document>;
+
+export interface ConnectionLogger {
+  warn(object: object, message: string): void;
+  debug(object: object, message: string): void;
+}
+
+let nextResponseId = 1;
+
+export class Connection {
+  private readonly chunks: Buffer[] = [];
+  private buffered = 0;
+  private processing = false;
+  private readonly abort = new AbortController();
+  readonly context: ConnectionContext;
+
+  constructor(
+    private readonly socket: Socket,
+    connectionId: number,
+    private readonly handler: CommandHandler,
+    private readonly logger: ConnectionLogger,
+  ) {
+    this.context = {
+      connectionId,
+      localAddress: `${socket.localAddress ?? '127.0.0.1'}:${socket.localPort ?? 0}`,
+      remoteAddress: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`,
+      signal: this.abort.signal,
+    };
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', (error) => this.logger.debug({ err: error, connectionId }, 'connection error'));
+    socket.on('close', () => this.abort.abort());
+  }
+
+  get closed(): boolean {
+    return this.abort.signal.aborted;
+  }
+
+  close(): void {
+    this.abort.abort();
+    this.socket.destroy();
+  }
+
+  private onData(chunk: Buffer): void {
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+    // Refuse an oversized frame as soon as its header says so, before buffering it all.
+    if (this.buffered >= 4) {
+      const head = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks.slice(0, 2));
+      if (head.length >= 4) {
+        const length = head.readInt32LE(0);
+        if (length < HEADER_SIZE || length > MAX_MESSAGE_SIZE) {
+          this.fail(new WireProtocolError(`invalid message length ${length}`));
+          return;
+        }
+      }
+    }
+    if (!this.processing) void this.drain();
+  }
+
+  private takeFrame(): Buffer | undefined {
+    if (this.buffered < 4) return undefined;
+    let joined = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.buffered);
+    const length = joined.readInt32LE(0);
+    if (length < HEADER_SIZE || length > MAX_MESSAGE_SIZE) throw new WireProtocolError(`invalid message length ${length}`);
+    if (this.buffered < length) {
+      this.chunks.length = 0;
+      this.chunks.push(joined);
+      return undefined;
+    }
+    const frame = joined.subarray(0, length);
+    joined = joined.subarray(length);
+    this.chunks.length = 0;
+    this.buffered = joined.length;
+    if (joined.length > 0) this.chunks.push(joined);
+    return frame;
+  }
+
+  /** Handles frames one at a time, so replies keep request order on this connection. */
+  private async drain(): Promise<void> {
+    this.processing = true;
+    try {
+      for (;;) {
+        if (this.closed) return;
+        const frame = this.takeFrame();
+        if (!frame) return;
+        const request = decodeRequest(frame);
+        const reply = await this.handler(request, this.context);
+        if (request.moreToCome || this.closed) continue;
+        const responseId = nextResponseId++ & 0x7fffffff;
+        const bytes =
+          request.opCode === OpCode.Query
+            ? encodeReply(reply, responseId, request.requestId)
+            : encodeMsg(reply, responseId, request.requestId);
+        this.socket.write(bytes);
+      }
+    } catch (error) {
+      this.fail(error);
+    } finally {
+      this.processing = false;
+    }
+  }
+
+  private fail(error: unknown): void {
+    if (this.closed) return;
+    const message = error instanceof Error ? error.message : String(error);
+    this.logger.warn(
+      { connectionId: this.context.connectionId, remote: this.context.remoteAddress, error: message },
+      'closing connection after a malformed message',
+    );
+    this.close();
+  }
+}

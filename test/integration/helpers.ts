@@ -1,0 +1,45 @@
+// Shared by integration tests: connections to the servers global-setup.ts provides, and unique names so
+// test files running in parallel never share a database or a queue.
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { MongoClient } from 'mongodb';
+import { inject } from 'vitest';
+
+const MAX_DATABASE_NAME_LENGTH = 38;
+
+/**
+ * `${prefix}-${uuid}`, safe as a MongoDB database name (no `.`, `/`, `\`, `$`, spaces or quotes; at most 38
+ * characters) and as a BullMQ queue prefix. The prefix is shortened, never the random part.
+ */
+export function uniqueName(prefix: string): string {
+  const id = randomUUID().replaceAll('-', '');
+  const safePrefix = prefix
+    .replace(/[^A-Za-z0-9_-]/g, '_')
+    .slice(0, MAX_DATABASE_NAME_LENGTH - id.length - 1);
+  return safePrefix === '' ? id : `${safePrefix}-${id}`;
+}
+
+export function mongoUrl(): string {
+  return inject('MONGODB_URL');
+}
+
+export function redisUrl(): string {
+  return inject('REDIS_URL');
+}
+
+/** A connected client; the caller closes it (e.g. in afterAll). */
+export async function connectMongo(): Promise<MongoClient> {
+  const client = new MongoClient(mongoUrl());
+  await client.connect();
+  return client;
+}
+
+/**
+ * A connected ioredis client with `maxRetriesPerRequest: null`, which BullMQ requires for blocking workers.
+ * The caller closes it with `quit()`.
+ */
+export async function connectRedis(): Promise<Redis> {
+  const client = new Redis(redisUrl(), { maxRetriesPerRequest: null });
+  await client.ping();
+  return client;
+}

@@ -1,0 +1,120 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../../src/config/config.js';
+import { ConfigError } from '../../../src/config/config-error.js';
+
+function configErrorOf(run: () => unknown): ConfigError {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('fills defaults for an empty environment', () => {
+    const config = loadConfig({});
+    expect(config).toEqual({
+      nodeEnv: 'development',
+      logLevel: 'info',
+      mongodb: { url: undefined, db: 'sagastream' },
+      redis: { url: undefined },
+      queuePrefix: 'sagastream',
+      admin: { host: '127.0.0.1', port: 8080, token: undefined },
+    });
+  });
+
+  it('reads every variable', () => {
+    const config = loadConfig(
+      {
+        MONGODB_URL: 'mongodb://a:27017,b:27018/?replicaSet=rs0',
+        MONGODB_DB: 'orders',
+        REDIS_URL: 'rediss://default:pw@cache.internal:6380/2',
+        LOG_LEVEL: 'debug',
+        NODE_ENV: 'production',
+        SAGASTREAM_QUEUE_PREFIX: 'orders-prod',
+        ADMIN_HOST: '0.0.0.0',
+        ADMIN_PORT: '9090',
+        ADMIN_TOKEN: 'a-long-enough-admin-token',
+      },
+      { require: ['mongodb', 'redis'] },
+    );
+    expect(config.mongodb).toEqual({ url: 'mongodb://a:27017,b:27018/?replicaSet=rs0', db: 'orders' });
+    expect(config.redis.url).toBe('rediss://default:pw@cache.internal:6380/2');
+    expect(config.logLevel).toBe('debug');
+    expect(config.nodeEnv).toBe('production');
+    expect(config.queuePrefix).toBe('orders-prod');
+    expect(config.admin).toEqual({ host: '0.0.0.0', port: 9090, token: 'a-long-enough-admin-token' });
+  });
+
+  it('accepts mongodb+srv URLs and treats empty variables as unset', () => {
+    const config = loadConfig({ MONGODB_URL: 'mongodb+srv://cluster0.example.net/app', MONGODB_DB: '' });
+    expect(config.mongodb).toEqual({ url: 'mongodb+srv://cluster0.example.net/app', db: 'sagastream' });
+  });
+
+  it('returns a frozen config', () => {
+    const config = loadConfig({});
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.admin)).toBe(true);
+  });
+
+  it('names a missing required URL with its expected form', () => {
+    const error = configErrorOf(() => loadConfig({}, { require: ['mongodb'] }));
+    expect(error.message).toContain(
+      'MONGODB_URL is required: a MongoDB connection string like mongodb://localhost:27017/?replicaSet=rs0',
+    );
+    expect(error.variables).toEqual(['MONGODB_URL']);
+  });
+
+  it('names every bad variable at once', () => {
+    const error = configErrorOf(() =>
+      loadConfig(
+        {
+          MONGODB_URL: 'http://localhost:27017',
+          LOG_LEVEL: 'loud',
+          ADMIN_PORT: '70000',
+          NODE_ENV: 'staging',
+          SAGASTREAM_QUEUE_PREFIX: 'has:colon',
+          MONGODB_DB: 'bad.name',
+        },
+        { require: ['redis'] },
+      ),
+    );
+    expect(error.variables.sort()).toEqual(
+      [
+        'ADMIN_PORT',
+        'LOG_LEVEL',
+        'MONGODB_DB',
+        'MONGODB_URL',
+        'NODE_ENV',
+        'REDIS_URL',
+        'SAGASTREAM_QUEUE_PREFIX',
+      ].sort(),
+    );
+    expect(error.message).toContain('LOG_LEVEL is invalid: expected one of fatal, error, warn, info');
+    expect(error.message).toContain('ADMIN_PORT is invalid: expected a TCP port number');
+    expect(error.message).toContain('REDIS_URL is required: a Redis URL like redis://localhost:6379');
+  });
+
+  it('rejects a redis URL with the wrong scheme', () => {
+    const error = configErrorOf(() => loadConfig({ REDIS_URL: 'localhost:6379' }));
+    expect(error.message).toContain('REDIS_URL is invalid: expected a Redis URL like redis://localhost:6379');
+  });
+
+  it('never puts secret values in the message', () => {
+    const error = configErrorOf(() =>
+      loadConfig({
+        ADMIN_TOKEN: 'short-secret',
+        MONGODB_URL: 'mongo://admin:hunter2-password@db:27017',
+        REDIS_URL: 'redis//:redis-secret@cache',
+      }),
+    );
+    expect(error.message).toContain('ADMIN_TOKEN is too short');
+    expect(error.message).toContain('MONGODB_URL is invalid');
+    expect(error.message).toContain('REDIS_URL is invalid');
+    for (const secret of ['short-secret', 'hunter2', 'redis-secret']) {
+      expect(error.message).not.toContain(secret);
+    }
+  });
+});
