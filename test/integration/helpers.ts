@@ -1,6 +1,6 @@
 // Shared by integration tests: connections to the servers global-setup.ts provides, and unique names so
 // test files running in parallel never share a database or a queue.
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { MongoClient } from 'mongodb';
 import { inject } from 'vitest';
@@ -8,11 +8,12 @@ import { inject } from 'vitest';
 const MAX_DATABASE_NAME_LENGTH = 38;
 
 /**
- * `${prefix}-${uuid}`, safe as a MongoDB database name (no `.`, `/`, `\`, `$`, spaces or quotes; at most 38
- * characters) and as a BullMQ queue prefix. The prefix is shortened, never the random part.
+ * `${prefix}-${16 random hex digits}`, safe as a MongoDB database name (no `.`, `/`, `\`, `$`, spaces or
+ * quotes; at most 38 characters, so namespaces stay short) and as a BullMQ queue prefix. A full UUID would not
+ * fit in 38 characters with a prefix; 64 random bits are plenty. The prefix is shortened, never the random part.
  */
 export function uniqueName(prefix: string): string {
-  const id = randomUUID().replaceAll('-', '');
+  const id = randomBytes(8).toString('hex');
   const safePrefix = prefix
     .replace(/[^A-Za-z0-9_-]/g, '_')
     .slice(0, MAX_DATABASE_NAME_LENGTH - id.length - 1);

@@ -32,7 +32,7 @@ function header(entry: OplogEntry, point: ResumePoint, operationType: string): D
 }
 
 function describe(entry: DocumentEntry): string {
-  return `{ts: ${entry.ts.toString()}, ns: ${entry.ns.db}.${entry.ns.coll}, operationType: ${entry.op}}`;
+  return `{ts: Timestamp(${entry.ts.t}, ${entry.ts.i}), ns: ${entry.ns.db}.${entry.ns.coll}, operationType: ${entry.op}}`;
 }
 
 function postImageForUpdate(entry: DocumentEntry & { op: 'update' }, context: EventContext): Document | null {

@@ -1,7 +1,6 @@
 // The stages a user may put after `$changeStream`, and how they run on each event.
-import type { Document } from '../query/index.js';
 import { MongoCommandError } from '../errors.js';
-import { cloneDocument, runPipeline } from '../query/index.js';
+import { cloneDocument, runPipeline, type Document } from '../query/index.js';
 
 /** Stages MongoDB allows after `$changeStream`: they transform one event at a time. */
 const ALLOWED_STAGES = new Set([

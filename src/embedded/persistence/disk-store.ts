@@ -103,7 +103,8 @@ export class DiskStore {
    * so the engine may mutate its collections right away; the promise resolves once the snapshot is durable
    * and the journals it replaces are deleted.
    */
-  writeSnapshot(data: SnapshotData): Promise<void> {
+  async writeSnapshot(data: SnapshotData): Promise<void> {
+    // Everything up to the `await` below runs synchronously, before the engine's next mutation.
     this.assertWritable();
     const previous = this.journal;
     const nextGeneration = previous.generation + 1;
@@ -117,7 +118,7 @@ export class DiskStore {
       // keep later entries while losing earlier ones, leaving a gap that replay cannot see.
       previous.syncNow();
     } catch (error) {
-      return Promise.reject(this.fail('fsync', error));
+      throw this.fail('fsync', error);
     }
     this.journal = JournalWriter.open(journalPath(this.dir, nextGeneration), nextGeneration, 0);
     this.newestJournalTs = null;
@@ -136,7 +137,7 @@ export class DiskStore {
       );
     });
     this.snapshotChain = written.catch(() => {});
-    return written;
+    await written;
   }
 
   /** Writes and fsyncs everything appended so far. */

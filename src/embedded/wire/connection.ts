@@ -86,7 +86,8 @@ export class Connection {
     if (this.buffered < 4) return undefined;
     let joined = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.buffered);
     const length = joined.readInt32LE(0);
-    if (length < HEADER_SIZE || length > MAX_MESSAGE_SIZE) throw new WireProtocolError(`invalid message length ${length}`);
+    if (length < HEADER_SIZE || length > MAX_MESSAGE_SIZE)
+      throw new WireProtocolError(`invalid message length ${length}`);
     if (this.buffered < length) {
       this.chunks.length = 0;
       this.chunks.push(joined);
@@ -112,10 +113,22 @@ export class Connection {
         const reply = await this.handler(request, this.context);
         if (request.moreToCome || this.closed) continue;
         const responseId = nextResponseId++ & 0x7fffffff;
-        const bytes =
+        const encode = (body: Document): Buffer =>
           request.opCode === OpCode.Query
-            ? encodeReply(reply, responseId, request.requestId)
-            : encodeMsg(reply, responseId, request.requestId);
+            ? encodeReply(body, responseId, request.requestId)
+            : encodeMsg(body, responseId, request.requestId);
+        let bytes: Buffer;
+        try {
+          bytes = encode(reply);
+        } catch (error) {
+          // A reply that cannot be serialized is this command's failure, not the connection's.
+          bytes = encode({
+            ok: 0,
+            errmsg: `cannot encode reply: ${(error as Error).message}`,
+            code: 10334,
+            codeName: 'BSONObjectTooLarge',
+          });
+        }
         this.socket.write(bytes);
       }
     } catch (error) {

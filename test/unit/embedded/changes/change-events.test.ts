@@ -1,4 +1,5 @@
-import { Long, Timestamp, UUID, type Document } from 'bson';
+import { Long, Timestamp, UUID } from 'bson';
+import type { Document } from '../../../../src/embedded/query/index.js';
 import { describe, expect, it } from 'vitest';
 import { openChangeStream, type ChangeStreamScope } from '../../../../src/embedded/changes/index.js';
 import { FakeSource, stable } from './fake-source.js';

@@ -1,4 +1,4 @@
-import type { Document } from 'bson';
+import type { Document } from '../../../../src/embedded/query/index.js';
 import { describe, expect, it } from 'vitest';
 import { decodeResumeToken, openChangeStream } from '../../../../src/embedded/changes/index.js';
 import { FakeSource } from './fake-source.js';

@@ -1,6 +1,6 @@
 // A tiny in-memory stand-in for the storage engine: keeps documents per namespace and appends oplog
 // entries the way Engine does (one per changed document, drop entries before dropDatabase).
-import type { Document } from 'bson';
+import type { Document } from '../../../../src/embedded/query/index.js';
 import type { ChangeStreamSource } from '../../../../src/embedded/changes/index.js';
 import { Oplog } from '../../../../src/embedded/storage/oplog.js';
 import type {
@@ -37,7 +37,7 @@ export class FakeSource implements ChangeStreamSource {
 
   /** Appends one entry with the next cluster time and returns it. */
   append(entry: EntryWithoutClock): OplogEntry {
-    const full = { ...entry, ts: this.oplog.nextTimestamp(), wallTime: new Date() } as OplogEntry;
+    const full = { ...entry, ts: this.oplog.nextTimestamp(), wallTime: new Date() };
     this.oplog.append([full]);
     return full;
   }

@@ -88,5 +88,5 @@ describe('dbpath lock', () => {
 
     const { recovered } = await openStore(temp.path);
     expect(insertedIds(recovered.journal)).toEqual(Array.from({ length: 300 }, (_, n) => n));
-  });
+  }, 30_000);
 });

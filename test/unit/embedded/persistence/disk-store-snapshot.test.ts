@@ -114,6 +114,21 @@ describe('DiskStore snapshots', () => {
 
     const { recovered } = await openStore(temp.path);
     expect(recovered.snapshot?.collections[0]?.documents).toStrictEqual(documents);
+  }, 30_000);
+
+  it('journals appends made while a snapshot is being written, and close waits for the snapshot', async () => {
+    const next = clock();
+    const first = insertEntry(next(), { _id: 1 });
+    const { store } = await openStore(temp.path);
+    store.append([first]);
+    const writing = store.writeSnapshot(snapshotAt(first.ts, [first.document]));
+    store.append([insertEntry(next(), { _id: 2 })]);
+    await store.close();
+    await writing;
+
+    const { recovered } = await openStore(temp.path);
+    expect(recovered.snapshot?.collections[0]?.documents).toEqual([{ _id: 1 }]);
+    expect(ids(recovered.journal)).toEqual([2]);
   });
 
   it('refuses to start from a damaged snapshot', async () => {

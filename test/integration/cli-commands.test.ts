@@ -1,0 +1,109 @@
+// End-to-end: the long-running CLI commands start real servers, print their ready line, and stop cleanly
+// on SIGTERM.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import { MongoClient } from 'mongodb';
+import { afterEach, describe, expect, it } from 'vitest';
+
+const bin = fileURLToPath(new URL('../../bin/sagastream.js', import.meta.url));
+
+interface RunningCli {
+  readonly child: ChildProcess;
+  readonly readyLine: string;
+  exit(): Promise<number | null>;
+}
+
+const running: ChildProcess[] = [];
+const directories: string[] = [];
+
+afterEach(async () => {
+  for (const child of running.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
+  await Promise.all(directories.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
+});
+
+/** Starts the CLI and resolves with the first stdout line, which must be the ready line. */
+function startCli(args: string[], env: Record<string, string | undefined> = {}): Promise<RunningCli> {
+  const child = spawn(process.execPath, [bin, ...args], {
+    env: { ...process.env, MONGODB_URL: undefined, REDIS_URL: undefined, LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  running.push(child);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  let stdout = '';
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  return new Promise((resolve, reject) => {
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      const newline = stdout.indexOf('\n');
+      if (newline !== -1) resolve({ child, readyLine: stdout.slice(0, newline), exit: () => exited });
+    });
+    void exited.then((code) => reject(new Error(`CLI exited with ${String(code)} before ready:\n${stderr}`)));
+  });
+}
+
+async function stop(cli: RunningCli): Promise<number | null> {
+  cli.child.kill('SIGTERM');
+  return cli.exit();
+}
+
+function urlIn(line: string, scheme: string): string {
+  const url = line.split(' ').find((word) => word.startsWith(scheme));
+  if (url === undefined) throw new Error(`no ${scheme} URL in: ${line}`);
+  return url;
+}
+
+describe('sagastream mongo', () => {
+  it('serves the driver, keeps data with --dbpath across a restart, and exits 0 on SIGTERM', async () => {
+    const dbpath = await mkdtemp(join(tmpdir(), 'sagastream-cli-'));
+    directories.push(dbpath);
+
+    const first = await startCli(['mongo', '--port', '0', '--dbpath', dbpath]);
+    expect(first.readyLine).toMatch(
+      /^embedded MongoDB ready at mongodb:\/\/127\.0\.0\.1:\d+\/\?replicaSet=rs0$/,
+    );
+    const client = new MongoClient(urlIn(first.readyLine, 'mongodb://'));
+    await client
+      .db('cli')
+      .collection('sagas')
+      .insertOne({ _id: 'saga-1' as never, state: 'running' });
+    await client.close();
+    expect(await stop(first)).toBe(0);
+
+    const second = await startCli(['mongo', '--port', '0', '--dbpath', dbpath]);
+    const reader = new MongoClient(urlIn(second.readyLine, 'mongodb://'));
+    expect(await reader.db('cli').collection('sagas').findOne({})).toEqual({
+      _id: 'saga-1',
+      state: 'running',
+    });
+    await reader.close();
+    expect(await stop(second)).toBe(0);
+  });
+});
+
+describe('sagastream dev', () => {
+  it('starts MongoDB and Redis, prints both URLs on one line, and stops both on SIGTERM', async () => {
+    const cli = await startCli(['dev']);
+    expect(cli.readyLine).toMatch(
+      /^sagastream dev stack ready: MongoDB mongodb:\/\/\S+ .*Redis redis:\/\/\S+/,
+    );
+    const mongoUrl = urlIn(cli.readyLine, 'mongodb://');
+    const redisUrl = urlIn(cli.readyLine, 'redis://');
+
+    const mongo = new MongoClient(mongoUrl);
+    expect((await mongo.db('admin').command({ ping: 1 })).ok).toBe(1);
+    await mongo.close();
+    const redis = new Redis(redisUrl);
+    expect(await redis.ping()).toBe('PONG');
+    redis.disconnect();
+
+    expect(await stop(cli)).toBe(0);
+    const after = new Redis(redisUrl, { lazyConnect: true, retryStrategy: () => null });
+    after.on('error', () => {});
+    await expect(after.connect()).rejects.toThrow();
+  });
+});
