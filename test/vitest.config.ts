@@ -14,6 +14,8 @@ export default defineConfig({
           name: 'unit',
           include: ['test/unit/**/*.test.ts', 'src/**/*.test.ts', 'sagas/**/*.test.ts'],
           testTimeout: 10_000,
+          // Unit tests run first, with all workers; integration tests follow with their own worker limit.
+          sequence: { groupOrder: 0 },
         },
       },
       {
@@ -27,6 +29,7 @@ export default defineConfig({
           // Tests share one MongoDB and one Redis (isolated by unique names) and start processes of their
           // own; two files at a time keeps a 2-core machine responsive without serialising everything.
           maxWorkers: 2,
+          sequence: { groupOrder: 1 },
         },
       },
     ],

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { CommandDispatcher } from './commands/command-dispatcher.js';
 import type { CommandHandlerFn, ServerIdentity } from './commands/command-context.js';
 import { CursorRegistry } from './commands/cursor-registry.js';
+import { FailPointRegistry } from './commands/fail-point-commands.js';
 import { DiskStore } from './persistence/disk-store.js';
 import type { SnapshotData } from './persistence/snapshot-file.js';
 import { Engine } from './storage/engine.js';
@@ -23,6 +24,8 @@ export const embeddedMongoOptionsSchema = z.object({
   /** fsync cadence of the journal. */
   fsyncIntervalMs: z.number().int().min(0).default(100),
   logger: z.custom<Logger>().optional(),
+  /** Registers test-only commands (configureFailPoint), like mongod's enableTestCommands=1. Never in production. */
+  enableTestCommands: z.boolean().default(false),
 });
 
 export type EmbeddedMongoOptions = z.input<typeof embeddedMongoOptionsSchema>;
@@ -63,7 +66,10 @@ export class EmbeddedMongoServer {
     const engine = new Engine({ historySize: options.historySize });
     let store: DiskStore | null = null;
     if (options.dbpath) {
-      const opened = await DiskStore.open(options.dbpath, { fsyncIntervalMs: options.fsyncIntervalMs, logger });
+      const opened = await DiskStore.open(options.dbpath, {
+        fsyncIntervalMs: options.fsyncIntervalMs,
+        logger,
+      });
       store = opened.store;
       const { snapshot, journal } = opened.recovered;
       if (snapshot) {
@@ -107,8 +113,25 @@ export class EmbeddedMongoServer {
       startedAt: new Date(),
       processId: String(process.pid),
     };
-    const server = new EmbeddedMongoServer(listener, engine, cursors, store, logger, options.host, port, options.replicaSetName);
-    const dispatcher = new CommandDispatcher(engine, cursors, identity, logger, extraCommands);
+    const server = new EmbeddedMongoServer(
+      listener,
+      engine,
+      cursors,
+      store,
+      logger,
+      options.host,
+      port,
+      options.replicaSetName,
+    );
+    const failPoints = options.enableTestCommands ? new FailPointRegistry() : null;
+    const dispatcher = new CommandDispatcher(
+      engine,
+      cursors,
+      identity,
+      logger,
+      { ...failPoints?.commands, ...extraCommands },
+      failPoints?.interceptor,
+    );
     listener.on('connection', (socket: Socket) => server.accept(socket, dispatcher));
     if (store) engine.onCommit(() => server.maybeSnapshot());
     return server;
@@ -130,7 +153,9 @@ export class EmbeddedMongoServer {
     this.snapshotting = true;
     this.store
       .writeSnapshot(this.snapshotData())
-      .catch((error: unknown) => this.logger.error({ err: error }, 'writing a snapshot failed; the journal keeps growing'))
+      .catch((error: unknown) =>
+        this.logger.error({ err: error }, 'writing a snapshot failed; the journal keeps growing'),
+      )
       .finally(() => {
         this.snapshotting = false;
       });

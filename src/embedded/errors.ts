@@ -39,6 +39,9 @@ export const ErrorCodes = {
   Location40602: 40602,
   Location40674: 40674,
   Location50808: 50808,
+  Location15976: 15976,
+  Location31253: 31253,
+  Location31254: 31254,
 } as const;
 
 export type ErrorCodeName = keyof typeof ErrorCodes;

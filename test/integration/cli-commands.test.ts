@@ -58,52 +58,60 @@ function urlIn(line: string, scheme: string): string {
 }
 
 describe('sagastream mongo', () => {
-  it('serves the driver, keeps data with --dbpath across a restart, and exits 0 on SIGTERM', async () => {
-    const dbpath = await mkdtemp(join(tmpdir(), 'sagastream-cli-'));
-    directories.push(dbpath);
+  it(
+    'serves the driver, keeps data with --dbpath across a restart, and exits 0 on SIGTERM',
+    { timeout: 60_000 },
+    async () => {
+      const dbpath = await mkdtemp(join(tmpdir(), 'sagastream-cli-'));
+      directories.push(dbpath);
 
-    const first = await startCli(['mongo', '--port', '0', '--dbpath', dbpath]);
-    expect(first.readyLine).toMatch(
-      /^embedded MongoDB ready at mongodb:\/\/127\.0\.0\.1:\d+\/\?replicaSet=rs0$/,
-    );
-    const client = new MongoClient(urlIn(first.readyLine, 'mongodb://'));
-    await client
-      .db('cli')
-      .collection('sagas')
-      .insertOne({ _id: 'saga-1' as never, state: 'running' });
-    await client.close();
-    expect(await stop(first)).toBe(0);
+      const first = await startCli(['mongo', '--port', '0', '--dbpath', dbpath]);
+      expect(first.readyLine).toMatch(
+        /^embedded MongoDB ready at mongodb:\/\/127\.0\.0\.1:\d+\/\?replicaSet=rs0$/,
+      );
+      const client = new MongoClient(urlIn(first.readyLine, 'mongodb://'));
+      await client
+        .db('cli')
+        .collection('sagas')
+        .insertOne({ _id: 'saga-1' as never, state: 'running' });
+      await client.close();
+      expect(await stop(first)).toBe(0);
 
-    const second = await startCli(['mongo', '--port', '0', '--dbpath', dbpath]);
-    const reader = new MongoClient(urlIn(second.readyLine, 'mongodb://'));
-    expect(await reader.db('cli').collection('sagas').findOne({})).toEqual({
-      _id: 'saga-1',
-      state: 'running',
-    });
-    await reader.close();
-    expect(await stop(second)).toBe(0);
-  });
+      const second = await startCli(['mongo', '--port', '0', '--dbpath', dbpath]);
+      const reader = new MongoClient(urlIn(second.readyLine, 'mongodb://'));
+      expect(await reader.db('cli').collection('sagas').findOne({})).toEqual({
+        _id: 'saga-1',
+        state: 'running',
+      });
+      await reader.close();
+      expect(await stop(second)).toBe(0);
+    },
+  );
 });
 
 describe('sagastream dev', () => {
-  it('starts MongoDB and Redis, prints both URLs on one line, and stops both on SIGTERM', async () => {
-    const cli = await startCli(['dev']);
-    expect(cli.readyLine).toMatch(
-      /^sagastream dev stack ready: MongoDB mongodb:\/\/\S+ .*Redis redis:\/\/\S+/,
-    );
-    const mongoUrl = urlIn(cli.readyLine, 'mongodb://');
-    const redisUrl = urlIn(cli.readyLine, 'redis://');
+  it(
+    'starts MongoDB and Redis, prints both URLs on one line, and stops both on SIGTERM',
+    { timeout: 60_000 },
+    async () => {
+      const cli = await startCli(['dev']);
+      expect(cli.readyLine).toMatch(
+        /^sagastream dev stack ready: MongoDB mongodb:\/\/\S+ .*Redis redis:\/\/\S+/,
+      );
+      const mongoUrl = urlIn(cli.readyLine, 'mongodb://');
+      const redisUrl = urlIn(cli.readyLine, 'redis://');
 
-    const mongo = new MongoClient(mongoUrl);
-    expect((await mongo.db('admin').command({ ping: 1 })).ok).toBe(1);
-    await mongo.close();
-    const redis = new Redis(redisUrl);
-    expect(await redis.ping()).toBe('PONG');
-    redis.disconnect();
+      const mongo = new MongoClient(mongoUrl);
+      expect((await mongo.db('admin').command({ ping: 1 })).ok).toBe(1);
+      await mongo.close();
+      const redis = new Redis(redisUrl);
+      expect(await redis.ping()).toBe('PONG');
+      redis.disconnect();
 
-    expect(await stop(cli)).toBe(0);
-    const after = new Redis(redisUrl, { lazyConnect: true, retryStrategy: () => null });
-    after.on('error', () => {});
-    await expect(after.connect()).rejects.toThrow();
-  });
+      expect(await stop(cli)).toBe(0);
+      const after = new Redis(redisUrl, { lazyConnect: true, retryStrategy: () => null });
+      after.on('error', () => {});
+      await expect(after.connect()).rejects.toThrow();
+    },
+  );
 });

@@ -64,9 +64,14 @@ async function mongoContainer(): Promise<Backend> {
     "rs.initiate({_id: 'rs0', members: [{_id: 0, host: 'localhost:27017'}]})",
   ]);
   // Change streams and writes need the node to be primary, which takes a moment after initiate.
-  for (let tries = 0; tries < 120; tries += 1) {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
     const hello = await container.exec(['mongosh', '--quiet', '--eval', 'db.hello().isWritablePrimary']);
     if (hello.output.trim().endsWith('true')) break;
+    if (Date.now() > deadline) {
+      await container.stop();
+      throw new Error('the mongo:8 container did not become a replica-set primary within 30 s');
+    }
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
   // The member is named localhost:27017 inside the container, so clients connect directly, not via discovery.

@@ -27,11 +27,32 @@ export interface CommandContext {
 
 export type CommandHandlerFn = (context: CommandContext) => Document | Promise<Document>;
 
+/** One command as an interceptor sees it, before it runs. */
+export interface InterceptedCommand {
+  readonly name: string;
+  readonly db: string;
+  readonly command: Document;
+  readonly connection: ConnectionContext;
+}
+
+/**
+ * Wraps every command (test fail points): returns the whole reply body, either by calling `execute` (which runs the
+ * command and yields its `{ok: 1, ...}` or `{ok: 0, ...}` body) or by answering itself; it may close the connection,
+ * in which case no reply is sent.
+ */
+export type CommandInterceptor = (
+  call: InterceptedCommand,
+  execute: () => Promise<Document>,
+) => Promise<Document>;
+
 /** The command's collection name: the value of its first field, which must be a non-empty string. */
 export function collectionName(context: CommandContext): string {
   const [name, value] = Object.entries(context.command)[0] ?? [];
   if (typeof value !== 'string' || value.length === 0) {
-    throw new MongoCommandError('InvalidNamespace', `collection name has invalid type ${typeof value} in '${name}'`);
+    throw new MongoCommandError(
+      'InvalidNamespace',
+      `collection name has invalid type ${typeof value} in '${name}'`,
+    );
   }
   return value;
 }
@@ -40,7 +61,10 @@ export function optionalDocument(command: Document, field: string): Document | u
   const value = command[field];
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'object' || Array.isArray(value)) {
-    throw new MongoCommandError('TypeMismatch', `BSON field '${field}' is the wrong type '${typeof value}', expected type 'object'`);
+    throw new MongoCommandError(
+      'TypeMismatch',
+      `BSON field '${field}' is the wrong type '${typeof value}', expected type 'object'`,
+    );
   }
   return value as Document;
 }
@@ -59,7 +83,10 @@ export function optionalArray(command: Document, field: string): Document[] | un
   const value = command[field];
   if (value === undefined || value === null) return undefined;
   if (!Array.isArray(value)) {
-    throw new MongoCommandError('TypeMismatch', `BSON field '${field}' is the wrong type '${typeof value}', expected type 'array'`);
+    throw new MongoCommandError(
+      'TypeMismatch',
+      `BSON field '${field}' is the wrong type '${typeof value}', expected type 'array'`,
+    );
   }
   return value as Document[];
 }

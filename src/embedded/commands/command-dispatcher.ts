@@ -5,7 +5,7 @@ import type { Engine, WriteSession } from '../storage/engine.js';
 import type { ConnectionContext } from '../wire/connection.js';
 import type { CommandRequest } from '../wire/wire-protocol.js';
 import { adminCommands } from './admin-commands.js';
-import type { CommandHandlerFn, ServerIdentity } from './command-context.js';
+import type { CommandHandlerFn, CommandInterceptor, ServerIdentity } from './command-context.js';
 import type { CursorRegistry } from './cursor-registry.js';
 import { handshakeCommands } from './handshake-commands.js';
 import { readCommands } from './read-commands.js';
@@ -30,6 +30,7 @@ export class CommandDispatcher {
     private readonly server: ServerIdentity,
     private readonly logger: DispatcherLogger,
     extraCommands: Record<string, CommandHandlerFn> = {},
+    private readonly interceptor?: CommandInterceptor,
   ) {
     for (const group of [handshakeCommands, adminCommands, writeCommands, readCommands, extraCommands]) {
       for (const [name, handler] of Object.entries(group)) this.handlers.set(name, handler);
@@ -39,18 +40,21 @@ export class CommandDispatcher {
   readonly handle = async (request: CommandRequest, connection: ConnectionContext): Promise<Document> => {
     const command = request.command;
     const name = Object.keys(command)[0] ?? '';
-    let body: Document;
-    try {
-      body = await this.run(name, request, connection);
-      body = { ...body, ok: 1 };
-    } catch (error) {
-      if (error instanceof MongoCommandError) {
-        body = error.toReply();
-      } else {
+    const execute = async (): Promise<Document> => {
+      try {
+        return { ...(await this.run(name, request, connection)), ok: 1 };
+      } catch (error) {
+        if (error instanceof MongoCommandError) return error.toReply();
         this.logger.error({ err: error, command: name }, 'command failed unexpectedly');
-        body = new MongoCommandError('InternalError', `internal error in ${name}: ${(error as Error).message}`).toReply();
+        return new MongoCommandError(
+          'InternalError',
+          `internal error in ${name}: ${(error as Error).message}`,
+        ).toReply();
       }
-    }
+    };
+    const body = this.interceptor
+      ? await this.interceptor({ name, db: request.db, command, connection }, execute)
+      : await execute();
     const clusterTime = this.engine.oplog.clusterTime;
     body.operationTime = clusterTime;
     body.$clusterTime = { clusterTime, signature: ZERO_SIGNATURE };
@@ -71,7 +75,15 @@ export class CommandDispatcher {
     const session: WriteSession = {};
     if (command.lsid && typeof command.lsid === 'object') session.lsid = command.lsid as Document;
     if (typeof command.txnNumber === 'number') session.txnNumber = command.txnNumber;
-    const context = { engine: this.engine, cursors: this.cursors, server: this.server, connection, db: request.db, command, session };
+    const context = {
+      engine: this.engine,
+      cursors: this.cursors,
+      server: this.server,
+      connection,
+      db: request.db,
+      command,
+      session,
+    };
     if (session.lsid && session.txnNumber !== undefined && RETRYABLE_WRITES.has(name)) {
       // A retried write (same session and txnNumber) gets the first attempt's reply and is not applied twice.
       return this.retryableWrites.run(session.lsid, session.txnNumber, () => handler(context));

@@ -24,6 +24,11 @@ import { encodeRecord } from './record-codec.js';
 import { recoverDbPath, type RecoveredState } from './recover-dbpath.js';
 import { encodeSnapshot, writeSnapshotFile, type SnapshotData } from './snapshot-file.js';
 
+// The engine needs only this module: the shapes it hands in and gets back.
+export type { DiskStoreOptions, DiskStoreLogger } from './disk-store-options.js';
+export type { RecoveredState } from './recover-dbpath.js';
+export type { CollectionSnapshot, SnapshotData } from './snapshot-file.js';
+
 export class DiskStore {
   private journal: JournalWriter;
   /** Newest ts written to the current journal; decides whether a snapshot still needs that journal. */

@@ -1,6 +1,6 @@
 // MongoDB's total order over BSON values (the order of sort() and of $gt/$lt within a type).
 import type { Binary, BSONRegExp, Code, ObjectId, Timestamp } from 'bson';
-import { bsonTag, typeRank } from './bson-type-name.js';
+import { typeRank } from './bson-type-name.js';
 import { compareNumeric, numericValue } from './bson-numbers.js';
 
 const sign = (n: number): number => (n < 0 ? -1 : n > 0 ? 1 : 0);
@@ -16,6 +16,16 @@ function compareBytes(a: Uint8Array, b: Uint8Array): number {
     if (diff !== 0) return sign(diff);
   }
   return sign(a.length - b.length);
+}
+
+type PackedObjectId = { i0: number; i1: number; i2: number; i3: number };
+
+/** bson 7 packs an ObjectId into four big-endian 24-bit integers: comparing them avoids allocating `.id`. */
+function compareObjectIds(a: ObjectId, b: ObjectId): number {
+  const x = a as unknown as PackedObjectId;
+  const y = b as unknown as PackedObjectId;
+  if (typeof x.i0 !== 'number' || typeof y.i0 !== 'number') return compareBytes(a.id, b.id);
+  return sign(x.i0 - y.i0) || sign(x.i1 - y.i1) || sign(x.i2 - y.i2) || sign(x.i3 - y.i3);
 }
 
 function stringOf(value: unknown): string {
@@ -85,7 +95,7 @@ function compareSameRank(rank: number, a: unknown, b: unknown): number {
       return sign(bytesA.length - bytesB.length) || sign(subtypeA - subtypeB) || compareBytes(bytesA, bytesB);
     }
     case 8:
-      return compareBytes((a as ObjectId).id, (b as ObjectId).id);
+      return compareObjectIds(a as ObjectId, b as ObjectId);
     case 9:
       return sign(Number(a) - Number(b));
     case 10:
@@ -124,7 +134,7 @@ export function compareValues(a: unknown, b: unknown): number {
 /** MongoDB equality: numbers by value across representations (1 == 1.0 == Long(1)); null equals missing. */
 export function valuesEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;
-  if (typeof a !== 'object' && typeof a !== 'bigint' && typeof a === typeof b && typeof a !== 'number') return false;
+  if (typeof a !== 'object' && typeof a !== 'bigint' && typeof a === typeof b && typeof a !== 'number')
+    return false;
   return compareValues(a, b) === 0;
 }
-

@@ -16,7 +16,10 @@ interface SortKey {
 
 function parseDirection(field: string, value: unknown): 1 | -1 {
   if (isPlainDocument(value) && '$meta' in value) {
-    throw new MongoCommandError('BadValue', `$meta sort by '${String(value.$meta)}' is not supported by the embedded server`);
+    throw new MongoCommandError(
+      'BadValue',
+      `$meta sort by '${String(value.$meta)}' is not supported by the embedded server`,
+    );
   }
   const numeric = numericValue(value);
   if (numeric === 1 || numeric === -1) return numeric;

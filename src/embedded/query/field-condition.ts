@@ -41,7 +41,10 @@ function allOf(predicates: Predicate[]): Predicate {
 }
 
 function isRegexValue(value: unknown): value is RegExp | BSONRegExp {
-  return value instanceof RegExp || (typeof value === 'object' && value !== null && bsonTag(value) === 'BSONRegExp');
+  return (
+    value instanceof RegExp ||
+    (typeof value === 'object' && value !== null && bsonTag(value) === 'BSONRegExp')
+  );
 }
 
 const REGEX_OPTIONS = /^[imxsu]*$/;
@@ -88,7 +91,8 @@ function regexTest(regex: RegExp): ValueTest {
     if (typeof value !== 'object' || value === null) return false;
     if (bsonTag(value) === 'BSONSymbol') return regex.test(String((value as { value: unknown }).value));
     if (isRegexValue(value)) {
-      const [source, flags] = value instanceof RegExp ? [value.source, value.flags] : [value.pattern, value.options];
+      const [source, flags] =
+        value instanceof RegExp ? [value.source, value.flags] : [value.pattern, value.options];
       return source === regex.source && flags === regex.flags;
     }
     return false;
@@ -97,7 +101,8 @@ function regexTest(regex: RegExp): ValueTest {
 
 function equalityTest(operand: unknown): ValueTest {
   if (typeof operand === 'string' || typeof operand === 'boolean') {
-    return (value) => value === operand || (typeof value === 'object' && value !== null && valuesEqual(value, operand));
+    return (value) =>
+      value === operand || (typeof value === 'object' && value !== null && valuesEqual(value, operand));
   }
   return (value) => valuesEqual(value, operand);
 }
@@ -106,6 +111,13 @@ function equalityTest(operand: unknown): ValueTest {
 function rangeTest(operand: unknown, accept: (order: number) => boolean): ValueTest {
   const operandRank = typeRank(operand);
   const bracketed = operandRank !== 1 && operandRank !== 16;
+  if (typeof operand === 'number' && !Number.isNaN(operand)) {
+    // Fast path for the common numeric range query; other representations take the general route.
+    return (value) =>
+      typeof value === 'number'
+        ? accept(value < operand ? -1 : value > operand ? 1 : value === operand ? 0 : -1)
+        : typeRank(value) === operandRank && accept(compareValues(value, operand));
+  }
   return (value) => (!bracketed || typeRank(value) === operandRank) && accept(compareValues(value, operand));
 }
 
@@ -195,7 +207,8 @@ function modTest(operand: unknown): ValueTest {
   if (operand.length < 2) throw badValue('malformed mod, not enough elements');
   if (operand.length > 2) throw badValue('malformed mod, too many elements');
   const [divisor, remainder] = operand.map((entry) => numericValue(entry));
-  if (divisor === undefined || remainder === undefined) throw badValue('malformed mod, divisor and remainder must be numbers');
+  if (divisor === undefined || remainder === undefined)
+    throw badValue('malformed mod, divisor and remainder must be numbers');
   const d = Math.trunc(Number(divisor));
   const r = Math.trunc(Number(remainder));
   if (d === 0) throw badValue('divisor cannot be 0');
@@ -209,14 +222,24 @@ function modTest(operand: unknown): ValueTest {
 function elemMatchTest(operand: unknown, compileNested: NestedCompiler): ValueTest {
   if (!isPlainDocument(operand)) throw badValue('$elemMatch needs an Object');
   const keys = Object.keys(operand);
-  const valueMode = keys.length > 0 && keys.every((key) => key.startsWith('$') && !['$and', '$or', '$nor', '$expr'].includes(key));
+  const valueMode =
+    keys.length > 0 &&
+    keys.every((key) => key.startsWith('$') && !['$and', '$or', '$nor', '$expr'].includes(key));
   const elementTest: ValueTest = valueMode
     ? compileFieldCondition('', operand, compileNested)
-    : ((nested) => (element: unknown) => isPlainDocument(element) && nested(element))(compileNested(operand));
+    : (
+        (nested) => (element: unknown) =>
+          isPlainDocument(element) && nested(element)
+      )(compileNested(operand));
   return (value) => Array.isArray(value) && value.some(elementTest);
 }
 
-function compileOperator(parts: readonly string[], operator: string, operand: unknown, compileNested: NestedCompiler): Predicate {
+function compileOperator(
+  parts: readonly string[],
+  operator: string,
+  operand: unknown,
+  compileNested: NestedCompiler,
+): Predicate {
   switch (operator) {
     case '$eq':
       return alongPath(parts, elementwise(equalityTest(operand)));
@@ -240,13 +263,18 @@ function compileOperator(parts: readonly string[], operator: string, operand: un
     }
     case '$type': {
       const names = typeNames(operand);
-      return alongPath(parts, elementwise((value) => names.some((name) => hasType(value, name))));
+      return alongPath(
+        parts,
+        elementwise((value) => names.some((name) => hasType(value, name))),
+      );
     }
     case '$size': {
       const size = numericValue(operand);
       if (size === undefined) throw badValue('$size needs a number');
-      if (!Number.isInteger(Number(size))) throw badValue(`Failed to parse $size. Expected an integer: $size: ${String(size)}`);
-      if (Number(size) < 0) throw badValue(`Failed to parse $size. Expected a non-negative number in: $size: ${String(size)}`);
+      if (!Number.isInteger(Number(size)))
+        throw badValue(`Failed to parse $size. Expected an integer: $size: ${String(size)}`);
+      if (Number(size) < 0)
+        throw badValue(`Failed to parse $size. Expected a non-negative number in: $size: ${String(size)}`);
       return alongPath(parts, (value) => Array.isArray(value) && value.length === Number(size));
     }
     case '$all': {
@@ -257,7 +285,8 @@ function compileOperator(parts: readonly string[], operator: string, operand: un
           if (isPlainDocument(entry) && '$elemMatch' in entry) {
             return alongPath(parts, elemMatchTest(entry.$elemMatch, compileNested));
           }
-          if (isPlainDocument(entry) && Object.keys(entry)[0]?.startsWith('$')) throw badValue('no $ expressions in $all');
+          if (isPlainDocument(entry) && Object.keys(entry)[0]?.startsWith('$'))
+            throw badValue('no $ expressions in $all');
           const test = isRegexValue(entry) ? regexTest(buildRegex(entry, undefined)) : equalityTest(entry);
           return alongPath(parts, elementwise(test));
         }),
@@ -266,7 +295,8 @@ function compileOperator(parts: readonly string[], operator: string, operand: un
     case '$elemMatch':
       return alongPath(parts, elemMatchTest(operand, compileNested));
     case '$not': {
-      if (isRegexValue(operand)) return not(alongPath(parts, elementwise(regexTest(buildRegex(operand, undefined)))));
+      if (isRegexValue(operand))
+        return not(alongPath(parts, elementwise(regexTest(buildRegex(operand, undefined)))));
       if (!isPlainDocument(operand)) throw badValue('$not needs a regex or a document');
       if (Object.keys(operand).length === 0) throw badValue('$not cannot be empty');
       return not(compileOperators(parts, operand, compileNested));
@@ -285,7 +315,11 @@ function compileOperator(parts: readonly string[], operator: string, operand: un
   }
 }
 
-function compileOperators(parts: readonly string[], spec: Document, compileNested: NestedCompiler): Predicate {
+function compileOperators(
+  parts: readonly string[],
+  spec: Document,
+  compileNested: NestedCompiler,
+): Predicate {
   const predicates: Predicate[] = [];
   for (const operator of Object.keys(spec)) {
     if (!operator.startsWith('$')) throw badValue(`unknown operator: ${operator}`);

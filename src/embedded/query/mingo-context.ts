@@ -44,14 +44,14 @@ const comparisonOverrides: Record<`$${string}`, ExpressionFn> = {
 
 /** Every stock mingo operator; overrides registered first win (mingo's Context.from keeps the first). */
 export const baseContext: Context = Context.from(
-  Context.init({ expression: comparisonOverrides as never }),
+  Context.init({ expression: comparisonOverrides }),
   Context.init({
-    accumulator: accumulatorOperators as never,
-    expression: expressionOperators as never,
-    pipeline: pipelineOperators as never,
-    projection: projectionOperators as never,
-    query: queryOperators as never,
-    window: windowOperators as never,
+    accumulator: accumulatorOperators,
+    expression: expressionOperators,
+    pipeline: pipelineOperators,
+    projection: projectionOperators,
+    query: queryOperators,
+    window: windowOperators,
   }),
 );
 
@@ -70,6 +70,10 @@ export function isTruthy(value: unknown): boolean {
 }
 
 /** Evaluates an aggregation expression against a document with the base context (or the caller's options). */
-export function evaluateExpression(doc: unknown, expression: unknown, options: Options | Partial<Options> = baseOptions): unknown {
+export function evaluateExpression(
+  doc: unknown,
+  expression: unknown,
+  options: Options | Partial<Options> = baseOptions,
+): unknown {
   return evalExpr(doc, expression, options as Options);
 }

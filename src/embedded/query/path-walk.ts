@@ -12,14 +12,20 @@ export function splitPath(path: string): string[] {
  * True when `leaf` accepts some value the path reaches. A missing field reaches `undefined`; a numeric part
  * indexes arrays; a non-numeric part on an array descends into its document elements (not nested arrays).
  */
-export function someAlongPath(value: unknown, parts: readonly string[], index: number, leaf: (v: unknown) => boolean): boolean {
+export function someAlongPath(
+  value: unknown,
+  parts: readonly string[],
+  index: number,
+  leaf: (v: unknown) => boolean,
+): boolean {
   if (index === parts.length) return leaf(value);
   const part = parts[index] as string;
   if (Array.isArray(value)) {
     if (INDEX.test(part)) {
       if (someAlongPath(value[Number(part)], parts, index + 1, leaf)) return true;
       for (const element of value) {
-        if (isPlainDocument(element) && part in element && someAlongPath(element, parts, index, leaf)) return true;
+        if (isPlainDocument(element) && part in element && someAlongPath(element, parts, index, leaf))
+          return true;
       }
       return false;
     }

@@ -1,9 +1,105 @@
-import { Aggregator } from 'mingo';
+// Aggregation on top of mingo's Aggregator, with $match and $sort replaced by the BSON-aware versions.
+import { Aggregator } from 'mingo/aggregator';
+import { Context } from 'mingo/core';
+import { Lazy } from 'mingo/lazy';
+import type { Iterator } from 'mingo/lazy';
+import type { Options } from 'mingo/types';
+import { MongoCommandError } from '../errors.js';
+import { isPlainDocument } from './bson-type-name.js';
+import { cloneDocument } from './clone-document.js';
+import { compileFilterWithOptions } from './compile-filter.js';
+import { compileSort } from './compile-sort.js';
 import type { Document } from './document.js';
+import { baseContext, baseOptions } from './mingo-context.js';
+
 export interface RunPipelineOptions {
+  /** Documents of another collection of the same database, for $lookup, $graphLookup and $unionWith. */
   resolveCollection?: (name: string) => Document[];
+  /** Values for `$$name` variables (the aggregate command's `let`). */
+  variables?: Document;
 }
-export function runPipeline(docs: Document[], pipeline: Document[], options: RunPipelineOptions = {}): Document[] {
-  const aggregator = new Aggregator(pipeline, options.resolveCollection ? { collectionResolver: options.resolveCollection } : {});
-  return aggregator.run(docs);
+
+type PipelineFn = (collection: Iterator, expression: unknown, options: Options) => Iterator;
+
+const $match: PipelineFn = (collection, expression, options) => {
+  if (!isPlainDocument(expression))
+    throw new MongoCommandError('BadValue', 'the match filter must be an expression in an object');
+  const matcher = compileFilterWithOptions(expression, options);
+  return collection.filter((doc: Document) => matcher(doc));
+};
+
+const $sort: PipelineFn = (collection, expression) => {
+  if (!isPlainDocument(expression) || Object.keys(expression).length === 0) {
+    throw new MongoCommandError('Location15976', '$sort stage must have at least one sort key');
+  }
+  const compare = compileSort(expression);
+  return collection.transform((docs: Document[]) => Lazy(docs.slice().sort(compare)));
+};
+
+const pipelineContext = Context.from(Context.init({ pipeline: { $match, $sort } }), baseContext);
+
+/** Stage names mingo knows but MongoDB would not run here (or that write), rejected as unknown. */
+const REJECTED_STAGES = new Set(['$out', '$merge']);
+
+function validateStages(pipeline: unknown[]): void {
+  for (const stage of pipeline) {
+    if (!isPlainDocument(stage)) {
+      throw new MongoCommandError('TypeMismatch', "Each element of the 'pipeline' array must be an object");
+    }
+    const names = Object.keys(stage);
+    if (names.length !== 1) {
+      throw new MongoCommandError(
+        'Location40323',
+        'A pipeline stage specification object must contain exactly one field.',
+      );
+    }
+    const name = names[0] as string;
+    if (REJECTED_STAGES.has(name) || pipelineContext.getOperator('pipeline' as never, name) === null) {
+      throw new MongoCommandError('Location40324', `Unrecognized pipeline stage name: '${name}'`);
+    }
+  }
+}
+
+/** Converts mingo's own errors into MongoDB-shaped ones; ours pass through. */
+export function toCommandError(error: unknown): MongoCommandError {
+  if (error instanceof MongoCommandError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new MongoCommandError('BadValue', message, { cause: error });
+}
+
+/** Some mingo stages ($addFields, $unset, ...) modify documents in place; they must not reach stored ones. */
+function* clonedLazily(docs: Document[]): Generator<Document> {
+  for (const doc of docs) yield cloneDocument(doc);
+}
+
+/** Runs an aggregation pipeline over in-memory documents; never mutates `docs`. */
+export function runPipeline(
+  docs: Document[],
+  pipeline: Document[],
+  options: RunPipelineOptions = {},
+): Document[] {
+  if (!Array.isArray(pipeline))
+    throw new MongoCommandError('TypeMismatch', "'pipeline' option must be specified as an array");
+  validateStages(pipeline);
+  const mingoOptions: Partial<Options> = {
+    ...baseOptions,
+    context: pipelineContext,
+    ...(options.resolveCollection ? { collectionResolver: options.resolveCollection } : {}),
+    ...(options.variables ? { variables: options.variables } : {}),
+  };
+  // Leading $match stages run on the stored documents, so only the survivors are copied.
+  let first = 0;
+  let input = docs;
+  while (first < pipeline.length && isPlainDocument(pipeline[first]?.$match)) {
+    const matcher = compileFilterWithOptions(pipeline[first]?.$match as Document, mingoOptions);
+    input = input.filter((doc) => matcher(doc));
+    first++;
+  }
+  const rest = first === 0 ? pipeline : pipeline.slice(first);
+  if (rest.length === 0) return input.map((doc) => cloneDocument(doc));
+  try {
+    return new Aggregator(rest, mingoOptions).run(clonedLazily(input));
+  } catch (error) {
+    throw toCommandError(error);
+  }
 }

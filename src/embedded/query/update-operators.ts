@@ -18,7 +18,12 @@ export interface OperatorContext {
   now: Date;
 }
 
-export type FieldOperator = (doc: Document, parts: string[], argument: unknown, context: OperatorContext) => void;
+export type FieldOperator = (
+  doc: Document,
+  parts: string[],
+  argument: unknown,
+  context: OperatorContext,
+) => void;
 
 const badValue = (message: string): MongoCommandError => new MongoCommandError('BadValue', message);
 
@@ -44,7 +49,10 @@ function arithmeticOperator(name: '$inc' | '$mul', operation: 'add' | 'multiply'
   return (doc, parts, argument, context) => {
     if (!isNumeric(argument)) {
       const verb = name === '$inc' ? 'increment' : 'multiply';
-      throw new MongoCommandError('TypeMismatch', `Cannot ${verb} with non-numeric argument: {${parts.join('.')}: ${String(argument)}}`);
+      throw new MongoCommandError(
+        'TypeMismatch',
+        `Cannot ${verb} with non-numeric argument: {${parts.join('.')}: ${String(argument)}}`,
+      );
     }
     const slot = resolveSlot(doc, parts, true) as NonNullable<ReturnType<typeof resolveSlot>>;
     const current = getSlot(slot);
@@ -67,11 +75,18 @@ function extremumOperator(keepWhen: (order: number) => boolean): FieldOperator {
   return (doc, parts, argument) => {
     const slot = resolveSlot(doc, parts, true) as NonNullable<ReturnType<typeof resolveSlot>>;
     const current = getSlot(slot);
-    if (current === undefined || keepWhen(compareValues(argument, current))) setSlot(slot, cloneDocument(argument));
+    if (current === undefined || keepWhen(compareValues(argument, current)))
+      setSlot(slot, cloneDocument(argument));
   };
 }
 
-function arrayAt(doc: Document, parts: string[], operator: string, context: OperatorContext, create: boolean) {
+function arrayAt(
+  doc: Document,
+  parts: string[],
+  operator: string,
+  context: OperatorContext,
+  create: boolean,
+) {
   const slot = resolveSlot(doc, parts, create);
   if (slot === undefined) return undefined;
   const current = getSlot(slot);
@@ -89,7 +104,9 @@ const PUSH_MODIFIERS = new Set(['$each', '$slice', '$sort', '$position']);
 function integerModifier(name: string, value: unknown): number {
   const numeric = numericValue(value);
   if (numeric === undefined || !Number.isInteger(Number(numeric))) {
-    throw badValue(`The value for ${name} must be an integer value but was given type: ${bsonTypeName(value)}`);
+    throw badValue(
+      `The value for ${name} must be an integer value but was given type: ${bsonTypeName(value)}`,
+    );
   }
   return Number(numeric);
 }
@@ -113,7 +130,9 @@ const $push: FieldOperator = (doc, parts, argument, context) => {
       if (!PUSH_MODIFIERS.has(key)) throw badValue(`Unrecognized clause in $push: ${key}`);
     }
     if (!Array.isArray(argument.$each)) {
-      throw badValue(`The argument to $each in $push must be an array but it was of type: ${bsonTypeName(argument.$each)}`);
+      throw badValue(
+        `The argument to $each in $push must be an array but it was of type: ${bsonTypeName(argument.$each)}`,
+      );
     }
     each = argument.$each;
     modifiers = argument;
@@ -141,7 +160,9 @@ const $addToSet: FieldOperator = (doc, parts, argument, context) => {
   let each: unknown[] = [argument];
   if (isPlainDocument(argument) && '$each' in argument) {
     if (!Array.isArray(argument.$each)) {
-      throw badValue(`The argument to $each in $addToSet must be an array but it was of type ${bsonTypeName(argument.$each)}`);
+      throw badValue(
+        `The argument to $each in $addToSet must be an array but it was of type ${bsonTypeName(argument.$each)}`,
+      );
     }
     each = argument.$each;
   }
@@ -168,7 +189,13 @@ function pullPredicate(condition: unknown): Predicate {
   return (element) => valuesEqual(element, condition);
 }
 
-function removeMatching(doc: Document, parts: string[], operator: string, context: OperatorContext, predicate: Predicate): void {
+function removeMatching(
+  doc: Document,
+  parts: string[],
+  operator: string,
+  context: OperatorContext,
+  predicate: Predicate,
+): void {
   const found = arrayAt(doc, parts, operator, context, false);
   if (found?.array === undefined) return;
   const kept = found.array.filter((element) => !predicate(element));
@@ -180,8 +207,11 @@ const $pull: FieldOperator = (doc, parts, argument, context) => {
 };
 
 const $pullAll: FieldOperator = (doc, parts, argument, context) => {
-  if (!Array.isArray(argument)) throw badValue(`$pullAll requires an array argument but was given a ${bsonTypeName(argument)}`);
-  removeMatching(doc, parts, '$pullAll', context, (element) => argument.some((value) => valuesEqual(element, value)));
+  if (!Array.isArray(argument))
+    throw badValue(`$pullAll requires an array argument but was given a ${bsonTypeName(argument)}`);
+  removeMatching(doc, parts, '$pullAll', context, (element) =>
+    argument.some((value) => valuesEqual(element, value)),
+  );
 };
 
 const $pop: FieldOperator = (doc, parts, argument, context) => {
@@ -206,22 +236,32 @@ const $rename: FieldOperator = (doc, parts, argument) => {
 
 const $bit: FieldOperator = (doc, parts, argument, context) => {
   if (!isPlainDocument(argument) || Object.keys(argument).length === 0) {
-    throw badValue(`The $bit modifier is not compatible with a ${bsonTypeName(argument)}. You must pass in an embedded document: {$bit: {field: {and/or/xor: #}}`);
+    throw badValue(
+      `The $bit modifier is not compatible with a ${bsonTypeName(argument)}. You must pass in an embedded document: {$bit: {field: {and/or/xor: #}}`,
+    );
   }
   const slot = resolveSlot(doc, parts, true) as NonNullable<ReturnType<typeof resolveSlot>>;
   const current = getSlot(slot);
   let bits = current === undefined ? 0n : integerValue(current);
   if (bits === undefined) {
-    throw badValue(`Cannot apply $bit to a value of non-integral type.${idText(context)} has the field ${parts.join('.')} of non-integer type ${bsonTypeName(current)}`);
+    throw badValue(
+      `Cannot apply $bit to a value of non-integral type.${idText(context)} has the field ${parts.join('.')} of non-integer type ${bsonTypeName(current)}`,
+    );
   }
   const wasLong = current instanceof Long;
   for (const operation of Object.keys(argument)) {
     const operand = integerValue(argument[operation]);
-    if (operand === undefined) throw badValue(`The $bit modifier field must be an Integer(32/64 bit); a '${bsonTypeName(argument[operation])}' is not supported here`);
+    if (operand === undefined)
+      throw badValue(
+        `The $bit modifier field must be an Integer(32/64 bit); a '${bsonTypeName(argument[operation])}' is not supported here`,
+      );
     if (operation === 'and') bits &= operand;
     else if (operation === 'or') bits |= operand;
     else if (operation === 'xor') bits ^= operand;
-    else throw badValue(`The $bit modifier only supports 'and', 'or', and 'xor', not '${operation}' which is an unknown operator`);
+    else
+      throw badValue(
+        `The $bit modifier only supports 'and', 'or', and 'xor', not '${operation}' which is an unknown operator`,
+      );
   }
   const safe = bits >= BigInt(Number.MIN_SAFE_INTEGER) && bits <= BigInt(Number.MAX_SAFE_INTEGER);
   setSlot(slot, safe && !wasLong ? Number(bits) : Long.fromBigInt(bits));
@@ -233,11 +273,15 @@ const $currentDate: FieldOperator = (doc, parts, argument, context) => {
   let type = 'date';
   if (isPlainDocument(argument)) {
     if (argument.$type !== 'date' && argument.$type !== 'timestamp') {
-      throw badValue("The '$type' string field is required to be 'date' or 'timestamp': {$currentDate: {field : {$type: 'date'}}}");
+      throw badValue(
+        "The '$type' string field is required to be 'date' or 'timestamp': {$currentDate: {field : {$type: 'date'}}}",
+      );
     }
     type = argument.$type;
   } else if (typeof argument !== 'boolean') {
-    throw badValue(`${bsonTypeName(argument)} is not valid type for $currentDate. Please use a boolean ('true') or a $type expression ({$type: 'timestamp/date'}).`);
+    throw badValue(
+      `${bsonTypeName(argument)} is not valid type for $currentDate. Please use a boolean ('true') or a $type expression ({$type: 'timestamp/date'}).`,
+    );
   }
   const slot = resolveSlot(doc, parts, true) as NonNullable<ReturnType<typeof resolveSlot>>;
   timestampIncrement = (timestampIncrement + 1) % 0x7fffffff;

@@ -20,14 +20,25 @@ export class ArrayFilters {
 
   constructor(filters: Document[] | undefined) {
     for (const filter of filters ?? []) {
-      if (!isPlainDocument(filter)) throw new MongoCommandError('FailedToParse', 'arrayFilters entries must be objects');
-      const identifiers = new Set(Object.keys(filter).filter((key) => !key.startsWith('$')).map((key) => key.split('.')[0]));
+      if (!isPlainDocument(filter))
+        throw new MongoCommandError('FailedToParse', 'arrayFilters entries must be objects');
+      const identifiers = new Set(
+        Object.keys(filter)
+          .filter((key) => !key.startsWith('$'))
+          .map((key) => key.split('.')[0]),
+      );
       if (identifiers.size !== 1) {
-        throw new MongoCommandError('FailedToParse', 'Each array filter must use a single top-level field name');
+        throw new MongoCommandError(
+          'FailedToParse',
+          'Each array filter must use a single top-level field name',
+        );
       }
       const identifier = [...identifiers][0] as string;
       if (this.predicates.has(identifier)) {
-        throw new MongoCommandError('FailedToParse', `Found multiple array filters with the same top-level field name ${identifier}`);
+        throw new MongoCommandError(
+          'FailedToParse',
+          `Found multiple array filters with the same top-level field name ${identifier}`,
+        );
       }
       // An element is tested as {<id>: element}, so the filter keeps its own syntax ('x.a', $or, ...).
       const matcher = compileFilter(filter);
@@ -38,7 +49,10 @@ export class ArrayFilters {
   predicate(identifier: string, path: string): Predicate {
     const predicate = this.predicates.get(identifier);
     if (predicate === undefined) {
-      throw new MongoCommandError('BadValue', `No array filter found for identifier '${identifier}' in path '${path}'`);
+      throw new MongoCommandError(
+        'BadValue',
+        `No array filter found for identifier '${identifier}' in path '${path}'`,
+      );
     }
     this.used.add(identifier);
     return predicate;
@@ -47,7 +61,10 @@ export class ArrayFilters {
   assertAllUsed(): void {
     for (const identifier of this.predicates.keys()) {
       if (!this.used.has(identifier)) {
-        throw new MongoCommandError('FailedToParse', `The array filter for identifier '${identifier}' was not used in the update`);
+        throw new MongoCommandError(
+          'FailedToParse',
+          `The array filter for identifier '${identifier}' was not used in the update`,
+        );
       }
     }
   }
@@ -74,7 +91,10 @@ function elementPredicate(arrayPath: string, key: string, condition: unknown): P
   if (key === arrayPath) {
     if (isPlainDocument(condition) && '$elemMatch' in condition && Object.keys(condition).length === 1) {
       const inner = condition.$elemMatch;
-      if (isPlainDocument(inner) && Object.keys(inner).every((k) => k.startsWith('$') && !['$and', '$or', '$nor'].includes(k))) {
+      if (
+        isPlainDocument(inner) &&
+        Object.keys(inner).every((k) => k.startsWith('$') && !['$and', '$or', '$nor'].includes(k))
+      ) {
         return compileFieldCondition('', inner, (nested) => compileFilter(nested) as Predicate);
       }
       const matcher = compileFilter(isPlainDocument(inner) ? inner : {});
@@ -96,7 +116,10 @@ export function positionalIndex(array: unknown[], arrayPath: string, query: Docu
     const index = array.findIndex((element) => predicates.every((predicate) => predicate(element)));
     if (index >= 0) return index;
   }
-  throw new MongoCommandError('BadValue', 'The positional operator did not find the match needed from the query.');
+  throw new MongoCommandError(
+    'BadValue',
+    'The positional operator did not find the match needed from the query.',
+  );
 }
 
 export interface ExpandContext {
@@ -179,7 +202,10 @@ export function resolveSlot(doc: Document, parts: readonly string[], create: boo
     if (Array.isArray(current)) {
       if (!isIndex(part)) {
         if (!create) return undefined;
-        throw new MongoCommandError('PathNotViable', `Cannot create field '${part}' in element {${parts.slice(0, i).join('.')}: ${describe(current)}}`);
+        throw new MongoCommandError(
+          'PathNotViable',
+          `Cannot create field '${part}' in element {${parts.slice(0, i).join('.')}: ${describe(current)}}`,
+        );
       }
       next = current[Number(part)];
     } else {
@@ -188,7 +214,10 @@ export function resolveSlot(doc: Document, parts: readonly string[], create: boo
     if (next === undefined || next === null) {
       if (!create) return undefined;
       if (next === null) {
-        throw new MongoCommandError('PathNotViable', `Cannot create field '${parts[i + 1] ?? ''}' in element {${part}: null}`);
+        throw new MongoCommandError(
+          'PathNotViable',
+          `Cannot create field '${parts[i + 1] ?? ''}' in element {${part}: null}`,
+        );
       }
       const created: Document = {};
       setSlot({ container: current, key: part }, created);
@@ -205,7 +234,10 @@ export function resolveSlot(doc: Document, parts: readonly string[], create: boo
   const key = parts[parts.length - 1] as string;
   if (Array.isArray(current) && !isIndex(key)) {
     if (!create) return undefined;
-    throw new MongoCommandError('PathNotViable', `Cannot create field '${key}' in element {${parts.slice(0, -1).join('.')}: ${describe(current)}}`);
+    throw new MongoCommandError(
+      'PathNotViable',
+      `Cannot create field '${key}' in element {${parts.slice(0, -1).join('.')}: ${describe(current)}}`,
+    );
   }
   return { container: current, key };
 }

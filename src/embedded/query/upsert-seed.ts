@@ -19,7 +19,8 @@ function collect(filter: Document, seed: Document): void {
   for (const key of Object.keys(filter)) {
     const condition = filter[key];
     if (key === '$and') {
-      if (Array.isArray(condition)) for (const clause of condition) if (isPlainDocument(clause)) collect(clause, seed);
+      if (Array.isArray(condition))
+        for (const clause of condition) if (isPlainDocument(clause)) collect(clause, seed);
       continue;
     }
     if (key.startsWith('$')) continue;
@@ -28,7 +29,8 @@ function collect(filter: Document, seed: Document): void {
       if (operators[0]?.startsWith('$')) {
         // {a: {$eq: 1}} seeds a; a one-element {$in: [x]} is an equality too, as in MongoDB.
         if ('$eq' in condition) setPath(seed, key, condition.$eq);
-        else if (Array.isArray(condition.$in) && condition.$in.length === 1) setPath(seed, key, condition.$in[0]);
+        else if (Array.isArray(condition.$in) && condition.$in.length === 1)
+          setPath(seed, key, condition.$in[0]);
         continue;
       }
     }

@@ -20,6 +20,8 @@ export interface ConnectionContext {
   readonly remoteAddress: string;
   /** Aborted when the connection closes, so long getMores stop waiting. */
   readonly signal: AbortSignal;
+  /** Drops the connection; the command being handled gets no reply (used by test fail points). */
+  close(): void;
 }
 
 export type CommandHandler = (request: CommandRequest, context: ConnectionContext) => Promise<Document>;
@@ -49,6 +51,7 @@ export class Connection {
       localAddress: `${socket.localAddress ?? '127.0.0.1'}:${socket.localPort ?? 0}`,
       remoteAddress: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`,
       signal: this.abort.signal,
+      close: () => this.close(),
     };
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));

@@ -1,5 +1,4 @@
 // MongoDB wire protocol framing: decodes OP_QUERY and OP_MSG requests, encodes OP_REPLY and OP_MSG replies.
-import { crc32 } from 'node:zlib';
 import { BSON, type Document } from 'bson';
 
 export const OpCode = {
@@ -44,6 +43,24 @@ export interface CommandRequest {
   /** OP_MSG moreToCome: the client wants no reply. */
   moreToCome: boolean;
   exhaustAllowed: boolean;
+}
+
+/** CRC-32C (Castagnoli) lookup table: OP_MSG checksums use CRC-32C, not zlib's CRC-32. */
+const CRC32C_TABLE = (() => {
+  const table = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0x82f63b78 ^ (c >>> 1) : c >>> 1;
+    table[n] = c >>> 0;
+  }
+  return table;
+})();
+
+/** CRC-32C of `bytes`, the checksum the OP_MSG specification requires. */
+export function crc32c(bytes: Uint8Array): number {
+  let crc = 0xffffffff;
+  for (const byte of bytes) crc = CRC32C_TABLE[(crc ^ byte) & 0xff]! ^ (crc >>> 8);
+  return (crc ^ 0xffffffff) >>> 0;
 }
 
 const DESERIALIZE_OPTIONS = { promoteLongs: true, promoteValues: true, promoteBuffers: false, bsonRegExp: false };
@@ -96,7 +113,7 @@ function decodeMsg(frame: Buffer, header: MessageHeader): CommandRequest {
     if (end < HEADER_SIZE + 4 + 4) throw new WireProtocolError('OP_MSG too short for its checksum');
     end -= 4;
     const expected = frame.readUInt32LE(end);
-    if (crc32(frame.subarray(0, end)) !== expected) throw new WireProtocolError('OP_MSG checksum mismatch');
+    if (crc32c(frame.subarray(0, end)) !== expected) throw new WireProtocolError('OP_MSG checksum mismatch');
   }
   let offset = HEADER_SIZE + 4;
   let body: Document | undefined;

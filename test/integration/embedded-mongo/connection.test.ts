@@ -1,7 +1,14 @@
 // Handshake, topology, identity commands, sessions and concurrency of the embedded server, seen through the
 // official driver.
 import { Long, UUID } from 'bson';
-import { MongoClient, MongoServerError, Timestamp, type ObjectId } from 'mongodb';
+import {
+  MongoClient,
+  MongoServerError,
+  Timestamp,
+  type Document,
+  type ObjectId,
+  type TopologyDescription,
+} from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   bsonTypeOf,
@@ -15,6 +22,26 @@ import {
 
 let fixture: ServerFixture;
 
+/** Connects a client that records the topology description the driver builds from the server's hellos. */
+async function connectAndDescribe(
+  uri: string,
+): Promise<{ client: MongoClient; description: () => TopologyDescription }> {
+  const client = new MongoClient(uri, { serverSelectionTimeoutMS: 5_000 });
+  let latest: TopologyDescription | undefined;
+  client.on('topologyDescriptionChanged', (event) => {
+    latest = event.newDescription;
+  });
+  await client.connect();
+  await client.db('admin').command({ ping: 1 });
+  return {
+    client,
+    description: () => {
+      if (!latest) throw new Error('the driver reported no topology description');
+      return latest;
+    },
+  };
+}
+
 beforeAll(async () => {
   fixture = await withServer();
 });
@@ -26,21 +53,29 @@ afterAll(async () => {
 describe('connecting', () => {
   it('works with ?replicaSet=rs0 and sees a replica-set primary', async () => {
     expect(fixture.server.uri).toMatch(/^mongodb:\/\/127\.0\.0\.1:\d+\/\?replicaSet=rs0$/);
-    const client = await fixture.connect(fixture.server.uri);
-    const db = client.db(uniqueDbName('conn_rs'));
-    await db.collection('items').insertOne({ via: 'replicaSet' });
-    expect(await db.collection('items').countDocuments()).toBe(1);
-    const description = client.topology?.description;
-    expect(description?.type).toBe('ReplicaSetWithPrimary');
-    expect(description?.setName).toBe('rs0');
+    const { client, description } = await connectAndDescribe(fixture.server.uri);
+    try {
+      const db = client.db(uniqueDbName('conn_rs'));
+      await db.collection('items').insertOne({ via: 'replicaSet' });
+      expect(await db.collection('items').countDocuments()).toBe(1);
+      expect(description().type).toBe('ReplicaSetWithPrimary');
+      expect(description().setName).toBe('rs0');
+    } finally {
+      await client.close();
+    }
   });
 
   it('works with ?directConnection=true', async () => {
-    const client = await fixture.connect(`mongodb://127.0.0.1:${fixture.server.port}/?directConnection=true`);
-    const db = client.db(uniqueDbName('conn_direct'));
-    await db.collection('items').insertOne({ via: 'direct' });
-    expect(await db.collection('items').findOne({}, { projection: { _id: 0 } })).toEqual({ via: 'direct' });
-    expect(client.topology?.description.type).toBe('Single');
+    const uri = `mongodb://127.0.0.1:${fixture.server.port}/?directConnection=true`;
+    const { client, description } = await connectAndDescribe(uri);
+    try {
+      const db = client.db(uniqueDbName('conn_direct'));
+      await db.collection('items').insertOne({ via: 'direct' });
+      expect(await db.collection('items').findOne({}, { projection: { _id: 0 } })).toEqual({ via: 'direct' });
+      expect(description().type).toBe('Single');
+    } finally {
+      await client.close();
+    }
   });
 
   it('answers hello as a writable replica-set primary on the dialled host:port', async () => {
@@ -79,7 +114,7 @@ describe('connecting', () => {
     const info = await fixture.client.db('admin').command({ buildInfo: 1 });
     expect(info.ok).toBe(1);
     expect(info.version).toMatch(/^7\.0\.\d+/);
-    expect(info.versionArray.slice(0, 2)).toEqual([7, 0]);
+    expect((info.versionArray as number[]).slice(0, 2)).toEqual([7, 0]);
   });
 
   it('answers ping', async () => {
@@ -120,7 +155,7 @@ describe('cluster time', () => {
       const reply = await raw.command({ ping: 1, $db: 'admin' });
       expect(reply.ok).toBe(1);
       expect(bsonTypeOf(reply.operationTime)).toBe('Timestamp');
-      expect(bsonTypeOf(reply.$clusterTime.clusterTime)).toBe('Timestamp');
+      expect(bsonTypeOf((reply.$clusterTime as Document).clusterTime)).toBe('Timestamp');
     } finally {
       raw.destroy();
     }
@@ -146,7 +181,7 @@ describe('concurrency', () => {
             Array.from({ length: perClient / 2 }, (_, i) => ({ clientIndex, i: i + perClient / 2 })),
           );
           const mine = await items.find({ clientIndex }).sort({ i: 1 }).toArray();
-          expect(mine.map((doc) => doc.i)).toEqual(Array.from({ length: perClient }, (_, i) => i));
+          expect(mine.map((doc): unknown => doc.i)).toEqual(Array.from({ length: perClient }, (_, i) => i));
           return items.countDocuments({ clientIndex });
         }),
       );

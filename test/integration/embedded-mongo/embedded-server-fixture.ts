@@ -107,7 +107,7 @@ export function encodeOpMsg(command: Document, options: { flags?: number; reques
   frame.writeInt32LE(2013, 12);
   frame.writeUInt32LE(flags, 16);
   frame.writeUInt8(0, 20);
-  body.copy(frame, 21);
+  frame.set(body, 21);
   return frame;
 }
 

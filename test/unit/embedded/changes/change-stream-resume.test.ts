@@ -159,4 +159,13 @@ describe('postBatchResumeToken', () => {
     expect(empty.events).toEqual([]);
     expect(ids((await cursor.nextBatch(undefined, 0)).events)).toEqual([1]);
   });
+
+  it('splits an unlimited batch before it would exceed 16 MiB', async () => {
+    const source = new FakeSource();
+    const cursor = openChangeStream(source, orders, {}, []);
+    const payload = 'x'.repeat(5 * 1024 * 1024);
+    for (let id = 1; id <= 5; id++) source.insert(orders, { _id: id, payload });
+    expect(ids((await cursor.nextBatch(undefined, 0)).events)).toEqual([1, 2, 3]);
+    expect(ids((await cursor.nextBatch(undefined, 0)).events)).toEqual([4, 5]);
+  });
 });

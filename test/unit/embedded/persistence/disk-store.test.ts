@@ -138,7 +138,7 @@ describe('DiskStore journal', () => {
 
     const { recovered } = await openStore(temp.path);
     expect(insertedDocument(recovered.journal[0]).big).toBe(big);
-  });
+  }, 30_000);
 
   it('throws at once on an entry BSON cannot hold, writing nothing', async () => {
     const { store } = await openStore(temp.path);

@@ -59,5 +59,5 @@ describe('record codec', () => {
     const entry = decoded.records[0]?.e as { postImage: { big: string }; preImage: { big: string } };
     expect(entry.postImage.big).toHaveLength(big.length + 1);
     expect(entry.preImage.big).toBe(big);
-  });
+  }, 30_000);
 });

@@ -1,0 +1,23 @@
+# syntax=docker/dockerfile:1
+# One image for every sagastream role; the Compose service picks the role with its command
+# (`watcher`, `worker`, `admin`).
+
+FROM node:20-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+# The project needs no install scripts, so none run here either (same as a developer machine).
+RUN npm ci --ignore-scripts
+COPY . .
+RUN npm run build && npm prune --omit=dev --ignore-scripts
+
+FROM node:20-slim AS runtime
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=build /app/package.json ./package.json
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY --from=build /app/bin ./bin
+# The official image ships an unprivileged `node` user; the app files stay root-owned and read-only to it.
+USER node
+ENTRYPOINT ["node", "bin/sagastream.js"]
+CMD ["--help"]

@@ -1,0 +1,59 @@
+// The saga DSL: defineSaga, the resolved SagaDefinition model the engine runs, durations and retry policies.
+export { defineSaga, type LooseOutputs, type SagaSpecWithSteps } from './define-saga.js';
+export {
+  describeInvalidDuration,
+  durationSchema,
+  parseDuration,
+  positiveDurationSchema,
+  type DurationInput,
+  type DurationUnit,
+} from './duration.js';
+export { parseSagaInput } from './parse-saga-input.js';
+export { parseStepOutput } from './parse-step-output.js';
+export {
+  backoffDelay,
+  backoffSchema,
+  DEFAULT_RETRY_POLICY,
+  resolveRetryPolicy,
+  retryPolicySchema,
+  TRUE_JITTER,
+  type BackoffType,
+  type ResolvedBackoff,
+  type ResolvedRetryPolicy,
+  type RetryPolicyInput,
+  type RetryPolicyOutput,
+} from './retry-policy.js';
+export { SagaBuilder, type AddOutput, type Simplify } from './saga-builder.js';
+export {
+  DEFAULT_COMPENSATION_TIMEOUT_MS,
+  DEFAULT_SAGA_TIMEOUT_MS,
+  DEFAULT_STEP_TIMEOUT_MS,
+  resolveSagaDefinition,
+  sagaOptionsSchema,
+  type SagaDefinition,
+  type SagaOptionsSpec,
+} from './saga-definition.js';
+export { SagaRegistry } from './saga-registry.js';
+export {
+  idempotencyKeyFor,
+  type CompensationContext,
+  type StepContext,
+  type StepPhase,
+} from './step-context.js';
+export {
+  type AnyCompensationContext,
+  type AnyStepContext,
+  type LooseStepSpec,
+  type ResolvedStep,
+  type StepSpecWithoutSchema,
+  type StepSpecWithSchema,
+} from './step-definition.js';
+export {
+  defaultTriggerKey,
+  type ResolvedTrigger,
+  type TriggerDocument,
+  type TriggerKeyFunction,
+  type TriggerOperation,
+  type TriggerSpec,
+} from './trigger.js';
+export { findFilterProblems } from './trigger-filter.js';

@@ -1,0 +1,46 @@
+// The typed way to list steps: each `.step()` adds its output type to what later steps see in `ctx.outputs`.
+import type { z } from 'zod';
+import { resolveSagaDefinition, type SagaDefinition, type SagaOptionsSpec } from './saga-definition.js';
+import type { StepSpecWithoutSchema, StepSpecWithSchema } from './step-definition.js';
+
+/** Flattens `{ a: A } & { b: B }` into `{ a: A; b: B }` for readable hovers and errors. */
+export type Simplify<T> = { [K in keyof T]: T[K] } & {};
+
+/** Outputs of the steps added so far, by name. */
+export type AddOutput<TOutputs, TName extends string, TOutput> = Simplify<
+  TOutputs & { readonly [K in TName]: TOutput }
+>;
+
+/**
+ * Returned by `defineSaga(options)` when `steps` is left out. Immutable: `.step()` returns a new builder.
+ * Finish with `.build()`, which validates everything and returns the `SagaDefinition`.
+ */
+export class SagaBuilder<TSchema extends z.ZodType, TOutputs extends object = object> {
+  readonly #options: SagaOptionsSpec<TSchema>;
+  readonly #steps: readonly unknown[];
+
+  constructor(options: SagaOptionsSpec<TSchema>, steps: readonly unknown[] = []) {
+    this.#options = options;
+    this.#steps = steps;
+  }
+
+  /** Adds a step whose `output` schema validates and types its result. */
+  step<const TName extends string, TStepSchema extends z.ZodType>(
+    spec: StepSpecWithSchema<TName, z.output<TSchema>, TOutputs, TStepSchema>,
+  ): SagaBuilder<TSchema, AddOutput<TOutputs, TName, z.output<TStepSchema>>>;
+  /** Adds a step typed by what its `run` resolves to. */
+  step<const TName extends string, TResult>(
+    spec: StepSpecWithoutSchema<TName, z.output<TSchema>, TOutputs, TResult>,
+  ): SagaBuilder<TSchema, AddOutput<TOutputs, TName, TResult>>;
+  step(spec: unknown): SagaBuilder<TSchema, object> {
+    return new SagaBuilder(this.#options, [...this.#steps, spec]);
+  }
+
+  /**
+   * Validates the saga and its steps and returns the definition to register.
+   * @throws SagastreamError `INVALID_DEFINITION` listing every problem.
+   */
+  build(): SagaDefinition<z.output<TSchema>> {
+    return resolveSagaDefinition<z.output<TSchema>>(this.#options, this.#steps);
+  }
+}

@@ -1,0 +1,21 @@
+// Dead-letter entries derived from the saga document, which stays the durable record.
+import type { DeadLetterJobData, DeadLetterKind } from '../queue/job-data.js';
+import type { SagaDocument } from '../store/saga-document.js';
+
+export function deadLetterFor(saga: SagaDocument, kind: DeadLetterKind): DeadLetterJobData {
+  const failedStep = saga.steps.find((step) => step.compensation?.status === 'failed' || step.status === 'failed');
+  return {
+    sagaId: saga._id,
+    saga: saga.saga,
+    generation: saga.generation,
+    kind,
+    ...(failedStep ? { step: failedStep.name } : {}),
+    error: saga.error ?? { message: 'unknown failure', code: 'UNEXPECTED' },
+    attempts: failedStep ? (failedStep.compensation?.attempts ?? failedStep.attempts) : 0,
+    at: (saga.endedAt ?? saga.updatedAt).toISOString(),
+  };
+}
+
+export function deadLetterKindOf(saga: SagaDocument): DeadLetterKind {
+  return saga.status === 'rejected' ? 'rejected' : 'compensation-failed';
+}

@@ -1,0 +1,35 @@
+// The job a non-terminal saga needs next, derived from its document alone. The recovery sweeper re-queues it
+// when Redis lost it; a stale job re-queues it so a saga never waits on a job that no longer exists.
+import type { SagaDefinition } from '../definition/index.js';
+import type { ScheduledStep } from '../queue/saga-queues.js';
+import type { SagaDocument } from '../store/saga-document.js';
+
+export function expectedJob(saga: SagaDocument, definition: SagaDefinition, now = Date.now()): ScheduledStep | null {
+  const base = { sagaId: saga._id, saga: saga.saga, generation: saga.generation };
+  if (saga.status === 'running') {
+    const step = saga.steps[saga.stepIndex];
+    const stepDefinition = definition.steps[saga.stepIndex];
+    if (!step || !stepDefinition) return null;
+    const attempt = step.status === 'running' ? step.attempts : step.attempts + 1;
+    const due = step.status === 'retrying' ? step.nextAttemptAt?.getTime() : undefined;
+    return {
+      ref: { ...base, phase: 'forward', step: saga.stepIndex, stepName: step.name, attempt },
+      delayMs: due === undefined ? 0 : Math.max(0, due - now),
+    };
+  }
+  if (saga.status === 'compensating' && saga.compensation) {
+    const { plan, position } = saga.compensation;
+    const stepIndex = plan[position];
+    if (stepIndex === undefined) return null;
+    const step = saga.steps[stepIndex];
+    if (!step) return null;
+    const record = step.compensation ?? { status: 'pending', attempts: 0 };
+    const attempt = record.status === 'running' ? record.attempts : record.attempts + 1;
+    const due = record.status === 'retrying' ? record.nextAttemptAt?.getTime() : undefined;
+    return {
+      ref: { ...base, phase: 'compensate', step: stepIndex, stepName: step.name, attempt, position },
+      delayMs: due === undefined ? 0 : Math.max(0, due - now),
+    };
+  }
+  return null;
+}

@@ -1,0 +1,98 @@
+// Puts back what Redis lost: non-terminal sagas whose job is missing (FLUSHALL, a Redis restart without AOF, a
+// crash between a state change and its enqueue) get it re-queued; deadline timers and dead letters are restored.
+// MongoDB holds the truth, and every job id is deterministic, so a sweep is idempotent.
+import type { Logger } from 'pino';
+import type { SagaRegistry } from '../definition/index.js';
+import type { SagaQueues } from '../queue/saga-queues.js';
+import type { SagaStore } from '../store/saga-store.js';
+import { deadLetterFor, deadLetterKindOf } from './dead-letters.js';
+import { expectedJob } from './expected-job.js';
+import type { SagaOperations } from './saga-operations.js';
+
+export interface SweepResult {
+  checked: number;
+  requeued: number;
+  overdue: number;
+  deadLettersRestored: number;
+}
+
+export interface RecoverySweeperOptions {
+  intervalMs: number;
+  /** Sagas examined per sweep and per state; the oldest activity goes first. */
+  batchSize: number;
+}
+
+export class RecoverySweeper {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<SweepResult> | null = null;
+
+  constructor(
+    private readonly registry: SagaRegistry,
+    private readonly store: SagaStore,
+    private readonly queues: SagaQueues,
+    private readonly operations: SagaOperations,
+    private readonly logger: Logger,
+    private readonly options: RecoverySweeperOptions = { intervalMs: 15_000, batchSize: 1_000 },
+  ) {}
+
+  start(): void {
+    if (this.timer) return;
+    const tick = (): void => {
+      this.sweep()
+        .catch((error: unknown) => this.logger.error({ err: error }, 'recovery sweep failed; will try again'))
+        .finally(() => {
+          if (this.timer) this.timer = setTimeout(tick, this.options.intervalMs);
+        });
+    };
+    this.timer = setTimeout(tick, 0);
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    await this.running?.catch(() => undefined);
+  }
+
+  /** One sweep; concurrent calls share the sweep in progress. */
+  sweep(): Promise<SweepResult> {
+    this.running ??= this.sweepOnce().finally(() => {
+      this.running = null;
+    });
+    return this.running;
+  }
+
+  private async sweepOnce(): Promise<SweepResult> {
+    const result: SweepResult = { checked: 0, requeued: 0, overdue: 0, deadLettersRestored: 0 };
+    const known = new Set(this.registry.list().map((definition) => definition.name));
+    const active = await this.store.findActive(this.options.batchSize);
+    const deadlines = [];
+    for (const saga of active) {
+      if (!known.has(saga.saga)) continue;
+      result.checked += 1;
+      if (saga.status === 'running' && saga.deadline.getTime() <= Date.now()) {
+        if (await this.operations.deadlinePassed(saga._id, saga.generation)) result.overdue += 1;
+        continue;
+      }
+      const job = expectedJob(saga, this.registry.get(saga.saga));
+      if (job && !(await this.queues.hasStepJob(job.ref))) {
+        await this.queues.enqueueSteps([job]);
+        result.requeued += 1;
+      }
+      if (saga.status === 'running') {
+        deadlines.push({ sagaId: saga._id, saga: saga.saga, generation: saga.generation, deadline: saga.deadline });
+      }
+    }
+    // Adding an existing timer id is a no-op, so this only restores lost ones.
+    await this.queues.scheduleDeadlines(deadlines);
+    for (const saga of await this.store.findDeadLetterCandidates(this.options.batchSize)) {
+      if (await this.queues.hasDeadLetter(saga._id, saga.generation)) continue;
+      await this.queues.addDeadLetters([deadLetterFor(saga, deadLetterKindOf(saga))]);
+      await this.store.markDeadLettered(saga._id, saga.generation);
+      result.deadLettersRestored += 1;
+    }
+    if (result.requeued + result.overdue + result.deadLettersRestored > 0) {
+      this.logger.warn(result, 'recovery sweep restored missing work');
+    }
+    return result;
+  }
+}

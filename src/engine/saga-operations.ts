@@ -1,0 +1,118 @@
+// What an operator (admin API, CLI) and the deadline timer can do to a saga: cancel it, retry it, and manage its
+// dead letters. MongoDB changes first; the queues follow, and the recovery sweeper covers a crash in between.
+import type { Db } from 'mongodb';
+import type { Logger } from 'pino';
+import type { SagaRegistry } from '../definition/index.js';
+import { SagastreamError } from '../errors/index.js';
+import type { DeadLetterJobData } from '../queue/job-data.js';
+import { deadLetterJobId } from '../queue/queue-names.js';
+import type { SagaQueues } from '../queue/saga-queues.js';
+import type { SagaDocument } from '../store/saga-document.js';
+import type { SagaStore } from '../store/saga-store.js';
+import { expectedJob } from './expected-job.js';
+import { validationIssues } from './new-saga.js';
+import { beginCompensation, redriveSaga } from './saga-transitions.js';
+
+export interface DeadLetterEntry extends DeadLetterJobData {
+  id: string;
+}
+
+export class SagaOperations {
+  constructor(
+    private readonly db: Db,
+    private readonly registry: SagaRegistry,
+    private readonly store: SagaStore,
+    private readonly queues: SagaQueues,
+    private readonly logger: Logger,
+  ) {}
+
+  private async requireSaga(sagaId: string): Promise<SagaDocument> {
+    const saga = await this.store.get(sagaId);
+    if (!saga) throw new SagastreamError('SAGA_NOT_FOUND', `saga ${sagaId} does not exist`, { sagaId });
+    return saga;
+  }
+
+  private async queueExpected(saga: SagaDocument): Promise<void> {
+    const job = expectedJob(saga, this.registry.get(saga.saga));
+    if (job) await this.queues.enqueueSteps([job]);
+    if (saga.status === 'running') {
+      await this.queues.scheduleDeadlines([{ sagaId: saga._id, saga: saga.saga, generation: saga.generation, deadline: saga.deadline }]);
+    }
+  }
+
+  /** Cancels a running saga: its completed steps are compensated and it ends `compensated` (reason `cancelled`). */
+  async cancel(sagaId: string): Promise<SagaDocument> {
+    const saga = await this.requireSaga(sagaId);
+    const updated = await beginCompensation(this.store, this.registry.get(saga.saga), sagaId, 'cancelled');
+    if (!updated) {
+      const current = await this.requireSaga(sagaId);
+      throw new SagastreamError('INVALID_STATE', `saga ${sagaId} is ${current.status}; only running sagas can be cancelled`, { sagaId });
+    }
+    this.logger.info({ sagaId, saga: saga.saga }, 'saga cancelled');
+    await this.queueExpected(updated);
+    return updated;
+  }
+
+  /** The deadline timer fired: compensate if the saga is still running in that generation and overdue. */
+  async deadlinePassed(sagaId: string, generation: number): Promise<SagaDocument | null> {
+    const saga = await this.store.get(sagaId);
+    if (!saga || saga.status !== 'running' || saga.generation !== generation) return null;
+    if (saga.deadline.getTime() > Date.now()) {
+      // Fired early (timers are not exact): schedule it again for the remainder.
+      await this.queueExpected(saga);
+      return null;
+    }
+    const updated = await beginCompensation(this.store, this.registry.get(saga.saga), sagaId, 'deadline', undefined, generation);
+    if (updated) {
+      this.logger.warn({ sagaId, saga: saga.saga }, 'saga deadline passed; compensating');
+      await this.queueExpected(updated);
+    }
+    return updated;
+  }
+
+  /** Redrives a failed or rejected saga with a new generation and removes its dead letters. */
+  async retry(sagaId: string): Promise<SagaDocument> {
+    const saga = await this.requireSaga(sagaId);
+    const definition = this.registry.get(saga.saga);
+    const updated = await redriveSaga(this.store, definition, sagaId, async (rejected) => {
+      const source = await this.db
+        .collection(rejected.trigger.ns.coll)
+        .findOne({ _id: rejected.trigger.documentKey as never });
+      const document = source ?? (rejected.rawInput as Record<string, unknown> | undefined) ?? {};
+      const parsed = definition.input.safeParse(document);
+      if (parsed.success) return { ok: true, input: parsed.data };
+      return { ok: false, message: validationIssues(parsed.error).map((issue) => `${issue.path}: ${issue.message}`).join('; ') };
+    });
+    await this.removeDeadLetters(updated);
+    this.logger.info({ sagaId, saga: saga.saga, generation: updated.generation }, 'saga retried by an operator');
+    await this.queueExpected(updated);
+    return updated;
+  }
+
+  async listDeadLetters(limit = 100): Promise<DeadLetterEntry[]> {
+    const jobs = await this.queues.deadLetters.getJobs(['waiting', 'delayed', 'prioritized'], 0, limit - 1);
+    return jobs.filter((job) => job.id !== undefined).map((job) => ({ id: job.id!, ...job.data }));
+  }
+
+  async retryDeadLetter(id: string): Promise<SagaDocument> {
+    const job = await this.queues.deadLetters.getJob(id);
+    if (!job) throw new SagastreamError('SAGA_NOT_FOUND', `dead letter ${id} does not exist`);
+    return this.retry(job.data.sagaId);
+  }
+
+  /** Drops a dead letter for good; the saga stays as it is, marked so the sweeper does not re-create it. */
+  async discardDeadLetter(id: string): Promise<void> {
+    const job = await this.queues.deadLetters.getJob(id);
+    if (!job) throw new SagastreamError('SAGA_NOT_FOUND', `dead letter ${id} does not exist`);
+    await this.store.collection.updateOne({ _id: job.data.sagaId }, { $set: { 'deadLetter.discardedAt': new Date() } });
+    await job.remove();
+  }
+
+  /** Dead-letter ids are per generation, so the ones of earlier generations are known without a scan. */
+  private async removeDeadLetters(saga: SagaDocument): Promise<void> {
+    for (let generation = 0; generation < saga.generation; generation++) {
+      const job = await this.queues.deadLetters.getJob(deadLetterJobId(saga._id, generation));
+      await job?.remove();
+    }
+  }
+}

@@ -1,0 +1,213 @@
+// Processes one step job: claims the attempt in MongoDB, runs the user's code with its timeout, and applies
+// the resulting transition. A job whose attempt is no longer current only re-queues what the saga needs now.
+import type { Logger } from 'pino';
+import type { SagaDefinition, SagaRegistry } from '../definition/index.js';
+import { backoffDelay, idempotencyKeyFor } from '../definition/index.js';
+import { SagastreamError, StepTimeoutError, isRetryable, serializeError } from '../errors/index.js';
+import type { SagaQueues } from '../queue/saga-queues.js';
+import { compensationWaitJobId } from '../queue/queue-names.js';
+import type { SagaDocument, StoredError } from '../store/saga-document.js';
+import type { SagaStore } from '../store/saga-store.js';
+import type { StepJobRef } from '../store/step-job-ref.js';
+import type { AbortRegistry } from './abort-registry.js';
+import { runAttempt } from './attempt-runner.js';
+import { deadLetterFor } from './dead-letters.js';
+import { expectedJob } from './expected-job.js';
+import { beginCompensation } from './saga-transitions.js';
+
+/** How long past an in-flight attempt's timeout its compensation waits for that attempt to report. */
+const IN_FLIGHT_GRACE_MS = 2_000;
+
+export interface StepProcessorDependencies {
+  registry: SagaRegistry;
+  store: SagaStore;
+  queues: SagaQueues;
+  aborts: AbortRegistry;
+  logger: Logger;
+}
+
+function toStored(error: unknown): StoredError {
+  const { message, code, name } = serializeError(error);
+  return { message, code, name };
+}
+
+function outputsOf(saga: SagaDocument): Record<string, unknown> {
+  const outputs: Record<string, unknown> = {};
+  for (const step of saga.steps) if (step.status === 'completed') outputs[step.name] = step.output;
+  return outputs;
+}
+
+export class StepProcessor {
+  constructor(private readonly deps: StepProcessorDependencies) {}
+
+  async process(ref: StepJobRef): Promise<void> {
+    const definition = this.deps.registry.get(ref.saga);
+    if (ref.phase === 'forward') await this.forward(definition, ref);
+    else await this.compensate(definition, ref);
+  }
+
+  /** A job that lost its race: make sure the saga's current job exists (ids make this idempotent). */
+  private async requeueCurrent(definition: SagaDefinition, sagaId: string): Promise<void> {
+    const saga = await this.deps.store.get(sagaId);
+    if (!saga) return;
+    const job = expectedJob(saga, definition);
+    if (job) await this.deps.queues.enqueueSteps([job]);
+  }
+
+  private async forward(definition: SagaDefinition, ref: StepJobRef): Promise<void> {
+    const { store, queues } = this.deps;
+    const saga = await store.claimStep(ref);
+    if (!saga) return this.requeueCurrent(definition, ref.sagaId);
+    const step = definition.steps[ref.step];
+    if (!step) throw new SagastreamError('INVALID_STATE', `saga ${ref.saga} has no step #${ref.step}`, { sagaId: ref.sagaId });
+    const logger = this.deps.logger.child({ sagaId: ref.sagaId, saga: ref.saga, step: step.name, attempt: ref.attempt });
+    const inFlight = this.deps.aborts.register(ref.sagaId);
+    const attemptDeadline = new Date(Math.min(Date.now() + step.timeoutMs, saga.deadline.getTime()));
+    let outcome: { output: unknown } | { error: unknown };
+    try {
+      const output = await runAttempt(
+        { sagaId: ref.sagaId, step: step.name, phase: 'forward', timeoutMs: step.timeoutMs, cancel: inFlight.signal },
+        (signal) =>
+          step.run({
+            sagaId: ref.sagaId,
+            sagaName: ref.saga,
+            step: step.name,
+            input: saga.input,
+            outputs: outputsOf(saga),
+            idempotencyKey: idempotencyKeyFor(ref.sagaId, step.name, 'forward'),
+            attempt: ref.attempt,
+            signal,
+            logger,
+            deadline: attemptDeadline,
+          }),
+      );
+      outcome = { output: step.output ? parseOutput(step.output, output, ref) : output };
+    } catch (error) {
+      outcome = { error };
+    } finally {
+      inFlight.release();
+    }
+    if ('output' in outcome) {
+      const isLast = ref.step === definition.steps.length - 1;
+      if (await store.completeStep(ref, outcome.output, isLast)) {
+        logger.debug('step completed');
+        if (!isLast) {
+          const next = definition.steps[ref.step + 1]!;
+          await queues.enqueueSteps([{ ref: { ...ref, step: ref.step + 1, stepName: next.name, attempt: 1 } }]);
+        }
+        return;
+      }
+      await store.recordLateResult(ref, { output: outcome.output });
+      return this.requeueCurrent(definition, ref.sagaId);
+    }
+    const error = outcome.error;
+    const stored = toStored(error);
+    const timedOut = error instanceof StepTimeoutError;
+    const cancelled = error instanceof SagastreamError && error.code === 'CANCELLED';
+    if (!cancelled && isRetryable(error) && ref.attempt < step.retry.attempts) {
+      const delay = backoffDelay(step.retry, ref.attempt);
+      logger.warn({ err: stored, retryInMs: delay }, 'step attempt failed; retrying');
+      if (await store.scheduleStepRetry(ref, stored, timedOut, new Date(Date.now() + delay))) {
+        await queues.enqueueSteps([{ ref: { ...ref, attempt: ref.attempt + 1 }, delayMs: delay }]);
+        return;
+      }
+    } else if (!cancelled) {
+      logger.warn({ err: stored }, 'step failed for good; compensating');
+      const updated = await beginCompensation(store, definition, ref.sagaId, 'step-failed', { ref, error: stored, timedOut });
+      if (updated) return this.afterTransition(definition, updated);
+    }
+    // The saga moved on while this attempt ran (deadline, cancel): keep what happened for compensation.
+    await store.recordLateResult(ref, { error: stored, timedOut: timedOut || cancelled });
+    return this.requeueCurrent(definition, ref.sagaId);
+  }
+
+  private async compensate(definition: SagaDefinition, ref: StepJobRef): Promise<void> {
+    const { store, queues } = this.deps;
+    const saga = await store.claimCompensation(ref);
+    if (!saga) return this.requeueCurrent(definition, ref.sagaId);
+    const step = definition.steps[ref.step];
+    const compensateFn = step?.compensate;
+    if (!step || !compensateFn) {
+      throw new SagastreamError('INVALID_STATE', `step #${ref.step} of ${ref.saga} has nothing to compensate`, { sagaId: ref.sagaId });
+    }
+    const logger = this.deps.logger.child({ sagaId: ref.sagaId, saga: ref.saga, step: step.name, phase: 'compensate', attempt: ref.attempt });
+    const forward = saga.steps[ref.step]!;
+    // An attempt still in flight (deadline or cancel cut in) may yet take effect: wait for it to report or
+    // to pass its timeout, so the compensation runs after the effect, not before.
+    const waitUntil = (forward.attemptStartedAt?.getTime() ?? 0) + step.timeoutMs + IN_FLIGHT_GRACE_MS;
+    if (forward.status === 'running' && Date.now() < waitUntil) {
+      const round = Math.floor(Date.now() / 1000);
+      await queues.stepQueue(ref.saga).add(ref.phase, ref, { jobId: compensationWaitJobId(ref, round), delay: waitUntil - Date.now(), removeOnComplete: true });
+      return;
+    }
+    const compensation = definition.compensation;
+    try {
+      await runAttempt(
+        { sagaId: ref.sagaId, step: step.name, phase: 'compensate', timeoutMs: compensation.timeoutMs },
+        (signal) =>
+          compensateFn({
+            sagaId: ref.sagaId,
+            sagaName: ref.saga,
+            step: step.name,
+            input: saga.input,
+            outputs: outputsOf(saga),
+            output: forward.status === 'completed' ? forward.output : undefined,
+            reason: saga.reason === 'step-failed' ? (saga.error?.message ?? 'a step failed') : (saga.reason ?? 'unknown'),
+            idempotencyKey: idempotencyKeyFor(ref.sagaId, step.name, 'compensate'),
+            forwardIdempotencyKey: idempotencyKeyFor(ref.sagaId, step.name, 'forward'),
+            attempt: ref.attempt,
+            signal,
+            logger,
+            deadline: new Date(Date.now() + compensation.timeoutMs),
+          }),
+      );
+    } catch (error) {
+      const stored = toStored(error);
+      if (isRetryable(error) && ref.attempt < compensation.retry.attempts) {
+        const delay = backoffDelay(compensation.retry, ref.attempt);
+        logger.warn({ err: stored, retryInMs: delay }, 'compensation attempt failed; retrying');
+        if (await store.scheduleCompensationRetry(ref, stored, new Date(Date.now() + delay))) {
+          await queues.enqueueSteps([{ ref: { ...ref, attempt: ref.attempt + 1 }, delayMs: delay }]);
+        }
+        return;
+      }
+      logger.error({ err: stored }, 'compensation failed for good; saga failed, dead letter queued');
+      if (await store.failCompensation(ref, stored)) {
+        const failed = await store.get(ref.sagaId);
+        if (failed) {
+          await queues.addDeadLetters([deadLetterFor(failed, 'compensation-failed')]);
+          await store.markDeadLettered(failed._id, failed.generation);
+        }
+      }
+      return;
+    }
+    const plan = saga.compensation?.plan ?? [];
+    const position = ref.position ?? 0;
+    const isLast = position >= plan.length - 1;
+    if (await store.completeCompensation(ref, isLast)) {
+      const nextStep = plan[position + 1];
+      if (!isLast && nextStep !== undefined) {
+        await queues.enqueueSteps([
+          {
+            ref: { ...ref, step: nextStep, stepName: definition.steps[nextStep]!.name, attempt: 1, position: position + 1 },
+          },
+        ]);
+      }
+    }
+  }
+
+  /** Queues the job a transition made necessary (the first compensation). */
+  async afterTransition(definition: SagaDefinition, saga: SagaDocument): Promise<void> {
+    const job = expectedJob(saga, definition);
+    if (job) await this.deps.queues.enqueueSteps([job]);
+  }
+}
+
+function parseOutput(schema: { safeParse(value: unknown): { success: boolean; data?: unknown; error?: { message: string } } }, value: unknown, ref: StepJobRef): unknown {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  throw new SagastreamError('OUTPUT_VALIDATION_FAILED', `step "${ref.stepName}" returned an output its schema refuses: ${parsed.error?.message ?? ''}`, {
+    sagaId: ref.sagaId,
+    step: ref.stepName,
+  });
+}

@@ -1,0 +1,131 @@
+// The BullMQ queues of a deployment: one step queue per saga, a timer queue for deadlines, and the dead-letter
+// queue. Producers fail fast; workers (elsewhere) wait for Redis forever.
+import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
+import type { StepJobRef } from '../store/step-job-ref.js';
+import type { DeadLetterJobData, DeadlineJobData, StepJobData } from './job-data.js';
+import {
+  DEAD_LETTER_QUEUE,
+  TIMER_QUEUE,
+  clusterSafePrefix,
+  deadLetterJobId,
+  deadlineJobId,
+  stepJobId,
+  stepQueueName,
+} from './queue-names.js';
+
+export interface SagaQueuesOptions {
+  connection: ConnectionOptions;
+  /** Key prefix; wrapped in {} for Redis Cluster. */
+  prefix: string;
+}
+
+/** Infrastructure failures (MongoDB briefly unreachable) are retried by BullMQ; step failures are not. */
+const STEP_JOB_OPTIONS: JobsOptions = {
+  attempts: 5,
+  backoff: { type: 'exponential', delay: 500 },
+  removeOnComplete: { age: 3600, count: 10_000 },
+  removeOnFail: { age: 24 * 3600, count: 10_000 },
+};
+
+export interface ScheduledStep {
+  ref: StepJobRef;
+  delayMs?: number;
+}
+
+export class SagaQueues {
+  readonly prefix: string;
+  private readonly stepQueues = new Map<string, Queue<StepJobData>>();
+  readonly timers: Queue<DeadlineJobData>;
+  readonly deadLetters: Queue<DeadLetterJobData>;
+
+  constructor(private readonly options: SagaQueuesOptions) {
+    this.prefix = clusterSafePrefix(options.prefix);
+    this.timers = new Queue<DeadlineJobData>(TIMER_QUEUE, this.queueOptions());
+    this.deadLetters = new Queue<DeadLetterJobData>(DEAD_LETTER_QUEUE, this.queueOptions());
+  }
+
+  private queueOptions(): { connection: ConnectionOptions; prefix: string } {
+    return { connection: this.options.connection, prefix: this.prefix };
+  }
+
+  stepQueue(sagaName: string): Queue<StepJobData> {
+    let queue = this.stepQueues.get(sagaName);
+    if (!queue) {
+      queue = new Queue<StepJobData>(stepQueueName(sagaName), this.queueOptions());
+      this.stepQueues.set(sagaName, queue);
+    }
+    return queue;
+  }
+
+  /** Queues step attempts, grouped per saga queue in bulk; an id that is already queued is left alone. */
+  async enqueueSteps(steps: ScheduledStep[]): Promise<void> {
+    const bySaga = new Map<string, ScheduledStep[]>();
+    for (const step of steps) {
+      const list = bySaga.get(step.ref.saga) ?? [];
+      list.push(step);
+      bySaga.set(step.ref.saga, list);
+    }
+    await Promise.all(
+      [...bySaga].map(([saga, list]) =>
+        this.stepQueue(saga).addBulk(
+          list.map(({ ref, delayMs }) => ({
+            name: ref.phase,
+            data: ref,
+            opts: { ...STEP_JOB_OPTIONS, jobId: stepJobId(ref), delay: Math.max(0, Math.round(delayMs ?? 0)) },
+          })),
+        ),
+      ),
+    );
+  }
+
+  async scheduleDeadlines(deadlines: { sagaId: string; saga: string; generation: number; deadline: Date }[]): Promise<void> {
+    if (deadlines.length === 0) return;
+    const now = Date.now();
+    await this.timers.addBulk(
+      deadlines.map(({ sagaId, saga, generation, deadline }) => ({
+        name: 'deadline',
+        data: { kind: 'deadline' as const, sagaId, saga, generation },
+        opts: {
+          jobId: deadlineJobId(sagaId, generation),
+          delay: Math.max(0, deadline.getTime() - now),
+          removeOnComplete: true,
+          removeOnFail: { count: 1000 },
+          attempts: 5,
+          backoff: { type: 'exponential', delay: 1000 },
+        },
+      })),
+    );
+  }
+
+  async addDeadLetters(entries: DeadLetterJobData[]): Promise<void> {
+    if (entries.length === 0) return;
+    await this.deadLetters.addBulk(
+      entries.map((entry) => ({
+        name: entry.kind,
+        data: entry,
+        opts: { jobId: deadLetterJobId(entry.sagaId, entry.generation) },
+      })),
+    );
+  }
+
+  /** True when a job with this id exists in any state. */
+  async hasStepJob(ref: StepJobRef): Promise<boolean> {
+    return (await this.stepQueue(ref.saga).getJob(stepJobId(ref))) !== undefined;
+  }
+
+  async hasDeadLetter(sagaId: string, generation: number): Promise<boolean> {
+    return (await this.deadLetters.getJob(deadLetterJobId(sagaId, generation))) !== undefined;
+  }
+
+  async hasDeadline(sagaId: string, generation: number): Promise<boolean> {
+    return (await this.timers.getJob(deadlineJobId(sagaId, generation))) !== undefined;
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([
+      this.timers.close(),
+      this.deadLetters.close(),
+      ...[...this.stepQueues.values()].map((queue) => queue.close()),
+    ]);
+  }
+}

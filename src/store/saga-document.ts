@@ -1,0 +1,110 @@
+// The shape of a saga instance in MongoDB: the durable record every transition is checked against.
+import type { Timestamp } from 'mongodb';
+
+export const SAGA_STATUSES = [
+  'running',
+  'compensating',
+  'completed',
+  'compensated',
+  'failed',
+  'rejected',
+] as const;
+export type SagaStatus = (typeof SAGA_STATUSES)[number];
+export const TERMINAL_STATUSES: readonly SagaStatus[] = ['completed', 'compensated', 'failed', 'rejected'];
+
+/** Forward progress of one step. `retrying`: an attempt failed and the next one is due at `nextAttemptAt`. */
+export type StepStatus = 'pending' | 'running' | 'retrying' | 'completed' | 'failed' | 'timed-out';
+export type CompensationStatus = 'pending' | 'running' | 'retrying' | 'completed' | 'failed' | 'skipped';
+
+/** Why a saga compensates (or was rejected). */
+export type SagaReason = 'step-failed' | 'deadline' | 'cancelled' | 'invalid-input';
+
+export interface StoredError {
+  message: string;
+  code: string;
+  name?: string;
+}
+
+export interface CompensationRecord {
+  status: CompensationStatus;
+  attempts: number;
+  startedAt?: Date;
+  endedAt?: Date;
+  nextAttemptAt?: Date;
+  error?: StoredError;
+}
+
+export interface StepRecord {
+  name: string;
+  status: StepStatus;
+  attempts: number;
+  startedAt?: Date;
+  /** Start of the current or last attempt; a compensation waits for an attempt in flight until its timeout. */
+  attemptStartedAt?: Date;
+  endedAt?: Date;
+  nextAttemptAt?: Date;
+  output?: unknown;
+  error?: StoredError;
+  /** An attempt timed out or was cut off: its effect may exist, so compensation must run for it. */
+  mayHaveEffect?: boolean;
+  /** The result arrived after the saga had left `running` (deadline or cancel). */
+  late?: boolean;
+  compensation?: CompensationRecord;
+}
+
+export interface TriggerMetadata {
+  ns: { db: string; coll: string };
+  documentKey: unknown;
+  operationType: string;
+  clusterTime?: Timestamp;
+}
+
+export interface HistoryEvent {
+  at: Date;
+  type: string;
+  step?: string;
+  attempt?: number;
+  message?: string;
+}
+
+export interface DeadLetterState {
+  /** A dead-letter entry was queued for this generation. */
+  queuedGeneration?: number;
+  discardedAt?: Date;
+}
+
+export interface SagaDocument {
+  _id: string;
+  saga: string;
+  version: number;
+  key: string;
+  status: SagaStatus;
+  /** Forward: the step to run next (== steps.length once all completed). */
+  stepIndex: number;
+  /** Bumped by an operator's retry (redrive); part of every job id so old jobs are recognised as stale. */
+  generation: number;
+  steps: StepRecord[];
+  /** Steps to compensate, most recent first, and how far compensation got. */
+  compensation?: { plan: number[]; position: number };
+  input: unknown;
+  /** The trigger document as received, kept for rejected sagas so a redrive can re-validate it. */
+  rawInput?: unknown;
+  validationIssues?: { path: string; message: string }[];
+  trigger: TriggerMetadata;
+  deadline: Date;
+  reason?: SagaReason;
+  error?: StoredError;
+  deadLetter?: DeadLetterState;
+  revision: number;
+  createdAt: Date;
+  updatedAt: Date;
+  endedAt?: Date;
+  history: HistoryEvent[];
+}
+
+/** How many history events a saga keeps (its timeline); older ones are dropped by `$slice`. */
+export const HISTORY_LIMIT = 200;
+
+export function isTerminal(status: SagaStatus): boolean {
+  return TERMINAL_STATUSES.includes(status);
+}

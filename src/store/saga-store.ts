@@ -1,0 +1,378 @@
+// Saga instances in MongoDB. Every transition is one conditional update on the expected state, so a
+// duplicate or stale job (BullMQ delivers at least once) can never apply a transition twice.
+import { MongoServerError, type Collection, type Db, type Filter, type UpdateFilter } from 'mongodb';
+import {
+  HISTORY_LIMIT,
+  type HistoryEvent,
+  type SagaDocument,
+  type SagaStatus,
+  type StoredError,
+} from './saga-document.js';
+import type { StepJobRef } from './step-job-ref.js';
+
+export interface SagaListQuery {
+  saga?: string;
+  status?: SagaStatus;
+  limit: number;
+  /** Cursor: the `_id` of the last item of the previous page (ids sort by creation). */
+  after?: string;
+}
+
+type SagaUpdate = UpdateFilter<SagaDocument>;
+
+function history(event: Omit<HistoryEvent, 'at'>, at: Date): SagaUpdate['$push'] {
+  return { history: { $each: [{ at, ...event }], $slice: -HISTORY_LIMIT } } as SagaUpdate['$push'];
+}
+
+const DUPLICATE_KEY = 11000;
+
+export class SagaStore {
+  readonly collection: Collection<SagaDocument>;
+
+  constructor(db: Db, collectionName = 'sagas') {
+    this.collection = db.collection<SagaDocument>(collectionName);
+  }
+
+  async ensureIndexes(): Promise<void> {
+    await this.collection.createIndexes([
+      // One saga per trigger document: a replayed change event or a second watcher hits this and is ignored.
+      { key: { saga: 1, key: 1 }, name: 'saga_key_unique', unique: true },
+      { key: { status: 1, updatedAt: -1 }, name: 'status_updatedAt' },
+      { key: { saga: 1, status: 1, createdAt: -1 }, name: 'saga_status_createdAt' },
+      { key: { createdAt: -1 }, name: 'createdAt' },
+    ]);
+  }
+
+  /**
+   * Inserts new sagas; documents whose {saga, key} already exists are reported as duplicates, not errors.
+   * Unordered, so one duplicate does not hold back the rest of a batch.
+   */
+  async insertMany(docs: SagaDocument[]): Promise<{ inserted: SagaDocument[]; duplicates: SagaDocument[] }> {
+    if (docs.length === 0) return { inserted: [], duplicates: [] };
+    try {
+      await this.collection.insertMany(docs, { ordered: false });
+      return { inserted: docs, duplicates: [] };
+    } catch (error) {
+      const writeErrors = duplicateIndexes(error);
+      if (!writeErrors) throw error;
+      const failed = new Set(writeErrors);
+      return {
+        inserted: docs.filter((_, index) => !failed.has(index)),
+        duplicates: docs.filter((_, index) => failed.has(index)),
+      };
+    }
+  }
+
+  get(id: string): Promise<SagaDocument | null> {
+    return this.collection.findOne({ _id: id });
+  }
+
+  async list(query: SagaListQuery): Promise<SagaDocument[]> {
+    const filter: Filter<SagaDocument> = {};
+    if (query.saga) filter.saga = query.saga;
+    if (query.status) filter.status = query.status;
+    if (query.after) filter._id = { $lt: query.after };
+    return this.collection
+      .find(filter, { projection: { history: 0 } })
+      .sort({ _id: -1 })
+      .limit(query.limit)
+      .toArray();
+  }
+
+  /** Starts (or, after a crash, restarts) an attempt of a forward step; null when the job is stale. */
+  claimStep(ref: StepJobRef, now = new Date()): Promise<SagaDocument | null> {
+    const path = `steps.${ref.step}`;
+    return this.collection.findOneAndUpdate(
+      {
+        _id: ref.sagaId,
+        status: 'running',
+        generation: ref.generation,
+        stepIndex: ref.step,
+        $or: [
+          { [`${path}.status`]: { $in: ['pending', 'retrying'] }, [`${path}.attempts`]: ref.attempt - 1 },
+          { [`${path}.status`]: 'running', [`${path}.attempts`]: ref.attempt },
+        ],
+      } as Filter<SagaDocument>,
+      {
+        $set: {
+          [`${path}.status`]: 'running',
+          [`${path}.attempts`]: ref.attempt,
+          [`${path}.attemptStartedAt`]: now,
+          updatedAt: now,
+        },
+        // $min keeps the first attempt's start (and sets it when missing).
+        $min: { [`${path}.startedAt`]: now },
+        $inc: { revision: 1 },
+      } as SagaUpdate,
+      { returnDocument: 'after' },
+    );
+  }
+
+  private stepAttemptFilter(ref: StepJobRef, status: SagaStatus = 'running'): Filter<SagaDocument> {
+    return {
+      _id: ref.sagaId,
+      status,
+      generation: ref.generation,
+      stepIndex: ref.step,
+      [`steps.${ref.step}.status`]: 'running',
+      [`steps.${ref.step}.attempts`]: ref.attempt,
+    } as Filter<SagaDocument>;
+  }
+
+  /** Records a step's output and moves on: to the next step, or `completed` after the last one. */
+  async completeStep(ref: StepJobRef, output: unknown, isLast: boolean, now = new Date()): Promise<boolean> {
+    const path = `steps.${ref.step}`;
+    const set: Record<string, unknown> = {
+      [`${path}.status`]: 'completed',
+      [`${path}.output`]: output,
+      [`${path}.endedAt`]: now,
+      stepIndex: ref.step + 1,
+      updatedAt: now,
+    };
+    if (isLast) Object.assign(set, { status: 'completed', endedAt: now });
+    const result = await this.collection.updateOne(this.stepAttemptFilter(ref), {
+      $set: set,
+      $unset: { [`${path}.error`]: '', [`${path}.nextAttemptAt`]: '' },
+      $inc: { revision: 1 },
+      $push: history(
+        { type: isLast ? 'saga-completed' : 'step-completed', step: ref.stepName, attempt: ref.attempt },
+        now,
+      ),
+    } as SagaUpdate);
+    return result.modifiedCount === 1;
+  }
+
+  /** A failed attempt with attempts left: the step waits for `nextAttemptAt`. */
+  async scheduleStepRetry(
+    ref: StepJobRef,
+    error: StoredError,
+    timedOut: boolean,
+    nextAttemptAt: Date,
+    now = new Date(),
+  ): Promise<boolean> {
+    const path = `steps.${ref.step}`;
+    const set: Record<string, unknown> = {
+      [`${path}.status`]: 'retrying',
+      [`${path}.error`]: error,
+      [`${path}.nextAttemptAt`]: nextAttemptAt,
+      updatedAt: now,
+    };
+    if (timedOut) set[`${path}.mayHaveEffect`] = true;
+    const result = await this.collection.updateOne(this.stepAttemptFilter(ref), {
+      $set: set,
+      $inc: { revision: 1 },
+      $push: history(
+        {
+          type: timedOut ? 'attempt-timed-out' : 'attempt-failed',
+          step: ref.stepName,
+          attempt: ref.attempt,
+          message: error.message,
+        },
+        now,
+      ),
+    } as SagaUpdate);
+    return result.modifiedCount === 1;
+  }
+
+  /**
+   * The result of an attempt that ended after the saga left `running` (deadline, cancel): kept on the step so
+   * compensation sees what happened.
+   */
+  async recordLateResult(
+    ref: StepJobRef,
+    result: { output: unknown } | { error: StoredError; timedOut: boolean },
+    now = new Date(),
+  ): Promise<boolean> {
+    const path = `steps.${ref.step}`;
+    const set: Record<string, unknown> =
+      'output' in result
+        ? { [`${path}.status`]: 'completed', [`${path}.output`]: result.output, [`${path}.late`]: true }
+        : {
+            [`${path}.status`]: result.timedOut ? 'timed-out' : 'failed',
+            [`${path}.error`]: result.error,
+            [`${path}.late`]: true,
+            ...(result.timedOut ? { [`${path}.mayHaveEffect`]: true } : {}),
+          };
+    set[`${path}.endedAt`] = now;
+    set.updatedAt = now;
+    const update = await this.collection.updateOne(
+      {
+        _id: ref.sagaId,
+        generation: ref.generation,
+        [`steps.${ref.step}.status`]: 'running',
+        [`steps.${ref.step}.attempts`]: ref.attempt,
+      } as Filter<SagaDocument>,
+      { $set: set, $inc: { revision: 1 } } as SagaUpdate,
+    );
+    return update.modifiedCount === 1;
+  }
+
+  /** Starts (or restarts) an attempt of a compensation; null when the job is stale. */
+  claimCompensation(ref: StepJobRef, now = new Date()): Promise<SagaDocument | null> {
+    const path = `steps.${ref.step}.compensation`;
+    return this.collection.findOneAndUpdate(
+      {
+        _id: ref.sagaId,
+        status: 'compensating',
+        generation: ref.generation,
+        'compensation.position': ref.position,
+        $or: [
+          { [`${path}.status`]: { $in: ['pending', 'retrying'] }, [`${path}.attempts`]: ref.attempt - 1 },
+          { [`${path}.status`]: 'running', [`${path}.attempts`]: ref.attempt },
+        ],
+      } as Filter<SagaDocument>,
+      {
+        $set: { [`${path}.status`]: 'running', [`${path}.attempts`]: ref.attempt, updatedAt: now },
+        $min: { [`${path}.startedAt`]: now },
+        $inc: { revision: 1 },
+      } as SagaUpdate,
+      { returnDocument: 'after' },
+    );
+  }
+
+  private compensationAttemptFilter(ref: StepJobRef): Filter<SagaDocument> {
+    const path = `steps.${ref.step}.compensation`;
+    return {
+      _id: ref.sagaId,
+      status: 'compensating',
+      generation: ref.generation,
+      'compensation.position': ref.position,
+      [`${path}.status`]: 'running',
+      [`${path}.attempts`]: ref.attempt,
+    } as Filter<SagaDocument>;
+  }
+
+  /** A compensation succeeded: on to the next planned one, or `compensated` after the last. */
+  async completeCompensation(ref: StepJobRef, isLast: boolean, now = new Date()): Promise<boolean> {
+    const path = `steps.${ref.step}.compensation`;
+    const set: Record<string, unknown> = {
+      [`${path}.status`]: 'completed',
+      [`${path}.endedAt`]: now,
+      'compensation.position': (ref.position ?? 0) + 1,
+      updatedAt: now,
+    };
+    if (isLast) Object.assign(set, { status: 'compensated', endedAt: now });
+    const result = await this.collection.updateOne(this.compensationAttemptFilter(ref), {
+      $set: set,
+      $unset: { [`${path}.error`]: '', [`${path}.nextAttemptAt`]: '' },
+      $inc: { revision: 1 },
+      $push: history(
+        { type: isLast ? 'saga-compensated' : 'step-compensated', step: ref.stepName, attempt: ref.attempt },
+        now,
+      ),
+    } as SagaUpdate);
+    return result.modifiedCount === 1;
+  }
+
+  async scheduleCompensationRetry(
+    ref: StepJobRef,
+    error: StoredError,
+    nextAttemptAt: Date,
+    now = new Date(),
+  ): Promise<boolean> {
+    const path = `steps.${ref.step}.compensation`;
+    const result = await this.collection.updateOne(this.compensationAttemptFilter(ref), {
+      $set: {
+        [`${path}.status`]: 'retrying',
+        [`${path}.error`]: error,
+        [`${path}.nextAttemptAt`]: nextAttemptAt,
+        updatedAt: now,
+      },
+      $inc: { revision: 1 },
+      $push: history(
+        {
+          type: 'compensation-attempt-failed',
+          step: ref.stepName,
+          attempt: ref.attempt,
+          message: error.message,
+        },
+        now,
+      ),
+    } as SagaUpdate);
+    return result.modifiedCount === 1;
+  }
+
+  /** The last compensation attempt failed: the saga is `failed` and needs an operator (dead letter). */
+  async failCompensation(ref: StepJobRef, error: StoredError, now = new Date()): Promise<boolean> {
+    const path = `steps.${ref.step}.compensation`;
+    const result = await this.collection.updateOne(this.compensationAttemptFilter(ref), {
+      $set: {
+        [`${path}.status`]: 'failed',
+        [`${path}.error`]: error,
+        [`${path}.endedAt`]: now,
+        status: 'failed',
+        error,
+        updatedAt: now,
+        endedAt: now,
+      },
+      $inc: { revision: 1 },
+      $push: history(
+        { type: 'saga-failed', step: ref.stepName, attempt: ref.attempt, message: error.message },
+        now,
+      ),
+    } as SagaUpdate);
+    return result.modifiedCount === 1;
+  }
+
+  /**
+   * Optimistic transition for the rarer moves that need the whole document (start of compensation, cancel,
+   * redrive): applies `update` only if nobody changed the saga since `expected` was read.
+   */
+  async transition(expected: SagaDocument, update: SagaUpdate): Promise<SagaDocument | null> {
+    const $inc = { ...(update.$inc ?? {}), revision: 1 } as SagaUpdate['$inc'];
+    return this.collection.findOneAndUpdate(
+      { _id: expected._id, revision: expected.revision } as Filter<SagaDocument>,
+      { ...update, $inc },
+      { returnDocument: 'after' },
+    );
+  }
+
+  async markDeadLettered(id: string, generation: number): Promise<void> {
+    await this.collection.updateOne({ _id: id }, { $set: { 'deadLetter.queuedGeneration': generation } });
+  }
+
+  /** Non-terminal sagas, oldest activity first, for the recovery sweeper. */
+  findActive(limit: number): Promise<SagaDocument[]> {
+    return this.collection
+      .find({ status: { $in: ['running', 'compensating'] } }, { projection: { history: 0 } })
+      .sort({ updatedAt: 1 })
+      .limit(limit)
+      .toArray();
+  }
+
+  /** Failed or rejected sagas whose dead letter was not discarded, for the sweeper to check. */
+  findDeadLetterCandidates(limit: number): Promise<SagaDocument[]> {
+    return this.collection
+      .find(
+        { status: { $in: ['failed', 'rejected'] }, 'deadLetter.discardedAt': { $exists: false } },
+        { projection: { history: 0 } },
+      )
+      .sort({ updatedAt: -1 })
+      .limit(limit)
+      .toArray();
+  }
+
+  async appendHistory(id: string, event: Omit<HistoryEvent, 'at'>, now = new Date()): Promise<void> {
+    await this.collection.updateOne({ _id: id }, { $push: history(event, now) } as SagaUpdate);
+  }
+}
+
+/** Indexes of the duplicate-key failures of an unordered insertMany, or null when other errors occurred. */
+function duplicateIndexes(error: unknown): number[] | null {
+  if (!(error instanceof MongoServerError) && !(error instanceof Error)) return null;
+  const writeErrors = (error as { writeErrors?: unknown }).writeErrors;
+  const list = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : [];
+  if (list.length === 0) return (error as { code?: number }).code === DUPLICATE_KEY ? [0] : null;
+  const indexes: number[] = [];
+  for (const writeError of list as {
+    code?: number;
+    index?: number;
+    err?: { code?: number; index?: number };
+  }[]) {
+    const code = writeError.code ?? writeError.err?.code;
+    const index = writeError.index ?? writeError.err?.index;
+    if (code !== DUPLICATE_KEY || index === undefined) return null;
+    indexes.push(index);
+  }
+  return indexes;
+}

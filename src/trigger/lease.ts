@@ -1,0 +1,202 @@
+// One active watcher per trigger across processes: a lease document taken by compare-and-set, renewed while
+// held, with a fencing token that grows on every acquisition so writes of a deposed holder can be refused.
+import { MongoServerError, type Collection, type Db } from 'mongodb';
+import type { Logger } from 'pino';
+
+export interface LeaseDocument {
+  /** `trigger:<saga name>`. */
+  _id: string;
+  holder: string;
+  expiresAt: Date;
+  /** Incremented on every acquisition, so it changes with every change of holder. */
+  fencingToken: number;
+  renewedAt: Date;
+  acquiredAt: Date;
+}
+
+/** A lease as granted to one holder at one acquisition. */
+export interface LeaseGrant {
+  readonly leaseId: string;
+  readonly holder: string;
+  readonly fencingToken: number;
+  readonly expiresAt: Date;
+}
+
+const DUPLICATE_KEY = 11000;
+
+/**
+ * The leases collection. Expiry is compared with this process's clock in the update filter, not left to a TTL
+ * index (those run once a minute); clocks of the watcher processes must agree to well within the lease TTL.
+ */
+export class LeaseStore {
+  readonly collection: Collection<LeaseDocument>;
+
+  constructor(db: Db, collectionName = 'leases') {
+    this.collection = db.collection<LeaseDocument>(collectionName);
+  }
+
+  /** Takes the lease when it is free, expired or already ours; null when another holder has it. */
+  async tryAcquire(leaseId: string, holder: string, ttlMs: number, now = new Date()): Promise<LeaseGrant | null> {
+    try {
+      const lease = await this.collection.findOneAndUpdate(
+        { _id: leaseId, $or: [{ holder }, { expiresAt: { $lte: now } }] },
+        {
+          $set: { holder, expiresAt: new Date(now.getTime() + ttlMs), renewedAt: now, acquiredAt: now },
+          $inc: { fencingToken: 1 },
+        },
+        { upsert: true, returnDocument: 'after' },
+      );
+      return lease ? grantOf(lease) : null;
+    } catch (error) {
+      // The upsert tried to insert because the filter missed: the lease exists and is held by someone else.
+      if (error instanceof MongoServerError && error.code === DUPLICATE_KEY) return null;
+      throw error;
+    }
+  }
+
+  /** Extends a lease that is still ours and unexpired; null when it was lost. */
+  async renew(grant: LeaseGrant, ttlMs: number, now = new Date()): Promise<LeaseGrant | null> {
+    const lease = await this.collection.findOneAndUpdate(
+      {
+        _id: grant.leaseId,
+        holder: grant.holder,
+        fencingToken: grant.fencingToken,
+        expiresAt: { $gt: now },
+      },
+      { $set: { expiresAt: new Date(now.getTime() + ttlMs), renewedAt: now } },
+      { returnDocument: 'after' },
+    );
+    return lease ? grantOf(lease) : null;
+  }
+
+  /** Expires the lease now so a standby takes over at its next poll; no-op when it is no longer ours. */
+  async release(grant: LeaseGrant, now = new Date()): Promise<boolean> {
+    const result = await this.collection.updateOne(
+      { _id: grant.leaseId, holder: grant.holder, fencingToken: grant.fencingToken },
+      { $set: { expiresAt: now, renewedAt: now } },
+    );
+    return result.modifiedCount === 1;
+  }
+
+  get(leaseId: string): Promise<LeaseDocument | null> {
+    return this.collection.findOne({ _id: leaseId });
+  }
+
+  /** The current holder, or null when nobody holds an unexpired lease. */
+  async holderOf(leaseId: string, now = new Date()): Promise<string | null> {
+    const lease = await this.get(leaseId);
+    return lease && lease.expiresAt > now ? lease.holder : null;
+  }
+}
+
+function grantOf(lease: LeaseDocument): LeaseGrant {
+  return { leaseId: lease._id, holder: lease.holder, fencingToken: lease.fencingToken, expiresAt: lease.expiresAt };
+}
+
+export interface LeaseOptions {
+  readonly leaseId: string;
+  readonly holder: string;
+  readonly ttlMs: number;
+  readonly logger: Logger;
+}
+
+/**
+ * A held lease that renews itself every ttl/3. `signal` aborts the moment the lease can no longer be trusted:
+ * a renewal found it taken or expired, or no renewal succeeded before the last known expiry (measured on this
+ * process's clock from the start of the request that set it, so the local view never outlives the stored one).
+ */
+export class Lease {
+  private readonly controller = new AbortController();
+  private renewTimer: NodeJS.Timeout | undefined;
+  private expiryTimer: NodeJS.Timeout | undefined;
+  private validUntil: number;
+  private released = false;
+
+  private constructor(
+    private readonly store: LeaseStore,
+    private grant: LeaseGrant,
+    private readonly options: LeaseOptions,
+    requestStartedAt: number,
+  ) {
+    this.validUntil = requestStartedAt + options.ttlMs;
+    this.armExpiry();
+    this.scheduleRenewal();
+  }
+
+  /** Tries once; null when another holder has the lease. */
+  static async acquire(store: LeaseStore, options: LeaseOptions): Promise<Lease | null> {
+    const requestStartedAt = Date.now();
+    const grant = await store.tryAcquire(options.leaseId, options.holder, options.ttlMs, new Date(requestStartedAt));
+    return grant ? new Lease(store, grant, options, requestStartedAt) : null;
+  }
+
+  get fencingToken(): number {
+    return this.grant.fencingToken;
+  }
+
+  get holder(): string {
+    return this.grant.holder;
+  }
+
+  /** Aborted when the lease is lost or released; the holder must stop watching at once. */
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  isHeld(): boolean {
+    return !this.controller.signal.aborted && Date.now() < this.validUntil;
+  }
+
+  /** Stops renewing and expires the stored lease, so a standby takes over without waiting for the TTL. */
+  async release(): Promise<void> {
+    if (this.released) return;
+    this.released = true;
+    const wasHeld = this.isHeld();
+    this.lose('released');
+    if (!wasHeld) return;
+    try {
+      await this.store.release(this.grant);
+    } catch (error) {
+      this.options.logger.warn({ err: error, leaseId: this.grant.leaseId }, 'could not release the lease; it expires on its own');
+    }
+  }
+
+  private lose(reason: string): void {
+    clearTimeout(this.renewTimer);
+    clearTimeout(this.expiryTimer);
+    if (this.controller.signal.aborted) return;
+    if (reason !== 'released') {
+      this.options.logger.warn({ leaseId: this.grant.leaseId, fencingToken: this.grant.fencingToken, reason }, 'lease lost');
+    }
+    this.controller.abort(new Error(`lease ${this.grant.leaseId} ${reason}`));
+  }
+
+  private armExpiry(): void {
+    clearTimeout(this.expiryTimer);
+    this.expiryTimer = setTimeout(() => this.lose('expired before it could be renewed'), this.validUntil - Date.now());
+  }
+
+  private scheduleRenewal(): void {
+    this.renewTimer = setTimeout(() => void this.renew(), Math.max(1, Math.floor(this.options.ttlMs / 3)));
+  }
+
+  private async renew(): Promise<void> {
+    if (this.controller.signal.aborted) return;
+    const requestStartedAt = Date.now();
+    try {
+      const renewed = await this.store.renew(this.grant, this.options.ttlMs, new Date(requestStartedAt));
+      if (this.controller.signal.aborted) return;
+      if (!renewed) {
+        this.lose('taken by another holder or expired');
+        return;
+      }
+      this.grant = renewed;
+      this.validUntil = requestStartedAt + this.options.ttlMs;
+      this.armExpiry();
+    } catch (error) {
+      // Keep trying until the expiry timer says it is too late.
+      this.options.logger.warn({ err: error, leaseId: this.grant.leaseId }, 'lease renewal failed; retrying');
+    }
+    if (!this.controller.signal.aborted) this.scheduleRenewal();
+  }
+}

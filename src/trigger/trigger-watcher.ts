@@ -1,0 +1,377 @@
+// Watches one saga's trigger collection while holding its lease and starts a saga per matching document.
+// Order per batch: read events → SagaStarter.start (durable) → checkpoint; so a crash only ever replays.
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  MongoServerError,
+  type ChangeStreamOptions,
+  type Collection,
+  type Db,
+  type Document,
+  type ResumeToken,
+  type Timestamp,
+} from 'mongodb';
+import type { Logger } from 'pino';
+import type { SagaDefinition } from '../definition/index.js';
+import type { SagaStarter } from '../engine/saga-starter.js';
+import type { TriggerEvent } from '../engine/trigger-event.js';
+import type { Checkpoint, CheckpointStore } from './checkpoint-store.js';
+import { readChangeBatch, scannedTriggerEvent, type TriggerChangeStream } from './change-events.js';
+import { Lease, type LeaseStore } from './lease.js';
+import { triggerFullDocument, triggerPipeline } from './trigger-pipeline.js';
+import {
+  triggerWatcherOptionsSchema,
+  type TriggerWatcherOptions,
+  type TriggerWatcherOptionsInput,
+} from './trigger-watcher-options.js';
+
+export type TriggerWatcherState = 'standby' | 'active' | 'stopped';
+
+export interface TriggerWatcherStatus {
+  saga: string;
+  state: TriggerWatcherState;
+  /** This process's lease holder id. */
+  holderId: string;
+  /** The fencing token of the lease while active. */
+  fencingToken: number | null;
+  /** Change events read (including skipped ones). */
+  events: number;
+  started: number;
+  rejected: number;
+  duplicates: number;
+  /** Documents read by backfill and reconcile scans. */
+  scanned: number;
+  reconciles: number;
+  lastEventAt: Date | null;
+  /** now − cluster time of the last event; 0 when the last read found the stream drained; null before any. */
+  lagSeconds: number | null;
+  lastCheckpointAt: Date | null;
+  lastError: { message: string; at: Date } | null;
+}
+
+export interface TriggerWatcherDependencies {
+  definition: SagaDefinition;
+  /** The configured database: its `leases` and `checkpoints`; also the trigger's unless it names another. */
+  db: Db;
+  starter: SagaStarter;
+  leases: LeaseStore;
+  checkpoints: CheckpointStore;
+  logger: Logger;
+}
+
+/** Where the next stream opens: from the stored checkpoint (to be loaded), a token, or now (+ a scan). */
+type StreamStart =
+  | { kind: 'load-checkpoint' }
+  | { kind: 'token'; resumeToken: ResumeToken; invalidated: boolean }
+  | { kind: 'now'; scan: 'backfill' | 'reconcile' | null };
+
+/** Errors after which the saved position is useless: resume from now and reconcile by scanning. */
+const POSITION_LOST_CODES = new Set([
+  286, // ChangeStreamHistoryLost
+  260, // InvalidResumeToken
+  280, // ChangeStreamFatalError (e.g. the resume token's event is not in the oplog)
+]);
+
+class FencedOutError extends Error {}
+
+export function triggerLeaseId(sagaName: string): string {
+  return `trigger:${sagaName}`;
+}
+
+export class TriggerWatcher {
+  readonly options: TriggerWatcherOptions;
+  /** Id of the lease and of the checkpoint. */
+  readonly triggerId: string;
+  private readonly definition: SagaDefinition;
+  private readonly source: Collection;
+  private readonly pipeline: Document[];
+  private readonly logger: Logger;
+  private readonly stopController = new AbortController();
+  private running: Promise<void> | null = null;
+  private lease: Lease | null = null;
+  private streamStart: StreamStart = { kind: 'load-checkpoint' };
+  private pendingCheckpoint: Checkpoint | null = null;
+  private lastSaveAt = 0;
+  private readonly counters: Omit<TriggerWatcherStatus, 'saga' | 'state' | 'holderId' | 'fencingToken'> = {
+    events: 0,
+    started: 0,
+    rejected: 0,
+    duplicates: 0,
+    scanned: 0,
+    reconciles: 0,
+    lastEventAt: null,
+    lagSeconds: null,
+    lastCheckpointAt: null,
+    lastError: null,
+  };
+  private state: TriggerWatcherState = 'standby';
+
+  /** @throws SagastreamError `INVALID_DEFINITION` when the trigger filter cannot run in a change stream. */
+  constructor(
+    private readonly deps: TriggerWatcherDependencies,
+    options: TriggerWatcherOptionsInput,
+  ) {
+    this.options = triggerWatcherOptionsSchema.parse(options);
+    this.definition = deps.definition;
+    this.triggerId = triggerLeaseId(deps.definition.name);
+    this.pipeline = triggerPipeline(deps.definition.trigger);
+    const { database, collection } = deps.definition.trigger;
+    this.source = (database === undefined ? deps.db : deps.db.client.db(database)).collection(collection);
+    this.logger = deps.logger.child({ saga: deps.definition.name, trigger: this.source.namespace });
+  }
+
+  /** Starts in the background: standby until the lease is ours, then watching. */
+  start(): void {
+    this.running ??= this.run();
+  }
+
+  /** Stops watching, saves the checkpoint and releases the lease; waits for at most `timeoutMs`. */
+  async stop(timeoutMs = 10_000): Promise<void> {
+    this.stopController.abort();
+    if (this.running) {
+      const timedOut = Symbol('timeout');
+      const outcome = await Promise.race([this.running, sleep(timeoutMs, timedOut, { ref: false })]);
+      if (outcome === timedOut) this.logger.warn({ timeoutMs }, 'trigger watcher did not stop in time');
+    }
+    this.state = 'stopped';
+  }
+
+  status(): TriggerWatcherStatus {
+    return {
+      saga: this.definition.name,
+      state: this.state,
+      holderId: this.options.holderId,
+      fencingToken: this.state === 'active' && this.lease ? this.lease.fencingToken : null,
+      ...this.counters,
+    };
+  }
+
+  /** Who holds this trigger's lease right now (any process), or null. */
+  leaseHolder(): Promise<string | null> {
+    return this.deps.leases.holderOf(this.triggerId);
+  }
+
+  private get stopping(): boolean {
+    return this.stopController.signal.aborted;
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopping) {
+      this.state = 'standby';
+      const lease = await this.waitForLease();
+      if (!lease) break;
+      this.lease = lease;
+      this.state = 'active';
+      this.logger.info({ holderId: lease.holder, fencingToken: lease.fencingToken }, 'trigger lease acquired');
+      try {
+        await this.watchWhileHolding(lease);
+      } finally {
+        await lease.release();
+        this.lease = null;
+        // Another holder may have moved the checkpoint since: read it again after the next acquisition.
+        this.streamStart = { kind: 'load-checkpoint' };
+        this.pendingCheckpoint = null;
+      }
+    }
+    this.state = 'stopped';
+  }
+
+  private async waitForLease(): Promise<Lease | null> {
+    while (!this.stopping) {
+      try {
+        const lease = await Lease.acquire(this.deps.leases, {
+          leaseId: this.triggerId,
+          holder: this.options.holderId,
+          ttlMs: this.options.leaseTtl,
+          logger: this.logger,
+        });
+        if (lease) return lease;
+      } catch (error) {
+        this.recordError(error, 'could not reach MongoDB to take the trigger lease');
+      }
+      await sleep(this.options.standbyPollInterval, undefined, { signal: this.stopController.signal }).catch(
+        () => undefined,
+      );
+    }
+    return null;
+  }
+
+  /** Watches until stopped or the lease is lost; transient failures are retried with backoff. */
+  private async watchWhileHolding(lease: Lease): Promise<void> {
+    const signal = AbortSignal.any([this.stopController.signal, lease.signal]);
+    let failures = 0;
+    while (!signal.aborted) {
+      try {
+        await this.watchStream(lease, signal);
+        failures = 0;
+      } catch (error) {
+        if (signal.aborted) break;
+        if (error instanceof FencedOutError) {
+          this.logger.warn('a newer lease holder saved the checkpoint; standing down');
+          return;
+        }
+        if (isPositionLost(error)) {
+          this.recordError(error, 'change stream cannot resume from the checkpoint; reconciling by scanning');
+          this.streamStart = { kind: 'now', scan: 'reconcile' };
+          continue;
+        }
+        failures += 1;
+        const delay = Math.min(this.options.maxRetryDelay, this.options.retryDelay * 2 ** (failures - 1));
+        this.recordError(error, `trigger watcher failed; retrying in ${delay} ms`);
+        await sleep(delay * (0.75 + Math.random() / 2), undefined, { signal }).catch(() => undefined);
+      }
+    }
+    // Stopping (not deposed): keep what was done. A lost lease saves nothing; the fencing token would refuse it.
+    if (this.stopping && lease.isHeld()) {
+      await this.saveCheckpoint(lease, true).catch((error: unknown) =>
+        this.recordError(error, 'could not save the final checkpoint; a restart replays from the previous one'),
+      );
+    }
+  }
+
+  /** One change stream from open to end: returns after an invalidate, throws on failures. */
+  private async watchStream(lease: Lease, signal: AbortSignal): Promise<void> {
+    if (this.streamStart.kind === 'load-checkpoint') {
+      const checkpoint = await this.deps.checkpoints.load(this.triggerId);
+      this.streamStart = checkpoint
+        ? { kind: 'token', resumeToken: checkpoint.resumeToken, invalidated: checkpoint.invalidated === true }
+        : { kind: 'now', scan: this.options.backfill ? 'backfill' : null };
+    }
+    const start = this.streamStart;
+    const stream = this.source.watch(this.pipeline, this.streamOptions(start)) as TriggerChangeStream;
+    // Closing the stream ends a read that waits on the server, so a lost lease stops the watching at once.
+    const closeStream = (): void => void stream.close().catch(() => undefined);
+    signal.addEventListener('abort', closeStream, { once: true });
+    try {
+      // The first read opens the stream, so a scan that follows it cannot miss a document written meanwhile.
+      let pendingScan = start.kind === 'now' ? start.scan : null;
+      let saveNow = start.kind === 'now';
+      while (!signal.aborted) {
+        const batch = await readChangeBatch(stream, this.options.batchSize);
+        if (signal.aborted) return;
+        if (pendingScan) {
+          await this.scan(pendingScan, signal);
+          pendingScan = null;
+        }
+        if (batch.events.length > 0) await this.startSagas(batch.events);
+        this.recordProgress(batch.received, batch.clusterTime, batch.drained);
+        if (batch.invalidateToken !== undefined) {
+          await this.handleInvalidate(lease, batch.invalidateToken, signal);
+          return;
+        }
+        this.streamStart = { kind: 'token', resumeToken: batch.resumeToken, invalidated: false };
+        this.pendingCheckpoint = {
+          resumeToken: batch.resumeToken,
+          ...(batch.clusterTime ? { clusterTime: batch.clusterTime } : {}),
+        };
+        await this.saveCheckpoint(lease, saveNow);
+        saveNow = false;
+        // Reopened from the token just recorded, after the usual backoff.
+        if (batch.ended) throw new Error(`the change stream on ${this.source.namespace} was closed by the server`);
+      }
+    } finally {
+      signal.removeEventListener('abort', closeStream);
+      await stream.close().catch(() => undefined);
+    }
+  }
+
+  private streamOptions(start: StreamStart): ChangeStreamOptions {
+    const fullDocument = triggerFullDocument(this.definition.trigger);
+    return {
+      maxAwaitTimeMS: this.options.maxAwaitTime,
+      batchSize: this.options.batchSize,
+      ...(fullDocument ? { fullDocument } : {}),
+      ...(start.kind !== 'token'
+        ? {}
+        : start.invalidated
+          ? { startAfter: start.resumeToken }
+          : { resumeAfter: start.resumeToken }),
+    };
+  }
+
+  /** The collection was dropped or renamed: continue after the invalidate, and scan what is there now. */
+  private async handleInvalidate(lease: Lease, invalidateToken: ResumeToken, signal: AbortSignal): Promise<void> {
+    this.recordError(
+      new Error(`${this.source.namespace} was dropped or renamed (change stream invalidated)`),
+      'trigger collection invalidated; reconciling by scanning and watching on',
+    );
+    await this.scan('reconcile', signal);
+    this.streamStart = { kind: 'token', resumeToken: invalidateToken, invalidated: true };
+    this.pendingCheckpoint = { resumeToken: invalidateToken, invalidated: true };
+    await this.saveCheckpoint(lease, true);
+  }
+
+  /** Feeds every document matching the trigger filter to the starter; existing sagas count as duplicates. */
+  private async scan(reason: 'backfill' | 'reconcile', signal: AbortSignal): Promise<void> {
+    const ns = { db: this.source.dbName, coll: this.source.collectionName };
+    const cursor = this.source.find(this.definition.trigger.filter as Document, {
+      batchSize: this.options.batchSize,
+    });
+    const before = { scanned: this.counters.scanned, started: this.counters.started };
+    this.logger.info({ reason }, 'scanning the trigger collection for documents without a saga');
+    try {
+      let batch: TriggerEvent[] = [];
+      for await (const document of cursor) {
+        if (signal.aborted) break;
+        batch.push(scannedTriggerEvent(document, ns, reason));
+        this.counters.scanned += 1;
+        if (batch.length >= this.options.batchSize) {
+          await this.startSagas(batch);
+          batch = [];
+        }
+      }
+      // An interrupted scan must not be followed by a checkpoint: the next holder scans again.
+      if (signal.aborted) throw new Error(`${reason} scan interrupted`);
+      if (batch.length > 0) await this.startSagas(batch);
+    } finally {
+      await cursor.close().catch(() => undefined);
+    }
+    if (reason === 'reconcile') this.counters.reconciles += 1;
+    this.logger.info(
+      {
+        reason,
+        scanned: this.counters.scanned - before.scanned,
+        started: this.counters.started - before.started,
+      },
+      'trigger collection scan finished',
+    );
+  }
+
+  private async startSagas(events: TriggerEvent[]): Promise<void> {
+    // Invalid input does not throw here: the starter stores it as a `rejected` saga with a dead letter.
+    const result = await this.deps.starter.start(this.definition, events);
+    this.counters.started += result.started;
+    this.counters.rejected += result.rejected;
+    this.counters.duplicates += result.duplicates;
+  }
+
+  private recordProgress(received: number, clusterTime: Timestamp | undefined, drained: boolean): void {
+    if (received > 0) {
+      this.counters.events += received;
+      this.counters.lastEventAt = new Date();
+    }
+    if (drained) this.counters.lagSeconds = 0;
+    else if (clusterTime) this.counters.lagSeconds = Math.max(0, Date.now() / 1000 - clusterTime.t);
+  }
+
+  /** Writes the pending checkpoint when forced or when the last write is older than `checkpointInterval`. */
+  private async saveCheckpoint(lease: Lease, force: boolean): Promise<void> {
+    const checkpoint = this.pendingCheckpoint;
+    if (!checkpoint) return;
+    if (!force && Date.now() - this.lastSaveAt < this.options.checkpointInterval) return;
+    if (!lease.isHeld()) return;
+    const saved = await this.deps.checkpoints.save(this.triggerId, checkpoint, lease.fencingToken);
+    if (!saved) throw new FencedOutError();
+    if (this.pendingCheckpoint === checkpoint) this.pendingCheckpoint = null;
+    this.lastSaveAt = Date.now();
+    this.counters.lastCheckpointAt = new Date(this.lastSaveAt);
+  }
+
+  private recordError(error: unknown, message: string): void {
+    this.counters.lastError = { message: error instanceof Error ? error.message : String(error), at: new Date() };
+    this.logger.error({ err: error }, message);
+  }
+}
+
+function isPositionLost(error: unknown): boolean {
+  return error instanceof MongoServerError && typeof error.code === 'number' && POSITION_LOST_CODES.has(error.code);
+}

@@ -1,0 +1,111 @@
+// Runs MongoDB's unified-format spec tests (change streams, CRUD) through the official driver against the embedded
+// server (started with test commands enabled), or against MONGODB_URL when set.
+//
+//   npx tsx test/conformance/run-conformance.ts [--verbose] [--filter <substring>] [--timeout <ms>] [--update-baseline]
+//
+// Prints a per-file table, the failures and skips, and as the last line
+// {"changeStreams":{"runnable":N,"passed":N,"failed":N,"skipped":N},"crud":{…}}. Exits non-zero when a suite's
+// passed count drops below test/conformance/baseline.json (not checked with --filter).
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { MongoClient } from 'mongodb';
+import { pino } from 'pino';
+import { startEmbeddedMongoServer } from '../../src/embedded/index.js';
+import {
+  baselineRegressions,
+  formatFailures,
+  formatSkips,
+  formatTable,
+  raiseBaseline,
+  readBaseline,
+  summarize,
+  type FileResults,
+} from './unified-runner/report.js';
+import { readServerFacts } from './unified-runner/run-on-requirements.js';
+import { findSpecFiles, loadSpecFile, specDirectory } from './unified-runner/spec-files.js';
+import { runTestFile } from './unified-runner/test-file-runner.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repoRoot = resolve(here, '../..');
+const baselinePath = join(here, 'baseline.json');
+
+const { values: flags } = parseArgs({
+  options: {
+    verbose: { type: 'boolean', default: false },
+    filter: { type: 'string' },
+    timeout: { type: 'string', default: '8000' },
+    'update-baseline': { type: 'boolean', default: false },
+  },
+});
+const timeoutMs = Number(flags.timeout);
+if (!Number.isFinite(timeoutMs) || timeoutMs <= 0)
+  throw new Error(`--timeout must be a positive number of ms`);
+
+// A timed-out test leaves driver promises behind that reject once its clients close; they are not failures.
+process.on('unhandledRejection', (error) => {
+  if (flags.verbose) console.error('unhandled rejection (ignored):', error);
+});
+
+const externalUrl = process.env.MONGODB_URL;
+const server = externalUrl
+  ? null
+  : await startEmbeddedMongoServer({
+      enableTestCommands: true,
+      logger: pino({ level: process.env.LOG_LEVEL ?? 'silent' }),
+    });
+const uri = externalUrl ?? server!.uri;
+const internalClient = new MongoClient(uri, { serverSelectionTimeoutMS: 10_000 });
+
+const files: FileResults[] = [];
+try {
+  await internalClient.connect();
+  const facts = await readServerFacts(internalClient);
+  const directory = specDirectory(repoRoot);
+  const specFiles = await findSpecFiles(directory);
+  if (specFiles.length === 0) throw new Error(`no spec files under ${directory} (set MONGO_SPEC_DIR)`);
+  console.error(
+    `conformance: ${specFiles.length} files from ${directory} against ${externalUrl ? 'MONGODB_URL' : 'the embedded server'} ` +
+      `(MongoDB ${facts.version}, ${facts.topology})`,
+  );
+  for (const specFile of specFiles) {
+    let results;
+    try {
+      const parsed = await loadSpecFile(specFile.path);
+      results = await runTestFile(specFile.name, parsed, {
+        uri,
+        internalClient,
+        facts,
+        timeoutMs,
+        ...(flags.filter ? { filter: flags.filter } : {}),
+      });
+    } catch (error) {
+      results = [{ description: '(file)', status: 'failed' as const, reason: String(error), durationMs: 0 }];
+    }
+    if (results.length > 0) files.push({ suite: specFile.suite, name: specFile.name, results });
+  }
+} finally {
+  await internalClient.close().catch(() => undefined);
+  await server?.stop();
+}
+
+const summary = summarize(files);
+console.log(formatTable(files));
+const skips = formatSkips(files, flags.verbose);
+if (skips) console.log(`\n${skips}`);
+const failures = formatFailures(files, flags.verbose);
+if (failures) console.log(`\n${failures}`);
+
+let exitCode = 0;
+if (!flags.filter) {
+  let baseline = await readBaseline(baselinePath);
+  if (flags['update-baseline']) {
+    baseline = await raiseBaseline(baselinePath, summary, baseline);
+    console.error(`baseline now ${JSON.stringify(baseline)}`);
+  }
+  const regressions = baselineRegressions(summary, baseline);
+  for (const regression of regressions) console.error(`conformance regression: ${regression}`);
+  if (regressions.length > 0) exitCode = 1;
+}
+console.log(JSON.stringify(summary));
+process.exit(exitCode);

@@ -1,0 +1,105 @@
+// Lost change-stream history and invalidated streams: the watcher logs an error, scans the collection so every
+// matching document gets its saga, and watches on.
+import { MongoClient } from 'mongodb';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startEmbeddedMongoServer, type EmbeddedMongoServer } from '../../../src/embedded/index.js';
+import type { CheckpointDocument } from '../../../src/trigger/checkpoint-store.js';
+import type { TriggerService } from '../../../src/trigger/trigger-service.js';
+import { ordersSaga } from './fixtures/orders-saga.js';
+import {
+  createTriggerContext,
+  eventually,
+  keysWithMoreThanOneSaga,
+  order,
+  triggerService,
+  waitForSagaCount,
+  type TriggerTestContext,
+} from './trigger-test-kit.js';
+
+let server: EmbeddedMongoServer;
+let client: MongoClient;
+const cleanups: (() => Promise<void>)[] = [];
+
+beforeAll(async () => {
+  // A tiny history, so a watcher that was down for a while finds its resume token gone.
+  server = await startEmbeddedMongoServer({ historySize: 50 });
+  client = new MongoClient(server.uri);
+  await client.connect();
+});
+
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+afterAll(async () => {
+  await client.close();
+  await server.stop();
+});
+
+async function started(test: TriggerTestContext, saga = ordersSaga()): Promise<TriggerService> {
+  const service = triggerService(test, [saga]);
+  cleanups.push(() => service.stop());
+  await service.start();
+  await eventually(
+    () => test.db.collection<CheckpointDocument>('checkpoints').countDocuments(),
+    (count) => count === 1,
+    'the stream to open',
+  );
+  return service;
+}
+
+describe('trigger watcher recovery', () => {
+  it('reconciles by scanning when its resume token has fallen out of the history', async () => {
+    const test = await createTriggerContext(client, 'trigger-e');
+    cleanups.push(() => test.close());
+    const saga = ordersSaga();
+    const first = await started(test, saga);
+    const orders = test.db.collection('orders');
+    await orders.insertMany([order(), order()]);
+    await waitForSagaCount(test.db, saga.name, 2);
+    await first.stop();
+
+    // Far more writes than the history holds while nobody watches.
+    const matching = Array.from({ length: 60 }, () => order());
+    for (const doc of [...matching, ...Array.from({ length: 60 }, () => order({ status: 'shipped' }))]) {
+      await orders.insertOne(doc);
+    }
+
+    const second = await started(test, saga);
+    const sagas = await waitForSagaCount(test.db, saga.name, 62);
+    expect(sagas).toHaveLength(62);
+    expect(keysWithMoreThanOneSaga(sagas)).toEqual([]);
+    const status = await eventually(() => second.status().watchers[0]!, (watcher) => watcher.reconciles > 0, 'a reconcile');
+    expect(status.reconciles).toBe(1);
+    expect(test.logLines.some((line) => line.level === 50 && String(line.msg).includes('reconciling'))).toBe(true);
+
+    // Then it watches on from now.
+    await orders.insertOne(order());
+    expect(await waitForSagaCount(test.db, saga.name, 63)).toHaveLength(63);
+  });
+
+  it('continues after its collection is dropped and recreated, scanning what is there', async () => {
+    const test = await createTriggerContext(client, 'trigger-drop');
+    cleanups.push(() => test.close());
+    const saga = ordersSaga();
+    const service = await started(test, saga);
+    const orders = test.db.collection('orders');
+    await orders.insertOne(order());
+    await waitForSagaCount(test.db, saga.name, 1);
+
+    await orders.drop();
+    await orders.insertMany([order(), order()]);
+    await waitForSagaCount(test.db, saga.name, 3).catch((error: unknown) => {
+      console.log(JSON.stringify(test.logLines.map((l) => [l.level, l.msg, (l.err as { message?: string } | undefined)?.message])));
+      throw error;
+    });
+    await eventually(() => service.status().watchers[0]!.reconciles, (count) => count >= 1, 'a reconcile');
+    expect(test.logLines.some((line) => line.level === 50 && String(line.msg).includes('invalidated'))).toBe(true);
+
+    await orders.insertOne(order());
+    const sagas = await waitForSagaCount(test.db, saga.name, 4);
+    expect(keysWithMoreThanOneSaga(sagas)).toEqual([]);
+    const checkpoint = await test.db.collection<CheckpointDocument>('checkpoints').findOne({});
+    expect(checkpoint?.invalidated).toBe(false);
+  });
+});

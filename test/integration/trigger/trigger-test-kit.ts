@@ -1,0 +1,118 @@
+// Shared by the trigger integration tests: a database and queue prefix per test, a TriggerService on them,
+// and polling helpers (tests wait for outcomes, never for a fixed time).
+import { Writable } from 'node:stream';
+import type { Redis } from 'ioredis';
+import type { Db, MongoClient } from 'mongodb';
+import type { Logger } from 'pino';
+import type { SagaDefinition } from '../../../src/definition/saga-definition.js';
+import { createLogger, type LogLevel } from '../../../src/logging/logger.js';
+import { SagaQueues } from '../../../src/queue/saga-queues.js';
+import type { SagaDocument } from '../../../src/store/saga-document.js';
+import { TriggerService } from '../../../src/trigger/trigger-service.js';
+import type { TriggerWatcherOptionsInput } from '../../../src/trigger/trigger-watcher-options.js';
+import { connectRedis, uniqueName } from '../helpers.js';
+
+export interface TriggerTestContext {
+  client: MongoClient;
+  db: Db;
+  redis: Redis;
+  queues: SagaQueues;
+  queuePrefix: string;
+  logger: Logger;
+  /** Every log line as parsed JSON, for tests that check what was logged. */
+  logLines: Record<string, unknown>[];
+  close(): Promise<void>;
+}
+
+/** Fast settings so tests finish quickly; the defaults are production values. */
+export const FAST_WATCHER: Partial<TriggerWatcherOptionsInput> = {
+  leaseTtl: 2_000,
+  standbyPollInterval: 200,
+  maxAwaitTime: 200,
+  retryDelay: 100,
+  maxRetryDelay: 1_000,
+};
+
+export async function createTriggerContext(client: MongoClient, name: string): Promise<TriggerTestContext> {
+  const db = client.db(uniqueName(name));
+  const queuePrefix = uniqueName(`${name}-q`);
+  const redis = await connectRedis();
+  const queues = new SagaQueues({ connection: redis, prefix: queuePrefix });
+  const logLines: Record<string, unknown>[] = [];
+  const capture = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      for (const line of chunk.toString('utf8').split('\n')) {
+        if (line.trim() !== '') logLines.push(JSON.parse(line) as Record<string, unknown>);
+      }
+      callback();
+    },
+  });
+  const level = (process.env.SAGASTREAM_TEST_LOG_LEVEL ?? 'info') as LogLevel;
+  const logger = createLogger({ level, name, destination: capture, pretty: false });
+  return {
+    client,
+    db,
+    redis,
+    queues,
+    queuePrefix,
+    logger,
+    logLines,
+    async close() {
+      await queues.close();
+      await redis.quit();
+    },
+  };
+}
+
+export function triggerService(
+  context: TriggerTestContext,
+  sagas: SagaDefinition[],
+  watcher: Partial<TriggerWatcherOptionsInput> = {},
+): TriggerService {
+  return new TriggerService({
+    db: context.db,
+    queues: context.queues,
+    sagas,
+    logger: context.logger,
+    watcher: { ...FAST_WATCHER, ...watcher },
+  });
+}
+
+/** Polls `read` until `done` accepts its value; fails with the last value after a generous deadline. */
+export async function eventually<T>(
+  read: () => Promise<T> | T,
+  done: (value: T) => boolean,
+  what: string,
+  timeoutMs = 20_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (done(value)) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last value: ${JSON.stringify(value)}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+export function sagasOf(db: Db, saga: string): Promise<SagaDocument[]> {
+  return db.collection<SagaDocument>('sagas').find({ saga }).toArray();
+}
+
+export async function waitForSagaCount(db: Db, saga: string, count: number, timeoutMs?: number): Promise<SagaDocument[]> {
+  return eventually(() => sagasOf(db, saga), (sagas) => sagas.length >= count, `${count} sagas of ${saga}`, timeoutMs);
+}
+
+let orderNumber = 0;
+
+/** An order document; `overrides` make it non-matching or invalid. */
+export function order(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  orderNumber += 1;
+  return { _id: `order-${orderNumber}-${Math.random().toString(36).slice(2, 8)}`, status: 'pending', total_amount: 10, customer: 'c1', ...overrides };
+}
+
+/** Saga keys (document ids) grouped, to show that no document got two sagas. */
+export function keysWithMoreThanOneSaga(sagas: SagaDocument[]): string[] {
+  const counts = new Map<string, number>();
+  for (const saga of sagas) counts.set(saga.key, (counts.get(saga.key) ?? 0) + 1);
+  return [...counts].filter(([, count]) => count > 1).map(([key]) => key);
+}

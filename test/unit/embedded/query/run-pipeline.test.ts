@@ -1,0 +1,78 @@
+import { Long } from 'bson';
+import { describe, expect, it } from 'vitest';
+import { MongoCommandError } from '../../../../src/embedded/errors.js';
+import { runPipeline } from '../../../../src/embedded/query/index.js';
+
+const orders = [
+  { _id: 1, item: 'a', qty: 2, price: 10, tags: ['x', 'y'] },
+  { _id: 2, item: 'b', qty: 1, price: Long.fromNumber(20), tags: ['y'] },
+  { _id: 3, item: 'a', qty: 5, price: 10, tags: [] },
+];
+
+describe('runPipeline', () => {
+  it('runs $match with BSON-aware comparisons and $sort with BSON order', () => {
+    expect(runPipeline(orders, [{ $match: { price: 20 } }]).map((d) => d._id)).toEqual([2]);
+    expect(runPipeline(orders, [{ $sort: { price: -1, qty: 1 } }]).map((d) => d._id)).toEqual([2, 1, 3]);
+  });
+
+  it('groups, counts, unwinds and projects', () => {
+    expect(
+      runPipeline(orders, [{ $group: { _id: '$item', total: { $sum: '$qty' } } }, { $sort: { _id: 1 } }]),
+    ).toEqual([
+      { _id: 'a', total: 7 },
+      { _id: 'b', total: 1 },
+    ]);
+    expect(runPipeline(orders, [{ $match: { item: 'a' } }, { $count: 'n' }])).toEqual([{ n: 2 }]);
+    expect(runPipeline(orders, [{ $unwind: '$tags' }, { $project: { _id: 0, tags: 1 } }])).toEqual([
+      { tags: 'x' },
+      { tags: 'y' },
+      { tags: 'y' },
+    ]);
+    expect(
+      runPipeline(orders, [
+        { $skip: 1 },
+        { $limit: 1 },
+        { $addFields: { double: { $multiply: ['$qty', 2] } } },
+      ]),
+    ).toEqual([{ ...orders[1], double: 2 }]);
+  });
+
+  it('looks up other collections through resolveCollection', () => {
+    const items = [{ _id: 'a', name: 'Apple' }];
+    const result = runPipeline(
+      orders.slice(0, 1),
+      [{ $lookup: { from: 'items', localField: 'item', foreignField: '_id', as: 'info' } }],
+      { resolveCollection: (name) => (name === 'items' ? items : []) },
+    );
+    expect(result[0]?.info).toEqual(items);
+  });
+
+  it('does not mutate the input documents', () => {
+    const docs = [{ _id: 1, a: { b: 1 } }];
+    runPipeline(docs, [{ $set: { 'a.c': 2 } }, { $unset: 'a.b' }]);
+    expect(docs).toEqual([{ _id: 1, a: { b: 1 } }]);
+  });
+
+  it('rejects unknown stages with 40324', () => {
+    let caught: unknown;
+    try {
+      runPipeline(orders, [{ $frobnicate: {} }]);
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(MongoCommandError);
+    expect((caught as MongoCommandError).code).toBe(40324);
+    expect((caught as MongoCommandError).codeName).toBe('Location40324');
+    expect((caught as MongoCommandError).message).toBe("Unrecognized pipeline stage name: '$frobnicate'");
+  });
+
+  it('reports bad $match filters as BadValue', () => {
+    let caught: unknown;
+    try {
+      runPipeline(orders, [{ $match: { a: { $bogus: 1 } } }]);
+    } catch (error) {
+      caught = error;
+    }
+    expect((caught as MongoCommandError).code).toBe(2);
+  });
+});
