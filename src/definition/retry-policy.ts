@@ -23,6 +23,8 @@ export interface ResolvedRetryPolicy {
 /** `jitter: true` shortens each delay by up to half ("equal jitter"); a number picks the fraction. */
 export const TRUE_JITTER = 0.5;
 
+const JITTER_RULE = 'jitter must be true, false or a fraction from 0 to 1';
+
 export const backoffSchema = z.object({
   type: z
     .enum(['exponential', 'fixed'], { error: "backoff type must be 'exponential' or 'fixed'" })
@@ -30,8 +32,8 @@ export const backoffSchema = z.object({
   delay: durationSchema.optional(),
   maxDelay: durationSchema.optional(),
   jitter: z
-    .union([z.boolean(), z.number().min(0).max(1)], {
-      error: 'jitter must be true, false or a fraction from 0 to 1',
+    .union([z.boolean(), z.number().min(0, { error: JITTER_RULE }).max(1, { error: JITTER_RULE })], {
+      error: JITTER_RULE,
     })
     .optional(),
 });

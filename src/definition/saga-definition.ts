@@ -8,6 +8,7 @@ import {
   retryPolicySchema,
   type ResolvedRetryPolicy,
   type RetryPolicyInput,
+  type RetryPolicyOutput,
 } from './retry-policy.js';
 import { resolveStep, stepLabel, type ResolvedStep } from './step-definition.js';
 import { findFilterProblems } from './trigger-filter.js';
@@ -89,8 +90,14 @@ export function resolveSagaDefinition<TInput>(
   if (rawFilter !== undefined) problems.push(...findFilterProblems(rawFilter, 'trigger.filter'));
 
   const options = parsed.success ? parsed.data : undefined;
-  const stepRetry = resolveRetryPolicy(options?.defaults.retry, DEFAULT_RETRY_POLICY);
-  const compensationRetry = resolveRetryPolicy(options?.compensation.retry, DEFAULT_RETRY_POLICY);
+  const stepRetry = resolveRetryPolicy(
+    options?.defaults.retry ?? retryPolicyOnItsOwn(spec, 'defaults'),
+    DEFAULT_RETRY_POLICY,
+  );
+  const compensationRetry = resolveRetryPolicy(
+    options?.compensation.retry ?? retryPolicyOnItsOwn(spec, 'compensation'),
+    DEFAULT_RETRY_POLICY,
+  );
   problems.push(...stepRetry.problems.map((problem) => `defaults.retry.${problem}`));
   problems.push(...compensationRetry.problems.map((problem) => `compensation.retry.${problem}`));
   problems.push(...checkSteps(steps));
@@ -126,6 +133,17 @@ export function resolveSagaDefinition<TInput>(
     compensation: Object.freeze({ timeoutMs: compensation.timeoutMs, retry: compensationRetry.policy }),
   };
   return Object.freeze(definition);
+}
+
+/** When other options are invalid, the retry policies are still resolved so their problems are listed too. */
+function retryPolicyOnItsOwn(
+  spec: unknown,
+  section: 'defaults' | 'compensation',
+): RetryPolicyOutput | undefined {
+  const retry = (spec as Record<string, { retry?: unknown } | undefined> | null | undefined)?.[section]
+    ?.retry;
+  const parsed = retryPolicySchema.safeParse(retry);
+  return parsed.success ? parsed.data : undefined;
 }
 
 function checkSteps(steps: readonly unknown[]): string[] {

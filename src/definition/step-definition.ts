@@ -73,8 +73,8 @@ export interface ResolvedStep {
   readonly name: string;
   /** Position in the saga, from 0; compensation walks completed steps from the highest index down. */
   readonly index: number;
-  run(ctx: AnyStepContext): Promise<unknown>;
-  compensate?(ctx: AnyCompensationContext): Promise<void>;
+  readonly run: (ctx: AnyStepContext) => Promise<unknown>;
+  readonly compensate?: (ctx: AnyCompensationContext) => Promise<void>;
   readonly timeoutMs: number;
   readonly retry: ResolvedRetryPolicy;
   /** Validates the result of `run` before it is recorded (`parseStepOutput`). */

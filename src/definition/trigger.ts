@@ -62,7 +62,7 @@ export interface ResolvedTrigger {
   readonly on: readonly TriggerOperation[];
   readonly filter: Readonly<Record<string, unknown>>;
   /** Returns a non-empty key or throws a ValidationError (INPUT_VALIDATION_FAILED). */
-  key(document: TriggerDocument): string;
+  readonly key: TriggerKeyFunction;
 }
 
 /**

@@ -52,12 +52,23 @@ export async function readChangeBatch(stream: TriggerChangeStream, maxEvents: nu
     const event = triggerEventOf(change);
     if (event) events.push(event);
   }
-  return { events, received, resumeToken: stream.resumeToken, clusterTime, drained, ended: drained && stream.closed };
+  return {
+    events,
+    received,
+    resumeToken: stream.resumeToken,
+    clusterTime,
+    drained,
+    ended: drained && stream.closed,
+  };
 }
 
 /** The TriggerEvent of an insert, update or replace; null for other events and updates of deleted documents. */
 export function triggerEventOf(change: ChangeStreamDocument<Document>): TriggerEvent | null {
-  if (change.operationType !== 'insert' && change.operationType !== 'update' && change.operationType !== 'replace') {
+  if (
+    change.operationType !== 'insert' &&
+    change.operationType !== 'update' &&
+    change.operationType !== 'replace'
+  ) {
     return null;
   }
   // updateLookup finds nothing when the document was deleted since the update: nothing left to start from.

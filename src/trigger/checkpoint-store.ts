@@ -37,7 +37,12 @@ export class CheckpointStore {
    * Saves unless a holder with a newer fencing token has saved already; false when fenced out.
    * Saving an older token is allowed (it only makes a restart replay events, which the unique saga key absorbs).
    */
-  async save(checkpointId: string, checkpoint: Checkpoint, fencingToken: number, now = new Date()): Promise<boolean> {
+  async save(
+    checkpointId: string,
+    checkpoint: Checkpoint,
+    fencingToken: number,
+    now = new Date(),
+  ): Promise<boolean> {
     const document: Omit<CheckpointDocument, '_id'> = {
       resumeToken: checkpoint.resumeToken,
       ...(checkpoint.clusterTime ? { clusterTime: checkpoint.clusterTime } : {}),

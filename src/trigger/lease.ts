@@ -36,7 +36,12 @@ export class LeaseStore {
   }
 
   /** Takes the lease when it is free, expired or already ours; null when another holder has it. */
-  async tryAcquire(leaseId: string, holder: string, ttlMs: number, now = new Date()): Promise<LeaseGrant | null> {
+  async tryAcquire(
+    leaseId: string,
+    holder: string,
+    ttlMs: number,
+    now = new Date(),
+  ): Promise<LeaseGrant | null> {
     try {
       const lease = await this.collection.findOneAndUpdate(
         { _id: leaseId, $or: [{ holder }, { expiresAt: { $lte: now } }] },
@@ -90,7 +95,12 @@ export class LeaseStore {
 }
 
 function grantOf(lease: LeaseDocument): LeaseGrant {
-  return { leaseId: lease._id, holder: lease.holder, fencingToken: lease.fencingToken, expiresAt: lease.expiresAt };
+  return {
+    leaseId: lease._id,
+    holder: lease.holder,
+    fencingToken: lease.fencingToken,
+    expiresAt: lease.expiresAt,
+  };
 }
 
 export interface LeaseOptions {
@@ -126,7 +136,12 @@ export class Lease {
   /** Tries once; null when another holder has the lease. */
   static async acquire(store: LeaseStore, options: LeaseOptions): Promise<Lease | null> {
     const requestStartedAt = Date.now();
-    const grant = await store.tryAcquire(options.leaseId, options.holder, options.ttlMs, new Date(requestStartedAt));
+    const grant = await store.tryAcquire(
+      options.leaseId,
+      options.holder,
+      options.ttlMs,
+      new Date(requestStartedAt),
+    );
     return grant ? new Lease(store, grant, options, requestStartedAt) : null;
   }
 
@@ -157,7 +172,10 @@ export class Lease {
     try {
       await this.store.release(this.grant);
     } catch (error) {
-      this.options.logger.warn({ err: error, leaseId: this.grant.leaseId }, 'could not release the lease; it expires on its own');
+      this.options.logger.warn(
+        { err: error, leaseId: this.grant.leaseId },
+        'could not release the lease; it expires on its own',
+      );
     }
   }
 
@@ -166,14 +184,20 @@ export class Lease {
     clearTimeout(this.expiryTimer);
     if (this.controller.signal.aborted) return;
     if (reason !== 'released') {
-      this.options.logger.warn({ leaseId: this.grant.leaseId, fencingToken: this.grant.fencingToken, reason }, 'lease lost');
+      this.options.logger.warn(
+        { leaseId: this.grant.leaseId, fencingToken: this.grant.fencingToken, reason },
+        'lease lost',
+      );
     }
     this.controller.abort(new Error(`lease ${this.grant.leaseId} ${reason}`));
   }
 
   private armExpiry(): void {
     clearTimeout(this.expiryTimer);
-    this.expiryTimer = setTimeout(() => this.lose('expired before it could be renewed'), this.validUntil - Date.now());
+    this.expiryTimer = setTimeout(
+      () => this.lose('expired before it could be renewed'),
+      this.validUntil - Date.now(),
+    );
   }
 
   private scheduleRenewal(): void {

@@ -58,7 +58,8 @@ export function prefixFilter(
     } else if (key === '$comment') {
       rewritten[key] = condition;
     } else {
-      const reason = UNSUPPORTED_OPERATORS.get(key) ?? 'only $and, $or, $nor and $comment are allowed at top level';
+      const reason =
+        UNSUPPORTED_OPERATORS.get(key) ?? 'only $and, $or, $nor and $comment are allowed at top level';
       throw invalidFilter(`${path}.${key} is not supported in a trigger filter (${reason})`);
     }
   }

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Db } from 'mongodb';
 import type { Logger } from 'pino';
-import type { SagaDefinition } from '../definition/index.js';
+import type { SagaDefinition, SagaRegistry } from '../definition/index.js';
 import { SagaStarter } from '../engine/saga-starter.js';
 import { SagastreamError } from '../errors/sagastream-error.js';
 import type { SagaQueues } from '../queue/saga-queues.js';
@@ -17,8 +17,8 @@ export interface TriggerServiceOptions {
   /** The configured database (sagas, leases, checkpoints; triggers unless they name another database). */
   db: Db;
   queues: SagaQueues;
-  /** The saga definitions to watch, e.g. a registry's definitions; names must be unique. */
-  sagas: Iterable<SagaDefinition>;
+  /** The sagas to watch: a registry or a list of definitions with unique names. */
+  sagas: SagaRegistry | Iterable<SagaDefinition>;
   logger: Logger;
   /** Watcher settings shared by every trigger; `holderId` defaults to `<host>:<pid>:<random>`. */
   watcher?: Partial<TriggerWatcherOptionsInput>;
@@ -53,7 +53,8 @@ export class TriggerService {
     const logger = options.logger.child({ component: 'trigger' });
     const starter = new SagaStarter(this.store, options.queues, logger);
     const seen = new Set<string>();
-    this.watchers = [...options.sagas].map((definition) => {
+    const definitions = 'list' in options.sagas ? options.sagas.list() : [...options.sagas];
+    this.watchers = definitions.map((definition) => {
       if (seen.has(definition.name)) {
         throw new SagastreamError(
           'INVALID_DEFINITION',

@@ -3,6 +3,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   MongoServerError,
+  type ChangeStreamDocument,
   type ChangeStreamOptions,
   type Collection,
   type Db,
@@ -15,7 +16,8 @@ import type { SagaDefinition } from '../definition/index.js';
 import type { SagaStarter } from '../engine/saga-starter.js';
 import type { TriggerEvent } from '../engine/trigger-event.js';
 import type { Checkpoint, CheckpointStore } from './checkpoint-store.js';
-import { readChangeBatch, scannedTriggerEvent, type TriggerChangeStream } from './change-events.js';
+import { readChangeBatch, type TriggerChangeStream } from './change-events.js';
+import { scanMatchingDocuments, type ScanReason } from './collection-scan.js';
 import { Lease, type LeaseStore } from './lease.js';
 import { triggerFullDocument, triggerPipeline } from './trigger-pipeline.js';
 import {
@@ -62,7 +64,7 @@ export interface TriggerWatcherDependencies {
 type StreamStart =
   | { kind: 'load-checkpoint' }
   | { kind: 'token'; resumeToken: ResumeToken; invalidated: boolean }
-  | { kind: 'now'; scan: 'backfill' | 'reconcile' | null };
+  | { kind: 'now'; scan: ScanReason | null };
 
 /** Errors after which the saved position is useless: resume from now and reconcile by scanning. */
 const POSITION_LOST_CODES = new Set([
@@ -161,9 +163,18 @@ export class TriggerWatcher {
       if (!lease) break;
       this.lease = lease;
       this.state = 'active';
-      this.logger.info({ holderId: lease.holder, fencingToken: lease.fencingToken }, 'trigger lease acquired');
+      this.logger.info(
+        { holderId: lease.holder, fencingToken: lease.fencingToken },
+        'trigger lease acquired',
+      );
       try {
         await this.watchWhileHolding(lease);
+      } catch (error) {
+        // Not expected (watchWhileHolding handles its failures), but the watcher must never die.
+        this.recordError(error, 'trigger watcher failed unexpectedly; standing down and retrying');
+        await sleep(this.options.maxRetryDelay, undefined, { signal: this.stopController.signal }).catch(
+          () => undefined,
+        );
       } finally {
         await lease.release();
         this.lease = null;
@@ -223,7 +234,10 @@ export class TriggerWatcher {
     // Stopping (not deposed): keep what was done. A lost lease saves nothing; the fencing token would refuse it.
     if (this.stopping && lease.isHeld()) {
       await this.saveCheckpoint(lease, true).catch((error: unknown) =>
-        this.recordError(error, 'could not save the final checkpoint; a restart replays from the previous one'),
+        this.recordError(
+          error,
+          'could not save the final checkpoint; a restart replays from the previous one',
+        ),
       );
     }
   }
@@ -237,7 +251,10 @@ export class TriggerWatcher {
         : { kind: 'now', scan: this.options.backfill ? 'backfill' : null };
     }
     const start = this.streamStart;
-    const stream = this.source.watch(this.pipeline, this.streamOptions(start)) as TriggerChangeStream;
+    const stream: TriggerChangeStream = this.source.watch<Document, ChangeStreamDocument<Document>>(
+      this.pipeline,
+      this.streamOptions(start),
+    );
     // Closing the stream ends a read that waits on the server, so a lost lease stops the watching at once.
     const closeStream = (): void => void stream.close().catch(() => undefined);
     signal.addEventListener('abort', closeStream, { once: true });
@@ -266,7 +283,8 @@ export class TriggerWatcher {
         await this.saveCheckpoint(lease, saveNow);
         saveNow = false;
         // Reopened from the token just recorded, after the usual backoff.
-        if (batch.ended) throw new Error(`the change stream on ${this.source.namespace} was closed by the server`);
+        if (batch.ended)
+          throw new Error(`the change stream on ${this.source.namespace} was closed by the server`);
       }
     } finally {
       signal.removeEventListener('abort', closeStream);
@@ -289,7 +307,11 @@ export class TriggerWatcher {
   }
 
   /** The collection was dropped or renamed: continue after the invalidate, and scan what is there now. */
-  private async handleInvalidate(lease: Lease, invalidateToken: ResumeToken, signal: AbortSignal): Promise<void> {
+  private async handleInvalidate(
+    lease: Lease,
+    invalidateToken: ResumeToken,
+    signal: AbortSignal,
+  ): Promise<void> {
     this.recordError(
       new Error(`${this.source.namespace} was dropped or renamed (change stream invalidated)`),
       'trigger collection invalidated; reconciling by scanning and watching on',
@@ -301,39 +323,20 @@ export class TriggerWatcher {
   }
 
   /** Feeds every document matching the trigger filter to the starter; existing sagas count as duplicates. */
-  private async scan(reason: 'backfill' | 'reconcile', signal: AbortSignal): Promise<void> {
-    const ns = { db: this.source.dbName, coll: this.source.collectionName };
-    const cursor = this.source.find(this.definition.trigger.filter as Document, {
-      batchSize: this.options.batchSize,
-    });
-    const before = { scanned: this.counters.scanned, started: this.counters.started };
+  private async scan(reason: ScanReason, signal: AbortSignal): Promise<void> {
+    const startedBefore = this.counters.started;
     this.logger.info({ reason }, 'scanning the trigger collection for documents without a saga');
-    try {
-      let batch: TriggerEvent[] = [];
-      for await (const document of cursor) {
-        if (signal.aborted) break;
-        batch.push(scannedTriggerEvent(document, ns, reason));
-        this.counters.scanned += 1;
-        if (batch.length >= this.options.batchSize) {
-          await this.startSagas(batch);
-          batch = [];
-        }
-      }
-      // An interrupted scan must not be followed by a checkpoint: the next holder scans again.
-      if (signal.aborted) throw new Error(`${reason} scan interrupted`);
-      if (batch.length > 0) await this.startSagas(batch);
-    } finally {
-      await cursor.close().catch(() => undefined);
-    }
-    if (reason === 'reconcile') this.counters.reconciles += 1;
-    this.logger.info(
-      {
-        reason,
-        scanned: this.counters.scanned - before.scanned,
-        started: this.counters.started - before.started,
-      },
-      'trigger collection scan finished',
+    const options = { reason, batchSize: this.options.batchSize, signal };
+    const scanned = await scanMatchingDocuments(
+      this.source,
+      this.definition.trigger.filter,
+      options,
+      (events) => this.startSagas(events),
     );
+    this.counters.scanned += scanned;
+    if (reason === 'reconcile') this.counters.reconciles += 1;
+    const started = this.counters.started - startedBefore;
+    this.logger.info({ reason, scanned, started }, 'trigger collection scan finished');
   }
 
   private async startSagas(events: TriggerEvent[]): Promise<void> {
@@ -367,11 +370,16 @@ export class TriggerWatcher {
   }
 
   private recordError(error: unknown, message: string): void {
-    this.counters.lastError = { message: error instanceof Error ? error.message : String(error), at: new Date() };
+    this.counters.lastError = {
+      message: error instanceof Error ? error.message : String(error),
+      at: new Date(),
+    };
     this.logger.error({ err: error }, message);
   }
 }
 
 function isPositionLost(error: unknown): boolean {
-  return error instanceof MongoServerError && typeof error.code === 'number' && POSITION_LOST_CODES.has(error.code);
+  return (
+    error instanceof MongoServerError && typeof error.code === 'number' && POSITION_LOST_CODES.has(error.code)
+  );
 }

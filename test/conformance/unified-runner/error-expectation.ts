@@ -29,15 +29,8 @@ function errorDetails(error: unknown): ServerErrorDetail[] {
     });
   }
   if (error instanceof MongoBulkWriteError) {
-    const writeErrors: WriteError[] = Array.isArray(error.writeErrors)
-      ? error.writeErrors
-      : [error.writeErrors];
-    for (const writeError of writeErrors) {
-      details.push({
-        code: writeError.code,
-        errmsg: writeError.errmsg,
-        codeName: (writeError.errInfo as Document | undefined)?.codeName as string | undefined,
-      });
+    for (const writeError of ([] as WriteError[]).concat(error.writeErrors)) {
+      details.push({ code: writeError.code, errmsg: writeError.errmsg });
     }
     const concernError = error.result?.getWriteConcernError();
     if (concernError) details.push({ code: concernError.code, errmsg: concernError.errmsg });

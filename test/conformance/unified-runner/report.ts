@@ -100,6 +100,10 @@ export async function raiseBaseline(path: string, summary: Summary, baseline: Ba
     changeStreams: { passed: Math.max(baseline.changeStreams.passed, summary.changeStreams.passed) },
     crud: { passed: Math.max(baseline.crud.passed, summary.crud.passed) },
   };
-  await writeFile(path, `${JSON.stringify(raised)}\n`);
+  // Spaced as Prettier formats a short JSON object, so `npm run format:check` stays clean.
+  const text = JSON.stringify(raised)
+    .replace(/([{:,])/g, '$1 ')
+    .replace(/}/g, ' }');
+  await writeFile(path, `${text}\n`);
   return raised;
 }

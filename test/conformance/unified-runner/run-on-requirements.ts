@@ -1,6 +1,6 @@
 // runOnRequirements against the server under test: version from buildInfo, topology from hello, and what this
 // environment never provides (auth, Atlas Serverless, client-side encryption).
-import type { Document, MongoClient } from 'mongodb';
+import type { MongoClient } from 'mongodb';
 import { assertMatches } from './matcher.js';
 import type { RunOnRequirement } from './test-format.js';
 

@@ -2,6 +2,7 @@
 // initialData, entities, operations with their expectations, expectEvents, outcome, then cleanup — per test.
 import { EJSON } from 'bson';
 import type { Document, MongoClient } from 'mongodb';
+import { DRIVER_KNOWN_ISSUES } from './driver-known-issues.js';
 import { EntityMap } from './entity-map.js';
 import { runEntityOperation, type OperationOutcome } from './entity-operations.js';
 import { assertExpectedError, describeUnexpectedError } from './error-expectation.js';
@@ -199,6 +200,7 @@ export async function runTestFile(
     const skipReason =
       fileSkipReason ??
       (test.skipReason ? `skipReason: ${test.skipReason}` : null) ??
+      DRIVER_KNOWN_ISSUES[test.description] ??
       (await requirementsSkipReason(test.runOnRequirements, settings.facts));
     if (skipReason) {
       results.push({ description: test.description, status: 'skipped', reason: skipReason, durationMs: 0 });

@@ -26,8 +26,8 @@ import {
 
 let fixture: ServerFixture;
 
-/** Documents whose `_id` is not necessarily an ObjectId, so filters like `{ _id: 1 }` type-check. */
-type LooseIdDocument = Document & { _id?: unknown };
+/** Documents whose `_id` is a number rather than an ObjectId, so filters like `{ _id: 1 }` type-check. */
+type LooseIdDocument = Document & { _id?: number };
 
 interface WriteErrorReply {
   index: number;
@@ -147,14 +147,14 @@ describe('insert', () => {
       keyPattern: { _id: 1 },
       keyValue: { _id: 1 },
     });
-    expect(reply.writeErrors[0].errmsg).toContain('index: _id_ dup key: { _id: 1 }');
+    expect(reply.writeErrors[0]!.errmsg).toContain('index: _id_ dup key: { _id: 1 }');
     expect(reply.writeErrors[1]).toMatchObject({
       index: 2,
       code: 11000,
       keyPattern: { email: 1 },
       keyValue: { email: 'a@x' },
     });
-    expect(reply.writeErrors[1].errmsg).toContain('index: email_1 dup key: { email: "a@x" }');
+    expect(reply.writeErrors[1]!.errmsg).toContain('index: email_1 dup key: { email: "a@x" }');
   });
 });
 
@@ -451,10 +451,7 @@ describe('update operators', () => {
       fresh?: string[];
     }>();
     await items.insertOne({ _id: 1, list: [1, 2, 3], set: ['a'], nums: [5, 1, 4] });
-    await items.updateOne(
-      { _id: 1 },
-      { $push: { list: 4 }, $addToSet: { set: { $each: ['a', 'b'] } } },
-    );
+    await items.updateOne({ _id: 1 }, { $push: { list: 4 }, $addToSet: { set: { $each: ['a', 'b'] } } });
     await items.updateOne({ _id: 1 }, { $pull: { list: { $gte: 3 } }, $addToSet: { set: 'b' } });
     await items.updateOne({ _id: 1 }, { $push: { nums: { $each: [9, 0], $sort: 1, $slice: 3 } } });
     await items.updateOne({ _id: 1 }, { $push: { fresh: 'first' } });

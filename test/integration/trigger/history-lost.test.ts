@@ -11,6 +11,7 @@ import {
   eventually,
   keysWithMoreThanOneSaga,
   order,
+  ordersOf,
   triggerService,
   waitForSagaCount,
   type TriggerTestContext,
@@ -54,7 +55,7 @@ describe('trigger watcher recovery', () => {
     cleanups.push(() => test.close());
     const saga = ordersSaga();
     const first = await started(test, saga);
-    const orders = test.db.collection('orders');
+    const orders = ordersOf(test.db);
     await orders.insertMany([order(), order()]);
     await waitForSagaCount(test.db, saga.name, 2);
     await first.stop();
@@ -69,9 +70,15 @@ describe('trigger watcher recovery', () => {
     const sagas = await waitForSagaCount(test.db, saga.name, 62);
     expect(sagas).toHaveLength(62);
     expect(keysWithMoreThanOneSaga(sagas)).toEqual([]);
-    const status = await eventually(() => second.status().watchers[0]!, (watcher) => watcher.reconciles > 0, 'a reconcile');
+    const status = await eventually(
+      () => second.status().watchers[0]!,
+      (watcher) => watcher.reconciles > 0,
+      'a reconcile',
+    );
     expect(status.reconciles).toBe(1);
-    expect(test.logLines.some((line) => line.level === 50 && String(line.msg).includes('reconciling'))).toBe(true);
+    expect(test.logLines.some((line) => line.level === 50 && String(line.msg).includes('reconciling'))).toBe(
+      true,
+    );
 
     // Then it watches on from now.
     await orders.insertOne(order());
@@ -83,23 +90,30 @@ describe('trigger watcher recovery', () => {
     cleanups.push(() => test.close());
     const saga = ordersSaga();
     const service = await started(test, saga);
-    const orders = test.db.collection('orders');
+    const orders = ordersOf(test.db);
     await orders.insertOne(order());
     await waitForSagaCount(test.db, saga.name, 1);
 
     await orders.drop();
     await orders.insertMany([order(), order()]);
-    await waitForSagaCount(test.db, saga.name, 3).catch((error: unknown) => {
-      console.log(JSON.stringify(test.logLines.map((l) => [l.level, l.msg, (l.err as { message?: string } | undefined)?.message])));
-      throw error;
-    });
-    await eventually(() => service.status().watchers[0]!.reconciles, (count) => count >= 1, 'a reconcile');
-    expect(test.logLines.some((line) => line.level === 50 && String(line.msg).includes('invalidated'))).toBe(true);
+    await waitForSagaCount(test.db, saga.name, 3);
+    await eventually(
+      () => service.status().watchers[0]!.reconciles,
+      (count) => count >= 1,
+      'a reconcile',
+    );
+    expect(test.logLines.some((line) => line.level === 50 && String(line.msg).includes('invalidated'))).toBe(
+      true,
+    );
 
     await orders.insertOne(order());
     const sagas = await waitForSagaCount(test.db, saga.name, 4);
     expect(keysWithMoreThanOneSaga(sagas)).toEqual([]);
-    const checkpoint = await test.db.collection<CheckpointDocument>('checkpoints').findOne({});
-    expect(checkpoint?.invalidated).toBe(false);
+    // Past the invalidate, checkpoints are ordinary tokens again (resumeAfter works from them).
+    await eventually(
+      () => test.db.collection<CheckpointDocument>('checkpoints').findOne({}),
+      (checkpoint) => checkpoint?.invalidated === false,
+      'a checkpoint past the invalidate',
+    );
   });
 });

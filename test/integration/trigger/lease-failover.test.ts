@@ -8,7 +8,14 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CheckpointStore } from '../../../src/trigger/checkpoint-store.js';
 import { Lease, LeaseStore, type LeaseDocument } from '../../../src/trigger/lease.js';
 import { connectMongo, mongoUrl, redisUrl, uniqueName } from '../helpers.js';
-import { eventually, keysWithMoreThanOneSaga, order, sagasOf, waitForSagaCount } from './trigger-test-kit.js';
+import {
+  eventually,
+  keysWithMoreThanOneSaga,
+  order,
+  ordersOf,
+  sagasOf,
+  waitForSagaCount,
+} from './trigger-test-kit.js';
 
 let client: MongoClient;
 const children: ChildProcess[] = [];
@@ -18,7 +25,8 @@ beforeAll(async () => {
 });
 
 afterEach(() => {
-  for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  for (const child of children.splice(0))
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
 });
 
 afterAll(async () => {
@@ -34,16 +42,24 @@ describe('LeaseStore and CheckpointStore', () => {
     expect(first?.fencingToken).toBe(1);
     expect(await leases.tryAcquire('trigger:x', 'b', 60_000)).toBeNull();
     expect(await leases.holderOf('trigger:x')).toBe('a');
-    expect(await checkpoints.save('trigger:x', { resumeToken: { _data: 'A1' } }, first!.fencingToken)).toBe(true);
+    expect(await checkpoints.save('trigger:x', { resumeToken: { _data: 'A1' } }, first!.fencingToken)).toBe(
+      true,
+    );
 
     // 'a' stalls past its expiry; 'b' takes over with a higher fencing token.
-    await db.collection<LeaseDocument>('leases').updateOne({ _id: 'trigger:x' }, { $set: { expiresAt: new Date(0) } });
+    await db
+      .collection<LeaseDocument>('leases')
+      .updateOne({ _id: 'trigger:x' }, { $set: { expiresAt: new Date(0) } });
     const second = await leases.tryAcquire('trigger:x', 'b', 60_000);
     expect(second?.fencingToken).toBe(2);
     expect(await leases.renew(first!, 60_000)).toBeNull();
-    expect(await checkpoints.save('trigger:x', { resumeToken: { _data: 'B1' } }, second!.fencingToken)).toBe(true);
+    expect(await checkpoints.save('trigger:x', { resumeToken: { _data: 'B1' } }, second!.fencingToken)).toBe(
+      true,
+    );
     // The deposed holder's late checkpoint is refused and does not overwrite the new one.
-    expect(await checkpoints.save('trigger:x', { resumeToken: { _data: 'A2' } }, first!.fencingToken)).toBe(false);
+    expect(await checkpoints.save('trigger:x', { resumeToken: { _data: 'A2' } }, first!.fencingToken)).toBe(
+      false,
+    );
     expect((await checkpoints.load('trigger:x'))?.resumeToken).toEqual({ _data: 'B1' });
     expect(await leases.release(first!)).toBe(false);
 
@@ -58,11 +74,17 @@ describe('LeaseStore and CheckpointStore', () => {
     const logger = pino({ level: 'silent' });
     const lease = await Lease.acquire(leases, { leaseId: 'trigger:y', holder: 'a', ttlMs: 600, logger });
     expect(lease?.isHeld()).toBe(true);
-    await db.collection<LeaseDocument>('leases').updateOne(
-      { _id: 'trigger:y' },
-      { $set: { holder: 'b', expiresAt: new Date(Date.now() + 60_000) }, $inc: { fencingToken: 1 } },
+    await db
+      .collection<LeaseDocument>('leases')
+      .updateOne(
+        { _id: 'trigger:y' },
+        { $set: { holder: 'b', expiresAt: new Date(Date.now() + 60_000) }, $inc: { fencingToken: 1 } },
+      );
+    await eventually(
+      () => lease!.signal.aborted,
+      (aborted) => aborted,
+      'the lease to be lost',
     );
-    await eventually(() => lease!.signal.aborted, (aborted) => aborted, 'the lease to be lost');
     expect(lease!.isHeld()).toBe(false);
     await lease!.release();
     expect(await leases.holderOf('trigger:y')).toBe('b');
@@ -84,7 +106,7 @@ function startWatcherProcess(holder: string, env: Record<string, string>): Watch
   });
   children.push(child);
   const watcher: WatcherProcess = { holder, child, state: 'starting' };
-  createInterface({ input: child.stdout! }).on('line', (line) => {
+  createInterface({ input: child.stdout }).on('line', (line) => {
     watcher.state = (JSON.parse(line) as { state: string }).state;
   });
   return watcher;
@@ -103,23 +125,37 @@ describe('two watcher processes', () => {
     };
     const watchers = [startWatcherProcess('watcher-a', env), startWatcherProcess('watcher-b', env)];
     const states = () => watchers.map((watcher) => watcher.state).sort();
-    await eventually(states, (list) => list.join() === 'active,standby', 'one active and one standby', 30_000);
+    await eventually(
+      states,
+      (list) => list.join() === 'active,standby',
+      'one active and one standby',
+      30_000,
+    );
     const leases = db.collection<LeaseDocument>('leases');
     const firstLease = await leases.findOne({ _id: 'trigger:order-placed' });
     const active = watchers.find((watcher) => watcher.state === 'active')!;
     const standby = watchers.find((watcher) => watcher !== active)!;
     expect(firstLease?.holder).toBe(active.holder);
     // Opened its stream once the first checkpoint is saved.
-    await eventually(() => db.collection('checkpoints').countDocuments(), (count) => count === 1, 'a checkpoint');
+    await eventually(
+      () => db.collection('checkpoints').countDocuments(),
+      (count) => count === 1,
+      'a checkpoint',
+    );
 
-    const orders = db.collection('orders');
+    const orders = ordersOf(db);
     await orders.insertMany(Array.from({ length: 20 }, () => order()));
     await waitForSagaCount(db, 'order-placed', 20);
 
     active.child.kill('SIGKILL');
     // Written while nobody watches: the new holder resumes from the killed one's checkpoint.
     await orders.insertMany(Array.from({ length: 20 }, () => order()));
-    await eventually(() => standby.state, (state) => state === 'active', 'the standby to take over', 30_000);
+    await eventually(
+      () => standby.state,
+      (state) => state === 'active',
+      'the standby to take over',
+      30_000,
+    );
     await orders.insertMany(Array.from({ length: 10 }, () => order()));
     const sagas = await waitForSagaCount(db, 'order-placed', 50);
     expect(keysWithMoreThanOneSaga(sagas)).toEqual([]);
@@ -129,7 +165,11 @@ describe('two watcher processes', () => {
 
     // A graceful stop releases the lease at once.
     standby.child.kill('SIGTERM');
-    await eventually(() => standby.state, (state) => state === 'stopped', 'a graceful stop');
+    await eventually(
+      () => standby.state,
+      (state) => state === 'stopped',
+      'a graceful stop',
+    );
     const released = await leases.findOne({ _id: 'trigger:order-placed' });
     expect(released!.expiresAt.getTime()).toBeLessThanOrEqual(Date.now());
     expect(await sagasOf(db, 'order-placed')).toHaveLength(50);

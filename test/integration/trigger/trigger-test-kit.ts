@@ -2,9 +2,9 @@
 // and polling helpers (tests wait for outcomes, never for a fixed time).
 import { Writable } from 'node:stream';
 import type { Redis } from 'ioredis';
-import type { Db, MongoClient } from 'mongodb';
+import type { Collection, Db, MongoClient } from 'mongodb';
 import type { Logger } from 'pino';
-import type { SagaDefinition } from '../../../src/definition/saga-definition.js';
+import type { SagaDefinition } from '../../../src/definition/index.js';
 import { createLogger, type LogLevel } from '../../../src/logging/logger.js';
 import { SagaQueues } from '../../../src/queue/saga-queues.js';
 import type { SagaDocument } from '../../../src/store/saga-document.js';
@@ -89,7 +89,8 @@ export async function eventually<T>(
   for (;;) {
     const value = await read();
     if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last value: ${JSON.stringify(value)}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}; last value: ${JSON.stringify(value)}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
@@ -98,16 +99,42 @@ export function sagasOf(db: Db, saga: string): Promise<SagaDocument[]> {
   return db.collection<SagaDocument>('sagas').find({ saga }).toArray();
 }
 
-export async function waitForSagaCount(db: Db, saga: string, count: number, timeoutMs?: number): Promise<SagaDocument[]> {
-  return eventually(() => sagasOf(db, saga), (sagas) => sagas.length >= count, `${count} sagas of ${saga}`, timeoutMs);
+export async function waitForSagaCount(
+  db: Db,
+  saga: string,
+  count: number,
+  timeoutMs?: number,
+): Promise<SagaDocument[]> {
+  return eventually(
+    () => sagasOf(db, saga),
+    (sagas) => sagas.length >= count,
+    `${count} sagas of ${saga}`,
+    timeoutMs,
+  );
 }
 
 let orderNumber = 0;
 
 /** An order document; `overrides` make it non-matching or invalid. */
-export function order(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+/** A document of the `orders` collection the test saga watches. */
+export interface OrderDocument {
+  _id: string;
+  [field: string]: unknown;
+}
+
+export function ordersOf(db: Db): Collection<OrderDocument> {
+  return db.collection<OrderDocument>('orders');
+}
+
+export function order(overrides: Record<string, unknown> = {}): OrderDocument {
   orderNumber += 1;
-  return { _id: `order-${orderNumber}-${Math.random().toString(36).slice(2, 8)}`, status: 'pending', total_amount: 10, customer: 'c1', ...overrides };
+  return {
+    _id: `order-${orderNumber}-${Math.random().toString(36).slice(2, 8)}`,
+    status: 'pending',
+    total_amount: 10,
+    customer: 'c1',
+    ...overrides,
+  };
 }
 
 /** Saga keys (document ids) grouped, to show that no document got two sagas. */

@@ -2,6 +2,7 @@
 import type { MongoClient } from 'mongodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { CheckpointDocument } from '../../../src/trigger/checkpoint-store.js';
+import type { LeaseDocument } from '../../../src/trigger/lease.js';
 import type { TriggerService } from '../../../src/trigger/trigger-service.js';
 import { connectMongo } from '../helpers.js';
 import { ordersSaga } from './fixtures/orders-saga.js';
@@ -10,6 +11,7 @@ import {
   eventually,
   keysWithMoreThanOneSaga,
   order,
+  ordersOf,
   sagasOf,
   triggerService,
   waitForSagaCount,
@@ -40,7 +42,11 @@ async function context(name: string): Promise<TriggerTestContext> {
 async function started(service: TriggerService): Promise<TriggerService> {
   cleanups.push(() => service.stop());
   await service.start();
-  await eventually(() => service.status().watchers[0]?.state, (state) => state === 'active', 'an active watcher');
+  await eventually(
+    () => service.status().watchers[0]?.state,
+    (state) => state === 'active',
+    'an active watcher',
+  );
   return service;
 }
 
@@ -50,7 +56,11 @@ function checkpointOf(test: TriggerTestContext, saga: string): Promise<Checkpoin
 }
 
 async function streamOpened(test: TriggerTestContext, saga: string): Promise<CheckpointDocument> {
-  const checkpoint = await eventually(() => checkpointOf(test, saga), (found) => found !== null, 'a checkpoint');
+  const checkpoint = await eventually(
+    () => checkpointOf(test, saga),
+    (found) => found !== null,
+    'a checkpoint',
+  );
   return checkpoint!;
 }
 
@@ -60,10 +70,14 @@ describe('trigger watcher', () => {
     const saga = ordersSaga();
     await started(triggerService(test, [saga]));
     await streamOpened(test, saga.name);
-    const orders = test.db.collection('orders');
+    const orders = ordersOf(test.db);
 
     const matching = [order(), order(), order({ total_amount: 99.5 })];
-    const nonMatching = [order({ status: 'shipped' }), order({ total_amount: 0 }), order({ total_amount: -5 })];
+    const nonMatching = [
+      order({ status: 'shipped' }),
+      order({ total_amount: 0 }),
+      order({ total_amount: -5 }),
+    ];
     const invalid = order({ customer: undefined });
     await orders.insertMany([...matching, ...nonMatching]);
     await orders.insertOne(invalid);
@@ -81,13 +95,26 @@ describe('trigger watcher', () => {
     expect(await test.queues.hasDeadLetter(rejected[0]!._id, 0)).toBe(true);
     // First steps are queued for the running sagas.
     for (const running of sagas.filter((doc) => doc.status === 'running')) {
-      const ref = { sagaId: running._id, saga: saga.name, phase: 'forward' as const, step: 0, stepName: 'reserve-stock', attempt: 1, generation: 0 };
+      const ref = {
+        sagaId: running._id,
+        saga: saga.name,
+        phase: 'forward' as const,
+        step: 0,
+        stepName: 'reserve-stock',
+        attempt: 1,
+        generation: 0,
+      };
       expect(await test.queues.hasStepJob(ref)).toBe(true);
     }
-    // Re-inserting is impossible (same _id), but a second change for a started document changes nothing.
-    await orders.updateOne({ _id: matching[0]!._id as string }, { $set: { note: 'x' } });
+    // Later changes of a started document (not an insert) and non-matching inserts start nothing.
+    await orders.updateOne({ _id: matching[0]!._id }, { $set: { note: 'x' } });
     await orders.insertOne(order({ status: 'shipped' }));
-    expect(await sagasOf(test.db, saga.name)).toHaveLength(5);
+    const lastSentinel = order();
+    await orders.insertOne(lastSentinel);
+    const after = await waitForSagaCount(test.db, saga.name, 6);
+    expect(after.map((doc) => doc.key).sort()).toEqual(
+      [...sagas.map((doc) => doc.key), lastSentinel._id].sort(),
+    );
   });
 
   it('resumes from its checkpoint after a restart and starts the sagas missed while it was down', async () => {
@@ -95,7 +122,7 @@ describe('trigger watcher', () => {
     const saga = ordersSaga();
     const first = await started(triggerService(test, [saga]));
     await streamOpened(test, saga.name);
-    const orders = test.db.collection('orders');
+    const orders = ordersOf(test.db);
     await orders.insertMany([order(), order(), order()]);
     await waitForSagaCount(test.db, saga.name, 3);
     await first.stop();
@@ -106,7 +133,11 @@ describe('trigger watcher', () => {
 
     const second = await started(triggerService(test, [saga]));
     const sagas = await waitForSagaCount(test.db, saga.name, 7);
-    const status = await eventually(() => second.status().watchers[0]!, (watcher) => watcher.started >= 4, 'restart');
+    const status = await eventually(
+      () => second.status().watchers[0]!,
+      (watcher) => watcher.started >= 4,
+      'restart',
+    );
     // The final checkpoint of the first run covered its events: nothing was replayed.
     expect(status.duplicates).toBe(0);
     expect(keysWithMoreThanOneSaga(sagas)).toEqual([]);
@@ -119,7 +150,7 @@ describe('trigger watcher', () => {
     const saga = ordersSaga();
     const first = await started(triggerService(test, [saga]));
     const early = await streamOpened(test, saga.name);
-    const orders = test.db.collection('orders');
+    const orders = ordersOf(test.db);
     const docs = Array.from({ length: 10 }, () => order());
     await orders.insertMany(docs);
     await waitForSagaCount(test.db, saga.name, 10);
@@ -144,7 +175,7 @@ describe('trigger watcher', () => {
 
   it('backfills existing matching documents only when asked to', async () => {
     const test = await context('trigger-f');
-    const orders = test.db.collection('orders');
+    const orders = ordersOf(test.db);
     const existing = [order(), order(), order(), order({ customer: 42 })];
     await orders.insertMany([...existing, order({ status: 'shipped' })]);
 
@@ -166,9 +197,36 @@ describe('trigger watcher', () => {
     const preExisting = sagas.filter((doc) => doc.key !== later._id);
     expect(preExisting).toHaveLength(5);
     expect(preExisting.every((doc) => doc.trigger.operationType === 'backfill')).toBe(true);
-    expect(sagas.filter((doc) => doc.status === 'rejected').map((doc) => doc.key)).toEqual([existing[3]!._id]);
+    expect(sagas.filter((doc) => doc.status === 'rejected').map((doc) => doc.key)).toEqual([
+      existing[3]!._id,
+    ]);
     expect(keysWithMoreThanOneSaga(sagas)).toEqual([]);
     expect(await sagasOf(test.db, withoutBackfill.name)).toHaveLength(1);
+  });
+
+  it('stands down as soon as its lease is taken and takes over again once that lease expires', async () => {
+    const test = await context('trigger-steal');
+    const saga = ordersSaga();
+    const service = await started(triggerService(test, [saga]));
+    await streamOpened(test, saga.name);
+    const ourToken = service.status().watchers[0]!.fencingToken!;
+    // Another process takes the lease (as if ours had expired during a long pause).
+    await test.db
+      .collection<LeaseDocument>('leases')
+      .updateOne(
+        { _id: `trigger:${saga.name}` },
+        { $set: { holder: 'intruder', expiresAt: new Date(Date.now() + 3_000) }, $inc: { fencingToken: 1 } },
+      );
+    await eventually(() => service.status().watchers[0]!.state, (state) => state === 'standby', 'standing down');
+
+    const docs = [order(), order(), order()];
+    await ordersOf(test.db).insertMany(docs);
+    // The intruder never watches; after its lease expires ours is taken again and resumes from the checkpoint.
+    const sagas = await waitForSagaCount(test.db, saga.name, 3);
+    expect(sagas.map((doc) => doc.key).sort()).toEqual(docs.map((doc) => doc._id).sort());
+    const status = service.status().watchers[0]!;
+    expect(status.state).toBe('active');
+    expect(status.fencingToken).toBeGreaterThan(ourToken + 1);
   });
 
   it('starts sagas on updates that make a document match, looking the document up', async () => {
@@ -176,11 +234,11 @@ describe('trigger watcher', () => {
     const saga = ordersSaga('order-updated', { on: ['insert', 'update'] });
     await started(triggerService(test, [saga]));
     await streamOpened(test, saga.name);
-    const orders = test.db.collection('orders');
+    const orders = ordersOf(test.db);
     const draft = order({ status: 'draft' });
     await orders.insertOne(draft);
-    await orders.updateOne({ _id: draft._id as string }, { $set: { status: 'pending' } });
-    await orders.updateOne({ _id: draft._id as string }, { $set: { total_amount: 20 } });
+    await orders.updateOne({ _id: draft._id }, { $set: { status: 'pending' } });
+    await orders.updateOne({ _id: draft._id }, { $set: { total_amount: 20 } });
     const sentinel = order();
     await orders.insertOne(sentinel);
     const sagas = await waitForSagaCount(test.db, saga.name, 2);

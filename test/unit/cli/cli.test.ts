@@ -26,7 +26,8 @@ function runCli(args: string[], env: Record<string, string> = {}): Promise<CliRe
   });
 }
 
-describe('sagastream CLI', () => {
+// Each test starts Node with tsx; under a parallel test run that can take several seconds.
+describe('sagastream CLI', { timeout: 30_000 }, () => {
   it('lists the commands with --help and exits 0', async () => {
     const result = await runCli(['--help']);
     expect(result.code).toBe(0);

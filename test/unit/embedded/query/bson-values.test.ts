@@ -93,6 +93,17 @@ describe('compareValues', () => {
     expect(compareValues(late, new ObjectId(late.toHexString()))).toBe(0);
   });
 
+  it('orders many random ObjectIds exactly as their hex strings', () => {
+    const ids = Array.from(
+      { length: 200 },
+      () => new ObjectId(Buffer.from(Array.from({ length: 12 }, () => Math.floor(Math.random() * 256)))),
+    );
+    const byCompare = [...ids].sort(compareValues).map((id) => id.toHexString());
+    const byHex = ids.map((id) => id.toHexString()).sort();
+    expect(byCompare).toEqual(byHex);
+    expect(new Set(ids.map(valueKey)).size).toBe(new Set(byHex).size);
+  });
+
   it('compares strings by code unit and documents field by field', () => {
     expect(compareValues('B', 'a')).toBe(-1);
     expect(compareValues({ a: 1, b: 2 }, { a: 1, b: 3 })).toBe(-1);

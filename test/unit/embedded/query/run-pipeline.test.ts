@@ -47,10 +47,58 @@ describe('runPipeline', () => {
     expect(result[0]?.info).toEqual(items);
   });
 
+  it('supports $lookup sub-pipelines with let variables and command variables in $expr', () => {
+    const stock = [
+      { _id: 'a', units: 1 },
+      { _id: 'b', units: 10 },
+    ];
+    const result = runPipeline(
+      orders.slice(0, 2),
+      [
+        {
+          $lookup: {
+            from: 'stock',
+            let: { wanted: '$qty', sku: '$item' },
+            pipeline: [
+              { $match: { $expr: { $and: [{ $eq: ['$_id', '$$sku'] }, { $gte: ['$units', '$$wanted'] }] } } },
+            ],
+            as: 'available',
+          },
+        },
+      ],
+      { resolveCollection: () => stock },
+    );
+    expect(result.map((doc) => (doc.available as unknown[]).length)).toEqual([0, 1]);
+    const limited = runPipeline(orders, [{ $match: { $expr: { $gt: ['$qty', '$$limit'] } } }], {
+      variables: { limit: 1 },
+    });
+    expect(limited.map((doc) => doc._id)).toEqual([1, 3]);
+  });
+
+  it('runs $facet and $sortByCount', () => {
+    expect(
+      runPipeline(orders, [
+        {
+          $facet: {
+            count: [{ $count: 'n' }],
+            many: [{ $match: { qty: { $gte: 5 } } }, { $project: { _id: 1 } }],
+          },
+        },
+      ]),
+    ).toEqual([{ count: [{ n: 3 }], many: [{ _id: 3 }] }]);
+    expect(runPipeline(orders, [{ $sortByCount: '$item' }])).toEqual([
+      { _id: 'a', count: 2 },
+      { _id: 'b', count: 1 },
+    ]);
+  });
+
   it('does not mutate the input documents', () => {
     const docs = [{ _id: 1, a: { b: 1 } }];
     runPipeline(docs, [{ $set: { 'a.c': 2 } }, { $unset: 'a.b' }]);
     expect(docs).toEqual([{ _id: 1, a: { b: 1 } }]);
+    const matched = runPipeline(docs, [{ $match: { _id: 1 } }]);
+    expect(matched).toEqual(docs);
+    expect(matched[0]).not.toBe(docs[0]);
   });
 
   it('rejects unknown stages with 40324', () => {

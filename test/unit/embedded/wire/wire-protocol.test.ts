@@ -1,4 +1,3 @@
-import { crc32 } from 'node:zlib';
 import { BSON } from 'bson';
 import { describe, expect, it } from 'vitest';
 import {
@@ -6,6 +5,7 @@ import {
   MsgFlags,
   OpCode,
   WireProtocolError,
+  crc32c,
   decodeRequest,
   encodeMsg,
   encodeReply,
@@ -40,7 +40,7 @@ function opMsg(
   const frame = Buffer.concat([header(length, 7, OpCode.Msg), content]);
   if (!options.checksum) return frame;
   const sum = Buffer.alloc(4);
-  sum.writeUInt32LE(crc32(frame));
+  sum.writeUInt32LE(crc32c(frame));
   return Buffer.concat([frame, sum]);
 }
 
