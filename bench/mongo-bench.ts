@@ -9,7 +9,11 @@ import { parseArgs } from 'node:util';
 import { MongoClient, type Collection } from 'mongodb';
 
 const { values } = parseArgs({
-  options: { ops: { type: 'string' }, quick: { type: 'boolean', default: false }, concurrency: { type: 'string' } },
+  options: {
+    ops: { type: 'string' },
+    quick: { type: 'boolean', default: false },
+    concurrency: { type: 'string' },
+  },
 });
 const ops = Number(values.ops ?? (values.quick ? 2_000 : 20_000));
 const concurrency = Number(values.concurrency ?? 16);
@@ -20,7 +24,7 @@ async function startServer(): Promise<{ uri: string; child?: ChildProcess }> {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, LOG_LEVEL: 'warn' },
   });
-  const lines = createInterface({ input: child.stdout! });
+  const lines = createInterface({ input: child.stdout });
   for await (const line of lines) {
     const match = /mongodb:\/\/\S+/.exec(line);
     if (match) return { uri: match[0], child };
@@ -85,7 +89,12 @@ try {
   const updatePerSec = await measure(ops, (i) =>
     docs.findOneAndUpdate({ _id: (i * 7919) % ops }, { $inc: { n: 1 } }, { returnDocument: 'after' }),
   );
-  const findPerSec = await measure(ops, (i) => docs.find({ k: (i * 31) % 1000 }).limit(1).toArray());
+  const findPerSec = await measure(ops, (i) =>
+    docs
+      .find({ k: (i * 31) % 1000 })
+      .limit(1)
+      .toArray(),
+  );
   const latencies = await changeLatency(db.collection('events'), Math.min(ops, 5_000), 1_000);
   const result = {
     insertPerSec: Math.round(insertPerSec),

@@ -11,27 +11,41 @@ export interface AttemptOptions {
   cancel?: AbortSignal;
 }
 
-export async function runAttempt<T>(options: AttemptOptions, body: (signal: AbortSignal) => Promise<T>): Promise<T> {
+export async function runAttempt<T>(
+  options: AttemptOptions,
+  body: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
   const controller = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   const aborted = new Promise<never>((_, reject) => {
-    controller.signal.addEventListener('abort', () => reject(controller.signal.reason as Error), { once: true });
+    controller.signal.addEventListener('abort', () => reject(controller.signal.reason as Error), {
+      once: true,
+    });
   });
   // The race's loser must not surface as an unhandled rejection.
   aborted.catch(() => undefined);
   timer = setTimeout(
     () =>
       controller.abort(
-        new StepTimeoutError({ sagaId: options.sagaId, step: options.step, timeoutMs: options.timeoutMs, phase: options.phase }),
+        new StepTimeoutError({
+          sagaId: options.sagaId,
+          step: options.step,
+          timeoutMs: options.timeoutMs,
+          phase: options.phase,
+        }),
       ),
     options.timeoutMs,
   );
   const onCancel = (): void =>
     controller.abort(
-      new SagastreamError('CANCELLED', `saga ${options.sagaId} left its running state while step "${options.step}" ran`, {
-        sagaId: options.sagaId,
-        step: options.step,
-      }),
+      new SagastreamError(
+        'CANCELLED',
+        `saga ${options.sagaId} left its running state while step "${options.step}" ran`,
+        {
+          sagaId: options.sagaId,
+          step: options.step,
+        },
+      ),
     );
   if (options.cancel?.aborted) onCancel();
   else options.cancel?.addEventListener('abort', onCancel, { once: true });

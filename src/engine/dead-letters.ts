@@ -3,7 +3,9 @@ import type { DeadLetterJobData, DeadLetterKind } from '../queue/job-data.js';
 import type { SagaDocument } from '../store/saga-document.js';
 
 export function deadLetterFor(saga: SagaDocument, kind: DeadLetterKind): DeadLetterJobData {
-  const failedStep = saga.steps.find((step) => step.compensation?.status === 'failed' || step.status === 'failed');
+  const failedStep = saga.steps.find(
+    (step) => step.compensation?.status === 'failed' || step.status === 'failed',
+  );
   return {
     sagaId: saga._id,
     saga: saga.saga,

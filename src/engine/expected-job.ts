@@ -4,7 +4,11 @@ import type { SagaDefinition } from '../definition/index.js';
 import type { ScheduledStep } from '../queue/saga-queues.js';
 import type { SagaDocument } from '../store/saga-document.js';
 
-export function expectedJob(saga: SagaDocument, definition: SagaDefinition, now = Date.now()): ScheduledStep | null {
+export function expectedJob(
+  saga: SagaDocument,
+  definition: SagaDefinition,
+  now = Date.now(),
+): ScheduledStep | null {
   const base = { sagaId: saga._id, saga: saga.saga, generation: saga.generation };
   if (saga.status === 'running') {
     const step = saga.steps[saga.stepIndex];

@@ -9,11 +9,16 @@ export function freshSteps(definition: SagaDefinition): StepRecord[] {
 }
 
 /** Zod issues as stored on a rejected saga: a dotted path and a message each. */
-export function validationIssues(error: { issues: readonly { path: readonly PropertyKey[]; message: string }[] }): {
+export function validationIssues(error: {
+  issues: readonly { path: readonly PropertyKey[]; message: string }[];
+}): {
   path: string;
   message: string;
 }[] {
-  return error.issues.map((issue) => ({ path: issue.path.map(String).join('.') || '(root)', message: issue.message }));
+  return error.issues.map((issue) => ({
+    path: issue.path.map(String).join('.') || '(root)',
+    message: issue.message,
+  }));
 }
 
 function keyOf(definition: SagaDefinition, event: TriggerEvent): { key: string; error?: string } {
@@ -25,7 +30,11 @@ function keyOf(definition: SagaDefinition, event: TriggerEvent): { key: string; 
   }
 }
 
-export function newSagaDocument(definition: SagaDefinition, event: TriggerEvent, now = new Date()): SagaDocument {
+export function newSagaDocument(
+  definition: SagaDefinition,
+  event: TriggerEvent,
+  now = new Date(),
+): SagaDocument {
   const { key, error: keyError } = keyOf(definition, event);
   const base = {
     _id: newSagaId(now.getTime()),
@@ -55,7 +64,9 @@ export function newSagaDocument(definition: SagaDefinition, event: TriggerEvent,
       history: [{ at: now, type: 'saga-started' }],
     };
   }
-  const issues = parsed ? validationIssues(parsed.error) : [{ path: '(key)', message: keyError ?? 'invalid key' }];
+  const issues = parsed
+    ? validationIssues(parsed.error)
+    : [{ path: '(key)', message: keyError ?? 'invalid key' }];
   const message = `input rejected: ${issues.map((issue) => `${issue.path}: ${issue.message}`).join('; ')}`;
   return {
     ...base,

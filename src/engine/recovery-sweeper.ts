@@ -79,7 +79,12 @@ export class RecoverySweeper {
         result.requeued += 1;
       }
       if (saga.status === 'running') {
-        deadlines.push({ sagaId: saga._id, saga: saga.saga, generation: saga.generation, deadline: saga.deadline });
+        deadlines.push({
+          sagaId: saga._id,
+          saga: saga.saga,
+          generation: saga.generation,
+          deadline: saga.deadline,
+        });
       }
     }
     // Adding an existing timer id is a no-op, so this only restores lost ones.

@@ -36,7 +36,9 @@ export class SagaOperations {
     const job = expectedJob(saga, this.registry.get(saga.saga));
     if (job) await this.queues.enqueueSteps([job]);
     if (saga.status === 'running') {
-      await this.queues.scheduleDeadlines([{ sagaId: saga._id, saga: saga.saga, generation: saga.generation, deadline: saga.deadline }]);
+      await this.queues.scheduleDeadlines([
+        { sagaId: saga._id, saga: saga.saga, generation: saga.generation, deadline: saga.deadline },
+      ]);
     }
   }
 
@@ -46,7 +48,11 @@ export class SagaOperations {
     const updated = await beginCompensation(this.store, this.registry.get(saga.saga), sagaId, 'cancelled');
     if (!updated) {
       const current = await this.requireSaga(sagaId);
-      throw new SagastreamError('INVALID_STATE', `saga ${sagaId} is ${current.status}; only running sagas can be cancelled`, { sagaId });
+      throw new SagastreamError(
+        'INVALID_STATE',
+        `saga ${sagaId} is ${current.status}; only running sagas can be cancelled`,
+        { sagaId },
+      );
     }
     this.logger.info({ sagaId, saga: saga.saga }, 'saga cancelled');
     await this.queueExpected(updated);
@@ -62,7 +68,14 @@ export class SagaOperations {
       await this.queueExpected(saga);
       return null;
     }
-    const updated = await beginCompensation(this.store, this.registry.get(saga.saga), sagaId, 'deadline', undefined, generation);
+    const updated = await beginCompensation(
+      this.store,
+      this.registry.get(saga.saga),
+      sagaId,
+      'deadline',
+      undefined,
+      generation,
+    );
     if (updated) {
       this.logger.warn({ sagaId, saga: saga.saga }, 'saga deadline passed; compensating');
       await this.queueExpected(updated);
@@ -81,10 +94,18 @@ export class SagaOperations {
       const document = source ?? (rejected.rawInput as Record<string, unknown> | undefined) ?? {};
       const parsed = definition.input.safeParse(document);
       if (parsed.success) return { ok: true, input: parsed.data };
-      return { ok: false, message: validationIssues(parsed.error).map((issue) => `${issue.path}: ${issue.message}`).join('; ') };
+      return {
+        ok: false,
+        message: validationIssues(parsed.error)
+          .map((issue) => `${issue.path}: ${issue.message}`)
+          .join('; '),
+      };
     });
     await this.removeDeadLetters(updated);
-    this.logger.info({ sagaId, saga: saga.saga, generation: updated.generation }, 'saga retried by an operator');
+    this.logger.info(
+      { sagaId, saga: saga.saga, generation: updated.generation },
+      'saga retried by an operator',
+    );
     await this.queueExpected(updated);
     return updated;
   }
@@ -104,7 +125,10 @@ export class SagaOperations {
   async discardDeadLetter(id: string): Promise<void> {
     const job = await this.queues.deadLetters.getJob(id);
     if (!job) throw new SagastreamError('SAGA_NOT_FOUND', `dead letter ${id} does not exist`);
-    await this.store.collection.updateOne({ _id: job.data.sagaId }, { $set: { 'deadLetter.discardedAt': new Date() } });
+    await this.store.collection.updateOne(
+      { _id: job.data.sagaId },
+      { $set: { 'deadLetter.discardedAt': new Date() } },
+    );
     await job.remove();
   }
 

@@ -51,13 +51,21 @@ export class SagaStarter {
         })),
       ),
       this.queues.scheduleDeadlines(
-        running.map((saga) => ({ sagaId: saga._id, saga: saga.saga, generation: 0, deadline: saga.deadline })),
+        running.map((saga) => ({
+          sagaId: saga._id,
+          saga: saga.saga,
+          generation: 0,
+          deadline: saga.deadline,
+        })),
       ),
       this.queues.addDeadLetters(rejected.map((saga) => deadLetterFor(saga, 'rejected'))),
     ]);
     await Promise.all(rejected.map((saga) => this.store.markDeadLettered(saga._id, saga.generation)));
     for (const saga of rejected) {
-      this.logger.warn({ sagaId: saga._id, saga: saga.saga, issues: saga.validationIssues }, 'trigger document rejected');
+      this.logger.warn(
+        { sagaId: saga._id, saga: saga.saga, issues: saga.validationIssues },
+        'trigger document rejected',
+      );
     }
     return {
       started: running.length,

@@ -21,12 +21,16 @@ export interface StepFailure {
  * Steps to compensate, most recent first: those that completed, and those whose effect may exist (an attempt
  * timed out or is still in flight). Steps without a `compensate` are skipped.
  */
-export function compensationPlan(saga: SagaDocument, definition: SagaDefinition): { plan: number[]; skipped: number[] } {
+export function compensationPlan(
+  saga: SagaDocument,
+  definition: SagaDefinition,
+): { plan: number[]; skipped: number[] } {
   const plan: number[] = [];
   const skipped: number[] = [];
   for (let index = saga.steps.length - 1; index >= 0; index--) {
     const step = saga.steps[index]!;
-    const mayHaveEffect = step.status === 'completed' || step.status === 'running' || step.mayHaveEffect === true;
+    const mayHaveEffect =
+      step.status === 'completed' || step.status === 'running' || step.mayHaveEffect === true;
     if (!mayHaveEffect) continue;
     if (definition.steps[index]?.compensate) plan.push(index);
     else skipped.push(index);
@@ -55,7 +59,13 @@ function compensationUpdate(
     ? {
         ...saga,
         steps: saga.steps.map((step, index) =>
-          index === failure.ref.step ? { ...step, status: failure.timedOut ? 'timed-out' : 'failed', mayHaveEffect: failure.timedOut || step.mayHaveEffect } : step,
+          index === failure.ref.step
+            ? {
+                ...step,
+                status: failure.timedOut ? 'timed-out' : 'failed',
+                mayHaveEffect: failure.timedOut || step.mayHaveEffect,
+              }
+            : step,
         ),
       }
     : saga;
@@ -76,13 +86,18 @@ function compensationUpdate(
     $push: {
       history: {
         $each: [
-          { at: now, type: 'compensation-started', message: message.slice(0, 1000), ...(failure ? { step: failure.ref.stepName } : {}) },
+          {
+            at: now,
+            type: 'compensation-started',
+            message: message.slice(0, 1000),
+            ...(failure ? { step: failure.ref.stepName } : {}),
+          },
           ...(plan.length === 0 ? [{ at: now, type: 'saga-compensated' }] : []),
         ],
         $slice: -HISTORY_LIMIT,
       },
     },
-  } as UpdateFilter<SagaDocument>;
+  };
 }
 
 function stillAtAttempt(saga: SagaDocument, ref: StepJobRef): boolean {
@@ -113,10 +128,15 @@ export async function beginCompensation(
     if (!saga || saga.status !== 'running') return null;
     if (expectedGeneration !== undefined && saga.generation !== expectedGeneration) return null;
     if (failure && !stillAtAttempt(saga, failure.ref)) return null;
-    const updated = await store.transition(saga, compensationUpdate(saga, definition, reason, failure, new Date()));
+    const updated = await store.transition(
+      saga,
+      compensationUpdate(saga, definition, reason, failure, new Date()),
+    );
     if (updated) return updated;
   }
-  throw new SagastreamError('INVALID_STATE', `saga ${sagaId} kept changing while starting its compensation`, { sagaId });
+  throw new SagastreamError('INVALID_STATE', `saga ${sagaId} kept changing while starting its compensation`, {
+    sagaId,
+  });
 }
 
 /**
@@ -137,17 +157,31 @@ export async function redriveSaga(
     let update: UpdateFilter<SagaDocument>;
     if (saga.status === 'failed' && saga.compensation) {
       const stepIndex = saga.compensation.plan[saga.compensation.position];
-      const set: Record<string, unknown> = { status: 'compensating', generation: saga.generation + 1, updatedAt: now };
-      if (stepIndex !== undefined) set[`steps.${stepIndex}.compensation`] = { status: 'pending', attempts: 0 };
+      const set: Record<string, unknown> = {
+        status: 'compensating',
+        generation: saga.generation + 1,
+        updatedAt: now,
+      };
+      if (stepIndex !== undefined)
+        set[`steps.${stepIndex}.compensation`] = { status: 'pending', attempts: 0 };
       update = {
         $set: set,
         $unset: { endedAt: '' },
-        $push: { history: { $each: [{ at: now, type: 'saga-redriven', message: 'compensation resumed by an operator' }], $slice: -HISTORY_LIMIT } },
-      } as UpdateFilter<SagaDocument>;
+        $push: {
+          history: {
+            $each: [{ at: now, type: 'saga-redriven', message: 'compensation resumed by an operator' }],
+            $slice: -HISTORY_LIMIT,
+          },
+        },
+      };
     } else if (saga.status === 'rejected') {
       const validation = await revalidate(saga);
       if (!validation.ok) {
-        throw new SagastreamError('INPUT_VALIDATION_FAILED', `saga ${sagaId} input is still invalid: ${validation.message}`, { sagaId });
+        throw new SagastreamError(
+          'INPUT_VALIDATION_FAILED',
+          `saga ${sagaId} input is still invalid: ${validation.message}`,
+          { sagaId },
+        );
       }
       update = {
         $set: {
@@ -160,8 +194,13 @@ export async function redriveSaga(
           updatedAt: now,
         },
         $unset: { endedAt: '', error: '', reason: '', validationIssues: '', rawInput: '', compensation: '' },
-        $push: { history: { $each: [{ at: now, type: 'saga-redriven', message: 'restarted after input was fixed' }], $slice: -HISTORY_LIMIT } },
-      } as UpdateFilter<SagaDocument>;
+        $push: {
+          history: {
+            $each: [{ at: now, type: 'saga-redriven', message: 'restarted after input was fixed' }],
+            $slice: -HISTORY_LIMIT,
+          },
+        },
+      };
     } else {
       throw new SagastreamError(
         'INVALID_STATE',

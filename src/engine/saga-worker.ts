@@ -49,7 +49,7 @@ export class SagaWorker {
 
   start(): void {
     const common = { connection: this.options.connection, prefix: this.queues.prefix };
-    for (const definition of this.registry.select(this.options.sagas)) {
+    for (const definition of this.registry.select(this.options.sagas).list()) {
       const worker = new Worker<StepJobData>(
         stepQueueName(definition.name),
         (job: Job<StepJobData>) => this.processor.process(job.data),
@@ -90,7 +90,9 @@ export class SagaWorker {
     ];
     const open = (): void => {
       if (this.closing) return;
-      const stream = this.store.collection.watch<SagaDocument, ChangeStreamUpdateDocument<SagaDocument>>(pipeline);
+      const stream = this.store.collection.watch<SagaDocument, ChangeStreamUpdateDocument<SagaDocument>>(
+        pipeline,
+      );
       this.stream = stream;
       stream.on('change', (event) => {
         const sagaId = String(event.documentKey._id);
@@ -114,10 +116,15 @@ export class SagaWorker {
       const graceful = Promise.all(this.workers.map((worker) => worker.close()));
       const timedOut = await Promise.race([
         graceful.then(() => false),
-        new Promise<boolean>((resolve) => setTimeout(() => resolve(true), this.options.shutdownGraceMs).unref()),
+        new Promise<boolean>((resolve) =>
+          setTimeout(() => resolve(true), this.options.shutdownGraceMs).unref(),
+        ),
       ]);
       if (timedOut) {
-        this.logger.warn({ active: this.aborts.inFlight }, 'shutdown grace period over; closing with steps still active');
+        this.logger.warn(
+          { active: this.aborts.inFlight },
+          'shutdown grace period over; closing with steps still active',
+        );
         await Promise.race([
           Promise.all(this.workers.map((worker) => worker.close(true))),
           new Promise((resolve) => setTimeout(resolve, 2_000).unref()),

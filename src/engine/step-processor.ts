@@ -59,14 +59,28 @@ export class StepProcessor {
     const saga = await store.claimStep(ref);
     if (!saga) return this.requeueCurrent(definition, ref.sagaId);
     const step = definition.steps[ref.step];
-    if (!step) throw new SagastreamError('INVALID_STATE', `saga ${ref.saga} has no step #${ref.step}`, { sagaId: ref.sagaId });
-    const logger = this.deps.logger.child({ sagaId: ref.sagaId, saga: ref.saga, step: step.name, attempt: ref.attempt });
+    if (!step)
+      throw new SagastreamError('INVALID_STATE', `saga ${ref.saga} has no step #${ref.step}`, {
+        sagaId: ref.sagaId,
+      });
+    const logger = this.deps.logger.child({
+      sagaId: ref.sagaId,
+      saga: ref.saga,
+      step: step.name,
+      attempt: ref.attempt,
+    });
     const inFlight = this.deps.aborts.register(ref.sagaId);
     const attemptDeadline = new Date(Math.min(Date.now() + step.timeoutMs, saga.deadline.getTime()));
     let outcome: { output: unknown } | { error: unknown };
     try {
       const output = await runAttempt(
-        { sagaId: ref.sagaId, step: step.name, phase: 'forward', timeoutMs: step.timeoutMs, cancel: inFlight.signal },
+        {
+          sagaId: ref.sagaId,
+          step: step.name,
+          phase: 'forward',
+          timeoutMs: step.timeoutMs,
+          cancel: inFlight.signal,
+        },
         (signal) =>
           step.run({
             sagaId: ref.sagaId,
@@ -93,7 +107,9 @@ export class StepProcessor {
         logger.debug('step completed');
         if (!isLast) {
           const next = definition.steps[ref.step + 1]!;
-          await queues.enqueueSteps([{ ref: { ...ref, step: ref.step + 1, stepName: next.name, attempt: 1 } }]);
+          await queues.enqueueSteps([
+            { ref: { ...ref, step: ref.step + 1, stepName: next.name, attempt: 1 } },
+          ]);
         }
         return;
       }
@@ -113,7 +129,11 @@ export class StepProcessor {
       }
     } else if (!cancelled) {
       logger.warn({ err: stored }, 'step failed for good; compensating');
-      const updated = await beginCompensation(store, definition, ref.sagaId, 'step-failed', { ref, error: stored, timedOut });
+      const updated = await beginCompensation(store, definition, ref.sagaId, 'step-failed', {
+        ref,
+        error: stored,
+        timedOut,
+      });
       if (updated) return this.afterTransition(definition, updated);
     }
     // The saga moved on while this attempt ran (deadline, cancel): keep what happened for compensation.
@@ -128,16 +148,30 @@ export class StepProcessor {
     const step = definition.steps[ref.step];
     const compensateFn = step?.compensate;
     if (!step || !compensateFn) {
-      throw new SagastreamError('INVALID_STATE', `step #${ref.step} of ${ref.saga} has nothing to compensate`, { sagaId: ref.sagaId });
+      throw new SagastreamError(
+        'INVALID_STATE',
+        `step #${ref.step} of ${ref.saga} has nothing to compensate`,
+        { sagaId: ref.sagaId },
+      );
     }
-    const logger = this.deps.logger.child({ sagaId: ref.sagaId, saga: ref.saga, step: step.name, phase: 'compensate', attempt: ref.attempt });
+    const logger = this.deps.logger.child({
+      sagaId: ref.sagaId,
+      saga: ref.saga,
+      step: step.name,
+      phase: 'compensate',
+      attempt: ref.attempt,
+    });
     const forward = saga.steps[ref.step]!;
     // An attempt still in flight (deadline or cancel cut in) may yet take effect: wait for it to report or
     // to pass its timeout, so the compensation runs after the effect, not before.
     const waitUntil = (forward.attemptStartedAt?.getTime() ?? 0) + step.timeoutMs + IN_FLIGHT_GRACE_MS;
     if (forward.status === 'running' && Date.now() < waitUntil) {
       const round = Math.floor(Date.now() / 1000);
-      await queues.stepQueue(ref.saga).add(ref.phase, ref, { jobId: compensationWaitJobId(ref, round), delay: waitUntil - Date.now(), removeOnComplete: true });
+      await queues.stepQueue(ref.saga).add(ref.phase, ref, {
+        jobId: compensationWaitJobId(ref, round),
+        delay: waitUntil - Date.now(),
+        removeOnComplete: true,
+      });
       return;
     }
     const compensation = definition.compensation;
@@ -152,7 +186,10 @@ export class StepProcessor {
             input: saga.input,
             outputs: outputsOf(saga),
             output: forward.status === 'completed' ? forward.output : undefined,
-            reason: saga.reason === 'step-failed' ? (saga.error?.message ?? 'a step failed') : (saga.reason ?? 'unknown'),
+            reason:
+              saga.reason === 'step-failed'
+                ? (saga.error?.message ?? 'a step failed')
+                : (saga.reason ?? 'unknown'),
             idempotencyKey: idempotencyKeyFor(ref.sagaId, step.name, 'compensate'),
             forwardIdempotencyKey: idempotencyKeyFor(ref.sagaId, step.name, 'forward'),
             attempt: ref.attempt,
@@ -189,7 +226,13 @@ export class StepProcessor {
       if (!isLast && nextStep !== undefined) {
         await queues.enqueueSteps([
           {
-            ref: { ...ref, step: nextStep, stepName: definition.steps[nextStep]!.name, attempt: 1, position: position + 1 },
+            ref: {
+              ...ref,
+              step: nextStep,
+              stepName: definition.steps[nextStep]!.name,
+              attempt: 1,
+              position: position + 1,
+            },
           },
         ]);
       }
@@ -203,11 +246,19 @@ export class StepProcessor {
   }
 }
 
-function parseOutput(schema: { safeParse(value: unknown): { success: boolean; data?: unknown; error?: { message: string } } }, value: unknown, ref: StepJobRef): unknown {
+function parseOutput(
+  schema: { safeParse(value: unknown): { success: boolean; data?: unknown; error?: { message: string } } },
+  value: unknown,
+  ref: StepJobRef,
+): unknown {
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
-  throw new SagastreamError('OUTPUT_VALIDATION_FAILED', `step "${ref.stepName}" returned an output its schema refuses: ${parsed.error?.message ?? ''}`, {
-    sagaId: ref.sagaId,
-    step: ref.stepName,
-  });
+  throw new SagastreamError(
+    'OUTPUT_VALIDATION_FAILED',
+    `step "${ref.stepName}" returned an output its schema refuses: ${parsed.error?.message ?? ''}`,
+    {
+      sagaId: ref.sagaId,
+      step: ref.stepName,
+    },
+  );
 }

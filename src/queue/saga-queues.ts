@@ -71,14 +71,20 @@ export class SagaQueues {
           list.map(({ ref, delayMs }) => ({
             name: ref.phase,
             data: ref,
-            opts: { ...STEP_JOB_OPTIONS, jobId: stepJobId(ref), delay: Math.max(0, Math.round(delayMs ?? 0)) },
+            opts: {
+              ...STEP_JOB_OPTIONS,
+              jobId: stepJobId(ref),
+              delay: Math.max(0, Math.round(delayMs ?? 0)),
+            },
           })),
         ),
       ),
     );
   }
 
-  async scheduleDeadlines(deadlines: { sagaId: string; saga: string; generation: number; deadline: Date }[]): Promise<void> {
+  async scheduleDeadlines(
+    deadlines: { sagaId: string; saga: string; generation: number; deadline: Date }[],
+  ): Promise<void> {
     if (deadlines.length === 0) return;
     const now = Date.now();
     await this.timers.addBulk(

@@ -92,7 +92,7 @@ export class SagaStore {
           { [`${path}.status`]: { $in: ['pending', 'retrying'] }, [`${path}.attempts`]: ref.attempt - 1 },
           { [`${path}.status`]: 'running', [`${path}.attempts`]: ref.attempt },
         ],
-      } as Filter<SagaDocument>,
+      },
       {
         $set: {
           [`${path}.status`]: 'running',
@@ -103,7 +103,7 @@ export class SagaStore {
         // $min keeps the first attempt's start (and sets it when missing).
         $min: { [`${path}.startedAt`]: now },
         $inc: { revision: 1 },
-      } as SagaUpdate,
+      },
       { returnDocument: 'after' },
     );
   }
@@ -116,7 +116,7 @@ export class SagaStore {
       stepIndex: ref.step,
       [`steps.${ref.step}.status`]: 'running',
       [`steps.${ref.step}.attempts`]: ref.attempt,
-    } as Filter<SagaDocument>;
+    };
   }
 
   /** Records a step's output and moves on: to the next step, or `completed` after the last one. */
@@ -138,7 +138,7 @@ export class SagaStore {
         { type: isLast ? 'saga-completed' : 'step-completed', step: ref.stepName, attempt: ref.attempt },
         now,
       ),
-    } as SagaUpdate);
+    });
     return result.modifiedCount === 1;
   }
 
@@ -170,7 +170,7 @@ export class SagaStore {
         },
         now,
       ),
-    } as SagaUpdate);
+    });
     return result.modifiedCount === 1;
   }
 
@@ -201,8 +201,8 @@ export class SagaStore {
         generation: ref.generation,
         [`steps.${ref.step}.status`]: 'running',
         [`steps.${ref.step}.attempts`]: ref.attempt,
-      } as Filter<SagaDocument>,
-      { $set: set, $inc: { revision: 1 } } as SagaUpdate,
+      },
+      { $set: set, $inc: { revision: 1 } },
     );
     return update.modifiedCount === 1;
   }
@@ -220,12 +220,12 @@ export class SagaStore {
           { [`${path}.status`]: { $in: ['pending', 'retrying'] }, [`${path}.attempts`]: ref.attempt - 1 },
           { [`${path}.status`]: 'running', [`${path}.attempts`]: ref.attempt },
         ],
-      } as Filter<SagaDocument>,
+      },
       {
         $set: { [`${path}.status`]: 'running', [`${path}.attempts`]: ref.attempt, updatedAt: now },
         $min: { [`${path}.startedAt`]: now },
         $inc: { revision: 1 },
-      } as SagaUpdate,
+      },
       { returnDocument: 'after' },
     );
   }
@@ -239,7 +239,7 @@ export class SagaStore {
       'compensation.position': ref.position,
       [`${path}.status`]: 'running',
       [`${path}.attempts`]: ref.attempt,
-    } as Filter<SagaDocument>;
+    };
   }
 
   /** A compensation succeeded: on to the next planned one, or `compensated` after the last. */
@@ -260,7 +260,7 @@ export class SagaStore {
         { type: isLast ? 'saga-compensated' : 'step-compensated', step: ref.stepName, attempt: ref.attempt },
         now,
       ),
-    } as SagaUpdate);
+    });
     return result.modifiedCount === 1;
   }
 
@@ -288,7 +288,7 @@ export class SagaStore {
         },
         now,
       ),
-    } as SagaUpdate);
+    });
     return result.modifiedCount === 1;
   }
 
@@ -310,7 +310,7 @@ export class SagaStore {
         { type: 'saga-failed', step: ref.stepName, attempt: ref.attempt, message: error.message },
         now,
       ),
-    } as SagaUpdate);
+    });
     return result.modifiedCount === 1;
   }
 
@@ -321,7 +321,7 @@ export class SagaStore {
   async transition(expected: SagaDocument, update: SagaUpdate): Promise<SagaDocument | null> {
     const $inc = { ...(update.$inc ?? {}), revision: 1 } as SagaUpdate['$inc'];
     return this.collection.findOneAndUpdate(
-      { _id: expected._id, revision: expected.revision } as Filter<SagaDocument>,
+      { _id: expected._id, revision: expected.revision },
       { ...update, $inc },
       { returnDocument: 'after' },
     );
@@ -353,7 +353,7 @@ export class SagaStore {
   }
 
   async appendHistory(id: string, event: Omit<HistoryEvent, 'at'>, now = new Date()): Promise<void> {
-    await this.collection.updateOne({ _id: id }, { $push: history(event, now) } as SagaUpdate);
+    await this.collection.updateOne({ _id: id }, { $push: history(event, now) });
   }
 }
 

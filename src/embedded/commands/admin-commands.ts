@@ -60,13 +60,20 @@ function parseIndexSpec(raw: unknown): IndexSpec {
   const spec = raw as Document;
   const key = spec.key as Document | undefined;
   if (!key || typeof key !== 'object' || Object.keys(key).length === 0) {
-    throw new MongoCommandError('BadValue', "Error in specification: the 'key' field must be a non-empty object");
+    throw new MongoCommandError(
+      'BadValue',
+      "Error in specification: the 'key' field must be a non-empty object",
+    );
   }
   for (const [field, direction] of Object.entries(key)) {
     const valid =
       (typeof direction === 'number' && direction !== 0) ||
       ['hashed', 'text', '2dsphere', '2d', 'wildcard'].includes(String(direction));
-    if (!valid) throw new MongoCommandError('BadValue', `Values in the index key pattern can't be 0 or invalid: ${field}: ${String(direction)}`);
+    if (!valid)
+      throw new MongoCommandError(
+        'BadValue',
+        `Values in the index key pattern can't be 0 or invalid: ${field}: ${String(direction)}`,
+      );
   }
   const name = typeof spec.name === 'string' && spec.name.length > 0 ? spec.name : defaultIndexName(key);
   const result: IndexSpec = { name, key };
@@ -104,7 +111,9 @@ export const adminCommands: Record<string, CommandHandlerFn> = {
       .collections(context.db)
       .map(collectionInfo)
       .filter((info) => !matcher || matcher(info))
-      .map((info) => (context.command.nameOnly === true ? { name: info.name as string, type: 'collection' } : info));
+      .map((info) =>
+        context.command.nameOnly === true ? { name: info.name as string, type: 'collection' } : info,
+      );
     return cursorReply(`${context.db}.$cmd.listCollections`, infos);
   },
 
@@ -147,9 +156,9 @@ export const adminCommands: Record<string, CommandHandlerFn> = {
 
   createIndexes: (context) => {
     const ns = namespace(context);
-    const raw = context.command.indexes;
+    const raw: unknown = context.command.indexes;
     if (!Array.isArray(raw) || raw.length === 0) {
-      throw new MongoCommandError('BadValue', "Must specify at least one index to create");
+      throw new MongoCommandError('BadValue', 'Must specify at least one index to create');
     }
     const specs = raw.map(parseIndexSpec);
     const result = context.engine.createIndexes(ns, specs);
@@ -172,7 +181,7 @@ export const adminCommands: Record<string, CommandHandlerFn> = {
     const ns = namespace(context);
     const collection = context.engine.requireCollection(ns);
     const before = collection.indexes.size + 1;
-    const target = context.command.index;
+    const target: unknown = context.command.index;
     let names: string[];
     if (target === '*') names = [...collection.indexes.keys()];
     else if (typeof target === 'string') names = [target];
@@ -181,7 +190,8 @@ export const adminCommands: Record<string, CommandHandlerFn> = {
       const match = [...collection.indexes.values()].find(
         (index) => JSON.stringify(index.spec.key) === JSON.stringify(target),
       );
-      if (!match) throw new MongoCommandError('IndexNotFound', `can't find index with key: ${JSON.stringify(target)}`);
+      if (!match)
+        throw new MongoCommandError('IndexNotFound', `can't find index with key: ${JSON.stringify(target)}`);
       names = [match.name];
     } else throw new MongoCommandError('BadValue', "dropIndexes needs an 'index' field");
     for (const name of names) {

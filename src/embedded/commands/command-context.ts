@@ -58,7 +58,7 @@ export function collectionName(context: CommandContext): string {
 }
 
 export function optionalDocument(command: Document, field: string): Document | undefined {
-  const value = command[field];
+  const value: unknown = command[field];
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'object' || Array.isArray(value)) {
     throw new MongoCommandError(
@@ -66,13 +66,13 @@ export function optionalDocument(command: Document, field: string): Document | u
       `BSON field '${field}' is the wrong type '${typeof value}', expected type 'object'`,
     );
   }
-  return value as Document;
+  return value;
 }
 
 export function optionalNumber(command: Document, field: string): number | undefined {
-  const value = command[field];
+  const value: unknown = command[field];
   if (value === undefined || value === null) return undefined;
-  const number = typeof value === 'number' ? value : Number(value as unknown);
+  const number = typeof value === 'number' ? value : Number(value);
   if (!Number.isFinite(number)) {
     throw new MongoCommandError('TypeMismatch', `BSON field '${field}' is the wrong type, expected a number`);
   }
@@ -80,7 +80,7 @@ export function optionalNumber(command: Document, field: string): number | undef
 }
 
 export function optionalArray(command: Document, field: string): Document[] | undefined {
-  const value = command[field];
+  const value: unknown = command[field];
   if (value === undefined || value === null) return undefined;
   if (!Array.isArray(value)) {
     throw new MongoCommandError(

@@ -16,7 +16,11 @@ export interface ServerCursor {
   readonly ns: string;
   /** Session that opened the cursor; getMore from another session is refused as MongoDB does. */
   readonly lsid?: unknown;
-  nextBatch(batchSize: number | undefined, maxTimeMS: number | undefined, signal: AbortSignal): Promise<CursorBatch>;
+  nextBatch(
+    batchSize: number | undefined,
+    maxTimeMS: number | undefined,
+    signal: AbortSignal,
+  ): Promise<CursorBatch>;
   close?(): void;
 }
 
@@ -94,7 +98,10 @@ export class CursorRegistry {
     const entry = this.cursors.get(id);
     if (!entry) throw new MongoCommandError('CursorNotFound', `cursor id ${id} not found`);
     if (entry.cursor.ns !== ns) {
-      throw new MongoCommandError('Unauthorized', `Requested getMore on namespace '${ns}', but cursor belongs to a different namespace ${entry.cursor.ns}`);
+      throw new MongoCommandError(
+        'Unauthorized',
+        `Requested getMore on namespace '${ns}', but cursor belongs to a different namespace ${entry.cursor.ns}`,
+      );
     }
     if (entry.busy) throw new MongoCommandError('OperationFailed', `cursor id ${id} is already in use`);
     entry.busy = true;

@@ -106,13 +106,18 @@ export const handshakeCommands: Record<string, CommandHandlerFn> = {
     const { command } = context;
     const reply: Document = {};
     if (command.featureCompatibilityVersion !== undefined || command.getParameter === '*') {
-      reply.featureCompatibilityVersion = { version: context.server.version.split('.').slice(0, 2).join('.') };
+      reply.featureCompatibilityVersion = {
+        version: context.server.version.split('.').slice(0, 2).join('.'),
+      };
     }
     if (command.authenticationMechanisms !== undefined) reply.authenticationMechanisms = [];
     return reply;
   },
   serverStatus,
-  hostInfo: () => ({ system: { hostname: 'localhost', cpuArch: process.arch, numCores: 1 }, os: { type: process.platform } }),
+  hostInfo: () => ({
+    system: { hostname: 'localhost', cpuArch: process.arch, numCores: 1 },
+    os: { type: process.platform },
+  }),
   whatsmyuri: (context) => ({ you: context.connection.remoteAddress }),
   getCmdLineOpts: () => ({ argv: ['sagastream', 'mongo'], parsed: {} }),
   getLog: () => ({ totalLinesWritten: 0, log: [] }),

@@ -1,6 +1,10 @@
 // find, getMore, killCursors, aggregate (incl. change streams), count and distinct.
 import { Long, type Document } from 'bson';
-import { openChangeStreamForAggregate, type ChangeStreamCursor, type ChangeStreamSource } from '../changes/index.js';
+import {
+  openChangeStreamForAggregate,
+  type ChangeStreamCursor,
+  type ChangeStreamSource,
+} from '../changes/index.js';
 import { MongoCommandError } from '../errors.js';
 import { applyProjection, compileFilter, compileSort, runPipeline } from '../query/index.js';
 import type { Engine } from '../storage/engine.js';
@@ -51,7 +55,12 @@ export function queryDocuments(
   return out.slice(skip, skip + limit);
 }
 
-function cursorReply(context: CommandContext, ns: string, cursor: ServerCursor, first: CursorBatch): Document {
+function cursorReply(
+  context: CommandContext,
+  ns: string,
+  cursor: ServerCursor,
+  first: CursorBatch,
+): Document {
   const id = first.exhausted ? 0 : context.cursors.register(cursor);
   return { cursor: { firstBatch: first.documents, ...first.extra, id: Long.fromNumber(id), ns } };
 }
@@ -68,7 +77,8 @@ const find: CommandHandlerFn = (context) => {
   const singleBatch = command.singleBatch === true || rawLimit < 0;
   const limit = Math.abs(rawLimit);
   const batchSize = optionalNumber(command, 'batchSize');
-  if (batchSize !== undefined && batchSize < 0) throw new MongoCommandError('BadValue', 'batchSize value must be non-negative');
+  if (batchSize !== undefined && batchSize < 0)
+    throw new MongoCommandError('BadValue', 'batchSize value must be non-negative');
   const matched = queryDocuments(context.engine, context.db, coll, filter, { sort, skip, limit });
   const documents = projection ? matched.map((doc) => applyProjection(doc, projection)) : matched;
   const ns = `${context.db}.${coll}`;
@@ -89,9 +99,17 @@ class ChangeStreamServerCursor implements ServerCursor {
     return this.stream.namespace;
   }
 
-  async nextBatch(batchSize: number | undefined, maxTimeMS: number | undefined, signal: AbortSignal): Promise<CursorBatch> {
+  async nextBatch(
+    batchSize: number | undefined,
+    maxTimeMS: number | undefined,
+    signal: AbortSignal,
+  ): Promise<CursorBatch> {
     const batch = await this.stream.nextBatch(batchSize, maxTimeMS ?? DEFAULT_AWAIT_MS, signal);
-    return { documents: batch.events, exhausted: batch.closed, extra: { postBatchResumeToken: batch.postBatchResumeToken } };
+    return {
+      documents: batch.events,
+      exhausted: batch.closed,
+      extra: { postBatchResumeToken: batch.postBatchResumeToken },
+    };
   }
 }
 
@@ -107,24 +125,39 @@ const aggregate: CommandHandlerFn = async (context) => {
   const { command } = context;
   const target = command.aggregate as unknown;
   if (typeof target !== 'string' && target !== 1) {
-    throw new MongoCommandError('FailedToParse', "aggregate must be a collection name or 1");
+    throw new MongoCommandError('FailedToParse', 'aggregate must be a collection name or 1');
   }
   const pipeline = optionalArray(command, 'pipeline');
-  if (!pipeline) throw new MongoCommandError('FailedToParse', "BSON field 'aggregate.pipeline' is missing but a required field");
+  if (!pipeline)
+    throw new MongoCommandError(
+      'FailedToParse',
+      "BSON field 'aggregate.pipeline' is missing but a required field",
+    );
   const cursorOptions = optionalDocument(command, 'cursor');
   if (!cursorOptions && command.explain !== true) {
-    throw new MongoCommandError('FailedToParse', "The 'cursor' option is required, except for aggregate with the explain argument");
+    throw new MongoCommandError(
+      'FailedToParse',
+      "The 'cursor' option is required, except for aggregate with the explain argument",
+    );
   }
   const batchSize = cursorOptions ? optionalNumber(cursorOptions, 'batchSize') : undefined;
   const first = pipeline[0];
   if (first && typeof first === 'object' && '$changeStream' in first) {
-    const stream = openChangeStreamForAggregate(changeStreamSource(context.engine), context.db, target, pipeline);
+    const stream = openChangeStreamForAggregate(
+      changeStreamSource(context.engine),
+      context.db,
+      target,
+      pipeline,
+    );
     const cursor = new ChangeStreamServerCursor(stream, context.session.lsid);
     const batch = await cursor.nextBatch(batchSize, 0, context.connection.signal);
     return cursorReply(context, cursor.ns, cursor, batch);
   }
   if (typeof target !== 'string') {
-    throw new MongoCommandError('InvalidNamespace', `{aggregate: 1} is only supported here for $changeStream pipelines`);
+    throw new MongoCommandError(
+      'InvalidNamespace',
+      `{aggregate: 1} is only supported here for $changeStream pipelines`,
+    );
   }
   let stages = pipeline;
   let out: string | undefined;
@@ -136,7 +169,9 @@ const aggregate: CommandHandlerFn = async (context) => {
   }
   const source = context.engine.getCollection({ db: context.db, coll: target });
   const documents = runPipeline(source ? [...source.documents.values()] : [], stages, {
-    resolveCollection: (name) => [...(context.engine.getCollection({ db: context.db, coll: name })?.documents.values() ?? [])],
+    resolveCollection: (name) => [
+      ...(context.engine.getCollection({ db: context.db, coll: name })?.documents.values() ?? []),
+    ],
   });
   if (out !== undefined) {
     writeOut(context, out, documents);
@@ -161,9 +196,14 @@ const getMore: CommandHandlerFn = async (context) => {
   const { command } = context;
   const rawId = command.getMore as unknown;
   const id = typeof rawId === 'number' ? rawId : rawId instanceof Long ? rawId.toNumber() : NaN;
-  if (!Number.isFinite(id)) throw new MongoCommandError('TypeMismatch', "BSON field 'getMore.getMore' is the wrong type, expected type 'long'");
-  const coll = command.collection;
-  if (typeof coll !== 'string') throw new MongoCommandError('TypeMismatch', "BSON field 'getMore.collection' is missing or not a string");
+  if (!Number.isFinite(id))
+    throw new MongoCommandError(
+      'TypeMismatch',
+      "BSON field 'getMore.getMore' is the wrong type, expected type 'long'",
+    );
+  const coll: unknown = command.collection;
+  if (typeof coll !== 'string')
+    throw new MongoCommandError('TypeMismatch', "BSON field 'getMore.collection' is missing or not a string");
   const ns = `${context.db}.${coll}`;
   const batch = await context.cursors.getMore(
     id,
@@ -204,8 +244,9 @@ const count: CommandHandlerFn = (context) => {
 
 const distinct: CommandHandlerFn = (context) => {
   const coll = collectionName(context);
-  const key = context.command.key;
-  if (typeof key !== 'string') throw new MongoCommandError('TypeMismatch', "BSON field 'distinct.key' must be a string");
+  const key: unknown = context.command.key;
+  if (typeof key !== 'string')
+    throw new MongoCommandError('TypeMismatch', "BSON field 'distinct.key' must be a string");
   const filter = optionalDocument(context.command, 'query') ?? {};
   const values = new Map<string, unknown>();
   for (const doc of queryDocuments(context.engine, context.db, coll, filter)) {

@@ -7,7 +7,11 @@ export class RetryableWriteCache {
 
   constructor(private readonly capacity: number) {}
 
-  async run(lsid: Document, txnNumber: number, execute: () => Document | Promise<Document>): Promise<Document> {
+  async run(
+    lsid: Document,
+    txnNumber: number,
+    execute: () => Document | Promise<Document>,
+  ): Promise<Document> {
     const key = `${valueKey(lsid.id ?? lsid)}#${txnNumber}`;
     const cached = this.replies.get(key);
     if (cached) return cached;

@@ -37,7 +37,7 @@ export function withIdFirst(doc: Document): Document {
   const id: unknown = '_id' in doc ? doc._id : new ObjectId();
   assertValidId(id);
   const ordered: Document = { _id: id };
-  for (const key of keys) if (key !== '_id') ordered[key] = doc[key];
+  for (const key of keys) if (key !== '_id') ordered[key] = doc[key] as unknown;
   return ordered;
 }
 
@@ -47,7 +47,12 @@ function isReplacement(update: unknown): update is Document {
   return keys.length === 0 || !keys[0]!.startsWith('$');
 }
 
-function findMatches(collection: Collection | undefined, filter: Document, multi: boolean, sort?: Document): Document[] {
+function findMatches(
+  collection: Collection | undefined,
+  filter: Document,
+  multi: boolean,
+  sort?: Document,
+): Document[] {
   if (!collection) return [];
   const matcher = compileFilter(filter);
   const matches: Document[] = [];
@@ -82,7 +87,10 @@ interface UpdateResult {
 function applyUpdateStatement(engine: Engine, ns: Namespace, statement: UpdateStatement): UpdateResult {
   const replacement = isReplacement(statement.u);
   if (replacement && statement.multi) {
-    throw new MongoCommandError('FailedToParse', 'multi update is not supported for replacement-style update');
+    throw new MongoCommandError(
+      'FailedToParse',
+      'multi update is not supported for replacement-style update',
+    );
   }
   const collection = engine.getCollection(ns);
   const matches = findMatches(collection, statement.q, statement.multi, statement.sort);
@@ -90,10 +98,18 @@ function applyUpdateStatement(engine: Engine, ns: Namespace, statement: UpdateSt
     let modified = 0;
     let last: { before: Document; after: Document } | undefined;
     for (const doc of matches) {
-      const outcome = applyUpdate(doc, statement.u, { arrayFilters: statement.arrayFilters, query: statement.q });
+      const outcome = applyUpdate(doc, statement.u, {
+        arrayFilters: statement.arrayFilters,
+        query: statement.q,
+      });
       last = { before: doc, after: outcome.modified ? outcome.document : doc };
       if (!outcome.modified) continue;
-      engine.replaceDocument(collection, doc, outcome.document, replacement ? null : outcome.updateDescription);
+      engine.replaceDocument(
+        collection,
+        doc,
+        outcome.document,
+        replacement ? null : outcome.updateDescription,
+      );
       modified += 1;
     }
     return { matched: matches.length, modified, ...(last ?? {}) };
@@ -116,7 +132,8 @@ function applyUpdateStatement(engine: Engine, ns: Namespace, statement: UpdateSt
 
 function statementsOf(command: Document, field: string): Document[] {
   const statements = optionalArray(command, field);
-  if (!statements) throw new MongoCommandError('FailedToParse', `BSON field '${field}' is missing but a required field`);
+  if (!statements)
+    throw new MongoCommandError('FailedToParse', `BSON field '${field}' is missing but a required field`);
   return statements;
 }
 
@@ -188,7 +205,11 @@ const deleteCommand: CommandHandlerFn = (context) => {
     for (const [index, raw] of statements.entries()) {
       try {
         const limit = Number(raw.limit ?? 0);
-        if (limit !== 0 && limit !== 1) throw new MongoCommandError('FailedToParse', `The limit field in delete objects must be 0 or 1. Got ${limit}`);
+        if (limit !== 0 && limit !== 1)
+          throw new MongoCommandError(
+            'FailedToParse',
+            `The limit field in delete objects must be 0 or 1. Got ${limit}`,
+          );
         const matches = findMatches(collection, (raw.q as Document | undefined) ?? {}, limit === 0);
         for (const doc of matches) context.engine.deleteDocument(collection!, doc);
         n += matches.length;
@@ -234,7 +255,8 @@ const findAndModify: CommandHandlerFn = (context: CommandContext) => {
     const lastErrorObject: Document = { n: result.matched > 0 || result.upsertedId !== undefined ? 1 : 0 };
     lastErrorObject.updatedExisting = result.matched > 0;
     if (result.upsertedId !== undefined) lastErrorObject.upserted = result.upsertedId;
-    const value = command.new === true ? result.after : result.upsertedId !== undefined ? undefined : result.before;
+    const value =
+      command.new === true ? result.after : result.upsertedId !== undefined ? undefined : result.before;
     return { lastErrorObject, value: project(value) };
   }, context.session);
 };

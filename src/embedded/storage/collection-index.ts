@@ -8,9 +8,13 @@ import { formatKeyValue, valuesAtPath } from './document-paths.js';
 /** Thrown by unique checks; the command layer turns it into a writeError or a command error. */
 export class DuplicateKeyError extends MongoCommandError {
   constructor(namespace: string, indexName: string, keyPattern: Document, keyValue: Document) {
-    super('DuplicateKey', `E11000 duplicate key error collection: ${namespace} index: ${indexName} dup key: ${formatKeyValue(keyValue)}`, {
-      extra: { keyPattern, keyValue },
-    });
+    super(
+      'DuplicateKey',
+      `E11000 duplicate key error collection: ${namespace} index: ${indexName} dup key: ${formatKeyValue(keyValue)}`,
+      {
+        extra: { keyPattern, keyValue },
+      },
+    );
   }
 }
 
@@ -28,7 +32,9 @@ export class CollectionIndex {
 
   constructor(readonly spec: IndexSpec) {
     this.fields = Object.keys(spec.key);
-    this.partialMatcher = spec.partialFilterExpression ? compileFilter(spec.partialFilterExpression) : undefined;
+    this.partialMatcher = spec.partialFilterExpression
+      ? compileFilter(spec.partialFilterExpression)
+      : undefined;
   }
 
   get name(): string {
@@ -56,7 +62,8 @@ export class CollectionIndex {
     let combinations: string[][] = [[]];
     for (const field of this.fields) {
       const values = valuesAtPath(doc, field);
-      const keys = values.length === 0 ? [valueKey(null)] : [...new Set(values.map((value) => valueKey(value)))];
+      const keys =
+        values.length === 0 ? [valueKey(null)] : [...new Set(values.map((value) => valueKey(value)))];
       const next: string[][] = [];
       for (const prefix of combinations) for (const key of keys) next.push([...prefix, key]);
       if (next.length > MAX_KEYS_PER_DOCUMENT) {
@@ -83,7 +90,8 @@ export class CollectionIndex {
       const holders = this.byKey.get(key);
       if (!holders) continue;
       for (const holder of holders) {
-        if (holder !== idKey) throw new DuplicateKeyError(namespace, this.name, this.spec.key, this.describe(doc));
+        if (holder !== idKey)
+          throw new DuplicateKeyError(namespace, this.name, this.spec.key, this.describe(doc));
       }
     }
   }

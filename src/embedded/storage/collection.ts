@@ -38,7 +38,7 @@ export class Collection {
   checkInsert(doc: Document): void {
     const idKey = valueKey(doc._id);
     if (this.documents.has(idKey)) {
-      throw new DuplicateKeyError(this.fullName, ID_INDEX_NAME, { _id: 1 }, { _id: doc._id });
+      throw new DuplicateKeyError(this.fullName, ID_INDEX_NAME, { _id: 1 }, { _id: doc._id as unknown });
     }
     for (const index of this.indexes.values()) index.checkUnique(this.fullName, doc, idKey);
   }
@@ -76,7 +76,10 @@ export class Collection {
   }
 
   indexSpecs(): IndexSpec[] {
-    return [{ name: ID_INDEX_NAME, key: { _id: 1 } }, ...[...this.indexes.values()].map((index) => index.spec)];
+    return [
+      { name: ID_INDEX_NAME, key: { _id: 1 } },
+      ...[...this.indexes.values()].map((index) => index.spec),
+    ];
   }
 
   /**
@@ -132,7 +135,8 @@ function equalityValues(condition: unknown): unknown[] | undefined {
   if (operators.length !== 1) return undefined;
   const record = condition as Record<string, unknown>;
   if ('$eq' in record && isIndexableScalar(record.$eq)) return [record.$eq];
-  if ('$in' in record && Array.isArray(record.$in) && record.$in.every(isIndexableScalar)) return record.$in;
+  if ('$in' in record && Array.isArray(record.$in) && record.$in.every(isIndexableScalar))
+    return record.$in as unknown[];
   return undefined;
 }
 
@@ -145,13 +149,17 @@ function isIndexableScalar(value: unknown): boolean {
 }
 
 function isPlainSubdocument(value: unknown): boolean {
-  if (value === null || typeof value !== 'object' || Array.isArray(value) || value instanceof Date) return false;
-  if (typeof (value as { _bsontype?: unknown })._bsontype === 'string' || value instanceof RegExp) return false;
+  if (value === null || typeof value !== 'object' || Array.isArray(value) || value instanceof Date)
+    return false;
+  if (typeof (value as { _bsontype?: unknown })._bsontype === 'string' || value instanceof RegExp)
+    return false;
   const keys = Object.keys(value);
   return keys.length > 0 && keys.every((key) => !key.startsWith('$'));
 }
 
 export function assertValidId(id: unknown): void {
-  if (Array.isArray(id)) throw new MongoCommandError('InvalidIdField', `The '_id' value cannot be of type array`);
-  if (id instanceof RegExp) throw new MongoCommandError('InvalidIdField', `The '_id' value cannot be of type regex`);
+  if (Array.isArray(id))
+    throw new MongoCommandError('InvalidIdField', `The '_id' value cannot be of type array`);
+  if (id instanceof RegExp)
+    throw new MongoCommandError('InvalidIdField', `The '_id' value cannot be of type regex`);
 }

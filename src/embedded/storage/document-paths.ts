@@ -1,5 +1,5 @@
 // Reading dotted paths out of documents the way indexes see them, and formatting key values for errors.
-import { ObjectId, type Document } from 'bson';
+import { ObjectId } from 'bson';
 
 /**
  * Values at a dotted path; arrays on the way are traversed (multikey), an array at the end contributes its
@@ -41,16 +41,17 @@ function collect(value: unknown, parts: string[], index: number, out: unknown[])
 export function formatKeyValue(value: unknown): string {
   if (value === null || value === undefined) return 'null';
   if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint')
+    return String(value);
   if (value instanceof ObjectId) return `ObjectId('${value.toHexString()}')`;
   if (value instanceof Date) return `new Date(${value.getTime()})`;
   if (Array.isArray(value)) return `[ ${value.map(formatKeyValue).join(', ')} ]`;
   if (typeof value === 'object') {
     const entries = Object.entries(value as Record<string, unknown>);
     const bsonType = (value as { _bsontype?: string })._bsontype;
-    if (bsonType) return String(value);
+    if (bsonType) return `${bsonType}(${JSON.stringify(value)})`;
     if (entries.length === 0) return '{}';
     return `{ ${entries.map(([key, inner]) => `${key}: ${formatKeyValue(inner)}`).join(', ')} }`;
   }
-  return String(value);
+  return typeof value === 'symbol' ? value.toString() : 'undefined';
 }

@@ -82,7 +82,7 @@ export class Engine {
 
   private record(entry: Pending): void {
     if (!this.pending) throw new Error('storage mutation outside Engine.write()');
-    const full = { ...entry, ts: this.oplog.nextTimestamp(), wallTime: new Date() } as OplogEntry;
+    const full = { ...entry, ts: this.oplog.nextTimestamp(), wallTime: new Date() };
     if (this.session.lsid) full.lsid = this.session.lsid;
     if (this.session.txnNumber !== undefined) full.txnNumber = this.session.txnNumber;
     this.pending.push(full);
@@ -283,7 +283,12 @@ export class Engine {
     this.write(() => {
       collection.replace(previous, next);
       const images = collection.imagesEnabled ? { imagesEnabled: true, preImage: previous } : {};
-      const base = { ns: { ...collection.ns }, documentKey: { _id: next._id }, postImage: next, ...images };
+      const base = {
+        ns: { ...collection.ns },
+        documentKey: { _id: next._id as unknown },
+        postImage: next,
+        ...images,
+      };
       this.record(
         updateDescription ? { op: 'update', ...base, updateDescription } : { op: 'replace', ...base },
       );

@@ -127,7 +127,8 @@ export class Oplog {
    * whichever comes first. No polling: it listens for append().
    */
   waitForNewer(after: Timestamp, timeoutMs: number, signal?: AbortSignal): Promise<void> {
-    if (compareTimestamps(this.lastTime, after) > 0 || signal?.aborted || timeoutMs <= 0) return Promise.resolve();
+    if (compareTimestamps(this.lastTime, after) > 0 || signal?.aborted || timeoutMs <= 0)
+      return Promise.resolve();
     return new Promise((resolve) => {
       const done = (): void => {
         clearTimeout(timer);

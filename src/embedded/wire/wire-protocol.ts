@@ -63,7 +63,12 @@ export function crc32c(bytes: Uint8Array): number {
   return (crc ^ 0xffffffff) >>> 0;
 }
 
-const DESERIALIZE_OPTIONS = { promoteLongs: true, promoteValues: true, promoteBuffers: false, bsonRegExp: false };
+const DESERIALIZE_OPTIONS = {
+  promoteLongs: true,
+  promoteValues: true,
+  promoteBuffers: false,
+  bsonRegExp: false,
+};
 
 export function readHeader(buffer: Buffer): MessageHeader {
   return {
@@ -78,7 +83,8 @@ function readDocument(buffer: Buffer, offset: number, end: number): { document: 
   if (offset + 5 > end) throw new WireProtocolError('truncated BSON document');
   const size = buffer.readInt32LE(offset);
   if (size < 5 || offset + size > end) throw new WireProtocolError(`invalid BSON document size ${size}`);
-  if (size > MAX_BSON_OBJECT_SIZE + 16 * 1024) throw new WireProtocolError(`BSON document of ${size} bytes is too large`);
+  if (size > MAX_BSON_OBJECT_SIZE + 16 * 1024)
+    throw new WireProtocolError(`BSON document of ${size} bytes is too large`);
   try {
     const document = BSON.deserialize(buffer.subarray(offset, offset + size), DESERIALIZE_OPTIONS);
     return { document, next: offset + size };
@@ -107,7 +113,8 @@ export function decodeRequest(frame: Buffer): CommandRequest {
 function decodeMsg(frame: Buffer, header: MessageHeader): CommandRequest {
   const flags = frame.readUInt32LE(HEADER_SIZE);
   const unknownRequired = flags & 0xffff & ~KNOWN_MSG_FLAGS;
-  if (unknownRequired !== 0) throw new WireProtocolError(`unsupported required OP_MSG flag bits ${unknownRequired}`);
+  if (unknownRequired !== 0)
+    throw new WireProtocolError(`unsupported required OP_MSG flag bits ${unknownRequired}`);
   let end = frame.length;
   if (flags & MsgFlags.ChecksumPresent) {
     if (end < HEADER_SIZE + 4 + 4) throw new WireProtocolError('OP_MSG too short for its checksum');
@@ -147,10 +154,11 @@ function decodeMsg(frame: Buffer, header: MessageHeader): CommandRequest {
   }
   if (!body) throw new WireProtocolError('OP_MSG has no body section');
   for (const [identifier, documents] of sequences) {
-    if (identifier in body) throw new WireProtocolError(`document sequence '${identifier}' duplicates a body field`);
+    if (identifier in body)
+      throw new WireProtocolError(`document sequence '${identifier}' duplicates a body field`);
     body[identifier] = documents;
   }
-  const db = body.$db;
+  const db: unknown = body.$db;
   if (typeof db !== 'string' || db.length === 0) throw new WireProtocolError('OP_MSG command has no $db');
   return {
     requestId: header.requestId,
@@ -169,7 +177,8 @@ function decodeQuery(frame: Buffer, header: MessageHeader): CommandRequest {
   const read = readDocument(frame, namespace.next + 8, end);
   const dot = namespace.value.indexOf('.');
   const collection = dot < 0 ? '' : namespace.value.slice(dot + 1);
-  if (collection !== '$cmd') throw new WireProtocolError(`OP_QUERY is only supported for commands, not '${namespace.value}'`);
+  if (collection !== '$cmd')
+    throw new WireProtocolError(`OP_QUERY is only supported for commands, not '${namespace.value}'`);
   let command = read.document;
   // Old drivers wrap commands as {$query: {...}, $readPreference: ...}.
   if (command.$query && typeof command.$query === 'object') command = command.$query as Document;
@@ -207,7 +216,12 @@ export function encodeReply(reply: Document, requestId: number, responseTo: numb
 }
 
 /** OP_MSG reply with a single kind-0 section (the driver rejects kind-1 sections in replies). */
-export function encodeMsg(reply: Document, requestId: number, responseTo: number, moreToCome = false): Buffer {
+export function encodeMsg(
+  reply: Document,
+  requestId: number,
+  responseTo: number,
+  moreToCome = false,
+): Buffer {
   const body = BSON.serialize(reply, SERIALIZE_OPTIONS);
   const flags = Buffer.alloc(5);
   flags.writeUInt32LE(moreToCome ? MsgFlags.MoreToCome : 0, 0);

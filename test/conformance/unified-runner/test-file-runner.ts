@@ -200,8 +200,8 @@ export async function runTestFile(
     const skipReason =
       fileSkipReason ??
       (test.skipReason ? `skipReason: ${test.skipReason}` : null) ??
-      DRIVER_KNOWN_ISSUES[test.description] ??
-      (await requirementsSkipReason(test.runOnRequirements, settings.facts));
+      (await requirementsSkipReason(test.runOnRequirements, settings.facts)) ??
+      DRIVER_KNOWN_ISSUES[test.description];
     if (skipReason) {
       results.push({ description: test.description, status: 'skipped', reason: skipReason, durationMs: 0 });
       continue;

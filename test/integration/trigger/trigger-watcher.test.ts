@@ -217,7 +217,11 @@ describe('trigger watcher', () => {
         { _id: `trigger:${saga.name}` },
         { $set: { holder: 'intruder', expiresAt: new Date(Date.now() + 3_000) }, $inc: { fencingToken: 1 } },
       );
-    await eventually(() => service.status().watchers[0]!.state, (state) => state === 'standby', 'standing down');
+    await eventually(
+      () => service.status().watchers[0]!.state,
+      (state) => state === 'standby',
+      'standing down',
+    );
 
     const docs = [order(), order(), order()];
     await ordersOf(test.db).insertMany(docs);

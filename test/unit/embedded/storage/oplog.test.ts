@@ -34,9 +34,9 @@ describe('Oplog', () => {
     expect(oplog.size).toBe(3);
     expect(oplog.covers(start)).toBe(false);
     expect(oplog.covers(entries[1]!.ts)).toBe(true);
-    expect(oplog.entriesAfter(entries[1]!.ts).map((e) => e.op === 'insert' && e.document._id)).toEqual([
-      2, 3, 4,
-    ]);
+    expect(
+      oplog.entriesAfter(entries[1]!.ts).map((e) => (e.op === 'insert' ? (e.document._id as number) : null)),
+    ).toEqual([2, 3, 4]);
     expect(oplog.entriesAfter(entries[2]!.ts, 1)).toHaveLength(1);
   });
 

@@ -28,9 +28,12 @@ function opMsg(
   const parts: Buffer[] = [];
   const flags = Buffer.alloc(4);
   flags.writeUInt32LE((options.flags ?? 0) | (options.checksum ? MsgFlags.ChecksumPresent : 0));
-  parts.push(flags, Buffer.from([0]), BSON.serialize(body));
+  parts.push(flags, Buffer.from([0]), Buffer.from(BSON.serialize(body)));
   for (const [id, docs] of options.sequences ?? []) {
-    const payload = Buffer.concat([Buffer.from(id + '\0'), ...docs.map((doc) => BSON.serialize(doc))]);
+    const payload = Buffer.concat([
+      Buffer.from(id + '\0'),
+      ...docs.map((doc) => Buffer.from(BSON.serialize(doc))),
+    ]);
     const size = Buffer.alloc(4);
     size.writeInt32LE(payload.length + 4);
     parts.push(Buffer.from([1]), size, payload);

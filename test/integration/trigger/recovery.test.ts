@@ -23,7 +23,7 @@ const cleanups: (() => Promise<void>)[] = [];
 
 beforeAll(async () => {
   // A tiny history, so a watcher that was down for a while finds its resume token gone.
-  server = await startEmbeddedMongoServer({ historySize: 50 });
+  server = await startEmbeddedMongoServer({ historySize: 50, enableTestCommands: true });
   client = new MongoClient(server.uri);
   await client.connect();
 });
@@ -37,8 +37,12 @@ afterAll(async () => {
   await server.stop();
 });
 
-async function started(test: TriggerTestContext, saga = ordersSaga()): Promise<TriggerService> {
-  const service = triggerService(test, [saga]);
+async function started(
+  test: TriggerTestContext,
+  saga = ordersSaga(),
+  watcherDb = test.db,
+): Promise<TriggerService> {
+  const service = triggerService({ ...test, db: watcherDb }, [saga]);
   cleanups.push(() => service.stop());
   await service.start();
   await eventually(
@@ -115,5 +119,30 @@ describe('trigger watcher recovery', () => {
       (checkpoint) => checkpoint?.invalidated === false,
       'a checkpoint past the invalidate',
     );
+  });
+
+  it('retries failed reads and saga inserts and still starts each saga exactly once', async () => {
+    const test = await createTriggerContext(client, 'trigger-retry');
+    cleanups.push(() => test.close());
+    // The watcher's own connection, so a fail point can target its commands and not the test's.
+    const watcherClient = new MongoClient(server.uri, { appName: 'flaky-watcher' });
+    await watcherClient.connect();
+    cleanups.push(() => watcherClient.close());
+    const saga = ordersSaga();
+    const service = await started(test, saga, watcherClient.db(test.db.databaseName));
+
+    await client.db('admin').command({
+      configureFailPoint: 'failCommand',
+      mode: { times: 4 },
+      data: { failCommands: ['getMore', 'insert'], errorCode: 2, appName: 'flaky-watcher' },
+    });
+    const docs = Array.from({ length: 5 }, () => order());
+    await ordersOf(test.db).insertMany(docs);
+    const sagas = await waitForSagaCount(test.db, saga.name, 5);
+    expect(sagas.map((doc) => doc.key).sort()).toEqual(docs.map((doc) => doc._id).sort());
+    expect(service.status().watchers[0]!.lastError).not.toBeNull();
+
+    await ordersOf(test.db).insertOne(order());
+    expect(keysWithMoreThanOneSaga(await waitForSagaCount(test.db, saga.name, 6))).toEqual([]);
   });
 });
