@@ -17,13 +17,11 @@ export interface SweepResult {
 }
 
 export interface RecoverySweeperOptions {
-  intervalMs: number;
   /** Sagas examined per sweep and per state; the oldest activity goes first. */
   batchSize: number;
 }
 
 export class RecoverySweeper {
-  private timer: NodeJS.Timeout | null = null;
   private running: Promise<SweepResult> | null = null;
 
   constructor(
@@ -32,24 +30,11 @@ export class RecoverySweeper {
     private readonly queues: SagaQueues,
     private readonly operations: SagaOperations,
     private readonly logger: Logger,
-    private readonly options: RecoverySweeperOptions = { intervalMs: 15_000, batchSize: 1_000 },
+    private readonly options: RecoverySweeperOptions = { batchSize: 1_000 },
   ) {}
 
-  start(): void {
-    if (this.timer) return;
-    const tick = (): void => {
-      this.sweep()
-        .catch((error: unknown) => this.logger.error({ err: error }, 'recovery sweep failed; will try again'))
-        .finally(() => {
-          if (this.timer) this.timer = setTimeout(tick, this.options.intervalMs);
-        });
-    };
-    this.timer = setTimeout(tick, 0);
-  }
-
+  /** Waits for a sweep in progress. */
   async stop(): Promise<void> {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
     await this.running?.catch(() => undefined);
   }
 

@@ -1,5 +1,5 @@
 // Redis connection options for BullMQ from a redis:// or rediss:// URL.
-import type { RedisOptions } from 'ioredis';
+import type { RedisOptions } from 'bullmq';
 
 export type RedisRole = 'producer' | 'worker';
 

@@ -1,0 +1,121 @@
+// Wires a sagastream process together from its connections and the roles it plays: trigger watcher (with the
+// recovery sweeper), step worker, or both. The CLI and the tests start processes through this.
+import { MongoClient, type Db } from 'mongodb';
+import type { Logger } from 'pino';
+import type { SagaRegistry } from '../definition/index.js';
+import { redisOptionsFromUrl } from '../queue/redis-connection.js';
+import { SagaQueues } from '../queue/saga-queues.js';
+import { SagaStore } from '../store/saga-store.js';
+import { LeaseStore } from '../trigger/lease.js';
+import { TriggerService, defaultHolderId } from '../trigger/trigger-service.js';
+import type { TriggerWatcherOptionsInput } from '../trigger/trigger-watcher-options.js';
+import { RecoverySweeper } from './recovery-sweeper.js';
+import { SagaOperations } from './saga-operations.js';
+import { SagaWorker } from './saga-worker.js';
+import { SweeperService } from './sweeper-service.js';
+
+export interface SagaRuntimeOptions {
+  mongodbUrl: string;
+  database: string;
+  redisUrl: string;
+  queuePrefix: string;
+  registry: SagaRegistry;
+  logger: Logger;
+  /** Trigger watchers and the recovery sweeper (each behind its own lease). */
+  watcher?: false | Partial<TriggerWatcherOptionsInput>;
+  /** Step workers and deadline timers. */
+  worker?: false | { concurrency?: number; sagas?: string[]; shutdownGraceMs?: number };
+  sweeper?: { intervalMs?: number; leaseTtlMs?: number; batchSize?: number };
+}
+
+export class SagaRuntime {
+  private constructor(
+    readonly client: MongoClient,
+    readonly db: Db,
+    readonly store: SagaStore,
+    readonly queues: SagaQueues,
+    readonly operations: SagaOperations,
+    readonly trigger: TriggerService | null,
+    readonly worker: SagaWorker | null,
+    private readonly sweeper: SweeperService | null,
+    private readonly logger: Logger,
+  ) {}
+
+  static async start(options: SagaRuntimeOptions): Promise<SagaRuntime> {
+    const logger = options.logger;
+    const client = new MongoClient(options.mongodbUrl);
+    await client.connect();
+    const db = client.db(options.database);
+    const store = new SagaStore(db);
+    await store.ensureIndexes();
+    const queues = new SagaQueues({
+      connection: redisOptionsFromUrl(options.redisUrl, 'producer'),
+      prefix: options.queuePrefix,
+    });
+    const operations = new SagaOperations(
+      db,
+      options.registry,
+      store,
+      queues,
+      logger.child({ component: 'operations' }),
+    );
+    const holderId = (options.watcher && options.watcher.holderId) || defaultHolderId();
+    let trigger: TriggerService | null = null;
+    let sweeper: SweeperService | null = null;
+    if (options.watcher !== false && options.watcher !== undefined) {
+      trigger = new TriggerService({
+        db,
+        queues,
+        sagas: options.registry,
+        logger,
+        watcher: { ...options.watcher, holderId },
+      });
+      await trigger.start();
+      const recovery = new RecoverySweeper(
+        options.registry,
+        store,
+        queues,
+        operations,
+        logger.child({ component: 'sweeper' }),
+        {
+          batchSize: options.sweeper?.batchSize ?? 1_000,
+        },
+      );
+      sweeper = new SweeperService(recovery, new LeaseStore(db), logger.child({ component: 'sweeper' }), {
+        holderId,
+        intervalMs: options.sweeper?.intervalMs ?? 15_000,
+        leaseTtlMs: options.sweeper?.leaseTtlMs ?? 15_000,
+      });
+      sweeper.start();
+    }
+    let worker: SagaWorker | null = null;
+    if (options.worker !== false && options.worker !== undefined) {
+      worker = new SagaWorker(
+        options.registry,
+        store,
+        queues,
+        operations,
+        logger.child({ component: 'worker' }),
+        {
+          connection: redisOptionsFromUrl(options.redisUrl, 'worker'),
+          concurrency: options.worker.concurrency ?? 10,
+          ...(options.worker.sagas ? { sagas: options.worker.sagas } : {}),
+          shutdownGraceMs: options.worker.shutdownGraceMs ?? 30_000,
+          timers: true,
+        },
+      );
+      worker.start();
+    }
+    return new SagaRuntime(client, db, store, queues, operations, trigger, worker, sweeper, logger);
+  }
+
+  /** Graceful stop: watchers checkpoint and release, workers finish active steps within their grace, then close. */
+  async stop(): Promise<void> {
+    await this.trigger?.stop();
+    await this.sweeper?.stop();
+    await this.worker?.close();
+    await this.queues.close();
+    await this.client.close();
+    this.logger.info('sagastream stopped');
+  }
+}
