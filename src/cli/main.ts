@@ -6,12 +6,25 @@
 //   2  usage error (unknown command, unknown option, bad option value)
 //   130 a second SIGINT/SIGTERM while shutting down
 import type { CliCommand, CliContext } from './cli-command.js';
+import { adminCommand } from './commands/admin-command.js';
+import { demoCommand } from './commands/demo-command.js';
 import { devCommand } from './commands/dev-command.js';
 import { mongoCommand } from './commands/mongo-command.js';
+import { startCommand } from './commands/start-command.js';
+import { watcherCommand } from './commands/watcher-command.js';
+import { workerCommand } from './commands/worker-command.js';
 import { redactUrlsInText } from '../logging/logger.js';
 import { UsageError } from './usage-error.js';
 
-const commands: readonly CliCommand[] = [devCommand, mongoCommand];
+const commands: readonly CliCommand[] = [
+  startCommand,
+  workerCommand,
+  watcherCommand,
+  adminCommand,
+  devCommand,
+  demoCommand,
+  mongoCommand,
+];
 
 function overview(): string {
   const width = Math.max(...commands.map((command) => command.name.length));

@@ -7,7 +7,11 @@ export interface AttemptOptions {
   step: string;
   phase: 'forward' | 'compensate';
   timeoutMs: number;
-  /** Aborted from outside when the saga is cancelled or passes its deadline. */
+  /**
+   * Aborted from outside when the saga is cancelled or passes its deadline. It aborts the attempt's signal but
+   * does not end the wait: code that ignores the signal may still take effect, and its result (or its timeout)
+   * is what compensation must wait for.
+   */
   cancel?: AbortSignal;
 }
 
@@ -17,25 +21,20 @@ export async function runAttempt<T>(
 ): Promise<T> {
   const controller = new AbortController();
   let timer: NodeJS.Timeout | undefined;
-  const aborted = new Promise<never>((_, reject) => {
-    controller.signal.addEventListener('abort', () => reject(controller.signal.reason as Error), {
-      once: true,
-    });
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const error = new StepTimeoutError({
+        sagaId: options.sagaId,
+        step: options.step,
+        timeoutMs: options.timeoutMs,
+        phase: options.phase,
+      });
+      controller.abort(error);
+      reject(error);
+    }, options.timeoutMs);
   });
   // The race's loser must not surface as an unhandled rejection.
-  aborted.catch(() => undefined);
-  timer = setTimeout(
-    () =>
-      controller.abort(
-        new StepTimeoutError({
-          sagaId: options.sagaId,
-          step: options.step,
-          timeoutMs: options.timeoutMs,
-          phase: options.phase,
-        }),
-      ),
-    options.timeoutMs,
-  );
+  timedOut.catch(() => undefined);
   const onCancel = (): void =>
     controller.abort(
       new SagastreamError(
@@ -50,7 +49,7 @@ export async function runAttempt<T>(
   if (options.cancel?.aborted) onCancel();
   else options.cancel?.addEventListener('abort', onCancel, { once: true });
   try {
-    return await Promise.race([body(controller.signal), aborted]);
+    return await Promise.race([body(controller.signal), timedOut]);
   } finally {
     clearTimeout(timer);
     timer = undefined;

@@ -3,9 +3,10 @@ import type { DeadLetterJobData, DeadLetterKind } from '../queue/job-data.js';
 import type { SagaDocument } from '../store/saga-document.js';
 
 export function deadLetterFor(saga: SagaDocument, kind: DeadLetterKind): DeadLetterJobData {
-  const failedStep = saga.steps.find(
-    (step) => step.compensation?.status === 'failed' || step.status === 'failed',
-  );
+  // The compensation that failed names the entry; else the forward step that failed.
+  const failedStep =
+    saga.steps.find((step) => step.compensation?.status === 'failed') ??
+    saga.steps.find((step) => step.status === 'failed');
   return {
     sagaId: saga._id,
     saga: saga.saga,

@@ -26,7 +26,8 @@ function keyOf(definition: SagaDefinition, event: TriggerEvent): { key: string; 
     return { key: definition.trigger.key(event.document) };
   } catch (error) {
     // Without a usable key the document still gets exactly one (rejected) saga, keyed by its _id.
-    return { key: `invalid-key:${String(event.documentKey)}`, error: (error as Error).message };
+    // documentKey is `{ _id }`; String() of it would give every such saga the same key.
+    return { key: `invalid-key:${JSON.stringify(event.documentKey)}`, error: (error as Error).message };
   }
 }
 

@@ -1,5 +1,6 @@
 // Puts back what Redis lost: non-terminal sagas whose job is missing (FLUSHALL, a Redis restart without AOF, a
-// crash between a state change and its enqueue) get it re-queued; deadline timers and dead letters are restored.
+// crash between a state change and its enqueue) or failed for good in BullMQ get it re-queued; deadline timers
+// and dead letters are restored.
 // MongoDB holds the truth, and every job id is deterministic, so a sweep is idempotent.
 import type { Logger } from 'pino';
 import type { SagaRegistry } from '../definition/index.js';
@@ -59,10 +60,7 @@ export class RecoverySweeper {
         continue;
       }
       const job = expectedJob(saga, this.registry.get(saga.saga));
-      if (job && !(await this.queues.hasStepJob(job.ref))) {
-        await this.queues.enqueueSteps([job]);
-        result.requeued += 1;
-      }
+      if (job && (await this.queues.restoreStep(job))) result.requeued += 1;
       if (saga.status === 'running') {
         deadlines.push({
           sagaId: saga._id,

@@ -88,9 +88,11 @@ export class SagaOperations {
     const saga = await this.requireSaga(sagaId);
     const definition = this.registry.get(saga.saga);
     const updated = await redriveSaga(this.store, definition, sagaId, async (rejected) => {
-      const source = await this.db
+      // A change event's documentKey is `{ _id }` (plus the shard key): a filter for the document as it is.
+      const source = await this.db.client
+        .db(rejected.trigger.ns.db)
         .collection(rejected.trigger.ns.coll)
-        .findOne({ _id: rejected.trigger.documentKey as never });
+        .findOne(rejected.trigger.documentKey as Record<string, unknown>);
       const document = source ?? (rejected.rawInput as Record<string, unknown> | undefined) ?? {};
       const parsed = definition.input.safeParse(document);
       if (parsed.success) return { ok: true, input: parsed.data };

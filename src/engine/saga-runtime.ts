@@ -24,7 +24,16 @@ export interface SagaRuntimeOptions {
   /** Trigger watchers and the recovery sweeper (each behind its own lease). */
   watcher?: false | Partial<TriggerWatcherOptionsInput>;
   /** Step workers and deadline timers. */
-  worker?: false | { concurrency?: number; sagas?: string[]; shutdownGraceMs?: number };
+  worker?:
+    | false
+    | {
+        concurrency?: number;
+        sagas?: string[];
+        shutdownGraceMs?: number;
+        /** BullMQ job lock and stalled-job check; a crashed worker's step re-runs after about their sum. */
+        lockDurationMs?: number;
+        stalledIntervalMs?: number;
+      };
   sweeper?: { intervalMs?: number; leaseTtlMs?: number; batchSize?: number };
 }
 
@@ -102,6 +111,12 @@ export class SagaRuntime {
           ...(options.worker.sagas ? { sagas: options.worker.sagas } : {}),
           shutdownGraceMs: options.worker.shutdownGraceMs ?? 30_000,
           timers: true,
+          ...(options.worker.lockDurationMs === undefined
+            ? {}
+            : { lockDurationMs: options.worker.lockDurationMs }),
+          ...(options.worker.stalledIntervalMs === undefined
+            ? {}
+            : { stalledIntervalMs: options.worker.stalledIntervalMs }),
         },
       );
       worker.start();

@@ -23,6 +23,12 @@ export interface SagaWorkerOptions {
   shutdownGraceMs: number;
   /** Run the deadline timer queue here too (one timer worker per deployment is enough; more are harmless). */
   timers: boolean;
+  /**
+   * BullMQ's job lock: a job of a process that died is re-run once the lock expired and a stalled check saw it
+   * (about lockDuration + stalledInterval). BullMQ's defaults (30 s each) when absent.
+   */
+  lockDurationMs?: number;
+  stalledIntervalMs?: number;
 }
 
 export class SagaWorker {
@@ -48,7 +54,14 @@ export class SagaWorker {
   }
 
   start(): void {
-    const common = { connection: this.options.connection, prefix: this.queues.prefix };
+    const common = {
+      connection: this.options.connection,
+      prefix: this.queues.prefix,
+      ...(this.options.lockDurationMs === undefined ? {} : { lockDuration: this.options.lockDurationMs }),
+      ...(this.options.stalledIntervalMs === undefined
+        ? {}
+        : { stalledInterval: this.options.stalledIntervalMs }),
+    };
     for (const definition of this.registry.select(this.options.sagas).list()) {
       const worker = new Worker<StepJobData>(
         stepQueueName(definition.name),

@@ -5,7 +5,7 @@ import type { SagaDefinition, SagaRegistry } from '../definition/index.js';
 import { backoffDelay, idempotencyKeyFor } from '../definition/index.js';
 import { SagastreamError, StepTimeoutError, isRetryable, serializeError } from '../errors/index.js';
 import type { SagaQueues } from '../queue/saga-queues.js';
-import { compensationWaitJobId } from '../queue/queue-names.js';
+import { compensationWaitJobId, compensationWakeJobId } from '../queue/queue-names.js';
 import type { SagaDocument, StoredError } from '../store/saga-document.js';
 import type { SagaStore } from '../store/saga-store.js';
 import type { StepJobRef } from '../store/step-job-ref.js';
@@ -113,13 +113,15 @@ export class StepProcessor {
         }
         return;
       }
-      await store.recordLateResult(ref, { output: outcome.output });
+      if (await store.recordLateResult(ref, { output: outcome.output })) return this.wakeCompensation(ref);
       return this.requeueCurrent(definition, ref.sagaId);
     }
     const error = outcome.error;
     const stored = toStored(error);
     const timedOut = error instanceof StepTimeoutError;
-    const cancelled = error instanceof SagastreamError && error.code === 'CANCELLED';
+    // Cut off by a cancel or the deadline: whatever the code threw, its effect may exist.
+    const cancelled =
+      inFlight.signal.aborted || (error instanceof SagastreamError && error.code === 'CANCELLED');
     if (!cancelled && isRetryable(error) && ref.attempt < step.retry.attempts) {
       const delay = backoffDelay(step.retry, ref.attempt);
       logger.warn({ err: stored, retryInMs: delay }, 'step attempt failed; retrying');
@@ -137,7 +139,9 @@ export class StepProcessor {
       if (updated) return this.afterTransition(definition, updated);
     }
     // The saga moved on while this attempt ran (deadline, cancel): keep what happened for compensation.
-    await store.recordLateResult(ref, { error: stored, timedOut: timedOut || cancelled });
+    if (await store.recordLateResult(ref, { error: stored, timedOut: timedOut || cancelled })) {
+      return this.wakeCompensation(ref);
+    }
     return this.requeueCurrent(definition, ref.sagaId);
   }
 
@@ -237,6 +241,25 @@ export class StepProcessor {
         ]);
       }
     }
+  }
+
+  /**
+   * A late result was just recorded for `forward`. If this step's compensation is the current one and already
+   * claimed, it is parked on a delayed job until the attempt's timeout: run it now instead. The id is fixed per
+   * forward attempt, so this adds at most one job.
+   */
+  private async wakeCompensation(forward: StepJobRef): Promise<void> {
+    const saga = await this.deps.store.get(forward.sagaId);
+    if (!saga || saga.status !== 'compensating' || saga.generation !== forward.generation) return;
+    const position = saga.compensation?.position ?? 0;
+    if (saga.compensation?.plan[position] !== forward.step) return;
+    const record = saga.steps[forward.step]?.compensation;
+    if (record?.status !== 'running') return;
+    const ref: StepJobRef = { ...forward, phase: 'compensate', attempt: record.attempts, position };
+    await this.deps.queues.stepQueue(ref.saga).add(ref.phase, ref, {
+      jobId: compensationWakeJobId(ref, forward.attempt),
+      removeOnComplete: true,
+    });
   }
 
   /** Queues the job a transition made necessary (the first compensation). */

@@ -28,6 +28,11 @@ export function compensationWaitJobId(ref: StepJobRef, round: number): string {
   return `${stepJobId(ref)}.w${round}`;
 }
 
+/** Wakes a compensation parked on its wait job once forward attempt `forwardAttempt` reported late. */
+export function compensationWakeJobId(ref: StepJobRef, forwardAttempt: number): string {
+  return `${stepJobId(ref)}.l${forwardAttempt}`;
+}
+
 export function deadLetterJobId(sagaId: string, generation: number): string {
   return `${sagaId}.dl.g${generation}`;
 }

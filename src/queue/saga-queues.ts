@@ -114,6 +114,23 @@ export class SagaQueues {
     );
   }
 
+  /**
+   * Makes sure the job a saga waits for can still run: adds it when Redis lost it, retries it when BullMQ gave
+   * up on it (infrastructure errors past the job's attempts, or stalled too often). True when it had to.
+   */
+  async restoreStep(step: ScheduledStep): Promise<boolean> {
+    const job = await this.stepQueue(step.ref.saga).getJob(stepJobId(step.ref));
+    if (!job) {
+      await this.enqueueSteps([step]);
+      return true;
+    }
+    if (await job.isFailed()) {
+      await job.retry('failed');
+      return true;
+    }
+    return false;
+  }
+
   /** True when a job with this id exists in any state. */
   async hasStepJob(ref: StepJobRef): Promise<boolean> {
     return (await this.stepQueue(ref.saga).getJob(stepJobId(ref))) !== undefined;

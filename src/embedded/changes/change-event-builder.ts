@@ -2,7 +2,7 @@
 import { Long, UUID } from 'bson';
 import type { Document } from '../query/index.js';
 import { MongoCommandError } from '../errors.js';
-import type { DocumentEntry, Namespace, OplogEntry } from '../storage/oplog-entry.js';
+import type { DocumentEntry, Namespace, OplogEntry, UpdateDescription } from '../storage/oplog-entry.js';
 import type { ChangeStreamOptions } from './change-stream-options.js';
 import { scopeIncludes, type ChangeStreamScope } from './change-stream-scope.js';
 import type { ChangeStreamSource } from './change-stream-source.js';
@@ -73,14 +73,30 @@ function documentEvent(entry: DocumentEntry, point: ResumePoint, context: EventC
     event.fullDocument = postImageForUpdate(entry, context);
   }
   event.ns = { db: entry.ns.db, coll: entry.ns.coll };
+  addCollectionUuid(event, entry, context);
   event.documentKey = entry.documentKey;
-  if (entry.op === 'update') event.updateDescription = entry.updateDescription;
+  if (entry.op === 'update') event.updateDescription = updateDescriptionFor(entry.updateDescription, context);
   if (entry.op !== 'insert' && context.options.fullDocumentBeforeChange !== 'off') {
     event.fullDocumentBeforeChange = preImage(entry, context);
   }
   if (entry.lsid !== undefined) event.lsid = entry.lsid;
   if (entry.txnNumber !== undefined) event.txnNumber = Long.fromNumber(entry.txnNumber);
   return event;
+}
+
+/** disambiguatedPaths is an expanded-event field: always present with showExpandedEvents, else absent. */
+function updateDescriptionFor(description: UpdateDescription, context: EventContext): Document {
+  const { disambiguatedPaths, ...rest } = description;
+  return context.options.showExpandedEvents
+    ? { ...rest, disambiguatedPaths: disambiguatedPaths ?? {} }
+    : rest;
+}
+
+/** With showExpandedEvents every event names its collection's UUID (when the entry recorded it). */
+function addCollectionUuid(event: Document, entry: OplogEntry, context: EventContext): void {
+  if (!context.options.showExpandedEvents || entry.collectionUuid === undefined) return;
+  const uuid = collectionUuid(entry.collectionUuid);
+  if (uuid !== undefined) event.collectionUUID = uuid;
 }
 
 function collectionUuid(uuid: string): UUID | undefined {
@@ -97,7 +113,7 @@ function ddlEvent(entry: OplogEntry, point: ResumePoint, context: EventContext):
   if (entry.op === 'create') {
     const uuid = collectionUuid(entry.uuid);
     if (uuid !== undefined) event.collectionUUID = uuid;
-  }
+  } else addCollectionUuid(event, entry, context);
   event.ns = { ...entry.ns };
   switch (entry.op) {
     case 'create':
@@ -115,7 +131,11 @@ function ddlEvent(entry: OplogEntry, point: ResumePoint, context: EventContext):
       break;
     case 'rename':
       event.to = { ...entry.to };
-      if (context.options.showExpandedEvents) event.operationDescription = { to: { ...entry.to } };
+      if (context.options.showExpandedEvents) {
+        // dropTarget is the UUID of the collection the rename replaced, absent when it replaced none.
+        const dropped = entry.droppedTargetUuid ? collectionUuid(entry.droppedTargetUuid) : undefined;
+        event.operationDescription = { to: { ...entry.to }, ...(dropped ? { dropTarget: dropped } : {}) };
+      }
       break;
     default:
       break;

@@ -6,10 +6,13 @@ import type { CollectionOptions, IndexSpec, Namespace } from '../storage/oplog-e
 import type { Collection } from '../storage/collection.js';
 import {
   collectionName,
+  optionalArray,
   optionalDocument,
   type CommandContext,
   type CommandHandlerFn,
 } from './command-context.js';
+import { checkValidatorSyntax } from './document-validation.js';
+import { isView } from './readable-documents.js';
 
 function namespace(context: CommandContext): Namespace {
   return { db: context.db, coll: collectionName(context) };
@@ -23,11 +26,46 @@ function collectionOptionsFrom(command: Document): CollectionOptions {
   if (typeof command.size === 'number') options.size = command.size;
   if (typeof command.max === 'number') options.max = command.max;
   const validator = optionalDocument(command, 'validator');
-  if (validator) options.validator = validator;
+  if (validator) {
+    checkValidatorSyntax(validator);
+    options.validator = validator;
+  }
+  const level: unknown = command.validationLevel;
+  if (level !== undefined) {
+    if (level !== 'off' && level !== 'strict' && level !== 'moderate') {
+      throw new MongoCommandError(
+        'BadValue',
+        `Enumeration value '${String(level)}' for field 'validationLevel' is not a valid value.`,
+      );
+    }
+    options.validationLevel = level;
+  }
+  const action: unknown = command.validationAction;
+  if (action !== undefined) {
+    if (action !== 'error' && action !== 'warn') {
+      throw new MongoCommandError(
+        'BadValue',
+        `Enumeration value '${String(action)}' for field 'validationAction' is not a valid value.`,
+      );
+    }
+    options.validationAction = action;
+  }
+  if (command.viewOn !== undefined) {
+    if (typeof command.viewOn !== 'string' || command.viewOn.length === 0) {
+      throw new MongoCommandError('TypeMismatch', "BSON field 'viewOn' must be a non-empty string");
+    }
+    options.viewOn = command.viewOn;
+    options.pipeline = optionalArray(command, 'pipeline') ?? [];
+  } else if (command.pipeline !== undefined) {
+    throw new MongoCommandError('BadValue', "'pipeline' requires 'viewOn' to also be specified");
+  }
   return options;
 }
 
 function collectionInfo(collection: Collection): Document {
+  if (isView(collection)) {
+    return { name: collection.ns.coll, type: 'view', options: collection.options, info: { readOnly: true } };
+  }
   return {
     name: collection.ns.coll,
     type: 'collection',
@@ -112,7 +150,7 @@ export const adminCommands: Record<string, CommandHandlerFn> = {
       .map(collectionInfo)
       .filter((info) => !matcher || matcher(info))
       .map((info) =>
-        context.command.nameOnly === true ? { name: info.name as string, type: 'collection' } : info,
+        context.command.nameOnly === true ? { name: info.name as string, type: info.type as string } : info,
       );
     return cursorReply(`${context.db}.$cmd.listCollections`, infos);
   },

@@ -3,6 +3,7 @@ import type { Document } from 'bson';
 import type { Engine, WriteSession } from '../storage/engine.js';
 import type { ConnectionContext } from '../wire/connection.js';
 import type { CursorRegistry } from './cursor-registry.js';
+import type { LocalSessions } from './local-sessions.js';
 import { MongoCommandError } from '../errors.js';
 
 export interface ServerIdentity {
@@ -18,6 +19,7 @@ export interface ServerIdentity {
 export interface CommandContext {
   readonly engine: Engine;
   readonly cursors: CursorRegistry;
+  readonly sessions: LocalSessions;
   readonly server: ServerIdentity;
   readonly connection: ConnectionContext;
   readonly db: string;

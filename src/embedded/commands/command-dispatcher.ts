@@ -5,9 +5,11 @@ import type { Engine, WriteSession } from '../storage/engine.js';
 import type { ConnectionContext } from '../wire/connection.js';
 import type { CommandRequest } from '../wire/wire-protocol.js';
 import { adminCommands } from './admin-commands.js';
+import { aggregateCommands } from './aggregate-command.js';
 import type { CommandHandlerFn, CommandInterceptor, ServerIdentity } from './command-context.js';
 import type { CursorRegistry } from './cursor-registry.js';
 import { handshakeCommands } from './handshake-commands.js';
+import { LocalSessions } from './local-sessions.js';
 import { readCommands } from './read-commands.js';
 import { RetryableWriteCache } from './retryable-write-cache.js';
 import { writeCommands } from './write-commands.js';
@@ -23,6 +25,7 @@ const ZERO_SIGNATURE = { hash: new Binary(Buffer.alloc(20)), keyId: Long.fromNum
 export class CommandDispatcher {
   private readonly handlers = new Map<string, CommandHandlerFn>();
   private readonly retryableWrites = new RetryableWriteCache(10_000);
+  private readonly sessions = new LocalSessions();
 
   constructor(
     private readonly engine: Engine,
@@ -32,7 +35,14 @@ export class CommandDispatcher {
     extraCommands: Record<string, CommandHandlerFn> = {},
     private readonly interceptor?: CommandInterceptor,
   ) {
-    for (const group of [handshakeCommands, adminCommands, writeCommands, readCommands, extraCommands]) {
+    for (const group of [
+      handshakeCommands,
+      adminCommands,
+      writeCommands,
+      readCommands,
+      aggregateCommands,
+      extraCommands,
+    ]) {
       for (const [name, handler] of Object.entries(group)) this.handlers.set(name, handler);
     }
   }
@@ -73,11 +83,15 @@ export class CommandDispatcher {
       );
     }
     const session: WriteSession = {};
-    if (command.lsid && typeof command.lsid === 'object') session.lsid = command.lsid as Document;
+    if (command.lsid && typeof command.lsid === 'object') {
+      session.lsid = command.lsid as Document;
+      this.sessions.touch(session.lsid);
+    }
     if (typeof command.txnNumber === 'number') session.txnNumber = command.txnNumber;
     const context = {
       engine: this.engine,
       cursors: this.cursors,
+      sessions: this.sessions,
       server: this.server,
       connection,
       db: request.db,

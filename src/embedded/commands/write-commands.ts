@@ -1,7 +1,14 @@
 // insert, update, delete and findAndModify. Per-statement failures become writeErrors, as MongoDB reports them.
 import { ObjectId, type Document } from 'bson';
 import { MongoCommandError } from '../errors.js';
-import { applyProjection, applyUpdate, compileFilter, compileSort, upsertSeed } from '../query/index.js';
+import {
+  applyProjection,
+  applyUpdate,
+  compileFilter,
+  compileSort,
+  upsertSeed,
+  type QueryOptions,
+} from '../query/index.js';
 import { assertValidId, type Collection } from '../storage/collection.js';
 import type { Engine } from '../storage/engine.js';
 import type { Namespace } from '../storage/oplog-entry.js';
@@ -12,6 +19,9 @@ import {
   type CommandContext,
   type CommandHandlerFn,
 } from './command-context.js';
+import { validateDocument } from './document-validation.js';
+import { candidateDocuments, queryOptionsOf } from './query-options.js';
+import { assertWritable } from './readable-documents.js';
 
 interface WriteError {
   index: number;
@@ -51,17 +61,18 @@ function findMatches(
   collection: Collection | undefined,
   filter: Document,
   multi: boolean,
+  options: QueryOptions,
   sort?: Document,
 ): Document[] {
   if (!collection) return [];
-  const matcher = compileFilter(filter);
+  const matcher = compileFilter(filter, options);
   const matches: Document[] = [];
-  for (const doc of collection.candidates(filter)) {
+  for (const doc of candidateDocuments(collection, filter, options)) {
     if (!matcher(doc)) continue;
     matches.push(doc);
     if (!multi && !sort) break;
   }
-  if (sort && matches.length > 1) matches.sort(compileSort(sort));
+  if (sort && matches.length > 1) matches.sort(compileSort(sort, options.collation));
   return multi ? matches : matches.slice(0, 1);
 }
 
@@ -72,6 +83,9 @@ interface UpdateStatement {
   multi: boolean;
   arrayFilters?: Document[];
   sort?: Document;
+  options: QueryOptions;
+  /** The command's bypassDocumentValidation. */
+  bypassValidation: boolean;
 }
 
 interface UpdateResult {
@@ -93,7 +107,7 @@ function applyUpdateStatement(engine: Engine, ns: Namespace, statement: UpdateSt
     );
   }
   const collection = engine.getCollection(ns);
-  const matches = findMatches(collection, statement.q, statement.multi, statement.sort);
+  const matches = findMatches(collection, statement.q, statement.multi, statement.options, statement.sort);
   if (matches.length > 0 && collection) {
     let modified = 0;
     let last: { before: Document; after: Document } | undefined;
@@ -101,9 +115,11 @@ function applyUpdateStatement(engine: Engine, ns: Namespace, statement: UpdateSt
       const outcome = applyUpdate(doc, statement.u, {
         arrayFilters: statement.arrayFilters,
         query: statement.q,
+        variables: statement.options.variables,
       });
       last = { before: doc, after: outcome.modified ? outcome.document : doc };
       if (!outcome.modified) continue;
+      validateDocument(collection, outcome.document, doc, statement.bypassValidation);
       engine.replaceDocument(
         collection,
         doc,
@@ -124,9 +140,12 @@ function applyUpdateStatement(engine: Engine, ns: Namespace, statement: UpdateSt
     arrayFilters: statement.arrayFilters,
     isUpsertInsert: true,
     query: statement.q,
+    variables: statement.options.variables,
   });
   const doc = withIdFirst(outcome.document);
-  engine.insertDocument(engine.ensureCollection(ns), doc);
+  const target = engine.ensureCollection(ns);
+  validateDocument(target, doc, undefined, statement.bypassValidation);
+  engine.insertDocument(target, doc);
   return { matched: 0, modified: 0, upsertedId: doc._id, after: doc };
 }
 
@@ -141,13 +160,17 @@ const insert: CommandHandlerFn = (context) => {
   const ns = { db: context.db, coll: collectionName(context) };
   const documents = statementsOf(context.command, 'documents');
   const ordered = context.command.ordered !== false;
+  const bypass = context.command.bypassDocumentValidation === true;
+  assertWritable(context.engine, ns);
   const writeErrors: WriteError[] = [];
   let n = 0;
   context.engine.write(() => {
     const collection = context.engine.ensureCollection(ns);
     for (const [index, raw] of documents.entries()) {
       try {
-        context.engine.insertDocument(collection, withIdFirst(raw));
+        const doc = withIdFirst(raw);
+        validateDocument(collection, doc, undefined, bypass);
+        context.engine.insertDocument(collection, doc);
         n += 1;
       } catch (error) {
         writeErrors.push(toWriteError(index, error));
@@ -161,6 +184,12 @@ const insert: CommandHandlerFn = (context) => {
 const update: CommandHandlerFn = (context) => {
   const ns = { db: context.db, coll: collectionName(context) };
   const statements = statementsOf(context.command, 'updates');
+  // MongoDB 7.0 (the version this server reports) has no per-statement sort; 8.0 added it.
+  if (statements.some((statement) => statement.sort !== undefined)) {
+    throw new MongoCommandError('Location40415', "BSON field 'update.updates.sort' is an unknown field.");
+  }
+  assertWritable(context.engine, ns);
+  const bypassValidation = context.command.bypassDocumentValidation === true;
   const ordered = context.command.ordered !== false;
   const writeErrors: WriteError[] = [];
   const upserted: { index: number; _id: unknown }[] = [];
@@ -175,6 +204,8 @@ const update: CommandHandlerFn = (context) => {
           upsert: raw.upsert === true,
           multi: raw.multi === true,
           arrayFilters: raw.arrayFilters as Document[] | undefined,
+          options: queryOptionsOf(context.command, raw),
+          bypassValidation,
         });
         n += result.matched;
         nModified += result.modified;
@@ -197,6 +228,7 @@ const update: CommandHandlerFn = (context) => {
 const deleteCommand: CommandHandlerFn = (context) => {
   const ns = { db: context.db, coll: collectionName(context) };
   const statements = statementsOf(context.command, 'deletes');
+  assertWritable(context.engine, ns);
   const ordered = context.command.ordered !== false;
   const writeErrors: WriteError[] = [];
   let n = 0;
@@ -210,7 +242,12 @@ const deleteCommand: CommandHandlerFn = (context) => {
             'FailedToParse',
             `The limit field in delete objects must be 0 or 1. Got ${limit}`,
           );
-        const matches = findMatches(collection, (raw.q as Document | undefined) ?? {}, limit === 0);
+        const matches = findMatches(
+          collection,
+          (raw.q as Document | undefined) ?? {},
+          limit === 0,
+          queryOptionsOf(context.command, raw),
+        );
         for (const doc of matches) context.engine.deleteDocument(collection!, doc);
         n += matches.length;
       } catch (error) {
@@ -236,11 +273,13 @@ const findAndModify: CommandHandlerFn = (context: CommandContext) => {
   if (remove && command.upsert === true) {
     throw new MongoCommandError('FailedToParse', 'Cannot specify both an upsert and remove=true');
   }
+  const options = queryOptionsOf(command);
+  assertWritable(context.engine, ns);
   const project = (doc: Document | undefined): Document | null => (doc ? applyProjection(doc, fields) : null);
   return context.engine.write(() => {
     if (remove) {
       const collection = context.engine.getCollection(ns);
-      const [doc] = findMatches(collection, query, false, sort);
+      const [doc] = findMatches(collection, query, false, options, sort);
       if (doc && collection) context.engine.deleteDocument(collection, doc);
       return { lastErrorObject: { n: doc ? 1 : 0 }, value: project(doc) };
     }
@@ -250,6 +289,8 @@ const findAndModify: CommandHandlerFn = (context: CommandContext) => {
       upsert: command.upsert === true,
       multi: false,
       arrayFilters: command.arrayFilters as Document[] | undefined,
+      options,
+      bypassValidation: command.bypassDocumentValidation === true,
       ...(sort ? { sort } : {}),
     });
     const lastErrorObject: Document = { n: result.matched > 0 || result.upsertedId !== undefined ? 1 : 0 };

@@ -19,6 +19,8 @@ export interface ApplyUpdateOptions {
   isUpsertInsert?: boolean;
   /** The filter that selected the document; the positional `$` operator refers to what it matched. */
   query?: Document;
+  /** Values for `$$name` variables in a pipeline update (the command's `let`). */
+  variables?: Document;
 }
 
 export interface UpdateOutcome {
@@ -214,14 +216,14 @@ function applyReplacement(doc: Document, replacement: Document): Document {
   return result;
 }
 
-function applyPipeline(doc: Document, pipeline: unknown[]): Document {
+function applyPipeline(doc: Document, pipeline: unknown[], variables: Document | undefined): Document {
   for (const stage of pipeline) {
     const name = isPlainDocument(stage) ? Object.keys(stage)[0] : undefined;
     if (name === undefined || !PIPELINE_UPDATE_STAGES.has(name)) {
       throw new MongoCommandError('Location40324', `Unrecognized pipeline stage name: '${String(name)}'`);
     }
   }
-  const [result] = runPipeline([doc], pipeline as Document[]);
+  const [result] = runPipeline([doc], pipeline as Document[], variables ? { variables } : {});
   if (result === undefined) throw failedToParse('The update pipeline produced no document');
   // A pipeline may drop _id ($project, $replaceWith); MongoDB keeps the original one.
   if (result._id === undefined && doc._id !== undefined) return { _id: doc._id, ...result };
@@ -233,7 +235,7 @@ function computeNewDocument(
   update: Document | Document[],
   options: ApplyUpdateOptions,
 ): Document {
-  if (Array.isArray(update)) return applyPipeline(doc, update);
+  if (Array.isArray(update)) return applyPipeline(doc, update, options.variables);
   if (!isPlainDocument(update)) throw failedToParse('Update argument must be either an object or an array');
   const keys = Object.keys(update);
   const operatorCount = keys.filter((key) => key.startsWith('$')).length;

@@ -1,7 +1,9 @@
 // Compiles a MongoDB filter once per command into a predicate run per document.
-import type { Options } from 'mingo/types';
+import type { CollationSpec, Options } from 'mingo/types';
 import { MongoCommandError } from '../errors.js';
 import { isPlainDocument } from './bson-type-name.js';
+import { collatedValueCompare } from './collation.js';
+import type { ValueCompare } from './compare-values.js';
 import type { Document } from './document.js';
 import { compileFieldCondition } from './field-condition.js';
 import type { Predicate } from './field-condition.js';
@@ -11,7 +13,31 @@ export type DocumentMatcher = (doc: Document) => boolean;
 
 const badValue = (message: string): MongoCommandError => new MongoCommandError('BadValue', message);
 
-function compileLogical(operator: string, operand: unknown, options: Partial<Options>): Predicate[] {
+/** What a compiled filter evaluates with: mingo's options for `$expr`, and the collated comparison if any. */
+interface FilterScope {
+  options: Partial<Options>;
+  collated: ValueCompare | undefined;
+}
+
+/** The `let` variables and collation of a command, as the query layer's entry points take them. */
+export interface QueryOptions {
+  /** Values for `$$name` variables (the command's `let`). */
+  variables?: Document;
+  /** A parsed collation (see parseCollation); absent or `simple` compares strings binary. */
+  collation?: CollationSpec;
+}
+
+/** mingo options carrying a command's variables and collation (the base options when it has neither). */
+export function mingoOptionsFor(options: QueryOptions): Partial<Options> {
+  if (options.variables === undefined && options.collation === undefined) return baseOptions;
+  return {
+    ...baseOptions,
+    ...(options.variables ? { variables: options.variables } : {}),
+    ...(options.collation ? { collation: options.collation } : {}),
+  };
+}
+
+function compileLogical(operator: string, operand: unknown, options: FilterScope): Predicate[] {
   if (!Array.isArray(operand) || operand.length === 0) throw badValue(`${operator} must be a nonempty array`);
   return operand.map((clause) => {
     if (!isPlainDocument(clause)) throw badValue('$or/$and/$nor entries need to be full objects');
@@ -19,10 +45,10 @@ function compileLogical(operator: string, operand: unknown, options: Partial<Opt
   });
 }
 
-function compileExpr(expression: unknown, options: Partial<Options>): Predicate {
+function compileExpr(expression: unknown, scope: FilterScope): Predicate {
   return (doc) => {
     try {
-      return isTruthy(evaluateExpression(doc, expression, options));
+      return isTruthy(evaluateExpression(doc, expression, scope.options));
     } catch (error) {
       if (error instanceof MongoCommandError) throw error;
       throw new MongoCommandError('BadValue', `Invalid $expr: ${(error as Error).message}`, { cause: error });
@@ -30,9 +56,14 @@ function compileExpr(expression: unknown, options: Partial<Options>): Predicate 
   };
 }
 
-function compileClause(key: string, operand: unknown, options: Partial<Options>): Predicate | undefined {
+function compileClause(key: string, operand: unknown, options: FilterScope): Predicate | undefined {
   if (!key.startsWith('$')) {
-    return compileFieldCondition(key, operand, (nested) => compileDocument(nested, options));
+    return compileFieldCondition(
+      key,
+      operand,
+      (nested) => compileDocument(nested, options),
+      options.collated,
+    );
   }
   switch (key) {
     case '$and': {
@@ -66,7 +97,7 @@ function compileClause(key: string, operand: unknown, options: Partial<Options>)
   }
 }
 
-function compileDocument(filter: Document, options: Partial<Options>): Predicate {
+function compileDocument(filter: Document, options: FilterScope): Predicate {
   const predicates: Predicate[] = [];
   for (const key of Object.keys(filter)) {
     const predicate = compileClause(key, filter[key], options);
@@ -92,13 +123,13 @@ function compileDocument(filter: Document, options: Partial<Options>): Predicate
  */
 export function compileFilterWithOptions(filter: Document, options: Partial<Options>): DocumentMatcher {
   if (!isPlainDocument(filter)) throw badValue('filter must be an object');
-  return compileDocument(filter, options);
+  return compileDocument(filter, { options, collated: collatedValueCompare(options.collation) });
 }
 
 /**
  * The full query language: field conditions with implicit array traversal, logical operators and `$expr`.
  * Throws MongoCommandError('BadValue') for malformed filters, as MongoDB does at parse time.
  */
-export function compileFilter(filter: Document): DocumentMatcher {
-  return compileFilterWithOptions(filter, baseOptions);
+export function compileFilter(filter: Document, options: QueryOptions = {}): DocumentMatcher {
+  return compileFilterWithOptions(filter, mingoOptionsFor(options));
 }

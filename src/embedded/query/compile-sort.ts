@@ -2,7 +2,9 @@
 import { MongoCommandError } from '../errors.js';
 import { isPlainDocument } from './bson-type-name.js';
 import { numericValue } from './bson-numbers.js';
-import { compareValues } from './compare-values.js';
+import type { CollationSpec } from 'mingo/types';
+import { collatedValueCompare } from './collation.js';
+import { compareValues, type ValueCompare } from './compare-values.js';
 import type { Document } from './document.js';
 import { someAlongPath, splitPath } from './path-walk.js';
 
@@ -29,13 +31,13 @@ function parseDirection(field: string, value: unknown): 1 | -1 {
   );
 }
 
-function compareKeys(a: unknown, b: unknown): number {
+function compareKeys(a: unknown, b: unknown, compare: ValueCompare): number {
   if (a === EMPTY_ARRAY || b === EMPTY_ARRAY) return a === b ? 0 : a === EMPTY_ARRAY ? -1 : 1;
-  return compareValues(a, b);
+  return compare(a, b);
 }
 
 /** The value a document sorts by on one path: the smallest element ascending, the largest descending. */
-function sortValue(doc: Document, key: SortKey): unknown {
+function sortValue(doc: Document, key: SortKey, compare: ValueCompare): unknown {
   if (key.parts.length === 1) {
     const direct = doc[key.parts[0] as string];
     if (!Array.isArray(direct)) return direct;
@@ -43,7 +45,7 @@ function sortValue(doc: Document, key: SortKey): unknown {
   let best: unknown = undefined;
   let found = false;
   const consider = (candidate: unknown): void => {
-    if (!found || key.direction * compareKeys(candidate, best) < 0) best = candidate;
+    if (!found || key.direction * compareKeys(candidate, best, compare) < 0) best = candidate;
     found = true;
   };
   someAlongPath(doc, key.parts, 0, (value) => {
@@ -56,8 +58,12 @@ function sortValue(doc: Document, key: SortKey): unknown {
   return best;
 }
 
-/** Parses a sort specification ({a: 1, 'b.c': -1}); the comparator is stable-sort friendly (0 on ties). */
-export function compileSort(sort: Document): (a: Document, b: Document) => number {
+/**
+ * Parses a sort specification ({a: 1, 'b.c': -1}); the comparator is stable-sort friendly (0 on ties).
+ * With a collation, strings sort by it.
+ */
+export function compileSort(sort: Document, collation?: CollationSpec): (a: Document, b: Document) => number {
+  const compare = collatedValueCompare(collation) ?? compareValues;
   const keys: SortKey[] = Object.keys(sort).map((field) => ({
     parts: splitPath(field),
     direction: parseDirection(field, sort[field]),
@@ -65,7 +71,7 @@ export function compileSort(sort: Document): (a: Document, b: Document) => numbe
   if (keys.length === 0) return () => 0;
   return (a, b) => {
     for (const key of keys) {
-      const order = compareKeys(sortValue(a, key), sortValue(b, key));
+      const order = compareKeys(sortValue(a, key, compare), sortValue(b, key, compare), compare);
       if (order !== 0) return key.direction * order;
     }
     return 0;

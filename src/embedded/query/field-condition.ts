@@ -4,7 +4,7 @@ import { MongoCommandError } from '../errors.js';
 import { bsonTag, isInt32, isPlainDocument, TYPE_CODES, typeRank } from './bson-type-name.js';
 import { bsonTypeName } from './bson-type-name.js';
 import { integerValue, isNumeric, numericValue } from './bson-numbers.js';
-import { compareValues, valuesEqual } from './compare-values.js';
+import { compareValues, valuesEqual, type ValueCompare } from './compare-values.js';
 import type { Document } from './document.js';
 import { someAlongPath, splitPath } from './path-walk.js';
 import { valueKey } from './value-key.js';
@@ -99,7 +99,8 @@ function regexTest(regex: RegExp): ValueTest {
   };
 }
 
-function equalityTest(operand: unknown): ValueTest {
+function equalityTest(operand: unknown, collated: ValueCompare | undefined): ValueTest {
+  if (collated !== undefined) return (value) => collated(value, operand) === 0;
   if (typeof operand === 'string' || typeof operand === 'boolean') {
     return (value) =>
       value === operand || (typeof value === 'object' && value !== null && valuesEqual(value, operand));
@@ -108,28 +109,40 @@ function equalityTest(operand: unknown): ValueTest {
 }
 
 /** $gt/$lt only compare within one type class ({$gt: 5} never matches a string), except against MinKey/MaxKey. */
-function rangeTest(operand: unknown, accept: (order: number) => boolean): ValueTest {
+function rangeTest(
+  operand: unknown,
+  accept: (order: number) => boolean,
+  collated: ValueCompare | undefined,
+): ValueTest {
   const operandRank = typeRank(operand);
   const bracketed = operandRank !== 1 && operandRank !== 16;
+  const compare = collated ?? compareValues;
   if (typeof operand === 'number' && !Number.isNaN(operand)) {
     // Fast path for the common numeric range query; other representations take the general route.
     return (value) =>
       typeof value === 'number'
         ? accept(value < operand ? -1 : value > operand ? 1 : value === operand ? 0 : -1)
-        : typeRank(value) === operandRank && accept(compareValues(value, operand));
+        : typeRank(value) === operandRank && accept(compare(value, operand));
   }
-  return (value) => (!bracketed || typeRank(value) === operandRank) && accept(compareValues(value, operand));
+  return (value) => (!bracketed || typeRank(value) === operandRank) && accept(compare(value, operand));
 }
 
-function inTest(operand: unknown, operator: string): ValueTest {
+function inTest(operand: unknown, operator: string, collated: ValueCompare | undefined): ValueTest {
   if (!Array.isArray(operand)) throw badValue(`${operator} needs an array`);
   const keys = new Set<string>();
   const regexes: ValueTest[] = [];
+  const values: unknown[] = [];
   for (const candidate of operand) {
     if (isRegexValue(candidate)) regexes.push(regexTest(buildRegex(candidate, undefined)));
     else if (isPlainDocument(candidate) && Object.keys(candidate)[0]?.startsWith('$')) {
       throw badValue(`cannot nest $ under ${operator}`);
-    } else keys.add(valueKey(candidate));
+    } else if (collated) values.push(candidate);
+    else keys.add(valueKey(candidate));
+  }
+  // Collated strings have no canonical key, so a collation compares against each candidate.
+  if (collated !== undefined) {
+    return (value) =>
+      values.some((candidate) => collated(value, candidate) === 0) || regexes.some((test) => test(value));
   }
   return (value) => keys.has(valueKey(value)) || regexes.some((test) => test(value));
 }
@@ -219,14 +232,18 @@ function modTest(operand: unknown): ValueTest {
 }
 
 /** {$elemMatch: {$gt: 1}} tests elements as values; {$elemMatch: {a: 1}} tests them as documents. */
-function elemMatchTest(operand: unknown, compileNested: NestedCompiler): ValueTest {
+function elemMatchTest(
+  operand: unknown,
+  compileNested: NestedCompiler,
+  collated: ValueCompare | undefined,
+): ValueTest {
   if (!isPlainDocument(operand)) throw badValue('$elemMatch needs an Object');
   const keys = Object.keys(operand);
   const valueMode =
     keys.length > 0 &&
     keys.every((key) => key.startsWith('$') && !['$and', '$or', '$nor', '$expr'].includes(key));
   const elementTest: ValueTest = valueMode
-    ? compileFieldCondition('', operand, compileNested)
+    ? compileFieldCondition('', operand, compileNested, collated)
     : (
         (nested) => (element: unknown) =>
           isPlainDocument(element) && nested(element)
@@ -239,24 +256,25 @@ function compileOperator(
   operator: string,
   operand: unknown,
   compileNested: NestedCompiler,
+  collated: ValueCompare | undefined,
 ): Predicate {
   switch (operator) {
     case '$eq':
-      return alongPath(parts, elementwise(equalityTest(operand)));
+      return alongPath(parts, elementwise(equalityTest(operand, collated)));
     case '$ne':
-      return not(alongPath(parts, elementwise(equalityTest(operand))));
+      return not(alongPath(parts, elementwise(equalityTest(operand, collated))));
     case '$gt':
-      return alongPath(parts, elementwise(rangeTest(operand, (order) => order > 0)));
+      return alongPath(parts, elementwise(rangeTest(operand, (order) => order > 0, collated)));
     case '$gte':
-      return alongPath(parts, elementwise(rangeTest(operand, (order) => order >= 0)));
+      return alongPath(parts, elementwise(rangeTest(operand, (order) => order >= 0, collated)));
     case '$lt':
-      return alongPath(parts, elementwise(rangeTest(operand, (order) => order < 0)));
+      return alongPath(parts, elementwise(rangeTest(operand, (order) => order < 0, collated)));
     case '$lte':
-      return alongPath(parts, elementwise(rangeTest(operand, (order) => order <= 0)));
+      return alongPath(parts, elementwise(rangeTest(operand, (order) => order <= 0, collated)));
     case '$in':
-      return alongPath(parts, elementwise(inTest(operand, '$in')));
+      return alongPath(parts, elementwise(inTest(operand, '$in', collated)));
     case '$nin':
-      return not(alongPath(parts, elementwise(inTest(operand, '$nin'))));
+      return not(alongPath(parts, elementwise(inTest(operand, '$nin', collated))));
     case '$exists': {
       const exists = alongPath(parts, (value) => value !== undefined);
       return operand === false || operand === 0 || operand === null ? not(exists) : exists;
@@ -283,23 +301,25 @@ function compileOperator(
       return allOf(
         operand.map((entry) => {
           if (isPlainDocument(entry) && '$elemMatch' in entry) {
-            return alongPath(parts, elemMatchTest(entry.$elemMatch, compileNested));
+            return alongPath(parts, elemMatchTest(entry.$elemMatch, compileNested, collated));
           }
           if (isPlainDocument(entry) && Object.keys(entry)[0]?.startsWith('$'))
             throw badValue('no $ expressions in $all');
-          const test = isRegexValue(entry) ? regexTest(buildRegex(entry, undefined)) : equalityTest(entry);
+          const test = isRegexValue(entry)
+            ? regexTest(buildRegex(entry, undefined))
+            : equalityTest(entry, collated);
           return alongPath(parts, elementwise(test));
         }),
       );
     }
     case '$elemMatch':
-      return alongPath(parts, elemMatchTest(operand, compileNested));
+      return alongPath(parts, elemMatchTest(operand, compileNested, collated));
     case '$not': {
       if (isRegexValue(operand))
         return not(alongPath(parts, elementwise(regexTest(buildRegex(operand, undefined)))));
       if (!isPlainDocument(operand)) throw badValue('$not needs a regex or a document');
       if (Object.keys(operand).length === 0) throw badValue('$not cannot be empty');
-      return not(compileOperators(parts, operand, compileNested));
+      return not(compileOperators(parts, operand, compileNested, collated));
     }
     case '$mod':
       return alongPath(parts, elementwise(modTest(operand)));
@@ -319,6 +339,7 @@ function compileOperators(
   parts: readonly string[],
   spec: Document,
   compileNested: NestedCompiler,
+  collated: ValueCompare | undefined,
 ): Predicate {
   const predicates: Predicate[] = [];
   for (const operator of Object.keys(spec)) {
@@ -331,18 +352,27 @@ function compileOperators(
       predicates.push(alongPath(parts, elementwise(regexTest(buildRegex(spec.$regex, spec.$options)))));
       continue;
     }
-    predicates.push(compileOperator(parts, operator, spec[operator], compileNested));
+    predicates.push(compileOperator(parts, operator, spec[operator], compileNested, collated));
   }
   return predicates.length === 0 ? () => true : allOf(predicates);
 }
 
-/** The predicate for `{[path]: spec}`; an empty path tests the value itself (used by $elemMatch on values). */
-export function compileFieldCondition(path: string, spec: unknown, compileNested: NestedCompiler): Predicate {
+/**
+ * The predicate for `{[path]: spec}`; an empty path tests the value itself (used by $elemMatch on values).
+ * `collated` replaces the binary comparison when the command has a collation.
+ */
+export function compileFieldCondition(
+  path: string,
+  spec: unknown,
+  compileNested: NestedCompiler,
+  collated?: ValueCompare,
+): Predicate {
   const parts = splitPath(path);
   if (isRegexValue(spec)) return alongPath(parts, elementwise(regexTest(buildRegex(spec, undefined))));
   if (isPlainDocument(spec)) {
     const first = Object.keys(spec)[0];
-    if (first !== undefined && first.startsWith('$')) return compileOperators(parts, spec, compileNested);
+    if (first !== undefined && first.startsWith('$'))
+      return compileOperators(parts, spec, compileNested, collated);
   }
-  return alongPath(parts, elementwise(equalityTest(spec)));
+  return alongPath(parts, elementwise(equalityTest(spec, collated)));
 }

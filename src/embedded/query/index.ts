@@ -1,10 +1,12 @@
 // BSON-aware query layer of the embedded server: matching, updates, projection, sort and aggregation.
-export { bsonTypeName } from './bson-type-name.js';
+export { bsonTypeName, isPlainDocument } from './bson-type-name.js';
 export { compareValues, valuesEqual } from './compare-values.js';
 export { valueKey } from './value-key.js';
 export { cloneDocument } from './clone-document.js';
-export { compileFilter } from './compile-filter.js';
-export type { DocumentMatcher } from './compile-filter.js';
+export { compileFilter, mingoOptionsFor } from './compile-filter.js';
+export type { DocumentMatcher, QueryOptions } from './compile-filter.js';
+export { parseCollation, collatedValueCompare } from './collation.js';
+export { evaluateExpression, evaluateLetVariables } from './mingo-context.js';
 export { applyUpdate } from './apply-update.js';
 export type { ApplyUpdateOptions, UpdateDescription, UpdateOutcome } from './apply-update.js';
 export { upsertSeed } from './upsert-seed.js';

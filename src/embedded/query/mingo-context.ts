@@ -77,3 +77,26 @@ export function evaluateExpression(
 ): unknown {
   return evalExpr(doc, expression, options as Options);
 }
+
+/**
+ * Evaluates a `let` document (its values are expressions) into `$$name` bindings, against `root` (a $merge's
+ * source document) and seeing the `inherited` variables (the command's `let`).
+ */
+export function evaluateLetVariables(
+  definitions: Record<string, unknown>,
+  inherited: Record<string, unknown> = {},
+  root: unknown = {},
+): Record<string, unknown> {
+  const variables: Record<string, unknown> = { ...inherited };
+  for (const [name, expression] of Object.entries(definitions)) {
+    // User variables start lowercase (or non-ASCII); uppercase names are the system's ($$ROOT, $$NOW).
+    if (!/^[a-z\u0080-\uffff][A-Za-z0-9_\u0080-\uffff]*$/.test(name)) {
+      throw new MongoCommandError(
+        'FailedToParse',
+        `'${name}' starts with an invalid character for a user variable name`,
+      );
+    }
+    variables[name] = evaluateExpression(root, expression, { ...baseOptions, variables });
+  }
+  return variables;
+}

@@ -3,7 +3,7 @@ import { Aggregator } from 'mingo/aggregator';
 import { Context } from 'mingo/core';
 import { Lazy } from 'mingo/lazy';
 import type { Iterator } from 'mingo/lazy';
-import type { Options } from 'mingo/types';
+import type { CollationSpec, Options } from 'mingo/types';
 import { MongoCommandError } from '../errors.js';
 import { isPlainDocument } from './bson-type-name.js';
 import { cloneDocument } from './clone-document.js';
@@ -17,6 +17,8 @@ export interface RunPipelineOptions {
   resolveCollection?: (name: string) => Document[];
   /** Values for `$$name` variables (the aggregate command's `let`). */
   variables?: Document;
+  /** The command's parsed collation: $match and $sort compare strings by it. */
+  collation?: CollationSpec;
 }
 
 type PipelineFn = (collection: Iterator, expression: unknown, options: Options) => Iterator;
@@ -28,11 +30,11 @@ const $match: PipelineFn = (collection, expression, options) => {
   return collection.filter((doc: Document) => matcher(doc));
 };
 
-const $sort: PipelineFn = (collection, expression) => {
+const $sort: PipelineFn = (collection, expression, options) => {
   if (!isPlainDocument(expression) || Object.keys(expression).length === 0) {
     throw new MongoCommandError('Location15976', '$sort stage must have at least one sort key');
   }
-  const compare = compileSort(expression);
+  const compare = compileSort(expression, options.collation);
   return collection.transform((docs: Document[]) => Lazy(docs.slice().sort(compare)));
 };
 
@@ -86,6 +88,7 @@ export function runPipeline(
     context: pipelineContext,
     ...(options.resolveCollection ? { collectionResolver: options.resolveCollection } : {}),
     ...(options.variables ? { variables: options.variables } : {}),
+    ...(options.collation ? { collation: options.collation } : {}),
   };
   // Leading $match stages run on the stored documents, so only the survivors are copied.
   let first = 0;

@@ -8,6 +8,28 @@ export interface UpdateDescription {
   updatedFields: Document;
   removedFields: string[];
   truncatedArrays: { field: string; newSize: number }[];
+  /**
+   * Dotted paths that do not say which parts are array indexes (`a.1` on `{a: {'1': …}}`) or that hold field
+   * names with dots, mapped to their parts (indexes as numbers). Change streams show it with showExpandedEvents.
+   */
+  disambiguatedPaths?: Document;
+}
+
+/** A path part at `position`: array indexes are numbers, field names strings. */
+type PathPart = string | number;
+
+/** MongoDB disambiguates a path with a dotted field name, or a digits-only field name below the top level. */
+function isAmbiguous(parts: readonly PathPart[]): boolean {
+  return parts.some(
+    (part, position) =>
+      typeof part === 'string' && (part.includes('.') || (position > 0 && /^\d+$/.test(part))),
+  );
+}
+
+function note(into: UpdateDescription, path: string, parts: readonly PathPart[]): void {
+  if (!isAmbiguous(parts)) return;
+  into.disambiguatedPaths ??= {};
+  into.disambiguatedPaths[path] = [...parts];
 }
 
 function representation(value: unknown): string {
@@ -37,44 +59,76 @@ export function sameValue(a: unknown, b: unknown): boolean {
   return compareValues(a, b) === 0;
 }
 
-function diffArrays(before: unknown[], after: unknown[], path: string, into: UpdateDescription): void {
+function setField(into: UpdateDescription, path: string, parts: readonly PathPart[], value: unknown): void {
+  into.updatedFields[path] = cloneDocument(value);
+  note(into, path, parts);
+}
+
+function diffArrays(
+  before: unknown[],
+  after: unknown[],
+  path: string,
+  parts: PathPart[],
+  into: UpdateDescription,
+): void {
   if (after.length < before.length) {
     const isPrefix = after.every((element, index) => sameValue(element, before[index]));
     if (!isPrefix) {
       // Elements removed from the middle ($pull): MongoDB reports the whole new array.
-      into.updatedFields[path] = cloneDocument(after);
+      setField(into, path, parts, after);
       return;
     }
     into.truncatedArrays.push({ field: path, newSize: after.length });
+    note(into, path, parts);
     return;
   }
   for (let index = 0; index < after.length; index++) {
+    if (index < before.length && sameValue(before[index], after[index])) continue;
     const elementPath = `${path}.${String(index)}`;
-    if (index >= before.length) into.updatedFields[elementPath] = cloneDocument(after[index]);
-    else diffValues(before[index], after[index], elementPath, into);
+    const elementParts = [...parts, index];
+    if (index >= before.length) setField(into, elementPath, elementParts, after[index]);
+    else diffValues(before[index], after[index], elementPath, elementParts, into);
   }
 }
 
-function diffValues(before: unknown, after: unknown, path: string, into: UpdateDescription): void {
+function diffValues(
+  before: unknown,
+  after: unknown,
+  path: string,
+  parts: PathPart[],
+  into: UpdateDescription,
+): void {
   if (sameValue(before, after)) return;
-  if (isPlainDocument(before) && isPlainDocument(after)) diffDocuments(before, after, path + '.', into);
-  else if (Array.isArray(before) && Array.isArray(after)) diffArrays(before, after, path, into);
-  else into.updatedFields[path] = cloneDocument(after);
+  if (isPlainDocument(before) && isPlainDocument(after))
+    diffDocuments(before, after, path + '.', parts, into);
+  else if (Array.isArray(before) && Array.isArray(after)) diffArrays(before, after, path, parts, into);
+  else setField(into, path, parts, after);
 }
 
-function diffDocuments(before: Document, after: Document, prefix: string, into: UpdateDescription): void {
+function diffDocuments(
+  before: Document,
+  after: Document,
+  prefix: string,
+  parts: PathPart[],
+  into: UpdateDescription,
+): void {
   for (const key of Object.keys(before)) {
-    if (!(key in after)) into.removedFields.push(prefix + key);
+    if (!(key in after)) {
+      into.removedFields.push(prefix + key);
+      note(into, prefix + key, [...parts, key]);
+    }
   }
   for (const key of Object.keys(after)) {
-    if (!(key in before)) into.updatedFields[prefix + key] = cloneDocument(after[key]);
-    else diffValues(before[key], after[key], prefix + key, into);
+    if (!(key in before)) setField(into, prefix + key, [...parts, key], after[key]);
+    // Unchanged fields (the common case) allocate no path parts.
+    else if (!sameValue(before[key], after[key]))
+      diffValues(before[key], after[key], prefix + key, [...parts, key], into);
   }
 }
 
 /** Dotted paths of changed fields, removed fields and truncated arrays between two versions of a document. */
 export function describeUpdate(before: Document, after: Document): UpdateDescription {
   const description: UpdateDescription = { updatedFields: {}, removedFields: [], truncatedArrays: [] };
-  diffDocuments(before, after, '', description);
+  diffDocuments(before, after, '', [], description);
   return description;
 }

@@ -18,6 +18,14 @@ export class Collection {
     public options: CollectionOptions = {},
   ) {}
 
+  private uuidHex: string | undefined;
+
+  /** The UUID as hex, computed once: oplog entries carry it on every write. */
+  get uuidString(): string {
+    this.uuidHex ??= this.uuid.toHexString();
+    return this.uuidHex;
+  }
+
   get fullName(): string {
     return `${this.ns.db}.${this.ns.coll}`;
   }
@@ -148,6 +156,12 @@ function isIndexableScalar(value: unknown): boolean {
   return typeof (value as { _bsontype?: unknown })._bsontype === 'string';
 }
 
+function isPlainSubdocumentValue(value: unknown): value is Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value) || value instanceof Date)
+    return false;
+  return typeof (value as { _bsontype?: unknown })._bsontype !== 'string' && !(value instanceof RegExp);
+}
+
 function isPlainSubdocument(value: unknown): boolean {
   if (value === null || typeof value !== 'object' || Array.isArray(value) || value instanceof Date)
     return false;
@@ -158,6 +172,15 @@ function isPlainSubdocument(value: unknown): boolean {
 }
 
 export function assertValidId(id: unknown): void {
+  if (isPlainSubdocumentValue(id)) {
+    const dollar = Object.keys(id).find((key) => key.startsWith('$'));
+    if (dollar !== undefined) {
+      throw new MongoCommandError(
+        'DollarPrefixedFieldName',
+        `_id fields may not contain '$'-prefixed fields: ${dollar} is not valid for storage.`,
+      );
+    }
+  }
   if (Array.isArray(id))
     throw new MongoCommandError('InvalidIdField', `The '_id' value cannot be of type array`);
   if (id instanceof RegExp)

@@ -146,7 +146,7 @@ export class Engine {
     return this.write(() => {
       const collection = this.requireCollection(ns);
       collection.options = { ...collection.options, ...options };
-      this.record({ op: 'modify', ns: { ...ns }, options });
+      this.record({ op: 'modify', ns: { ...ns }, options, collectionUuid: collection.uuidString });
       return collection.options;
     });
   }
@@ -154,9 +154,11 @@ export class Engine {
   dropCollection(ns: Namespace): boolean {
     return this.write(() => {
       const db = this.databases.get(ns.db);
-      if (!db?.delete(ns.coll)) return false;
+      const collection = db?.get(ns.coll);
+      if (!db || !collection) return false;
+      db.delete(ns.coll);
       if (db.size === 0) this.databases.delete(ns.db);
-      this.record({ op: 'drop', ns: { ...ns } });
+      this.record({ op: 'drop', ns: { ...ns }, collectionUuid: collection.uuidString });
       return true;
     });
   }
@@ -175,7 +177,8 @@ export class Engine {
     this.write(() => {
       assertValidNamespace(to);
       const collection = this.requireCollection(from);
-      if (this.getCollection(to)) {
+      const replaced = this.getCollection(to);
+      if (replaced) {
         if (!dropTarget) throw new MongoCommandError('NamespaceExists', `target namespace exists`);
         this.dropCollection(to);
       }
@@ -188,7 +191,14 @@ export class Engine {
         this.databases.set(to.db, db);
       }
       db.set(to.coll, collection);
-      this.record({ op: 'rename', ns: { ...from }, to: { ...to }, dropTarget });
+      this.record({
+        op: 'rename',
+        ns: { ...from },
+        to: { ...to },
+        dropTarget,
+        collectionUuid: collection.uuidString,
+        ...(replaced ? { droppedTargetUuid: replaced.uuidString } : {}),
+      });
     });
   }
 
@@ -246,7 +256,14 @@ export class Engine {
       collection.addIndex(spec);
       created.push(spec);
     }
-    if (created.length > 0) this.record({ op: 'createIndexes', ns: { ...ns }, indexes: created });
+    if (created.length > 0) {
+      this.record({
+        op: 'createIndexes',
+        ns: { ...ns },
+        indexes: created,
+        collectionUuid: collection.uuidString,
+      });
+    }
     return { before, after: collection.indexes.size + 1, createdCollection };
   }
 
@@ -254,7 +271,9 @@ export class Engine {
     this.write(() => {
       const collection = this.requireCollection(ns);
       for (const name of names) collection.indexes.delete(name);
-      if (names.length > 0) this.record({ op: 'dropIndexes', ns: { ...ns }, names });
+      if (names.length > 0) {
+        this.record({ op: 'dropIndexes', ns: { ...ns }, names, collectionUuid: collection.uuidString });
+      }
     });
   }
 
@@ -267,6 +286,7 @@ export class Engine {
         op: 'insert',
         ns: { ...collection.ns },
         documentKey: { _id: doc._id },
+        collectionUuid: collection.uuidString,
         document: doc,
         ...(collection.imagesEnabled ? { imagesEnabled: true } : {}),
       });
@@ -286,6 +306,7 @@ export class Engine {
       const base = {
         ns: { ...collection.ns },
         documentKey: { _id: next._id as unknown },
+        collectionUuid: collection.uuidString,
         postImage: next,
         ...images,
       };
@@ -299,7 +320,13 @@ export class Engine {
     this.write(() => {
       collection.remove(doc);
       const images = collection.imagesEnabled ? { imagesEnabled: true, preImage: doc } : {};
-      this.record({ op: 'delete', ns: { ...collection.ns }, documentKey: { _id: doc._id }, ...images });
+      this.record({
+        op: 'delete',
+        ns: { ...collection.ns },
+        documentKey: { _id: doc._id },
+        collectionUuid: collection.uuidString,
+        ...images,
+      });
     });
   }
 

@@ -11,6 +11,8 @@ export interface UpdateDescription {
   updatedFields: Document;
   removedFields: string[];
   truncatedArrays: { field: string; newSize: number }[];
+  /** Ambiguous paths → their parts; shown only to change streams with showExpandedEvents. */
+  disambiguatedPaths?: Document;
 }
 
 export interface IndexSpec {
@@ -29,12 +31,19 @@ export interface CollectionOptions {
   size?: number;
   max?: number;
   validator?: Document;
+  validationLevel?: 'off' | 'strict' | 'moderate';
+  validationAction?: 'error' | 'warn';
+  /** Set on views: the source collection and the pipeline every read runs over it. */
+  viewOn?: string;
+  pipeline?: Document[];
 }
 
 interface EntryBase {
   /** Cluster time of this entry; unique and strictly increasing across the whole oplog. */
   ts: Timestamp;
   wallTime: Date;
+  /** The collection's UUID (hex), on entries written since it was recorded; change events show it. */
+  collectionUuid?: string;
   /** Session and transaction of the write, when it had them. */
   lsid?: Document;
   txnNumber?: number;
@@ -105,6 +114,8 @@ export interface RenameEntry extends EntryBase {
   ns: Namespace;
   to: Namespace;
   dropTarget: boolean;
+  /** UUID (hex) of the collection the rename replaced, when it replaced one. */
+  droppedTargetUuid?: string;
 }
 
 export interface DropDatabaseEntry extends EntryBase {

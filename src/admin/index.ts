@@ -1,0 +1,9 @@
+// The admin HTTP server: JSON API, live dashboard (GET /), Prometheus metrics (GET /metrics).
+export {
+  ADMIN_BODY_LIMIT_BYTES,
+  startAdminServer,
+  type AdminServer,
+  type AdminServerOptions,
+} from './admin-server.js';
+export { type AdminStats, type QueueDepth, type StatusCounts, type WatcherReport } from './system-status.js';
+export { type SagaSummary, type TimelineSegment } from './saga-views.js';

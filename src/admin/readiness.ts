@@ -1,0 +1,53 @@
+// GET /readyz: MongoDB and Redis answer, and no watcher of this process has stopped.
+import type { SagaRegistry } from '../definition/index.js';
+import type { SagaRuntime } from '../engine/saga-runtime.js';
+import { redactUrlsInText } from '../logging/logger.js';
+import { watcherReports, type WatcherReport } from './system-status.js';
+
+const PING_TIMEOUT_MS = 2_000;
+
+export interface ReadinessReport {
+  ready: boolean;
+  mongodb: { ok: boolean; error?: string };
+  redis: { ok: boolean; error?: string };
+  watchers: WatcherReport[];
+  /** One line per failing part; empty when ready. */
+  failing: string[];
+}
+
+async function probe(what: string, run: () => Promise<unknown>): Promise<{ ok: boolean; error?: string }> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`${what} did not answer within ${PING_TIMEOUT_MS} ms`)),
+      PING_TIMEOUT_MS,
+    );
+  });
+  try {
+    await Promise.race([run(), timeout]);
+    return { ok: true };
+  } catch (error) {
+    return { ok: false, error: redactUrlsInText(error instanceof Error ? error.message : String(error)) };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export async function checkReadiness(runtime: SagaRuntime, registry: SagaRegistry): Promise<ReadinessReport> {
+  const [mongodb, redis] = await Promise.all([
+    probe('MongoDB', () => runtime.db.command({ ping: 1 })),
+    // A read of the dead-letter queue is a real round trip; BullMQ's client interface has no PING.
+    probe('Redis', () => runtime.queues.deadLetters.getJobCountByTypes('waiting')),
+  ]);
+  let watchers: WatcherReport[] = [];
+  const failing: string[] = [];
+  if (!mongodb.ok) failing.push(`mongodb: ${mongodb.error ?? 'unreachable'}`);
+  if (!redis.ok) failing.push(`redis: ${redis.error ?? 'unreachable'}`);
+  if (mongodb.ok) {
+    watchers = await watcherReports(runtime, registry);
+    for (const watcher of watchers) {
+      if (watcher.state === 'stopped') failing.push(`watcher ${watcher.saga}: stopped`);
+    }
+  }
+  return { ready: failing.length === 0, mongodb, redis, watchers, failing };
+}

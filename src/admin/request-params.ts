@@ -1,0 +1,33 @@
+// zod validation of path and query parameters; a refusal is a 400 naming each bad parameter.
+import { z } from 'zod';
+import { isSagaId } from '../engine/saga-id.js';
+import { AdminHttpError } from './admin-http-error.js';
+
+const SAGA_ID_FORM = 'a saga id like sg0mabc1234a1b2c3d4e5f6 ("sg", 9 base-36 digits, 12 hex digits)';
+
+export const sagaIdParams = z.strictObject({
+  id: z.string().refine(isSagaId, { message: `must be ${SAGA_ID_FORM}` }),
+});
+
+/** Dead-letter ids are `<saga id>.dl.g<generation>` (see queue-names.ts). */
+const DEAD_LETTER_ID = /^sg[0-9a-z]{9}[0-9a-f]{12}\.dl\.g\d{1,9}$/;
+
+export const deadLetterIdParams = z.strictObject({
+  id: z.string().regex(DEAD_LETTER_ID, { message: 'must be a dead-letter id like <saga id>.dl.g0' }),
+});
+
+export function parseParams<T extends z.ZodType>(
+  schema: T,
+  value: unknown,
+  where: 'path' | 'query',
+): z.output<T> {
+  const parsed = schema.safeParse(value ?? {});
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((issue) => {
+    const name = issue.path.map(String).join('.');
+    const unknownKeys = issue.code === 'unrecognized_keys' ? issue.keys.join(', ') : '';
+    if (unknownKeys) return `unknown ${where} parameter ${unknownKeys}`;
+    return `${where} parameter ${name || '(root)'}: ${issue.message}`;
+  });
+  throw new AdminHttpError('BAD_REQUEST', problems.join('; '));
+}

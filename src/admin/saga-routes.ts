@@ -1,0 +1,53 @@
+// /api/sagas: list (newest first, cursor on the time-ordered `_id`), one saga with its timeline, cancel, retry.
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import type { SagaRuntime } from '../engine/saga-runtime.js';
+import { SAGA_STATUSES } from '../store/saga-document.js';
+import { AdminHttpError } from './admin-http-error.js';
+import { parseParams, sagaIdParams } from './request-params.js';
+import { sagaDetail, sagaSummary } from './saga-views.js';
+
+export const MAX_PAGE_SIZE = 200;
+
+const listQuerySchema = z.strictObject({
+  saga: z.string().min(1).max(200).optional(),
+  status: z.enum(SAGA_STATUSES).optional(),
+  limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(50),
+  after: sagaIdParams.shape.id.optional(),
+});
+
+export function registerSagaRoutes(app: FastifyInstance, runtime: SagaRuntime): void {
+  app.get('/api/sagas', async (request) => {
+    const query = parseParams(listQuerySchema, request.query, 'query');
+    const sagas = await runtime.store.list({
+      limit: query.limit,
+      ...(query.saga === undefined ? {} : { saga: query.saga }),
+      ...(query.status === undefined ? {} : { status: query.status }),
+      ...(query.after === undefined ? {} : { after: query.after }),
+    });
+    const items = sagas.map(sagaSummary);
+    const last = items[items.length - 1];
+    return { items, next: items.length === query.limit && last ? last.id : null };
+  });
+
+  app.get('/api/sagas/:id', async (request) => {
+    const { id } = parseParams(sagaIdParams, request.params, 'path');
+    const saga = await runtime.store.get(id);
+    if (!saga) throw new AdminHttpError('NOT_FOUND', `saga ${id} does not exist`);
+    return sagaDetail(saga);
+  });
+
+  app.post('/api/sagas/:id/cancel', async (request) => {
+    const { id } = parseParams(sagaIdParams, request.params, 'path');
+    const saga = await runtime.operations.cancel(id);
+    request.log.info({ sagaId: id }, 'saga cancelled through the admin API');
+    return sagaSummary(saga);
+  });
+
+  app.post('/api/sagas/:id/retry', async (request) => {
+    const { id } = parseParams(sagaIdParams, request.params, 'path');
+    const saga = await runtime.operations.retry(id);
+    request.log.info({ sagaId: id }, 'saga retried through the admin API');
+    return sagaSummary(saga);
+  });
+}

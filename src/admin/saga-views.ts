@@ -1,0 +1,182 @@
+// What the admin API shows of a saga document: a list summary and the full view with its step timeline.
+import type { HistoryEvent, SagaDocument, StepRecord } from '../store/saga-document.js';
+
+export interface SagaSummary {
+  id: string;
+  saga: string;
+  status: SagaDocument['status'];
+  key: string;
+  /** The step running or being compensated; null once the saga ended. */
+  step: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export type TimelineOutcome = 'running' | 'completed' | 'failed' | 'timed-out';
+
+/** One bar of the timeline: one attempt of a step or of its compensation. */
+export interface TimelineSegment {
+  step: string;
+  phase: 'forward' | 'compensate';
+  attempt: number;
+  startedAt: Date | null;
+  /** Null while the attempt runs. */
+  endedAt: Date | null;
+  /**
+   * Only the first and the latest attempt's start are stored; a middle attempt is drawn from the end of the
+   * previous one (so it includes the backoff wait).
+   */
+  startApproximate: boolean;
+  outcome: TimelineOutcome;
+}
+
+export function currentStepName(
+  saga: Pick<SagaDocument, 'status' | 'steps' | 'stepIndex' | 'compensation'>,
+): string | null {
+  if (saga.status === 'running') return saga.steps[saga.stepIndex]?.name ?? null;
+  if (saga.status === 'compensating' && saga.compensation) {
+    const index = saga.compensation.plan[saga.compensation.position];
+    return index === undefined ? null : (saga.steps[index]?.name ?? null);
+  }
+  return null;
+}
+
+export function sagaSummary(saga: SagaDocument): SagaSummary {
+  return {
+    id: saga._id,
+    saga: saga.saga,
+    status: saga.status,
+    key: saga.key,
+    step: currentStepName(saga),
+    createdAt: saga.createdAt,
+    updatedAt: saga.updatedAt,
+  };
+}
+
+const FORWARD_END_TYPES: Readonly<Record<string, TimelineOutcome>> = {
+  'attempt-failed': 'failed',
+  'attempt-timed-out': 'timed-out',
+  'step-completed': 'completed',
+  'saga-completed': 'completed',
+};
+
+const COMPENSATION_END_TYPES: Readonly<Record<string, TimelineOutcome>> = {
+  'compensation-attempt-failed': 'failed',
+  'step-compensated': 'completed',
+  'saga-compensated': 'completed',
+  'saga-failed': 'failed',
+};
+
+/** The latest history event ending attempt `attempt` of `step` in this phase, not before `notBefore`. */
+function endEvent(
+  history: readonly HistoryEvent[],
+  step: string,
+  attempt: number,
+  types: Readonly<Record<string, TimelineOutcome>>,
+  notBefore: Date | null,
+): { at: Date; outcome: TimelineOutcome } | null {
+  for (let index = history.length - 1; index >= 0; index--) {
+    const event = history[index]!;
+    const outcome = types[event.type];
+    if (outcome === undefined || event.step !== step || event.attempt !== attempt) continue;
+    if (notBefore !== null && event.at.getTime() < notBefore.getTime()) continue;
+    return { at: event.at, outcome };
+  }
+  return null;
+}
+
+function forwardSegments(step: StepRecord, history: readonly HistoryEvent[]): TimelineSegment[] {
+  const segments: TimelineSegment[] = [];
+  let previousEnd: Date | null = null;
+  for (let attempt = 1; attempt <= step.attempts; attempt++) {
+    const last = attempt === step.attempts;
+    const startedAt =
+      attempt === 1 ? (step.startedAt ?? null) : last ? (step.attemptStartedAt ?? previousEnd) : previousEnd;
+    const event = endEvent(history, step.name, attempt, FORWARD_END_TYPES, startedAt);
+    let endedAt = event?.at ?? null;
+    let outcome: TimelineOutcome = event?.outcome ?? 'running';
+    if (!event && last && step.status !== 'running') {
+      // The final failure is recorded on the step (the saga moved to compensation), not as an attempt event.
+      endedAt = step.endedAt ?? null;
+      outcome =
+        step.status === 'timed-out' ? 'timed-out' : step.status === 'completed' ? 'completed' : 'failed';
+    }
+    segments.push({
+      step: step.name,
+      phase: 'forward',
+      attempt,
+      startedAt,
+      endedAt,
+      startApproximate: attempt > 1 && !last,
+      outcome,
+    });
+    previousEnd = endedAt;
+  }
+  return segments;
+}
+
+function compensationSegments(step: StepRecord, history: readonly HistoryEvent[]): TimelineSegment[] {
+  const compensation = step.compensation;
+  if (!compensation || compensation.status === 'skipped') return [];
+  const segments: TimelineSegment[] = [];
+  let previousEnd: Date | null = null;
+  for (let attempt = 1; attempt <= compensation.attempts; attempt++) {
+    const startedAt = attempt === 1 ? (compensation.startedAt ?? null) : previousEnd;
+    const event = endEvent(history, step.name, attempt, COMPENSATION_END_TYPES, startedAt);
+    const endedAt = event?.at ?? null;
+    segments.push({
+      step: step.name,
+      phase: 'compensate',
+      attempt,
+      startedAt,
+      endedAt,
+      startApproximate: attempt > 1,
+      outcome: event?.outcome ?? 'running',
+    });
+    previousEnd = endedAt;
+  }
+  return segments;
+}
+
+export function sagaTimeline(saga: SagaDocument): TimelineSegment[] {
+  const history = saga.history ?? [];
+  return saga.steps.flatMap((step) => [
+    ...forwardSegments(step, history),
+    ...compensationSegments(step, history),
+  ]);
+}
+
+export function sagaDetail(saga: SagaDocument): Record<string, unknown> {
+  return {
+    id: saga._id,
+    saga: saga.saga,
+    version: saga.version,
+    status: saga.status,
+    key: saga.key,
+    generation: saga.generation,
+    step: currentStepName(saga),
+    input: saga.input,
+    ...(saga.validationIssues ? { validationIssues: saga.validationIssues } : {}),
+    steps: saga.steps.map((step) => ({
+      name: step.name,
+      status: step.status,
+      attempts: step.attempts,
+      startedAt: step.startedAt ?? null,
+      endedAt: step.endedAt ?? null,
+      nextAttemptAt: step.nextAttemptAt ?? null,
+      output: step.output ?? null,
+      error: step.error ?? null,
+      mayHaveEffect: step.mayHaveEffect === true,
+      late: step.late === true,
+      compensation: step.compensation ?? null,
+    })),
+    reason: saga.reason ?? null,
+    error: saga.error ?? null,
+    deadline: saga.deadline,
+    createdAt: saga.createdAt,
+    updatedAt: saga.updatedAt,
+    endedAt: saga.endedAt ?? null,
+    history: saga.history ?? [],
+    timeline: sagaTimeline(saga),
+  };
+}

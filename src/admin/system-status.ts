@@ -1,0 +1,125 @@
+// What readiness, stats and metrics share: each trigger's watcher (state here, lease holder anywhere, lag),
+// saga counts by saga and status (one aggregation), queue depths and the dead-letter count.
+import type { SagaRegistry } from '../definition/index.js';
+import type { SagaRuntime } from '../engine/saga-runtime.js';
+import { SAGA_STATUSES, type SagaStatus } from '../store/saga-document.js';
+import { LeaseStore } from '../trigger/lease.js';
+import { triggerLeaseId } from '../trigger/trigger-watcher.js';
+
+export interface WatcherReport {
+  saga: string;
+  /** The watcher of this process; `not-here` when this process does not run the trigger role. */
+  state: 'active' | 'standby' | 'stopped' | 'not-here';
+  /** The process holding the trigger's lease (any process); null when nobody holds it. */
+  leaseHolder: string | null;
+  /** Change-stream lag in seconds, when this process is the active watcher. */
+  lagSeconds: number | null;
+}
+
+export type StatusCounts = Record<SagaStatus, number>;
+
+export interface QueueDepth {
+  queue: string;
+  waiting: number;
+  active: number;
+  delayed: number;
+  failed: number;
+}
+
+export interface AdminStats {
+  sagas: { saga: string; counts: StatusCounts }[];
+  totals: StatusCounts;
+  queues: QueueDepth[];
+  deadLetters: number;
+  /** Sagas completed during the last minute. */
+  completionsPerMinute: number;
+  watchers: WatcherReport[];
+}
+
+export function emptyCounts(): StatusCounts {
+  return Object.fromEntries(SAGA_STATUSES.map((status) => [status, 0])) as StatusCounts;
+}
+
+export async function watcherReports(runtime: SagaRuntime, registry: SagaRegistry): Promise<WatcherReport[]> {
+  const trigger = runtime.trigger;
+  if (trigger) {
+    const holders = await trigger.leaseHolders();
+    return trigger.status().watchers.map((watcher) => ({
+      saga: watcher.saga,
+      state: watcher.state,
+      leaseHolder: holders[watcher.saga] ?? null,
+      lagSeconds: watcher.state === 'active' ? watcher.lagSeconds : null,
+    }));
+  }
+  const leases = new LeaseStore(runtime.db);
+  return Promise.all(
+    registry.names.map(async (saga) => ({
+      saga,
+      state: 'not-here' as const,
+      leaseHolder: await leases.holderOf(triggerLeaseId(saga)),
+      lagSeconds: null,
+    })),
+  );
+}
+
+export async function sagaCounts(
+  runtime: SagaRuntime,
+  registry: SagaRegistry,
+): Promise<{ sagas: { saga: string; counts: StatusCounts }[]; totals: StatusCounts }> {
+  const grouped = await runtime.store.collection
+    .aggregate<{ _id: { saga: string; status: SagaStatus }; count: number }>([
+      { $group: { _id: { saga: '$saga', status: '$status' }, count: { $sum: 1 } } },
+    ])
+    .toArray();
+  const bySaga = new Map<string, StatusCounts>(registry.names.map((name) => [name, emptyCounts()]));
+  const totals = emptyCounts();
+  for (const { _id, count } of grouped) {
+    const counts = bySaga.get(_id.saga) ?? emptyCounts();
+    bySaga.set(_id.saga, counts);
+    if (Object.hasOwn(counts, _id.status)) {
+      counts[_id.status] += count;
+      totals[_id.status] += count;
+    }
+  }
+  return { sagas: [...bySaga].map(([saga, counts]) => ({ saga, counts })), totals };
+}
+
+export async function queueDepths(runtime: SagaRuntime, registry: SagaRegistry): Promise<QueueDepth[]> {
+  const queues = [...registry.names.map((name) => runtime.queues.stepQueue(name)), runtime.queues.timers];
+  return Promise.all(
+    queues.map(async (queue) => {
+      const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'prioritized');
+      return {
+        queue: queue.name,
+        waiting: (counts.waiting ?? 0) + (counts.prioritized ?? 0),
+        active: counts.active ?? 0,
+        delayed: counts.delayed ?? 0,
+        failed: counts.failed ?? 0,
+      };
+    }),
+  );
+}
+
+/** Dead letters are never processed, so every entry waits (the same states `listDeadLetters` reads). */
+export function deadLetterCount(runtime: SagaRuntime): Promise<number> {
+  return runtime.queues.deadLetters.getJobCountByTypes('waiting', 'delayed', 'prioritized');
+}
+
+/** Completion is a saga's last update, so `updatedAt` is its completion time (and `status_updatedAt` serves it). */
+export function completionsInLastMinute(runtime: SagaRuntime, now = Date.now()): Promise<number> {
+  return runtime.store.collection.countDocuments({
+    status: 'completed',
+    updatedAt: { $gte: new Date(now - 60_000) },
+  });
+}
+
+export async function collectStats(runtime: SagaRuntime, registry: SagaRegistry): Promise<AdminStats> {
+  const [counts, queues, deadLetters, completionsPerMinute, watchers] = await Promise.all([
+    sagaCounts(runtime, registry),
+    queueDepths(runtime, registry),
+    deadLetterCount(runtime),
+    completionsInLastMinute(runtime),
+    watcherReports(runtime, registry),
+  ]);
+  return { ...counts, queues, deadLetters, completionsPerMinute, watchers };
+}

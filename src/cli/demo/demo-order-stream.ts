@@ -1,0 +1,67 @@
+// Inserts demo orders at a steady rate until stopped (or until `count` orders), in small batches so high
+// rates do not need a timer per order.
+import type { Collection, Document } from 'mongodb';
+import type { Logger } from 'pino';
+import { nextDemoOrder } from '../../../sagas/order-fulfillment/demo-orders.js';
+
+const TICK_MS = 200;
+
+export interface DemoOrderStreamOptions {
+  readonly orders: Collection<Document>;
+  readonly ordersPerSecond: number;
+  /** Stop after this many orders; unbounded when absent. */
+  readonly count?: number;
+  readonly logger: Logger;
+}
+
+export class DemoOrderStream {
+  #inserted = 0;
+  #due = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #inFlight: Promise<void> = Promise.resolve();
+  #finished: () => void = () => undefined;
+  /** Resolves when `count` orders are in (never without a count), or after stop(). */
+  readonly finished: Promise<void>;
+
+  constructor(private readonly options: DemoOrderStreamOptions) {
+    this.finished = new Promise((resolve) => (this.#finished = resolve));
+  }
+
+  get inserted(): number {
+    return this.#inserted;
+  }
+
+  start(): void {
+    this.#timer = setInterval(() => {
+      // One batch at a time: a slow database delays orders instead of piling up concurrent inserts.
+      this.#inFlight = this.#inFlight.then(() => this.#tick());
+    }, TICK_MS);
+  }
+
+  async #tick(): Promise<void> {
+    if (this.#timer === undefined) return;
+    this.#due += (this.options.ordersPerSecond * TICK_MS) / 1000;
+    const remaining = (this.options.count ?? Infinity) - this.#inserted;
+    const batch = Math.min(Math.floor(this.#due), remaining);
+    if (batch <= 0) return;
+    this.#due -= batch;
+    const documents = Array.from(
+      { length: batch },
+      (_, index) => nextDemoOrder(this.#inserted + index).document,
+    );
+    try {
+      await this.options.orders.insertMany(documents, { ordered: false });
+      this.#inserted += batch;
+    } catch (error) {
+      this.options.logger.warn({ err: error }, 'inserting demo orders failed; trying again on the next tick');
+    }
+    if (this.#inserted >= (this.options.count ?? Infinity)) await this.stop();
+  }
+
+  async stop(): Promise<void> {
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    this.#timer = undefined;
+    await this.#inFlight;
+    this.#finished();
+  }
+}

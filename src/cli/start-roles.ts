@@ -1,0 +1,95 @@
+// Starts the roles a CLI command asked for in this process — trigger watcher (with the recovery sweeper), step
+// worker, admin API — after checking that MongoDB and Redis answer, and stops them again in reverse order.
+import type { Logger } from 'pino';
+import { startAdminServer } from '../admin/index.js';
+import { SagaRuntime } from '../engine/saga-runtime.js';
+import { checkMongo, checkRedis } from './check-connections.js';
+import type { SagasModule } from './sagas-module.js';
+
+export interface RoleSelection {
+  readonly watcher: boolean;
+  readonly worker: false | { readonly concurrency?: number; readonly sagas?: readonly string[] };
+  readonly admin: false | { readonly host: string; readonly port: number; readonly token?: string };
+}
+
+export interface StartRolesOptions {
+  readonly mongodbUrl: string;
+  readonly database: string;
+  readonly redisUrl: string;
+  readonly queuePrefix: string;
+  readonly sagas: SagasModule;
+  readonly roles: RoleSelection;
+  readonly logger: Logger;
+}
+
+export interface RunningRoles {
+  readonly runtime: SagaRuntime;
+  /** The admin API's URL when the admin role runs here. */
+  readonly adminUrl: string | undefined;
+  /** Graceful: admin stops taking requests, the watcher checkpoints, workers finish their steps. */
+  stop(): Promise<void>;
+}
+
+/** `watcher, worker, admin` for ready lines. */
+export function describeRoles(roles: RoleSelection): string {
+  const names = [roles.watcher && 'watcher', roles.worker && 'worker', roles.admin && 'admin'];
+  return names.filter((name): name is string => typeof name === 'string').join(', ');
+}
+
+export async function startRoles(options: StartRolesOptions): Promise<RunningRoles> {
+  const { roles, logger, sagas } = options;
+  await checkMongo(options.mongodbUrl);
+  await checkRedis(options.redisUrl);
+
+  const worker = roles.worker;
+  const runtime = await SagaRuntime.start({
+    mongodbUrl: options.mongodbUrl,
+    database: options.database,
+    redisUrl: options.redisUrl,
+    queuePrefix: options.queuePrefix,
+    registry: sagas.registry,
+    logger,
+    watcher: roles.watcher ? {} : false,
+    worker:
+      worker === false
+        ? false
+        : {
+            ...(worker.concurrency === undefined ? {} : { concurrency: worker.concurrency }),
+            ...(worker.sagas === undefined ? {} : { sagas: [...worker.sagas] }),
+          },
+  });
+  try {
+    // A step picked up before this resolves waits for its services (see the sagas module's setup).
+    await sagas.setup?.({ db: runtime.db, logger: logger.child({ component: 'sagas' }) });
+    const admin =
+      roles.admin === false
+        ? undefined
+        : await startAdminServer({
+            host: roles.admin.host,
+            port: roles.admin.port,
+            ...(roles.admin.token === undefined ? {} : { token: roles.admin.token }),
+            runtime,
+            registry: sagas.registry,
+            logger,
+          }).catch((error: unknown) => {
+            const { host, port } = roles.admin as { host: string; port: number };
+            const reason = error instanceof Error ? error.message : String(error);
+            throw new Error(
+              `The admin API cannot listen on ${host}:${port} (${reason}); pick another port with ADMIN_PORT ` +
+                '(or --admin-port for dev).',
+              { cause: error },
+            );
+          });
+    return {
+      runtime,
+      adminUrl: admin?.url,
+      async stop() {
+        await admin?.close().catch((error: unknown) => logger.error({ err: error }, 'admin stop failed'));
+        await runtime.stop();
+      },
+    };
+  } catch (error) {
+    await runtime.stop().catch(() => undefined);
+    throw error;
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * sagastream: sagas started by MongoDB change streams, run as BullMQ jobs, compensated when a step fails.
+ *
+ * Define sagas in a module of your project and point the CLI at it
+ * (`sagastream worker --sagas-module ./sagas.ts`, or `SAGAS=./sagas.ts`):
+ *
+ * ```ts
+ * import { defineSaga, SagaRegistry, TerminalError, type SagasSetupContext } from 'sagastream';
+ * import { z } from 'zod';
+ *
+ * let payments: PaymentsClient; // your service client, connected in setup()
+ *
+ * export const chargeOrder = defineSaga({
+ *   name: 'charge-order',
+ *   trigger: { collection: 'orders', filter: { status: 'pending' } },
+ *   input: z.object({ _id: z.unknown(), customerId: z.string(), total: z.number().positive() }),
+ *   timeout: '5m',
+ * })
+ *   .step({
+ *     name: 'charge-card',
+ *     timeout: '30s',
+ *     retry: { attempts: 3, backoff: { type: 'exponential', delay: '1s' } },
+ *     output: z.object({ chargeId: z.string() }),
+ *     run: async (ctx) => {
+ *       const charge = await payments.charge(ctx.input.customerId, ctx.input.total, {
+ *         idempotencyKey: ctx.idempotencyKey, // the same on every attempt: a retry cannot charge twice
+ *         signal: ctx.signal, // aborted on timeout or cancel
+ *       });
+ *       if (charge.declined) throw new TerminalError('card declined'); // no retries: compensate now
+ *       return { chargeId: charge.id };
+ *     },
+ *     compensate: async (ctx) => {
+ *       // ctx.output is undefined when the step timed out: look the charge up by its forward key instead.
+ *       await payments.refund(ctx.output?.chargeId ?? ctx.forwardIdempotencyKey);
+ *     },
+ *   })
+ *   .step({
+ *     name: 'notify',
+ *     run: async (ctx) => ({ sent: await mailer.send(ctx.input.customerId, ctx.outputs['charge-card'].chargeId) }),
+ *   })
+ *   .build();
+ *
+ * export default new SagaRegistry([chargeOrder]);
+ *
+ * // Optional: called once per process after it connected, with the configured database.
+ * export async function setup({ db, logger }: SagasSetupContext): Promise<void> {
+ *   payments = await PaymentsClient.connect(process.env.PAYMENTS_URL, { logger });
+ * }
+ * ```
+ *
+ * To embed the roles in your own process instead of using the CLI, start a {@link SagaRuntime}.
+ *
+ * @module
+ */
+
+// Defining sagas
+export { defineSaga, type LooseOutputs, type SagaSpecWithSteps } from './definition/define-saga.js';
+export { SagaBuilder } from './definition/saga-builder.js';
+export { SagaRegistry } from './definition/saga-registry.js';
+export type { SagaDefinition, SagaOptionsSpec } from './definition/saga-definition.js';
+export {
+  idempotencyKeyFor,
+  type CompensationContext,
+  type StepContext,
+  type StepPhase,
+} from './definition/step-context.js';
+export type {
+  LooseStepSpec,
+  ResolvedStep,
+  StepSpecWithoutSchema,
+  StepSpecWithSchema,
+} from './definition/step-definition.js';
+export type {
+  TriggerDocument,
+  TriggerKeyFunction,
+  TriggerOperation,
+  TriggerSpec,
+} from './definition/trigger.js';
+export { parseDuration, type DurationInput } from './definition/duration.js';
+export type { BackoffType, RetryPolicyInput } from './definition/retry-policy.js';
+
+// Errors
+export { SagastreamError, type SagastreamErrorOptions } from './errors/sagastream-error.js';
+export { TerminalError, type TerminalErrorOptions } from './errors/terminal-error.js';
+export { StepTimeoutError } from './errors/step-timeout-error.js';
+export { ValidationError, type ValidationIssue } from './errors/validation-error.js';
+export { ERROR_CODES, type ErrorCode } from './errors/error-codes.js';
+export { isRetryable } from './errors/is-retryable.js';
+
+// Running sagas
+export { SagaRuntime, type SagaRuntimeOptions } from './engine/saga-runtime.js';
+export type { SagaOperations, DeadLetterEntry } from './engine/saga-operations.js';
+export {
+  isTerminal,
+  SAGA_STATUSES,
+  TERMINAL_STATUSES,
+  type SagaDocument,
+  type SagaStatus,
+  type StepRecord,
+  type StepStatus,
+} from './store/saga-document.js';
+export type { SagasModule, SagasSetupContext } from './cli/sagas-module.js';
+
+// Configuration and logging
+export { loadConfig, type Config } from './config/config.js';
+export { ConfigError } from './config/config-error.js';
+export { createLogger, redactUrl, type CreateLoggerOptions, type LogLevel } from './logging/logger.js';

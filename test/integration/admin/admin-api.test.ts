@@ -1,0 +1,303 @@
+// The admin HTTP API against a real runtime: tokens, validation, pagination, operations, readiness, metrics.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newSagaId } from '../../../src/engine/saga-id.js';
+import { TEST_TOKEN, startAdminFixture, type AdminFixture } from './admin-fixture.js';
+
+interface ErrorBody {
+  error: { code: string; message: string };
+}
+
+function expectErrorShape(body: unknown, code: string): void {
+  expect(body).toEqual({ error: { code, message: expect.any(String) as string } });
+  expect(JSON.stringify(body)).not.toMatch(/\n\s+at |node_modules|mongodb:\/\/|redis:\/\//);
+}
+
+describe('admin API with a token', () => {
+  let fixture: AdminFixture;
+  const auth = { authorization: `Bearer ${TEST_TOKEN}` };
+  const call = (path: string, init: RequestInit = {}) =>
+    fetch(`${fixture.url}${path}`, { ...init, headers: { ...auth, ...(init.headers ?? {}) } });
+
+  beforeAll(async () => {
+    fixture = await startAdminFixture({ token: TEST_TOKEN });
+  });
+  afterAll(async () => {
+    await fixture?.close();
+  });
+
+  it('answers /healthz and /readyz without a token', async () => {
+    const health = await fetch(`${fixture.url}/healthz`);
+    expect(health.status).toBe(200);
+    const ready = await fetch(`${fixture.url}/readyz`);
+    expect(ready.status).toBe(200);
+    const body = (await ready.json()) as {
+      status: string;
+      mongodb: { ok: boolean };
+      redis: { ok: boolean };
+      watchers: { saga: string; state: string; leaseHolder: string | null; lagSeconds: number | null }[];
+    };
+    expect(body.status).toBe('ready');
+    expect(body.mongodb.ok && body.redis.ok).toBe(true);
+    expect(body.watchers).toEqual([
+      expect.objectContaining({
+        saga: 'orders',
+        state: 'active',
+        leaseHolder: fixture.runtime.trigger?.holderId,
+      }),
+    ]);
+  });
+
+  it('refuses a missing or wrong token with 401 and accepts the right one', async () => {
+    const missing = await fetch(`${fixture.url}/api/stats`);
+    expect(missing.status).toBe(401);
+    expect(missing.headers.get('www-authenticate')).toMatch(/^Bearer/);
+    expectErrorShape(await missing.json(), 'UNAUTHORIZED');
+
+    const wrong = await fetch(`${fixture.url}/api/stats`, {
+      headers: { authorization: 'Bearer nope-not-it' },
+    });
+    expect(wrong.status).toBe(401);
+    const wrongBody = (await wrong.json()) as ErrorBody;
+    expectErrorShape(wrongBody, 'UNAUTHORIZED');
+    expect(wrongBody.error.message).not.toContain(TEST_TOKEN);
+
+    for (const path of ['/api/sagas', '/api/dead-letters', '/metrics', '/api/events']) {
+      expect((await fetch(`${fixture.url}${path}`)).status).toBe(401);
+    }
+    const mutation = await fetch(`${fixture.url}/api/sagas/${newSagaId()}/cancel`, { method: 'POST' });
+    expect(mutation.status).toBe(401);
+
+    const right = await call('/api/stats');
+    expect(right.status).toBe(200);
+  });
+
+  it('accepts the token as a query parameter on the event stream only', async () => {
+    const onStats = await fetch(`${fixture.url}/api/stats?token=${TEST_TOKEN}`);
+    expect(onStats.status).toBe(401);
+    const controller = new AbortController();
+    const events = await fetch(`${fixture.url}/api/events?token=${TEST_TOKEN}`, {
+      signal: controller.signal,
+    });
+    expect(events.status).toBe(200);
+    expect(events.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    const reader = events.body!.getReader();
+    const first = await reader.read();
+    expect(new TextDecoder().decode(first.value as Uint8Array)).toContain('event: hello');
+    controller.abort();
+    await reader.cancel().catch(() => undefined);
+  });
+
+  it('answers 400 for malformed ids and 404 for unknown ones', async () => {
+    const malformed = await call('/api/sagas/not-a-saga-id');
+    expect(malformed.status).toBe(400);
+    expectErrorShape(await malformed.json(), 'BAD_REQUEST');
+    const unknown = await call(`/api/sagas/${newSagaId()}`);
+    expect(unknown.status).toBe(404);
+    expectErrorShape(await unknown.json(), 'NOT_FOUND');
+
+    expect((await call('/api/sagas/x%00y/cancel', { method: 'POST' })).status).toBe(400);
+    const unknownCancel = await call(`/api/sagas/${newSagaId()}/cancel`, { method: 'POST' });
+    expect(unknownCancel.status).toBe(404);
+    expectErrorShape(await unknownCancel.json(), 'SAGA_NOT_FOUND');
+
+    expect((await call('/api/dead-letters/../../etc/retry', { method: 'POST' })).status).toBe(404);
+    expect((await call('/api/dead-letters/nope/retry', { method: 'POST' })).status).toBe(400);
+    expect((await call(`/api/dead-letters/${newSagaId()}.dl.g0`, { method: 'DELETE' })).status).toBe(404);
+    const route = await call('/api/nothing-here');
+    expect(route.status).toBe(404);
+    expectErrorShape(await route.json(), 'NOT_FOUND');
+  });
+
+  it('validates query parameters', async () => {
+    for (const query of ['limit=0', 'limit=1000', 'limit=abc', 'status=sleeping', 'after=zzz', 'color=red']) {
+      const response = await call(`/api/sagas?${query}`);
+      expect(response.status, query).toBe(400);
+      expectErrorShape(await response.json(), 'BAD_REQUEST');
+    }
+  });
+
+  it('refuses oversized bodies with 413', async () => {
+    const saga = await fixture.startOrder('ok');
+    const response = await call(`/api/sagas/${saga._id}/cancel`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ padding: 'x'.repeat(64 * 1024) }),
+    });
+    expect(response.status).toBe(413);
+    expectErrorShape(await response.json(), 'PAYLOAD_TOO_LARGE');
+  });
+
+  it('lists sagas newest first with cursor pagination and filters', async () => {
+    const started = [];
+    for (let index = 0; index < 5; index++) started.push(await fixture.startOrder('ok'));
+    for (const saga of started) await fixture.waitForStatus(saga._id, 'completed');
+    const seen: string[] = [];
+    let after: string | null = null;
+    do {
+      const response = await call(`/api/sagas?limit=2&saga=orders${after ? `&after=${after}` : ''}`);
+      expect(response.status).toBe(200);
+      const page = (await response.json()) as {
+        items: { id: string; saga: string; status: string; key: string; step: string | null }[];
+        next: string | null;
+      };
+      expect(page.items.length).toBeLessThanOrEqual(2);
+      seen.push(...page.items.map((item) => item.id));
+      after = page.next;
+    } while (after !== null);
+    expect(seen).toEqual([...seen].sort().reverse());
+    expect(new Set(seen).size).toBe(seen.length);
+    for (const saga of started) expect(seen).toContain(saga._id);
+
+    const completed = (await (await call('/api/sagas?status=completed&limit=200')).json()) as {
+      items: { status: string }[];
+    };
+    expect(completed.items.length).toBeGreaterThanOrEqual(5);
+    expect(completed.items.every((item) => item.status === 'completed')).toBe(true);
+  });
+
+  it('shows a saga with its steps, history and timeline', async () => {
+    const saga = await fixture.startOrder('ok');
+    await fixture.waitForStatus(saga._id, 'completed');
+    const detail = (await (await call(`/api/sagas/${saga._id}`)).json()) as {
+      id: string;
+      status: string;
+      input: { mode: string };
+      steps: { name: string; status: string; attempts: number; output: unknown }[];
+      history: { type: string }[];
+      timeline: { step: string; phase: string; outcome: string; startedAt: string; endedAt: string }[];
+    };
+    expect(detail).toMatchObject({ id: saga._id, status: 'completed', input: { mode: 'ok' } });
+    expect(detail.steps.map((step) => [step.name, step.status, step.attempts])).toEqual([
+      ['reserve', 'completed', 1],
+      ['charge', 'completed', 1],
+    ]);
+    expect(detail.steps[1]?.output).toEqual({ charged: 42 });
+    expect(detail.history.map((event) => event.type)).toEqual([
+      'saga-started',
+      'step-completed',
+      'saga-completed',
+    ]);
+    expect(detail.timeline.map((segment) => [segment.step, segment.phase, segment.outcome])).toEqual([
+      ['reserve', 'forward', 'completed'],
+      ['charge', 'forward', 'completed'],
+    ]);
+  });
+
+  it('cancels a running saga, and refuses to cancel it again', async () => {
+    const saga = await fixture.startOrder('hold');
+    await fixture.waitForStatus(saga._id, 'running');
+    const cancel = await call(`/api/sagas/${saga._id}/cancel`, { method: 'POST' });
+    expect(cancel.status).toBe(200);
+    const compensated = await fixture.waitForStatus(saga._id, 'compensated');
+    expect(compensated.reason).toBe('cancelled');
+    const again = await call(`/api/sagas/${saga._id}/cancel`, { method: 'POST' });
+    expect(again.status).toBe(409);
+    expectErrorShape(await again.json(), 'INVALID_STATE');
+  });
+
+  it('retries a failed saga and manages its dead letters', async () => {
+    fixture.behaviour.compensationBroken = true;
+    const first = await fixture.startOrder('fail');
+    const second = await fixture.startOrder('fail');
+    await fixture.waitForStatus(first._id, 'failed');
+    await fixture.waitForStatus(second._id, 'failed');
+
+    const listed = async () =>
+      ((await (await call('/api/dead-letters')).json()) as { items: { id: string; sagaId: string }[] }).items;
+    const { eventually } = await import('./admin-fixture.js');
+    const entries = await eventually(
+      listed,
+      (items) => [first._id, second._id].every((id) => items.some((item) => item.sagaId === id)),
+      'dead letters for both sagas',
+    );
+    const stats = (await (await call('/api/stats')).json()) as { deadLetters: number };
+    expect(stats.deadLetters).toBeGreaterThanOrEqual(2);
+
+    fixture.behaviour.compensationBroken = false;
+    const retried = await call(`/api/sagas/${first._id}/retry`, { method: 'POST' });
+    expect(retried.status).toBe(200);
+    await fixture.waitForStatus(first._id, 'compensated');
+
+    const secondEntry = entries.find((item) => item.sagaId === second._id)!;
+    const discarded = await call(`/api/dead-letters/${secondEntry.id}`, { method: 'DELETE' });
+    expect(discarded.status).toBe(204);
+    const remaining = await listed();
+    expect(remaining.some((item) => item.sagaId === first._id || item.sagaId === second._id)).toBe(false);
+    expect((await call(`/api/dead-letters/${secondEntry.id}/retry`, { method: 'POST' })).status).toBe(404);
+    const notFailed = await call(`/api/sagas/${first._id}/retry`, { method: 'POST' });
+    expect(notFailed.status).toBe(409);
+  });
+
+  it('reports stats and Prometheus metrics', async () => {
+    const saga = await fixture.startOrder('ok');
+    await fixture.waitForStatus(saga._id, 'completed');
+    const stats = (await (await call('/api/stats')).json()) as {
+      sagas: { saga: string; counts: Record<string, number> }[];
+      totals: Record<string, number>;
+      queues: { queue: string; waiting: number }[];
+      completionsPerMinute: number;
+      watchers: { saga: string; lagSeconds: number | null }[];
+    };
+    expect(stats.sagas[0]?.saga).toBe('orders');
+    expect(stats.sagas[0]?.counts.completed).toBeGreaterThanOrEqual(1);
+    expect(stats.completionsPerMinute).toBeGreaterThanOrEqual(1);
+    expect(stats.queues.map((queue) => queue.queue)).toEqual(['saga-orders', 'saga-timers']);
+    expect(stats.watchers[0]?.saga).toBe('orders');
+
+    const { eventually } = await import('./admin-fixture.js');
+    const text = await eventually(
+      async () => (await call('/metrics')).text(),
+      (body) => /sagastream_sagas_completed_total\{saga="orders"\} [1-9]/.test(body),
+      'the completed counter',
+    );
+    expect(text).toMatch(/sagastream_sagas_started_total\{saga="orders"\} [1-9]/);
+    expect(text).toMatch(
+      /sagastream_step_duration_seconds_count\{saga="orders",step="charge",outcome="completed"\} [1-9]/,
+    );
+    expect(text).toMatch(/sagastream_sagas\{saga="orders",status="completed"\} [1-9]/);
+    expect(text).toMatch(/sagastream_queue_jobs\{queue="saga-orders",state="waiting"\} \d/);
+    expect(text).toMatch(/sagastream_dead_letters \d/);
+    expect(text).toMatch(/sagastream_watcher_active\{saga="orders"\} 1/);
+    expect(text).toContain('process_cpu_user_seconds_total');
+  });
+});
+
+describe('admin API without a token', () => {
+  let fixture: AdminFixture;
+
+  beforeAll(async () => {
+    fixture = await startAdminFixture();
+  });
+  afterAll(async () => {
+    await fixture?.close();
+  });
+
+  it('serves reads but refuses every mutation with 403 explaining how to enable them', async () => {
+    expect((await fetch(`${fixture.url}/api/stats`)).status).toBe(200);
+    const saga = await fixture.startOrder('hold');
+    for (const [method, path] of [
+      ['POST', `/api/sagas/${saga._id}/cancel`],
+      ['POST', `/api/sagas/${saga._id}/retry`],
+      ['POST', `/api/dead-letters/${saga._id}.dl.g0/retry`],
+      ['DELETE', `/api/dead-letters/${saga._id}.dl.g0`],
+    ] as const) {
+      const response = await fetch(`${fixture.url}${path}`, { method });
+      expect(response.status, `${method} ${path}`).toBe(403);
+      const body = (await response.json()) as ErrorBody;
+      expectErrorShape(body, 'MUTATIONS_DISABLED');
+      expect(body.error.message).toContain('ADMIN_TOKEN');
+    }
+    expect((await fixture.runtime.store.get(saga._id))?.status).toBe('running');
+  });
+
+  it('serves the dashboard page with a strict content security policy', async () => {
+    const response = await fetch(`${fixture.url}/`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(response.headers.get('content-security-policy')).toMatch(
+      /default-src 'none'; script-src 'sha256-/,
+    );
+    const html = await response.text();
+    expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+href=/);
+  });
+});

@@ -1,0 +1,170 @@
+// Shared by the admin tests: a SagaRuntime (watcher + worker) on the harness's MongoDB and Redis with a test
+// saga, and an admin server on a free port. Step behaviour is steered per order document (`mode`) and by
+// `behaviour.compensationBroken`, which makes compensations fail (→ `failed` + dead letter).
+import { Writable } from 'node:stream';
+import type { Collection, Db, MongoClient } from 'mongodb';
+import { z } from 'zod';
+import { startAdminServer, type AdminServer } from '../../../src/admin/index.js';
+import { SagaRegistry, defineSaga } from '../../../src/definition/index.js';
+import { SagaRuntime } from '../../../src/engine/saga-runtime.js';
+import { TerminalError } from '../../../src/errors/index.js';
+import { createLogger, type LogLevel } from '../../../src/logging/logger.js';
+import type { SagaDocument, SagaStatus } from '../../../src/store/saga-document.js';
+import { connectMongo, mongoUrl, redisUrl, uniqueName } from '../helpers.js';
+
+export const TEST_TOKEN = 'test-admin-token-0123456789';
+
+/** Mutable per fixture: flipped by tests to make a redrive succeed. */
+export interface Behaviour {
+  compensationBroken: boolean;
+}
+
+export interface OrderDocument {
+  _id: string;
+  status: 'new';
+  /** ok: completes; fail: the charge step fails for good; hold: the charge step waits until aborted. */
+  mode: 'ok' | 'fail' | 'hold';
+}
+
+export interface AdminFixture {
+  url: string;
+  admin: AdminServer;
+  runtime: SagaRuntime;
+  registry: SagaRegistry;
+  client: MongoClient;
+  db: Db;
+  orders: Collection<OrderDocument>;
+  behaviour: Behaviour;
+  /** Inserts an order and resolves with its saga once one exists. */
+  startOrder(mode: OrderDocument['mode'], id?: string): Promise<SagaDocument>;
+  waitForStatus(sagaId: string, status: SagaStatus): Promise<SagaDocument>;
+  close(): Promise<void>;
+}
+
+let orderSequence = 0;
+
+export function ordersSaga(behaviour: Behaviour) {
+  return defineSaga({
+    name: 'orders',
+    trigger: { collection: 'orders', filter: { status: 'new' } },
+    input: z.object({ _id: z.string(), status: z.literal('new'), mode: z.enum(['ok', 'fail', 'hold']) }),
+    timeout: '60s',
+    compensation: { timeout: '5s', retry: { attempts: 1, backoff: { type: 'fixed', delay: 10 } } },
+  })
+    .step({
+      name: 'reserve',
+      run: () => Promise.resolve({ reserved: true }),
+      compensate: () => {
+        if (behaviour.compensationBroken) throw new Error('warehouse unreachable');
+        return Promise.resolve();
+      },
+    })
+    .step({
+      name: 'charge',
+      timeout: '30s',
+      retry: { attempts: 2, backoff: { type: 'fixed', delay: 10 } },
+      run: async (ctx) => {
+        if (ctx.input.mode === 'fail') throw new TerminalError('card declined');
+        if (ctx.input.mode === 'hold') {
+          await new Promise<void>((resolve) => {
+            if (ctx.signal.aborted) resolve();
+            ctx.signal.addEventListener('abort', () => resolve(), { once: true });
+          });
+          throw new Error('charge aborted');
+        }
+        return { charged: 42 };
+      },
+    })
+    .build();
+}
+
+/** Polls until `done` accepts the value; outcome-based, with a generous deadline. */
+export async function eventually<T>(
+  read: () => Promise<T>,
+  done: (value: T) => boolean,
+  what: string,
+  timeoutMs = 20_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (done(value)) return value;
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(value)}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+function quietLogger(name: string) {
+  const level = (process.env.SAGASTREAM_TEST_LOG_LEVEL ?? 'warn') as LogLevel;
+  const sink = new Writable({ write: (_chunk, _encoding, callback) => callback() });
+  return createLogger({ level, name, destination: level === 'warn' ? sink : 2, pretty: false });
+}
+
+export async function startAdminFixture(options: { token?: string } = {}): Promise<AdminFixture> {
+  const behaviour: Behaviour = { compensationBroken: false };
+  const registry = new SagaRegistry([ordersSaga(behaviour)]);
+  const database = uniqueName('admin');
+  const logger = quietLogger(database);
+  const runtime = await SagaRuntime.start({
+    mongodbUrl: mongoUrl(),
+    database,
+    redisUrl: redisUrl(),
+    queuePrefix: uniqueName('admin-q'),
+    registry,
+    logger,
+    watcher: { leaseTtl: 2_000, standbyPollInterval: 100, maxAwaitTime: 100, backfill: true },
+    worker: { concurrency: 5, shutdownGraceMs: 1_000 },
+    sweeper: { intervalMs: 60_000 },
+  });
+  const admin = await startAdminServer({
+    host: '127.0.0.1',
+    port: 0,
+    ...(options.token === undefined ? {} : { token: options.token }),
+    runtime,
+    registry,
+    logger,
+  });
+  const client = await connectMongo();
+  const db = client.db(database);
+  const orders = db.collection<OrderDocument>('orders');
+  const sagas = db.collection<SagaDocument>('sagas');
+  await eventually(
+    () => Promise.resolve(runtime.trigger?.status().watchers.every((watcher) => watcher.state === 'active')),
+    (active) => active === true,
+    'an active watcher',
+  );
+
+  return {
+    url: admin.url,
+    admin,
+    runtime,
+    registry,
+    client,
+    db,
+    orders,
+    behaviour,
+    async startOrder(mode, id = `order-${process.pid}-${++orderSequence}`) {
+      await orders.insertOne({ _id: id, status: 'new', mode });
+      const saga = await eventually(
+        () => sagas.findOne({ key: id }),
+        (found) => found !== null,
+        `a saga for ${id}`,
+      );
+      return saga!;
+    },
+    async waitForStatus(sagaId, status) {
+      const saga = await eventually(
+        () => sagas.findOne({ _id: sagaId }),
+        (found) => found?.status === status,
+        `saga ${sagaId} to be ${status}`,
+      );
+      return saga!;
+    },
+    async close() {
+      await admin.close();
+      await runtime.stop();
+      await client.close();
+    },
+  };
+}

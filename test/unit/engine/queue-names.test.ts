@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { newSagaId, isSagaId } from '../../../src/engine/saga-id.js';
+import {
+  clusterSafePrefix,
+  compensationWaitJobId,
+  compensationWakeJobId,
+  deadLetterJobId,
+  deadlineJobId,
+  stepJobId,
+  stepQueueName,
+} from '../../../src/queue/queue-names.js';
+import type { StepJobRef } from '../../../src/store/step-job-ref.js';
+
+const sagaId = newSagaId(Date.parse('2030-01-01T00:00:00Z'));
+const ref: StepJobRef = {
+  sagaId,
+  saga: 'order',
+  phase: 'forward',
+  step: 1,
+  stepName: 'charge',
+  attempt: 2,
+  generation: 0,
+};
+
+/** BullMQ refuses ids with ':' and treats all-digit ids as its own counters. */
+function validJobId(id: string): boolean {
+  return !id.includes(':') && !/^\d/.test(id);
+}
+
+describe('queue names and job ids', () => {
+  it('wraps the prefix in {} once, for Redis Cluster', () => {
+    expect(clusterSafePrefix('sagastream')).toBe('{sagastream}');
+    expect(clusterSafePrefix('{sagastream}')).toBe('{sagastream}');
+    expect(stepQueueName('order')).toBe('saga-order');
+  });
+
+  it('gives one deterministic id per attempt, phase, step and generation', () => {
+    expect(stepJobId(ref)).toBe(`${sagaId}.f1.a2.g0`);
+    expect(stepJobId({ ...ref })).toBe(stepJobId(ref));
+    const others = [
+      { ...ref, attempt: 3 },
+      { ...ref, phase: 'compensate' as const },
+      { ...ref, step: 2 },
+      { ...ref, generation: 1 },
+    ].map(stepJobId);
+    expect(new Set([stepJobId(ref), ...others]).size).toBe(5);
+  });
+
+  it('never produces an id BullMQ refuses', () => {
+    const ids = [
+      stepJobId(ref),
+      stepJobId({ ...ref, phase: 'compensate', position: 0 }),
+      deadlineJobId(sagaId, 3),
+      deadLetterJobId(sagaId, 0),
+      compensationWaitJobId(ref, 1_893_456_000),
+      compensationWakeJobId(ref, 1),
+    ];
+    for (const id of ids) expect(validJobId(id), id).toBe(true);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it('saga ids are time-ordered and safe inside job ids', () => {
+    const earlier = newSagaId(1_000);
+    const later = newSagaId(2_000);
+    expect(earlier < later).toBe(true);
+    expect(isSagaId(earlier)).toBe(true);
+    expect(validJobId(earlier)).toBe(true);
+  });
+});
