@@ -5,6 +5,7 @@ import { startAdminServer } from '../admin/index.js';
 import { SagaRuntime } from '../engine/saga-runtime.js';
 import { checkMongo, checkRedis } from './check-connections.js';
 import type { SagasModule } from './sagas-module.js';
+import { waitForWatchers } from './wait-for-watchers.js';
 
 export interface RoleSelection {
   readonly watcher: boolean;
@@ -61,6 +62,7 @@ export async function startRoles(options: StartRolesOptions): Promise<RunningRol
   try {
     // A step picked up before this resolves waits for its services (see the sagas module's setup).
     await sagas.setup?.({ db: runtime.db, logger: logger.child({ component: 'sagas' }) });
+    if (runtime.trigger !== null) await waitForWatchers(runtime.trigger, logger);
     const admin =
       roles.admin === false
         ? undefined

@@ -188,6 +188,8 @@ export const DASHBOARD_SCRIPT = `
     detail.timeline.forEach(function (seg) { if (seg.endedAt) end = Math.max(end, new Date(seg.endedAt).getTime()); });
     var span = Math.max(end - start, 1);
     function pct(t) { return Math.min(100, Math.max(0, ((t - start) / span) * 100)); }
+    // At least 1% wide so short attempts stay visible, and never past the end of the track.
+    function width(from, to) { return Math.max(pct(to) - pct(from), 1); }
     var rows = detail.steps.map(function (step) {
       var bars = detail.timeline.filter(function (seg) { return seg.step === step.name && seg.startedAt; }).map(function (seg) {
         var from = new Date(seg.startedAt).getTime();
@@ -196,7 +198,7 @@ export const DASHBOARD_SCRIPT = `
           ', ' + duration(to - from) + (seg.startApproximate ? ' (includes backoff)' : '');
         return el('div', { class: 'bar ' + seg.phase + ' ' + seg.outcome + (seg.startApproximate ? ' approx' : ''),
           title: label, 'data-phase': seg.phase, 'data-outcome': seg.outcome,
-          style: { left: pct(from) + '%', width: Math.max(pct(to) - pct(from), 0.6) + '%' },
+          style: { left: Math.min(pct(from), 100 - width(from, to)) + '%', width: width(from, to) + '%' },
           text: duration(to - from) });
       });
       var sub = step.status + (step.attempts > 1 ? ' · ' + step.attempts + ' attempts' : '') +

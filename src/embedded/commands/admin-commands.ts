@@ -35,7 +35,7 @@ function collectionOptionsFrom(command: Document): CollectionOptions {
     if (level !== 'off' && level !== 'strict' && level !== 'moderate') {
       throw new MongoCommandError(
         'BadValue',
-        `Enumeration value '${String(level)}' for field 'validationLevel' is not a valid value.`,
+        `Enumeration value '${JSON.stringify(level)}' for field 'validationLevel' is not a valid value.`,
       );
     }
     options.validationLevel = level;
@@ -45,7 +45,7 @@ function collectionOptionsFrom(command: Document): CollectionOptions {
     if (action !== 'error' && action !== 'warn') {
       throw new MongoCommandError(
         'BadValue',
-        `Enumeration value '${String(action)}' for field 'validationAction' is not a valid value.`,
+        `Enumeration value '${JSON.stringify(action)}' for field 'validationAction' is not a valid value.`,
       );
     }
     options.validationAction = action;

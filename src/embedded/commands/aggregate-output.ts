@@ -50,8 +50,15 @@ function parseMerge(context: CommandContext, spec: unknown): OutputStage {
   }
   if (!isPlainDocument(spec))
     throw new MongoCommandError('FailedToParse', '$merge needs a string or an object');
-  const on =
-    spec.on === undefined ? ['_id'] : Array.isArray(spec.on) ? spec.on.map(String) : [String(spec.on)];
+  const rawOn: unknown = spec.on ?? '_id';
+  const onFields: unknown[] = Array.isArray(rawOn) ? rawOn : [rawOn];
+  if (onFields.length === 0 || !onFields.every((field): field is string => typeof field === 'string')) {
+    throw new MongoCommandError(
+      'FailedToParse',
+      "$merge 'on' must be a field name or an array of field names",
+    );
+  }
+  const on = onFields;
   const whenMatched = (spec.whenMatched ?? 'merge') as unknown;
   if (
     !Array.isArray(whenMatched) &&
@@ -120,7 +127,7 @@ export function writeOutput(
 function findMergeTarget(target: Collection, on: string[], doc: Document): Document | undefined {
   if (on.length === 1 && on[0] === '_id') return target.findById(doc._id);
   const filter: Document = {};
-  for (const field of on) filter[field] = { $eq: doc[field] ?? null };
+  for (const field of on) filter[field] = { $eq: (doc[field] as unknown) ?? null };
   const matcher = compileFilter(filter);
   for (const candidate of target.candidates(filter)) if (matcher(candidate)) return candidate;
   return undefined;

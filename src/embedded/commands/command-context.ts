@@ -1,5 +1,5 @@
 // What a command handler gets: the engine, cursors, server identity, the connection and the parsed request.
-import type { Document } from 'bson';
+import { Double, Int32, Long, type Document } from 'bson';
 import type { Engine, WriteSession } from '../storage/engine.js';
 import type { ConnectionContext } from '../wire/connection.js';
 import type { CursorRegistry } from './cursor-registry.js';
@@ -71,10 +71,21 @@ export function optionalDocument(command: Document, field: string): Document | u
   return value;
 }
 
+/**
+ * A numeric command field as a JS number. Incoming BSON keeps int64 as Long (promoteLongs is off so stored
+ * Longs keep their type), so every numeric field a command reads goes through here.
+ */
+export function commandNumber(value: unknown): number | undefined {
+  if (typeof value === 'number') return value;
+  if (value instanceof Long) return value.toNumber();
+  if (value instanceof Int32 || value instanceof Double) return value.value;
+  return undefined;
+}
+
 export function optionalNumber(command: Document, field: string): number | undefined {
   const value: unknown = command[field];
   if (value === undefined || value === null) return undefined;
-  const number = typeof value === 'number' ? value : Number(value);
+  const number = commandNumber(value) ?? Number.NaN;
   if (!Number.isFinite(number)) {
     throw new MongoCommandError('TypeMismatch', `BSON field '${field}' is the wrong type, expected a number`);
   }

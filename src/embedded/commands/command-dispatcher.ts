@@ -6,7 +6,12 @@ import type { ConnectionContext } from '../wire/connection.js';
 import type { CommandRequest } from '../wire/wire-protocol.js';
 import { adminCommands } from './admin-commands.js';
 import { aggregateCommands } from './aggregate-command.js';
-import type { CommandHandlerFn, CommandInterceptor, ServerIdentity } from './command-context.js';
+import {
+  commandNumber,
+  type CommandHandlerFn,
+  type CommandInterceptor,
+  type ServerIdentity,
+} from './command-context.js';
 import type { CursorRegistry } from './cursor-registry.js';
 import { handshakeCommands } from './handshake-commands.js';
 import { LocalSessions } from './local-sessions.js';
@@ -87,7 +92,8 @@ export class CommandDispatcher {
       session.lsid = command.lsid as Document;
       this.sessions.touch(session.lsid);
     }
-    if (typeof command.txnNumber === 'number') session.txnNumber = command.txnNumber;
+    const txnNumber = commandNumber(command.txnNumber);
+    if (txnNumber !== undefined) session.txnNumber = txnNumber;
     const context = {
       engine: this.engine,
       cursors: this.cursors,

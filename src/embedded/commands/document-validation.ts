@@ -4,12 +4,27 @@ import { MongoCommandError } from '../errors.js';
 import { compileFilter, type DocumentMatcher } from '../query/index.js';
 import type { Collection } from '../storage/collection.js';
 
-const compiled = new WeakMap<Document, DocumentMatcher>();
+/** null: a validator this server stores but cannot evaluate. */
+const compiled = new WeakMap<Document, DocumentMatcher | null>();
 
-function matcherFor(validator: Document): DocumentMatcher {
+/** True when `$jsonSchema` appears at the top level or under $and/$or/$nor. */
+function usesJsonSchema(filter: unknown): boolean {
+  if (filter === null || typeof filter !== 'object') return false;
+  if (Array.isArray(filter)) return filter.some(usesJsonSchema);
+  return Object.entries(filter).some(
+    ([key, value]) =>
+      key === '$jsonSchema' || (['$and', '$or', '$nor'].includes(key) && usesJsonSchema(value)),
+  );
+}
+
+/**
+ * The validator's matcher. `$jsonSchema` is not implemented by the query layer, so such validators are kept
+ * (listCollections shows them) but not enforced; query-operator validators are.
+ */
+function matcherFor(validator: Document): DocumentMatcher | null {
   let matcher = compiled.get(validator);
   if (matcher === undefined) {
-    matcher = compileFilter(validator);
+    matcher = usesJsonSchema(validator) ? null : compileFilter(validator);
     compiled.set(validator, matcher);
   }
   return matcher;
@@ -34,7 +49,7 @@ export function validateDocument(
   const { validator, validationLevel, validationAction } = collection.options;
   if (validator === undefined || bypass || validationLevel === 'off') return;
   const matcher = matcherFor(validator);
-  if (matcher(next)) return;
+  if (matcher === null || matcher(next)) return;
   if (validationLevel === 'moderate' && previous !== undefined && !matcher(previous)) return;
   if (validationAction === 'warn') return;
   throw new MongoCommandError('DocumentValidationFailure', 'Document failed validation', {

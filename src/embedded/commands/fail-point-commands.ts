@@ -4,11 +4,12 @@
 import type { Document } from 'bson';
 import { MongoCommandError, codeNameOf } from '../errors.js';
 import type { ConnectionContext } from '../wire/connection.js';
-import type {
-  CommandContext,
-  CommandHandlerFn,
-  CommandInterceptor,
-  InterceptedCommand,
+import {
+  commandNumber,
+  type CommandContext,
+  type CommandHandlerFn,
+  type CommandInterceptor,
+  type InterceptedCommand,
 } from './command-context.js';
 
 const FAIL_POINT_NAMES = ['failCommand', 'failGetMoreAfterCursorCheckout'] as const;
@@ -64,10 +65,12 @@ function parseMode(raw: unknown): FailPointMode | null {
   if (raw === 'alwaysOn') return { kind: 'alwaysOn' };
   if (raw && typeof raw === 'object' && !Array.isArray(raw)) {
     const mode = raw as Document;
-    if (typeof mode.times === 'number' && mode.times >= 0) {
-      return mode.times === 0 ? null : { kind: 'times', remaining: mode.times };
+    const times = commandNumber(mode.times);
+    if (times !== undefined && times >= 0) {
+      return times === 0 ? null : { kind: 'times', remaining: times };
     }
-    if (typeof mode.skip === 'number' && mode.skip >= 0) return { kind: 'skip', remaining: mode.skip };
+    const skip = commandNumber(mode.skip);
+    if (skip !== undefined && skip >= 0) return { kind: 'skip', remaining: skip };
   }
   throw new MongoCommandError(
     'BadValue',

@@ -13,6 +13,7 @@ import { valuesAtPath } from '../storage/document-paths.js';
 import { compareValues, valueKey } from '../query/index.js';
 import {
   collectionName,
+  commandNumber,
   optionalArray,
   optionalDocument,
   optionalNumber,
@@ -100,7 +101,7 @@ const find: CommandHandlerFn = (context) => {
 const getMore: CommandHandlerFn = async (context) => {
   const { command } = context;
   const rawId = command.getMore as unknown;
-  const id = typeof rawId === 'number' ? rawId : rawId instanceof Long ? rawId.toNumber() : NaN;
+  const id = commandNumber(rawId) ?? NaN;
   if (!Number.isFinite(id))
     throw new MongoCommandError(
       'TypeMismatch',
@@ -128,7 +129,7 @@ const killCursors: CommandHandlerFn = (context) => {
   const cursorsKilled: Long[] = [];
   const cursorsNotFound: Long[] = [];
   for (const raw of ids as unknown[]) {
-    const id = typeof raw === 'number' ? raw : raw instanceof Long ? raw.toNumber() : NaN;
+    const id = commandNumber(raw) ?? NaN;
     (context.cursors.kill(id) ? cursorsKilled : cursorsNotFound).push(Long.fromNumber(id));
   }
   return { cursorsKilled, cursorsNotFound, cursorsAlive: [], cursorsUnknown: [] };

@@ -14,6 +14,7 @@ import type { Engine } from '../storage/engine.js';
 import type { Namespace } from '../storage/oplog-entry.js';
 import {
   collectionName,
+  commandNumber,
   optionalArray,
   optionalDocument,
   type CommandContext,
@@ -236,7 +237,7 @@ const deleteCommand: CommandHandlerFn = (context) => {
     const collection = context.engine.getCollection(ns);
     for (const [index, raw] of statements.entries()) {
       try {
-        const limit = Number(raw.limit ?? 0);
+        const limit = commandNumber(raw.limit ?? 0) ?? Number.NaN;
         if (limit !== 0 && limit !== 1)
           throw new MongoCommandError(
             'FailedToParse',

@@ -10,10 +10,14 @@ export const RECORD_HEADER_BYTES = 8;
 // ignoreUndefined: optional entry fields left `undefined` must vanish, not come back as null.
 const serializeOptions: SerializeOptions = { checkKeys: false, ignoreUndefined: true };
 
-// Defaults promote int32/double and int64-within-2^53 to numbers, exactly as the wire layer does, so a replayed
-// document equals the one the engine held. Timestamp, Long beyond 2^53, Decimal128, Binary, UUID, ObjectId and
-// Date stay their classes; promoteBuffers stays off so Binary is not turned into a Buffer.
-const deserializeOptions: DeserializeOptions = { promoteBuffers: false, bsonRegExp: false };
+// int32/double are promoted to numbers and int64 stays Long, exactly as the wire layer decodes, so a replayed
+// document equals the one the engine held. Timestamp, Long, Decimal128, Binary, UUID, ObjectId and Date stay
+// their classes; promoteBuffers stays off so Binary is not turned into a Buffer.
+const deserializeOptions: DeserializeOptions = {
+  promoteLongs: false,
+  promoteBuffers: false,
+  bsonRegExp: false,
+};
 
 /** bson's default internal serialization buffer; documents larger than this need it grown first. */
 const DEFAULT_INTERNAL_BUFFER_BYTES = 17 * 1024 * 1024;

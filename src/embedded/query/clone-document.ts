@@ -1,3 +1,4 @@
+import { Long } from 'bson';
 import { isPlainDocument } from './bson-type-name.js';
 
 /**
@@ -19,4 +20,28 @@ function cloneValue(value: unknown): unknown {
   if (value instanceof Date) return new Date(value.getTime());
   if (value instanceof Uint8Array) return value.slice();
   return value;
+}
+
+/**
+ * Deep copy for mingo's expression operators, which treat a Long as an object ($add fails, $sum skips it):
+ * Longs within ±2^53 become numbers there, as promoted Longs always were; larger ones stay Long.
+ */
+export function cloneForExpressions<T>(doc: T): T {
+  return cloneExpressionValue(doc) as T;
+}
+
+function cloneExpressionValue(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) return value.map(cloneExpressionValue);
+  if (isPlainDocument(value)) {
+    const copy: Record<string, unknown> = {};
+    for (const key of Object.keys(value)) copy[key] = cloneExpressionValue(value[key]);
+    return copy;
+  }
+  if (value instanceof Long) {
+    return value.lessThanOrEqual(Number.MAX_SAFE_INTEGER) && value.greaterThanOrEqual(Number.MIN_SAFE_INTEGER)
+      ? value.toNumber()
+      : value;
+  }
+  return cloneValue(value);
 }

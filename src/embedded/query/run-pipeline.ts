@@ -6,7 +6,7 @@ import type { Iterator } from 'mingo/lazy';
 import type { CollationSpec, Options } from 'mingo/types';
 import { MongoCommandError } from '../errors.js';
 import { isPlainDocument } from './bson-type-name.js';
-import { cloneDocument } from './clone-document.js';
+import { cloneDocument, cloneForExpressions } from './clone-document.js';
 import { compileFilterWithOptions } from './compile-filter.js';
 import { compileSort } from './compile-sort.js';
 import type { Document } from './document.js';
@@ -69,9 +69,12 @@ export function toCommandError(error: unknown): MongoCommandError {
   return new MongoCommandError('BadValue', message, { cause: error });
 }
 
-/** Some mingo stages ($addFields, $unset, ...) modify documents in place; they must not reach stored ones. */
+/**
+ * Some mingo stages ($addFields, $unset, ...) modify documents in place; they must not reach stored ones.
+ * The copies carry safe-range Longs as numbers so mingo's arithmetic works on them.
+ */
 function* clonedLazily(docs: Document[]): Generator<Document> {
-  for (const doc of docs) yield cloneDocument(doc);
+  for (const doc of docs) yield cloneForExpressions(doc);
 }
 
 /** Runs an aggregation pipeline over in-memory documents; never mutates `docs`. */

@@ -63,8 +63,9 @@ export function crc32c(bytes: Uint8Array): number {
   return (crc ^ 0xffffffff) >>> 0;
 }
 
+/** int64 stays Long so a stored Long comes back as Long; command handlers read numbers via commandNumber. */
 const DESERIALIZE_OPTIONS = {
-  promoteLongs: true,
+  promoteLongs: false,
   promoteValues: true,
   promoteBuffers: false,
   bsonRegExp: false,

@@ -81,7 +81,7 @@ describe.skipIf(skip)('dashboard in Chromium', () => {
     await row.waitFor();
     await page.locator(`#sagas tr[data-key="${key}"][data-status="completed"]`).waitFor();
     // The counts follow from the `stats` event pushed after the change.
-    await page.waitForFunction("Number(document.querySelector('[data-count=completed]')?.textContent) >= 1");
+    await page.locator('[data-count=completed]').filter({ hasNotText: /^0$/ }).waitFor();
 
     // Its timeline: one bar per step attempt.
     await row.click();

@@ -4,10 +4,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { MongoClient } from 'mongodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startRedisServer, type RedisServer } from '../../../src/embedded/redis-launcher.js';
+import { stepQueueName } from '../../../src/queue/queue-names.js';
 import type { SagaDocument } from '../../../src/store/saga-document.js';
 import type { CheckpointDocument } from '../../../src/trigger/checkpoint-store.js';
 import type { LeaseDocument } from '../../../src/trigger/lease.js';
@@ -192,6 +194,35 @@ describe('crash recovery', () => {
       ['ship', 1],
     ]);
   }, 90_000);
+
+  it('a step job BullMQ gave up on is retried by the recovery sweeper', async () => {
+    test = engineTest(client, 'failed-job');
+    const watcher = await test.start({ worker: false });
+    // Stands in for a worker that hit infrastructure errors on every attempt: the job fails for good.
+    const connection = new Redis(redisUrl(), { maxRetriesPerRequest: null });
+    const breaker = new Worker(
+      stepQueueName('order'),
+      () => Promise.reject(new UnrecoverableError('MongoDB unreachable')),
+      { connection, prefix: watcher.queues.prefix },
+    );
+    cleanups.push(async () => {
+      await breaker.close();
+      await connection.quit();
+    });
+    const doc = order();
+    await test.orders.insertOne(doc);
+    await eventually(
+      () => watcher.queues.stepQueue('order').getJobCounts('failed'),
+      (counts) => counts.failed === 1,
+      'the job to fail for good',
+    );
+    await breaker.close();
+
+    await test.start({ watcher: false });
+    const saga = await sagaEndingIn(test.db, doc._id, ['completed', 'compensated', 'failed']);
+    expect(saga.status).toBe('completed');
+    expect((await effectsOf(test.db, saga._id)).map((effect) => effect.applied)).toEqual([1, 1, 1]);
+  });
 
   it('Redis FLUSHALL mid-run: the recovery sweeper re-queues what was lost and every saga finishes', async () => {
     // Its own Redis: FLUSHALL on the shared one would wipe the queues of tests running in parallel.

@@ -1,0 +1,33 @@
+// A process that runs the watcher reports itself ready only once every trigger is covered: this process holds
+// the lease and its change stream has answered, or another live process holds it. Orders inserted after the
+// ready line are then never missed, even on a first start without a checkpoint.
+import type { Logger } from 'pino';
+import type { TriggerService } from '../trigger/trigger-service.js';
+
+const POLL_MS = 100;
+
+export async function waitForWatchers(
+  trigger: TriggerService,
+  logger: Logger,
+  timeoutMs = 30_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { watchers, holderId } = trigger.status();
+    const standby = watchers.filter((watcher) => watcher.state === 'standby');
+    const streaming = watchers.every((watcher) => watcher.state !== 'active' || watcher.lagSeconds !== null);
+    if (streaming) {
+      if (standby.length === 0) return;
+      const holders = await trigger.leaseHolders();
+      if (standby.every((watcher) => ![null, holderId].includes(holders[watcher.saga] ?? null))) return;
+    }
+    if (Date.now() > deadline) {
+      logger.warn(
+        { watchers: watchers.map(({ saga, state, lastError }) => ({ saga, state, lastError })) },
+        'trigger watchers are not streaming yet; going on (see lastError)',
+      );
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  }
+}
