@@ -15,11 +15,15 @@ export interface SweepResult {
   requeued: number;
   overdue: number;
   deadLettersRestored: number;
+  /** Sagas reported as `stuck` dead letters in this sweep. */
+  stuck: number;
 }
 
 export interface RecoverySweeperOptions {
   /** Sagas examined per sweep and per state; the oldest activity goes first. */
   batchSize: number;
+  /** After this many retries of a job BullMQ failed for good, the saga is reported as a `stuck` dead letter. */
+  stuckAfter: number;
 }
 
 export class RecoverySweeper {
@@ -31,7 +35,7 @@ export class RecoverySweeper {
     private readonly queues: SagaQueues,
     private readonly operations: SagaOperations,
     private readonly logger: Logger,
-    private readonly options: RecoverySweeperOptions = { batchSize: 1_000 },
+    private readonly options: RecoverySweeperOptions = { batchSize: 1_000, stuckAfter: 3 },
   ) {}
 
   /** Waits for a sweep in progress. */
@@ -48,7 +52,7 @@ export class RecoverySweeper {
   }
 
   private async sweepOnce(): Promise<SweepResult> {
-    const result: SweepResult = { checked: 0, requeued: 0, overdue: 0, deadLettersRestored: 0 };
+    const result: SweepResult = { checked: 0, requeued: 0, overdue: 0, deadLettersRestored: 0, stuck: 0 };
     const known = new Set(this.registry.list().map((definition) => definition.name));
     const active = await this.store.findActive(this.options.batchSize);
     const deadlines = [];
@@ -59,8 +63,28 @@ export class RecoverySweeper {
         if (await this.operations.deadlinePassed(saga._id, saga.generation)) result.overdue += 1;
         continue;
       }
+      if (saga.stuck?.deadLetteredAt) continue;
       const job = expectedJob(saga, this.registry.get(saga.saga));
-      if (job && (await this.queues.restoreStep(job))) result.requeued += 1;
+      const restored = job ? await this.queues.restoreStep(job) : 'present';
+      if (restored !== 'present') result.requeued += 1;
+      if (
+        restored === 'retried' &&
+        (await this.store.countStuckRestore(saga._id)) >= this.options.stuckAfter
+      ) {
+        // BullMQ gave up on this job again and again (not user code: that is retried and compensated):
+        // an operator has to look, so it goes to the dead-letter queue and the sweeper leaves it alone.
+        await this.queues.addDeadLetters([
+          {
+            ...deadLetterFor(saga, 'stuck'),
+            error: {
+              message: `the saga's ${job!.ref.phase} job for step ${job!.ref.stepName} keeps failing in the worker`,
+              code: 'STUCK',
+            },
+          },
+        ]);
+        await this.store.markStuck(saga._id);
+        result.stuck += 1;
+      }
       if (saga.status === 'running') {
         deadlines.push({
           sagaId: saga._id,

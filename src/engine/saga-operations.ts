@@ -120,7 +120,15 @@ export class SagaOperations {
   async retryDeadLetter(id: string): Promise<SagaDocument> {
     const job = await this.queues.deadLetters.getJob(id);
     if (!job) throw new SagastreamError('SAGA_NOT_FOUND', `dead letter ${id} does not exist`);
-    return this.retry(job.data.sagaId);
+    if (job.data.kind !== 'stuck') return this.retry(job.data.sagaId);
+    // A stuck saga never left its state: hand it back to the sweeper and queue its job once more now.
+    await this.store.clearStuck(job.data.sagaId);
+    const saga = await this.requireSaga(job.data.sagaId);
+    const expected = expectedJob(saga, this.registry.get(saga.saga));
+    if (expected) await this.queues.restoreStep(expected);
+    await job.remove();
+    this.logger.info({ sagaId: saga._id, saga: saga.saga }, 'stuck saga released by an operator');
+    return saga;
   }
 
   /** Drops a dead letter for good; the saga stays as it is, marked so the sweeper does not re-create it. */
@@ -137,8 +145,10 @@ export class SagaOperations {
   /** Dead-letter ids are per generation, so the ones of earlier generations are known without a scan. */
   private async removeDeadLetters(saga: SagaDocument): Promise<void> {
     for (let generation = 0; generation < saga.generation; generation++) {
-      const job = await this.queues.deadLetters.getJob(deadLetterJobId(saga._id, generation));
-      await job?.remove();
+      for (const kind of ['compensation-failed', 'stuck'] as const) {
+        const job = await this.queues.deadLetters.getJob(deadLetterJobId(saga._id, generation, kind));
+        await job?.remove();
+      }
     }
   }
 }

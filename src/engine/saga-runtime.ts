@@ -34,7 +34,7 @@ export interface SagaRuntimeOptions {
         lockDurationMs?: number;
         stalledIntervalMs?: number;
       };
-  sweeper?: { intervalMs?: number; leaseTtlMs?: number; batchSize?: number };
+  sweeper?: { intervalMs?: number; leaseTtlMs?: number; batchSize?: number; stuckAfter?: number };
 }
 
 export class SagaRuntime {
@@ -88,6 +88,7 @@ export class SagaRuntime {
         logger.child({ component: 'sweeper' }),
         {
           batchSize: options.sweeper?.batchSize ?? 1_000,
+          stuckAfter: options.sweeper?.stuckAfter ?? 3,
         },
       );
       sweeper = new SweeperService(recovery, new LeaseStore(db), logger.child({ component: 'sweeper' }), {

@@ -110,6 +110,8 @@ export class StepProcessor {
           await queues.enqueueSteps([
             { ref: { ...ref, step: ref.step + 1, stepName: next.name, attempt: 1 } },
           ]);
+        } else {
+          await queues.removeDeadline(ref.sagaId, ref.generation);
         }
         return;
       }
@@ -219,6 +221,7 @@ export class StepProcessor {
           await queues.addDeadLetters([deadLetterFor(failed, 'compensation-failed')]);
           await store.markDeadLettered(failed._id, failed.generation);
         }
+        await queues.removeDeadline(ref.sagaId, ref.generation);
       }
       return;
     }
@@ -239,6 +242,8 @@ export class StepProcessor {
             },
           },
         ]);
+      } else if (isLast) {
+        await queues.removeDeadline(ref.sagaId, ref.generation);
       }
     }
   }

@@ -1,6 +1,7 @@
 // Queue names and deterministic job ids. BullMQ ids must not contain ':' nor be all digits, and a queue
 // prefix wrapped in {} keeps every key of a queue in one Redis Cluster hash slot.
 import type { StepJobRef } from '../store/step-job-ref.js';
+import type { DeadLetterKind } from './job-data.js';
 
 export const TIMER_QUEUE = 'saga-timers';
 export const DEAD_LETTER_QUEUE = 'dead-letters';
@@ -33,6 +34,7 @@ export function compensationWakeJobId(ref: StepJobRef, forwardAttempt: number): 
   return `${stepJobId(ref)}.l${forwardAttempt}`;
 }
 
-export function deadLetterJobId(sagaId: string, generation: number): string {
-  return `${sagaId}.dl.g${generation}`;
+/** A saga's final failure and a `stuck` report are separate entries: a stuck saga may still fail later. */
+export function deadLetterJobId(sagaId: string, generation: number, kind?: DeadLetterKind): string {
+  return kind === 'stuck' ? `${sagaId}.stuck.g${generation}` : `${sagaId}.dl.g${generation}`;
 }

@@ -109,7 +109,7 @@ export class SagaQueues {
       entries.map((entry) => ({
         name: entry.kind,
         data: entry,
-        opts: { jobId: deadLetterJobId(entry.sagaId, entry.generation) },
+        opts: { jobId: deadLetterJobId(entry.sagaId, entry.generation, entry.kind) },
       })),
     );
   }
@@ -118,17 +118,17 @@ export class SagaQueues {
    * Makes sure the job a saga waits for can still run: adds it when Redis lost it, retries it when BullMQ gave
    * up on it (infrastructure errors past the job's attempts, or stalled too often). True when it had to.
    */
-  async restoreStep(step: ScheduledStep): Promise<boolean> {
+  async restoreStep(step: ScheduledStep): Promise<'present' | 'added' | 'retried'> {
     const job = await this.stepQueue(step.ref.saga).getJob(stepJobId(step.ref));
     if (!job) {
       await this.enqueueSteps([step]);
-      return true;
+      return 'added';
     }
     if (await job.isFailed()) {
       await job.retry('failed');
-      return true;
+      return 'retried';
     }
-    return false;
+    return 'present';
   }
 
   /** True when a job with this id exists in any state. */
@@ -138,6 +138,11 @@ export class SagaQueues {
 
   async hasDeadLetter(sagaId: string, generation: number): Promise<boolean> {
     return (await this.deadLetters.getJob(deadLetterJobId(sagaId, generation))) !== undefined;
+  }
+
+  /** A finished saga's deadline timer is dropped so queue depths show only live work (best effort). */
+  async removeDeadline(sagaId: string, generation: number): Promise<void> {
+    await this.timers.remove(deadlineJobId(sagaId, generation)).catch(() => undefined);
   }
 
   async hasDeadline(sagaId: string, generation: number): Promise<boolean> {

@@ -73,6 +73,14 @@ export interface DeadLetterState {
   discardedAt?: Date;
 }
 
+/** The saga's current job keeps failing in BullMQ itself (not in user code): counted by the sweeper. */
+export interface StuckState {
+  /** Times the sweeper retried a job BullMQ had given up on. */
+  restores: number;
+  /** Set once a `stuck` dead letter was queued; the sweeper then leaves the saga to an operator. */
+  deadLetteredAt?: Date;
+}
+
 export interface SagaDocument {
   _id: string;
   saga: string;
@@ -95,6 +103,7 @@ export interface SagaDocument {
   reason?: SagaReason;
   error?: StoredError;
   deadLetter?: DeadLetterState;
+  stuck?: StuckState;
   revision: number;
   createdAt: Date;
   updatedAt: Date;

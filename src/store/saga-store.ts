@@ -327,6 +327,25 @@ export class SagaStore {
     );
   }
 
+  /** Counts a restore of a job BullMQ failed for good; returns the new count. */
+  async countStuckRestore(id: string): Promise<number> {
+    const saga = await this.collection.findOneAndUpdate(
+      { _id: id },
+      { $inc: { 'stuck.restores': 1 } },
+      { returnDocument: 'after', projection: { stuck: 1 } },
+    );
+    return saga?.stuck?.restores ?? 0;
+  }
+
+  async markStuck(id: string, now = new Date()): Promise<void> {
+    await this.collection.updateOne({ _id: id }, { $set: { 'stuck.deadLetteredAt': now } });
+  }
+
+  /** An operator released a stuck saga: the sweeper handles it again from zero. */
+  async clearStuck(id: string): Promise<void> {
+    await this.collection.updateOne({ _id: id }, { $unset: { stuck: '' } });
+  }
+
   async markDeadLettered(id: string, generation: number): Promise<void> {
     await this.collection.updateOne({ _id: id }, { $set: { 'deadLetter.queuedGeneration': generation } });
   }

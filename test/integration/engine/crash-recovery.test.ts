@@ -15,6 +15,7 @@ import type { CheckpointDocument } from '../../../src/trigger/checkpoint-store.j
 import type { LeaseDocument } from '../../../src/trigger/lease.js';
 import { connectMongo, mongoUrl, redisUrl } from '../helpers.js';
 import {
+  FAST_SWEEPER,
   effectsOf,
   engineTest,
   eventually,
@@ -222,6 +223,40 @@ describe('crash recovery', () => {
     const saga = await sagaEndingIn(test.db, doc._id, ['completed', 'compensated', 'failed']);
     expect(saga.status).toBe('completed');
     expect((await effectsOf(test.db, saga._id)).map((effect) => effect.applied)).toEqual([1, 1, 1]);
+  });
+
+  it('a job that keeps failing in BullMQ becomes a stuck dead letter; releasing it lets the saga finish', async () => {
+    test = engineTest(client, 'stuck-job');
+    const watcher = await test.start({ worker: false, sweeper: { ...FAST_SWEEPER, stuckAfter: 2 } });
+    const connection = new Redis(redisUrl(), { maxRetriesPerRequest: null });
+    const breaker = new Worker(
+      stepQueueName('order'),
+      () => Promise.reject(new UnrecoverableError('MongoDB unreachable')),
+      { connection, prefix: watcher.queues.prefix },
+    );
+    cleanups.push(async () => {
+      await breaker.close();
+      await connection.quit();
+    });
+    const doc = order();
+    await test.orders.insertOne(doc);
+    const stuck = await eventually(
+      () => watcher.operations.listDeadLetters(),
+      (letters) => letters.some((letter) => letter.kind === 'stuck'),
+      'a stuck dead letter',
+    );
+    const letter = stuck.find((entry) => entry.kind === 'stuck')!;
+    const saga = await sagasCollection(test.db).findOne({ _id: letter.sagaId });
+    expect(saga?.status).toBe('running');
+    expect(saga?.stuck?.deadLetteredAt).toBeInstanceOf(Date);
+    await breaker.close();
+
+    await test.start({ watcher: false });
+    await watcher.operations.retryDeadLetter(letter.id);
+    const finished = await sagaEndingIn(test.db, doc._id, ['completed', 'compensated', 'failed']);
+    expect(finished.status).toBe('completed');
+    expect(finished.stuck).toBeUndefined();
+    expect(await watcher.operations.listDeadLetters()).toEqual([]);
   });
 
   it('Redis FLUSHALL mid-run: the recovery sweeper re-queues what was lost and every saga finishes', async () => {

@@ -20,12 +20,14 @@ describe('record codec', () => {
     expect(insert.document.ref).toBeInstanceOf(UUID);
   });
 
-  it('promotes int64 values within 2^53 to numbers, as the wire layer does', () => {
+  it('keeps int64 values as Long at any magnitude, as the wire layer does', () => {
     const record = encodeRecord({
-      e: { small: Long.fromNumber(123), large: Long.fromString('9007199254740993') },
+      e: { small: Long.fromNumber(123), large: Long.fromString('9007199254740993'), int: 7 },
     });
     const [decoded] = decodeRecords(record).records;
-    expect(decoded).toStrictEqual({ e: { small: 123, large: Long.fromString('9007199254740993') } });
+    expect(decoded).toStrictEqual({
+      e: { small: Long.fromNumber(123), large: Long.fromString('9007199254740993'), int: 7 },
+    });
   });
 
   it('stops at a record whose CRC does not match', () => {
