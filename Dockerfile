@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1
 # One image for every sagastream role; the Compose service picks the role with its command
-# (`watcher`, `worker`, `admin`).
+# (`watcher`, `worker`, `admin`, `demo`); without one it runs every role in one process (`start`).
+# Your own sagas: build FROM this image, COPY your compiled sagas module and set SAGAS to its path.
 
 FROM node:20-slim AS build
 WORKDIR /app
@@ -20,4 +21,4 @@ COPY --from=build /app/bin ./bin
 # The official image ships an unprivileged `node` user; the app files stay root-owned and read-only to it.
 USER node
 ENTRYPOINT ["node", "bin/sagastream.js"]
-CMD ["--help"]
+CMD ["start"]

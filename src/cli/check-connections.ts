@@ -59,11 +59,14 @@ export async function checkRedis(url: string): Promise<void> {
     maxRetriesPerRequest: 0,
     retryStrategy: () => null,
   });
-  client.on('error', () => undefined); // reported below, once
+  // The first socket error says why (ECONNREFUSED, ENOTFOUND, …); connect() itself only says "closed".
+  let firstError: unknown;
+  client.on('error', (error: unknown) => (firstError ??= error));
   try {
     await client.connect();
     await client.ping();
-  } catch (error) {
+  } catch (caught) {
+    const error = firstError ?? caught;
     throw new ConnectionCheckError(
       `Cannot reach Redis at ${redactUrl(url)} (${reasonOf(error)}). Check REDIS_URL and that redis-server ` +
         'is running, or use `sagastream dev`, which starts one.',

@@ -7,6 +7,10 @@
 //   130 a second SIGINT/SIGTERM while shutting down
 import type { CliCommand, CliContext } from './cli-command.js';
 import { adminCommand } from './commands/admin-command.js';
+import { cancelCommand } from './commands/cancel-command.js';
+import { dlqCommand } from './commands/dlq-command.js';
+import { sagaCommand } from './commands/saga-command.js';
+import { statusCommand } from './commands/status-command.js';
 import { demoCommand } from './commands/demo-command.js';
 import { devCommand } from './commands/dev-command.js';
 import { mongoCommand } from './commands/mongo-command.js';
@@ -21,6 +25,10 @@ const commands: readonly CliCommand[] = [
   workerCommand,
   watcherCommand,
   adminCommand,
+  statusCommand,
+  sagaCommand,
+  dlqCommand,
+  cancelCommand,
   devCommand,
   demoCommand,
   mongoCommand,

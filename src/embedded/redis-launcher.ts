@@ -172,8 +172,11 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   const attempts = options.port ? 1 : 3;
   for (let attemptNumber = 1; ; attemptNumber += 1) {
     const port = options.port || (await findFreePort(host));
+    // Its own process group: a terminal's Ctrl-C reaches only us, and we stop redis-server after the roles
+    // that use it have shut down (otherwise workers lose Redis mid-shutdown).
     const child = spawn(executable, redisArguments(host, port, options.dir), {
       stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
     });
     const attempt = new LaunchAttempt(child);
     const ready = await waitUntilReady(attempt, host, port, Date.now() + startTimeoutMs);

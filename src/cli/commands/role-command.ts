@@ -25,6 +25,8 @@ export interface RoleCommandSpec<T extends OptionsConfig> {
   readonly summary: string;
   readonly usage: string;
   readonly options: T;
+  /** Checks the option values before anything else (a bad command line exits 2 before config errors). */
+  validate?(values: { [K in keyof T]?: string }): void;
   /** Which roles to run, from the parsed options; throws UsageError for bad values. */
   roles(
     values: { [K in keyof T]?: string },
@@ -44,6 +46,7 @@ export function roleCommand<T extends OptionsConfig>(spec: RoleCommandSpec<T>): 
         stdout.write(`${spec.usage}\n`);
         return 0;
       }
+      spec.validate?.(values);
       const config = loadConfig(env, { require: ['mongodb', 'redis'] });
       const sagas = await loadSagasModule(values['sagas-module'], env);
       const roles = spec.roles(values, config, sagas);

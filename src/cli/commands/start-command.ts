@@ -21,6 +21,7 @@ export const startCommand = roleCommand({
   name: 'start',
   summary: 'run all roles in one process (watcher, worker, admin)',
   usage,
+  validate: (values) => void parsePositiveInteger(values.concurrency, '--concurrency'),
   options: { concurrency: { type: 'string' } },
   roles(values, config) {
     const concurrency = parsePositiveInteger(values.concurrency, '--concurrency');

@@ -21,6 +21,7 @@ export const workerCommand = roleCommand({
   name: 'worker',
   summary: 'run saga steps (start several to share the work)',
   usage,
+  validate: (values) => void parsePositiveInteger(values.concurrency, '--concurrency'),
   options: { concurrency: { type: 'string' }, sagas: { type: 'string' } },
   roles(values, _config, sagas) {
     const concurrency = parsePositiveInteger(values.concurrency, '--concurrency');

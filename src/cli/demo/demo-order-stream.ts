@@ -55,12 +55,20 @@ export class DemoOrderStream {
     } catch (error) {
       this.options.logger.warn({ err: error }, 'inserting demo orders failed; trying again on the next tick');
     }
-    if (this.#inserted >= (this.options.count ?? Infinity)) await this.stop();
+    if (this.#inserted >= (this.options.count ?? Infinity)) {
+      // Not stop(): that waits for the tick chain this very tick belongs to.
+      this.#clearTimer();
+      this.#finished();
+    }
+  }
+
+  #clearTimer(): void {
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    this.#timer = undefined;
   }
 
   async stop(): Promise<void> {
-    if (this.#timer !== undefined) clearInterval(this.#timer);
-    this.#timer = undefined;
+    this.#clearTimer();
     await this.#inFlight;
     this.#finished();
   }

@@ -9,9 +9,11 @@ afterEach(() => killLeftovers());
 
 /** The last progress line's counts, e.g. { completed: 12, rejected: 2, … }. */
 function countsIn(line: string | undefined): Record<string, number> {
-  return Object.fromEntries(
-    [...(line ?? '').matchAll(/(\w+) (\d+)(?= \||$)/g)].map((match) => [match[1], Number(match[2])]),
-  );
+  const counts: Record<string, number> = {};
+  for (const [, name, count] of (line ?? '').matchAll(/(\w+) (\d+)(?= \||$)/g)) {
+    if (name !== undefined) counts[name] = Number(count);
+  }
+  return counts;
 }
 
 describe('sagastream dev --demo', () => {

@@ -121,7 +121,7 @@ describe('separate role processes', { timeout: 120_000 }, () => {
   it('share the steps between the two worker processes', async () => {
     const inserted = await db.collection('orders').insertMany(Array.from({ length: 40 }, () => order()));
     await Promise.all(Object.values(inserted.insertedIds).map((id) => sagaFor(id)));
-    const markers = await db.collection('payments').distinct('handledBy');
+    const markers: unknown[] = await db.collection('payments').distinct('handledBy');
     const workerMarkers = [roles[1]?.pid, roles[2]?.pid].map((pid) =>
       markers.find((marker) => String(marker).endsWith(`:${pid}`)),
     );

@@ -1,6 +1,6 @@
 // The order-fulfillment saga on the real engine, one order per `simulate` path: the saga's final state and
 // the effects (and undos) its services left in MongoDB.
-import { MongoClient, ObjectId, type Db } from 'mongodb';
+import type { Db, MongoClient, ObjectId } from 'mongodb';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registry, setup } from '../../../sagas/index.js';
