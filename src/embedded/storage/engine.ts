@@ -1,8 +1,10 @@
 // The storage engine: databases, collections, and the oplog every mutation is recorded in.
 import { UUID, type Document, type Timestamp } from 'bson';
 import { MongoCommandError } from '../errors.js';
+import { Catalog } from './catalog.js';
 import { Collection, ID_INDEX_NAME } from './collection.js';
 import { Oplog } from './oplog.js';
+import { replayEntry } from './replay-entry.js';
 import type {
   CollectionOptions,
   IndexSpec,
@@ -45,7 +47,7 @@ export function assertValidNamespace(ns: Namespace): void {
 
 export class Engine {
   readonly oplog: Oplog;
-  private readonly databases = new Map<string, Map<string, Collection>>();
+  private readonly catalog = new Catalog();
   private readonly listeners: CommitListener[] = [];
   private pending: OplogEntry[] | null = null;
   private session: WriteSession = {};
@@ -91,19 +93,19 @@ export class Engine {
   // ---- reading ------------------------------------------------------------------------------------------
 
   getCollection(ns: Namespace): Collection | undefined {
-    return this.databases.get(ns.db)?.get(ns.coll);
+    return this.catalog.get(ns);
   }
 
   databaseNames(): string[] {
-    return [...this.databases.keys()];
+    return this.catalog.databaseNames();
   }
 
   collections(db: string): Collection[] {
-    return [...(this.databases.get(db)?.values() ?? [])];
+    return this.catalog.collections(db);
   }
 
   allCollections(): Collection[] {
-    return [...this.databases.values()].flatMap((collections) => [...collections.values()]);
+    return this.catalog.all();
   }
 
   // ---- collections -------------------------------------------------------------------------------------
@@ -131,12 +133,7 @@ export class Engine {
   private addCollection(ns: Namespace, options: CollectionOptions): Collection {
     return this.write(() => {
       const collection = new Collection({ ...ns }, new UUID(), options);
-      let db = this.databases.get(ns.db);
-      if (!db) {
-        db = new Map();
-        this.databases.set(ns.db, db);
-      }
-      db.set(ns.coll, collection);
+      this.catalog.put(collection);
       this.record({ op: 'create', ns: { ...ns }, options, uuid: collection.uuid.toHexString() });
       return collection;
     });
@@ -153,11 +150,9 @@ export class Engine {
 
   dropCollection(ns: Namespace): boolean {
     return this.write(() => {
-      const db = this.databases.get(ns.db);
-      const collection = db?.get(ns.coll);
-      if (!db || !collection) return false;
-      db.delete(ns.coll);
-      if (db.size === 0) this.databases.delete(ns.db);
+      const collection = this.catalog.get(ns);
+      if (!collection) return false;
+      this.catalog.remove(ns);
       this.record({ op: 'drop', ns: { ...ns }, collectionUuid: collection.uuidString });
       return true;
     });
@@ -165,10 +160,9 @@ export class Engine {
 
   dropDatabase(name: string): void {
     this.write(() => {
-      const db = this.databases.get(name);
-      if (!db) return;
-      for (const collection of [...db.values()]) this.dropCollection(collection.ns);
-      this.databases.delete(name);
+      const collections = this.catalog.collections(name);
+      if (collections.length === 0) return;
+      for (const collection of collections) this.dropCollection(collection.ns);
       this.record({ op: 'dropDatabase', ns: { db: name } });
     });
   }
@@ -182,15 +176,7 @@ export class Engine {
         if (!dropTarget) throw new MongoCommandError('NamespaceExists', `target namespace exists`);
         this.dropCollection(to);
       }
-      this.databases.get(from.db)?.delete(from.coll);
-      if (this.databases.get(from.db)?.size === 0) this.databases.delete(from.db);
-      collection.ns = { ...to };
-      let db = this.databases.get(to.db);
-      if (!db) {
-        db = new Map();
-        this.databases.set(to.db, db);
-      }
-      db.set(to.coll, collection);
+      this.catalog.move(collection, to);
       this.record({
         op: 'rename',
         ns: { ...from },
@@ -334,78 +320,7 @@ export class Engine {
 
   /** Re-applies a journaled entry after a restart, without recording it again. */
   replay(entry: OplogEntry): void {
-    switch (entry.op) {
-      case 'create':
-        if (!this.getCollection(entry.ns)) {
-          const db = this.databases.get(entry.ns.db) ?? new Map<string, Collection>();
-          this.databases.set(entry.ns.db, db);
-          db.set(
-            entry.ns.coll,
-            new Collection({ ...entry.ns }, UUID.createFromHexString(entry.uuid), entry.options),
-          );
-        }
-        return;
-      case 'modify': {
-        const collection = this.getCollection(entry.ns);
-        if (collection) collection.options = { ...collection.options, ...entry.options };
-        return;
-      }
-      case 'createIndexes': {
-        const collection = this.getCollection(entry.ns);
-        for (const spec of entry.indexes) collection?.addIndex(spec);
-        return;
-      }
-      case 'dropIndexes': {
-        const collection = this.getCollection(entry.ns);
-        for (const name of entry.names) collection?.indexes.delete(name);
-        return;
-      }
-      case 'drop':
-        this.databases.get(entry.ns.db)?.delete(entry.ns.coll);
-        if (this.databases.get(entry.ns.db)?.size === 0) this.databases.delete(entry.ns.db);
-        return;
-      case 'dropDatabase':
-        this.databases.delete(entry.ns.db);
-        return;
-      case 'rename': {
-        const collection = this.getCollection(entry.ns);
-        if (!collection) return;
-        this.databases.get(entry.ns.db)?.delete(entry.ns.coll);
-        if (this.databases.get(entry.ns.db)?.size === 0) this.databases.delete(entry.ns.db);
-        collection.ns = { ...entry.to };
-        const db = this.databases.get(entry.to.db) ?? new Map<string, Collection>();
-        this.databases.set(entry.to.db, db);
-        db.set(entry.to.coll, collection);
-        return;
-      }
-      case 'insert':
-        this.replayCollection(entry.ns).insert(entry.document);
-        return;
-      case 'update':
-      case 'replace': {
-        const collection = this.replayCollection(entry.ns);
-        const previous = collection.findById(entry.documentKey._id);
-        if (previous) collection.replace(previous, entry.postImage);
-        else collection.insert(entry.postImage);
-        return;
-      }
-      case 'delete': {
-        const collection = this.getCollection(entry.ns);
-        const previous = collection?.findById(entry.documentKey._id);
-        if (collection && previous) collection.remove(previous);
-        return;
-      }
-    }
-  }
-
-  private replayCollection(ns: Namespace): Collection {
-    const existing = this.getCollection(ns);
-    if (existing) return existing;
-    const db = this.databases.get(ns.db) ?? new Map<string, Collection>();
-    this.databases.set(ns.db, db);
-    const collection = new Collection({ ...ns });
-    db.set(ns.coll, collection);
-    return collection;
+    replayEntry(this.catalog, entry);
   }
 
   /** Restores a collection from a snapshot (persistence only). */
@@ -419,9 +334,7 @@ export class Engine {
     const collection = new Collection({ ...ns }, UUID.createFromHexString(uuid), options);
     for (const doc of documents) collection.insert(doc);
     for (const spec of indexes) if (spec.name !== ID_INDEX_NAME) collection.addIndex(spec);
-    const db = this.databases.get(ns.db) ?? new Map<string, Collection>();
-    this.databases.set(ns.db, db);
-    db.set(ns.coll, collection);
+    this.catalog.put(collection);
   }
 
   restoreHistory(entries: OplogEntry[], clusterTime: Timestamp, truncatedThrough: Timestamp | null): void {
