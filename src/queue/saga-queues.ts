@@ -65,20 +65,20 @@ export class SagaQueues {
       list.push(step);
       bySaga.set(step.ref.saga, list);
     }
+    const jobOf = ({ ref, delayMs }: ScheduledStep) => ({
+      name: ref.phase,
+      data: ref,
+      opts: { ...STEP_JOB_OPTIONS, jobId: stepJobId(ref), delay: Math.max(0, Math.round(delayMs ?? 0)) },
+    });
     await Promise.all(
-      [...bySaga].map(([saga, list]) =>
-        this.stepQueue(saga).addBulk(
-          list.map(({ ref, delayMs }) => ({
-            name: ref.phase,
-            data: ref,
-            opts: {
-              ...STEP_JOB_OPTIONS,
-              jobId: stepJobId(ref),
-              delay: Math.max(0, Math.round(delayMs ?? 0)),
-            },
-          })),
-        ),
-      ),
+      [...bySaga].map(async ([saga, list]) => {
+        const queue = this.stepQueue(saga);
+        // One job (every step transition) is one script call; addBulk would wrap it in a MULTI pipeline.
+        if (list.length === 1) {
+          const { name, data, opts } = jobOf(list[0]!);
+          await queue.add(name, data, opts);
+        } else await queue.addBulk(list.map(jobOf));
+      }),
     );
   }
 

@@ -104,7 +104,8 @@ export class SagaStore {
         $min: { [`${path}.startedAt`]: now },
         $inc: { revision: 1 },
       },
-      { returnDocument: 'after' },
+      // The step needs the input, outputs and deadline, never the history: it stays on the server.
+      { returnDocument: 'after', projection: { history: 0 } },
     );
   }
 
@@ -226,7 +227,7 @@ export class SagaStore {
         $min: { [`${path}.startedAt`]: now },
         $inc: { revision: 1 },
       },
-      { returnDocument: 'after' },
+      { returnDocument: 'after', projection: { history: 0 } },
     );
   }
 

@@ -1,6 +1,6 @@
 // The stages a user may put after `$changeStream`, and how they run on each event.
 import { MongoCommandError } from '../errors.js';
-import { cloneDocument, runPipeline, type Document } from '../query/index.js';
+import { cloneDocument, matchOnlyPipeline, runPipeline, type Document } from '../query/index.js';
 
 /** Stages MongoDB allows after `$changeStream`: they transform one event at a time. */
 const ALLOWED_STAGES = new Set([
@@ -109,6 +109,8 @@ function keepsResumeToken(original: Document, transformed: Document): boolean {
  */
 export function applyUserStages(event: Document, userStages: readonly Document[]): Document | null {
   if (userStages.length === 0) return event;
+  const matcher = matchOnlyPipeline(userStages);
+  if (matcher) return matcher(event) ? event : null;
   // The event shares documents with the oplog and storage; stages such as $set on a dotted path would
   // otherwise write through into them.
   const [transformed] = runPipeline([cloneDocument(event)], [...userStages]);

@@ -179,19 +179,46 @@ function parseUpdate(update: Document, arrayFiltersSource: Document[] | undefine
 
 function applyOperators(doc: Document, update: Document, options: ApplyUpdateOptions): Document {
   const { entries, arrayFilters } = parseUpdate(update, options.arrayFilters);
-  const result = cloneDocument(doc);
+  // Copy-on-write: stored documents are never mutated, so only the containers on the updated paths are copied
+  // and the rest is shared with `doc`. Positional paths may touch any element: they get a full deep copy.
+  const anyPositional = entries.some((entry) => entry.positional);
+  const result = anyPositional ? cloneDocument(doc) : { ...doc };
+  const copied = new Set<unknown>([result]);
   const context: OperatorContext = { documentId: doc._id, now: new Date() };
   const expandContext = { arrayFilters, query: options.query };
   for (const { operator, path, parts, positional, argument } of entries) {
     if (operator === '$setOnInsert' && options.isUpsertInsert !== true) continue;
     const apply = FIELD_OPERATORS[operator];
     if (apply === undefined) continue;
+    if (!anyPositional) {
+      copyAlongPath(result, parts, copied);
+      if (operator === '$rename' && typeof argument === 'string')
+        copyAlongPath(result, argument.split('.'), copied);
+    }
     if (!positional) apply(result, parts, argument, context);
     else
       for (const concrete of expandPath(result, path, expandContext))
         apply(result, concrete, argument, context);
   }
   return result;
+}
+
+/** Replaces each array or plain document on `parts` (the leaf included) by a shallow copy, once per update. */
+function copyAlongPath(root: Document, parts: readonly string[], copied: Set<unknown>): void {
+  let container: Record<string, unknown> = root;
+  for (const part of parts) {
+    const child = container[part];
+    if (typeof child !== 'object' || child === null) return;
+    if (!copied.has(child)) {
+      let copy: Record<string, unknown>;
+      if (Array.isArray(child)) copy = child.slice() as unknown as Record<string, unknown>;
+      else if (isPlainDocument(child)) copy = { ...child };
+      else return; // Dates and BSON values are replaced by operators, never changed in place.
+      copied.add(copy);
+      container[part] = copy;
+      container = copy;
+    } else container = child as Record<string, unknown>;
+  }
 }
 
 function applyReplacement(doc: Document, replacement: Document): Document {

@@ -12,6 +12,6 @@ export type { ApplyUpdateOptions, UpdateDescription, UpdateOutcome } from './app
 export { upsertSeed } from './upsert-seed.js';
 export { applyProjection } from './apply-projection.js';
 export { compileSort } from './compile-sort.js';
-export { runPipeline } from './run-pipeline.js';
+export { matchOnlyPipeline, runPipeline } from './run-pipeline.js';
 export type { RunPipelineOptions } from './run-pipeline.js';
 export type { Document } from './document.js';

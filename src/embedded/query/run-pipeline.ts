@@ -77,6 +77,28 @@ function* clonedLazily(docs: Document[]): Generator<Document> {
   for (const doc of docs) yield cloneForExpressions(doc);
 }
 
+const matchOnlyMatchers = new WeakMap<readonly Document[], ((doc: Document) => boolean) | null>();
+
+/**
+ * For a pipeline of `$match` stages only (a change stream's usual filter), one matcher compiled once per
+ * pipeline array; null for any other pipeline. Matching never modifies the document, so nothing is copied.
+ */
+export function matchOnlyPipeline(pipeline: readonly Document[]): ((doc: Document) => boolean) | null {
+  const cached = matchOnlyMatchers.get(pipeline);
+  if (cached !== undefined) return cached;
+  let matcher: ((doc: Document) => boolean) | null = null;
+  const onlyMatch = pipeline.every(
+    (stage) => isPlainDocument(stage) && Object.keys(stage).length === 1 && isPlainDocument(stage.$match),
+  );
+  if (onlyMatch) {
+    const options: Partial<Options> = { ...baseOptions, context: pipelineContext };
+    const compiled = pipeline.map((stage) => compileFilterWithOptions(stage.$match as Document, options));
+    matcher = (doc) => compiled.every((matches) => matches(doc));
+  }
+  matchOnlyMatchers.set(pipeline, matcher);
+  return matcher;
+}
+
 /** Runs an aggregation pipeline over in-memory documents; never mutates `docs`. */
 export function runPipeline(
   docs: Document[],

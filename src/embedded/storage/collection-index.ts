@@ -102,6 +102,16 @@ export class CollectionIndex {
     for (const key of first) addTo(this.byFirstField, key, idKey);
   }
 
+  /** Moves a document from its `previous` keys to `nextKeys`; nothing to do when its indexed values kept. */
+  replace(previous: Document, idKey: string, nextKeys: { full: string[]; first: string[] }): void {
+    const before = this.keysOf(previous);
+    if (sameKeys(before.full, nextKeys.full) && sameKeys(before.first, nextKeys.first)) return;
+    for (const key of before.full) removeFrom(this.byKey, key, idKey);
+    for (const key of before.first) removeFrom(this.byFirstField, key, idKey);
+    for (const key of nextKeys.full) addTo(this.byKey, key, idKey);
+    for (const key of nextKeys.first) addTo(this.byFirstField, key, idKey);
+  }
+
   remove(doc: Document, idKey: string): void {
     const { full, first } = this.keysOf(doc);
     for (const key of full) removeFrom(this.byKey, key, idKey);
@@ -120,6 +130,10 @@ export class CollectionIndex {
 }
 
 const EMPTY: ReadonlySet<string> = new Set();
+
+function sameKeys(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((key, index) => key === b[index]);
+}
 
 function addTo(map: Map<string, Set<string>>, key: string, id: string): void {
   const set = map.get(key);

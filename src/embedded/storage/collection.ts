@@ -61,10 +61,15 @@ export class Collection {
   /** Swaps a document for its new version (same _id), keeping its natural-order position. */
   replace(previous: Document, next: Document): void {
     const idKey = valueKey(previous._id);
-    for (const index of this.indexes.values()) index.checkUnique(this.fullName, next, idKey);
-    for (const index of this.indexes.values()) index.remove(previous, idKey);
+    // Keys computed once per index: for the unique check, then to move the entry (only when they changed).
+    const nextKeys = [...this.indexes.values()].map((index) => {
+      const keys = index.keysOf(next);
+      index.checkUnique(this.fullName, next, idKey, keys.full);
+      return keys;
+    });
     this.documents.set(idKey, next);
-    for (const index of this.indexes.values()) index.add(next, idKey);
+    let position = 0;
+    for (const index of this.indexes.values()) index.replace(previous, idKey, nextKeys[position++]!);
   }
 
   remove(doc: Document): void {
@@ -110,7 +115,14 @@ export class Collection {
       const first = index.fields[0];
       if (first === undefined) continue;
       const values = equalityValues(filter[first]);
-      if (!values || values.length !== 1) continue;
+      if (!values || values.length === 0) continue;
+      if (values.length > 1) {
+        // `$in` on the first field (the sweeper's {status: {$in: [...]}}): the union of one lookup per value.
+        const union = new Set<string>();
+        for (const value of values) for (const id of index.lookupFirst(value)) union.add(id);
+        if (!best || union.size < best.size) best = union;
+        continue;
+      }
       const allFields = index.fields.map((field) => equalityValues(filter[field]));
       const ids = allFields.every((v) => v?.length === 1)
         ? index.lookup(allFields.map((v) => v![0]))

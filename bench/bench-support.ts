@@ -1,0 +1,161 @@
+// Helpers of `npm run bench`: child processes (embedded MongoDB, sagastream roles, the raw BullMQ worker), a
+// fixed-rate driver, percentiles and RSS readings.
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/** Extra node flags for every child (e.g. --cpu-prof), set from the bench's command line. */
+export const childNodeFlags: string[] = [];
+
+export function log(message: string): void {
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
+}
+
+export function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+export function round(value: number, digits = 0): number {
+  const factor = 10 ** digits;
+  return Math.round(value * factor) / factor;
+}
+
+/** Resident set size of a process in MB (Linux /proc). */
+export function rssMb(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  try {
+    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) / 1024 : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+/**
+ * Calls `operation(i)` for i < total at `ratePerSec`, without waiting for one call before the next is due
+ * (at most `maxInFlight` outstanding), so a slow call does not lower the offered rate.
+ */
+export async function atRate(
+  total: number,
+  ratePerSec: number,
+  operation: (i: number) => Promise<unknown>,
+  maxInFlight = 256,
+): Promise<void> {
+  const interval = 1000 / ratePerSec;
+  const begin = performance.now();
+  const inFlight = new Set<Promise<unknown>>();
+  const failed: { error?: Error } = {};
+  for (let i = 0; i < total;) {
+    const now = performance.now();
+    while (i < total && begin + i * interval <= now && inFlight.size < maxInFlight) {
+      const call: Promise<unknown> = operation(i++)
+        .catch(
+          (error: unknown) => (failed.error ??= error instanceof Error ? error : new Error(String(error))),
+        )
+        .finally(() => inFlight.delete(call));
+      inFlight.add(call);
+    }
+    if (failed.error) throw failed.error;
+    if (inFlight.size >= maxInFlight) await Promise.race(inFlight);
+    else await sleep(1);
+  }
+  await Promise.all(inFlight);
+}
+
+/** Waits for the first stdout line matching `pattern`; rejects if the child exits first. */
+async function waitForLine(child: ChildProcess, pattern: RegExp, what: string): Promise<RegExpExecArray> {
+  const lines = createInterface({ input: child.stdout! });
+  for await (const line of lines) {
+    const match = pattern.exec(line);
+    if (match) {
+      lines.removeAllListeners('line');
+      child.stdout!.resume();
+      return match;
+    }
+  }
+  throw new Error(`${what} exited before it was ready`);
+}
+
+export interface Child {
+  readonly process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+function childOf(process: ChildProcess): Child {
+  return {
+    process,
+    async stop() {
+      if (process.exitCode !== null || process.signalCode !== null) return;
+      const exited = once(process, 'exit');
+      process.kill('SIGTERM');
+      const timer = setTimeout(() => process.kill('SIGKILL'), 20_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** `sagastream mongo --port 0` in its own process; resolves with its URI. */
+export async function startMongo(): Promise<{ uri: string; child: Child }> {
+  const child = spawn(process.execPath, [...childNodeFlags, 'bin/sagastream.js', 'mongo', '--port', '0'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, LOG_LEVEL: 'warn' },
+  });
+  const match = await waitForLine(child, /mongodb:\/\/\S+/, 'the embedded MongoDB server');
+  return { uri: match[0], child: childOf(child) };
+}
+
+export interface RoleEnvironment {
+  mongodbUrl: string;
+  redisUrl: string;
+  database: string;
+  queuePrefix: string;
+}
+
+/** `sagastream watcher|worker --sagas-module bench/bench-sagas.ts`; resolves once it printed its ready line. */
+export async function startRole(role: 'watcher' | 'worker', env: RoleEnvironment, args: string[] = []) {
+  const child = spawn(
+    process.execPath,
+    [...childNodeFlags, 'bin/sagastream.js', role, '--sagas-module', 'bench/bench-sagas.ts', ...args],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: {
+        ...process.env,
+        LOG_LEVEL: 'warn',
+        MONGODB_URL: env.mongodbUrl,
+        MONGODB_DB: env.database,
+        REDIS_URL: env.redisUrl,
+        SAGASTREAM_QUEUE_PREFIX: env.queuePrefix,
+      },
+    },
+  );
+  await waitForLine(child, /ready/, `sagastream ${role}`);
+  return childOf(child);
+}
+
+/** The raw BullMQ chain worker (bench/raw-bullmq-worker.ts) with an IPC channel. */
+export async function startRawWorker(redisUrl: string, prefix: string, concurrency: number): Promise<Child> {
+  const child = fork('bench/raw-bullmq-worker.ts', [redisUrl, prefix, String(concurrency)], {
+    execArgv: ['--import', 'tsx', ...childNodeFlags],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    child.once('exit', () => reject(new Error('the raw BullMQ worker exited before it was ready')));
+    child.on('message', (message: { type?: string }) => {
+      if (message.type === 'ready') resolve();
+    });
+  });
+  return {
+    process: child,
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = once(child, 'exit');
+      child.send({ type: 'stop' });
+      await exited;
+    },
+  };
+}

@@ -1,0 +1,297 @@
+// `npm run bench`: raw BullMQ, raw change streams and the orchestrator side by side, against one spawned
+// redis-server and one embedded MongoDB server (its own process). Options: --sagas N, --rate R, --quick,
+// --concurrency C, --stored 10000,100000, --cpu-prof DIR (profiles of every child). Progress goes to stderr;
+// the last stdout line is one JSON object. Figures are informational: nothing here asserts timings.
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import { Queue } from 'bullmq';
+import { MongoClient, type Db } from 'mongodb';
+import { startRedisServer } from '../src/embedded/redis-launcher.js';
+import { BENCH_ORDERS, BENCH_SAGA } from './bench-sagas.js';
+import {
+  atRate,
+  childNodeFlags,
+  log,
+  percentile,
+  round,
+  rssMb,
+  startMongo,
+  startRawWorker,
+  startRole,
+  type Child,
+} from './bench-support.js';
+import { storedSagas } from './stored-sagas.js';
+import { RAW_CHAIN_LENGTH, RAW_JOB_OPTIONS, RAW_QUEUE, type RawWorkerMessage } from './raw-chain.js';
+
+const { values } = parseArgs({
+  options: {
+    sagas: { type: 'string' },
+    rate: { type: 'string' },
+    quick: { type: 'boolean', default: false },
+    concurrency: { type: 'string' },
+    stored: { type: 'string' },
+    'cpu-prof': { type: 'string' },
+    only: { type: 'string' },
+  },
+});
+const quick = values.quick;
+const sagas = Number(values.sagas ?? (quick ? 1_000 : 20_000));
+const rate = Number(values.rate ?? (quick ? 500 : 1_000));
+const concurrency = Number(values.concurrency ?? 10);
+const [storedSmall = 10_000, storedLarge = 100_000] = (values.stored ?? (quick ? '2000,10000' : ''))
+  .split(',')
+  .filter(Boolean)
+  .map(Number);
+const only = new Set((values.only ?? 'raw,change,orchestrator,growth').split(','));
+const STALL_MS = 60_000;
+if (values['cpu-prof']) childNodeFlags.push('--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`);
+
+const runId = Date.now().toString(36);
+const redis = await startRedisServer();
+const mongo = await startMongo();
+const client = new MongoClient(mongo.uri, { maxPoolSize: 64 });
+await client.connect();
+const cleanup: Child[] = [];
+
+interface Latency {
+  p50: number;
+  p99: number;
+}
+const latencyOf = (values: number[]): Latency => {
+  values.sort((a, b) => a - b);
+  return { p50: round(percentile(values, 50), 2), p99: round(percentile(values, 99), 2) };
+};
+
+async function rawBullmq(): Promise<{ stepsPerSec: number; chain: Latency }> {
+  const prefix = `bench-raw-${runId}`;
+  const worker = await startRawWorker(redis.url, prefix, concurrency);
+  cleanup.push(worker);
+  const queue = new Queue(RAW_QUEUE, { connection: { host: redis.host, port: redis.port }, prefix });
+  let completed = 0;
+  worker.process.on('message', (message: RawWorkerMessage) => {
+    if (message.type === 'progress') completed = message.completed;
+  });
+  log(`raw BullMQ: ${sagas} chains of ${RAW_CHAIN_LENGTH} jobs at ${rate}/s, concurrency ${concurrency}`);
+  const begin = Date.now();
+  await atRate(sagas, rate, (chain) =>
+    queue.add('step', { chain, step: 1, startedAt: Date.now() }, RAW_JOB_OPTIONS),
+  );
+  await waitFor(() => completed, sagas, 'raw BullMQ chains');
+  const report = new Promise<RawWorkerMessage>((resolve) =>
+    worker.process.on(
+      'message',
+      (message: RawWorkerMessage) => message.type === 'report' && resolve(message),
+    ),
+  );
+  worker.process.send?.({ type: 'report' });
+  const result = await report;
+  await queue.close();
+  await worker.stop();
+  if (result.type !== 'report') throw new Error('unexpected message');
+  const seconds = (result.lastDoneAt - begin) / 1000;
+  return {
+    stepsPerSec: round((result.latencies.length * RAW_CHAIN_LENGTH) / seconds),
+    chain: latencyOf(result.latencies),
+  };
+}
+
+async function rawChangeStream(db: Db): Promise<Latency> {
+  const collection = db.collection<{ seq: number }>('raw_changes');
+  const events = Math.min(sagas, 10_000);
+  const sentAt = new Map<number, number>();
+  const latencies: number[] = [];
+  const stream = collection.watch([{ $match: { operationType: 'insert' } }]);
+  const received = (async () => {
+    for await (const event of stream) {
+      if (event.operationType !== 'insert') continue;
+      const start = sentAt.get(event.fullDocument.seq);
+      if (start !== undefined) latencies.push(performance.now() - start);
+      if (latencies.length >= events) break;
+    }
+  })();
+  await sleep(300);
+  log(`raw change stream: ${events} inserts at ${rate}/s`);
+  await atRate(events, rate, (seq) => {
+    sentAt.set(seq, performance.now());
+    return collection.insertOne({ seq });
+  });
+  await Promise.race([received, sleep(STALL_MS)]);
+  await stream.close();
+  return latencyOf(latencies);
+}
+
+/** Polls `current()` until it reaches `target`; gives up when it makes no progress for STALL_MS. */
+async function waitFor(current: () => number, target: number, what: string, onTick?: (n: number) => void) {
+  let last = -1;
+  let lastChange = Date.now();
+  let lastLog = 0;
+  for (;;) {
+    const value = current();
+    onTick?.(value);
+    if (value >= target) return;
+    if (value !== last) [last, lastChange] = [value, Date.now()];
+    if (Date.now() - lastChange > STALL_MS) {
+      log(`${what}: stalled at ${value}/${target}; reporting what finished`);
+      return;
+    }
+    if (Date.now() - lastLog > 2_000) {
+      log(`${what}: ${value}/${target}`);
+      lastLog = Date.now();
+    }
+    await sleep(100);
+  }
+}
+
+interface OrchestratorResult {
+  stepsPerSec: number;
+  sagasPerSec: number;
+  trigger: Latency;
+  e2e: Latency;
+  rssStartMb: number;
+  rss2kMb: number;
+  rssEndMb: number;
+  completed: number;
+}
+
+async function orchestrator(label: string, stored: number): Promise<OrchestratorResult> {
+  const database = `bench_${runId}_${label}`;
+  const db = client.db(database);
+  if (stored > 0) {
+    log(`${label}: storing ${stored} finished sagas`);
+    for (let offset = 0; offset < stored; offset += 5_000) {
+      await db
+        .collection('sagas')
+        .insertMany(storedSagas(BENCH_SAGA, offset, Math.min(5_000, stored - offset)));
+    }
+  }
+  const env = {
+    mongodbUrl: mongo.uri,
+    redisUrl: redis.url,
+    database,
+    queuePrefix: `bench-${runId}-${label}`,
+  };
+  const watcher = await startRole('watcher', env);
+  const worker = await startRole('worker', env, ['--concurrency', String(concurrency)]);
+  cleanup.push(watcher, worker);
+  const pid = worker.process.pid;
+  const rssStartMb = rssMb(pid);
+  let rss2kMb = NaN;
+  const sagasCollection = db.collection('sagas');
+  const orders = db.collection(BENCH_ORDERS);
+  const begin = new Date();
+  log(`${label}: ${sagas} orders at ${rate}/s (${stored} sagas stored), worker concurrency ${concurrency}`);
+  // Progress from a change stream: a count over a collection of 100,000 stored sagas would load the server.
+  let completed = 0;
+  const completions = sagasCollection.watch([
+    { $match: { operationType: 'update', 'updateDescription.updatedFields.status': 'completed' } },
+  ]);
+  completions.on('change', () => (completed += 1));
+  completions.on('error', (error) => log(`${label}: progress stream failed: ${String(error)}`));
+  await atRate(sagas, rate, (seq) => orders.insertOne({ seq, insertedAt: Date.now(), status: 'pending' }));
+  await waitFor(
+    () => completed,
+    sagas,
+    `${label} sagas completed`,
+    (n) => {
+      if (n >= 2_000 && Number.isNaN(rss2kMb)) rss2kMb = rssMb(pid);
+    },
+  );
+  await completions.close();
+  const rssEndMb = rssMb(pid);
+  await Promise.all([watcher.stop(), worker.stop()]);
+  const docs = await sagasCollection
+    .find(
+      { createdAt: { $gte: begin } },
+      { projection: { createdAt: 1, endedAt: 1, status: 1, 'input.insertedAt': 1 } },
+    )
+    .toArray();
+  const trigger: number[] = [];
+  const e2e: number[] = [];
+  let firstInsert = Infinity;
+  let lastEnd = 0;
+  for (const doc of docs) {
+    const insertedAt = (doc.input as { insertedAt: number }).insertedAt;
+    firstInsert = Math.min(firstInsert, insertedAt);
+    trigger.push((doc.createdAt as Date).getTime() - insertedAt);
+    if (doc.status !== 'completed') continue;
+    const endedAt = (doc.endedAt as Date).getTime();
+    lastEnd = Math.max(lastEnd, endedAt);
+    e2e.push(endedAt - insertedAt);
+  }
+  const seconds = (lastEnd - firstInsert) / 1000;
+  return {
+    stepsPerSec: round((e2e.length * 4) / seconds),
+    sagasPerSec: round(e2e.length / seconds),
+    trigger: latencyOf(trigger),
+    e2e: latencyOf(e2e),
+    rssStartMb: round(rssStartMb, 1),
+    rss2kMb: round(rss2kMb, 1),
+    rssEndMb: round(rssEndMb, 1),
+    completed: e2e.length,
+  };
+}
+
+const table: [string, string | number][] = [];
+const summary: Record<string, number> = {};
+try {
+  const rawDb = client.db(`bench_${runId}_raw`);
+  const raw = only.has('raw') ? await rawBullmq() : { stepsPerSec: NaN, chain: { p50: NaN, p99: NaN } };
+  const change = only.has('change') ? await rawChangeStream(rawDb) : { p50: NaN, p99: NaN };
+  const main = only.has('orchestrator') ? await orchestrator('main', 0) : null;
+  const small = only.has('growth') ? await orchestrator(`stored${storedSmall}`, storedSmall) : null;
+  const large = only.has('growth') ? await orchestrator(`stored${storedLarge}`, storedLarge) : null;
+  Object.assign(summary, {
+    rawStepsPerSec: raw.stepsPerSec,
+    stepsPerSec: main?.stepsPerSec ?? NaN,
+    stepsRatio: round((main?.stepsPerSec ?? NaN) / raw.stepsPerSec, 3),
+    rawChainP50Ms: raw.chain.p50,
+    e2eP50Ms: main?.e2e.p50 ?? NaN,
+    e2eP99Ms: main?.e2e.p99 ?? NaN,
+    e2eRatio: round((main?.e2e.p50 ?? NaN) / raw.chain.p50, 3),
+    rawChangeP50Ms: change.p50,
+    rawChangeP99Ms: change.p99,
+    triggerP50Ms: main?.trigger.p50 ?? NaN,
+    triggerP99Ms: main?.trigger.p99 ?? NaN,
+    sagasPerSec: main?.sagasPerSec ?? NaN,
+    stored10kStepsPerSec: small?.stepsPerSec ?? NaN,
+    stored100kStepsPerSec: large?.stepsPerSec ?? NaN,
+    rssStartMb: main?.rssStartMb ?? NaN,
+    rssEndMb: main?.rssEndMb ?? NaN,
+  });
+  table.push(
+    ['sagas per run / insert rate / worker concurrency', `${sagas} / ${rate}/s / ${concurrency}`],
+    ['raw BullMQ steps/s', raw.stepsPerSec],
+    ['raw BullMQ 4-job chain p50 / p99 ms', `${raw.chain.p50} / ${raw.chain.p99}`],
+    ['raw change stream insert→event p50 / p99 ms', `${change.p50} / ${change.p99}`],
+  );
+  for (const [name, run] of [
+    ['orchestrator', main],
+    [`orchestrator, ${storedSmall} stored`, small],
+    [`orchestrator, ${storedLarge} stored`, large],
+  ] as const) {
+    if (!run) continue;
+    table.push(
+      [`${name}: completed sagas`, run.completed],
+      [`${name}: steps/s (sagas/s)`, `${run.stepsPerSec} (${run.sagasPerSec})`],
+      [`${name}: trigger p50 / p99 ms`, `${run.trigger.p50} / ${run.trigger.p99}`],
+      [`${name}: end-to-end p50 / p99 ms`, `${run.e2e.p50} / ${run.e2e.p99}`],
+    );
+  }
+  if (main)
+    table.push([
+      'worker RSS start / after 2k / end MB',
+      `${main.rssStartMb} / ${main.rss2kMb} / ${main.rssEndMb}`,
+    ]);
+  table.push(['stepsRatio (goal ≥ 0.7)', summary.stepsRatio!], ['e2eRatio (goal ≤ 1.5)', summary.e2eRatio!]);
+} finally {
+  await Promise.allSettled(cleanup.map((child) => child.stop()));
+  await client.close();
+  await mongo.child.stop();
+  await redis.stop();
+}
+const width = Math.max(...table.map(([name]) => name.length));
+console.log(`| ${'measure'.padEnd(width)} | value |\n| ${'-'.repeat(width)} | --- |`);
+for (const [name, value] of table) console.log(`| ${name.padEnd(width)} | ${value} |`);
+// JSON has no NaN: a phase that did not run reports null.
+console.log(JSON.stringify(summary, (_key, value: unknown) => (Number.isNaN(value) ? null : value)));
