@@ -1,7 +1,7 @@
 // `npm run test:chaos -- [--orders N] [--seconds S] [--seed X] [--drain-seconds D]`: runs the real processes
 // (embedded MongoDB, redis-server, 2 watchers, 3 workers), feeds orders, injects faults at seeded random times,
 // waits for every saga to end and checks the invariants. The last stdout line is one JSON object.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -21,7 +21,7 @@ import { SeededRandom } from './seeded-random.js';
 const { values } = parseArgs({
   options: {
     orders: { type: 'string', default: '300' },
-    seconds: { type: 'string', default: '60' },
+    seconds: { type: 'string', default: '90' },
     seed: { type: 'string', default: '1' },
     'drain-seconds': { type: 'string', default: '240' },
     keep: { type: 'boolean', default: false },
@@ -109,7 +109,7 @@ async function waitForQuiescence(db: Db): Promise<boolean> {
 
 const runDir = await mkdtemp(join(tmpdir(), 'sagastream-chaos-'));
 const logDir = join(runDir, 'logs');
-await import('node:fs/promises').then(({ mkdir }) => mkdir(logDir, { recursive: true }));
+await mkdir(logDir, { recursive: true });
 const [mongoPort, redisPort] = [await findFreePort(), await findFreePort()];
 const runId = `s${seed}`;
 const env = {
@@ -126,7 +126,7 @@ const mongo = new ManagedProcess(
   logDir,
 );
 const redis = new ManagedProcess(redisProcess(redisPort, join(runDir, 'redis')), logDir);
-await import('node:fs/promises').then(({ mkdir }) => mkdir(join(runDir, 'redis'), { recursive: true }));
+await mkdir(join(runDir, 'redis'), { recursive: true });
 const watchers = [1, 2].map(
   (n) => new ManagedProcess(sagastreamProcess(`watcher${n}`, ['watcher'], env), logDir),
 );

@@ -4,6 +4,9 @@ import { valueKey } from '../query/index.js';
 
 export class RetryableWriteCache {
   private readonly replies = new Map<string, Document>();
+  /** Keys in insertion order; `head` is the oldest one still cached. */
+  private readonly order: string[] = [];
+  private head = 0;
 
   constructor(private readonly capacity: number) {}
 
@@ -16,10 +19,15 @@ export class RetryableWriteCache {
     const cached = this.replies.get(key);
     if (cached) return cached;
     const reply = await execute();
+    if (!this.replies.has(key)) this.order.push(key);
     this.replies.set(key, reply);
-    if (this.replies.size > this.capacity) {
-      const oldest = this.replies.keys().next().value;
-      if (oldest !== undefined) this.replies.delete(oldest);
+    // Evicted through a FIFO of keys: `replies.keys().next()` after many deletes walks the Map's tombstones.
+    while (this.replies.size > this.capacity && this.head < this.order.length) {
+      this.replies.delete(this.order[this.head++]!);
+    }
+    if (this.head > this.capacity) {
+      this.order.splice(0, this.head);
+      this.head = 0;
     }
     return reply;
   }

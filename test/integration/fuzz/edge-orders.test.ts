@@ -1,0 +1,83 @@
+// Trigger documents at the edges: one near the 16 MB BSON limit, and one whose total is NaN. Each must end as
+// a `rejected` saga, and the watcher must go on with the orders after it.
+import type { Document } from 'bson';
+import type { Db, MongoClient } from 'mongodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SagaRegistry } from '../../../src/definition/index.js';
+import type { SagaRuntime } from '../../../src/engine/saga-runtime.js';
+import type { SagaDocument } from '../../../src/store/saga-document.js';
+import { orderFulfillment } from '../../../sagas/order-fulfillment/index.js';
+import { bindServices, unbindServices } from '../../../sagas/order-fulfillment/services.js';
+import { engineTest, eventually, type EngineTest } from '../engine/engine-test-kit.js';
+import { connectMongo } from '../helpers.js';
+
+interface AnyIdDocument extends Document {
+  _id: unknown;
+}
+
+function validOrder(id: string): AnyIdDocument {
+  return {
+    _id: id,
+    status: 'pending',
+    customer: { id: 'c-1' },
+    items: [{ sku: 'SKU-1', quantity: 1 }],
+    total_amount: 20,
+  };
+}
+
+describe('edge-case trigger documents', () => {
+  let client: MongoClient;
+  let test: EngineTest;
+  let db: Db;
+  let runtime: SagaRuntime;
+
+  beforeAll(async () => {
+    client = await connectMongo();
+    test = engineTest(client, 'fuzz-edges');
+    db = test.db;
+    bindServices(db);
+    runtime = await test.start({ registry: new SagaRegistry([orderFulfillment]) });
+  });
+
+  afterAll(async () => {
+    await test.stop();
+    unbindServices();
+    await client.close();
+  });
+
+  // MongoDB compares NaN as false with any other number, so `{ $not: { $lte: 0 } }` passes it to the input schema.
+  it('rejects an order whose total_amount is NaN', async () => {
+    const orders = db.collection<AnyIdDocument>('orders');
+    await orders.insertOne({ ...validOrder('nan-total'), total_amount: Number.NaN });
+    const sagas = db.collection<SagaDocument>('sagas');
+    const saga = await eventually(
+      () => sagas.findOne({ key: 'nan-total' }, { projection: { status: 1 } }),
+      (found) => found?.status === 'rejected',
+      'the NaN order to be rejected',
+      10_000,
+    );
+    expect(saga?.status).toBe('rejected');
+  });
+
+  it('rejects a document near 16 MB and keeps watching', async () => {
+    const orders = db.collection<AnyIdDocument>('orders');
+    const big = { ...validOrder('near-16mb'), items: 'x'.repeat(16 * 1024 * 1024 - 2_048) };
+    await orders.insertOne(big);
+    const after = { ...validOrder('after-16mb') };
+    await orders.insertOne(after);
+    const sagas = db.collection<SagaDocument>('sagas');
+    const next = await eventually(
+      () => sagas.findOne({ key: 'after-16mb' }, { projection: { status: 1 } }),
+      (saga) => saga?.status === 'completed',
+      'the order after the 16 MB one to complete',
+      40_000,
+    );
+    expect(next?.status).toBe('completed');
+    const bigSaga = await sagas.findOne(
+      { key: 'near-16mb' },
+      { projection: { status: 1, validationIssues: 1 } },
+    );
+    expect(bigSaga?.status).toBe('rejected');
+    expect(runtime.trigger?.status().watchers[0]?.state).toBe('active');
+  }, 60_000);
+});
