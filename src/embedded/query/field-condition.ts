@@ -109,6 +109,14 @@ function equalityTest(operand: unknown, collated: ValueCompare | undefined): Val
 }
 
 /** $gt/$lt only compare within one type class ({$gt: 5} never matches a string), except against MinKey/MaxKey. */
+function isNaNValue(value: unknown): boolean {
+  return typeof value === 'number' && Number.isNaN(value);
+}
+
+/**
+ * `$gt`/`$gte`/`$lt`/`$lte`. NaN only equals NaN: every other range comparison with it is false, as in
+ * MongoDB (so `{$lte: 0}` does not match NaN, and `{$gte: NaN}` matches only NaN).
+ */
 function rangeTest(
   operand: unknown,
   accept: (order: number) => boolean,
@@ -117,14 +125,16 @@ function rangeTest(
   const operandRank = typeRank(operand);
   const bracketed = operandRank !== 1 && operandRank !== 16;
   const compare = collated ?? compareValues;
-  if (typeof operand === 'number' && !Number.isNaN(operand)) {
+  if (isNaNValue(operand)) return (value) => isNaNValue(value) && accept(0);
+  if (typeof operand === 'number') {
     // Fast path for the common numeric range query; other representations take the general route.
     return (value) =>
       typeof value === 'number'
-        ? accept(value < operand ? -1 : value > operand ? 1 : value === operand ? 0 : -1)
+        ? value === value && accept(value < operand ? -1 : value > operand ? 1 : 0)
         : typeRank(value) === operandRank && accept(compare(value, operand));
   }
-  return (value) => (!bracketed || typeRank(value) === operandRank) && accept(compare(value, operand));
+  return (value) =>
+    !isNaNValue(value) && (!bracketed || typeRank(value) === operandRank) && accept(compare(value, operand));
 }
 
 function inTest(operand: unknown, operator: string, collated: ValueCompare | undefined): ValueTest {

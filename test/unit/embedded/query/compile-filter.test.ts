@@ -173,3 +173,23 @@ describe('compileFilter: errors', () => {
     expectError({ $where: 'true' }, '$where');
   });
 });
+
+describe('compileFilter: NaN', () => {
+  const docs = [{ x: NaN }, { x: -1 }, { x: 0 }, { x: 3 }];
+  const xs = (filter: Document): number[] =>
+    docs.filter((doc) => compileFilter(filter)(doc)).map((doc) => doc.x);
+
+  it('never satisfies a range against a number', () => {
+    expect(xs({ x: { $lte: 0 } })).toEqual([-1, 0]);
+    expect(xs({ x: { $lt: 5 } })).toEqual([-1, 0, 3]);
+    expect(xs({ x: { $gt: -5 } })).toEqual([-1, 0, 3]);
+    expect(xs({ x: { $not: { $lte: 0 } } }).map(String)).toEqual(['NaN', '3']);
+  });
+
+  it('equals only NaN', () => {
+    expect(xs({ x: { $gte: NaN } }).map(String)).toEqual(['NaN']);
+    expect(xs({ x: { $lte: NaN } }).map(String)).toEqual(['NaN']);
+    expect(xs({ x: { $gt: NaN } })).toEqual([]);
+    expect(xs({ x: NaN }).map(String)).toEqual(['NaN']);
+  });
+});
