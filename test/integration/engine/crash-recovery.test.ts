@@ -196,20 +196,28 @@ describe('crash recovery', () => {
     ]);
   }, 90_000);
 
-  it('a step job BullMQ gave up on is retried by the recovery sweeper', async () => {
-    test = engineTest(client, 'failed-job');
-    const watcher = await test.start({ worker: false });
-    // Stands in for a worker that hit infrastructure errors on every attempt: the job fails for good.
+  /**
+   * Stands in for a worker that hits infrastructure errors on every attempt: each job it takes fails for good
+   * in BullMQ. Closed by the test (to let real workers in) or at cleanup.
+   */
+  function startBreakingWorker(prefix: string): { close(): Promise<void> } {
     const connection = new Redis(redisUrl(), { maxRetriesPerRequest: null });
     const breaker = new Worker(
       stepQueueName('order'),
       () => Promise.reject(new UnrecoverableError('MongoDB unreachable')),
-      { connection, prefix: watcher.queues.prefix },
+      { connection, prefix },
     );
     cleanups.push(async () => {
       await breaker.close();
       await connection.quit();
     });
+    return breaker;
+  }
+
+  it('a step job BullMQ gave up on is retried by the recovery sweeper', async () => {
+    test = engineTest(client, 'failed-job');
+    const watcher = await test.start({ worker: false });
+    const breaker = startBreakingWorker(watcher.queues.prefix);
     const doc = order();
     await test.orders.insertOne(doc);
     await eventually(
@@ -228,16 +236,7 @@ describe('crash recovery', () => {
   it('a job that keeps failing in BullMQ becomes a stuck dead letter; releasing it lets the saga finish', async () => {
     test = engineTest(client, 'stuck-job');
     const watcher = await test.start({ worker: false, sweeper: { ...FAST_SWEEPER, stuckAfter: 2 } });
-    const connection = new Redis(redisUrl(), { maxRetriesPerRequest: null });
-    const breaker = new Worker(
-      stepQueueName('order'),
-      () => Promise.reject(new UnrecoverableError('MongoDB unreachable')),
-      { connection, prefix: watcher.queues.prefix },
-    );
-    cleanups.push(async () => {
-      await breaker.close();
-      await connection.quit();
-    });
+    const breaker = startBreakingWorker(watcher.queues.prefix);
     const doc = order();
     await test.orders.insertOne(doc);
     const stuck = await eventually(

@@ -1,15 +1,10 @@
 // Trigger documents at the edges: one near the 16 MB BSON limit, and one whose total is NaN. Each must end as
 // a `rejected` saga, and the watcher must go on with the orders after it.
 import type { Document } from 'bson';
-import type { Db, MongoClient } from 'mongodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SagaRegistry } from '../../../src/definition/index.js';
-import type { SagaRuntime } from '../../../src/engine/saga-runtime.js';
+import { describe, expect, it } from 'vitest';
 import type { SagaDocument } from '../../../src/store/saga-document.js';
-import { orderFulfillment } from '../../../sagas/order-fulfillment/index.js';
-import { bindServices, unbindServices } from '../../../sagas/order-fulfillment/services.js';
-import { engineTest, eventually, type EngineTest } from '../engine/engine-test-kit.js';
-import { connectMongo } from '../helpers.js';
+import { eventually } from '../engine/engine-test-kit.js';
+import { useOrderFulfillmentRuntime } from './order-fulfillment-runtime.js';
 
 interface AnyIdDocument extends Document {
   _id: unknown;
@@ -26,30 +21,13 @@ function validOrder(id: string): AnyIdDocument {
 }
 
 describe('edge-case trigger documents', () => {
-  let client: MongoClient;
-  let test: EngineTest;
-  let db: Db;
-  let runtime: SagaRuntime;
-
-  beforeAll(async () => {
-    client = await connectMongo();
-    test = engineTest(client, 'fuzz-edges');
-    db = test.db;
-    bindServices(db);
-    runtime = await test.start({ registry: new SagaRegistry([orderFulfillment]) });
-  });
-
-  afterAll(async () => {
-    await test.stop();
-    unbindServices();
-    await client.close();
-  });
+  const fuzz = useOrderFulfillmentRuntime('fuzz-edges');
 
   // MongoDB compares NaN as false with any other number, so `{ $not: { $lte: 0 } }` passes it to the input schema.
   it('rejects an order whose total_amount is NaN', async () => {
-    const orders = db.collection<AnyIdDocument>('orders');
+    const orders = fuzz.db.collection<AnyIdDocument>('orders');
     await orders.insertOne({ ...validOrder('nan-total'), total_amount: Number.NaN });
-    const sagas = db.collection<SagaDocument>('sagas');
+    const sagas = fuzz.db.collection<SagaDocument>('sagas');
     const saga = await eventually(
       () => sagas.findOne({ key: 'nan-total' }, { projection: { status: 1 } }),
       (found) => found?.status === 'rejected',
@@ -60,12 +38,12 @@ describe('edge-case trigger documents', () => {
   });
 
   it('rejects a document near 16 MB and keeps watching', async () => {
-    const orders = db.collection<AnyIdDocument>('orders');
+    const orders = fuzz.db.collection<AnyIdDocument>('orders');
     const big = { ...validOrder('near-16mb'), items: 'x'.repeat(16 * 1024 * 1024 - 2_048) };
     await orders.insertOne(big);
     const after = { ...validOrder('after-16mb') };
     await orders.insertOne(after);
-    const sagas = db.collection<SagaDocument>('sagas');
+    const sagas = fuzz.db.collection<SagaDocument>('sagas');
     const next = await eventually(
       () => sagas.findOne({ key: 'after-16mb' }, { projection: { status: 1 } }),
       (saga) => saga?.status === 'completed',
@@ -78,6 +56,6 @@ describe('edge-case trigger documents', () => {
       { projection: { status: 1, validationIssues: 1 } },
     );
     expect(bigSaga?.status).toBe('rejected');
-    expect(runtime.trigger?.status().watchers[0]?.state).toBe('active');
+    expect(fuzz.runtime.trigger?.status().watchers[0]?.state).toBe('active');
   }, 60_000);
 });

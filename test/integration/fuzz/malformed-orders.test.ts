@@ -3,16 +3,12 @@
 // must start exactly one saga that either completes (the order was valid) or is `rejected` with its issues; the
 // watcher stays active and its checkpoint keeps moving. The near-16 MB document: edge-orders.test.ts.
 import { Binary, Decimal128, EJSON, Long, MaxKey, MinKey, ObjectId, Timestamp, type Document } from 'bson';
-import type { Db, MongoClient } from 'mongodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SagaRegistry } from '../../../src/definition/index.js';
-import type { SagaRuntime } from '../../../src/engine/saga-runtime.js';
+import { describe, expect, it } from 'vitest';
 import type { SagaDocument } from '../../../src/store/saga-document.js';
 import type { CheckpointDocument } from '../../../src/trigger/checkpoint-store.js';
-import { orderFulfillment, orderSchema } from '../../../sagas/order-fulfillment/index.js';
-import { bindServices, unbindServices } from '../../../sagas/order-fulfillment/services.js';
-import { engineTest, eventually, type EngineTest } from '../engine/engine-test-kit.js';
-import { connectMongo } from '../helpers.js';
+import { orderSchema } from '../../../sagas/order-fulfillment/index.js';
+import { eventually } from '../engine/engine-test-kit.js';
+import { useOrderFulfillmentRuntime } from './order-fulfillment-runtime.js';
 import { SeededRandom } from '../../chaos/seeded-random.js';
 
 const ORDERS = Number(process.env.FUZZ_ORDERS ?? 1_000);
@@ -118,34 +114,17 @@ interface AnyIdDocument extends Document {
 }
 
 describe('malformed trigger documents', () => {
-  let client: MongoClient;
-  let test: EngineTest;
-  let db: Db;
-  let runtime: SagaRuntime;
-
-  beforeAll(async () => {
-    client = await connectMongo();
-    test = engineTest(client, 'fuzz-orders');
-    db = test.db;
-    bindServices(db);
-    runtime = await test.start({ registry: new SagaRegistry([orderFulfillment]) });
-  });
-
-  afterAll(async () => {
-    await test.stop();
-    unbindServices();
-    await client.close();
-  });
+  const fuzz = useOrderFulfillmentRuntime('fuzz-orders');
 
   it('starts a correct saga or rejects each of 1,000+ malformed orders, and keeps watching', async () => {
-    const checkpoints = db.collection<CheckpointDocument>('checkpoints');
+    const checkpoints = fuzz.db.collection<CheckpointDocument>('checkpoints');
     const before = await checkpoints.findOne({ _id: 'trigger:order-fulfillment' });
-    const orders = db.collection<AnyIdDocument>('orders');
+    const orders = fuzz.db.collection<AnyIdDocument>('orders');
     const docs: AnyIdDocument[] = Array.from({ length: ORDERS }, (_, index) => malformedOrder(index));
     for (let start = 0; start < docs.length; start += 50) {
       await orders.insertMany(docs.slice(start, start + 50), { ordered: false });
     }
-    const sagas = db.collection<SagaDocument>('sagas');
+    const sagas = fuzz.db.collection<SagaDocument>('sagas');
     // Counted per status, so a timeout shows where the sagas stand.
     await eventually(
       async () =>
@@ -205,7 +184,7 @@ describe('malformed trigger documents', () => {
       }
     }
     expect(problems.slice(0, 20)).toEqual([]);
-    expect(runtime.trigger?.status().watchers[0]?.state).toBe('active');
+    expect(fuzz.runtime.trigger?.status().watchers[0]?.state).toBe('active');
     const after = await checkpoints.findOne({ _id: 'trigger:order-fulfillment' });
     expect(after?.updatedAt.getTime()).toBeGreaterThan(before?.updatedAt.getTime() ?? 0);
     expect(EJSON.stringify(after?.resumeToken)).not.toBe(EJSON.stringify(before?.resumeToken));

@@ -1,0 +1,38 @@
+// The runtime the trigger-document fuzz tests share: the order-fulfillment saga with its services bound to a
+// fresh database, watcher, worker and sweeper in this process. Call inside a `describe`.
+import type { Db, MongoClient } from 'mongodb';
+import { afterAll, beforeAll } from 'vitest';
+import { orderFulfillment } from '../../../sagas/order-fulfillment/index.js';
+import { bindServices, unbindServices } from '../../../sagas/order-fulfillment/services.js';
+import { SagaRegistry } from '../../../src/definition/index.js';
+import type { SagaRuntime } from '../../../src/engine/saga-runtime.js';
+import { engineTest, type EngineTest } from '../engine/engine-test-kit.js';
+import { connectMongo } from '../helpers.js';
+
+export interface OrderFulfillmentRuntime {
+  /** Set in beforeAll. */
+  db: Db;
+  runtime: SagaRuntime;
+}
+
+export function useOrderFulfillmentRuntime(name: string): OrderFulfillmentRuntime {
+  const fixture = {} as OrderFulfillmentRuntime;
+  let client: MongoClient;
+  let test: EngineTest;
+
+  beforeAll(async () => {
+    client = await connectMongo();
+    test = engineTest(client, name);
+    fixture.db = test.db;
+    bindServices(test.db);
+    fixture.runtime = await test.start({ registry: new SagaRegistry([orderFulfillment]) });
+  });
+
+  afterAll(async () => {
+    await test.stop();
+    unbindServices();
+    await client.close();
+  });
+
+  return fixture;
+}
