@@ -1,5 +1,6 @@
 // The embedded MongoDB-compatible server: a TCP listener, the command dispatcher, and optional --dbpath durability.
 import { createServer, type Server, type Socket } from 'node:net';
+import { Long, ObjectId } from 'bson';
 import { pino, type Logger } from 'pino';
 import { z } from 'zod';
 import { CommandDispatcher } from './commands/command-dispatcher.js';
@@ -112,6 +113,7 @@ export class EmbeddedMongoServer {
       maxWireVersion: MAX_WIRE_VERSION,
       startedAt: new Date(),
       processId: String(process.pid),
+      topologyVersion: { processId: new ObjectId(), counter: Long.fromNumber(0) },
     };
     const server = new EmbeddedMongoServer(
       listener,

@@ -87,6 +87,48 @@ describe('sagastream mongo', () => {
       expect(await stop(second)).toBe(0);
     },
   );
+  it(
+    'lets a client that stays connected carry on after each of several restarts on the same port',
+    { timeout: 120_000 },
+    async () => {
+      const dbpath = await mkdtemp(join(tmpdir(), 'sagastream-cli-'));
+      directories.push(dbpath);
+      let server = await startCli(['mongo', '--port', '0', '--dbpath', dbpath]);
+      const url = urlIn(server.readyLine, 'mongodb://');
+      const port = new URL(url).port;
+      // Like a worker's client: a write loop and an open change stream on one client that lives through it all.
+      const client = new MongoClient(url, { serverSelectionTimeoutMS: 10_000 });
+      const counters = client.db('cli').collection<{ _id: string; n?: number; restart?: number }>('counters');
+      const stream = counters.watch();
+      stream.on('change', () => {});
+      stream.on('error', () => {}); // resumable errors between restarts are expected
+      let writing = true;
+      const loop = (async () => {
+        while (writing) {
+          await counters.updateOne({ _id: 'loop' }, { $inc: { n: 1 } }, { upsert: true }).catch(() => {});
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+      })();
+      try {
+        for (let restart = 1; restart <= 4; restart++) {
+          await new Promise((resolve) => setTimeout(resolve, 1_000));
+          expect(await stop(server)).toBe(0);
+          server = await startCli(['mongo', '--port', port, '--dbpath', dbpath]);
+          // Before the embedded server spoke the streaming monitor protocol, the driver could start a heartbeat
+          // on a connection the server had just closed and wait on it for good: the server stayed Unknown and
+          // this write failed server selection although the server was back.
+          await counters.updateOne({ _id: `after-${restart}` }, { $set: { restart } }, { upsert: true });
+        }
+        expect(await counters.countDocuments({ _id: /^after-/ })).toBe(4);
+      } finally {
+        writing = false;
+        await loop;
+        await stream.close().catch(() => {});
+        await client.close();
+        await stop(server);
+      }
+    },
+  );
 });
 
 describe('sagastream dev', () => {

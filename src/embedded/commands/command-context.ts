@@ -1,5 +1,5 @@
 // What a command handler gets: the engine, cursors, server identity, the connection and the parsed request.
-import { Double, Int32, Long, type Document } from 'bson';
+import { Double, Int32, Long, type Document, type ObjectId } from 'bson';
 import type { Engine, WriteSession } from '../storage/engine.js';
 import type { ConnectionContext } from '../wire/connection.js';
 import type { CursorRegistry } from './cursor-registry.js';
@@ -14,6 +14,11 @@ export interface ServerIdentity {
   readonly maxWireVersion: number;
   readonly startedAt: Date;
   readonly processId: string;
+  /**
+   * What the driver's streaming monitor compares: a new `processId` per server start, and a counter that would grow
+   * with every topology change (a single primary never has one).
+   */
+  readonly topologyVersion: { readonly processId: ObjectId; readonly counter: Long };
 }
 
 export interface CommandContext {

@@ -1,12 +1,62 @@
 // Handshake, identity and session commands: what the driver's monitors and pools send.
 import { Long, ObjectId, type Document } from 'bson';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { MAX_BSON_OBJECT_SIZE, MAX_MESSAGE_SIZE } from '../wire/wire-protocol.js';
+import { MongoCommandError } from '../errors.js';
 import type { CommandContext, CommandHandlerFn } from './command-context.js';
 
 /** Constant so the driver never sees the primary's election go backwards (a decrease marks it stale). */
 const ELECTION_ID = new ObjectId('7fffffff0000000000000001');
 
-function hello(context: CommandContext): Document {
+/** Upper bound on one awaitable hello's wait, whatever the client asks for. */
+const MAX_AWAIT_MS = 60_000;
+
+/**
+ * `hello`, and the awaitable form the driver's streaming monitor sends (`topologyVersion` + `maxAwaitTimeMS`): while
+ * the client's topology version is current, the answer waits up to `maxAwaitTimeMS` (MongoDB holds it until the
+ * topology changes, which never happens on a single primary). The monitor then always has a read in flight, so a
+ * dropped connection fails its heartbeat at once instead of surfacing on the next poll.
+ */
+async function hello(context: CommandContext): Promise<Document> {
+  const wait = awaitableWait(context);
+  if (wait > 0) {
+    try {
+      await sleep(wait, undefined, { signal: context.connection.signal });
+    } catch {
+      // The connection closed while waiting: nobody will read the answer.
+    }
+  }
+  return helloReply(context);
+}
+
+/** How long an awaitable hello waits: 0 unless the client already knows this server's current topology version. */
+function awaitableWait({ command, server }: CommandContext): number {
+  const { maxAwaitTimeMS, topologyVersion } = command as {
+    maxAwaitTimeMS?: unknown;
+    topologyVersion?: unknown;
+  };
+  if (maxAwaitTimeMS === undefined) return 0;
+  const waitMs = typeof maxAwaitTimeMS === 'number' ? maxAwaitTimeMS : Number(maxAwaitTimeMS);
+  if (!Number.isFinite(waitMs) || waitMs < 0) {
+    throw new MongoCommandError('BadValue', 'maxAwaitTimeMS must be a non-negative integer');
+  }
+  if (!topologyVersion || typeof topologyVersion !== 'object') {
+    throw new MongoCommandError(
+      'BadValue',
+      'topologyVersion must be provided if maxAwaitTimeMS is specified',
+    );
+  }
+  const { processId, counter } = topologyVersion as { processId?: unknown; counter?: unknown };
+  const current = server.topologyVersion;
+  const sameProcess = processId instanceof ObjectId && processId.equals(current.processId);
+  const sameCounter =
+    counter instanceof Long
+      ? counter.equals(current.counter)
+      : Number(counter) === current.counter.toNumber();
+  return sameProcess && sameCounter ? Math.min(waitMs, MAX_AWAIT_MS) : 0;
+}
+
+function helloReply(context: CommandContext): Document {
   const { server, connection, engine } = context;
   const me = connection.localAddress.toLowerCase() || server.defaultHost;
   const opTime = { ts: engine.oplog.clusterTime, t: Long.fromNumber(1) };
@@ -32,6 +82,7 @@ function hello(context: CommandContext): Document {
     minWireVersion: 0,
     maxWireVersion: server.maxWireVersion,
     readOnly: false,
+    topologyVersion: server.topologyVersion,
   };
 }
 

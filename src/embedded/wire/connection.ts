@@ -33,6 +33,17 @@ export interface ConnectionLogger {
 
 let nextResponseId = 1;
 
+/** MongoDB streams replies (exhaust) only for the awaitable hello of the driver's monitor. */
+function isExhaustable(request: CommandRequest): boolean {
+  if (!request.exhaustAllowed) return false;
+  const name = Object.keys(request.command)[0];
+  return (
+    (name === 'hello' || name === 'isMaster' || name === 'ismaster') &&
+    request.command.maxAwaitTimeMS !== undefined &&
+    request.command.topologyVersion !== undefined
+  );
+}
+
 export class Connection {
   private readonly chunks: Buffer[] = [];
   private buffered = 0;
@@ -112,32 +123,49 @@ export class Connection {
         if (this.closed) return;
         const frame = this.takeFrame();
         if (!frame) return;
-        const request = decodeRequest(frame);
-        const reply = await this.handler(request, this.context);
-        if (request.moreToCome || this.closed) continue;
-        const responseId = nextResponseId++ & 0x7fffffff;
-        const encode = (body: Document): Buffer =>
-          request.opCode === OpCode.Query
-            ? encodeReply(body, responseId, request.requestId)
-            : encodeMsg(body, responseId, request.requestId);
-        let bytes: Buffer;
-        try {
-          bytes = encode(reply);
-        } catch (error) {
-          // A reply that cannot be serialized is this command's failure, not the connection's.
-          bytes = encode({
-            ok: 0,
-            errmsg: `cannot encode reply: ${(error as Error).message}`,
-            code: 10334,
-            codeName: 'BSONObjectTooLarge',
-          });
-        }
-        this.socket.write(bytes);
+        await this.answer(decodeRequest(frame));
       }
     } catch (error) {
       this.fail(error);
     } finally {
       this.processing = false;
+    }
+  }
+
+  /**
+   * Runs one request and writes its reply. An exhaust request (OP_MSG `exhaustAllowed` on an awaitable hello, the
+   * driver's streaming monitor) is answered again and again without further requests: each reply but the last has
+   * `moreToCome` set and the next one answers it, until the connection closes or a reply fails.
+   */
+  private async answer(request: CommandRequest): Promise<void> {
+    let responseTo = request.requestId;
+    for (;;) {
+      const reply = await this.handler(request, this.context);
+      if (request.moreToCome || this.closed) return;
+      const exhaust = request.opCode === OpCode.Msg && isExhaustable(request) && reply.ok === 1;
+      const responseId = nextResponseId++ & 0x7fffffff;
+      const encode = (body: Document, more: boolean): Buffer =>
+        request.opCode === OpCode.Query
+          ? encodeReply(body, responseId, responseTo)
+          : encodeMsg(body, responseId, responseTo, more);
+      let bytes: Buffer;
+      try {
+        bytes = encode(reply, exhaust);
+      } catch (error) {
+        // A reply that cannot be serialized is this command's failure, not the connection's.
+        const failure = {
+          ok: 0,
+          errmsg: `cannot encode reply: ${(error as Error).message}`,
+          code: 10334,
+          codeName: 'BSONObjectTooLarge',
+        };
+        bytes = encode(failure, false);
+        this.socket.write(bytes);
+        return;
+      }
+      this.socket.write(bytes);
+      if (!exhaust) return;
+      responseTo = responseId;
     }
   }
 

@@ -1,6 +1,6 @@
 // Handshake, topology, identity commands, sessions and concurrency of the embedded server, seen through the
 // official driver.
-import { Long, UUID } from 'bson';
+import { Long, ObjectId as BsonObjectId, UUID } from 'bson';
 import {
   MongoClient,
   MongoServerError,
@@ -12,6 +12,8 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   bsonTypeOf,
+  decodeOpMsgReply,
+  encodeOpMsg,
   expectMongoError,
   RawConnection,
   rejectionOf,
@@ -97,7 +99,7 @@ describe('connecting', () => {
     expect(hello.maxWriteBatchSize).toBeGreaterThanOrEqual(1000);
     expect(hello.localTime).toBeInstanceOf(Date);
     expect(bsonTypeOf(hello.electionId)).toBe('ObjectId');
-    expect(hello).not.toHaveProperty('topologyVersion');
+    expect(bsonTypeOf((hello.topologyVersion as Document).processId)).toBe('ObjectId');
     expect(hello).not.toHaveProperty('isreplicaset');
     expect(hello.msg).not.toBe('isdbgrid');
   });
@@ -261,5 +263,77 @@ describe('closing', () => {
     await client.db('admin').command({ ping: 1 });
     await client.close();
     expect(await fixture.client.db('admin').command({ ping: 1 })).toMatchObject({ ok: 1 });
+  });
+});
+
+describe('the streaming monitor protocol', () => {
+  const EXHAUST_ALLOWED = 1 << 16;
+  const MORE_TO_COME = 1 << 1;
+
+  it('is what the driver uses: hellos carry a topologyVersion and heartbeats become awaited', async () => {
+    const client = await fixture.connect(fixture.server.uri, { heartbeatFrequencyMS: 500 });
+    const awaited = new Promise<boolean>((resolve) =>
+      client.on('serverHeartbeatSucceeded', (event) => {
+        if (event.awaited) resolve(true);
+      }),
+    );
+    const reply = await client.db('admin').command({ hello: 1 });
+    const topologyVersion = reply.topologyVersion as Document;
+    expect(bsonTypeOf(topologyVersion.processId)).toBe('ObjectId');
+    expect(Number(topologyVersion.counter)).toBe(0);
+    expect(await awaited).toBe(true);
+  });
+
+  it('streams replies to an exhaust hello, each answering the previous one, until the connection closes', async () => {
+    const raw = await RawConnection.open(fixture.server.port);
+    try {
+      const topologyVersion = (await raw.command({ hello: 1, $db: 'admin' })).topologyVersion as Document;
+      const requestId = 7_000_001;
+      await raw.write(
+        encodeOpMsg(
+          { hello: 1, topologyVersion, maxAwaitTimeMS: 20, $db: 'admin' },
+          { flags: EXHAUST_ALLOWED, requestId },
+        ),
+      );
+      let answering = requestId;
+      for (let i = 0; i < 3; i++) {
+        const frame = await raw.nextFrame();
+        expect(frame, `reply ${i + 1}`).not.toBeNull();
+        const reply = decodeOpMsgReply(frame!);
+        expect(reply.responseTo).toBe(answering);
+        expect(frame!.readUInt32LE(16) & MORE_TO_COME).toBe(MORE_TO_COME);
+        expect(reply.body).toMatchObject({ ok: 1, isWritablePrimary: true });
+        answering = frame!.readInt32LE(4);
+      }
+    } finally {
+      raw.destroy();
+    }
+    // The server is unaffected by a client leaving in the middle of a stream.
+    expect((await fixture.client.db('admin').command({ ping: 1 })).ok).toBe(1);
+  });
+
+  it('answers an awaitable hello at once when the client knows another server process', async () => {
+    const raw = await RawConnection.open(fixture.server.port);
+    try {
+      const reply = await raw.command({
+        hello: 1,
+        topologyVersion: { processId: new BsonObjectId(), counter: Long.fromNumber(0) },
+        maxAwaitTimeMS: 600_000,
+        $db: 'admin',
+      });
+      expect(reply).toMatchObject({ ok: 1, isWritablePrimary: true });
+    } finally {
+      raw.destroy();
+    }
+  });
+
+  it('refuses maxAwaitTimeMS without a topologyVersion, and a negative one', async () => {
+    await expectMongoError(fixture.client.db('admin').command({ hello: 1, maxAwaitTimeMS: 10 }), 2);
+    const topologyVersion = (await fixture.client.db('admin').command({ hello: 1 }))
+      .topologyVersion as Document;
+    await expectMongoError(
+      fixture.client.db('admin').command({ hello: 1, topologyVersion, maxAwaitTimeMS: -1 }),
+      2,
+    );
   });
 });
