@@ -26,6 +26,12 @@ export interface StepProcessorDependencies {
   logger: Logger;
 }
 
+/** `parent.child(bindings)`, created on the first call and reused after. */
+function lazyChild(parent: Logger, bindings: Record<string, unknown>): () => Logger {
+  let child: Logger | undefined;
+  return () => (child ??= parent.child(bindings));
+}
+
 function toStored(error: unknown): StoredError {
   const { message, code, name } = serializeError(error);
   return { message, code, name };
@@ -63,7 +69,9 @@ export class StepProcessor {
       throw new SagastreamError('INVALID_STATE', `saga ${ref.saga} has no step #${ref.step}`, {
         sagaId: ref.sagaId,
       });
-    const logger = this.deps.logger.child({
+    // Built on first use: a child logger serializes its bindings (through redaction) when created, which a
+    // step that logs nothing should not pay for.
+    const logger = lazyChild(this.deps.logger, {
       sagaId: ref.sagaId,
       saga: ref.saga,
       step: step.name,
@@ -91,7 +99,9 @@ export class StepProcessor {
             idempotencyKey: idempotencyKeyFor(ref.sagaId, step.name, 'forward'),
             attempt: ref.attempt,
             signal,
-            logger,
+            get logger() {
+              return logger();
+            },
             deadline: attemptDeadline,
           }),
       );
@@ -104,11 +114,11 @@ export class StepProcessor {
     if ('output' in outcome) {
       const isLast = ref.step === definition.steps.length - 1;
       if (await store.completeStep(ref, outcome.output, isLast)) {
-        logger.debug('step completed');
+        if (this.deps.logger.isLevelEnabled('debug')) logger().debug('step completed');
         if (!isLast) {
           const next = definition.steps[ref.step + 1]!;
           await queues.enqueueSteps([
-            { ref: { ...ref, step: ref.step + 1, stepName: next.name, attempt: 1 } },
+            { ref: { ...ref, step: ref.step + 1, stepName: next.name, attempt: 1 }, continuation: true },
           ]);
         } else {
           await queues.removeDeadline(ref.sagaId, ref.generation);
@@ -126,13 +136,13 @@ export class StepProcessor {
       inFlight.signal.aborted || (error instanceof SagastreamError && error.code === 'CANCELLED');
     if (!cancelled && isRetryable(error) && ref.attempt < step.retry.attempts) {
       const delay = backoffDelay(step.retry, ref.attempt);
-      logger.warn({ err: stored, retryInMs: delay }, 'step attempt failed; retrying');
+      logger().warn({ err: stored, retryInMs: delay }, 'step attempt failed; retrying');
       if (await store.scheduleStepRetry(ref, stored, timedOut, new Date(Date.now() + delay))) {
         await queues.enqueueSteps([{ ref: { ...ref, attempt: ref.attempt + 1 }, delayMs: delay }]);
         return;
       }
     } else if (!cancelled) {
-      logger.warn({ err: stored }, 'step failed for good; compensating');
+      logger().warn({ err: stored }, 'step failed for good; compensating');
       const updated = await beginCompensation(store, definition, ref.sagaId, 'step-failed', {
         ref,
         error: stored,
@@ -160,7 +170,7 @@ export class StepProcessor {
         { sagaId: ref.sagaId },
       );
     }
-    const logger = this.deps.logger.child({
+    const logger = lazyChild(this.deps.logger, {
       sagaId: ref.sagaId,
       saga: ref.saga,
       step: step.name,
@@ -200,7 +210,9 @@ export class StepProcessor {
             forwardIdempotencyKey: idempotencyKeyFor(ref.sagaId, step.name, 'forward'),
             attempt: ref.attempt,
             signal,
-            logger,
+            get logger() {
+              return logger();
+            },
             deadline: new Date(Date.now() + compensation.timeoutMs),
           }),
       );
@@ -208,13 +220,13 @@ export class StepProcessor {
       const stored = toStored(error);
       if (isRetryable(error) && ref.attempt < compensation.retry.attempts) {
         const delay = backoffDelay(compensation.retry, ref.attempt);
-        logger.warn({ err: stored, retryInMs: delay }, 'compensation attempt failed; retrying');
+        logger().warn({ err: stored, retryInMs: delay }, 'compensation attempt failed; retrying');
         if (await store.scheduleCompensationRetry(ref, stored, new Date(Date.now() + delay))) {
           await queues.enqueueSteps([{ ref: { ...ref, attempt: ref.attempt + 1 }, delayMs: delay }]);
         }
         return;
       }
-      logger.error({ err: stored }, 'compensation failed for good; saga failed, dead letter queued');
+      logger().error({ err: stored }, 'compensation failed for good; saga failed, dead letter queued');
       if (await store.failCompensation(ref, stored)) {
         const failed = await store.get(ref.sagaId);
         if (failed) {
@@ -240,6 +252,7 @@ export class StepProcessor {
               attempt: 1,
               position: position + 1,
             },
+            continuation: true,
           },
         ]);
       } else if (isLast) {

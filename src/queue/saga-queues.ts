@@ -30,6 +30,13 @@ const STEP_JOB_OPTIONS: JobsOptions = {
 export interface ScheduledStep {
   ref: StepJobRef;
   delayMs?: number;
+  /**
+   * The next job of a saga already under way (the step after a completed one, the next compensation): queued at
+   * the head of the wait list, so workers finish the sagas they started before starting new ones. Under a backlog
+   * this keeps few sagas in flight and their end-to-end latency short, instead of advancing every saga one step
+   * per pass over the queue.
+   */
+  continuation?: boolean;
 }
 
 export class SagaQueues {
@@ -65,11 +72,19 @@ export class SagaQueues {
       list.push(step);
       bySaga.set(step.ref.saga, list);
     }
-    const jobOf = ({ ref, delayMs }: ScheduledStep) => ({
-      name: ref.phase,
-      data: ref,
-      opts: { ...STEP_JOB_OPTIONS, jobId: stepJobId(ref), delay: Math.max(0, Math.round(delayMs ?? 0)) },
-    });
+    const jobOf = ({ ref, delayMs, continuation }: ScheduledStep) => {
+      const delay = Math.max(0, Math.round(delayMs ?? 0));
+      return {
+        name: ref.phase,
+        data: ref,
+        opts: {
+          ...STEP_JOB_OPTIONS,
+          jobId: stepJobId(ref),
+          delay,
+          lifo: continuation === true && delay === 0,
+        },
+      };
+    };
     await Promise.all(
       [...bySaga].map(async ([saga, list]) => {
         const queue = this.stepQueue(saga);

@@ -9,11 +9,14 @@ import {
   engineTest,
   eventually,
   invalidOrder,
+  FAST_WORKER,
   order,
   runsOf,
   sagaEndingIn,
+  sagaOf,
   type EngineTest,
 } from './engine-test-kit.js';
+import type { RunRecord } from './fixtures/recording-saga.js';
 
 let client: MongoClient;
 let test: EngineTest | undefined;
@@ -63,6 +66,31 @@ describe('saga steps', () => {
     expect(times).toEqual([...times].sort((a, b) => a - b));
     expect(saga.endedAt).toBeInstanceOf(Date);
     expect(saga.reason).toBeUndefined();
+  });
+
+  it("finishes the sagas it started before starting queued ones (a step's successor jumps the queue)", async () => {
+    test = engineTest(client, 'depth');
+    // The worker stays off until every saga has its first step queued, then runs one job at a time.
+    const watcher = await test.start({ worker: false });
+    const docs = [order(), order(), order(), order()];
+    await test.orders.insertMany(docs);
+    const sagas = await Promise.all(docs.map((doc) => sagaOf(test!.db, doc._id)));
+    await test.start({ watcher: false, worker: { ...FAST_WORKER, concurrency: 1 } });
+    await Promise.all(docs.map((doc) => sagaEndingIn(test!.db, doc._id, ['completed'])));
+    expect(watcher.trigger).toBeDefined();
+
+    const runs = await test.db.collection<RunRecord>('runs').find({}).sort({ seq: 1 }).toArray();
+    const bySaga = runs.map((run) => run.sagaId);
+    // Each saga's three steps ran back to back: no saga's step ran between two steps of another.
+    for (const saga of sagas) {
+      const first = bySaga.indexOf(saga._id);
+      expect(bySaga.slice(first, first + 3), `the steps of ${saga._id}`).toEqual([
+        saga._id,
+        saga._id,
+        saga._id,
+      ]);
+    }
+    expect(runs).toHaveLength(12);
   });
 
   it('retries a failing step with its backoff and then succeeds', async () => {
