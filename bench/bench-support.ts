@@ -138,13 +138,34 @@ export async function startRole(role: 'watcher' | 'worker', env: RoleEnvironment
 }
 
 /** The raw BullMQ chain worker (bench/raw-bullmq-worker.ts) with an IPC channel. */
-export async function startRawWorker(redisUrl: string, prefix: string, concurrency: number): Promise<Child> {
-  const child = fork('bench/raw-bullmq-worker.ts', [redisUrl, prefix, String(concurrency)], {
+export function startRawWorker(redisUrl: string, prefix: string, concurrency: number): Promise<Child> {
+  return forkBaseline(
+    'bench/raw-bullmq-worker.ts',
+    [redisUrl, prefix, String(concurrency)],
+    'the raw BullMQ worker',
+  );
+}
+
+export function startRawChangeWatcher(
+  mongodbUrl: string,
+  database: string,
+  collection: string,
+): Promise<Child> {
+  return forkBaseline(
+    'bench/raw-change-watcher.ts',
+    [mongodbUrl, database, collection],
+    'the raw change watcher',
+  );
+}
+
+/** Forks a baseline child that says `{type: 'ready'}` over IPC and exits on `{type: 'stop'}`. */
+async function forkBaseline(script: string, args: string[], what: string): Promise<Child> {
+  const child = fork(script, args, {
     execArgv: ['--import', 'tsx', ...childNodeFlags],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   await new Promise<void>((resolve, reject) => {
-    child.once('exit', () => reject(new Error('the raw BullMQ worker exited before it was ready')));
+    child.once('exit', () => reject(new Error(`${what} exited before it was ready`)));
     child.on('message', (message: { type?: string }) => {
       if (message.type === 'ready') resolve();
     });

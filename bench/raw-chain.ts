@@ -1,4 +1,4 @@
-// What the raw BullMQ baseline's parent (run-bench.ts) and worker (raw-bullmq-worker.ts) share.
+// What the raw baselines' parent (run-bench.ts) and children (raw-bullmq-worker.ts, raw-change-watcher.ts) share.
 export const RAW_QUEUE = 'raw-chain';
 export const RAW_CHAIN_LENGTH = 4;
 export const RAW_JOB_OPTIONS = { removeOnComplete: { age: 3600, count: 10_000 }, attempts: 5 } as const;
@@ -13,3 +13,7 @@ export type RawWorkerMessage =
   | { type: 'ready' }
   | { type: 'progress'; completed: number }
   | { type: 'report'; latencies: number[]; lastDoneAt: number };
+
+/** What the raw change-stream watcher (raw-change-watcher.ts) tells its parent. */
+export type RawChangeMessage =
+  { type: 'ready' } | { type: 'progress'; received: number } | { type: 'report'; latencies: number[] };

@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { Queue } from 'bullmq';
-import { MongoClient, type Db } from 'mongodb';
+import { MongoClient } from 'mongodb';
 import { startRedisServer } from '../src/embedded/redis-launcher.js';
 import { BENCH_ORDERS, BENCH_SAGA } from './bench-sagas.js';
 import {
@@ -17,12 +17,19 @@ import {
   round,
   rssMb,
   startMongo,
+  startRawChangeWatcher,
   startRawWorker,
   startRole,
   type Child,
 } from './bench-support.js';
 import { storedSagas } from './stored-sagas.js';
-import { RAW_CHAIN_LENGTH, RAW_JOB_OPTIONS, RAW_QUEUE, type RawWorkerMessage } from './raw-chain.js';
+import {
+  RAW_CHAIN_LENGTH,
+  RAW_JOB_OPTIONS,
+  RAW_QUEUE,
+  type RawChangeMessage,
+  type RawWorkerMessage,
+} from './raw-chain.js';
 
 const { values } = parseArgs({
   options: {
@@ -96,29 +103,32 @@ async function rawBullmq(): Promise<{ stepsPerSec: number; chain: Latency }> {
   };
 }
 
-async function rawChangeStream(db: Db): Promise<Latency> {
-  const collection = db.collection<{ seq: number }>('raw_changes');
+async function rawChangeStream(database: string): Promise<Latency> {
+  const collection = client.db(database).collection<{ seq: number; sentAt: number }>('raw_changes');
   const events = Math.min(sagas, 10_000);
-  const sentAt = new Map<number, number>();
-  const latencies: number[] = [];
-  const stream = collection.watch([{ $match: { operationType: 'insert' } }]);
-  const received = (async () => {
-    for await (const event of stream) {
-      if (event.operationType !== 'insert') continue;
-      const start = sentAt.get(event.fullDocument.seq);
-      if (start !== undefined) latencies.push(performance.now() - start);
-      if (latencies.length >= events) break;
-    }
-  })();
-  await sleep(300);
-  log(`raw change stream: ${events} inserts at ${rate}/s`);
-  await atRate(events, rate, (seq) => {
-    sentAt.set(seq, performance.now());
-    return collection.insertOne({ seq });
+  // The observer is a process of its own, like the trigger watcher it is the baseline for.
+  const watcher = await startRawChangeWatcher(mongo.uri, database, 'raw_changes');
+  cleanup.push(watcher);
+  let received = 0;
+  watcher.process.on('message', (message: RawChangeMessage) => {
+    if (message.type === 'progress') received = message.received;
   });
-  await Promise.race([received, sleep(STALL_MS)]);
-  await stream.close();
-  return latencyOf(latencies);
+  log(`raw change stream: ${events} inserts at ${rate}/s`);
+  await atRate(events, rate, (seq) =>
+    collection.insertOne({ seq, sentAt: performance.timeOrigin + performance.now() }),
+  );
+  await waitFor(() => received, events, 'raw change events');
+  const report = new Promise<RawChangeMessage>((resolve) =>
+    watcher.process.on(
+      'message',
+      (message: RawChangeMessage) => message.type === 'report' && resolve(message),
+    ),
+  );
+  watcher.process.send?.({ type: 'report' });
+  const result = await report;
+  await watcher.stop();
+  if (result.type !== 'report') throw new Error('unexpected message');
+  return latencyOf(result.latencies);
 }
 
 /** Polls `current()` until it reaches `target`; gives up when it makes no progress for STALL_MS. */
@@ -235,9 +245,8 @@ async function orchestrator(label: string, stored: number): Promise<Orchestrator
 const table: [string, string | number][] = [];
 const summary: Record<string, number> = {};
 try {
-  const rawDb = client.db(`bench_${runId}_raw`);
   const raw = only.has('raw') ? await rawBullmq() : { stepsPerSec: NaN, chain: { p50: NaN, p99: NaN } };
-  const change = only.has('change') ? await rawChangeStream(rawDb) : { p50: NaN, p99: NaN };
+  const change = only.has('change') ? await rawChangeStream(`bench_${runId}_raw`) : { p50: NaN, p99: NaN };
   const main = only.has('orchestrator') ? await orchestrator('main', 0) : null;
   const small = only.has('growth') ? await orchestrator(`stored${storedSmall}`, storedSmall) : null;
   const large = only.has('growth') ? await orchestrator(`stored${storedLarge}`, storedLarge) : null;
