@@ -70,6 +70,16 @@ const latencyOf = (values: number[]): Latency => {
   return { p50: round(percentile(values, 50), 2), p99: round(percentile(values, 99), 2) };
 };
 
+/** Asks a baseline child for its `report` message over IPC. */
+function reportOf<M extends { type: string }>(child: Child): Promise<Extract<M, { type: 'report' }>> {
+  return new Promise((resolve) => {
+    child.process.on('message', (message: M) => {
+      if (message.type === 'report') resolve(message as Extract<M, { type: 'report' }>);
+    });
+    child.process.send?.({ type: 'report' });
+  });
+}
+
 async function rawBullmq(): Promise<{ stepsPerSec: number; chain: Latency }> {
   const prefix = `bench-raw-${runId}`;
   const worker = await startRawWorker(redis.url, prefix, concurrency);
@@ -85,17 +95,9 @@ async function rawBullmq(): Promise<{ stepsPerSec: number; chain: Latency }> {
     queue.add('step', { chain, step: 1, startedAt: Date.now() }, RAW_JOB_OPTIONS),
   );
   await waitFor(() => completed, sagas, 'raw BullMQ chains');
-  const report = new Promise<RawWorkerMessage>((resolve) =>
-    worker.process.on(
-      'message',
-      (message: RawWorkerMessage) => message.type === 'report' && resolve(message),
-    ),
-  );
-  worker.process.send?.({ type: 'report' });
-  const result = await report;
+  const result = await reportOf<RawWorkerMessage>(worker);
   await queue.close();
   await worker.stop();
-  if (result.type !== 'report') throw new Error('unexpected message');
   const seconds = (result.lastDoneAt - begin) / 1000;
   return {
     stepsPerSec: round((result.latencies.length * RAW_CHAIN_LENGTH) / seconds),
@@ -118,16 +120,8 @@ async function rawChangeStream(database: string): Promise<Latency> {
     collection.insertOne({ seq, sentAt: performance.timeOrigin + performance.now() }),
   );
   await waitFor(() => received, events, 'raw change events');
-  const report = new Promise<RawChangeMessage>((resolve) =>
-    watcher.process.on(
-      'message',
-      (message: RawChangeMessage) => message.type === 'report' && resolve(message),
-    ),
-  );
-  watcher.process.send?.({ type: 'report' });
-  const result = await report;
+  const result = await reportOf<RawChangeMessage>(watcher);
   await watcher.stop();
-  if (result.type !== 'report') throw new Error('unexpected message');
   return latencyOf(result.latencies);
 }
 
