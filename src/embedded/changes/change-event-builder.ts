@@ -158,6 +158,22 @@ function sameNamespace(a: Namespace, scope: ChangeStreamScope): boolean {
 }
 
 /**
+ * False when `entry` certainly yields no event for a stream of `scope` (a document write outside it), so a
+ * waiting cursor need not wake for it. DDL entries always count: they may end the stream.
+ */
+export function mayYieldEvents(entry: OplogEntry, scope: ChangeStreamScope): boolean {
+  switch (entry.op) {
+    case 'insert':
+    case 'update':
+    case 'replace':
+    case 'delete':
+      return scopeIncludes(scope, entry.ns.db, entry.ns.coll);
+    default:
+      return true;
+  }
+}
+
+/**
  * The events `entry` yields for a stream, in order (at most an event and the invalidate it causes).
  * Collection streams end on a drop or rename of their collection (either side of a rename, since renaming
  * onto it replaces it); database streams end on dropDatabase; cluster streams never end.

@@ -3,11 +3,12 @@
 import { calculateObjectSize } from 'bson';
 import type { Document } from '../query/index.js';
 import { MongoCommandError } from '../errors.js';
-import { eventsForEntry, type EventContext } from './change-event-builder.js';
+import { eventsForEntry, mayYieldEvents, type EventContext } from './change-event-builder.js';
 import { historyNeededAfter, type ChangeStreamOptions } from './change-stream-options.js';
 import { applyUserStages } from './change-stream-pipeline.js';
 import { cursorNamespace, type ChangeStreamScope } from './change-stream-scope.js';
 import type { ChangeStreamSource } from './change-stream-source.js';
+import type { OplogEntry } from '../storage/oplog-entry.js';
 import {
   compareResumePoints,
   encodeResumeToken,
@@ -40,6 +41,8 @@ export class ChangeStreamCursor {
   private ended = false;
   private busy = false;
   private readonly context: EventContext;
+  /** Which appended entries wake this cursor while it waits: only those that may yield events for it. */
+  private readonly concernsStream: (entry: OplogEntry) => boolean;
 
   constructor(
     private readonly source: ChangeStreamSource,
@@ -50,6 +53,7 @@ export class ChangeStreamCursor {
   ) {
     this.position = start;
     this.context = { scope, options, source };
+    this.concernsStream = (entry) => mayYieldEvents(entry, scope);
   }
 
   /** The `cursor.ns` of aggregate/getMore replies. */
@@ -87,7 +91,12 @@ export class ChangeStreamCursor {
         const remaining = deadline - Date.now();
         if (remaining <= 0 || signal?.aborted === true) return batch;
         // The position is at the cluster time after a full read, so this waits for genuinely new entries.
-        await this.source.oplog.waitForNewer(historyNeededAfter(this.position), remaining, signal);
+        await this.source.oplog.waitForNewer(
+          historyNeededAfter(this.position),
+          remaining,
+          signal,
+          this.concernsStream,
+        );
       }
     } finally {
       this.busy = false;
@@ -118,12 +127,17 @@ export class ChangeStreamCursor {
         }
         const event = applyUserStages(pending.build(), this.userStages);
         if (event !== null) {
-          const size = calculateObjectSize(event);
-          if (events.length > 0 && bytes + size > MAX_BATCH_BYTES) {
-            full = true;
-            break scan;
+          // The first event always goes out, whatever its size, so sizes are computed only once a second
+          // event needs room beside it (most batches of a waiting stream hold one event).
+          if (events.length > 0) {
+            if (events.length === 1) bytes = calculateObjectSize(events[0]!);
+            const size = calculateObjectSize(event);
+            if (bytes + size > MAX_BATCH_BYTES) {
+              full = true;
+              break scan;
+            }
+            bytes += size;
           }
-          bytes += size;
           events.push(event);
         }
         position = pending.point;

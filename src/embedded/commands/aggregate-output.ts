@@ -187,5 +187,5 @@ function mergeOne(
   const outcome = applyUpdate(existing, update, variables ? { variables } : {});
   if (!outcome.modified) return;
   validateDocument(target, outcome.document, existing, bypass);
-  engine.replaceDocument(target, existing, outcome.document, outcome.updateDescription);
+  engine.replaceDocument(target, existing, outcome.document, () => outcome.updateDescription);
 }

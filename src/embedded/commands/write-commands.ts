@@ -125,7 +125,7 @@ function applyUpdateStatement(engine: Engine, ns: Namespace, statement: UpdateSt
         collection,
         doc,
         outcome.document,
-        replacement ? null : outcome.updateDescription,
+        replacement ? null : () => outcome.updateDescription,
       );
       modified += 1;
     }

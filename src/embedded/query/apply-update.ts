@@ -27,7 +27,8 @@ export interface UpdateOutcome {
   document: Document;
   /** False when the update left the document identical (MongoDB's nModified does not count it). */
   modified: boolean;
-  updateDescription: UpdateDescription;
+  /** What changed, as change streams describe it; computed on first read. */
+  readonly updateDescription: UpdateDescription;
 }
 
 const PIPELINE_UPDATE_STAGES = new Set([
@@ -45,13 +46,14 @@ interface PathUpdate {
   operator: string;
   path: string;
   argument: unknown;
+  /** `path` split on dots, once: sorting, conflict checks and navigation all need the parts. */
+  parts: string[];
 }
 
 /** MongoDB applies field updates in path order: numeric parts numerically, others lexicographically. */
-function comparePaths(a: string, b: string): number {
-  const partsA = a.split('.');
-  const partsB = b.split('.');
-  for (let i = 0; i < Math.min(partsA.length, partsB.length); i++) {
+function comparePaths(partsA: readonly string[], partsB: readonly string[]): number {
+  const common = Math.min(partsA.length, partsB.length);
+  for (let i = 0; i < common; i++) {
     const x = partsA[i] as string;
     const y = partsB[i] as string;
     if (x === y) continue;
@@ -61,14 +63,14 @@ function comparePaths(a: string, b: string): number {
   return partsA.length - partsB.length;
 }
 
-function validatePath(operator: string, path: string): void {
-  if (path === '' || path.split('.').some((part) => part === '')) {
+function validatePath(operator: string, path: string, parts: readonly string[]): void {
+  if (parts.includes('')) {
     throw new MongoCommandError(
       'BadValue',
       `An update path cannot be empty or contain an empty field name: '${path}' (${operator})`,
     );
   }
-  const first = path.split('.')[0] as string;
+  const first = parts[0] as string;
   if (first.startsWith('$')) {
     throw new MongoCommandError(
       'BadValue',
@@ -98,8 +100,9 @@ function parseOperatorUpdate(update: Document): PathUpdate[] {
       );
     }
     for (const path of Object.keys(fields)) {
-      validatePath(operator, path);
-      entries.push({ operator, path, argument: fields[path] });
+      const parts = path.split('.');
+      validatePath(operator, path, parts);
+      entries.push({ operator, path, argument: fields[path], parts });
       if (operator === '$rename') {
         const target = fields[path];
         if (typeof target !== 'string') {
@@ -120,8 +123,9 @@ function parseOperatorUpdate(update: Document): PathUpdate[] {
             'The source and target field for $rename cannot contain positional operators',
           );
         }
-        validatePath(operator, target);
-        entries.push({ operator: '$rename-target', path: target, argument: undefined });
+        const targetParts = target.split('.');
+        validatePath(operator, target, targetParts);
+        entries.push({ operator: '$rename-target', path: target, argument: undefined, parts: targetParts });
       }
     }
   }
@@ -140,40 +144,57 @@ function assertNoConflicts(entries: PathUpdate[]): void {
     }
     seen.add(path);
   }
-  for (const { path } of entries) {
-    const parts = path.split('.');
+  for (const { path, parts } of entries) {
+    let prefix = parts[0] as string;
     for (let i = 1; i < parts.length; i++) {
-      const prefix = parts.slice(0, i).join('.');
       if (seen.has(prefix)) {
         throw new MongoCommandError(
           'ConflictingUpdateOperators',
           `Updating the path '${path}' would create a conflict at '${prefix}'`,
         );
       }
+      prefix += '.' + (parts[i] as string);
     }
   }
 }
 
 interface ParsedUpdate {
-  entries: (PathUpdate & { parts: string[]; positional: boolean })[];
+  entries: (PathUpdate & { positional: boolean })[];
   arrayFiltersSource: Document[] | undefined;
   arrayFilters: ArrayFilters;
 }
 
-/** updateMany applies one update object to many documents: parse and validate it once. */
-const parsedUpdates = new WeakMap<Document, ParsedUpdate>();
+/**
+ * updateMany applies one update object to many documents in a row: parse and validate it once. Only the last one
+ * is kept: a WeakMap entry for every update a client sends cost more (GC of ephemerons) than the cache saved.
+ */
+let lastUpdate: Document | undefined;
+let lastParsed: ParsedUpdate | undefined;
 
 function parseUpdate(update: Document, arrayFiltersSource: Document[] | undefined): ParsedUpdate {
-  const cached = parsedUpdates.get(update);
-  if (cached !== undefined && cached.arrayFiltersSource === arrayFiltersSource) return cached;
+  if (
+    lastUpdate === update &&
+    lastParsed !== undefined &&
+    lastParsed.arrayFiltersSource === arrayFiltersSource
+  )
+    return lastParsed;
+  // Entries are built field by field: an object spread with extra fields is a slow path in V8.
   const entries = parseOperatorUpdate(update)
-    .sort((a, b) => comparePaths(a.path, b.path))
-    .map((entry) => ({ ...entry, parts: entry.path.split('.'), positional: entry.path.includes('$') }));
+    .sort((a, b) => comparePaths(a.parts, b.parts))
+    .map((entry) => ({
+      operator: entry.operator,
+      path: entry.path,
+      argument: entry.argument,
+      parts: entry.parts,
+      positional: entry.path.includes('$'),
+    }));
   const arrayFilters = new ArrayFilters(arrayFiltersSource);
-  for (const entry of entries) checkIdentifiers(entry.path, arrayFilters);
+  // Only positional paths can name an identifier (`$[id]`).
+  for (const entry of entries) if (entry.positional) checkIdentifiers(entry.path, arrayFilters);
   arrayFilters.assertAllUsed();
   const parsed = { entries, arrayFiltersSource, arrayFilters };
-  parsedUpdates.set(update, parsed);
+  lastUpdate = update;
+  lastParsed = parsed;
   return parsed;
 }
 
@@ -301,12 +322,17 @@ export function applyUpdate(
 }
 
 function finish(before: Document, after: Document): UpdateOutcome {
-  const updateDescription = describeUpdate(before, after);
-  // The diff sees every change except a pure reordering of fields, which only a replacement can cause.
-  const modified =
-    updateDescription.removedFields.length > 0 ||
-    updateDescription.truncatedArrays.length > 0 ||
-    Object.keys(updateDescription.updatedFields).length > 0 ||
-    !sameValue(before, after);
-  return { document: after, modified, updateDescription };
+  // Whether anything changed needs no diff: sameValue sees every change the diff would report (it compares
+  // what the diff compares, shared subtrees first by reference), and also a pure reordering of fields.
+  const modified = !sameValue(before, after);
+  let description: UpdateDescription | undefined;
+  return {
+    document: after,
+    modified,
+    // Computed on first read and kept: most updates are never shown to a change stream.
+    get updateDescription(): UpdateDescription {
+      description ??= describeUpdate(before, after);
+      return description;
+    },
+  };
 }

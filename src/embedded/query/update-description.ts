@@ -1,6 +1,5 @@
 // Computes a change stream's updateDescription by diffing a document before and after an update.
 import { bsonTag, isPlainDocument } from './bson-type-name.js';
-import { cloneDocument } from './clone-document.js';
 import { compareValues } from './compare-values.js';
 import type { Document } from './document.js';
 
@@ -60,7 +59,9 @@ export function sameValue(a: unknown, b: unknown): boolean {
 }
 
 function setField(into: UpdateDescription, path: string, parts: readonly PathPart[], value: unknown): void {
-  into.updatedFields[path] = cloneDocument(value);
+  // Shared, not copied: stored documents are never mutated in place (updates copy on write), and change streams
+  // run user stages other than $match on a copy of the event.
+  into.updatedFields[path] = value;
   note(into, path, parts);
 }
 

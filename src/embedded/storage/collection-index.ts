@@ -3,7 +3,7 @@ import type { Document } from 'bson';
 import { MongoCommandError } from '../errors.js';
 import { compileFilter, valueKey } from '../query/index.js';
 import type { IndexSpec } from './oplog-entry.js';
-import { formatKeyValue, valuesAtPath } from './document-paths.js';
+import { formatKeyValue, valuesAtParts, valuesAtPath } from './document-paths.js';
 
 /** Thrown by unique checks; the command layer turns it into a writeError or a command error. */
 export class DuplicateKeyError extends MongoCommandError {
@@ -22,8 +22,18 @@ const KEY_SEPARATOR = '\u0000';
 /** Compound keys over several arrays explode combinatorially; MongoDB refuses "parallel arrays" too. */
 const MAX_KEYS_PER_DOCUMENT = 10_000;
 
+/** A document's keys in one index: full compound keys, and the keys of its first field. */
+export interface IndexKeys {
+  full: string[];
+  first: string[];
+}
+
 export class CollectionIndex {
   readonly fields: string[];
+  /** Each field split on dots, once. */
+  private readonly fieldParts: string[][];
+  /** The distinct top-level fields the index reads. */
+  private readonly topFields: string[];
   private readonly partialMatcher: ((doc: Document) => boolean) | undefined;
   /** Full key → ids of the documents holding it. */
   private readonly byKey = new Map<string, Set<string>>();
@@ -32,6 +42,8 @@ export class CollectionIndex {
 
   constructor(readonly spec: IndexSpec) {
     this.fields = Object.keys(spec.key);
+    this.fieldParts = this.fields.map((field) => field.split('.'));
+    this.topFields = [...new Set(this.fieldParts.map((parts) => parts[0] as string))];
     this.partialMatcher = spec.partialFilterExpression
       ? compileFilter(spec.partialFilterExpression)
       : undefined;
@@ -52,16 +64,30 @@ export class CollectionIndex {
 
   private includes(doc: Document): boolean {
     if (this.partialMatcher && !this.partialMatcher(doc)) return false;
-    if (this.spec.sparse && this.fields.every((field) => valuesAtPath(doc, field).length === 0)) return false;
+    if (this.spec.sparse && this.fieldParts.every((parts) => valuesAtParts(doc, parts).length === 0))
+      return false;
+    return true;
+  }
+
+  /**
+   * True when `next` has the same keys here as `previous` because every top-level field the index reads holds the
+   * same value (documents are never mutated in place, so an identical reference means an identical subtree).
+   * A partial index also depends on its filter's fields, so it is always recomputed.
+   */
+  keysUnchanged(previous: Document, next: Document): boolean {
+    if (this.partialMatcher) return false;
+    for (const field of this.topFields) {
+      if (previous[field] !== next[field] || field in previous !== field in next) return false;
+    }
     return true;
   }
 
   /** The keys a document has in this index: several when an indexed field holds an array. */
-  keysOf(doc: Document): { full: string[]; first: string[] } {
+  keysOf(doc: Document): IndexKeys {
     if (!this.includes(doc)) return { full: [], first: [] };
     let combinations: string[][] = [[]];
-    for (const field of this.fields) {
-      const values = valuesAtPath(doc, field);
+    for (const parts of this.fieldParts) {
+      const values = valuesAtParts(doc, parts);
       const keys =
         values.length === 0 ? [valueKey(null)] : [...new Set(values.map((value) => valueKey(value)))];
       const next: string[][] = [];
@@ -103,7 +129,7 @@ export class CollectionIndex {
   }
 
   /** Moves a document from its `previous` keys to `nextKeys`; nothing to do when its indexed values kept. */
-  replace(previous: Document, idKey: string, nextKeys: { full: string[]; first: string[] }): void {
+  replace(previous: Document, idKey: string, nextKeys: IndexKeys): void {
     const before = this.keysOf(previous);
     if (sameKeys(before.full, nextKeys.full) && sameKeys(before.first, nextKeys.first)) return;
     for (const key of before.full) removeFrom(this.byKey, key, idKey);

@@ -2,7 +2,7 @@
 import { UUID, type Document } from 'bson';
 import { MongoCommandError } from '../errors.js';
 import { valueKey } from '../query/index.js';
-import { CollectionIndex, DuplicateKeyError } from './collection-index.js';
+import { CollectionIndex, DuplicateKeyError, type IndexKeys } from './collection-index.js';
 import type { CollectionOptions, IndexSpec, Namespace } from './oplog-entry.js';
 
 export const ID_INDEX_NAME = '_id_';
@@ -61,15 +61,16 @@ export class Collection {
   /** Swaps a document for its new version (same _id), keeping its natural-order position. */
   replace(previous: Document, next: Document): void {
     const idKey = valueKey(previous._id);
-    // Keys computed once per index: for the unique check, then to move the entry (only when they changed).
-    const nextKeys = [...this.indexes.values()].map((index) => {
+    // Keys computed once per index whose fields may have changed: for the unique check, then to move the entry.
+    const moves: { index: CollectionIndex; keys: IndexKeys }[] = [];
+    for (const index of this.indexes.values()) {
+      if (index.keysUnchanged(previous, next)) continue;
       const keys = index.keysOf(next);
       index.checkUnique(this.fullName, next, idKey, keys.full);
-      return keys;
-    });
+      moves.push({ index, keys });
+    }
     this.documents.set(idKey, next);
-    let position = 0;
-    for (const index of this.indexes.values()) index.replace(previous, idKey, nextKeys[position++]!);
+    for (const { index, keys } of moves) index.replace(previous, idKey, keys);
   }
 
   remove(doc: Document): void {

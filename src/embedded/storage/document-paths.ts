@@ -6,12 +6,17 @@ import { ObjectId } from 'bson';
  * elements (an empty array contributes `undefined`, as MongoDB indexes it). Missing → [].
  */
 export function valuesAtPath(doc: unknown, path: string): unknown[] {
+  return valuesAtParts(doc, path.split('.'));
+}
+
+/** valuesAtPath for a path already split on dots. */
+export function valuesAtParts(doc: unknown, parts: readonly string[]): unknown[] {
   const out: unknown[] = [];
-  collect(doc, path.split('.'), 0, out);
+  collect(doc, parts, 0, out);
   return out;
 }
 
-function collect(value: unknown, parts: string[], index: number, out: unknown[]): void {
+function collect(value: unknown, parts: readonly string[], index: number, out: unknown[]): void {
   if (index === parts.length) {
     if (Array.isArray(value)) {
       if (value.length === 0) out.push(undefined);

@@ -82,9 +82,12 @@ export class Engine {
     }
   }
 
+  /** Stamps `entry` (a fresh object from the caller) in place: a spread copy with added fields is slow in V8. */
   private record(entry: Pending): void {
     if (!this.pending) throw new Error('storage mutation outside Engine.write()');
-    const full = { ...entry, ts: this.oplog.nextTimestamp(), wallTime: new Date() };
+    const full = entry as OplogEntry;
+    full.ts = this.oplog.nextTimestamp();
+    full.wallTime = new Date();
     if (this.session.lsid) full.lsid = this.session.lsid;
     if (this.session.txnNumber !== undefined) full.txnNumber = this.session.txnNumber;
     this.pending.push(full);
@@ -268,51 +271,67 @@ export class Engine {
   insertDocument(collection: Collection, doc: Document): void {
     this.write(() => {
       collection.insert(doc);
-      this.record({
+      const entry: Pending = {
         op: 'insert',
-        ns: { ...collection.ns },
+        ns: { db: collection.ns.db, coll: collection.ns.coll },
         documentKey: { _id: doc._id },
         collectionUuid: collection.uuidString,
         document: doc,
-        ...(collection.imagesEnabled ? { imagesEnabled: true } : {}),
-      });
+      };
+      if (collection.imagesEnabled) entry.imagesEnabled = true;
+      this.record(entry);
     });
   }
 
-  /** Stores `next` in place of `previous`: an update entry with its description, or a replace entry. */
+  /**
+   * Stores `next` in place of `previous`: an update entry, or a replace entry when `describe` is null. The update
+   * description is computed on first read (a change stream, the journal) and not at all when nothing reads it.
+   */
   replaceDocument(
     collection: Collection,
     previous: Document,
     next: Document,
-    updateDescription: UpdateDescription | null,
+    describe: (() => UpdateDescription) | null,
   ): void {
     this.write(() => {
       collection.replace(previous, next);
-      const images = collection.imagesEnabled ? { imagesEnabled: true, preImage: previous } : {};
-      const base = {
-        ns: { ...collection.ns },
-        documentKey: { _id: next._id as unknown },
-        collectionUuid: collection.uuidString,
-        postImage: next,
-        ...images,
-      };
-      this.record(
-        updateDescription ? { op: 'update', ...base, updateDescription } : { op: 'replace', ...base },
-      );
+      const ns = { db: collection.ns.db, coll: collection.ns.coll };
+      const documentKey = { _id: next._id as unknown };
+      const entry: Pending = describe
+        ? {
+            op: 'update',
+            ns,
+            documentKey,
+            collectionUuid: collection.uuidString,
+            postImage: next,
+            // Enumerable, so the journal and snapshots serialize it like a plain field.
+            get updateDescription(): UpdateDescription {
+              return describe();
+            },
+          }
+        : { op: 'replace', ns, documentKey, collectionUuid: collection.uuidString, postImage: next };
+      if (collection.imagesEnabled) {
+        entry.imagesEnabled = true;
+        entry.preImage = previous;
+      }
+      this.record(entry);
     });
   }
 
   deleteDocument(collection: Collection, doc: Document): void {
     this.write(() => {
       collection.remove(doc);
-      const images = collection.imagesEnabled ? { imagesEnabled: true, preImage: doc } : {};
-      this.record({
+      const entry: Pending = {
         op: 'delete',
-        ns: { ...collection.ns },
+        ns: { db: collection.ns.db, coll: collection.ns.coll },
         documentKey: { _id: doc._id },
         collectionUuid: collection.uuidString,
-        ...images,
-      });
+      };
+      if (collection.imagesEnabled) {
+        entry.imagesEnabled = true;
+        entry.preImage = doc;
+      }
+      this.record(entry);
     });
   }
 

@@ -56,7 +56,7 @@ export class Oplog {
         this.head = 0;
       }
     }
-    this.emitter.emit('append');
+    this.emitter.emit('append', entries);
   }
 
   /** Restores history and clock after a restart (persistence only). */
@@ -124,9 +124,15 @@ export class Oplog {
 
   /**
    * Resolves when an entry newer than `after` exists, after `timeoutMs`, or when `signal` aborts —
-   * whichever comes first. No polling: it listens for append().
+   * whichever comes first. No polling: it listens for append(). With `relevant`, appends of only irrelevant
+   * entries (other collections' writes, for a collection stream) do not wake the caller; it reads them later.
    */
-  waitForNewer(after: Timestamp, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+  waitForNewer(
+    after: Timestamp,
+    timeoutMs: number,
+    signal?: AbortSignal,
+    relevant?: (entry: OplogEntry) => boolean,
+  ): Promise<void> {
     if (compareTimestamps(this.lastTime, after) > 0 || signal?.aborted || timeoutMs <= 0)
       return Promise.resolve();
     return new Promise((resolve) => {
@@ -136,8 +142,9 @@ export class Oplog {
         signal?.removeEventListener('abort', done);
         resolve();
       };
-      const onAppend = (): void => {
-        if (compareTimestamps(this.lastTime, after) > 0) done();
+      const onAppend = (entries: readonly OplogEntry[]): void => {
+        if (compareTimestamps(this.lastTime, after) <= 0) return;
+        if (relevant === undefined || entries.some(relevant)) done();
       };
       const timer = setTimeout(done, timeoutMs);
       this.emitter.on('append', onAppend);

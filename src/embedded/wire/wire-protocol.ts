@@ -195,25 +195,33 @@ function decodeQuery(frame: Buffer, header: MessageHeader): CommandRequest {
 
 const SERIALIZE_OPTIONS = { checkKeys: false, ignoreUndefined: true };
 
-function header(length: number, requestId: number, responseTo: number, opCode: number): Buffer {
-  const buffer = Buffer.allocUnsafe(HEADER_SIZE);
+/** A reply frame in one allocation: the header, `prefixBytes` for the opcode's fixed fields, then `body`. */
+function frame(
+  body: Uint8Array,
+  prefixBytes: number,
+  requestId: number,
+  responseTo: number,
+  opCode: number,
+): Buffer {
+  const length = HEADER_SIZE + prefixBytes + body.length;
+  const buffer = Buffer.allocUnsafe(length);
   buffer.writeInt32LE(length, 0);
   buffer.writeInt32LE(requestId, 4);
   buffer.writeInt32LE(responseTo, 8);
   buffer.writeInt32LE(opCode, 12);
+  buffer.set(body, HEADER_SIZE + prefixBytes);
   return buffer;
 }
 
 /** OP_REPLY with one document: the answer to a legacy OP_QUERY handshake. */
 export function encodeReply(reply: Document, requestId: number, responseTo: number): Buffer {
   const body = BSON.serialize(reply, SERIALIZE_OPTIONS);
-  const fixed = Buffer.alloc(20);
-  fixed.writeInt32LE(0, 0); // responseFlags
-  fixed.writeBigInt64LE(0n, 4); // cursorID
-  fixed.writeInt32LE(0, 12); // startingFrom
-  fixed.writeInt32LE(1, 16); // numberReturned
-  const length = HEADER_SIZE + fixed.length + body.length;
-  return Buffer.concat([header(length, requestId, responseTo, OpCode.Reply), fixed, body], length);
+  const buffer = frame(body, 20, requestId, responseTo, OpCode.Reply);
+  buffer.writeInt32LE(0, HEADER_SIZE); // responseFlags
+  buffer.writeBigInt64LE(0n, HEADER_SIZE + 4); // cursorID
+  buffer.writeInt32LE(0, HEADER_SIZE + 12); // startingFrom
+  buffer.writeInt32LE(1, HEADER_SIZE + 16); // numberReturned
+  return buffer;
 }
 
 /** OP_MSG reply with a single kind-0 section (the driver rejects kind-1 sections in replies). */
@@ -224,9 +232,8 @@ export function encodeMsg(
   moreToCome = false,
 ): Buffer {
   const body = BSON.serialize(reply, SERIALIZE_OPTIONS);
-  const flags = Buffer.alloc(5);
-  flags.writeUInt32LE(moreToCome ? MsgFlags.MoreToCome : 0, 0);
-  flags.writeUInt8(0, 4); // section kind 0
-  const length = HEADER_SIZE + flags.length + body.length;
-  return Buffer.concat([header(length, requestId, responseTo, OpCode.Msg), flags, body], length);
+  const buffer = frame(body, 5, requestId, responseTo, OpCode.Msg);
+  buffer.writeUInt32LE(moreToCome ? MsgFlags.MoreToCome : 0, HEADER_SIZE);
+  buffer.writeUInt8(0, HEADER_SIZE + 4); // section kind 0
+  return buffer;
 }

@@ -152,6 +152,83 @@ describe('event shapes', () => {
     for (let i = 1; i < times.length; i++) expect(times[i]!.greaterThan(times[i - 1]!)).toBe(true);
   });
 
+  it('updates made while no stream was open are described when a stream later reads them', async () => {
+    // The server computes an update's description only when a stream first reads the entry.
+    interface SagaLike {
+      _id: string;
+      status: string;
+      steps: Document[];
+      history: { type: string }[];
+      revision?: number;
+    }
+    const sagas = db.collection<SagaLike>(freshCollection().collectionName);
+    const session = fixture.client.startSession();
+    let startAt: Timestamp | undefined;
+    try {
+      await sagas.insertOne(
+        {
+          _id: 's1',
+          status: 'running',
+          steps: [{ status: 'pending' }, { status: 'pending' }],
+          history: [],
+        },
+        { session },
+      );
+      startAt = session.operationTime;
+    } finally {
+      await session.endSession();
+    }
+    await sagas.updateOne(
+      { _id: 's1', 'steps.0.status': 'pending' },
+      {
+        $set: { 'steps.0.status': 'completed', 'steps.0.output': { ok: true } },
+        $inc: { revision: 1 },
+        $push: { history: { $each: [{ type: 'step-completed' }], $slice: -2 } },
+      },
+    );
+    await sagas.updateOne(
+      { _id: 's1' },
+      { $push: { history: { $each: [{ type: 'a' }, { type: 'b' }], $slice: -2 } } },
+    );
+    await sagas.updateOne({ _id: 's1' }, { $set: { status: 'completed' }, $unset: { revision: '' } });
+
+    // Arrays are diffed element by element, as the server always has.
+    const expected = [
+      {
+        updatedFields: {
+          'steps.0.status': 'completed',
+          'steps.0.output': { ok: true },
+          revision: 1,
+          'history.0': { type: 'step-completed' },
+        },
+        removedFields: [],
+        truncatedArrays: [],
+      },
+      {
+        updatedFields: { 'history.0.type': 'a', 'history.1': { type: 'b' } },
+        removedFields: [],
+        truncatedArrays: [],
+      },
+      { updatedFields: { status: 'completed' }, removedFields: ['revision'], truncatedArrays: [] },
+    ];
+    const all = watchLazily(sagas, [{ $match: { operationType: 'update' } }], {
+      startAtOperationTime: startAt,
+    });
+    expect(
+      (await nextChanges(all, 3)).map((event) => asDocument(event).updateDescription as unknown),
+    ).toEqual(expected);
+    // A second stream reads the same entries and sees the same descriptions; its $match filters on them.
+    const statusChanges = watchLazily(
+      sagas,
+      [{ $match: { 'updateDescription.updatedFields.status': 'completed' } }],
+      {
+        startAtOperationTime: startAt,
+      },
+    );
+    expect(asDocument(await nextChange(statusChanges)).updateDescription).toEqual(expected[2]);
+    await expectNoMoreEvents(statusChanges);
+  });
+
   it('a multi-document write produces one event per document', async () => {
     const items = freshCollection();
     const stream = await openStream(items);

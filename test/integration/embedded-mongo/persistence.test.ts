@@ -234,5 +234,4 @@ describe('a server with --dbpath', () => {
     // The first server is unaffected.
     expect(await server.client.db(dbName).collection('items').countDocuments()).toBe(5);
   });
-
 });

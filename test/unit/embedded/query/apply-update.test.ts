@@ -274,6 +274,42 @@ describe('applyUpdate: updateDescription', () => {
     });
   });
 
+  it('applies one update object to several documents, and again with other arrayFilters', () => {
+    const spec = { $set: { 'items.$[hit].seen': true }, $inc: { n: 1 } };
+    const docs = [
+      { _id: 1, n: 0, items: [{ k: 'a' }, { k: 'b' }] },
+      { _id: 2, n: 5, items: [{ k: 'b' }] },
+    ];
+    const onB = docs.map((doc) => update(doc, spec, { arrayFilters: [{ 'hit.k': 'b' }] }));
+    expect(onB).toEqual([
+      { _id: 1, n: 1, items: [{ k: 'a' }, { k: 'b', seen: true }] },
+      { _id: 2, n: 6, items: [{ k: 'b', seen: true }] },
+    ]);
+    expect(update(docs[0]!, spec, { arrayFilters: [{ 'hit.k': 'a' }] })).toEqual({
+      _id: 1,
+      n: 1,
+      items: [{ k: 'a', seen: true }, { k: 'b' }],
+    });
+  });
+
+  it('computes the description on first read and keeps it', () => {
+    const result = applyUpdate({ _id: 1, a: 1, tags: ['x'] }, { $set: { a: 2 }, $push: { tags: 'y' } });
+    expect(result.modified).toBe(true);
+    const description = result.updateDescription;
+    expect(description).toEqual({
+      updatedFields: { a: 2, 'tags.1': 'y' },
+      removedFields: [],
+      truncatedArrays: [],
+    });
+    expect(result.updateDescription).toBe(description);
+  });
+
+  it('counts a replacement that only reorders fields as a modification with an empty description', () => {
+    const result = applyUpdate({ _id: 1, a: 1, b: 2 }, { b: 2, a: 1 });
+    expect(result.modified).toBe(true);
+    expect(result.updateDescription).toEqual({ updatedFields: {}, removedFields: [], truncatedArrays: [] });
+  });
+
   it('describes replacements as a diff', () => {
     expect(describeUpdate({ _id: 1, a: 1, b: 2 }, { a: 5 })).toEqual({
       updatedFields: { a: 5 },

@@ -25,6 +25,18 @@ function codeOf(action: () => unknown): number | undefined {
 }
 
 describe('applyProjection', () => {
+  it('never writes into the projected document, whether kept values are shared or copied', () => {
+    const doc = { _id: 1, a: { b: [1, 2, 3], c: { d: 1 } }, history: [{ type: 'x' }], n: 5 };
+    const before = structuredClone(doc);
+    const excluded = applyProjection(doc, { history: 0 });
+    expect(excluded).toEqual({ _id: 1, a: { b: [1, 2, 3], c: { d: 1 } }, n: 5 });
+    const sliced = applyProjection(doc, { history: 0, 'a.b': { $slice: 1 } });
+    expect(sliced).toEqual({ _id: 1, a: { b: [1], c: { d: 1 } }, n: 5 });
+    const computed = applyProjection(doc, { a: 1, 'a.c.e': { $add: ['$n', 1] } });
+    expect(computed).toEqual({ _id: 1, a: { b: [1, 2, 3], c: { d: 1, e: 6 } } });
+    expect(doc).toEqual(before);
+  });
+
   it('returns the document for an empty or missing projection', () => {
     expect(applyProjection(doc, undefined)).toEqual(doc);
     expect(applyProjection(doc, {})).toEqual(doc);

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { Oplog, compareTimestamps } from '../../../../src/embedded/storage/oplog.js';
 import type { OplogEntry } from '../../../../src/embedded/storage/oplog-entry.js';
 
-function entry(oplog: Oplog, id: number): OplogEntry {
+function entry(oplog: Oplog, id: number | string): OplogEntry {
   return {
     op: 'insert',
     ts: oplog.nextTimestamp(),
@@ -53,6 +53,23 @@ describe('Oplog', () => {
     setTimeout(() => oplog.append([entry(oplog, 1)]), 10);
     await waiting;
     expect(oplog.entriesAfter(after)).toHaveLength(1);
+  });
+
+  it('wakes a waiter with a relevance test only for relevant entries', async () => {
+    const oplog = new Oplog({ maxEntries: 10 });
+    const after = oplog.clusterTime;
+    let woken = false;
+    const relevant = (candidate: OplogEntry): boolean =>
+      candidate.op === 'insert' && candidate.documentKey._id === 'mine';
+    const waiting = oplog.waitForNewer(after, 60_000, undefined, relevant).then(() => (woken = true));
+    oplog.append([entry(oplog, 1), entry(oplog, 2)]);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(woken).toBe(false);
+    oplog.append([entry(oplog, 3), entry(oplog, 'mine')]);
+    await waiting;
+    expect(woken).toBe(true);
+    // Entries that were already there when the wait began resolve it at once, relevant or not.
+    await oplog.waitForNewer(after, 60_000, undefined, () => false);
   });
 
   it('restores history and clock', () => {
