@@ -3,7 +3,7 @@ import { Long, ObjectId, type Document } from 'bson';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MAX_BSON_OBJECT_SIZE, MAX_MESSAGE_SIZE } from '../wire/wire-protocol.js';
 import { MongoCommandError } from '../errors.js';
-import type { CommandContext, CommandHandlerFn } from './command-context.js';
+import { commandNumber, type CommandContext, type CommandHandlerFn } from './command-context.js';
 
 /** Constant so the driver never sees the primary's election go backwards (a decrease marks it stale). */
 const ELECTION_ID = new ObjectId('7fffffff0000000000000001');
@@ -36,7 +36,7 @@ function awaitableWait({ command, server }: CommandContext): number {
     topologyVersion?: unknown;
   };
   if (maxAwaitTimeMS === undefined) return 0;
-  const waitMs = typeof maxAwaitTimeMS === 'number' ? maxAwaitTimeMS : Number(maxAwaitTimeMS);
+  const waitMs = commandNumber(maxAwaitTimeMS) ?? Number.NaN;
   if (!Number.isFinite(waitMs) || waitMs < 0) {
     throw new MongoCommandError('BadValue', 'maxAwaitTimeMS must be a non-negative integer');
   }
@@ -49,10 +49,7 @@ function awaitableWait({ command, server }: CommandContext): number {
   const { processId, counter } = topologyVersion as { processId?: unknown; counter?: unknown };
   const current = server.topologyVersion;
   const sameProcess = processId instanceof ObjectId && processId.equals(current.processId);
-  const sameCounter =
-    counter instanceof Long
-      ? counter.equals(current.counter)
-      : Number(counter) === current.counter.toNumber();
+  const sameCounter = commandNumber(counter) === current.counter.toNumber();
   return sameProcess && sameCounter ? Math.min(waitMs, MAX_AWAIT_MS) : 0;
 }
 

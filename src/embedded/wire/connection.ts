@@ -149,22 +149,24 @@ export class Connection {
           ? encodeReply(body, responseId, responseTo)
           : encodeMsg(body, responseId, responseTo, more);
       let bytes: Buffer;
+      let more = exhaust;
       try {
-        bytes = encode(reply, exhaust);
+        bytes = encode(reply, more);
       } catch (error) {
-        // A reply that cannot be serialized is this command's failure, not the connection's.
-        const failure = {
-          ok: 0,
-          errmsg: `cannot encode reply: ${(error as Error).message}`,
-          code: 10334,
-          codeName: 'BSONObjectTooLarge',
-        };
-        bytes = encode(failure, false);
-        this.socket.write(bytes);
-        return;
+        // A reply that cannot be serialized is this command's failure, not the connection's; it ends a stream.
+        more = false;
+        bytes = encode(
+          {
+            ok: 0,
+            errmsg: `cannot encode reply: ${(error as Error).message}`,
+            code: 10334,
+            codeName: 'BSONObjectTooLarge',
+          },
+          false,
+        );
       }
       this.socket.write(bytes);
-      if (!exhaust) return;
+      if (!more) return;
       responseTo = responseId;
     }
   }
