@@ -114,22 +114,24 @@ export class FaultInjector {
       case 'flushall':
         return this.flushRedis();
       case 'restart-redis':
-        say('stopping redis-server');
-        await this.options.redisServer.stop('SIGTERM');
-        await sleep(random.int(1_000, 3_000));
-        await this.options.redisServer.start();
+        await this.restart(this.options.redisServer, 'redis-server');
         this.redisRestarts += 1;
-        say('redis-server is back');
         return;
       case 'restart-mongo':
-        say('stopping the embedded MongoDB server (SIGTERM)');
-        await this.options.mongo.stop('SIGTERM');
-        await sleep(random.int(1_000, 3_000));
-        await this.options.mongo.start();
+        await this.restart(this.options.mongo, 'the embedded MongoDB server');
         this.mongoRestarts += 1;
-        say('embedded MongoDB server is back');
         return;
     }
+  }
+
+  /** SIGTERM a server, leave it down for 1–3 s, start it again on the same port and data. */
+  private async restart(server: ManagedProcess, name: string): Promise<void> {
+    const { random, say } = this.options;
+    say(`stopping ${name} (SIGTERM)`);
+    await server.stop('SIGTERM');
+    await sleep(random.int(1_000, 3_000));
+    await server.start();
+    say(`${name} is back`);
   }
 
   private async lease(): Promise<LeaseDocument | null> {

@@ -57,15 +57,25 @@ function urlIn(line: string, scheme: string): string {
   return url;
 }
 
+/** A fresh --dbpath directory, removed after the test. */
+async function temporaryDbpath(): Promise<string> {
+  const dbpath = await mkdtemp(join(tmpdir(), 'sagastream-cli-'));
+  directories.push(dbpath);
+  return dbpath;
+}
+
+function startMongoCli(dbpath: string, port = '0'): Promise<RunningCli> {
+  return startCli(['mongo', '--port', port, '--dbpath', dbpath]);
+}
+
 describe('sagastream mongo', () => {
   it(
     'serves the driver, keeps data with --dbpath across a restart, and exits 0 on SIGTERM',
     { timeout: 60_000 },
     async () => {
-      const dbpath = await mkdtemp(join(tmpdir(), 'sagastream-cli-'));
-      directories.push(dbpath);
+      const dbpath = await temporaryDbpath();
 
-      const first = await startCli(['mongo', '--port', '0', '--dbpath', dbpath]);
+      const first = await startMongoCli(dbpath);
       expect(first.readyLine).toMatch(
         /^embedded MongoDB ready at mongodb:\/\/127\.0\.0\.1:\d+\/\?replicaSet=rs0$/,
       );
@@ -77,7 +87,7 @@ describe('sagastream mongo', () => {
       await client.close();
       expect(await stop(first)).toBe(0);
 
-      const second = await startCli(['mongo', '--port', '0', '--dbpath', dbpath]);
+      const second = await startMongoCli(dbpath);
       const reader = new MongoClient(urlIn(second.readyLine, 'mongodb://'));
       expect(await reader.db('cli').collection('sagas').findOne({})).toEqual({
         _id: 'saga-1',
@@ -91,9 +101,8 @@ describe('sagastream mongo', () => {
     'lets a client that stays connected carry on after each of several restarts on the same port',
     { timeout: 120_000 },
     async () => {
-      const dbpath = await mkdtemp(join(tmpdir(), 'sagastream-cli-'));
-      directories.push(dbpath);
-      let server = await startCli(['mongo', '--port', '0', '--dbpath', dbpath]);
+      const dbpath = await temporaryDbpath();
+      let server = await startMongoCli(dbpath);
       const url = urlIn(server.readyLine, 'mongodb://');
       const port = new URL(url).port;
       // Like a worker's client: a write loop and an open change stream on one client that lives through it all.
@@ -113,7 +122,7 @@ describe('sagastream mongo', () => {
         for (let restart = 1; restart <= 4; restart++) {
           await new Promise((resolve) => setTimeout(resolve, 1_000));
           expect(await stop(server)).toBe(0);
-          server = await startCli(['mongo', '--port', port, '--dbpath', dbpath]);
+          server = await startMongoCli(dbpath, port);
           // Before the embedded server spoke the streaming monitor protocol, the driver could start a heartbeat
           // on a connection the server had just closed and wait on it for good: the server stayed Unknown and
           // this write failed server selection although the server was back.

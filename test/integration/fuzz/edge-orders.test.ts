@@ -3,7 +3,7 @@
 import type { Document } from 'bson';
 import { describe, expect, it } from 'vitest';
 import type { SagaDocument } from '../../../src/store/saga-document.js';
-import { eventually } from '../engine/engine-test-kit.js';
+import { sagaEndingIn } from '../engine/engine-test-kit.js';
 import { useOrderFulfillmentRuntime } from './order-fulfillment-runtime.js';
 
 interface AnyIdDocument extends Document {
@@ -27,14 +27,8 @@ describe('edge-case trigger documents', () => {
   it('rejects an order whose total_amount is NaN', async () => {
     const orders = fuzz.db.collection<AnyIdDocument>('orders');
     await orders.insertOne({ ...validOrder('nan-total'), total_amount: Number.NaN });
-    const sagas = fuzz.db.collection<SagaDocument>('sagas');
-    const saga = await eventually(
-      () => sagas.findOne({ key: 'nan-total' }, { projection: { status: 1 } }),
-      (found) => found?.status === 'rejected',
-      'the NaN order to be rejected',
-      10_000,
-    );
-    expect(saga?.status).toBe('rejected');
+    const saga = await sagaEndingIn(fuzz.db, 'nan-total', ['rejected'], 10_000);
+    expect(saga.status).toBe('rejected');
   });
 
   it('rejects a document near 16 MB and keeps watching', async () => {
@@ -44,13 +38,8 @@ describe('edge-case trigger documents', () => {
     const after = { ...validOrder('after-16mb') };
     await orders.insertOne(after);
     const sagas = fuzz.db.collection<SagaDocument>('sagas');
-    const next = await eventually(
-      () => sagas.findOne({ key: 'after-16mb' }, { projection: { status: 1 } }),
-      (saga) => saga?.status === 'completed',
-      'the order after the 16 MB one to complete',
-      40_000,
-    );
-    expect(next?.status).toBe('completed');
+    const next = await sagaEndingIn(fuzz.db, 'after-16mb', ['completed'], 40_000);
+    expect(next.status).toBe('completed');
     const bigSaga = await sagas.findOne(
       { key: 'near-16mb' },
       { projection: { status: 1, validationIssues: 1 } },
