@@ -12,6 +12,7 @@ import { BENCH_ORDERS, BENCH_SAGA } from './bench-sagas.js';
 import {
   atRate,
   childNodeFlags,
+  cpuMs,
   log,
   percentile,
   round,
@@ -70,6 +71,16 @@ const latencyOf = (values: number[]): Latency => {
   return { p50: round(percentile(values, 50), 2), p99: round(percentile(values, 99), 2) };
 };
 
+/** CPU used by named processes between `start()` and `read(steps)`, as µs per step, e.g. `worker 812 · redis 95`. */
+function cpuMeter(processes: Record<string, number | undefined>) {
+  const names = Object.keys(processes);
+  const start = names.map((name) => cpuMs(processes[name]));
+  return (steps: number): string =>
+    names
+      .map((name, i) => `${name} ${round(((cpuMs(processes[name]) - start[i]!) * 1000) / steps)}`)
+      .join(' · ');
+}
+
 /** Asks a baseline child for its `report` message over IPC. */
 function reportOf<M extends { type: string }>(child: Child): Promise<Extract<M, { type: 'report' }>> {
   return new Promise((resolve) => {
@@ -80,12 +91,13 @@ function reportOf<M extends { type: string }>(child: Child): Promise<Extract<M, 
   });
 }
 
-async function rawBullmq(): Promise<{ stepsPerSec: number; chain: Latency }> {
+async function rawBullmq(): Promise<{ stepsPerSec: number; chain: Latency; cpu: string }> {
   const prefix = `bench-raw-${runId}`;
   const worker = await startRawWorker(redis.url, prefix, concurrency);
   cleanup.push(worker);
   const queue = new Queue(RAW_QUEUE, { connection: { host: redis.host, port: redis.port }, prefix });
   let completed = 0;
+  const cpu = cpuMeter({ worker: worker.process.pid, redis: redis.pid, bench: process.pid });
   worker.process.on('message', (message: RawWorkerMessage) => {
     if (message.type === 'progress') completed = message.completed;
   });
@@ -96,12 +108,14 @@ async function rawBullmq(): Promise<{ stepsPerSec: number; chain: Latency }> {
   );
   await waitFor(() => completed, sagas, 'raw BullMQ chains');
   const result = await reportOf<RawWorkerMessage>(worker);
+  const cpuPerStep = cpu(result.latencies.length * RAW_CHAIN_LENGTH);
   await queue.close();
   await worker.stop();
   const seconds = (result.lastDoneAt - begin) / 1000;
   return {
     stepsPerSec: round((result.latencies.length * RAW_CHAIN_LENGTH) / seconds),
     chain: latencyOf(result.latencies),
+    cpu: cpuPerStep,
   };
 }
 
@@ -156,6 +170,7 @@ interface OrchestratorResult {
   rss2kMb: number;
   rssEndMb: number;
   completed: number;
+  cpu: string;
 }
 
 async function orchestrator(label: string, stored: number): Promise<OrchestratorResult> {
@@ -180,6 +195,13 @@ async function orchestrator(label: string, stored: number): Promise<Orchestrator
   cleanup.push(watcher, worker);
   const pid = worker.process.pid;
   const rssStartMb = rssMb(pid);
+  const cpu = cpuMeter({
+    worker: pid,
+    watcher: watcher.process.pid,
+    mongo: mongo.child.process.pid,
+    redis: redis.pid,
+    bench: process.pid,
+  });
   let rss2kMb = NaN;
   const sagasCollection = db.collection('sagas');
   const orders = db.collection(BENCH_ORDERS);
@@ -203,6 +225,7 @@ async function orchestrator(label: string, stored: number): Promise<Orchestrator
   );
   await completions.close();
   const rssEndMb = rssMb(pid);
+  const cpuPerStep = cpu(completed * 4);
   await Promise.all([watcher.stop(), worker.stop()]);
   const docs = await sagasCollection
     .find(
@@ -233,13 +256,16 @@ async function orchestrator(label: string, stored: number): Promise<Orchestrator
     rss2kMb: round(rss2kMb, 1),
     rssEndMb: round(rssEndMb, 1),
     completed: e2e.length,
+    cpu: cpuPerStep,
   };
 }
 
 const table: [string, string | number][] = [];
 const summary: Record<string, number> = {};
 try {
-  const raw = only.has('raw') ? await rawBullmq() : { stepsPerSec: NaN, chain: { p50: NaN, p99: NaN } };
+  const raw = only.has('raw')
+    ? await rawBullmq()
+    : { stepsPerSec: NaN, chain: { p50: NaN, p99: NaN }, cpu: '' };
   const change = only.has('change') ? await rawChangeStream(`bench_${runId}_raw`) : { p50: NaN, p99: NaN };
   const main = only.has('orchestrator') ? await orchestrator('main', 0) : null;
   const small = only.has('growth') ? await orchestrator(`stored${storedSmall}`, storedSmall) : null;
@@ -266,6 +292,7 @@ try {
     ['sagas per run / insert rate / worker concurrency', `${sagas} / ${rate}/s / ${concurrency}`],
     ['raw BullMQ steps/s', raw.stepsPerSec],
     ['raw BullMQ 4-job chain p50 / p99 ms', `${raw.chain.p50} / ${raw.chain.p99}`],
+    ['raw BullMQ CPU µs per step', raw.cpu],
     ['raw change stream insert→event p50 / p99 ms', `${change.p50} / ${change.p99}`],
   );
   for (const [name, run] of [
@@ -279,6 +306,7 @@ try {
       [`${name}: steps/s (sagas/s)`, `${run.stepsPerSec} (${run.sagasPerSec})`],
       [`${name}: trigger p50 / p99 ms`, `${run.trigger.p50} / ${run.trigger.p99}`],
       [`${name}: end-to-end p50 / p99 ms`, `${run.e2e.p50} / ${run.e2e.p99}`],
+      [`${name}: CPU µs per step`, run.cpu],
     );
   }
   if (main)

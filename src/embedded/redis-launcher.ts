@@ -36,6 +36,8 @@ export interface RedisServer {
   readonly url: string;
   readonly port: number;
   readonly host: string;
+  /** The redis-server process id (for resource readings). */
+  readonly pid: number | undefined;
   /** Shuts Redis down gracefully (SIGTERM flushes the AOF), killing it if it does not exit in time. */
   stop(): Promise<void>;
 }
@@ -204,6 +206,7 @@ function runningServer(attempt: LaunchAttempt, host: string, port: number, logge
     url: `redis://${host}:${port}`,
     port,
     host,
+    pid: attempt.child.pid,
     stop() {
       stopping ??= (async () => {
         if (attempt.exited) return;

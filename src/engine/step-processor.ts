@@ -1,5 +1,6 @@
 // Processes one step job: claims the attempt in MongoDB, runs the user's code with its timeout, and applies
 // the resulting transition. A job whose attempt is no longer current only re-queues what the saga needs now.
+import { BSON } from 'mongodb';
 import type { Logger } from 'pino';
 import type { SagaDefinition, SagaRegistry } from '../definition/index.js';
 import { backoffDelay, idempotencyKeyFor } from '../definition/index.js';
@@ -17,6 +18,8 @@ import { beginCompensation } from './saga-transitions.js';
 
 /** How long past an in-flight attempt's timeout its compensation waits for that attempt to report. */
 const IN_FLIGHT_GRACE_MS = 2_000;
+/** Sagas whose state this worker knows after completing one of their steps (see `known`). */
+const MAX_KNOWN_SAGAS = 1_000;
 
 export interface StepProcessorDependencies {
   registry: SagaRegistry;
@@ -44,7 +47,26 @@ function outputsOf(saga: SagaDocument): Record<string, unknown> {
 }
 
 export class StepProcessor {
+  /**
+   * The state (without history) of sagas this worker just moved to their next step, by saga id. The next step's
+   * claim, usually on this worker since continuations are queued LIFO, checks the revision instead of reading
+   * the saga back. Taken out when used; the oldest are dropped beyond MAX_KNOWN_SAGAS.
+   */
+  private readonly known = new Map<string, SagaDocument>();
+
   constructor(private readonly deps: StepProcessorDependencies) {}
+
+  private remember(saga: SagaDocument): void {
+    this.known.delete(saga._id);
+    this.known.set(saga._id, saga);
+    if (this.known.size > MAX_KNOWN_SAGAS) this.known.delete(this.known.keys().next().value!);
+  }
+
+  private recall(sagaId: string): SagaDocument | undefined {
+    const saga = this.known.get(sagaId);
+    if (saga) this.known.delete(sagaId);
+    return saga;
+  }
 
   async process(ref: StepJobRef): Promise<void> {
     const definition = this.deps.registry.get(ref.saga);
@@ -62,13 +84,17 @@ export class StepProcessor {
 
   private async forward(definition: SagaDefinition, ref: StepJobRef): Promise<void> {
     const { store, queues } = this.deps;
-    const saga = await store.claimStep(ref);
+    const saga = await store.claimStep(ref, this.recall(ref.sagaId));
     if (!saga) return this.requeueCurrent(definition, ref.sagaId);
     const step = definition.steps[ref.step];
     if (!step)
       throw new SagastreamError('INVALID_STATE', `saga ${ref.saga} has no step #${ref.step}`, {
         sagaId: ref.sagaId,
       });
+    const isLast = ref.step === definition.steps.length - 1;
+    // A copy the step's code never sees (it may change its input or outputs): after the step completes, it is
+    // the saga's new state for the next step's claim.
+    const untouched = isLast ? undefined : (BSON.deserialize(BSON.serialize(saga)) as SagaDocument);
     // Built on first use: a child logger serializes its bindings (through redaction) when created, which a
     // step that logs nothing should not pay for.
     const logger = lazyChild(this.deps.logger, {
@@ -112,9 +138,9 @@ export class StepProcessor {
       inFlight.release();
     }
     if ('output' in outcome) {
-      const isLast = ref.step === definition.steps.length - 1;
-      if (await store.completeStep(ref, outcome.output, isLast)) {
+      if (await store.completeStep(ref, outcome.output, isLast, untouched)) {
         if (this.deps.logger.isLevelEnabled('debug')) logger().debug('step completed');
+        if (untouched) this.remember(untouched);
         if (!isLast) {
           const next = definition.steps[ref.step + 1]!;
           await queues.enqueueSteps([

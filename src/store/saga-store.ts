@@ -1,6 +1,13 @@
 // Saga instances in MongoDB. Every transition is one conditional update on the expected state, so a
 // duplicate or stale job (BullMQ delivers at least once) can never apply a transition twice.
-import { MongoServerError, type Collection, type Db, type Filter, type UpdateFilter } from 'mongodb';
+import {
+  MongoServerError,
+  type Collection,
+  type Db,
+  type Document,
+  type Filter,
+  type UpdateFilter,
+} from 'mongodb';
 import {
   HISTORY_LIMIT,
   type HistoryEvent,
@@ -8,7 +15,9 @@ import {
   type SagaStatus,
   type StoredError,
 } from './saga-document.js';
+import { applyLocally, roundTrip } from './local-update.js';
 import type { StepJobRef } from './step-job-ref.js';
+import { WriteBatcher } from './write-batcher.js';
 
 export interface SagaListQuery {
   saga?: string;
@@ -28,9 +37,18 @@ const DUPLICATE_KEY = 11000;
 
 export class SagaStore {
   readonly collection: Collection<SagaDocument>;
+  /** The step transitions of concurrent jobs, sent together (see write-batcher.ts). */
+  private readonly writes: WriteBatcher;
 
   constructor(db: Db, collectionName = 'sagas') {
     this.collection = db.collection<SagaDocument>(collectionName);
+    this.writes = new WriteBatcher(db.client, this.collection as unknown as Collection<Document>);
+  }
+
+  /** One conditional update, batched with other callers'; true when it changed the saga. */
+  private async conditionalUpdate(filter: Filter<SagaDocument>, update: SagaUpdate): Promise<boolean> {
+    const outcome = await this.writes.updateOne(filter as Filter<Document>, update as UpdateFilter<Document>);
+    return outcome.modified === 1;
   }
 
   async ensureIndexes(): Promise<void> {
@@ -79,34 +97,53 @@ export class SagaStore {
       .toArray();
   }
 
-  /** Starts (or, after a crash, restarts) an attempt of a forward step; null when the job is stale. */
-  claimStep(ref: StepJobRef, now = new Date()): Promise<SagaDocument | null> {
+  /**
+   * Starts (or, after a crash, restarts) an attempt of a forward step; null when the job is stale.
+   *
+   * With `known`, a snapshot of the saga (without history) that the caller holds at its current revision, the
+   * claim is one batched conditional update that also requires that revision, and the claimed saga is `known`
+   * with the claim applied: no read. When the saga changed since, the claim falls back to reading it.
+   */
+  async claimStep(ref: StepJobRef, known?: SagaDocument, now = new Date()): Promise<SagaDocument | null> {
     const path = `steps.${ref.step}`;
-    return this.collection.findOneAndUpdate(
-      {
-        _id: ref.sagaId,
-        status: 'running',
-        generation: ref.generation,
-        stepIndex: ref.step,
-        $or: [
-          { [`${path}.status`]: { $in: ['pending', 'retrying'] }, [`${path}.attempts`]: ref.attempt - 1 },
-          { [`${path}.status`]: 'running', [`${path}.attempts`]: ref.attempt },
-        ],
-      },
-      {
-        $set: {
-          [`${path}.status`]: 'running',
-          [`${path}.attempts`]: ref.attempt,
-          [`${path}.attemptStartedAt`]: now,
-          updatedAt: now,
-        },
-        // $min keeps the first attempt's start (and sets it when missing).
-        $min: { [`${path}.startedAt`]: now },
-        $inc: { revision: 1 },
-      },
-      // The step needs the input, outputs and deadline, never the history: it stays on the server.
-      { returnDocument: 'after', projection: { history: 0 } },
-    );
+    const filter: Filter<SagaDocument> = {
+      _id: ref.sagaId,
+      status: 'running',
+      generation: ref.generation,
+      stepIndex: ref.step,
+      $or: [
+        { [`${path}.status`]: { $in: ['pending', 'retrying'] }, [`${path}.attempts`]: ref.attempt - 1 },
+        { [`${path}.status`]: 'running', [`${path}.attempts`]: ref.attempt },
+      ],
+    };
+    const set = {
+      [`${path}.status`]: 'running',
+      [`${path}.attempts`]: ref.attempt,
+      [`${path}.attemptStartedAt`]: now,
+      updatedAt: now,
+    };
+    const update: SagaUpdate = {
+      $set: set,
+      // $min keeps the first attempt's start (and sets it when missing).
+      $min: { [`${path}.startedAt`]: now },
+      $inc: { revision: 1 },
+    };
+    if (known && known._id === ref.sagaId) {
+      if (await this.conditionalUpdate({ ...filter, revision: known.revision }, update)) {
+        const startedAt = known.steps[ref.step]?.startedAt;
+        applyLocally(known, {
+          ...set,
+          [`${path}.startedAt`]: startedAt && startedAt < now ? startedAt : now,
+        });
+        known.revision += 1;
+        return known;
+      }
+    }
+    // The step needs the input, outputs and deadline, never the history: it stays on the server.
+    return this.collection.findOneAndUpdate(filter, update, {
+      returnDocument: 'after',
+      projection: { history: 0 },
+    });
   }
 
   private stepAttemptFilter(ref: StepJobRef, status: SagaStatus = 'running'): Filter<SagaDocument> {
@@ -120,8 +157,18 @@ export class SagaStore {
     };
   }
 
-  /** Records a step's output and moves on: to the next step, or `completed` after the last one. */
-  async completeStep(ref: StepJobRef, output: unknown, isLast: boolean, now = new Date()): Promise<boolean> {
+  /**
+   * Records a step's output and moves on: to the next step, or `completed` after the last one. With `saga` (the
+   * claimed document, at the claim's revision), a successful write also brings it to the saga's new state, ready
+   * to be passed to the next step's claim.
+   */
+  async completeStep(
+    ref: StepJobRef,
+    output: unknown,
+    isLast: boolean,
+    saga?: SagaDocument,
+    now = new Date(),
+  ): Promise<boolean> {
     const path = `steps.${ref.step}`;
     const set: Record<string, unknown> = {
       [`${path}.status`]: 'completed',
@@ -131,16 +178,22 @@ export class SagaStore {
       updatedAt: now,
     };
     if (isLast) Object.assign(set, { status: 'completed', endedAt: now });
-    const result = await this.collection.updateOne(this.stepAttemptFilter(ref), {
+    const unset: Record<string, ''> = { [`${path}.error`]: '', [`${path}.nextAttemptAt`]: '' };
+    const completed = await this.conditionalUpdate(this.stepAttemptFilter(ref), {
       $set: set,
-      $unset: { [`${path}.error`]: '', [`${path}.nextAttemptAt`]: '' },
+      $unset: unset,
       $inc: { revision: 1 },
       $push: history(
         { type: isLast ? 'saga-completed' : 'step-completed', step: ref.stepName, attempt: ref.attempt },
         now,
       ),
     });
-    return result.modifiedCount === 1;
+    if (completed && saga) {
+      // What a read would return: the output as BSON brings it back, not the object the step returned.
+      applyLocally(saga, { ...set, [`${path}.output`]: roundTrip(output) }, Object.keys(unset));
+      saga.revision += 1;
+    }
+    return completed;
   }
 
   /** A failed attempt with attempts left: the step waits for `nextAttemptAt`. */
@@ -159,7 +212,7 @@ export class SagaStore {
       updatedAt: now,
     };
     if (timedOut) set[`${path}.mayHaveEffect`] = true;
-    const result = await this.collection.updateOne(this.stepAttemptFilter(ref), {
+    return this.conditionalUpdate(this.stepAttemptFilter(ref), {
       $set: set,
       $inc: { revision: 1 },
       $push: history(
@@ -172,7 +225,6 @@ export class SagaStore {
         now,
       ),
     });
-    return result.modifiedCount === 1;
   }
 
   /**
@@ -196,7 +248,7 @@ export class SagaStore {
           };
     set[`${path}.endedAt`] = now;
     set.updatedAt = now;
-    const update = await this.collection.updateOne(
+    return this.conditionalUpdate(
       {
         _id: ref.sagaId,
         generation: ref.generation,
@@ -205,7 +257,6 @@ export class SagaStore {
       },
       { $set: set, $inc: { revision: 1 } },
     );
-    return update.modifiedCount === 1;
   }
 
   /** Starts (or restarts) an attempt of a compensation; null when the job is stale. */
@@ -253,7 +304,7 @@ export class SagaStore {
       updatedAt: now,
     };
     if (isLast) Object.assign(set, { status: 'compensated', endedAt: now });
-    const result = await this.collection.updateOne(this.compensationAttemptFilter(ref), {
+    return this.conditionalUpdate(this.compensationAttemptFilter(ref), {
       $set: set,
       $unset: { [`${path}.error`]: '', [`${path}.nextAttemptAt`]: '' },
       $inc: { revision: 1 },
@@ -262,7 +313,6 @@ export class SagaStore {
         now,
       ),
     });
-    return result.modifiedCount === 1;
   }
 
   async scheduleCompensationRetry(
@@ -272,7 +322,7 @@ export class SagaStore {
     now = new Date(),
   ): Promise<boolean> {
     const path = `steps.${ref.step}.compensation`;
-    const result = await this.collection.updateOne(this.compensationAttemptFilter(ref), {
+    return this.conditionalUpdate(this.compensationAttemptFilter(ref), {
       $set: {
         [`${path}.status`]: 'retrying',
         [`${path}.error`]: error,
@@ -290,13 +340,12 @@ export class SagaStore {
         now,
       ),
     });
-    return result.modifiedCount === 1;
   }
 
   /** The last compensation attempt failed: the saga is `failed` and needs an operator (dead letter). */
   async failCompensation(ref: StepJobRef, error: StoredError, now = new Date()): Promise<boolean> {
     const path = `steps.${ref.step}.compensation`;
-    const result = await this.collection.updateOne(this.compensationAttemptFilter(ref), {
+    return this.conditionalUpdate(this.compensationAttemptFilter(ref), {
       $set: {
         [`${path}.status`]: 'failed',
         [`${path}.error`]: error,
@@ -312,7 +361,6 @@ export class SagaStore {
         now,
       ),
     });
-    return result.modifiedCount === 1;
   }
 
   /**

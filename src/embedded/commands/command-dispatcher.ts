@@ -5,6 +5,7 @@ import type { Engine, WriteSession } from '../storage/engine.js';
 import type { ConnectionContext } from '../wire/connection.js';
 import type { CommandRequest } from '../wire/wire-protocol.js';
 import { adminCommands } from './admin-commands.js';
+import { bulkWrite } from './bulk-write-command.js';
 import { aggregateCommands } from './aggregate-command.js';
 import {
   commandNumber,
@@ -24,7 +25,14 @@ export interface DispatcherLogger {
   error(object: object, message: string): void;
 }
 
-const RETRYABLE_WRITES = new Set(['insert', 'update', 'delete', 'findAndModify', 'findandmodify']);
+const RETRYABLE_WRITES = new Set([
+  'insert',
+  'update',
+  'delete',
+  'findAndModify',
+  'findandmodify',
+  'bulkWrite',
+]);
 const ZERO_SIGNATURE = { hash: new Binary(Buffer.alloc(20)), keyId: Long.fromNumber(0) };
 
 export class CommandDispatcher {
@@ -44,6 +52,7 @@ export class CommandDispatcher {
       handshakeCommands,
       adminCommands,
       writeCommands,
+      { bulkWrite },
       readCommands,
       aggregateCommands,
       extraCommands,

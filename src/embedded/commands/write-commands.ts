@@ -24,14 +24,14 @@ import { validateDocument } from './document-validation.js';
 import { candidateDocuments, queryOptionsOf } from './query-options.js';
 import { assertWritable } from './readable-documents.js';
 
-interface WriteError {
+export interface WriteError {
   index: number;
   code: number;
   errmsg: string;
   [field: string]: unknown;
 }
 
-function toWriteError(index: number, error: unknown): WriteError {
+export function toWriteError(index: number, error: unknown): WriteError {
   if (error instanceof MongoCommandError) {
     return { index, code: error.code, errmsg: error.message, ...error.extra };
   }
@@ -58,7 +58,7 @@ function isReplacement(update: unknown): update is Document {
   return keys.length === 0 || !keys[0]!.startsWith('$');
 }
 
-function findMatches(
+export function findMatches(
   collection: Collection | undefined,
   filter: Document,
   multi: boolean,
@@ -77,7 +77,7 @@ function findMatches(
   return multi ? matches : matches.slice(0, 1);
 }
 
-interface UpdateStatement {
+export interface UpdateStatement {
   q: Document;
   u: Document | Document[];
   upsert: boolean;
@@ -99,7 +99,11 @@ interface UpdateResult {
 }
 
 /** Applies one update statement inside the caller's Engine.write(). */
-function applyUpdateStatement(engine: Engine, ns: Namespace, statement: UpdateStatement): UpdateResult {
+export function applyUpdateStatement(
+  engine: Engine,
+  ns: Namespace,
+  statement: UpdateStatement,
+): UpdateResult {
   const replacement = isReplacement(statement.u);
   if (replacement && statement.multi) {
     throw new MongoCommandError(

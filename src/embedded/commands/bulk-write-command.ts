@@ -1,0 +1,144 @@
+// MongoDB 8.0's `bulkWrite` admin command: inserts, updates and deletes on any namespaces in one round trip, with a
+// result per operation (what `MongoClient.bulkWrite` sends). The per-operation results are returned in the first
+// batch of an exhausted cursor, as mongod does when they fit in one reply.
+import { Long, type Document } from 'bson';
+import { MongoCommandError } from '../errors.js';
+import type { Namespace } from '../storage/oplog-entry.js';
+import { optionalArray, type CommandHandlerFn } from './command-context.js';
+import { validateDocument } from './document-validation.js';
+import { queryOptionsOf } from './query-options.js';
+import { assertWritable } from './readable-documents.js';
+import { applyUpdateStatement, findMatches, toWriteError, withIdFirst } from './write-commands.js';
+
+interface Counts {
+  nErrors: number;
+  nInserted: number;
+  nMatched: number;
+  nModified: number;
+  nUpserted: number;
+  nDeleted: number;
+}
+
+const OPERATION_KINDS = ['insert', 'update', 'delete'] as const;
+type OperationKind = (typeof OPERATION_KINDS)[number];
+
+/** `nsInfo[i].ns` is `db.collection`; the collection part may itself contain dots. */
+function parseNamespace(entry: unknown): Namespace {
+  const ns: unknown = (entry as Document | null)?.ns;
+  const dot = typeof ns === 'string' ? ns.indexOf('.') : -1;
+  if (typeof ns !== 'string' || dot <= 0 || dot === ns.length - 1) {
+    throw new MongoCommandError('InvalidNamespace', `Invalid namespace specified '${String(ns)}'`);
+  }
+  return { db: ns.slice(0, dot), coll: ns.slice(dot + 1) };
+}
+
+function kindOf(op: Document, index: number): OperationKind {
+  const kind = OPERATION_KINDS.find((name) => name in op);
+  if (!kind) {
+    throw new MongoCommandError(
+      'FailedToParse',
+      `BSON field 'bulkWrite.ops.${index}' must have one of insert, update or delete`,
+    );
+  }
+  return kind;
+}
+
+function namespaceOf(op: Document, kind: OperationKind, namespaces: readonly Namespace[]): Namespace {
+  const index: unknown = op[kind];
+  const ns = typeof index === 'number' && Number.isInteger(index) ? namespaces[index] : undefined;
+  if (!ns) {
+    throw new MongoCommandError(
+      'BadValue',
+      `BulkWrite ops entry ${kind}: ${String(index)} has no nsInfo entry`,
+    );
+  }
+  return ns;
+}
+
+function requiredDocument(op: Document, field: string, kind: OperationKind): Document {
+  const value: unknown = op[field];
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new MongoCommandError('FailedToParse', `BSON field 'bulkWrite.ops.${kind}.${field}' is missing`);
+  }
+  return value;
+}
+
+export const bulkWrite: CommandHandlerFn = (context) => {
+  if (context.db !== 'admin') {
+    throw new MongoCommandError('Unauthorized', 'bulkWrite may only be run against the admin database.');
+  }
+  const command = context.command;
+  const ops = optionalArray(command, 'ops');
+  const nsInfo = optionalArray(command, 'nsInfo');
+  if (!ops || !nsInfo) {
+    throw new MongoCommandError('FailedToParse', "BSON fields 'ops' and 'nsInfo' are required");
+  }
+  const namespaces = nsInfo.map(parseNamespace);
+  const ordered = command.ordered !== false;
+  const errorsOnly = command.errorsOnly === true;
+  const bypassValidation = command.bypassDocumentValidation === true;
+  const counts: Counts = { nErrors: 0, nInserted: 0, nMatched: 0, nModified: 0, nUpserted: 0, nDeleted: 0 };
+  const results: Document[] = [];
+  const engine = context.engine;
+  engine.write(() => {
+    for (const [idx, raw] of ops.entries()) {
+      const op = raw;
+      try {
+        const kind = kindOf(op, idx);
+        const ns = namespaceOf(op, kind, namespaces);
+        assertWritable(engine, ns);
+        const result = runOperation(kind, op, ns);
+        if (!errorsOnly) results.push({ ok: 1, idx, ...result });
+      } catch (error) {
+        const { index: _index, code, errmsg, ...extra } = toWriteError(idx, error);
+        counts.nErrors += 1;
+        results.push({ ok: 0, idx, code, errmsg, ...extra });
+        if (ordered) break;
+      }
+    }
+  }, context.session);
+
+  function runOperation(kind: OperationKind, op: Document, ns: Namespace): Document {
+    if (kind === 'insert') {
+      const doc = withIdFirst(requiredDocument(op, 'document', kind));
+      const collection = engine.ensureCollection(ns);
+      validateDocument(collection, doc, undefined, bypassValidation);
+      engine.insertDocument(collection, doc);
+      counts.nInserted += 1;
+      return { n: 1 };
+    }
+    const filter = requiredDocument(op, 'filter', kind);
+    const options = queryOptionsOf(command, op);
+    if (kind === 'delete') {
+      const collection = engine.getCollection(ns);
+      const matches = findMatches(collection, filter, op.multi === true, options);
+      for (const doc of matches) engine.deleteDocument(collection!, doc);
+      counts.nDeleted += matches.length;
+      return { n: matches.length };
+    }
+    const updateMods: unknown = op.updateMods;
+    if (updateMods === null || typeof updateMods !== 'object') {
+      throw new MongoCommandError('FailedToParse', "BSON field 'bulkWrite.ops.update.updateMods' is missing");
+    }
+    const result = applyUpdateStatement(engine, ns, {
+      q: filter,
+      u: updateMods,
+      upsert: op.upsert === true,
+      multi: op.multi === true,
+      arrayFilters: op.arrayFilters as Document[] | undefined,
+      ...(op.sort ? { sort: op.sort as Document } : {}),
+      options,
+      bypassValidation,
+    });
+    counts.nMatched += result.matched;
+    counts.nModified += result.modified;
+    if (result.upsertedId === undefined) return { n: result.matched, nModified: result.modified };
+    counts.nUpserted += 1;
+    return { n: 1, nModified: 0, upserted: { _id: result.upsertedId } };
+  }
+
+  return {
+    cursor: { id: Long.ZERO, firstBatch: results, ns: 'admin.$cmd.bulkWrite' },
+    ...counts,
+  };
+};

@@ -1,0 +1,36 @@
+// Applies the `$set` / `$unset` of a transition to a saga document held in memory, so a worker that just wrote a
+// transition knows the saga's new state without reading it back. Only what the store's transitions use: dotted
+// paths through objects and array indexes, onto fields that exist or objects that can hold them.
+import { BSON } from 'mongodb';
+
+function parentOf(doc: Record<string, unknown>, path: string): [Record<string, unknown>, string] {
+  const parts = path.split('.');
+  let target: Record<string, unknown> = doc;
+  for (const part of parts.slice(0, -1)) {
+    let next = target[part];
+    if (next === null || typeof next !== 'object') {
+      next = {};
+      target[part] = next;
+    }
+    target = next as Record<string, unknown>;
+  }
+  return [target, parts[parts.length - 1]!];
+}
+
+/** `$set: set, $unset: unset` on `doc`, in place. */
+export function applyLocally(doc: object, set: Record<string, unknown>, unset: readonly string[] = []): void {
+  const root = doc as Record<string, unknown>;
+  for (const [path, value] of Object.entries(set)) {
+    const [parent, key] = parentOf(root, path);
+    parent[key] = value;
+  }
+  for (const path of unset) {
+    const [parent, key] = parentOf(root, path);
+    delete parent[key];
+  }
+}
+
+/** `value` as it comes back from MongoDB: serialised to BSON and read again with the driver's defaults. */
+export function roundTrip(value: unknown): unknown {
+  return BSON.deserialize(BSON.serialize({ value })).value;
+}

@@ -1,0 +1,133 @@
+// Group commit for conditional single-document updates. Concurrent callers (a worker runs many step jobs at once)
+// are gathered into one MongoDB 8.0 `bulkWrite` command that reports every update's own match count, so each
+// caller still learns whether *its* condition held. At most MAX_IN_FLIGHT batches are in flight: updates that
+// arrive meanwhile form the next batch, which costs no latency when idle and saves a round trip per update under
+// load (the per-command cost of the driver and server dwarfs the per-update cost).
+//
+// Servers without the command (MongoDB before 8.0) answer CommandNotFound once; from then on every update is
+// sent on its own, exactly as before.
+import {
+  MongoClientBulkWriteError,
+  MongoServerError,
+  type AnyClientBulkWriteModel,
+  type ClientBulkWriteResult,
+  type Collection,
+  type Document,
+  type Filter,
+  type MongoClient,
+  type UpdateFilter,
+} from 'mongodb';
+
+export interface UpdateOutcome {
+  matched: number;
+  modified: number;
+}
+
+interface Pending {
+  filter: Filter<Document>;
+  update: UpdateFilter<Document>;
+  resolve(outcome: UpdateOutcome): void;
+  reject(error: unknown): void;
+}
+
+const COMMAND_NOT_FOUND = 59;
+/** Far below the server's 100,000 operations per command; keeps one reply small. */
+const MAX_BATCH = 500;
+/** Two, not one: a batch that is slow to answer does not hold every other update back. */
+const MAX_IN_FLIGHT = 2;
+
+export class WriteBatcher {
+  private queue: Pending[] = [];
+  private inFlight = 0;
+  private scheduled = false;
+  /** Unknown until the first batch: whether the server has the `bulkWrite` command. */
+  private bulkWriteSupported: boolean | undefined;
+
+  constructor(
+    private readonly client: MongoClient,
+    private readonly collection: Collection<Document>,
+  ) {}
+
+  /** `collection.updateOne(filter, update)`, possibly sent together with other callers' updates. */
+  updateOne(filter: Filter<Document>, update: UpdateFilter<Document>): Promise<UpdateOutcome> {
+    return new Promise<UpdateOutcome>((resolve, reject) => {
+      this.queue.push({ filter, update, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    if (this.inFlight >= MAX_IN_FLIGHT || this.scheduled) return;
+    this.scheduled = true;
+    // setImmediate, not a microtask: callers woken by the same batch of I/O events join one command.
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    if (this.inFlight >= MAX_IN_FLIGHT || this.queue.length === 0) return;
+    this.inFlight += 1;
+    const batch = this.queue.splice(0, MAX_BATCH);
+    try {
+      await this.send(batch);
+    } finally {
+      this.inFlight -= 1;
+      if (this.queue.length > 0) this.schedule();
+    }
+  }
+
+  private async send(batch: Pending[]): Promise<void> {
+    if (batch.length === 1 || this.bulkWriteSupported === false) {
+      await Promise.all(batch.map((item) => this.sendAlone(item)));
+      return;
+    }
+    const namespace = this.collection.namespace;
+    const models: AnyClientBulkWriteModel<Document>[] = batch.map((item) => ({
+      name: 'updateOne',
+      namespace,
+      filter: item.filter,
+      update: item.update,
+    }));
+    let result: ClientBulkWriteResult | undefined;
+    let errors = new Map<number, { code: number; message: string }>();
+    try {
+      result = await this.client.bulkWrite(models, { ordered: false, verboseResults: true });
+      this.bulkWriteSupported = true;
+    } catch (error) {
+      if (error instanceof MongoServerError && error.code === COMMAND_NOT_FOUND && !this.bulkWriteSupported) {
+        this.bulkWriteSupported = false;
+        await Promise.all(batch.map((item) => this.sendAlone(item)));
+        return;
+      }
+      const partial = error instanceof MongoClientBulkWriteError ? error : undefined;
+      if (!partial?.partialResult || partial.writeConcernErrors.length > 0) {
+        for (const item of batch) item.reject(error);
+        return;
+      }
+      result = partial.partialResult;
+      errors = partial.writeErrors;
+    }
+    for (const [index, item] of batch.entries()) {
+      const failure = errors.get(index);
+      if (failure) {
+        item.reject(
+          new MongoServerError({ message: failure.message, errmsg: failure.message, code: failure.code }),
+        );
+        continue;
+      }
+      const outcome = result.updateResults?.get(index);
+      item.resolve({ matched: outcome?.matchedCount ?? 0, modified: outcome?.modifiedCount ?? 0 });
+    }
+  }
+
+  private async sendAlone(item: Pending): Promise<void> {
+    try {
+      const result = await this.collection.updateOne(item.filter, item.update);
+      item.resolve({ matched: result.matchedCount, modified: result.modifiedCount });
+    } catch (error) {
+      item.reject(error);
+    }
+  }
+}
