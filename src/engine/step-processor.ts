@@ -1,6 +1,5 @@
 // Processes one step job: claims the attempt in MongoDB, runs the user's code with its timeout, and applies
 // the resulting transition. A job whose attempt is no longer current only re-queues what the saga needs now.
-import { BSON } from 'mongodb';
 import type { Logger } from 'pino';
 import type { SagaDefinition, SagaRegistry } from '../definition/index.js';
 import { backoffDelay, idempotencyKeyFor } from '../definition/index.js';
@@ -8,6 +7,7 @@ import { SagastreamError, StepTimeoutError, isRetryable, serializeError } from '
 import type { SagaQueues } from '../queue/saga-queues.js';
 import { compensationWaitJobId, compensationWakeJobId } from '../queue/queue-names.js';
 import type { SagaDocument, StoredError } from '../store/saga-document.js';
+import { copyOfStored } from '../store/local-update.js';
 import type { SagaStore } from '../store/saga-store.js';
 import type { StepJobRef } from '../store/step-job-ref.js';
 import type { AbortRegistry } from './abort-registry.js';
@@ -94,7 +94,7 @@ export class StepProcessor {
     const isLast = ref.step === definition.steps.length - 1;
     // A copy the step's code never sees (it may change its input or outputs): after the step completes, it is
     // the saga's new state for the next step's claim.
-    const untouched = isLast ? undefined : (BSON.deserialize(BSON.serialize(saga)) as SagaDocument);
+    const untouched = isLast ? undefined : copyOfStored(saga);
     // Built on first use: a child logger serializes its bindings (through redaction) when created, which a
     // step that logs nothing should not pay for.
     const logger = lazyChild(this.deps.logger, {

@@ -1,13 +1,6 @@
 // Saga instances in MongoDB. Every transition is one conditional update on the expected state, so a
 // duplicate or stale job (BullMQ delivers at least once) can never apply a transition twice.
-import {
-  MongoServerError,
-  type Collection,
-  type Db,
-  type Document,
-  type Filter,
-  type UpdateFilter,
-} from 'mongodb';
+import { MongoServerError, type Collection, type Db, type Filter, type UpdateFilter } from 'mongodb';
 import {
   HISTORY_LIMIT,
   type HistoryEvent,
@@ -38,17 +31,16 @@ const DUPLICATE_KEY = 11000;
 export class SagaStore {
   readonly collection: Collection<SagaDocument>;
   /** The step transitions of concurrent jobs, sent together (see write-batcher.ts). */
-  private readonly writes: WriteBatcher;
+  private readonly writes: WriteBatcher<SagaDocument>;
 
   constructor(db: Db, collectionName = 'sagas') {
     this.collection = db.collection<SagaDocument>(collectionName);
-    this.writes = new WriteBatcher(db.client, this.collection as unknown as Collection<Document>);
+    this.writes = new WriteBatcher(db.client, this.collection);
   }
 
   /** One conditional update, batched with other callers'; true when it changed the saga. */
   private async conditionalUpdate(filter: Filter<SagaDocument>, update: SagaUpdate): Promise<boolean> {
-    const outcome = await this.writes.updateOne(filter as Filter<Document>, update as UpdateFilter<Document>);
-    return outcome.modified === 1;
+    return (await this.writes.updateOne(filter, update)).modified === 1;
   }
 
   async ensureIndexes(): Promise<void> {

@@ -9,7 +9,7 @@
 import {
   MongoClientBulkWriteError,
   MongoServerError,
-  type AnyClientBulkWriteModel,
+  type ClientBulkWriteModel,
   type ClientBulkWriteResult,
   type Collection,
   type Document,
@@ -23,9 +23,9 @@ export interface UpdateOutcome {
   modified: number;
 }
 
-interface Pending {
-  filter: Filter<Document>;
-  update: UpdateFilter<Document>;
+interface Pending<TSchema extends Document> {
+  filter: Filter<TSchema>;
+  update: UpdateFilter<TSchema>;
   resolve(outcome: UpdateOutcome): void;
   reject(error: unknown): void;
 }
@@ -36,8 +36,8 @@ const MAX_BATCH = 500;
 /** Two, not one: a batch that is slow to answer does not hold every other update back. */
 const MAX_IN_FLIGHT = 2;
 
-export class WriteBatcher {
-  private queue: Pending[] = [];
+export class WriteBatcher<TSchema extends Document = Document> {
+  private queue: Pending<TSchema>[] = [];
   private inFlight = 0;
   private scheduled = false;
   /** Unknown until the first batch: whether the server has the `bulkWrite` command. */
@@ -45,11 +45,11 @@ export class WriteBatcher {
 
   constructor(
     private readonly client: MongoClient,
-    private readonly collection: Collection<Document>,
+    private readonly collection: Collection<TSchema>,
   ) {}
 
   /** `collection.updateOne(filter, update)`, possibly sent together with other callers' updates. */
-  updateOne(filter: Filter<Document>, update: UpdateFilter<Document>): Promise<UpdateOutcome> {
+  updateOne(filter: Filter<TSchema>, update: UpdateFilter<TSchema>): Promise<UpdateOutcome> {
     return new Promise<UpdateOutcome>((resolve, reject) => {
       this.queue.push({ filter, update, resolve, reject });
       this.schedule();
@@ -78,13 +78,13 @@ export class WriteBatcher {
     }
   }
 
-  private async send(batch: Pending[]): Promise<void> {
+  private async send(batch: Pending<TSchema>[]): Promise<void> {
     if (batch.length === 1 || this.bulkWriteSupported === false) {
       await Promise.all(batch.map((item) => this.sendAlone(item)));
       return;
     }
     const namespace = this.collection.namespace;
-    const models: AnyClientBulkWriteModel<Document>[] = batch.map((item) => ({
+    const models: ClientBulkWriteModel<Record<string, TSchema>>[] = batch.map((item) => ({
       name: 'updateOne',
       namespace,
       filter: item.filter,
@@ -93,21 +93,31 @@ export class WriteBatcher {
     let result: ClientBulkWriteResult | undefined;
     let errors = new Map<number, { code: number; message: string }>();
     try {
-      result = await this.client.bulkWrite(models, { ordered: false, verboseResults: true });
+      result = await this.client.bulkWrite<Record<string, TSchema>>(models, {
+        ordered: false,
+        verboseResults: true,
+      });
       this.bulkWriteSupported = true;
     } catch (error) {
-      if (error instanceof MongoServerError && error.code === COMMAND_NOT_FOUND && !this.bulkWriteSupported) {
+      // A failed command comes wrapped, with the server's error as the cause; failed updates come as writeErrors.
+      const bulkError = error instanceof MongoClientBulkWriteError ? error : undefined;
+      const cause: unknown = bulkError?.cause ?? error;
+      if (cause instanceof MongoServerError && cause.code === COMMAND_NOT_FOUND && !this.bulkWriteSupported) {
         this.bulkWriteSupported = false;
         await Promise.all(batch.map((item) => this.sendAlone(item)));
         return;
       }
-      const partial = error instanceof MongoClientBulkWriteError ? error : undefined;
-      if (!partial?.partialResult || partial.writeConcernErrors.length > 0) {
-        for (const item of batch) item.reject(error);
+      const onlyWriteErrors =
+        bulkError?.partialResult &&
+        bulkError.cause === undefined &&
+        bulkError.writeErrors.size > 0 &&
+        bulkError.writeConcernErrors.length === 0;
+      if (!onlyWriteErrors || !bulkError.partialResult) {
+        for (const item of batch) item.reject(cause);
         return;
       }
-      result = partial.partialResult;
-      errors = partial.writeErrors;
+      result = bulkError.partialResult;
+      errors = bulkError.writeErrors;
     }
     for (const [index, item] of batch.entries()) {
       const failure = errors.get(index);
@@ -122,7 +132,7 @@ export class WriteBatcher {
     }
   }
 
-  private async sendAlone(item: Pending): Promise<void> {
+  private async sendAlone(item: Pending<TSchema>): Promise<void> {
     try {
       const result = await this.collection.updateOne(item.filter, item.update);
       item.resolve({ matched: result.matchedCount, modified: result.modifiedCount });

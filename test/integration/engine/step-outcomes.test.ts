@@ -1,7 +1,9 @@
 // What happens to a saga for each way its steps can end: success, retries, timeouts, final and terminal
 // failures, failing compensations, invalid input. One SagaRuntime (watcher, worker, sweeper) per test.
-import type { MongoClient } from 'mongodb';
+import { BSON, Decimal128, ObjectId, type MongoClient } from 'mongodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { SagaRegistry, defineSaga } from '../../../src/definition/index.js';
 import { connectMongo } from '../helpers.js';
 import {
   effectTimeline,
@@ -91,6 +93,72 @@ describe('saga steps', () => {
       ]);
     }
     expect(runs).toHaveLength(12);
+  });
+
+  it("each step sees the saga as stored: outputs keep their BSON types, and a step's changes to its context go nowhere", async () => {
+    test = engineTest(client, 'context');
+    const seen: { step: string; input: unknown; outputs: unknown }[] = [];
+    const snapshot = (step: string, ctx: { input: unknown; outputs: unknown }) =>
+      seen.push({
+        step,
+        ...BSON.deserialize(BSON.serialize({ input: ctx.input, outputs: ctx.outputs })),
+      } as never);
+    const probe = defineSaga({
+      name: 'context-probe',
+      trigger: { collection: 'orders', on: ['insert'] },
+      input: z.object({ _id: z.string(), customer: z.string(), tags: z.array(z.string()) }),
+    })
+      .step({
+        name: 'first',
+        run: (ctx) => {
+          snapshot('first', ctx);
+          ctx.input.customer = 'changed by first';
+          ctx.input.tags.push('first');
+          return Promise.resolve({
+            at: new Date(1_700_000_000_000),
+            id: new ObjectId('64b7f0a2c3d4e5f601234567'),
+            amount: Decimal128.fromString('10.25'),
+            nothing: undefined,
+          });
+        },
+      })
+      .step({
+        name: 'second',
+        run: (ctx) => {
+          snapshot('second', ctx);
+          const first = ctx.outputs.first as Record<string, unknown>;
+          first.amount = 'changed by second';
+          return Promise.resolve({ ok: true });
+        },
+      })
+      .step({
+        name: 'third',
+        run: (ctx) => {
+          snapshot('third', ctx);
+          expect(ctx.outputs.first.at).toBeInstanceOf(Date);
+          expect(ctx.outputs.first.id).toBeInstanceOf(ObjectId);
+          expect(ctx.outputs.first.amount).toBeInstanceOf(Decimal128);
+          return Promise.resolve(null);
+        },
+      })
+      .build();
+    await test.start({ registry: new SagaRegistry([probe]) });
+    await test.orders.insertOne({ _id: 'context-1', status: 'new', customer: 'c1', tags: ['a'] } as never);
+    const saga = await sagaEndingIn(test.db, 'context-1', ['completed']);
+
+    const input = { _id: 'context-1', customer: 'c1', tags: ['a'] };
+    const firstOutput = saga.steps[0]!.output;
+    expect(firstOutput).toEqual({
+      at: new Date(1_700_000_000_000),
+      id: new ObjectId('64b7f0a2c3d4e5f601234567'),
+      amount: Decimal128.fromString('10.25'),
+      nothing: null,
+    });
+    expect(seen).toEqual([
+      { step: 'first', input, outputs: {} },
+      { step: 'second', input, outputs: { first: firstOutput } },
+      { step: 'third', input, outputs: { first: firstOutput, second: { ok: true } } },
+    ]);
   });
 
   it('retries a failing step with its backoff and then succeeds', async () => {

@@ -1,0 +1,271 @@
+// Group commit of step transitions (WriteBatcher) and the claim that skips the read (SagaStore.claimStep with a
+// known snapshot): concurrent updates share one bulkWrite yet each caller gets its own outcome, errors stay with
+// their caller, servers without bulkWrite get plain updates, and the state a worker keeps after a step equals
+// what MongoDB holds.
+import {
+  BSON,
+  Decimal128,
+  Long,
+  MongoClient,
+  MongoServerError,
+  ObjectId,
+  type CommandStartedEvent,
+  type Document,
+} from 'mongodb';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { defineSaga } from '../../../src/definition/index.js';
+import { startEmbeddedMongoServer } from '../../../src/embedded/index.js';
+import { newSagaDocument } from '../../../src/engine/new-saga.js';
+import type { SagaDocument } from '../../../src/store/saga-document.js';
+import { SagaStore } from '../../../src/store/saga-store.js';
+import type { StepJobRef } from '../../../src/store/step-job-ref.js';
+import { WriteBatcher } from '../../../src/store/write-batcher.js';
+import { mongoUrl, uniqueName } from '../helpers.js';
+
+/** A client whose commands (other than the handshake and monitoring) are recorded in `commands`. */
+async function monitoredClient(
+  uri: string,
+): Promise<{ client: MongoClient; commands: CommandStartedEvent[] }> {
+  const client = new MongoClient(uri, { monitorCommands: true });
+  const commands: CommandStartedEvent[] = [];
+  client.on('commandStarted', (event) => {
+    if (!['hello', 'isMaster', 'ping', 'endSessions'].includes(event.commandName)) commands.push(event);
+  });
+  await client.connect();
+  return { client, commands };
+}
+
+/** Test documents: numeric ids, a counter and a label. */
+interface Item {
+  _id: number | string;
+  v: number;
+  label?: string;
+}
+
+const namesOf = (commands: CommandStartedEvent[]): string[] => commands.map((event) => event.commandName);
+
+let client: MongoClient;
+let commands: CommandStartedEvent[];
+
+beforeAll(async () => {
+  ({ client, commands } = await monitoredClient(mongoUrl()));
+});
+
+afterEach(() => {
+  commands.length = 0;
+});
+
+afterAll(async () => {
+  await client.close();
+});
+
+async function seeded(count: number) {
+  const collection = client.db(uniqueName('batch')).collection<Item>('items');
+  await collection.insertMany(
+    Array.from({ length: count }, (_, i) => ({ _id: i, v: 0, label: `item-${i}` })),
+  );
+  commands.length = 0;
+  return collection;
+}
+
+describe('WriteBatcher', () => {
+  it('sends concurrent conditional updates as one bulkWrite and tells each caller its own outcome', async () => {
+    const collection = await seeded(5);
+    const batcher = new WriteBatcher(client, collection);
+    const outcomes = await Promise.all([
+      batcher.updateOne({ _id: 0, v: 0 }, { $inc: { v: 1 } }),
+      batcher.updateOne({ _id: 1, v: 0 }, { $inc: { v: 1 } }),
+      batcher.updateOne({ _id: 2, v: 99 }, { $inc: { v: 1 } }),
+      batcher.updateOne({ _id: 3, v: 0 }, { $set: { v: 0 } }),
+      batcher.updateOne({ _id: 'missing' }, { $inc: { v: 1 } }),
+      batcher.updateOne({ _id: 4, v: 0 }, { $inc: { v: 5 } }),
+    ]);
+
+    expect(outcomes).toEqual([
+      { matched: 1, modified: 1 },
+      { matched: 1, modified: 1 },
+      { matched: 0, modified: 0 },
+      { matched: 1, modified: 0 },
+      { matched: 0, modified: 0 },
+      { matched: 1, modified: 1 },
+    ]);
+    expect(namesOf(commands)).toEqual(['bulkWrite']);
+    expect((commands[0]!.command.ops as Document[]).length).toBe(6);
+    const stored = await collection.find({}, { sort: { _id: 1 } }).toArray();
+    expect(stored.map((doc) => doc.v)).toEqual([1, 1, 0, 0, 5]);
+  });
+
+  it('rejects only the caller whose update fails; the others in the batch are applied', async () => {
+    const collection = await seeded(3);
+    const batcher = new WriteBatcher(client, collection);
+    const results = await Promise.allSettled([
+      batcher.updateOne({ _id: 0 }, { $inc: { v: 1 } }),
+      // Two operators on one path: MongoDB refuses the whole update (ConflictingUpdateOperators).
+      batcher.updateOne({ _id: 1 }, { $set: { v: 7 }, $inc: { v: 1 } }),
+      batcher.updateOne({ _id: 2 }, { $inc: { v: 1 } }),
+    ]);
+
+    expect(results[0]).toEqual({ status: 'fulfilled', value: { matched: 1, modified: 1 } });
+    expect(results[2]).toEqual({ status: 'fulfilled', value: { matched: 1, modified: 1 } });
+    expect(results[1]!.status).toBe('rejected');
+    const error = (results[1] as PromiseRejectedResult).reason as MongoServerError;
+    expect(error).toBeInstanceOf(MongoServerError);
+    expect(error.code).toBe(40);
+    const stored = await collection.find({}, { sort: { _id: 1 } }).toArray();
+    expect(stored.map((doc) => [doc.v, doc.label])).toEqual([
+      [1, 'item-0'],
+      [0, 'item-1'],
+      [1, 'item-2'],
+    ]);
+  });
+
+  it('sends a lone update as a plain update, and later arrivals as the next batch', async () => {
+    const collection = await seeded(4);
+    const batcher = new WriteBatcher(client, collection);
+    expect(await batcher.updateOne({ _id: 0 }, { $inc: { v: 1 } })).toEqual({ matched: 1, modified: 1 });
+    expect(namesOf(commands)).toEqual(['update']);
+
+    commands.length = 0;
+    const first = Promise.all([
+      batcher.updateOne({ _id: 1 }, { $inc: { v: 1 } }),
+      batcher.updateOne({ _id: 2 }, { $inc: { v: 1 } }),
+    ]);
+    // Queued after the first batch left: sent on its own, not lost, not merged into a batch already sent.
+    await new Promise((resolve) => setImmediate(resolve));
+    const late = batcher.updateOne({ _id: 3 }, { $inc: { v: 1 } });
+    await Promise.all([first, late]);
+    expect(namesOf(commands).sort()).toEqual(['bulkWrite', 'update']);
+    const stored = await collection.find({}, { sort: { _id: 1 } }).toArray();
+    expect(stored.map((doc) => doc.v)).toEqual([1, 1, 1, 1]);
+  });
+
+  it('on a server without bulkWrite (MongoDB before 8.0) sends every update alone, with the same outcomes', async () => {
+    const server = await startEmbeddedMongoServer({ enableTestCommands: true });
+    const monitored = await monitoredClient(server.uri);
+    try {
+      await monitored.client.db('admin').command({
+        configureFailPoint: 'failCommand',
+        mode: 'alwaysOn',
+        data: { failCommands: ['bulkWrite'], errorCode: 59, errmsg: "no such command: 'bulkWrite'" },
+      });
+      const collection = monitored.client.db('old').collection<Item>('items');
+      await collection.insertMany([0, 1, 2].map((i) => ({ _id: i, v: 0 })));
+      monitored.commands.length = 0;
+      const batcher = new WriteBatcher(monitored.client, collection);
+      const round = () =>
+        Promise.all([
+          batcher.updateOne({ _id: 0 }, { $inc: { v: 1 } }),
+          batcher.updateOne({ _id: 1, v: 42 }, { $inc: { v: 1 } }),
+          batcher.updateOne({ _id: 2 }, { $inc: { v: 1 } }),
+        ]);
+
+      expect(await round()).toEqual([
+        { matched: 1, modified: 1 },
+        { matched: 0, modified: 0 },
+        { matched: 1, modified: 1 },
+      ]);
+      expect(namesOf(monitored.commands)).toEqual(['bulkWrite', 'update', 'update', 'update']);
+      // Learnt once: the next round does not try bulkWrite again.
+      monitored.commands.length = 0;
+      await round();
+      expect(namesOf(monitored.commands)).toEqual(['update', 'update', 'update']);
+      expect((await collection.find({}, { sort: { _id: 1 } }).toArray()).map((doc) => doc.v)).toEqual([
+        2, 0, 2,
+      ]);
+    } finally {
+      await monitored.client.close();
+      await server.stop();
+    }
+  });
+});
+
+describe('SagaStore: the claim that skips the read', () => {
+  const probe = defineSaga({
+    name: 'probe',
+    trigger: { collection: 'orders', on: ['insert'] },
+    input: z.object({ _id: z.string(), customer: z.string() }),
+  })
+    .step({ name: 'first', run: () => Promise.resolve(null) })
+    .step({ name: 'second', run: () => Promise.resolve(null) })
+    .step({ name: 'third', run: () => Promise.resolve(null) })
+    .build();
+
+  async function runningSaga(): Promise<{
+    store: SagaStore;
+    saga: SagaDocument;
+    ref: (step: number) => StepJobRef;
+  }> {
+    const store = new SagaStore(client.db(uniqueName('claims')));
+    const saga = newSagaDocument(probe, {
+      ns: { db: 'shop', coll: 'orders' },
+      documentKey: { _id: 'o-1' },
+      operationType: 'insert',
+      document: { _id: 'o-1', customer: 'c-1' },
+    });
+    await store.insertMany([saga]);
+    commands.length = 0;
+    const ref = (step: number): StepJobRef => ({
+      sagaId: saga._id,
+      saga: probe.name,
+      phase: 'forward',
+      step,
+      stepName: probe.steps[step]!.name,
+      attempt: 1,
+      generation: 0,
+    });
+    return { store, saga, ref };
+  }
+
+  const stored = (store: SagaStore, id: string) =>
+    store.collection.findOne({ _id: id }, { projection: { history: 0 } });
+
+  it('after completing a step, holds exactly what MongoDB holds, and claims the next step without reading', async () => {
+    const { store, saga, ref } = await runningSaga();
+    const claimed = (await store.claimStep(ref(0)))!;
+    expect(namesOf(commands)).toEqual(['findAndModify']);
+    const snapshot = BSON.deserialize(BSON.serialize(claimed)) as SagaDocument;
+    const output = {
+      at: new Date(1_700_000_000_000),
+      id: new ObjectId('64b7f0a2c3d4e5f601234567'),
+      amount: Decimal128.fromString('10.25'),
+      big: Long.fromString('9007199254740993'),
+      nothing: undefined,
+      list: [1, 'two', { three: 3 }],
+    };
+
+    expect(await store.completeStep(ref(0), output, false, snapshot)).toBe(true);
+    expect(snapshot).toEqual(await stored(store, saga._id));
+    expect(snapshot.steps[0]!.output).toEqual((await stored(store, saga._id))!.steps[0]!.output);
+
+    commands.length = 0;
+    const next = (await store.claimStep(ref(1), snapshot))!;
+    expect(namesOf(commands)).toEqual(['update']);
+    expect(next).toBe(snapshot);
+    expect(next).toEqual(await stored(store, saga._id));
+    expect(next.steps[1]).toMatchObject({ status: 'running', attempts: 1 });
+  });
+
+  it('falls back to reading the saga when it changed since the snapshot', async () => {
+    const { store, saga, ref } = await runningSaga();
+    const snapshot = BSON.deserialize(BSON.serialize((await store.claimStep(ref(0)))!)) as SagaDocument;
+    expect(await store.completeStep(ref(0), { ok: true }, false, snapshot)).toBe(true);
+    // Someone else (an operator, the sweeper) touched the saga: the snapshot's revision is stale.
+    await store.collection.updateOne({ _id: saga._id }, { $set: { note: 'changed' }, $inc: { revision: 1 } });
+
+    commands.length = 0;
+    const next = (await store.claimStep(ref(1), snapshot))!;
+    expect(namesOf(commands)).toEqual(['update', 'findAndModify']);
+    expect(next).not.toBe(snapshot);
+    expect(next).toEqual(await stored(store, saga._id));
+    expect((next as SagaDocument & { note?: string }).note).toBe('changed');
+  });
+
+  it('a stale job finds nothing to claim, snapshot or not', async () => {
+    const { store, ref } = await runningSaga();
+    const snapshot = BSON.deserialize(BSON.serialize((await store.claimStep(ref(0)))!)) as SagaDocument;
+    expect(await store.completeStep(ref(0), null, false, snapshot)).toBe(true);
+    expect(await store.claimStep(ref(2), snapshot)).toBeNull();
+    expect(await store.claimStep(ref(0))).toBeNull();
+  });
+});
