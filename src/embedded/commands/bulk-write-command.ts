@@ -32,27 +32,46 @@ function parseNamespace(entry: unknown): Namespace {
   return { db: ns.slice(0, dot), coll: ns.slice(dot + 1) };
 }
 
-function kindOf(op: Document, index: number): OperationKind {
+interface ParsedOperation {
+  kind: OperationKind;
+  ns: Namespace;
+  op: Document;
+}
+
+/**
+ * Checks an `ops` entry before anything is written, as mongod parses the whole request first: an entry that is
+ * no insert, update or delete, or that points past `nsInfo`, fails the command rather than that one operation.
+ */
+function parseOperation(raw: unknown, index: number, namespaces: readonly Namespace[]): ParsedOperation {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new MongoCommandError(
+      'TypeMismatch',
+      `BSON field 'bulkWrite.ops.${index}' is the wrong type, expected type 'object'`,
+    );
+  }
+  const op = raw as Document;
   const kind = OPERATION_KINDS.find((name) => name in op);
   if (!kind) {
     throw new MongoCommandError(
-      'FailedToParse',
-      `BSON field 'bulkWrite.ops.${index}' must have one of insert, update or delete`,
+      'Location40415',
+      `BSON field 'bulkWrite.ops.${Object.keys(op)[0] ?? ''}' is an unknown field.`,
     );
   }
-  return kind;
-}
-
-function namespaceOf(op: Document, kind: OperationKind, namespaces: readonly Namespace[]): Namespace {
-  const index: unknown = op[kind];
-  const ns = typeof index === 'number' && Number.isInteger(index) ? namespaces[index] : undefined;
+  const nsIndex: unknown = op[kind];
+  if (typeof nsIndex !== 'number' || !Number.isInteger(nsIndex)) {
+    throw new MongoCommandError(
+      'TypeMismatch',
+      `BSON field 'bulkWrite.ops.${kind}' is the wrong type, expected type 'int'`,
+    );
+  }
+  const ns = namespaces[nsIndex];
   if (!ns) {
     throw new MongoCommandError(
       'BadValue',
-      `BulkWrite ops entry ${kind}: ${String(index)} has no nsInfo entry`,
+      `BulkWrite ops entry ${index} (${kind}: ${nsIndex}) has an invalid nsInfo index.`,
     );
   }
-  return ns;
+  return { kind, ns, op };
 }
 
 function requiredDocument(op: Document, field: string, kind: OperationKind): Document {
@@ -74,6 +93,7 @@ export const bulkWrite: CommandHandlerFn = (context) => {
     throw new MongoCommandError('FailedToParse', "BSON fields 'ops' and 'nsInfo' are required");
   }
   const namespaces = nsInfo.map(parseNamespace);
+  const operations = ops.map((op, index) => parseOperation(op, index, namespaces));
   const ordered = command.ordered !== false;
   const errorsOnly = command.errorsOnly === true;
   const bypassValidation = command.bypassDocumentValidation === true;
@@ -81,18 +101,24 @@ export const bulkWrite: CommandHandlerFn = (context) => {
   const results: Document[] = [];
   const engine = context.engine;
   engine.write(() => {
-    for (const [idx, raw] of ops.entries()) {
-      const op = raw;
+    for (const [idx, { kind, ns, op }] of operations.entries()) {
       try {
-        const kind = kindOf(op, idx);
-        const ns = namespaceOf(op, kind, namespaces);
         assertWritable(engine, ns);
         const result = runOperation(kind, op, ns);
         if (!errorsOnly) results.push({ ok: 1, idx, ...result });
       } catch (error) {
         const { index: _index, code, errmsg, ...extra } = toWriteError(idx, error);
         counts.nErrors += 1;
-        results.push({ ok: 0, idx, code, errmsg, ...extra });
+        // mongod's reply item always carries `n` (0 on error), and `nModified` for updates.
+        results.push({
+          ok: 0,
+          idx,
+          code,
+          errmsg,
+          ...extra,
+          n: 0,
+          ...(kind === 'update' ? { nModified: 0 } : {}),
+        });
         if (ordered) break;
       }
     }

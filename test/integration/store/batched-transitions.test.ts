@@ -108,7 +108,7 @@ describe('WriteBatcher', () => {
 
     expect(results[0]).toEqual({ status: 'fulfilled', value: { matched: 1, modified: 1 } });
     expect(results[2]).toEqual({ status: 'fulfilled', value: { matched: 1, modified: 1 } });
-    expect(results[1]!.status).toBe('rejected');
+    expect(results[1].status).toBe('rejected');
     const error = (results[1] as PromiseRejectedResult).reason as MongoServerError;
     expect(error).toBeInstanceOf(MongoServerError);
     expect(error.code).toBe(40);
