@@ -39,6 +39,7 @@ export const ErrorCodes = {
   InvalidLength: 51024,
   NoMatchingDocument: 47,
   Location40323: 40323,
+  Location40414: 40414,
   Location40415: 40415,
   Location40602: 40602,
   Location40674: 40674,

@@ -21,6 +21,12 @@ interface Counts {
 
 const OPERATION_KINDS = ['insert', 'update', 'delete'] as const;
 type OperationKind = (typeof OPERATION_KINDS)[number];
+/** Fields each kind of operation must carry (an update pipeline is an array). */
+const REQUIRED_FIELDS: Record<OperationKind, readonly string[]> = {
+  insert: ['document'],
+  update: ['filter', 'updateMods'],
+  delete: ['filter'],
+};
 
 /** `nsInfo[i].ns` is `db.collection`; the collection part may itself contain dots. */
 function parseNamespace(entry: unknown): Namespace {
@@ -40,7 +46,8 @@ interface ParsedOperation {
 
 /**
  * Checks an `ops` entry before anything is written, as mongod parses the whole request first: an entry that is
- * no insert, update or delete, or that points past `nsInfo`, fails the command rather than that one operation.
+ * no insert, update or delete, points past `nsInfo` or lacks a required field fails the command rather than that
+ * one operation.
  */
 function parseOperation(raw: unknown, index: number, namespaces: readonly Namespace[]): ParsedOperation {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
@@ -71,15 +78,16 @@ function parseOperation(raw: unknown, index: number, namespaces: readonly Namesp
       `BulkWrite ops entry ${index} (${kind}: ${nsIndex}) has an invalid nsInfo index.`,
     );
   }
-  return { kind, ns, op };
-}
-
-function requiredDocument(op: Document, field: string, kind: OperationKind): Document {
-  const value: unknown = op[field];
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new MongoCommandError('FailedToParse', `BSON field 'bulkWrite.ops.${kind}.${field}' is missing`);
+  for (const field of REQUIRED_FIELDS[kind]) {
+    const value: unknown = op[field];
+    if (value === null || typeof value !== 'object' || (Array.isArray(value) && field !== 'updateMods')) {
+      throw new MongoCommandError(
+        'Location40414',
+        `BSON field 'bulkWrite.ops.${field}' is missing but a required field`,
+      );
+    }
   }
-  return value;
+  return { kind, ns, op };
 }
 
 export const bulkWrite: CommandHandlerFn = (context) => {
@@ -126,14 +134,14 @@ export const bulkWrite: CommandHandlerFn = (context) => {
 
   function runOperation(kind: OperationKind, op: Document, ns: Namespace): Document {
     if (kind === 'insert') {
-      const doc = withIdFirst(requiredDocument(op, 'document', kind));
+      const doc = withIdFirst(op.document as Document);
       const collection = engine.ensureCollection(ns);
       validateDocument(collection, doc, undefined, bypassValidation);
       engine.insertDocument(collection, doc);
       counts.nInserted += 1;
       return { n: 1 };
     }
-    const filter = requiredDocument(op, 'filter', kind);
+    const filter = op.filter as Document;
     const options = queryOptionsOf(command, op);
     if (kind === 'delete') {
       const collection = engine.getCollection(ns);
@@ -142,13 +150,9 @@ export const bulkWrite: CommandHandlerFn = (context) => {
       counts.nDeleted += matches.length;
       return { n: matches.length };
     }
-    const updateMods: unknown = op.updateMods;
-    if (updateMods === null || typeof updateMods !== 'object') {
-      throw new MongoCommandError('FailedToParse', "BSON field 'bulkWrite.ops.update.updateMods' is missing");
-    }
     const result = applyUpdateStatement(engine, ns, {
       q: filter,
-      u: updateMods,
+      u: op.updateMods as Document | Document[],
       upsert: op.upsert === true,
       multi: op.multi === true,
       arrayFilters: op.arrayFilters as Document[] | undefined,
