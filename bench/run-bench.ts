@@ -15,6 +15,7 @@ import {
   cpuMs,
   log,
   percentile,
+  range,
   round,
   rssMb,
   startMongo,
@@ -103,9 +104,16 @@ async function rawBullmq(): Promise<{ stepsPerSec: number; chain: Latency; cpu: 
   });
   log(`raw BullMQ: ${sagas} chains of ${RAW_CHAIN_LENGTH} jobs at ${rate}/s, concurrency ${concurrency}`);
   const begin = Date.now();
-  await atRate(sagas, rate, (chain) =>
-    queue.add('step', { chain, step: 1, startedAt: Date.now() }, RAW_JOB_OPTIONS),
-  );
+  await atRate(sagas, rate, (first, count) => {
+    const startedAt = Date.now();
+    return queue.addBulk(
+      range(first, count).map((chain) => ({
+        name: 'step',
+        data: { chain, step: 1, startedAt },
+        opts: RAW_JOB_OPTIONS,
+      })),
+    );
+  });
   await waitFor(() => completed, sagas, 'raw BullMQ chains');
   const result = await reportOf<RawWorkerMessage>(worker);
   const cpuPerStep = cpu(result.latencies.length * RAW_CHAIN_LENGTH);
@@ -130,9 +138,10 @@ async function rawChangeStream(database: string): Promise<Latency> {
     if (message.type === 'progress') received = message.received;
   });
   log(`raw change stream: ${events} inserts at ${rate}/s`);
-  await atRate(events, rate, (seq) =>
-    collection.insertOne({ seq, sentAt: performance.timeOrigin + performance.now() }),
-  );
+  await atRate(events, rate, (first, count) => {
+    const sentAt = performance.timeOrigin + performance.now();
+    return collection.insertMany(range(first, count).map((seq) => ({ seq, sentAt })));
+  });
   await waitFor(() => received, events, 'raw change events');
   const result = await reportOf<RawChangeMessage>(watcher);
   await watcher.stop();
@@ -214,7 +223,10 @@ async function orchestrator(label: string, stored: number): Promise<Orchestrator
   ]);
   completions.on('change', () => (completed += 1));
   completions.on('error', (error) => log(`${label}: progress stream failed: ${String(error)}`));
-  await atRate(sagas, rate, (seq) => orders.insertOne({ seq, insertedAt: Date.now(), status: 'pending' }));
+  await atRate(sagas, rate, (first, count) => {
+    const insertedAt = Date.now();
+    return orders.insertMany(range(first, count).map((seq) => ({ seq, insertedAt, status: 'pending' })));
+  });
   await waitFor(
     () => completed,
     sagas,
