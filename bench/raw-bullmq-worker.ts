@@ -35,6 +35,10 @@ send({ type: 'ready' });
 const progress = setInterval(() => send({ type: 'progress', completed: latencies.length }), 250);
 process.on('message', (message: { type?: string }) => {
   if (message.type === 'report') send({ type: 'report', latencies, lastDoneAt });
+  if (message.type === 'reset') {
+    latencies.length = 0;
+    send({ type: 'reset' });
+  }
   if (message.type === 'stop') {
     clearInterval(progress);
     void Promise.all([worker.close(), queue.close()]).then(() => process.exit(0));

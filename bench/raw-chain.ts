@@ -12,8 +12,12 @@ export interface RawJobData {
 export type RawWorkerMessage =
   | { type: 'ready' }
   | { type: 'progress'; completed: number }
+  | { type: 'reset' }
   | { type: 'report'; latencies: number[]; lastDoneAt: number };
 
 /** What the raw change-stream watcher (raw-change-watcher.ts) tells its parent. */
 export type RawChangeMessage =
-  { type: 'ready' } | { type: 'progress'; received: number } | { type: 'report'; latencies: number[] };
+  | { type: 'ready' }
+  | { type: 'progress'; received: number }
+  | { type: 'reset' }
+  | { type: 'report'; latencies: number[] };

@@ -26,6 +26,10 @@ send({ type: 'ready' });
 const progress = setInterval(() => send({ type: 'progress', received: latencies.length }), 250);
 process.on('message', (message: { type?: string }) => {
   if (message.type === 'report') send({ type: 'report', latencies });
+  if (message.type === 'reset') {
+    latencies.length = 0;
+    send({ type: 'reset' });
+  }
   if (message.type === 'stop') {
     clearInterval(progress);
     void stream

@@ -1,5 +1,5 @@
 // `npm run bench`: raw BullMQ, raw change streams and the orchestrator side by side, against one spawned
-// redis-server and one embedded MongoDB server (its own process). Options: --sagas N, --rate R, --quick,
+// redis-server and one embedded MongoDB server (its own process). Options: --sagas N, --rate R, --quick, --warmup N,
 // --concurrency C, --stored 10000,100000, --cpu-prof DIR (profiles of every child). Progress goes to stderr;
 // the last stdout line is one JSON object. Figures are informational: nothing here asserts timings.
 import { performance } from 'node:perf_hooks';
@@ -42,12 +42,16 @@ const { values } = parseArgs({
     stored: { type: 'string' },
     'cpu-prof': { type: 'string' },
     only: { type: 'string' },
+    warmup: { type: 'string' },
   },
 });
 const quick = values.quick;
 const sagas = Number(values.sagas ?? (quick ? 1_000 : 20_000));
 const rate = Number(values.rate ?? (quick ? 500 : 1_000));
 const concurrency = Number(values.concurrency ?? 10);
+// Items each phase runs first, at the same rate, and leaves out of its figures: JIT compilation, Lua script
+// loading and connection pools filling up are start-up costs, not steady-state ones.
+const warmup = Number(values.warmup ?? (quick ? 200 : 1_000));
 const [storedSmall = 10_000, storedLarge = 100_000] = (values.stored ?? (quick ? '2000,10000' : ''))
   .split(',')
   .filter(Boolean)
@@ -82,6 +86,19 @@ function cpuMeter(processes: Record<string, number | undefined>) {
       .join(' · ');
 }
 
+/** Tells a baseline child to forget what it measured so far (after a warm-up); resolves once it has. */
+function resetBaseline(child: Child): Promise<void> {
+  return new Promise((resolve) => {
+    const onMessage = (message: { type?: string }) => {
+      if (message.type !== 'reset') return;
+      child.process.off('message', onMessage);
+      resolve();
+    };
+    child.process.on('message', onMessage);
+    child.process.send?.({ type: 'reset' });
+  });
+}
+
 /** Asks a baseline child for its `report` message over IPC. */
 function reportOf<M extends { type: string }>(child: Child): Promise<Extract<M, { type: 'report' }>> {
   return new Promise((resolve) => {
@@ -98,22 +115,31 @@ async function rawBullmq(): Promise<{ stepsPerSec: number; chain: Latency; cpu: 
   cleanup.push(worker);
   const queue = new Queue(RAW_QUEUE, { connection: { host: redis.host, port: redis.port }, prefix });
   let completed = 0;
-  const cpu = cpuMeter({ worker: worker.process.pid, redis: redis.pid, bench: process.pid });
   worker.process.on('message', (message: RawWorkerMessage) => {
     if (message.type === 'progress') completed = message.completed;
   });
+  const offer = (total: number, offset: number) =>
+    atRate(total, rate, (first, count) => {
+      const startedAt = Date.now();
+      return queue.addBulk(
+        range(offset + first, count).map((chain) => ({
+          name: 'step',
+          data: { chain, step: 1, startedAt },
+          opts: RAW_JOB_OPTIONS,
+        })),
+      );
+    });
+  if (warmup > 0) {
+    log(`raw BullMQ: warming up with ${warmup} chains`);
+    await offer(warmup, sagas);
+    await waitFor(() => completed, warmup, 'raw BullMQ warm-up chains');
+    await resetBaseline(worker);
+    completed = 0;
+  }
   log(`raw BullMQ: ${sagas} chains of ${RAW_CHAIN_LENGTH} jobs at ${rate}/s, concurrency ${concurrency}`);
+  const cpu = cpuMeter({ worker: worker.process.pid, redis: redis.pid, bench: process.pid });
   const begin = Date.now();
-  await atRate(sagas, rate, (first, count) => {
-    const startedAt = Date.now();
-    return queue.addBulk(
-      range(first, count).map((chain) => ({
-        name: 'step',
-        data: { chain, step: 1, startedAt },
-        opts: RAW_JOB_OPTIONS,
-      })),
-    );
-  });
+  await offer(sagas, 0);
   await waitFor(() => completed, sagas, 'raw BullMQ chains');
   const result = await reportOf<RawWorkerMessage>(worker);
   const cpuPerStep = cpu(result.latencies.length * RAW_CHAIN_LENGTH);
@@ -137,11 +163,20 @@ async function rawChangeStream(database: string): Promise<Latency> {
   watcher.process.on('message', (message: RawChangeMessage) => {
     if (message.type === 'progress') received = message.received;
   });
+  const offer = (total: number, offset: number) =>
+    atRate(total, rate, (first, count) => {
+      const sentAt = performance.timeOrigin + performance.now();
+      return collection.insertMany(range(offset + first, count).map((seq) => ({ seq, sentAt })));
+    });
+  if (warmup > 0) {
+    log(`raw change stream: warming up with ${warmup} inserts`);
+    await offer(warmup, events);
+    await waitFor(() => received, warmup, 'raw change warm-up events');
+    await resetBaseline(watcher);
+    received = 0;
+  }
   log(`raw change stream: ${events} inserts at ${rate}/s`);
-  await atRate(events, rate, (first, count) => {
-    const sentAt = performance.timeOrigin + performance.now();
-    return collection.insertMany(range(first, count).map((seq) => ({ seq, sentAt })));
-  });
+  await offer(events, 0);
   await waitFor(() => received, events, 'raw change events');
   const result = await reportOf<RawChangeMessage>(watcher);
   await watcher.stop();
@@ -204,18 +239,10 @@ async function orchestrator(label: string, stored: number): Promise<Orchestrator
   cleanup.push(watcher, worker);
   const pid = worker.process.pid;
   const rssStartMb = rssMb(pid);
-  const cpu = cpuMeter({
-    worker: pid,
-    watcher: watcher.process.pid,
-    mongo: mongo.child.process.pid,
-    redis: redis.pid,
-    bench: process.pid,
-  });
+
   let rss2kMb = NaN;
   const sagasCollection = db.collection('sagas');
   const orders = db.collection(BENCH_ORDERS);
-  const begin = new Date();
-  log(`${label}: ${sagas} orders at ${rate}/s (${stored} sagas stored), worker concurrency ${concurrency}`);
   // Progress from a change stream: a count over a collection of 100,000 stored sagas would load the server.
   let completed = 0;
   const completions = sagasCollection.watch([
@@ -223,12 +250,32 @@ async function orchestrator(label: string, stored: number): Promise<Orchestrator
   ]);
   completions.on('change', () => (completed += 1));
   completions.on('error', (error) => log(`${label}: progress stream failed: ${String(error)}`));
-  await atRate(sagas, rate, (first, count) => {
-    const insertedAt = Date.now();
-    return orders.insertMany(range(first, count).map((seq) => ({ seq, insertedAt, status: 'pending' })));
+  const offer = (total: number, offset: number) =>
+    atRate(total, rate, (first, count) => {
+      const insertedAt = Date.now();
+      return orders.insertMany(
+        range(offset + first, count).map((seq) => ({ seq, insertedAt, status: 'pending' })),
+      );
+    });
+  if (warmup > 0) {
+    log(`${label}: warming up with ${warmup} orders`);
+    await offer(warmup, sagas);
+    await waitFor(() => completed, warmup, `${label} warm-up sagas completed`);
+  }
+  // Sagas created from here on are the measured ones.
+  const begin = new Date();
+  const warmed = completed;
+  const cpu = cpuMeter({
+    worker: pid,
+    watcher: watcher.process.pid,
+    mongo: mongo.child.process.pid,
+    redis: redis.pid,
+    bench: process.pid,
   });
+  log(`${label}: ${sagas} orders at ${rate}/s (${stored} sagas stored), worker concurrency ${concurrency}`);
+  await offer(sagas, 0);
   await waitFor(
-    () => completed,
+    () => completed - warmed,
     sagas,
     `${label} sagas completed`,
     (n) => {
@@ -237,7 +284,7 @@ async function orchestrator(label: string, stored: number): Promise<Orchestrator
   );
   await completions.close();
   const rssEndMb = rssMb(pid);
-  const cpuPerStep = cpu(completed * 4);
+  const cpuPerStep = cpu((completed - warmed) * 4);
   await Promise.all([watcher.stop(), worker.stop()]);
   const docs = await sagasCollection
     .find(
