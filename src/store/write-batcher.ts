@@ -6,11 +6,13 @@
 //
 // Servers without the command (MongoDB before 8.0) answer CommandNotFound once; from then on every update is
 // sent on its own, exactly as before.
+//
+// Meant for conditional transitions: an update whose filter no longer matches once it has been applied (the saga
+// store's filters name the state a transition leaves). That is what makes resending a batch after a lost reply
+// safe.
 import {
-  MongoClientBulkWriteError,
+  MongoNetworkError,
   MongoServerError,
-  type ClientBulkWriteModel,
-  type ClientBulkWriteResult,
   type Collection,
   type Document,
   type Filter,
@@ -30,7 +32,34 @@ interface Pending<TSchema extends Document> {
   reject(error: unknown): void;
 }
 
+/** One entry of the command's per-operation results. */
+interface BulkWriteItem {
+  ok: number;
+  idx: number;
+  n?: number;
+  nModified?: number;
+  code?: number;
+  errmsg?: string;
+}
+
 const COMMAND_NOT_FOUND = 59;
+/** Errors after which the primary may be back (or another one elected): worth one more try. */
+const TRANSIENT_CODES = new Set([
+  91, // ShutdownInProgress
+  189, // PrimarySteppedDown
+  10107, // NotWritablePrimary
+  11600, // InterruptedAtShutdown
+  11602, // InterruptedDueToReplStateChange
+  13435, // NotPrimaryNoSecondaryOk
+  13436, // NotPrimaryOrSecondary
+]);
+
+function isTransient(error: unknown): boolean {
+  return (
+    error instanceof MongoNetworkError ||
+    (error instanceof MongoServerError && TRANSIENT_CODES.has(Number(error.code)))
+  );
+}
 /** Far below the server's 100,000 operations per command; keeps one reply small. */
 const MAX_BATCH = 500;
 /** Two, not one: a batch that is slow to answer does not hold every other update back. */
@@ -83,52 +112,69 @@ export class WriteBatcher<TSchema extends Document = Document> {
       await Promise.all(batch.map((item) => this.sendAlone(item)));
       return;
     }
-    const namespace = this.collection.namespace;
-    const models: ClientBulkWriteModel<Record<string, TSchema>>[] = batch.map((item) => ({
-      name: 'updateOne',
-      namespace,
-      filter: item.filter,
-      update: item.update,
-    }));
-    let result: ClientBulkWriteResult | undefined;
-    let errors = new Map<number, { code: number; message: string }>();
+    let reply: Document;
     try {
-      result = await this.client.bulkWrite<Record<string, TSchema>>(models, {
-        ordered: false,
-        verboseResults: true,
-      });
+      reply = await this.bulkWrite(batch);
       this.bulkWriteSupported = true;
     } catch (error) {
-      // A failed command comes wrapped, with the server's error as the cause; failed updates come as writeErrors.
-      const bulkError = error instanceof MongoClientBulkWriteError ? error : undefined;
-      const cause: unknown = bulkError?.cause ?? error;
-      if (cause instanceof MongoServerError && cause.code === COMMAND_NOT_FOUND && !this.bulkWriteSupported) {
+      if (error instanceof MongoServerError && error.code === COMMAND_NOT_FOUND && !this.bulkWriteSupported) {
         this.bulkWriteSupported = false;
         await Promise.all(batch.map((item) => this.sendAlone(item)));
         return;
       }
-      const onlyWriteErrors =
-        bulkError?.partialResult &&
-        bulkError.cause === undefined &&
-        bulkError.writeErrors.size > 0 &&
-        bulkError.writeConcernErrors.length === 0;
-      if (!onlyWriteErrors || !bulkError.partialResult) {
-        for (const item of batch) item.reject(cause);
-        return;
-      }
-      result = bulkError.partialResult;
-      errors = bulkError.writeErrors;
+      for (const item of batch) item.reject(error);
+      return;
     }
+    const cursor = reply.cursor as { id?: unknown; firstBatch?: unknown } | undefined;
+    const results = Array.isArray(cursor?.firstBatch) ? (cursor.firstBatch as BulkWriteItem[]) : undefined;
+    // Up to MAX_BATCH small results always fit in the first batch; anything else is not a reply we understand.
+    if (reply.writeConcernError || !results || Number(cursor?.id) !== 0) {
+      const error = new MongoServerError({
+        message: 'bulkWrite: unexpected reply (write concern error or results beyond the first batch)',
+        ...(reply.writeConcernError as Document | undefined),
+      });
+      for (const item of batch) item.reject(error);
+      return;
+    }
+    const byIndex = new Map(results.map((result) => [result.idx, result]));
     for (const [index, item] of batch.entries()) {
-      const failure = errors.get(index);
-      if (failure) {
-        item.reject(
-          new MongoServerError({ message: failure.message, errmsg: failure.message, code: failure.code }),
-        );
-        continue;
+      const result = byIndex.get(index);
+      if (result?.ok === 1) item.resolve({ matched: result.n ?? 0, modified: result.nModified ?? 0 });
+      else {
+        const message = result?.errmsg ?? `bulkWrite: no result for operation ${index}`;
+        item.reject(new MongoServerError({ message, errmsg: message, code: result?.code }));
       }
-      const outcome = result.updateResults?.get(index);
-      item.resolve({ matched: outcome?.matchedCount ?? 0, modified: outcome?.modifiedCount ?? 0 });
+    }
+  }
+
+  /**
+   * The `bulkWrite` command, sent as a plain command: `MongoClient.bulkWrite` builds a cursor and merges result maps
+   * around the same command, which costs more client CPU than the command itself at these batch sizes. The one
+   * thing it adds, retrying once after a lost connection or a primary change, is done here: every update sent
+   * through a WriteBatcher is a conditional transition that no longer matches once applied, so resending one
+   * that did apply only reports it as not matched, which callers already handle.
+   */
+  private async bulkWrite(batch: Pending<TSchema>[]): Promise<Document> {
+    const writeConcern = this.collection.writeConcern;
+    const command: Document = {
+      bulkWrite: 1,
+      ops: batch.map((item) => ({ update: 0, filter: item.filter, updateMods: item.update })),
+      nsInfo: [{ ns: this.collection.namespace }],
+      ordered: false,
+    };
+    if (writeConcern) {
+      command.writeConcern = {
+        ...(writeConcern.w !== undefined ? { w: writeConcern.w } : {}),
+        ...(writeConcern.journal !== undefined ? { j: writeConcern.journal } : {}),
+        ...(writeConcern.wtimeoutMS !== undefined ? { wtimeout: writeConcern.wtimeoutMS } : {}),
+      };
+    }
+    const admin = this.client.db('admin');
+    try {
+      return await admin.command(command);
+    } catch (error) {
+      if (!isTransient(error)) throw error;
+      return admin.command(command);
     }
   }
 

@@ -180,6 +180,42 @@ describe('WriteBatcher', () => {
   });
 });
 
+describe('WriteBatcher on a flaky connection', () => {
+  it('resends a batch whose connection dropped, once, and reports each outcome', async () => {
+    const server = await startEmbeddedMongoServer({ enableTestCommands: true });
+    const monitored = await monitoredClient(server.uri);
+    try {
+      const collection = monitored.client.db('flaky').collection<Item>('items');
+      await collection.insertMany([0, 1, 2].map((i) => ({ _id: i, v: 0 })));
+      await monitored.client.db('admin').command({
+        configureFailPoint: 'failCommand',
+        mode: { times: 1 },
+        data: { failCommands: ['bulkWrite'], closeConnection: true },
+      });
+      monitored.commands.length = 0;
+      const batcher = new WriteBatcher(monitored.client, collection);
+      const outcomes = await Promise.all([
+        batcher.updateOne({ _id: 0, v: 0 }, { $inc: { v: 1 } }),
+        batcher.updateOne({ _id: 1, v: 5 }, { $inc: { v: 1 } }),
+        batcher.updateOne({ _id: 2, v: 0 }, { $inc: { v: 1 } }),
+      ]);
+
+      expect(outcomes).toEqual([
+        { matched: 1, modified: 1 },
+        { matched: 0, modified: 0 },
+        { matched: 1, modified: 1 },
+      ]);
+      expect(namesOf(monitored.commands)).toEqual(['bulkWrite', 'bulkWrite']);
+      expect((await collection.find({}, { sort: { _id: 1 } }).toArray()).map((doc) => doc.v)).toEqual([
+        1, 0, 1,
+      ]);
+    } finally {
+      await monitored.client.close();
+      await server.stop();
+    }
+  });
+});
+
 describe('SagaStore: the claim that skips the read', () => {
   const probe = defineSaga({
     name: 'probe',
