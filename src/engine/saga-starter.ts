@@ -17,6 +17,12 @@ export interface StartResult {
   sagas: SagaDocument[];
 }
 
+/** The saga as a claim returns it (the history stays on the server). */
+function withoutHistory(saga: SagaDocument): Omit<SagaDocument, 'history'> {
+  const { history: _history, ...rest } = saga;
+  return rest;
+}
+
 export class SagaStarter {
   constructor(
     private readonly store: SagaStore,
@@ -48,6 +54,7 @@ export class SagaStarter {
             attempt: 1,
             generation: 0,
           },
+          snapshot: withoutHistory(saga),
         })),
       ),
       this.queues.scheduleDeadlines(

@@ -14,6 +14,7 @@ import {
   MongoNetworkError,
   MongoServerError,
   type Collection,
+  type Db,
   type Document,
   type Filter,
   type MongoClient,
@@ -72,10 +73,15 @@ export class WriteBatcher<TSchema extends Document = Document> {
   /** Unknown until the first batch: whether the server has the `bulkWrite` command. */
   private bulkWriteSupported: boolean | undefined;
 
+  /** `client.db()` builds a new Db object on every call. */
+  private readonly admin: Db;
+
   constructor(
-    private readonly client: MongoClient,
+    client: MongoClient,
     private readonly collection: Collection<TSchema>,
-  ) {}
+  ) {
+    this.admin = client.db('admin');
+  }
 
   /** `collection.updateOne(filter, update)`, possibly sent together with other callers' updates. */
   updateOne(filter: Filter<TSchema>, update: UpdateFilter<TSchema>): Promise<UpdateOutcome> {
@@ -169,12 +175,11 @@ export class WriteBatcher<TSchema extends Document = Document> {
         ...(writeConcern.wtimeoutMS !== undefined ? { wtimeout: writeConcern.wtimeoutMS } : {}),
       };
     }
-    const admin = this.client.db('admin');
     try {
-      return await admin.command(command);
+      return await this.admin.command(command);
     } catch (error) {
       if (!isTransient(error)) throw error;
-      return admin.command(command);
+      return this.admin.command(command);
     }
   }
 
