@@ -17,12 +17,6 @@ export interface StartResult {
   sagas: SagaDocument[];
 }
 
-/** The saga as a claim returns it (the history stays on the server). */
-function withoutHistory(saga: SagaDocument): Omit<SagaDocument, 'history'> {
-  const { history: _history, ...rest } = saga;
-  return rest;
-}
-
 export class SagaStarter {
   constructor(
     private readonly store: SagaStore,
@@ -54,7 +48,6 @@ export class SagaStarter {
             attempt: 1,
             generation: 0,
           },
-          snapshot: withoutHistory(saga),
         })),
       ),
       this.queues.scheduleDeadlines(

@@ -7,8 +7,7 @@ import { SagastreamError, StepTimeoutError, isRetryable, serializeError } from '
 import type { SagaQueues } from '../queue/saga-queues.js';
 import { compensationWaitJobId, compensationWakeJobId } from '../queue/queue-names.js';
 import type { SagaDocument, StoredError } from '../store/saga-document.js';
-import type { StepJobData } from '../queue/job-data.js';
-import { copyOfStored, decodeSnapshot } from '../store/local-update.js';
+import { copyOfStored } from '../store/local-update.js';
 import type { SagaStore } from '../store/saga-store.js';
 import type { StepJobRef } from '../store/step-job-ref.js';
 import type { AbortRegistry } from './abort-registry.js';
@@ -69,11 +68,9 @@ export class StepProcessor {
     return saga;
   }
 
-  async process(data: StepJobData): Promise<void> {
-    // The snapshot is this job's alone: the refs of the jobs that follow are built from `ref`.
-    const { snapshot, ...ref } = data;
+  async process(ref: StepJobRef): Promise<void> {
     const definition = this.deps.registry.get(ref.saga);
-    if (ref.phase === 'forward') await this.forward(definition, ref, snapshot);
+    if (ref.phase === 'forward') await this.forward(definition, ref);
     else await this.compensate(definition, ref);
   }
 
@@ -85,12 +82,9 @@ export class StepProcessor {
     if (job) await this.deps.queues.enqueueSteps([job]);
   }
 
-  private async forward(definition: SagaDefinition, ref: StepJobRef, snapshot?: string): Promise<void> {
+  private async forward(definition: SagaDefinition, ref: StepJobRef): Promise<void> {
     const { store, queues } = this.deps;
-    const known =
-      this.recall(ref.sagaId) ??
-      (snapshot === undefined ? undefined : decodeSnapshot<SagaDocument>(snapshot));
-    const saga = await store.claimStep(ref, known);
+    const saga = await store.claimStep(ref, this.recall(ref.sagaId));
     if (!saga) return this.requeueCurrent(definition, ref.sagaId);
     const step = definition.steps[ref.step];
     if (!step)

@@ -2,13 +2,7 @@
 import type { StoredError } from '../store/saga-document.js';
 import type { StepJobRef } from '../store/step-job-ref.js';
 
-export interface StepJobData extends StepJobRef {
-  /**
-   * The saga as it was stored, without its history (BSON, base64), when the job was queued right after the saga
-   * was written, so the claim needs no read (see StepProcessor). Absent when too large or not known.
-   */
-  snapshot?: string;
-}
+export type StepJobData = StepJobRef;
 
 export interface DeadlineJobData {
   kind: 'deadline';

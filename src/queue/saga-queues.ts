@@ -2,7 +2,6 @@
 // queue. Producers fail fast; workers (elsewhere) wait for Redis forever.
 import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
 import type { StepJobRef } from '../store/step-job-ref.js';
-import { encodeSnapshot } from '../store/local-update.js';
 import type { DeadLetterJobData, DeadlineJobData, StepJobData } from './job-data.js';
 import {
   DEAD_LETTER_QUEUE,
@@ -38,8 +37,6 @@ export interface ScheduledStep {
    * per pass over the queue.
    */
   continuation?: boolean;
-  /** The saga as just stored, without history: carried in the job data so the claim needs no read. */
-  snapshot?: object;
 }
 
 export class SagaQueues {
@@ -75,13 +72,11 @@ export class SagaQueues {
       list.push(step);
       bySaga.set(step.ref.saga, list);
     }
-    const jobOf = ({ ref, delayMs, continuation, snapshot }: ScheduledStep) => {
+    const jobOf = ({ ref, delayMs, continuation }: ScheduledStep) => {
       const delay = Math.max(0, Math.round(delayMs ?? 0));
-      const encoded = snapshot ? encodeSnapshot(snapshot) : undefined;
-      const data: StepJobData = encoded ? { ...ref, snapshot: encoded } : ref;
       return {
         name: ref.phase,
-        data,
+        data: ref,
         opts: {
           ...STEP_JOB_OPTIONS,
           jobId: stepJobId(ref),

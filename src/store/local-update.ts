@@ -42,16 +42,3 @@ export function roundTrip(value: unknown): unknown {
 export function copyOfStored<T extends object>(doc: T): T {
   return BSON.deserialize(BSON.serialize(doc, AS_THE_DRIVER_WRITES)) as T;
 }
-
-/** Snapshots larger than this (base64 characters) are not put in job data: the claim reads the saga instead. */
-const MAX_SNAPSHOT_CHARS = 16 * 1024;
-
-/** A saga document as job data: BSON in base64, or undefined when it is too large to be worth carrying. */
-export function encodeSnapshot(doc: object): string | undefined {
-  const encoded = Buffer.from(BSON.serialize(doc, AS_THE_DRIVER_WRITES)).toString('base64');
-  return encoded.length <= MAX_SNAPSHOT_CHARS ? encoded : undefined;
-}
-
-export function decodeSnapshot<T extends object>(encoded: string): T {
-  return BSON.deserialize(Buffer.from(encoded, 'base64')) as T;
-}

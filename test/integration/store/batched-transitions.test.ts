@@ -12,22 +12,16 @@ import {
   type CommandStartedEvent,
   type Document,
 } from 'mongodb';
-import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { defineSaga } from '../../../src/definition/index.js';
 import { startEmbeddedMongoServer } from '../../../src/embedded/index.js';
 import { newSagaDocument } from '../../../src/engine/new-saga.js';
-import { SagaStarter } from '../../../src/engine/saga-starter.js';
-import { stepJobId } from '../../../src/queue/queue-names.js';
-import { redisOptionsFromUrl } from '../../../src/queue/redis-connection.js';
-import { SagaQueues } from '../../../src/queue/saga-queues.js';
-import { decodeSnapshot } from '../../../src/store/local-update.js';
 import type { SagaDocument } from '../../../src/store/saga-document.js';
 import { SagaStore } from '../../../src/store/saga-store.js';
 import type { StepJobRef } from '../../../src/store/step-job-ref.js';
 import { WriteBatcher } from '../../../src/store/write-batcher.js';
-import { mongoUrl, redisUrl, uniqueName } from '../helpers.js';
+import { mongoUrl, uniqueName } from '../helpers.js';
 
 /** A client whose commands (other than the handshake and monitoring) are recorded in `commands`. */
 async function monitoredClient(
@@ -309,47 +303,5 @@ describe('SagaStore: the claim that skips the read', () => {
     expect(await store.completeStep(ref(0), null, false, snapshot)).toBe(true);
     expect(await store.claimStep(ref(2), snapshot)).toBeNull();
     expect(await store.claimStep(ref(0))).toBeNull();
-  });
-
-  it("a new saga's first job carries the saga as stored, so its first claim reads nothing either", async () => {
-    const store = new SagaStore(client.db(uniqueName('starter')));
-    await store.ensureIndexes();
-    const queues = new SagaQueues({
-      connection: redisOptionsFromUrl(redisUrl(), 'producer'),
-      prefix: uniqueName('starter-q'),
-    });
-    try {
-      const starter = new SagaStarter(store, queues, pino({ level: 'silent' }));
-      const when = new Date(1_700_000_000_000);
-      const { sagas } = await starter.start(probe, [
-        {
-          ns: { db: 'shop', coll: 'orders' },
-          documentKey: { _id: 'o-7' },
-          operationType: 'insert',
-          document: { _id: 'o-7', customer: 'c-7', placedAt: when },
-        },
-      ]);
-      const saga = sagas[0]!;
-      const ref: StepJobRef = {
-        sagaId: saga._id,
-        saga: probe.name,
-        phase: 'forward',
-        step: 0,
-        stepName: 'first',
-        attempt: 1,
-        generation: 0,
-      };
-      const job = await queues.stepQueue(probe.name).getJob(stepJobId(ref));
-      expect(job?.data.snapshot).toEqual(expect.any(String));
-      const snapshot = decodeSnapshot<SagaDocument>(job!.data.snapshot!);
-      expect(snapshot).toEqual(await stored(store, saga._id));
-
-      commands.length = 0;
-      const claimed = (await store.claimStep(ref, snapshot))!;
-      expect(namesOf(commands)).toEqual(['update']);
-      expect(claimed).toEqual(await stored(store, saga._id));
-    } finally {
-      await queues.close();
-    }
   });
 });
