@@ -9,6 +9,7 @@ import {
   MongoClient,
   MongoServerError,
   ObjectId,
+  type Collection,
   type CommandStartedEvent,
   type Document,
 } from 'mongodb';
@@ -41,6 +42,29 @@ interface Item {
   _id: number | string;
   v: number;
   label?: string;
+}
+
+/**
+ * Runs `test` against an embedded server of its own with test commands on (fail points), a monitored client and
+ * `items` {_id: 0..2, v: 0}; commands recorded from then on.
+ */
+async function withFailPointServer(
+  test: (
+    monitored: { client: MongoClient; commands: CommandStartedEvent[] },
+    collection: Collection<Item>,
+  ) => Promise<void>,
+): Promise<void> {
+  const server = await startEmbeddedMongoServer({ enableTestCommands: true });
+  const monitored = await monitoredClient(server.uri);
+  try {
+    const collection = monitored.client.db('failpoints').collection<Item>('items');
+    await collection.insertMany([0, 1, 2].map((i) => ({ _id: i, v: 0 })));
+    monitored.commands.length = 0;
+    await test(monitored, collection);
+  } finally {
+    await monitored.client.close();
+    await server.stop();
+  }
 }
 
 const namesOf = (commands: CommandStartedEvent[]): string[] => commands.map((event) => event.commandName);
@@ -140,17 +164,13 @@ describe('WriteBatcher', () => {
     expect(stored.map((doc) => doc.v)).toEqual([1, 1, 1, 1]);
   });
 
-  it('on a server without bulkWrite (MongoDB before 8.0) sends every update alone, with the same outcomes', async () => {
-    const server = await startEmbeddedMongoServer({ enableTestCommands: true });
-    const monitored = await monitoredClient(server.uri);
-    try {
+  it('on a server without bulkWrite (MongoDB before 8.0) sends every update alone, with the same outcomes', () =>
+    withFailPointServer(async (monitored, collection) => {
       await monitored.client.db('admin').command({
         configureFailPoint: 'failCommand',
         mode: 'alwaysOn',
         data: { failCommands: ['bulkWrite'], errorCode: 59, errmsg: "no such command: 'bulkWrite'" },
       });
-      const collection = monitored.client.db('old').collection<Item>('items');
-      await collection.insertMany([0, 1, 2].map((i) => ({ _id: i, v: 0 })));
       monitored.commands.length = 0;
       const batcher = new WriteBatcher(monitored.client, collection);
       const round = () =>
@@ -173,20 +193,12 @@ describe('WriteBatcher', () => {
       expect((await collection.find({}, { sort: { _id: 1 } }).toArray()).map((doc) => doc.v)).toEqual([
         2, 0, 2,
       ]);
-    } finally {
-      await monitored.client.close();
-      await server.stop();
-    }
-  });
+    }));
 });
 
 describe('WriteBatcher on a flaky connection', () => {
-  it('resends a batch whose connection dropped, once, and reports each outcome', async () => {
-    const server = await startEmbeddedMongoServer({ enableTestCommands: true });
-    const monitored = await monitoredClient(server.uri);
-    try {
-      const collection = monitored.client.db('flaky').collection<Item>('items');
-      await collection.insertMany([0, 1, 2].map((i) => ({ _id: i, v: 0 })));
+  it('resends a batch whose connection dropped, once, and reports each outcome', () =>
+    withFailPointServer(async (monitored, collection) => {
       await monitored.client.db('admin').command({
         configureFailPoint: 'failCommand',
         mode: { times: 1 },
@@ -209,11 +221,7 @@ describe('WriteBatcher on a flaky connection', () => {
       expect((await collection.find({}, { sort: { _id: 1 } }).toArray()).map((doc) => doc.v)).toEqual([
         1, 0, 1,
       ]);
-    } finally {
-      await monitored.client.close();
-      await server.stop();
-    }
-  });
+    }));
 });
 
 describe('SagaStore: the claim that skips the read', () => {
