@@ -5,10 +5,9 @@ import { Long, type Document } from 'bson';
 import { MongoCommandError } from '../errors.js';
 import type { Namespace } from '../storage/oplog-entry.js';
 import { optionalArray, type CommandHandlerFn } from './command-context.js';
-import { validateDocument } from './document-validation.js';
 import { queryOptionsOf } from './query-options.js';
 import { assertWritable } from './readable-documents.js';
-import { applyUpdateStatement, findMatches, toWriteError, withIdFirst } from './write-commands.js';
+import { applyUpdateStatement, deleteStatement, insertStatement, toWriteError } from './write-commands.js';
 
 interface Counts {
   nErrors: number;
@@ -134,21 +133,16 @@ export const bulkWrite: CommandHandlerFn = (context) => {
 
   function runOperation(kind: OperationKind, op: Document, ns: Namespace): Document {
     if (kind === 'insert') {
-      const doc = withIdFirst(op.document as Document);
-      const collection = engine.ensureCollection(ns);
-      validateDocument(collection, doc, undefined, bypassValidation);
-      engine.insertDocument(collection, doc);
+      insertStatement(engine, engine.ensureCollection(ns), op.document as Document, bypassValidation);
       counts.nInserted += 1;
       return { n: 1 };
     }
     const filter = op.filter as Document;
     const options = queryOptionsOf(command, op);
     if (kind === 'delete') {
-      const collection = engine.getCollection(ns);
-      const matches = findMatches(collection, filter, op.multi === true, options);
-      for (const doc of matches) engine.deleteDocument(collection!, doc);
-      counts.nDeleted += matches.length;
-      return { n: matches.length };
+      const n = deleteStatement(engine, engine.getCollection(ns), filter, op.multi === true, options);
+      counts.nDeleted += n;
+      return { n };
     }
     const result = applyUpdateStatement(engine, ns, {
       q: filter,

@@ -24,7 +24,7 @@ import { validateDocument } from './document-validation.js';
 import { candidateDocuments, queryOptionsOf } from './query-options.js';
 import { assertWritable } from './readable-documents.js';
 
-export interface WriteError {
+interface WriteError {
   index: number;
   code: number;
   errmsg: string;
@@ -58,7 +58,7 @@ function isReplacement(update: unknown): update is Document {
   return keys.length === 0 || !keys[0]!.startsWith('$');
 }
 
-export function findMatches(
+function findMatches(
   collection: Collection | undefined,
   filter: Document,
   multi: boolean,
@@ -77,7 +77,7 @@ export function findMatches(
   return multi ? matches : matches.slice(0, 1);
 }
 
-export interface UpdateStatement {
+interface UpdateStatement {
   q: Document;
   u: Document | Document[];
   upsert: boolean;
@@ -161,6 +161,34 @@ function statementsOf(command: Document, field: string): Document[] {
   return statements;
 }
 
+/** Inserts one document (`_id` first, generated when missing) inside the caller's Engine.write(). */
+export function insertStatement(
+  engine: Engine,
+  collection: Collection,
+  raw: Document,
+  bypassValidation: boolean,
+): void {
+  const doc = withIdFirst(raw);
+  validateDocument(collection, doc, undefined, bypassValidation);
+  engine.insertDocument(collection, doc);
+}
+
+/**
+ * Deletes what `filter` matches (the first match only unless `multi`) inside the caller's Engine.write(); returns
+ * how many documents it deleted.
+ */
+export function deleteStatement(
+  engine: Engine,
+  collection: Collection | undefined,
+  filter: Document,
+  multi: boolean,
+  options: QueryOptions,
+): number {
+  const matches = findMatches(collection, filter, multi, options);
+  for (const doc of matches) engine.deleteDocument(collection!, doc);
+  return matches.length;
+}
+
 const insert: CommandHandlerFn = (context) => {
   const ns = { db: context.db, coll: collectionName(context) };
   const documents = statementsOf(context.command, 'documents');
@@ -173,9 +201,7 @@ const insert: CommandHandlerFn = (context) => {
     const collection = context.engine.ensureCollection(ns);
     for (const [index, raw] of documents.entries()) {
       try {
-        const doc = withIdFirst(raw);
-        validateDocument(collection, doc, undefined, bypass);
-        context.engine.insertDocument(collection, doc);
+        insertStatement(context.engine, collection, raw, bypass);
         n += 1;
       } catch (error) {
         writeErrors.push(toWriteError(index, error));
@@ -247,14 +273,13 @@ const deleteCommand: CommandHandlerFn = (context) => {
             'FailedToParse',
             `The limit field in delete objects must be 0 or 1. Got ${limit}`,
           );
-        const matches = findMatches(
+        n += deleteStatement(
+          context.engine,
           collection,
           (raw.q as Document | undefined) ?? {},
           limit === 0,
           queryOptionsOf(context.command, raw),
         );
-        for (const doc of matches) context.engine.deleteDocument(collection!, doc);
-        n += matches.length;
       } catch (error) {
         writeErrors.push(toWriteError(index, error));
         if (ordered) break;
