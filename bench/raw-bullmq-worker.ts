@@ -5,6 +5,7 @@ import {
   RAW_CHAIN_LENGTH,
   RAW_JOB_OPTIONS,
   RAW_QUEUE,
+  serveBaseline,
   type RawJobData,
   type RawWorkerMessage,
 } from './raw-chain.js';
@@ -12,7 +13,6 @@ import {
 const [redisUrl = '', prefix = 'bench', concurrencyText = '10'] = process.argv.slice(2);
 const url = new URL(redisUrl);
 const connection = { host: url.hostname, port: Number(url.port), maxRetriesPerRequest: null };
-const send = (message: RawWorkerMessage): void => void process.send?.(message);
 
 const queue = new Queue<RawJobData>(RAW_QUEUE, { connection, prefix });
 const latencies: number[] = [];
@@ -31,16 +31,9 @@ const worker = new Worker<RawJobData>(
   { connection, prefix, concurrency: Number(concurrencyText) },
 );
 await worker.waitUntilReady();
-send({ type: 'ready' });
-const progress = setInterval(() => send({ type: 'progress', completed: latencies.length }), 250);
-process.on('message', (message: { type?: string }) => {
-  if (message.type === 'report') send({ type: 'report', latencies, lastDoneAt });
-  if (message.type === 'reset') {
-    latencies.length = 0;
-    send({ type: 'reset' });
-  }
-  if (message.type === 'stop') {
-    clearInterval(progress);
-    void Promise.all([worker.close(), queue.close()]).then(() => process.exit(0));
-  }
+serveBaseline<RawWorkerMessage>({
+  latencies,
+  progress: () => ({ type: 'progress', completed: latencies.length }),
+  report: () => ({ type: 'report', latencies, lastDoneAt }),
+  close: () => Promise.all([worker.close(), queue.close()]),
 });

@@ -21,3 +21,30 @@ export type RawChangeMessage =
   | { type: 'progress'; received: number }
   | { type: 'reset' }
   | { type: 'report'; latencies: number[] };
+
+/**
+ * A baseline child's side of the IPC protocol with run-bench.ts: says `ready`, reports progress every 250 ms,
+ * answers `report` (what it measured) and `reset` (forget the warm-up's latencies), and on `stop` closes its
+ * connections and exits.
+ */
+export function serveBaseline<M extends { type: string }>(child: {
+  latencies: number[];
+  progress(): M;
+  report(): M;
+  close(): Promise<unknown>;
+}): void {
+  const send = (message: M | { type: 'ready' | 'reset' }): void => void process.send?.(message);
+  send({ type: 'ready' });
+  const progress = setInterval(() => send(child.progress()), 250);
+  process.on('message', (message: { type?: string }) => {
+    if (message.type === 'report') send(child.report());
+    if (message.type === 'reset') {
+      child.latencies.length = 0;
+      send({ type: 'reset' });
+    }
+    if (message.type === 'stop') {
+      clearInterval(progress);
+      void child.close().then(() => process.exit(0));
+    }
+  });
+}

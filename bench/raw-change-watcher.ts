@@ -3,10 +3,9 @@
 // (wall-clock ms with sub-ms precision, comparable across processes on one machine). argv: MONGODB_URL DB COLLECTION
 import { performance } from 'node:perf_hooks';
 import { MongoClient } from 'mongodb';
-import type { RawChangeMessage } from './raw-chain.js';
+import { serveBaseline, type RawChangeMessage } from './raw-chain.js';
 
 const [mongodbUrl = '', database = 'bench', collectionName = 'raw_changes'] = process.argv.slice(2);
-const send = (message: RawChangeMessage): void => void process.send?.(message);
 const now = (): number => performance.timeOrigin + performance.now();
 
 const client = new MongoClient(mongodbUrl);
@@ -22,19 +21,9 @@ stream.on('change', (event) => {
 stream.on('error', (error) => process.stderr.write(`raw change stream failed: ${String(error)}\n`));
 // The stream opens on its first getMore; give it a moment before the parent starts inserting.
 await new Promise((resolve) => setTimeout(resolve, 300));
-send({ type: 'ready' });
-const progress = setInterval(() => send({ type: 'progress', received: latencies.length }), 250);
-process.on('message', (message: { type?: string }) => {
-  if (message.type === 'report') send({ type: 'report', latencies });
-  if (message.type === 'reset') {
-    latencies.length = 0;
-    send({ type: 'reset' });
-  }
-  if (message.type === 'stop') {
-    clearInterval(progress);
-    void stream
-      .close()
-      .then(() => client.close())
-      .then(() => process.exit(0));
-  }
+serveBaseline<RawChangeMessage>({
+  latencies,
+  progress: () => ({ type: 'progress', received: latencies.length }),
+  report: () => ({ type: 'report', latencies }),
+  close: () => stream.close().then(() => client.close()),
 });

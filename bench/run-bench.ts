@@ -86,27 +86,39 @@ function cpuMeter(processes: Record<string, number | undefined>) {
       .join(' · ');
 }
 
-/** Tells a baseline child to forget what it measured so far (after a warm-up); resolves once it has. */
-function resetBaseline(child: Child): Promise<void> {
+/**
+ * Sends a baseline child `{type}` over IPC and resolves with its answer, the first message of the same type:
+ * `report` (what it measured) or `reset` (done forgetting it, after a warm-up).
+ */
+function ask<M extends { type: string }, T extends M['type']>(
+  child: Child,
+  type: T,
+): Promise<Extract<M, { type: T }>> {
   return new Promise((resolve) => {
-    const onMessage = (message: { type?: string }) => {
-      if (message.type !== 'reset') return;
+    const onMessage = (message: M) => {
+      if (message.type !== type) return;
       child.process.off('message', onMessage);
-      resolve();
+      resolve(message as Extract<M, { type: T }>);
     };
     child.process.on('message', onMessage);
-    child.process.send?.({ type: 'reset' });
+    child.process.send?.({ type });
   });
 }
 
-/** Asks a baseline child for its `report` message over IPC. */
-function reportOf<M extends { type: string }>(child: Child): Promise<Extract<M, { type: 'report' }>> {
-  return new Promise((resolve) => {
-    child.process.on('message', (message: M) => {
-      if (message.type === 'report') resolve(message as Extract<M, { type: 'report' }>);
-    });
-    child.process.send?.({ type: 'report' });
-  });
+/**
+ * A baseline's warm-up: `offer(warmup)`, wait until `progress()` counts it, then have the child forget it. The
+ * caller zeroes its progress counter afterwards (the child's next reports count from zero).
+ */
+async function warmUpBaseline<M extends { type: string }>(
+  child: Child,
+  what: string,
+  offer: (total: number) => Promise<void>,
+  progress: () => number,
+): Promise<void> {
+  log(`${what}: warming up with ${warmup}`);
+  await offer(warmup);
+  await waitFor(progress, warmup, `${what} warm-up`);
+  await ask<M, 'reset'>(child, 'reset');
 }
 
 async function rawBullmq(): Promise<{ stepsPerSec: number; chain: Latency; cpu: string }> {
@@ -130,10 +142,12 @@ async function rawBullmq(): Promise<{ stepsPerSec: number; chain: Latency; cpu: 
       );
     });
   if (warmup > 0) {
-    log(`raw BullMQ: warming up with ${warmup} chains`);
-    await offer(warmup, sagas);
-    await waitFor(() => completed, warmup, 'raw BullMQ warm-up chains');
-    await resetBaseline(worker);
+    await warmUpBaseline<RawWorkerMessage>(
+      worker,
+      'raw BullMQ chains',
+      (n) => offer(n, sagas),
+      () => completed,
+    );
     completed = 0;
   }
   log(`raw BullMQ: ${sagas} chains of ${RAW_CHAIN_LENGTH} jobs at ${rate}/s, concurrency ${concurrency}`);
@@ -141,7 +155,7 @@ async function rawBullmq(): Promise<{ stepsPerSec: number; chain: Latency; cpu: 
   const begin = Date.now();
   await offer(sagas, 0);
   await waitFor(() => completed, sagas, 'raw BullMQ chains');
-  const result = await reportOf<RawWorkerMessage>(worker);
+  const result = await ask<RawWorkerMessage, 'report'>(worker, 'report');
   const cpuPerStep = cpu(result.latencies.length * RAW_CHAIN_LENGTH);
   await queue.close();
   await worker.stop();
@@ -169,16 +183,18 @@ async function rawChangeStream(database: string): Promise<Latency> {
       return collection.insertMany(range(offset + first, count).map((seq) => ({ seq, sentAt })));
     });
   if (warmup > 0) {
-    log(`raw change stream: warming up with ${warmup} inserts`);
-    await offer(warmup, events);
-    await waitFor(() => received, warmup, 'raw change warm-up events');
-    await resetBaseline(watcher);
+    await warmUpBaseline<RawChangeMessage>(
+      watcher,
+      'raw change events',
+      (n) => offer(n, events),
+      () => received,
+    );
     received = 0;
   }
   log(`raw change stream: ${events} inserts at ${rate}/s`);
   await offer(events, 0);
   await waitFor(() => received, events, 'raw change events');
-  const result = await reportOf<RawChangeMessage>(watcher);
+  const result = await ask<RawChangeMessage, 'report'>(watcher, 'report');
   await watcher.stop();
   return latencyOf(result.latencies);
 }
