@@ -33,12 +33,12 @@ export function applyLocally(doc: object, set: Record<string, unknown>, unset: r
 /** The driver's default: an `undefined` field is stored as null, not left out. */
 const AS_THE_DRIVER_WRITES = { ignoreUndefined: false } as const;
 
-/** `value` as it comes back from MongoDB: serialised to BSON and read again with the driver's defaults. */
-export function roundTrip(value: unknown): unknown {
-  return BSON.deserialize(BSON.serialize({ value }, AS_THE_DRIVER_WRITES)).value;
-}
-
-/** A deep copy of a document read from MongoDB, as a second read would return it. */
+/** `doc` as MongoDB would return it: serialised to BSON and read again with the driver's defaults (a deep copy). */
 export function copyOfStored<T extends object>(doc: T): T {
   return BSON.deserialize(BSON.serialize(doc, AS_THE_DRIVER_WRITES)) as T;
+}
+
+/** A single value as MongoDB would return it (see copyOfStored). */
+export function roundTrip(value: unknown): unknown {
+  return copyOfStored({ value }).value;
 }

@@ -67,7 +67,7 @@ const MAX_BATCH = 500;
 const MAX_IN_FLIGHT = 2;
 
 export class WriteBatcher<TSchema extends Document = Document> {
-  private queue: Pending<TSchema>[] = [];
+  private readonly queue: Pending<TSchema>[] = [];
   private inFlight = 0;
   private scheduled = false;
   /** Unknown until the first batch: whether the server has the `bulkWrite` command. */
