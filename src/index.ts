@@ -70,12 +70,8 @@ export type {
   StepSpecWithoutSchema,
   StepSpecWithSchema,
 } from './definition/step-definition.js';
-export type {
-  TriggerDocument,
-  TriggerKeyFunction,
-  TriggerOperation,
-  TriggerSpec,
-} from './definition/trigger.js';
+export type { TriggerDocument } from './definition/trigger-key.js';
+export type { TriggerKeyFunction, TriggerOperation, TriggerSpec } from './definition/trigger.js';
 export { parseDuration, type DurationInput } from './definition/duration.js';
 export type { BackoffType, RetryPolicyInput } from './definition/retry-policy.js';
 

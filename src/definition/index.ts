@@ -10,6 +10,7 @@ export {
 } from './duration.js';
 export { parseSagaInput } from './parse-saga-input.js';
 export { parseStepOutput } from './parse-step-output.js';
+export { describeIssues, validateValue, type Validated } from './validate-value.js';
 export {
   backoffDelay,
   backoffSchema,
@@ -48,10 +49,9 @@ export {
   type StepSpecWithoutSchema,
   type StepSpecWithSchema,
 } from './step-definition.js';
+export { defaultTriggerKey, type TriggerDocument } from './trigger-key.js';
 export {
-  defaultTriggerKey,
   type ResolvedTrigger,
-  type TriggerDocument,
   type TriggerKeyFunction,
   type TriggerOperation,
   type TriggerSpec,

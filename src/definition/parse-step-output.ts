@@ -1,6 +1,6 @@
 import { ValidationError } from '../errors/validation-error.js';
-import { describeIssues, toValidationIssues } from './parse-saga-input.js';
 import type { ResolvedStep } from './step-definition.js';
+import { describeIssues, validateValue } from './validate-value.js';
 
 /**
  * Checks what a step's `run` returned against its `output` schema (when it has one) and returns the parsed
@@ -9,14 +9,13 @@ import type { ResolvedStep } from './step-definition.js';
  */
 export async function parseStepOutput(step: ResolvedStep, value: unknown, sagaId?: string): Promise<unknown> {
   if (step.output === undefined) return value;
-  const result = await step.output.safeParseAsync(value);
+  const result = await validateValue(step.output, value);
   if (result.success) return result.data;
-  const issues = toValidationIssues(result.error);
   throw new ValidationError(
     'OUTPUT_VALIDATION_FAILED',
-    `Step "${step.name}" returned a value that does not match its output schema: ${describeIssues(issues)}. ` +
+    `Step "${step.name}" returned a value that does not match its output schema: ${describeIssues(result.issues)}. ` +
       'Make run return what the schema describes, or change the schema.',
-    issues,
+    result.issues,
     { step: step.name, ...(sagaId === undefined ? {} : { sagaId }) },
   );
 }

@@ -12,7 +12,13 @@ import {
 } from './retry-policy.js';
 import { resolveStep, stepLabel, type ResolvedStep } from './step-definition.js';
 import { findFilterProblems } from './trigger-filter.js';
-import { checkedTriggerKey, triggerSchema, type ResolvedTrigger, type TriggerSpec } from './trigger.js';
+import {
+  checkedTriggerKey,
+  legacyKeyFor,
+  triggerSchema,
+  type ResolvedTrigger,
+  type TriggerSpec,
+} from './trigger.js';
 import { NAME_RULE, NAME_SHAPE, zodSchemaField } from './zod-schema-check.js';
 
 export const DEFAULT_SAGA_TIMEOUT_MS = 5 * 60_000;
@@ -123,6 +129,7 @@ export function resolveSagaDefinition<TInput>(
       on: Object.freeze(trigger.on),
       filter: Object.freeze({ ...((rawFilter ?? {}) as Record<string, unknown>) }),
       key: checkedTriggerKey(name, trigger.key),
+      legacyKey: legacyKeyFor(trigger.key),
     }),
     // Shape-checked above; the type parameter is what defineSaga inferred from the same schema.
     input: input as z.ZodType<TInput>,

@@ -1,12 +1,9 @@
 // The trigger part of a saga definition: which change events start a saga and how its key is derived.
-import { EJSON } from 'bson';
 import { z } from 'zod';
 import { ValidationError } from '../errors/validation-error.js';
+import { defaultTriggerKey, legacyTriggerKey, type TriggerDocument } from './trigger-key.js';
 
 export type TriggerOperation = 'insert' | 'update' | 'replace';
-
-/** A document from the trigger collection, before the saga's input schema has checked it. */
-export type TriggerDocument = { readonly [field: string]: unknown };
 
 export type TriggerKeyFunction = (document: TriggerDocument) => string;
 
@@ -63,27 +60,11 @@ export interface ResolvedTrigger {
   readonly filter: Readonly<Record<string, unknown>>;
   /** Returns a non-empty key or throws a ValidationError (INPUT_VALIDATION_FAILED). */
   readonly key: TriggerKeyFunction;
-}
-
-/**
- * The default trigger key: the document's `_id` as text. ObjectIds and UUIDs give their hex form, dates their
- * ISO form, other values their canonical Extended JSON, so two different ids never share a key.
- */
-export function defaultTriggerKey(document: TriggerDocument): string {
-  const id = document._id;
-  if (id === undefined || id === null) {
-    throw new ValidationError(
-      'INPUT_VALIDATION_FAILED',
-      'The trigger document has no _id, so no saga key can be derived; give the trigger a key function.',
-      [{ path: '_id', message: 'required' }],
-    );
-  }
-  if (typeof id === 'string') return id;
-  if (typeof id === 'number' || typeof id === 'bigint' || typeof id === 'boolean') return String(id);
-  if (id instanceof Date) return id.toISOString();
-  const { toHexString } = id as { toHexString?: unknown };
-  if (typeof toHexString === 'function') return String(toHexString.call(id));
-  return EJSON.stringify(id, { relaxed: false });
+  /**
+   * With the default key only: the key an earlier version gave the document, when it differs from `key`'s;
+   * a saga stored under it for the same `_id` is this document's saga.
+   */
+  readonly legacyKey: ((document: TriggerDocument) => string | undefined) | undefined;
 }
 
 /** Wraps a key function so the engine always gets a non-empty string or a clear ValidationError. */
@@ -100,5 +81,19 @@ export function checkedTriggerKey(sagaName: string, key: TriggerKeyFunction | un
       );
     }
     return value;
+  };
+}
+
+/** The legacy-key lookup for a trigger: only the default key ever had another form. */
+export function legacyKeyFor(
+  key: TriggerKeyFunction | undefined,
+): ((document: TriggerDocument) => string | undefined) | undefined {
+  if (key !== undefined) return undefined;
+  return (document) => {
+    try {
+      return legacyTriggerKey(document);
+    } catch {
+      return undefined; // no _id, or one the first versions could not turn into a key either
+    }
   };
 }

@@ -1,5 +1,7 @@
 // Builds the saga document for a trigger event: `running` when the input validates, `rejected` otherwise.
-import type { SagaDefinition } from '../definition/index.js';
+import { EJSON } from 'bson';
+import { validateValue, type SagaDefinition } from '../definition/index.js';
+import type { ValidationIssue } from '../errors/index.js';
 import type { SagaDocument, StepRecord } from '../store/saga-document.js';
 import { newSagaId } from './saga-id.js';
 import type { TriggerEvent } from './trigger-event.js';
@@ -8,34 +10,52 @@ export function freshSteps(definition: SagaDefinition): StepRecord[] {
   return definition.steps.map((step) => ({ name: step.name, status: 'pending', attempts: 0 }));
 }
 
-/** Zod issues as stored on a rejected saga: a dotted path and a message each. */
-export function validationIssues(error: {
-  issues: readonly { path: readonly PropertyKey[]; message: string }[];
-}): {
-  path: string;
-  message: string;
-}[] {
-  return error.issues.map((issue) => ({
-    path: issue.path.map(String).join('.') || '(root)',
-    message: issue.message,
-  }));
-}
-
 function keyOf(definition: SagaDefinition, event: TriggerEvent): { key: string; error?: string } {
   try {
     return { key: definition.trigger.key(event.document) };
   } catch (error) {
-    // Without a usable key the document still gets exactly one (rejected) saga, keyed by its _id.
-    // documentKey is `{ _id }`; String() of it would give every such saga the same key.
-    return { key: `invalid-key:${JSON.stringify(event.documentKey)}`, error: (error as Error).message };
+    // Without a usable key the document still gets exactly one (rejected) saga, keyed by its documentKey
+    // (`{ _id }`) in canonical Extended JSON, which tells `1` from `'1'` and an ObjectId from its hex.
+    return {
+      key: `${INVALID_KEY_PREFIX}${EJSON.stringify(event.documentKey, { relaxed: false })}`,
+      error: (error as Error).message,
+    };
   }
 }
 
-export function newSagaDocument(
+const INVALID_KEY_PREFIX = 'invalid-key:';
+
+/**
+ * The key the first versions stored this event's saga under, when it differs from today's: such a saga is
+ * still this document's, if it was started for the same `_id` (`sameTriggerDocument`).
+ */
+export function legacyKeyOf(
+  definition: SagaDefinition,
+  event: TriggerEvent,
+  key: string,
+): string | undefined {
+  if (key.startsWith(INVALID_KEY_PREFIX)) {
+    const legacy = `${INVALID_KEY_PREFIX}${JSON.stringify(event.documentKey)}`;
+    return legacy === key ? undefined : legacy;
+  }
+  return definition.trigger.legacyKey?.(event.document);
+}
+
+/** Whether two trigger document keys name the same document: the same `_id`, BSON type included. */
+export function sameTriggerDocument(documentKey: unknown, other: unknown): boolean {
+  return canonicalId(documentKey) === canonicalId(other);
+}
+
+function canonicalId(documentKey: unknown): string {
+  const id = (documentKey as { _id?: unknown } | null)?._id;
+  return EJSON.stringify({ id: id ?? null }, { relaxed: false });
+}
+
+export async function newSagaDocument(
   definition: SagaDefinition,
   event: TriggerEvent,
   now = new Date(),
-): SagaDocument {
+): Promise<SagaDocument> {
   const { key, error: keyError } = keyOf(definition, event);
   const base = {
     _id: newSagaId(now.getTime()),
@@ -56,7 +76,7 @@ export function newSagaDocument(
     createdAt: now,
     updatedAt: now,
   };
-  const parsed = keyError ? null : definition.input.safeParse(event.document);
+  const parsed = keyError ? null : await validateValue(definition.input, event.document);
   if (parsed?.success) {
     return {
       ...base,
@@ -66,7 +86,7 @@ export function newSagaDocument(
     };
   }
   const issues = parsed
-    ? validationIssues(parsed.error)
+    ? storedIssues(parsed.issues)
     : [{ path: '(key)', message: keyError ?? 'invalid key' }];
   const message = `input rejected: ${issues.map((issue) => `${issue.path}: ${issue.message}`).join('; ')}`;
   return {
@@ -80,4 +100,9 @@ export function newSagaDocument(
     endedAt: now,
     history: [{ at: now, type: 'saga-rejected', message: message.slice(0, 1000) }],
   };
+}
+
+/** Validation issues as stored on a rejected saga: the value itself is `(root)`. */
+export function storedIssues(issues: readonly ValidationIssue[]): { path: string; message: string }[] {
+  return issues.map((issue) => ({ path: issue.path || '(root)', message: issue.message }));
 }

@@ -2,7 +2,7 @@
 // dead letters. MongoDB changes first; the queues follow, and the recovery sweeper covers a crash in between.
 import type { Db } from 'mongodb';
 import type { Logger } from 'pino';
-import type { SagaRegistry } from '../definition/index.js';
+import { describeIssues, validateValue, type SagaRegistry } from '../definition/index.js';
 import { SagastreamError } from '../errors/index.js';
 import type { DeadLetterJobData } from '../queue/job-data.js';
 import { deadLetterJobId } from '../queue/queue-names.js';
@@ -10,7 +10,6 @@ import type { SagaQueues } from '../queue/saga-queues.js';
 import type { SagaDocument } from '../store/saga-document.js';
 import type { SagaStore } from '../store/saga-store.js';
 import { expectedJob } from './expected-job.js';
-import { validationIssues } from './new-saga.js';
 import { beginCompensation, redriveSaga } from './saga-transitions.js';
 
 export interface DeadLetterEntry extends DeadLetterJobData {
@@ -94,14 +93,9 @@ export class SagaOperations {
         .collection(rejected.trigger.ns.coll)
         .findOne(rejected.trigger.documentKey as Record<string, unknown>);
       const document = source ?? (rejected.rawInput as Record<string, unknown> | undefined) ?? {};
-      const parsed = definition.input.safeParse(document);
+      const parsed = await validateValue(definition.input, document);
       if (parsed.success) return { ok: true, input: parsed.data };
-      return {
-        ok: false,
-        message: validationIssues(parsed.error)
-          .map((issue) => `${issue.path}: ${issue.message}`)
-          .join('; '),
-      };
+      return { ok: false, message: describeIssues(parsed.issues) };
     });
     await this.removeDeadLetters(updated);
     this.logger.info(

@@ -6,7 +6,7 @@ import type { SagaQueues } from '../queue/saga-queues.js';
 import type { SagaDocument } from '../store/saga-document.js';
 import type { SagaStore } from '../store/saga-store.js';
 import { deadLetterFor } from './dead-letters.js';
-import { newSagaDocument } from './new-saga.js';
+import { legacyKeyOf, newSagaDocument, sameTriggerDocument } from './new-saga.js';
 import type { TriggerEvent } from './trigger-event.js';
 
 export interface StartResult {
@@ -27,12 +27,14 @@ export class SagaStarter {
   async start(definition: SagaDefinition, events: readonly TriggerEvent[]): Promise<StartResult> {
     const now = new Date();
     // Several events for one key in a batch (insert then update) still make one saga: keep the first.
-    const byKey = new Map<string, SagaDocument>();
+    const byKey = new Map<string, { saga: SagaDocument; event: TriggerEvent }>();
     for (const event of events) {
-      const doc = newSagaDocument(definition, event, now);
-      if (!byKey.has(doc.key)) byKey.set(doc.key, doc);
+      const saga = await newSagaDocument(definition, event, now);
+      if (!byKey.has(saga.key)) byKey.set(saga.key, { saga, event });
     }
-    const { inserted, duplicates } = await this.store.insertMany([...byKey.values()]);
+    const legacy = await this.startedUnderLegacyKeys(definition, [...byKey.values()]);
+    const fresh = [...byKey.values()].filter(({ saga }) => !legacy.has(saga.key)).map(({ saga }) => saga);
+    const { inserted, duplicates } = await this.store.insertMany(fresh);
     const running = inserted.filter((saga) => saga.status === 'running');
     const rejected = inserted.filter((saga) => saga.status === 'rejected');
     // Crash between the insert and these adds: the recovery sweeper queues what is missing.
@@ -70,8 +72,35 @@ export class SagaStarter {
     return {
       started: running.length,
       rejected: rejected.length,
-      duplicates: duplicates.length + (events.length - byKey.size),
+      duplicates: duplicates.length + legacy.size + (events.length - byKey.size),
       sagas: inserted,
     };
+  }
+
+  /**
+   * The keys of this batch whose document already has a saga stored under the key form of the first versions
+   * (which gave `1` and `'1'` one key): the unique index cannot see those, so they are looked up, in one query,
+   * only for documents whose key form changed.
+   */
+  private async startedUnderLegacyKeys(
+    definition: SagaDefinition,
+    candidates: readonly { saga: SagaDocument; event: TriggerEvent }[],
+  ): Promise<Set<string>> {
+    const byLegacyKey = new Map<string, { saga: SagaDocument; event: TriggerEvent }>();
+    for (const candidate of candidates) {
+      const legacyKey = legacyKeyOf(definition, candidate.event, candidate.saga.key);
+      if (legacyKey !== undefined) byLegacyKey.set(legacyKey, candidate);
+    }
+    const found = new Set<string>();
+    if (byLegacyKey.size === 0) return found;
+    const stored = await this.store.findTriggersByKey(definition.name, [...byLegacyKey.keys()]);
+    for (const { key, trigger } of stored) {
+      const candidate = byLegacyKey.get(key);
+      // The old key was shared by `1` and `'1'`: only a saga of this very _id counts.
+      if (candidate && sameTriggerDocument(trigger.documentKey, candidate.event.documentKey)) {
+        found.add(candidate.saga.key);
+      }
+    }
+    return found;
   }
 }

@@ -2,7 +2,7 @@
 // the resulting transition. A job whose attempt is no longer current only re-queues what the saga needs now.
 import type { Logger } from 'pino';
 import type { SagaDefinition, SagaRegistry } from '../definition/index.js';
-import { backoffDelay, idempotencyKeyFor } from '../definition/index.js';
+import { backoffDelay, idempotencyKeyFor, parseStepOutput } from '../definition/index.js';
 import { SagastreamError, StepTimeoutError, isRetryable, serializeError } from '../errors/index.js';
 import type { SagaQueues } from '../queue/saga-queues.js';
 import { compensationWaitJobId, compensationWakeJobId } from '../queue/queue-names.js';
@@ -115,8 +115,9 @@ export class StepProcessor {
           timeoutMs: step.timeoutMs,
           cancel: inFlight.signal,
         },
-        (signal) =>
-          step.run({
+        // The output check runs inside the attempt, so an async refinement that hangs times out like the step.
+        async (signal) => {
+          const value = await step.run({
             sagaId: ref.sagaId,
             sagaName: ref.saga,
             step: step.name,
@@ -129,9 +130,11 @@ export class StepProcessor {
               return logger();
             },
             deadline: attemptDeadline,
-          }),
+          });
+          return parseStepOutput(step, value, ref.sagaId);
+        },
       );
-      outcome = { output: step.output ? parseOutput(step.output, output, ref) : output };
+      outcome = { output };
     } catch (error) {
       outcome = { error };
     } finally {
@@ -311,21 +314,4 @@ export class StepProcessor {
     const job = expectedJob(saga, definition);
     if (job) await this.deps.queues.enqueueSteps([job]);
   }
-}
-
-function parseOutput(
-  schema: { safeParse(value: unknown): { success: boolean; data?: unknown; error?: { message: string } } },
-  value: unknown,
-  ref: StepJobRef,
-): unknown {
-  const parsed = schema.safeParse(value);
-  if (parsed.success) return parsed.data;
-  throw new SagastreamError(
-    'OUTPUT_VALIDATION_FAILED',
-    `step "${ref.stepName}" returned an output its schema refuses: ${parsed.error?.message ?? ''}`,
-    {
-      sagaId: ref.sagaId,
-      step: ref.stepName,
-    },
-  );
 }

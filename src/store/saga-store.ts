@@ -73,6 +73,13 @@ export class SagaStore {
     }
   }
 
+  /** The key and trigger of the sagas of `saga` stored under any of `keys` (an index lookup on {saga, key}). */
+  findTriggersByKey(saga: string, keys: readonly string[]): Promise<Pick<SagaDocument, 'key' | 'trigger'>[]> {
+    return this.collection
+      .find({ saga, key: { $in: [...keys] } }, { projection: { _id: 0, key: 1, trigger: 1 } })
+      .toArray();
+  }
+
   get(id: string): Promise<SagaDocument | null> {
     return this.collection.findOne({ _id: id });
   }

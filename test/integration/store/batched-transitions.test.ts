@@ -241,7 +241,7 @@ describe('SagaStore: the claim that skips the read', () => {
     ref: (step: number) => StepJobRef;
   }> {
     const store = new SagaStore(client.db(uniqueName('claims')));
-    const saga = newSagaDocument(probe, {
+    const saga = await newSagaDocument(probe, {
       ns: { db: 'shop', coll: 'orders' },
       documentKey: { _id: 'o-1' },
       operationType: 'insert',

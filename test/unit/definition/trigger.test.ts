@@ -1,8 +1,9 @@
-import { ObjectId, UUID } from 'bson';
+import { Binary, Decimal128, Int32, Long, MaxKey, MinKey, ObjectId, Timestamp, UUID } from 'bson';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { defineSaga } from '../../../src/definition/define-saga.js';
-import { checkedTriggerKey, defaultTriggerKey } from '../../../src/definition/trigger.js';
+import { checkedTriggerKey } from '../../../src/definition/trigger.js';
+import { defaultTriggerKey, legacyTriggerKey } from '../../../src/definition/trigger-key.js';
 import { findFilterProblems } from '../../../src/definition/trigger-filter.js';
 import { ValidationError } from '../../../src/errors/validation-error.js';
 
@@ -69,12 +70,77 @@ describe('trigger keys', () => {
     const objectId = new ObjectId('65a1b2c3d4e5f60718293a4b');
     expect(defaultTriggerKey({ _id: objectId })).toBe('65a1b2c3d4e5f60718293a4b');
     expect(defaultTriggerKey({ _id: 'order-1' })).toBe('order-1');
-    expect(defaultTriggerKey({ _id: 42 })).toBe('42');
-    expect(defaultTriggerKey({ _id: new Date(0) })).toBe('1970-01-01T00:00:00.000Z');
+    expect(defaultTriggerKey({ _id: 42 })).toBe('number:42');
+    expect(defaultTriggerKey({ _id: Long.fromString('9007199254740993') })).toBe('number:9007199254740993');
+    expect(defaultTriggerKey({ _id: new Date(0) })).toBe('date:1970-01-01T00:00:00.000Z');
+    expect(defaultTriggerKey({ _id: false })).toBe('bool:false');
     const uuid = new UUID('0e5f3c4a-1b2c-4d3e-8f9a-0b1c2d3e4f50');
-    expect(defaultTriggerKey({ _id: uuid })).toBe('0e5f3c4a-1b2c-4d3e-8f9a-0b1c2d3e4f50');
+    expect(defaultTriggerKey({ _id: uuid })).toBe('uuid:0e5f3c4a-1b2c-4d3e-8f9a-0b1c2d3e4f50');
     expect(defaultTriggerKey({ _id: { shop: 1, order: 2 } })).toBe(
       '{"shop":{"$numberInt":"1"},"order":{"$numberInt":"2"}}',
+    );
+    // Strings that could be read as another form are marked as strings.
+    expect(defaultTriggerKey({ _id: '65a1b2c3d4e5f60718293a4b' })).toBe('string:65a1b2c3d4e5f60718293a4b');
+    expect(defaultTriggerKey({ _id: 'number:1' })).toBe('string:number:1');
+    expect(defaultTriggerKey({ _id: '{"a":1}' })).toBe('string:{"a":1}');
+    expect(defaultTriggerKey({ _id: '1' })).toBe('1');
+  });
+
+  it('gives every distinct _id its own key, and equal numbers of any type the same one', () => {
+    const objectId = new ObjectId('65a1b2c3d4e5f60718293a4b');
+    const uuid = new UUID('0e5f3c4a-1b2c-4d3e-8f9a-0b1c2d3e4f50');
+    const distinct: unknown[] = [
+      1,
+      '1',
+      1.5,
+      '1.5',
+      -1,
+      'number:1',
+      'string:1',
+      objectId,
+      objectId.toHexString(),
+      `string:${objectId.toHexString()}`,
+      new Date(0),
+      new Date(0).toISOString(),
+      'date:1970-01-01T00:00:00.000Z',
+      true,
+      'true',
+      'bool:true',
+      uuid,
+      uuid.toHexString(true),
+      `uuid:${uuid.toHexString(true)}`,
+      Decimal128.fromString('1'),
+      Decimal128.fromString('0.1'),
+      0.1,
+      { a: 1 },
+      { a: '1' },
+      '{"a":{"$numberInt":"1"}}',
+      new Binary(Buffer.from('ab')),
+      Long.fromString('9007199254740993'),
+      9007199254740992,
+      new Timestamp({ t: 1, i: 2 }),
+      new MinKey(),
+      new MaxKey(),
+      '',
+    ];
+    const keys = distinct.map((_id) => defaultTriggerKey({ _id }));
+    expect(new Set(keys).size).toBe(distinct.length);
+    // MongoDB treats these as one _id value, so they may not coexist in a collection: one key.
+    expect(defaultTriggerKey({ _id: Long.fromNumber(7) })).toBe(defaultTriggerKey({ _id: 7 }));
+    expect(defaultTriggerKey({ _id: new Int32(7) })).toBe(defaultTriggerKey({ _id: 7 }));
+    expect(defaultTriggerKey({ _id: -0 })).toBe(defaultTriggerKey({ _id: 0 }));
+  });
+
+  it("knows the first versions' key where it differs, and only there", () => {
+    const objectId = new ObjectId('65a1b2c3d4e5f60718293a4b');
+    expect(legacyTriggerKey({ _id: objectId })).toBeUndefined();
+    expect(legacyTriggerKey({ _id: 'order-1' })).toBeUndefined();
+    expect(legacyTriggerKey({ _id: { shop: 1 } })).toBeUndefined();
+    expect(legacyTriggerKey({ _id: 42 })).toBe('42');
+    expect(legacyTriggerKey({ _id: new Date(0) })).toBe('1970-01-01T00:00:00.000Z');
+    expect(legacyTriggerKey({ _id: objectId.toHexString() })).toBe(objectId.toHexString());
+    expect(legacyTriggerKey({ _id: new UUID('0e5f3c4a-1b2c-4d3e-8f9a-0b1c2d3e4f50') })).toBe(
+      '0e5f3c4a-1b2c-4d3e-8f9a-0b1c2d3e4f50',
     );
   });
 
