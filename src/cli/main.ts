@@ -8,6 +8,7 @@
 import type { CliCommand, CliContext } from './cli-command.js';
 import { adminCommand } from './commands/admin-command.js';
 import { cancelCommand } from './commands/cancel-command.js';
+import { checkCommand } from './commands/check-command.js';
 import { dlqCommand } from './commands/dlq-command.js';
 import { sagaCommand } from './commands/saga-command.js';
 import { statusCommand } from './commands/status-command.js';
@@ -32,6 +33,7 @@ const commands: readonly CliCommand[] = [
   devCommand,
   demoCommand,
   mongoCommand,
+  checkCommand,
 ];
 
 function overview(): string {

@@ -6,7 +6,6 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Db } from 'mongodb';
 import type { Logger } from 'pino';
 import { SagaRegistry, type SagaDefinition } from '../definition/index.js';
-import { UsageError } from './usage-error.js';
 
 /** What a sagas module's `setup` receives: the process's database (MONGODB_DB) and a logger. */
 export interface SagasSetupContext {
@@ -47,17 +46,46 @@ function toRegistry(value: unknown): SagaRegistry | undefined {
   return undefined;
 }
 
-/** TypeScript modules load through tsx when this CLI itself runs from the built JavaScript. */
+let typeScriptEnabled = false;
+
+/**
+ * TypeScript modules load through tsx (an optional peer dependency), with both of its hooks: the ESM loader, and
+ * the CommonJS one that a `.ts` file of a CommonJS project (npm's default `"type"`) is compiled for.
+ */
 async function enableTypeScript(path: string): Promise<void> {
-  if (!TYPESCRIPT_EXTENSIONS.has(extname(path))) return;
-  if (import.meta.url.endsWith('.ts')) return; // already running under tsx
-  const { register } = await import('tsx/esm/api');
-  register();
+  // Registering again under a process that runs from source through tsx is harmless.
+  if (!TYPESCRIPT_EXTENSIONS.has(extname(path)) || typeScriptEnabled) return;
+  let hooks: [{ register(): unknown }, { register(): unknown }];
+  try {
+    hooks = await Promise.all([import('tsx/esm/api'), import('tsx/cjs/api')]);
+  } catch {
+    throw new Error(
+      `The sagas module ${path} is TypeScript, which needs tsx to load: run \`npm install --save-dev tsx\`, ` +
+        'or compile your sagas and name the .js file.',
+    );
+  }
+  for (const hook of hooks) hook.register();
+  typeScriptEnabled = true;
+}
+
+/** A CommonJS module imported from ESM is `{ default: module.exports }`; compiled TypeScript marks its exports. */
+function exportsOf(namespace: Record<string, unknown>): Record<string, unknown> {
+  const inner = namespace.default;
+  const compiled =
+    typeof inner === 'object' && inner !== null && (inner as { __esModule?: unknown }).__esModule === true;
+  return compiled ? (inner as Record<string, unknown>) : namespace;
+}
+
+/** The first line of an error: a syntax error's code frame or a stack is not for the one-line message. */
+function firstLine(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.split('\n').find((line) => line.trim() !== '') ?? text;
 }
 
 /**
  * Loads the sagas module named by `path` (relative to `cwd`), else by SAGAS, else the project's.
- * @throws UsageError when the file does not exist; Error when it fails to load or exports no registry.
+ * @throws Error, with one line saying what went wrong and how to fix it, when the file does not exist, fails
+ * to load or exports no registry.
  */
 export async function loadSagasModule(
   path: string | undefined,
@@ -69,15 +97,21 @@ export async function loadSagasModule(
   // From source, `sagas/index.js` is really `sagas/index.ts`; tsx resolves it either way.
   const candidates = [source, source.replace(/\.js$/, '.ts')];
   if (named !== undefined && !candidates.some((candidate) => existsSync(candidate))) {
-    throw new UsageError(`the sagas module ${source} does not exist (from --sagas-module or SAGAS)`);
+    throw new Error(
+      `The sagas module ${source} does not exist: check the path given with --sagas-module or SAGAS ` +
+        `(relative paths start from ${cwd}).`,
+    );
   }
   await enableTypeScript(source);
   let loaded: Record<string, unknown>;
   try {
-    loaded = (await import(pathToFileURL(source).href)) as Record<string, unknown>;
+    loaded = exportsOf((await import(pathToFileURL(source).href)) as Record<string, unknown>);
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new Error(`Cannot load the sagas module ${source}: ${reason}`, { cause: error });
+    throw new Error(
+      `Cannot load the sagas module ${source}: ${firstLine(error)} (fix the module, or run it with node to see ` +
+        'the whole error).',
+      { cause: error },
+    );
   }
   const registry = toRegistry(loaded.default) ?? toRegistry(loaded.registry);
   if (registry === undefined) {

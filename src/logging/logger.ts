@@ -2,7 +2,7 @@
 // credential in the output (connection URLs are redacted by key and inside log messages).
 import { isatty } from 'node:tty';
 import { pino, type DestinationStream, type Logger } from 'pino';
-import pretty from 'pino-pretty';
+import { createRequire } from 'node:module';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -57,14 +57,27 @@ function censor(value: unknown, path: string[]): unknown {
   return '[Redacted]';
 }
 
+type PrettyFactory = (options: Record<string, unknown>) => DestinationStream;
+
+/** pino-pretty is an optional peer dependency: JSON logs need nothing, pretty ones need it installed. */
+function loadPretty(): PrettyFactory | undefined {
+  try {
+    const loaded = createRequire(import.meta.url)('pino-pretty') as PrettyFactory | { default: PrettyFactory };
+    return typeof loaded === 'function' ? loaded : loaded.default;
+  } catch {
+    return undefined;
+  }
+}
+
 function wantsPretty(destination: number | DestinationStream): boolean {
   return typeof destination === 'number' && isatty(destination) && process.env.NODE_ENV !== 'production';
 }
 
-function prettyStream(destination: number | DestinationStream): DestinationStream {
-  // pino-pretty as an in-process stream (not a worker-thread transport): nothing to resolve or install.
+function prettyStream(destination: number | DestinationStream): DestinationStream | undefined {
+  // pino-pretty as an in-process stream (not a worker-thread transport): nothing to resolve at run time.
+  const pretty = loadPretty();
   const colorize = typeof destination === 'number' && isatty(destination);
-  return pretty({ destination, sync: true, colorize, ignore: 'pid,hostname' });
+  return pretty?.({ destination, sync: true, colorize, ignore: 'pid,hostname' });
 }
 
 function plainStream(destination: number | DestinationStream): DestinationStream {
@@ -74,7 +87,8 @@ function plainStream(destination: number | DestinationStream): DestinationStream
 export function createLogger(options: CreateLoggerOptions): Logger {
   const destination = options.destination ?? 1;
   const usePretty = options.pretty ?? wantsPretty(destination);
-  const stream = usePretty ? prettyStream(destination) : plainStream(destination);
+  // Without pino-pretty installed, a terminal gets JSON lines too.
+  const stream = (usePretty ? prettyStream(destination) : undefined) ?? plainStream(destination);
 
   return pino(
     {

@@ -76,15 +76,16 @@ describe('sagastream failure modes', { timeout: 60_000 }, () => {
     ]);
   });
 
-  it('exits 2 for bad options and unknown sagas, 1 for a sagas module without sagas', async () => {
+  it('exits 2 for bad options, 1 for a sagas module that is missing or has no sagas', async () => {
     expect((await runCli(['worker', '--concurrency', '0'])).code).toBe(2);
     expect((await runCli(['dev', '--admin-port', 'x'])).code).toBe(2);
     const missing = await runCli(['watcher', '--sagas-module', './no-such-module.ts'], {
       MONGODB_URL: mongoUrl(),
       REDIS_URL: 'redis://127.0.0.1:1',
     });
-    expect(missing.code).toBe(2);
-    expect(missing.stderr).toContain('no-such-module.ts does not exist');
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/^The sagas module .*no-such-module\.ts does not exist: check the path/);
+    expect(missing.stderr).not.toContain('Usage:');
     const empty = await runCli(['watcher', '--sagas-module', 'test/integration/e2e/cli-process.ts'], {
       MONGODB_URL: mongoUrl(),
       REDIS_URL: 'redis://127.0.0.1:1',
