@@ -62,7 +62,8 @@ type PrettyFactory = (options: Record<string, unknown>) => DestinationStream;
 /** pino-pretty is an optional peer dependency: JSON logs need nothing, pretty ones need it installed. */
 function loadPretty(): PrettyFactory | undefined {
   try {
-    const loaded = createRequire(import.meta.url)('pino-pretty') as PrettyFactory | { default: PrettyFactory };
+    const loaded = createRequire(import.meta.url)('pino-pretty') as
+      PrettyFactory | { default: PrettyFactory };
     return typeof loaded === 'function' ? loaded : loaded.default;
   } catch {
     return undefined;
