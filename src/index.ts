@@ -83,6 +83,17 @@ export { ValidationError, type ValidationIssue } from './errors/validation-error
 export { ERROR_CODES, type ErrorCode } from './errors/error-codes.js';
 export { isRetryable } from './errors/is-retryable.js';
 
+// Starting and awaiting sagas from code
+export {
+  SagaClient,
+  SagaHandle,
+  type ResultOptions,
+  type SagaClientOptions,
+  type SagaResult,
+  type StartOptions,
+  type StartedSaga,
+} from './client/index.js';
+
 // Running sagas
 export { SagaRuntime, type SagaRuntimeOptions } from './engine/saga-runtime.js';
 export type { SagaOperations, DeadLetterEntry } from './engine/saga-operations.js';

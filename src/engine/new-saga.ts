@@ -51,13 +51,8 @@ function canonicalId(documentKey: unknown): string {
   return EJSON.stringify({ id: id ?? null }, { relaxed: false });
 }
 
-export async function newSagaDocument(
-  definition: SagaDefinition,
-  event: TriggerEvent,
-  now = new Date(),
-): Promise<SagaDocument> {
-  const { key, error: keyError } = keyOf(definition, event);
-  const base = {
+function commonFields(definition: SagaDefinition, key: string, now: Date) {
+  return {
     _id: newSagaId(now.getTime()),
     saga: definition.name,
     version: definition.version,
@@ -65,16 +60,42 @@ export async function newSagaDocument(
     stepIndex: 0,
     generation: 0,
     steps: freshSteps(definition),
+    deadline: new Date(now.getTime() + definition.timeoutMs),
+    revision: 0,
+    createdAt: now,
+    updatedAt: now,
+  };
+}
+
+/** A saga started from code (`SagaClient.start`): its input is already validated, and it has no trigger. */
+export function codeStartedSagaDocument(
+  definition: SagaDefinition,
+  input: unknown,
+  key: string,
+  now = new Date(),
+): SagaDocument {
+  return {
+    ...commonFields(definition, key, now),
+    status: 'running',
+    input,
+    history: [{ at: now, type: 'saga-started', message: 'started from code' }],
+  };
+}
+
+export async function newSagaDocument(
+  definition: SagaDefinition,
+  event: TriggerEvent,
+  now = new Date(),
+): Promise<SagaDocument> {
+  const { key, error: keyError } = keyOf(definition, event);
+  const base = {
+    ...commonFields(definition, key, now),
     trigger: {
       ns: event.ns,
       documentKey: event.documentKey,
       operationType: event.operationType,
       ...(event.clusterTime ? { clusterTime: event.clusterTime } : {}),
     },
-    deadline: new Date(now.getTime() + definition.timeoutMs),
-    revision: 0,
-    createdAt: now,
-    updatedAt: now,
   };
   const parsed = keyError ? null : await validateValue(definition.input, event.document);
   if (parsed?.success) {

@@ -88,10 +88,14 @@ export class SagaOperations {
     const definition = this.registry.get(saga.saga);
     const updated = await redriveSaga(this.store, definition, sagaId, async (rejected) => {
       // A change event's documentKey is `{ _id }` (plus the shard key): a filter for the document as it is.
-      const source = await this.db.client
-        .db(rejected.trigger.ns.db)
-        .collection(rejected.trigger.ns.coll)
-        .findOne(rejected.trigger.documentKey as Record<string, unknown>);
+      // Only triggered sagas can be rejected (code-started ones throw instead), but keep the stored input then.
+      const { trigger } = rejected;
+      const source = trigger
+        ? await this.db.client
+            .db(trigger.ns.db)
+            .collection(trigger.ns.coll)
+            .findOne(trigger.documentKey as Record<string, unknown>)
+        : null;
       const document = source ?? (rejected.rawInput as Record<string, unknown> | undefined) ?? {};
       const parsed = await validateValue(definition.input, document);
       if (parsed.success) return { ok: true, input: parsed.data };

@@ -6,7 +6,7 @@ import type { SagaQueues } from '../queue/saga-queues.js';
 import type { SagaDocument } from '../store/saga-document.js';
 import type { SagaStore } from '../store/saga-store.js';
 import { deadLetterFor } from './dead-letters.js';
-import { legacyKeyOf, newSagaDocument, sameTriggerDocument } from './new-saga.js';
+import { codeStartedSagaDocument, legacyKeyOf, newSagaDocument, sameTriggerDocument } from './new-saga.js';
 import type { TriggerEvent } from './trigger-event.js';
 
 export interface StartResult {
@@ -35,6 +35,41 @@ export class SagaStarter {
     const legacy = await this.startedUnderLegacyKeys(definition, [...byKey.values()]);
     const fresh = [...byKey.values()].filter(({ saga }) => !legacy.has(saga.key)).map(({ saga }) => saga);
     const { inserted, duplicates } = await this.store.insertMany(fresh);
+    const { running, rejected } = await this.launch(definition, inserted);
+    return {
+      started: running.length,
+      rejected: rejected.length,
+      duplicates: duplicates.length + legacy.size + (events.length - byKey.size),
+      sagas: inserted,
+    };
+  }
+
+  /**
+   * Starts one saga from code with an input its schema already accepted. Idempotent by `key`: when the saga
+   * already has one under that key, that saga is returned (`created: false`), as for a replayed trigger event.
+   */
+  async startFromCode(
+    definition: SagaDefinition,
+    input: unknown,
+    key: string,
+  ): Promise<{ saga: SagaDocument; created: boolean }> {
+    const saga = codeStartedSagaDocument(definition, input, key);
+    const { inserted } = await this.store.insertMany([saga]);
+    if (inserted.length === 1) {
+      await this.launch(definition, inserted);
+      return { saga, created: true };
+    }
+    const existing = await this.store.findByKey(definition.name, key);
+    if (!existing)
+      throw new Error(`saga ${definition.name} with key ${key} vanished after a duplicate insert`);
+    return { saga: existing, created: false };
+  }
+
+  /** Queues what new sagas need: first steps and deadline timers, or dead letters for the rejected ones. */
+  private async launch(
+    definition: SagaDefinition,
+    inserted: readonly SagaDocument[],
+  ): Promise<{ running: SagaDocument[]; rejected: SagaDocument[] }> {
     const running = inserted.filter((saga) => saga.status === 'running');
     const rejected = inserted.filter((saga) => saga.status === 'rejected');
     // Crash between the insert and these adds: the recovery sweeper queues what is missing.
@@ -69,12 +104,7 @@ export class SagaStarter {
         'trigger document rejected',
       );
     }
-    return {
-      started: running.length,
-      rejected: rejected.length,
-      duplicates: duplicates.length + legacy.size + (events.length - byKey.size),
-      sagas: inserted,
-    };
+    return { running, rejected };
   }
 
   /**
@@ -97,7 +127,7 @@ export class SagaStarter {
     for (const { key, trigger } of stored) {
       const candidate = byLegacyKey.get(key);
       // The old key was shared by `1` and `'1'`: only a saga of this very _id counts.
-      if (candidate && sameTriggerDocument(trigger.documentKey, candidate.event.documentKey)) {
+      if (candidate && sameTriggerDocument(trigger?.documentKey, candidate.event.documentKey)) {
         found.add(candidate.saga.key);
       }
     }

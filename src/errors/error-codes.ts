@@ -26,6 +26,8 @@ export const ERROR_CODES = {
   SAGA_NOT_FOUND: { retryable: false },
   /** An operation does not apply to the saga's current state (e.g. cancelling a completed saga). */
   INVALID_STATE: { retryable: false },
+  /** `SagaHandle.result` waited its whole timeout; the saga itself goes on. */
+  RESULT_TIMEOUT: { retryable: true },
   /** Process configuration (environment variables, CLI options) is invalid. */
   CONFIG_INVALID: { retryable: false },
   /** An error that did not come from sagastream (a library or user code), when it must be named. */

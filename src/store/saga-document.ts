@@ -98,7 +98,8 @@ export interface SagaDocument {
   /** The trigger document as received, kept for rejected sagas so a redrive can re-validate it. */
   rawInput?: unknown;
   validationIssues?: { path: string; message: string }[];
-  trigger: TriggerMetadata;
+  /** The change event that started the saga; absent for a saga started from code (`SagaClient.start`). */
+  trigger?: TriggerMetadata;
   deadline: Date;
   reason?: SagaReason;
   error?: StoredError;

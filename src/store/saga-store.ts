@@ -80,6 +80,10 @@ export class SagaStore {
       .toArray();
   }
 
+  findByKey(saga: string, key: string): Promise<SagaDocument | null> {
+    return this.collection.findOne({ saga, key });
+  }
+
   get(id: string): Promise<SagaDocument | null> {
     return this.collection.findOne({ _id: id });
   }

@@ -147,7 +147,7 @@ describe('malformed trigger documents', () => {
       }));
       const keys = new Set(
         (await sagas.find({}, { projection: { trigger: 1 } }).toArray()).map((saga) =>
-          EJSON.stringify(saga.trigger.documentKey as Document, { relaxed: false }),
+          EJSON.stringify(saga.trigger?.documentKey as Document, { relaxed: false }),
         ),
       );
       const without = (await orders.find({}).toArray())
@@ -164,7 +164,7 @@ describe('malformed trigger documents', () => {
     expect(all).toHaveLength(ORDERS);
     const byDocumentKey = new Map<string, SagaDocument[]>();
     for (const saga of all) {
-      const key = EJSON.stringify(saga.trigger.documentKey, { relaxed: false });
+      const key = EJSON.stringify(saga.trigger?.documentKey, { relaxed: false });
       byDocumentKey.set(key, [...(byDocumentKey.get(key) ?? []), saga]);
     }
     const problems: string[] = [];

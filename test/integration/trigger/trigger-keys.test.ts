@@ -66,7 +66,7 @@ async function sagaCount(test: TriggerTestContext, saga: SagaDefinition): Promis
 /** The trigger `_id` of every saga, in canonical Extended JSON (so `1` and `'1'` stay apart). */
 async function triggerIds(test: TriggerTestContext, saga: SagaDefinition): Promise<string[]> {
   const sagas = await sagasOf(test.db, saga.name);
-  return sagas.map((doc) => JSON.stringify((doc.trigger.documentKey as { _id: unknown })._id)).sort();
+  return sagas.map((doc) => JSON.stringify((doc.trigger?.documentKey as { _id: unknown })._id)).sort();
 }
 
 describe('default trigger keys', () => {

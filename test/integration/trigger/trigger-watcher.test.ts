@@ -196,7 +196,7 @@ describe('trigger watcher', () => {
     // Documents that existed before the stream opened can only have come from the scan.
     const preExisting = sagas.filter((doc) => doc.key !== later._id);
     expect(preExisting).toHaveLength(5);
-    expect(preExisting.every((doc) => doc.trigger.operationType === 'backfill')).toBe(true);
+    expect(preExisting.every((doc) => doc.trigger?.operationType === 'backfill')).toBe(true);
     expect(sagas.filter((doc) => doc.status === 'rejected').map((doc) => doc.key)).toEqual([
       existing[3]!._id,
     ]);
@@ -247,6 +247,6 @@ describe('trigger watcher', () => {
     await orders.insertOne(sentinel);
     const sagas = await waitForSagaCount(test.db, saga.name, 2);
     expect(sagas.map((doc) => doc.key).sort()).toEqual([draft._id, sentinel._id].sort());
-    expect(sagas.find((doc) => doc.key === draft._id)?.trigger.operationType).toBe('update');
+    expect(sagas.find((doc) => doc.key === draft._id)?.trigger?.operationType).toBe('update');
   });
 });

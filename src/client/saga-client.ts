@@ -1,0 +1,90 @@
+// Starting and awaiting sagas from code: `SagaClient.connect(...)`, then `start`, `handle`, `close`.
+import { randomUUID } from 'node:crypto';
+import { MongoClient } from 'mongodb';
+import { pino } from 'pino';
+import { parseSagaInput, type SagaRegistry } from '../definition/index.js';
+import { SagaOperations } from '../engine/saga-operations.js';
+import { SagaStarter } from '../engine/saga-starter.js';
+import { redisOptionsFromUrl } from '../queue/redis-connection.js';
+import { SagaQueues } from '../queue/saga-queues.js';
+import type { SagaDocument } from '../store/saga-document.js';
+import { SagaStore } from '../store/saga-store.js';
+import { SagaHandle } from './saga-handle.js';
+import { sagaClientOptionsSchema, type SagaClientOptions } from './saga-client-options.js';
+
+export interface StartOptions {
+  /**
+   * The saga's unique key: a second `start` with the same key returns the saga the first one started, as a
+   * second insert of the same trigger document would. Default: a new random key, so every call starts a saga.
+   */
+  readonly key?: string;
+}
+
+export interface StartedSaga extends SagaHandle {
+  /** False when a saga with this key already existed and was returned instead of starting another. */
+  readonly created: boolean;
+}
+
+export class SagaClient {
+  private constructor(
+    private readonly mongo: MongoClient,
+    private readonly store: SagaStore,
+    private readonly queues: SagaQueues,
+    private readonly registry: SagaRegistry,
+    private readonly starter: SagaStarter,
+    private readonly operations: SagaOperations,
+  ) {}
+
+  /** Connects to MongoDB and Redis (the same ones, database and queue prefix as the workers). */
+  static async connect(options: SagaClientOptions): Promise<SagaClient> {
+    const { mongodbUrl, redisUrl, database, queuePrefix, sagas } = sagaClientOptionsSchema.parse(options);
+    const mongo = new MongoClient(mongodbUrl);
+    await mongo.connect();
+    const db = mongo.db(database);
+    const store = new SagaStore(db);
+    await store.ensureIndexes();
+    const queues = new SagaQueues({
+      connection: redisOptionsFromUrl(redisUrl, 'producer'),
+      prefix: queuePrefix,
+    });
+    // The client logs nothing itself; what it does is logged by the workers that run the sagas.
+    const logger = pino({ level: 'silent' });
+    return new SagaClient(
+      mongo,
+      store,
+      queues,
+      sagas,
+      new SagaStarter(store, queues, logger),
+      new SagaOperations(db, sagas, store, queues, logger),
+    );
+  }
+
+  /**
+   * Starts saga `sagaName` with `input`, validated by its `input` schema first.
+   * @throws ValidationError `INPUT_VALIDATION_FAILED` with the issues, storing nothing, for an invalid input;
+   * SagastreamError `SAGA_NOT_FOUND` for a name this client's registry does not have.
+   */
+  async start(sagaName: string, input: unknown, options: StartOptions = {}): Promise<StartedSaga> {
+    const definition = this.registry.get(sagaName);
+    const parsed = await parseSagaInput(definition, input);
+    const key = options.key ?? `client:${randomUUID()}`;
+    if (key === '') throw new TypeError('start: key must be a non-empty string');
+    const { saga, created } = await this.starter.startFromCode(definition, parsed, key);
+    return Object.assign(this.handle(saga._id), { created });
+  }
+
+  /** A handle on an existing saga by its id (from `start`, the admin API or a log line). */
+  handle(sagaId: string): SagaHandle {
+    return new SagaHandle(sagaId, this.store.collection, this.operations);
+  }
+
+  /** The saga of `sagaName` stored under `key`, if any. */
+  findByKey(sagaName: string, key: string): Promise<SagaDocument | null> {
+    return this.store.findByKey(sagaName, key);
+  }
+
+  async close(): Promise<void> {
+    await this.queues.close();
+    await this.mongo.close();
+  }
+}

@@ -1,0 +1,142 @@
+// SagaClient against real servers and a running worker: start, await, cancel and dedupe sagas from code.
+import type { MongoClient } from 'mongodb';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { SagaClient, SagaRegistry, TerminalError, defineSaga } from '../../../src/index.js';
+import { SagaRuntime } from '../../../src/engine/saga-runtime.js';
+import { ValidationError } from '../../../src/errors/validation-error.js';
+import { SagastreamError } from '../../../src/errors/sagastream-error.js';
+import { connectMongo, mongoUrl, redisUrl, uniqueName } from '../helpers.js';
+import { FAST_SWEEPER, FAST_WORKER, testLogger } from '../engine/engine-test-kit.js';
+
+let mongo: MongoClient;
+const cleanups: (() => Promise<void>)[] = [];
+
+beforeAll(async () => {
+  mongo = await connectMongo();
+});
+
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+afterAll(async () => {
+  await mongo.close();
+});
+
+/** Released by the test, so a saga can be held in its second step while the test acts on it. */
+let releaseHold: () => void = () => undefined;
+
+const chargeOrder = defineSaga({
+  name: 'charge-order',
+  trigger: { collection: 'orders' },
+  input: z.object({ customerId: z.string(), total: z.number().positive(), hold: z.boolean().default(false) }),
+})
+  .step({
+    name: 'charge-card',
+    run: async (ctx) => {
+      if (ctx.input.total > 1000) throw new TerminalError('card declined');
+      return Promise.resolve({ chargeId: `ch-${ctx.sagaId}` });
+    },
+    compensate: async () => Promise.resolve(),
+  })
+  .step({
+    name: 'notify',
+    run: async (ctx) => {
+      if (ctx.input.hold) {
+        await new Promise<void>((resolve) => {
+          releaseHold = resolve;
+          ctx.signal.addEventListener('abort', () => resolve(), { once: true });
+        });
+      }
+      return { notified: ctx.outputs['charge-card'].chargeId };
+    },
+  })
+  .build();
+
+async function setUp(name: string) {
+  const database = uniqueName(name);
+  const queuePrefix = uniqueName(`${name}-q`);
+  const registry = new SagaRegistry([chargeOrder]);
+  const runtime = await SagaRuntime.start({
+    mongodbUrl: mongoUrl(),
+    database,
+    redisUrl: redisUrl(),
+    queuePrefix,
+    registry,
+    logger: testLogger(name),
+    worker: FAST_WORKER,
+    sweeper: FAST_SWEEPER,
+  });
+  cleanups.push(() => runtime.stop());
+  const client = await SagaClient.connect({
+    mongodbUrl: mongoUrl(),
+    redisUrl: redisUrl(),
+    database,
+    queuePrefix,
+    sagas: registry,
+  });
+  cleanups.push(() => client.close());
+  return { client, db: mongo.db(database) };
+}
+
+describe('SagaClient', () => {
+  it('starts a saga and awaits its result: outputs when it completes, the error when it compensates', async () => {
+    const { client } = await setUp('client-result');
+    const paid = await client.start('charge-order', { customerId: 'c-1', total: 25 }, { key: 'order-1' });
+    expect(paid.created).toBe(true);
+    await expect(paid.result({ timeout: '30s' })).resolves.toEqual({
+      sagaId: paid.id,
+      status: 'completed',
+      outputs: { 'charge-card': { chargeId: `ch-${paid.id}` }, notify: { notified: `ch-${paid.id}` } },
+    });
+    const stored = await paid.status();
+    expect(stored).toMatchObject({ _id: paid.id, key: 'order-1', status: 'completed' });
+    expect(stored?.trigger).toBeUndefined();
+
+    const declined = await client.start('charge-order', { customerId: 'c-2', total: 5000 });
+    const end = await declined.result({ timeout: '30s' });
+    expect(end.status).toBe('compensated');
+    expect(end.outputs).toEqual({});
+    expect(end.error).toMatchObject({ code: 'TERMINAL', message: 'card declined' });
+    // A handle made from the id alone sees the same end, read at once.
+    await expect(client.handle(declined.id).result()).resolves.toEqual(end);
+  });
+
+  it('returns the existing saga for a key that already has one, and starts nothing for an invalid input', async () => {
+    const { client, db } = await setUp('client-dedupe');
+    const first = await client.start('charge-order', { customerId: 'c-1', total: 10 }, { key: 'same' });
+    const second = await client.start('charge-order', { customerId: 'c-9', total: 99 }, { key: 'same' });
+    expect(second.created).toBe(false);
+    expect(second.id).toBe(first.id);
+    await first.result({ timeout: '30s' });
+
+    const invalid = await client
+      .start('charge-order', { customerId: 'c-1', total: -1 }, { key: 'bad' })
+      .catch((error: unknown) => error);
+    expect(invalid).toBeInstanceOf(ValidationError);
+    expect((invalid as ValidationError).issues.map((issue) => issue.path)).toEqual(['total']);
+    expect(await db.collection('sagas').countDocuments()).toBe(1);
+    await expect(client.start('no-such-saga', {})).rejects.toThrow(/No saga named "no-such-saga"/);
+  });
+
+  it('cancels a running saga, and a result wait that times out leaves the saga running', async () => {
+    const { client } = await setUp('client-cancel');
+    const held = await client.start('charge-order', { customerId: 'c-1', total: 10, hold: true });
+    await expect
+      .poll(async () => (await held.status())?.steps[1]?.status, { timeout: 30_000 })
+      .toBe('running');
+
+    const timedOut = await held.result({ timeout: 50 }).catch((error: unknown) => error);
+    expect(timedOut).toBeInstanceOf(SagastreamError);
+    expect((timedOut as SagastreamError).code).toBe('RESULT_TIMEOUT');
+    expect((await held.status())?.status).toBe('running');
+
+    const ending = held.result({ timeout: '30s' });
+    await held.cancel();
+    releaseHold();
+    const end = await ending;
+    expect(end.status).toBe('compensated');
+    expect((await held.status())?.reason).toBe('cancelled');
+  });
+});
