@@ -2,7 +2,7 @@
 // and retries, watcher lag. An interface, so the engine depends on no metrics library; src/metrics/ implements
 // it for Prometheus. Each transition is applied by exactly one process, so counting there never double-counts.
 import type { StepPhase } from '../definition/index.js';
-import type { SagaStatus } from '../store/saga-document.js';
+import { isTerminal, type SagaStatus } from '../store/saga-document.js';
 
 export type SagaOutcome = Extract<SagaStatus, 'completed' | 'compensated' | 'failed' | 'rejected'>;
 
@@ -36,14 +36,7 @@ export const noSagaMetrics: SagaMetrics = {
   watcherLag: () => undefined,
 };
 
-const OUTCOMES: readonly string[] = [
-  'completed',
-  'compensated',
-  'failed',
-  'rejected',
-] satisfies SagaOutcome[];
-
 /** Counts `saga` as ended when a transition just left it in an end state (e.g. a compensation with no plan). */
 export function countIfEnded(metrics: SagaMetrics, saga: { saga: string; status: SagaStatus }): void {
-  if (OUTCOMES.includes(saga.status)) metrics.sagasEnded(saga.saga, saga.status as SagaOutcome, 1);
+  if (isTerminal(saga.status)) metrics.sagasEnded(saga.saga, saga.status as SagaOutcome, 1);
 }
