@@ -23,6 +23,45 @@ export default tseslint.config(
     },
   },
   {
+    // The engine reports through the SagaMetrics interface (src/engine/saga-metrics.ts) and knows nothing of
+    // Prometheus or of the processes that serve metrics (src/metrics, src/admin, src/cli).
+    files: ['src/**/*.ts'],
+    settings: {
+      // Imports name the emitted `.js`; the resolver must find the `.ts` source to know the folder.
+      'import-x/resolver-next': [importX.createNodeResolver({ extensionAlias: { '.js': ['.ts', '.js'] } })],
+    },
+    rules: {
+      'import-x/no-restricted-paths': [
+        'error',
+        {
+          zones: [
+            {
+              target: ['./src/engine', './src/trigger', './src/store', './src/queue', './src/definition'],
+              from: ['./src/metrics', './src/admin', './src/cli'],
+              message: 'the engine layers must not depend on the processes that serve them',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/engine/**/*.ts', 'src/trigger/**/*.ts', 'src/store/**/*.ts', 'src/queue/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: 'prom-client',
+              message: 'report through SagaMetrics (src/engine/saga-metrics.ts); src/metrics implements it',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['**/*.js'],
     ...tseslint.configs.disableTypeChecked,
   },

@@ -108,6 +108,17 @@ export {
 } from './store/saga-document.js';
 export type { SagasModule, SagasSetupContext } from './cli/sagas-module.js';
 
+// Metrics: give a SagaRuntime a PrometheusSagaMetrics and serve it, or pass your own SagaMetrics sink
+export type { SagaMetrics, SagaOutcome, StepOutcome } from './engine/saga-metrics.js';
+export {
+  PrometheusSagaMetrics,
+  startMetricsServer,
+  type MetricsServer,
+  type MetricsServerOptions,
+  type MetricsSource,
+  type PrometheusSagaMetricsOptions,
+} from './metrics/index.js';
+
 // Configuration and logging
 export { loadConfig, type Config } from './config/config.js';
 export { ConfigError } from './config/config-error.js';

@@ -4,6 +4,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { Logger } from 'pino';
 import type { SagaRegistry } from '../definition/index.js';
 import type { SagaRuntime } from '../engine/saga-runtime.js';
+import type { PrometheusSagaMetrics } from '../metrics/index.js';
 import { authorize, redactTokenInUrl } from './admin-auth.js';
 import { AdminHttpError, toErrorResponse } from './admin-http-error.js';
 import { AdminMetrics } from './admin-metrics.js';
@@ -24,6 +25,13 @@ export interface AdminServerOptions {
   runtime: SagaRuntime;
   registry: SagaRegistry;
   logger: Logger;
+  /**
+   * The metrics this process counts as a worker or watcher (the sink given to its SagaRuntime): served on
+   * /metrics next to the admin's gauges. Leave out when the runtime has no such sink.
+   */
+  metrics?: PrometheusSagaMetrics;
+  /** An event stream client with more unsent output than this is disconnected (default 1 MiB). */
+  eventStreamMaxBufferedBytes?: number;
 }
 
 export interface AdminServer {
@@ -34,6 +42,9 @@ export interface AdminServer {
 
 /** Operations carry no body; 16 KiB leaves room for future small JSON bodies and refuses anything larger. */
 export const ADMIN_BODY_LIMIT_BYTES = 16 * 1024;
+
+/** About 3,000 saga events: a dashboard that falls this far behind reloads faster than it catches up. */
+export const EVENT_STREAM_MAX_BUFFERED_BYTES = 1024 * 1024;
 
 function hostForUrl(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
@@ -53,9 +64,16 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
   });
 
   const feed = new SagaChangeFeed(runtime.store.collection, logger);
-  const metrics = new AdminMetrics(runtime, registry);
-  feed.subscribe((change) => metrics.observe(change));
-  const events = new EventStreamHub(feed, () => collectStats(runtime, registry), logger);
+  const metrics: AdminMetrics = new AdminMetrics(
+    runtime,
+    registry,
+    () => events.clientCount,
+    options.metrics,
+  );
+  const events = new EventStreamHub(feed, () => collectStats(runtime, registry), logger, {
+    maxBufferedBytes: options.eventStreamMaxBufferedBytes ?? EVENT_STREAM_MAX_BUFFERED_BYTES,
+    onDrop: () => metrics.eventStreamClientDropped(),
+  });
   const page = dashboardPage();
 
   // onRequest runs before the body is read: an unauthorised client cannot make the server buffer a body.

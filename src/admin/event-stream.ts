@@ -1,5 +1,6 @@
 // GET /api/events: Server-Sent Events for the dashboard. Every saga change is pushed as a `saga` event; after a
-// burst of changes one `stats` event follows (computed once for all clients, not per client).
+// burst of changes one `stats` event follows (computed once for all clients, not per client). A client that
+// stops reading is dropped once its unsent output passes a bound, so it cannot make the server buffer forever.
 import type { ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { SagaChange, SagaChangeFeed } from './saga-change-feed.js';
@@ -8,6 +9,13 @@ import type { AdminStats } from './system-status.js';
 
 const STATS_DEBOUNCE_MS = 250;
 const KEEPALIVE_MS = 15_000;
+
+export interface EventStreamOptions {
+  /** A client whose unsent output (response buffer and socket) passes this many bytes is disconnected. */
+  maxBufferedBytes: number;
+  /** Called once per dropped client (the admin metrics count them). */
+  onDrop(): void;
+}
 
 export class EventStreamHub {
   private readonly clients = new Set<ServerResponse>();
@@ -21,6 +29,7 @@ export class EventStreamHub {
     feed: SagaChangeFeed,
     private readonly stats: () => Promise<AdminStats>,
     private readonly logger: Logger,
+    private readonly options: EventStreamOptions,
   ) {
     this.unsubscribe = feed.subscribe((change) => this.onChange(change));
     this.keepalive = setInterval(() => this.broadcast(': keepalive\n\n'), KEEPALIVE_MS);
@@ -87,6 +96,21 @@ export class EventStreamHub {
   }
 
   private broadcast(text: string): void {
-    for (const client of this.clients) client.write(text);
+    for (const client of this.clients) {
+      // write() returning false only means "above the high-water mark"; the bound is what decides.
+      client.write(text);
+      if (client.writableLength > this.options.maxBufferedBytes) this.drop(client);
+    }
+  }
+
+  private drop(client: ServerResponse): void {
+    this.clients.delete(client);
+    this.logger.warn(
+      { bufferedBytes: client.writableLength, maxBufferedBytes: this.options.maxBufferedBytes },
+      'event stream client does not keep up; disconnecting it (it reconnects and reloads)',
+    );
+    // destroy, not end: end would wait behind the very output the client is not reading.
+    client.destroy();
+    this.options.onDrop();
   }
 }

@@ -1,6 +1,7 @@
 // The admin HTTP server: JSON API, live dashboard (GET /), Prometheus metrics (GET /metrics).
 export {
   ADMIN_BODY_LIMIT_BYTES,
+  EVENT_STREAM_MAX_BUFFERED_BYTES,
   startAdminServer,
   type AdminServer,
   type AdminServerOptions,

@@ -1,5 +1,5 @@
-// One change stream on the saga collection for the whole admin server: the dashboard's live updates (SSE) and
-// the saga/step metrics both listen to it. Reopens after errors, resuming after the last event it saw.
+// One change stream on the saga collection for the whole admin server, feeding the dashboard's live updates
+// (SSE); metrics do not use it. Reopens after errors, resuming after the last event it saw.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ChangeStream, ChangeStreamDocument, Collection, ResumeToken } from 'mongodb';
 import type { Logger } from 'pino';
@@ -10,8 +10,6 @@ export interface SagaChange {
   sagaId: string;
   /** The saga after the change (without its history); null for deletes or when it is already gone. */
   saga: SagaDocument | null;
-  /** For updates: the changed fields by dotted path (`status`, `steps.1.status`, …). */
-  updatedFields: Record<string, unknown>;
 }
 
 export type SagaChangeListener = (change: SagaChange) => void;
@@ -100,8 +98,6 @@ export class SagaChangeFeed {
       operation: event.operationType,
       sagaId: String(event.documentKey._id),
       saga: event.operationType === 'delete' ? null : (event.fullDocument ?? null),
-      updatedFields:
-        event.operationType === 'update' ? changedFields(event.updateDescription.updatedFields) : {},
     };
     for (const listener of this.listeners) {
       try {
@@ -111,11 +107,4 @@ export class SagaChangeFeed {
       }
     }
   }
-}
-
-/** Updated fields without the history entries (`history.N`), which nobody listening needs. */
-function changedFields(fields: Record<string, unknown> | undefined): Record<string, unknown> {
-  return Object.fromEntries(
-    Object.entries(fields ?? {}).filter(([path]) => path !== 'history' && !path.startsWith('history.')),
-  );
 }

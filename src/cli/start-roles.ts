@@ -1,8 +1,10 @@
 // Starts the roles a CLI command asked for in this process — trigger watcher (with the recovery sweeper), step
-// worker, admin API — after checking that MongoDB and Redis answer, and stops them again in reverse order.
+// worker, admin API, metrics listener — after checking that MongoDB and Redis answer, and stops them again in
+// reverse order.
 import type { Logger } from 'pino';
-import { startAdminServer } from '../admin/index.js';
+import { startAdminServer, type AdminServer } from '../admin/index.js';
 import { SagaRuntime } from '../engine/saga-runtime.js';
+import { PrometheusSagaMetrics, startMetricsServer, type MetricsServer } from '../metrics/index.js';
 import { checkMongo, checkRedis } from './check-connections.js';
 import type { SagasModule } from './sagas-module.js';
 import { waitForWatchers } from './wait-for-watchers.js';
@@ -11,6 +13,8 @@ export interface RoleSelection {
   readonly watcher: boolean;
   readonly worker: false | { readonly concurrency?: number; readonly sagas?: readonly string[] };
   readonly admin: false | { readonly host: string; readonly port: number; readonly token?: string };
+  /** GET /metrics on its own listener (`--metrics-port`); with the admin role they are on its /metrics. */
+  readonly metrics?: { readonly host: string; readonly port: number };
 }
 
 export interface StartRolesOptions {
@@ -27,6 +31,8 @@ export interface RunningRoles {
   readonly runtime: SagaRuntime;
   /** The admin API's URL when the admin role runs here. */
   readonly adminUrl: string | undefined;
+  /** The metrics listener's scrape URL when one was asked for. */
+  readonly metricsUrl: string | undefined;
   /** Graceful: admin stops taking requests, the watcher checkpoints, workers finish their steps. */
   stop(): Promise<void>;
 }
@@ -43,6 +49,8 @@ export async function startRoles(options: StartRolesOptions): Promise<RunningRol
   await checkRedis(options.redisUrl);
 
   const worker = roles.worker;
+  // Counted where it happens: by this process's watcher, worker and operations (a cancel), served below.
+  const metrics = roles.metrics || roles.admin ? new PrometheusSagaMetrics() : undefined;
   const runtime = await SagaRuntime.start({
     mongodbUrl: options.mongodbUrl,
     database: options.database,
@@ -50,6 +58,7 @@ export async function startRoles(options: StartRolesOptions): Promise<RunningRol
     queuePrefix: options.queuePrefix,
     registry: sagas.registry,
     logger,
+    ...(metrics ? { metrics } : {}),
     watcher: roles.watcher ? {} : false,
     worker:
       worker === false
@@ -59,11 +68,17 @@ export async function startRoles(options: StartRolesOptions): Promise<RunningRol
             ...(worker.sagas === undefined ? {} : { sagas: [...worker.sagas] }),
           },
   });
+  let admin: AdminServer | undefined;
+  let metricsServer: MetricsServer | undefined;
+  const stopListeners = async (): Promise<void> => {
+    await admin?.close().catch((error: unknown) => logger.error({ err: error }, 'admin stop failed'));
+    await metricsServer?.close();
+  };
   try {
     // A step picked up before this resolves waits for its services (see the sagas module's setup).
     await sagas.setup?.({ db: runtime.db, logger: logger.child({ component: 'sagas' }) });
     if (runtime.trigger !== null) await waitForWatchers(runtime.trigger, logger);
-    const admin =
+    admin =
       roles.admin === false
         ? undefined
         : await startAdminServer({
@@ -73,6 +88,7 @@ export async function startRoles(options: StartRolesOptions): Promise<RunningRol
             runtime,
             registry: sagas.registry,
             logger,
+            ...(metrics ? { metrics } : {}),
           }).catch((error: unknown) => {
             const { host, port } = roles.admin as { host: string; port: number };
             const reason = error instanceof Error ? error.message : String(error);
@@ -82,15 +98,27 @@ export async function startRoles(options: StartRolesOptions): Promise<RunningRol
               { cause: error },
             );
           });
+    if (roles.metrics && metrics) {
+      const { host, port } = roles.metrics;
+      metricsServer = await startMetricsServer(roles.metrics, metrics, logger).catch((error: unknown) => {
+        const reason = error instanceof Error ? error.message : String(error);
+        throw new Error(
+          `The metrics listener cannot listen on ${host}:${port} (${reason}); pick another --metrics-port.`,
+          { cause: error },
+        );
+      });
+    }
     return {
       runtime,
       adminUrl: admin?.url,
+      metricsUrl: metricsServer?.url,
       async stop() {
-        await admin?.close().catch((error: unknown) => logger.error({ err: error }, 'admin stop failed'));
+        await stopListeners();
         await runtime.stop();
       },
     };
   } catch (error) {
+    await stopListeners();
     await runtime.stop().catch(() => undefined);
     throw error;
   }

@@ -10,6 +10,7 @@ import type { SagaQueues } from '../queue/saga-queues.js';
 import type { SagaDocument } from '../store/saga-document.js';
 import type { SagaStore } from '../store/saga-store.js';
 import { expectedJob } from './expected-job.js';
+import { countIfEnded, noSagaMetrics, type SagaMetrics } from './saga-metrics.js';
 import { beginCompensation, redriveSaga } from './saga-transitions.js';
 
 export interface DeadLetterEntry extends DeadLetterJobData {
@@ -23,6 +24,8 @@ export class SagaOperations {
     private readonly store: SagaStore,
     private readonly queues: SagaQueues,
     private readonly logger: Logger,
+    /** A cancel or deadline of a saga with nothing to compensate ends it here, in whichever process calls. */
+    private readonly metrics: SagaMetrics = noSagaMetrics,
   ) {}
 
   private async requireSaga(sagaId: string): Promise<SagaDocument> {
@@ -54,6 +57,7 @@ export class SagaOperations {
       );
     }
     this.logger.info({ sagaId, saga: saga.saga }, 'saga cancelled');
+    countIfEnded(this.metrics, updated);
     await this.queueExpected(updated);
     return updated;
   }
@@ -77,6 +81,7 @@ export class SagaOperations {
     );
     if (updated) {
       this.logger.warn({ sagaId, saga: saga.saga }, 'saga deadline passed; compensating');
+      countIfEnded(this.metrics, updated);
       await this.queueExpected(updated);
     }
     return updated;

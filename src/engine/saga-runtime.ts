@@ -10,6 +10,7 @@ import { LeaseStore } from '../trigger/lease.js';
 import { TriggerService, defaultHolderId } from '../trigger/trigger-service.js';
 import type { TriggerWatcherOptionsInput } from '../trigger/trigger-watcher-options.js';
 import { RecoverySweeper } from './recovery-sweeper.js';
+import { noSagaMetrics, type SagaMetrics } from './saga-metrics.js';
 import { SagaOperations } from './saga-operations.js';
 import { SagaWorker } from './saga-worker.js';
 import { SweeperService } from './sweeper-service.js';
@@ -35,6 +36,11 @@ export interface SagaRuntimeOptions {
         stalledIntervalMs?: number;
       };
   sweeper?: { intervalMs?: number; leaseTtlMs?: number; batchSize?: number; stuckAfter?: number };
+  /**
+   * Where this process counts what it does: sagas started and ended, step durations and retries, watcher lag.
+   * `new PrometheusSagaMetrics()` (served by `startMetricsServer`) or your own sink; nothing is counted without.
+   */
+  metrics?: SagaMetrics;
 }
 
 export class SagaRuntime {
@@ -46,12 +52,14 @@ export class SagaRuntime {
     readonly operations: SagaOperations,
     readonly trigger: TriggerService | null,
     readonly worker: SagaWorker | null,
+    readonly metrics: SagaMetrics,
     private readonly sweeper: SweeperService | null,
     private readonly logger: Logger,
   ) {}
 
   static async start(options: SagaRuntimeOptions): Promise<SagaRuntime> {
     const logger = options.logger;
+    const metrics = options.metrics ?? noSagaMetrics;
     const client = new MongoClient(options.mongodbUrl);
     await client.connect();
     const db = client.db(options.database);
@@ -67,6 +75,7 @@ export class SagaRuntime {
       store,
       queues,
       logger.child({ component: 'operations' }),
+      metrics,
     );
     const holderId = (options.watcher && options.watcher.holderId) || defaultHolderId();
     let trigger: TriggerService | null = null;
@@ -78,6 +87,7 @@ export class SagaRuntime {
         sagas: options.registry,
         logger,
         watcher: { ...options.watcher, holderId },
+        metrics,
       });
       await trigger.start();
       const recovery = new RecoverySweeper(
@@ -112,6 +122,7 @@ export class SagaRuntime {
           ...(options.worker.sagas ? { sagas: options.worker.sagas } : {}),
           shutdownGraceMs: options.worker.shutdownGraceMs ?? 30_000,
           timers: true,
+          metrics,
           ...(options.worker.lockDurationMs === undefined
             ? {}
             : { lockDurationMs: options.worker.lockDurationMs }),
@@ -122,7 +133,7 @@ export class SagaRuntime {
       );
       worker.start();
     }
-    return new SagaRuntime(client, db, store, queues, operations, trigger, worker, sweeper, logger);
+    return new SagaRuntime(client, db, store, queues, operations, trigger, worker, metrics, sweeper, logger);
   }
 
   /** Graceful stop: watchers checkpoint and release, workers finish active steps within their grace, then close. */

@@ -6,6 +6,7 @@ import type { SagaQueues } from '../queue/saga-queues.js';
 import type { SagaDocument } from '../store/saga-document.js';
 import type { SagaStore } from '../store/saga-store.js';
 import { deadLetterFor } from './dead-letters.js';
+import { noSagaMetrics, type SagaMetrics } from './saga-metrics.js';
 import { codeStartedSagaDocument, legacyKeyOf, newSagaDocument, sameTriggerDocument } from './new-saga.js';
 import type { TriggerEvent } from './trigger-event.js';
 
@@ -22,6 +23,7 @@ export class SagaStarter {
     private readonly store: SagaStore,
     private readonly queues: SagaQueues,
     private readonly logger: Logger,
+    private readonly metrics: SagaMetrics = noSagaMetrics,
   ) {}
 
   async start(definition: SagaDefinition, events: readonly TriggerEvent[]): Promise<StartResult> {
@@ -72,6 +74,9 @@ export class SagaStarter {
   ): Promise<{ running: SagaDocument[]; rejected: SagaDocument[] }> {
     const running = inserted.filter((saga) => saga.status === 'running');
     const rejected = inserted.filter((saga) => saga.status === 'rejected');
+    // Counted once inserted: a replayed event hits the unique index and is not inserted again.
+    if (inserted.length > 0) this.metrics.sagasStarted(definition.name, inserted.length);
+    if (rejected.length > 0) this.metrics.sagasEnded(definition.name, 'rejected', rejected.length);
     // Crash between the insert and these adds: the recovery sweeper queues what is missing.
     await Promise.all([
       this.queues.enqueueSteps(

@@ -10,6 +10,7 @@ import type { SagaQueues } from '../queue/saga-queues.js';
 import type { SagaDocument } from '../store/saga-document.js';
 import type { SagaStore } from '../store/saga-store.js';
 import { AbortRegistry } from './abort-registry.js';
+import type { SagaMetrics } from './saga-metrics.js';
 import type { SagaOperations } from './saga-operations.js';
 import { StepProcessor } from './step-processor.js';
 
@@ -29,6 +30,8 @@ export interface SagaWorkerOptions {
    */
   lockDurationMs?: number;
   stalledIntervalMs?: number;
+  /** Where step durations, retries and saga outcomes are counted. */
+  metrics?: SagaMetrics;
 }
 
 export class SagaWorker {
@@ -46,7 +49,14 @@ export class SagaWorker {
     private readonly logger: Logger,
     private readonly options: SagaWorkerOptions,
   ) {
-    this.processor = new StepProcessor({ registry, store, queues, aborts: this.aborts, logger });
+    this.processor = new StepProcessor({
+      registry,
+      store,
+      queues,
+      aborts: this.aborts,
+      logger,
+      ...(options.metrics ? { metrics: options.metrics } : {}),
+    });
   }
 
   get activeAttempts(): number {

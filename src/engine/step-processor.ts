@@ -14,6 +14,7 @@ import type { AbortRegistry } from './abort-registry.js';
 import { runAttempt } from './attempt-runner.js';
 import { deadLetterFor } from './dead-letters.js';
 import { expectedJob } from './expected-job.js';
+import { countIfEnded, noSagaMetrics, type SagaMetrics } from './saga-metrics.js';
 import { beginCompensation } from './saga-transitions.js';
 
 /** How long past an in-flight attempt's timeout its compensation waits for that attempt to report. */
@@ -27,6 +28,8 @@ export interface StepProcessorDependencies {
   queues: SagaQueues;
   aborts: AbortRegistry;
   logger: Logger;
+  /** Step durations, retries and saga outcomes, counted here as they happen. */
+  metrics?: SagaMetrics;
 }
 
 /** `parent.child(bindings)`, created on the first call and reused after. */
@@ -53,8 +56,11 @@ export class StepProcessor {
    * the saga back. Taken out when used; the oldest are dropped beyond MAX_KNOWN_SAGAS.
    */
   private readonly known = new Map<string, SagaDocument>();
+  private readonly metrics: SagaMetrics;
 
-  constructor(private readonly deps: StepProcessorDependencies) {}
+  constructor(private readonly deps: StepProcessorDependencies) {
+    this.metrics = deps.metrics ?? noSagaMetrics;
+  }
 
   private remember(saga: SagaDocument): void {
     this.known.delete(saga._id);
@@ -106,6 +112,7 @@ export class StepProcessor {
     const inFlight = this.deps.aborts.register(ref.sagaId);
     const attemptDeadline = new Date(Math.min(Date.now() + step.timeoutMs, saga.deadline.getTime()));
     let outcome: { output: unknown } | { error: unknown };
+    const attemptEnded = this.metrics.stepAttemptStarted(ref.saga, step.name);
     try {
       const output = await runAttempt(
         {
@@ -140,6 +147,9 @@ export class StepProcessor {
     } finally {
       inFlight.release();
     }
+    attemptEnded(
+      'output' in outcome ? 'completed' : outcome.error instanceof StepTimeoutError ? 'timed-out' : 'failed',
+    );
     if ('output' in outcome) {
       if (await store.completeStep(ref, outcome.output, isLast, untouched)) {
         if (this.deps.logger.isLevelEnabled('debug')) logger().debug('step completed');
@@ -150,6 +160,7 @@ export class StepProcessor {
             { ref: { ...ref, step: ref.step + 1, stepName: next.name, attempt: 1 }, continuation: true },
           ]);
         } else {
+          this.metrics.sagasEnded(ref.saga, 'completed', 1);
           await queues.removeDeadline(ref.sagaId, ref.generation);
         }
         return;
@@ -167,6 +178,7 @@ export class StepProcessor {
       const delay = backoffDelay(step.retry, ref.attempt);
       logger().warn({ err: stored, retryInMs: delay }, 'step attempt failed; retrying');
       if (await store.scheduleStepRetry(ref, stored, timedOut, new Date(Date.now() + delay))) {
+        this.metrics.stepRetried(ref.saga, step.name, 'forward');
         await queues.enqueueSteps([{ ref: { ...ref, attempt: ref.attempt + 1 }, delayMs: delay }]);
         return;
       }
@@ -177,7 +189,10 @@ export class StepProcessor {
         error: stored,
         timedOut,
       });
-      if (updated) return this.afterTransition(definition, updated);
+      if (updated) {
+        countIfEnded(this.metrics, updated);
+        return this.afterTransition(definition, updated);
+      }
     }
     // The saga moved on while this attempt ran (deadline, cancel): keep what happened for compensation.
     if (await store.recordLateResult(ref, { error: stored, timedOut: timedOut || cancelled })) {
@@ -220,6 +235,7 @@ export class StepProcessor {
       return;
     }
     const compensation = definition.compensation;
+    const attemptEnded = this.metrics.stepAttemptStarted(ref.saga, step.name);
     try {
       await runAttempt(
         { sagaId: ref.sagaId, step: step.name, phase: 'compensate', timeoutMs: compensation.timeoutMs },
@@ -246,17 +262,20 @@ export class StepProcessor {
           }),
       );
     } catch (error) {
+      attemptEnded('compensation-failed');
       const stored = toStored(error);
       if (isRetryable(error) && ref.attempt < compensation.retry.attempts) {
         const delay = backoffDelay(compensation.retry, ref.attempt);
         logger().warn({ err: stored, retryInMs: delay }, 'compensation attempt failed; retrying');
         if (await store.scheduleCompensationRetry(ref, stored, new Date(Date.now() + delay))) {
+          this.metrics.stepRetried(ref.saga, step.name, 'compensate');
           await queues.enqueueSteps([{ ref: { ...ref, attempt: ref.attempt + 1 }, delayMs: delay }]);
         }
         return;
       }
       logger().error({ err: stored }, 'compensation failed for good; saga failed, dead letter queued');
       if (await store.failCompensation(ref, stored)) {
+        this.metrics.sagasEnded(ref.saga, 'failed', 1);
         const failed = await store.get(ref.sagaId);
         if (failed) {
           await queues.addDeadLetters([deadLetterFor(failed, 'compensation-failed')]);
@@ -266,6 +285,7 @@ export class StepProcessor {
       }
       return;
     }
+    attemptEnded('compensated');
     const plan = saga.compensation?.plan ?? [];
     const position = ref.position ?? 0;
     const isLast = position >= plan.length - 1;
@@ -285,6 +305,7 @@ export class StepProcessor {
           },
         ]);
       } else if (isLast) {
+        this.metrics.sagasEnded(ref.saga, 'compensated', 1);
         await queues.removeDeadline(ref.sagaId, ref.generation);
       }
     }

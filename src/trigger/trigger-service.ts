@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import type { Db } from 'mongodb';
 import type { Logger } from 'pino';
 import type { SagaDefinition, SagaRegistry } from '../definition/index.js';
+import type { SagaMetrics } from '../engine/saga-metrics.js';
 import { SagaStarter } from '../engine/saga-starter.js';
 import { SagastreamError } from '../errors/sagastream-error.js';
 import type { SagaQueues } from '../queue/saga-queues.js';
@@ -24,6 +25,8 @@ export interface TriggerServiceOptions {
   watcher?: Partial<TriggerWatcherOptionsInput>;
   /** Per-saga overrides, e.g. `{ 'order-fulfilment': { backfill: true } }`. */
   perSaga?: Readonly<Record<string, Partial<TriggerWatcherOptionsInput>>>;
+  /** Where sagas started and rejected, and each watcher's state and lag, are counted. */
+  metrics?: SagaMetrics;
 }
 
 export interface TriggerServiceStatus {
@@ -51,7 +54,7 @@ export class TriggerService {
     this.leases = new LeaseStore(options.db);
     this.checkpoints = new CheckpointStore(options.db);
     const logger = options.logger.child({ component: 'trigger' });
-    const starter = new SagaStarter(this.store, options.queues, logger);
+    const starter = new SagaStarter(this.store, options.queues, logger, options.metrics);
     const seen = new Set<string>();
     const definitions = 'list' in options.sagas ? options.sagas.list() : [...options.sagas];
     this.watchers = definitions.map((definition) => {
@@ -63,7 +66,15 @@ export class TriggerService {
       }
       seen.add(definition.name);
       return new TriggerWatcher(
-        { definition, db: options.db, starter, leases: this.leases, checkpoints: this.checkpoints, logger },
+        {
+          definition,
+          db: options.db,
+          starter,
+          leases: this.leases,
+          checkpoints: this.checkpoints,
+          logger,
+          ...(options.metrics ? { metrics: options.metrics } : {}),
+        },
         { ...options.watcher, ...options.perSaga?.[definition.name], holderId: this.holderId },
       );
     });

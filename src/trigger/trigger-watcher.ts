@@ -13,6 +13,7 @@ import {
 } from 'mongodb';
 import type { Logger } from 'pino';
 import type { SagaDefinition } from '../definition/index.js';
+import { noSagaMetrics, type SagaMetrics } from '../engine/saga-metrics.js';
 import type { SagaStarter } from '../engine/saga-starter.js';
 import type { TriggerEvent } from '../engine/trigger-event.js';
 import type { Checkpoint, CheckpointStore } from './checkpoint-store.js';
@@ -58,6 +59,8 @@ export interface TriggerWatcherDependencies {
   leases: LeaseStore;
   checkpoints: CheckpointStore;
   logger: Logger;
+  /** Reports whether this watcher is active and its lag. */
+  metrics?: SagaMetrics;
 }
 
 /** Where the next stream opens: from the stored checkpoint (to be loaded), a token, or now (+ a scan). */
@@ -87,6 +90,7 @@ export class TriggerWatcher {
   private readonly source: Collection;
   private readonly pipeline: Document[];
   private readonly logger: Logger;
+  private readonly metrics: SagaMetrics;
   private readonly stopController = new AbortController();
   private running: Promise<void> | null = null;
   private lease: Lease | null = null;
@@ -119,6 +123,7 @@ export class TriggerWatcher {
     const { database, collection } = deps.definition.trigger;
     this.source = (database === undefined ? deps.db : deps.db.client.db(database)).collection(collection);
     this.logger = deps.logger.child({ saga: deps.definition.name, trigger: this.source.namespace });
+    this.metrics = deps.metrics ?? noSagaMetrics;
   }
 
   /** Starts in the background: standby until the lease is ours, then watching. */
@@ -163,6 +168,7 @@ export class TriggerWatcher {
       if (!lease) break;
       this.lease = lease;
       this.state = 'active';
+      this.metrics.watcherActive(this.definition.name, true);
       this.logger.info(
         { holderId: lease.holder, fencingToken: lease.fencingToken },
         'trigger lease acquired',
@@ -178,6 +184,7 @@ export class TriggerWatcher {
       } finally {
         await lease.release();
         this.lease = null;
+        this.metrics.watcherActive(this.definition.name, false);
         // Another holder may have moved the checkpoint since: read it again after the next acquisition.
         this.streamStart = { kind: 'load-checkpoint' };
         this.pendingCheckpoint = null;
@@ -354,6 +361,8 @@ export class TriggerWatcher {
     }
     if (drained) this.counters.lagSeconds = 0;
     else if (clusterTime) this.counters.lagSeconds = Math.max(0, Date.now() / 1000 - clusterTime.t);
+    if (this.counters.lagSeconds !== null)
+      this.metrics.watcherLag(this.definition.name, this.counters.lagSeconds);
   }
 
   /** Writes the pending checkpoint when forced or when the last write is older than `checkpointInterval`. */

@@ -4,9 +4,10 @@ import type { ParseArgsConfig } from 'node:util';
 import { loadConfig, type ConfigFor } from '../../config/config.js';
 import { createLogger } from '../../logging/logger.js';
 import type { CliCommand } from '../cli-command.js';
-import { parseCliOptions } from '../parse-cli-options.js';
+import { parseCliOptions, parsePort } from '../parse-cli-options.js';
 import { loadSagasModule, type SagasModule } from '../sagas-module.js';
 import { describeRoles, startRoles, type RoleSelection } from '../start-roles.js';
+import { UsageError } from '../usage-error.js';
 import { waitForShutdownSignal } from '../wait-for-shutdown-signal.js';
 
 type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
@@ -15,6 +16,31 @@ type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
 export const SAGAS_MODULE_OPTION = { 'sagas-module': { type: 'string' } } as const;
 
 export const SAGAS_MODULE_HELP = `  --sagas-module PATH  module exporting your SagaRegistry (default: SAGAS, else the project's sagas/)`;
+
+/** The metrics listener of the worker and watcher roles (the admin serves its own /metrics). */
+export const METRICS_OPTIONS = {
+  'metrics-port': { type: 'string' },
+  'metrics-host': { type: 'string' },
+} as const;
+
+export const METRICS_HELP = `  --metrics-port P     serve Prometheus metrics on GET /metrics at this port (default: off; 0: a free port)
+  --metrics-host H     address for --metrics-port (default 127.0.0.1, loopback only)`;
+
+/** The listener `--metrics-port` / `--metrics-host` ask for, or undefined; throws UsageError for bad values. */
+export function metricsListener(values: {
+  'metrics-port'?: string;
+  'metrics-host'?: string;
+}): { host: string; port: number } | undefined {
+  const host = values['metrics-host'];
+  if (host !== undefined && (host.trim() === '' || /\s/.test(host))) {
+    throw new UsageError('--metrics-host must be a host name or IP address to listen on, like 127.0.0.1');
+  }
+  if (values['metrics-port'] === undefined) {
+    if (host !== undefined) throw new UsageError('--metrics-host needs --metrics-port');
+    return undefined;
+  }
+  return { host: host ?? '127.0.0.1', port: parsePort(values['metrics-port'], '--metrics-port', 0) };
+}
 
 export const ROLE_ENVIRONMENT_HELP =
   'Environment: MONGODB_URL and REDIS_URL (required), MONGODB_DB, SAGASTREAM_QUEUE_PREFIX, SAGAS, LOG_LEVEL\n' +
@@ -61,9 +87,10 @@ export function roleCommand<T extends OptionsConfig>(spec: RoleCommandSpec<T>): 
         logger,
       });
       const admin = running.adminUrl === undefined ? '' : `; admin API ${running.adminUrl}`;
+      const metrics = running.metricsUrl === undefined ? '' : `; metrics ${running.metricsUrl}`;
       stdout.write(
         `sagastream ${spec.name} ready: ${describeRoles(roles)} for ${sagas.registry.names.join(', ')}` +
-          ` (database ${config.mongodb.db}, queue prefix ${config.queuePrefix})${admin}\n`,
+          ` (database ${config.mongodb.db}, queue prefix ${config.queuePrefix})${admin}${metrics}\n`,
       );
       const signal = await waitForShutdownSignal();
       logger.info({ signal }, `stopping sagastream ${spec.name}`);

@@ -1,8 +1,15 @@
 // `sagastream watcher`: follows the trigger collections' change streams and starts sagas; also runs the
 // recovery sweeper. Run two for failover: one holds the lease, the other stands by.
-import { ROLE_ENVIRONMENT_HELP, SAGAS_MODULE_HELP, roleCommand } from './role-command.js';
+import {
+  METRICS_HELP,
+  METRICS_OPTIONS,
+  ROLE_ENVIRONMENT_HELP,
+  SAGAS_MODULE_HELP,
+  metricsListener,
+  roleCommand,
+} from './role-command.js';
 
-const usage = `Usage: sagastream watcher [--sagas-module PATH]
+const usage = `Usage: sagastream watcher [--metrics-port P] [--metrics-host H] [--sagas-module PATH]
 
 Watches the trigger collection of every saga with a change stream and starts one saga per matching event,
 checkpointing its resume token; also runs the recovery sweeper that re-queues lost work. One watcher per
@@ -10,6 +17,7 @@ saga is active at a time (a lease in MongoDB); a second process stands by and ta
 SIGTERM or Ctrl-C saves the checkpoint and exits 0.
 
 Options:
+${METRICS_HELP}
 ${SAGAS_MODULE_HELP}
   -h, --help           show this help
 
@@ -19,6 +27,10 @@ export const watcherCommand = roleCommand({
   name: 'watcher',
   summary: 'start sagas from change streams (plus the recovery sweeper)',
   usage,
-  options: {},
-  roles: () => ({ watcher: true, worker: false, admin: false }),
+  options: METRICS_OPTIONS,
+  validate: (values) => void metricsListener(values),
+  roles(values) {
+    const metrics = metricsListener(values);
+    return { watcher: true, worker: false, admin: false, ...(metrics ? { metrics } : {}) };
+  },
 });

@@ -2,9 +2,16 @@
 // the steps over them.
 import { parsePositiveInteger } from '../parse-cli-options.js';
 import { UsageError } from '../usage-error.js';
-import { ROLE_ENVIRONMENT_HELP, SAGAS_MODULE_HELP, roleCommand } from './role-command.js';
+import {
+  METRICS_HELP,
+  METRICS_OPTIONS,
+  ROLE_ENVIRONMENT_HELP,
+  SAGAS_MODULE_HELP,
+  metricsListener,
+  roleCommand,
+} from './role-command.js';
 
-const usage = `Usage: sagastream worker [--concurrency N] [--sagas a,b] [--sagas-module PATH]
+const usage = `Usage: sagastream worker [--concurrency N] [--sagas a,b] [--metrics-port P] [--sagas-module PATH]
 
 Runs the steps and compensations of the sagas as BullMQ jobs. Several worker processes share the work;
 SIGTERM or Ctrl-C lets the active steps finish (up to 30 s), then exits 0.
@@ -12,6 +19,7 @@ SIGTERM or Ctrl-C lets the active steps finish (up to 30 s), then exits 0.
 Options:
   --concurrency N      steps run at once per saga in this process (default 10)
   --sagas a,b          only these sagas (default: all in the sagas module)
+${METRICS_HELP}
 ${SAGAS_MODULE_HELP}
   -h, --help           show this help
 
@@ -21,8 +29,11 @@ export const workerCommand = roleCommand({
   name: 'worker',
   summary: 'run saga steps (start several to share the work)',
   usage,
-  validate: (values) => void parsePositiveInteger(values.concurrency, '--concurrency'),
-  options: { concurrency: { type: 'string' }, sagas: { type: 'string' } },
+  validate: (values) => {
+    parsePositiveInteger(values.concurrency, '--concurrency');
+    metricsListener(values);
+  },
+  options: { concurrency: { type: 'string' }, sagas: { type: 'string' }, ...METRICS_OPTIONS },
   roles(values, _config, sagas) {
     const concurrency = parsePositiveInteger(values.concurrency, '--concurrency');
     const names = values.sagas
@@ -36,6 +47,7 @@ export const workerCommand = roleCommand({
           `${sagas.source} defines ${sagas.registry.names.join(', ')}`,
       );
     }
+    const metrics = metricsListener(values);
     return {
       watcher: false,
       worker: {
@@ -43,6 +55,7 @@ export const workerCommand = roleCommand({
         ...(names === undefined || names.length === 0 ? {} : { sagas: names }),
       },
       admin: false,
+      ...(metrics ? { metrics } : {}),
     };
   },
 });

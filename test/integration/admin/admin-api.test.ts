@@ -244,21 +244,13 @@ describe('admin API with a token', () => {
     expect(stats.queues.map((queue) => queue.queue)).toEqual(['saga-orders', 'saga-timers']);
     expect(stats.watchers[0]?.saga).toBe('orders');
 
-    const { eventually } = await import('./admin-fixture.js');
-    const text = await eventually(
-      async () => (await call('/metrics')).text(),
-      (body) => /sagastream_sagas_completed_total\{saga="orders"\} [1-9]/.test(body),
-      'the completed counter',
-    );
-    expect(text).toMatch(/sagastream_sagas_started_total\{saga="orders"\} [1-9]/);
-    expect(text).toMatch(
-      /sagastream_step_duration_seconds_count\{saga="orders",step="charge",outcome="completed"\} [1-9]/,
-    );
+    const text = await (await call('/metrics')).text();
     expect(text).toMatch(/sagastream_sagas\{saga="orders",status="completed"\} [1-9]/);
     expect(text).toMatch(/sagastream_queue_jobs\{queue="saga-orders",state="waiting"\} \d/);
     expect(text).toMatch(/sagastream_dead_letters \d/);
-    expect(text).toMatch(/sagastream_watcher_active\{saga="orders"\} 1/);
     expect(text).toContain('process_cpu_user_seconds_total');
+    // Counters are the workers' and watchers' own (see admin-metrics.test.ts); this runtime was given no sink.
+    expect(text).not.toMatch(/^sagastream_sagas_completed_total\{/m);
   });
 });
 

@@ -68,6 +68,17 @@ describe('sagastream CLI', { timeout: 30_000 }, () => {
     expect(badPort.stderr).toContain('--port must be a port number');
   });
 
+  it('takes --metrics-port on the worker and watcher, and exits 2 for bad metrics options', async () => {
+    const help = await runCli(['worker', '--help']);
+    expect(help.stdout).toContain('--metrics-port P');
+    const badPort = await runCli(['worker', '--metrics-port', 'eighty']);
+    expect(badPort.code).toBe(2);
+    expect(badPort.stderr).toContain('--metrics-port must be a port number');
+    const hostAlone = await runCli(['watcher', '--metrics-host', '0.0.0.0']);
+    expect(hostAlone.code).toBe(2);
+    expect(hostAlone.stderr).toContain('--metrics-host needs --metrics-port');
+  });
+
   it('exits 1 naming a bad environment variable', async () => {
     const result = await runCli(['dev'], { LOG_LEVEL: 'loud' });
     expect(result.code).toBe(1);
