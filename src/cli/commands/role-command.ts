@@ -14,7 +14,11 @@ type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
 /** Options every role command takes. */
 export const SAGAS_MODULE_OPTION = { 'sagas-module': { type: 'string' } } as const;
 
-export const SAGAS_MODULE_HELP = `  --sagas-module PATH  module exporting your SagaRegistry (default: SAGAS, else the project's sagas/)`;
+/** The `--sagas-module` help line's text, for commands whose option column is wider. */
+export const SAGAS_MODULE_DESCRIPTION =
+  "module exporting your SagaRegistry (default: SAGAS, else the project's sagas/)";
+
+export const SAGAS_MODULE_HELP = `  --sagas-module PATH  ${SAGAS_MODULE_DESCRIPTION}`;
 
 export const ROLE_ENVIRONMENT_HELP =
   'Environment: MONGODB_URL and REDIS_URL (required), MONGODB_DB, SAGASTREAM_QUEUE_PREFIX, SAGAS, LOG_LEVEL\n' +

@@ -28,9 +28,9 @@ describe('sagastream dev --demo', () => {
       });
       const ready = await dev.waitForLine(/^sagastream dev stack ready: /);
       expect(ready).toMatch(
-        /MongoDB mongodb:\/\/\S+ \(embedded\), Redis redis:\/\/\S+ \(redis-server\), admin http:\/\/\S+$/,
+        /MongoDB mongodb:\/\/\S+ \(embedded\), Redis redis:\/\/\S+ \(redis-server\), admin http:\/\/\S+, admin token [\w-]{32}$/,
       );
-      const admin = /admin (http:\/\/\S+)$/.exec(ready)?.[1] ?? '';
+      const admin = /admin (http:\/\/\S+),/.exec(ready)?.[1] ?? '';
       expect((await fetch(`${admin}/healthz`)).status).toBe(200);
 
       // Not a TTY here, so progress comes as plain lines; wait until every end state has shown up.
