@@ -1,7 +1,8 @@
 # syntax=docker/dockerfile:1
-# One image for every sagastream role; the Compose service picks the role with its command
-# (`watcher`, `worker`, `admin`, `demo`); without one it runs every role in one process (`start`).
-# Your own sagas: build FROM this image, COPY your compiled sagas module and set SAGAS to its path.
+# One image for every sagastream role (docker-compose.yml builds it once as sagastream:local); the Compose
+# service picks the role with its command (`watcher`, `worker`, `admin`, `demo`); without one it runs every
+# role in one process (`start`). It runs this repository's sagas/. For your own sagas and their dependencies,
+# build an image from your project instead, with sagastream as an npm dependency (README, "Docker Compose").
 
 FROM node:20-slim AS build
 WORKDIR /app

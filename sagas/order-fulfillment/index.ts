@@ -44,10 +44,10 @@ export const orderFulfillment = defineSaga({
       });
       return { paymentId: ctx.idempotencyKey, amount, currency };
     },
-    // refund-payment
     compensate: async (ctx) => {
       await simulateCompensation(ctx, 'process-payment');
-      const { payments } = await orderServices(ctx.signal);
+      const { payments, outages } = await orderServices(ctx.signal);
+      await outages.assertAvailable('refund-payment');
       await payments.undo(ctx.forwardIdempotencyKey, 'captured', 'refunded', {
         orderId: ctx.input.orderId,
         refundKey: ctx.idempotencyKey,
@@ -69,10 +69,10 @@ export const orderFulfillment = defineSaga({
         units: items.reduce((sum, item) => sum + item.quantity, 0),
       };
     },
-    // release-reservation
     compensate: async (ctx) => {
       await simulateCompensation(ctx, 'reserve-inventory');
-      const { reservations } = await orderServices(ctx.signal);
+      const { reservations, outages } = await orderServices(ctx.signal);
+      await outages.assertAvailable('release-reservation');
       await reservations.undo(ctx.forwardIdempotencyKey, 'reserved', 'released', {
         orderId: ctx.input.orderId,
         releaseKey: ctx.idempotencyKey,
@@ -91,10 +91,10 @@ export const orderFulfillment = defineSaga({
       await shipments.apply(ctx.idempotencyKey, 'booked', { orderId: ctx.input.orderId, cost });
       return { shipmentId: ctx.idempotencyKey, cost };
     },
-    // cancel-shipping
     compensate: async (ctx) => {
       await simulateCompensation(ctx, 'calculate-shipping');
-      const { shipments } = await orderServices(ctx.signal);
+      const { shipments, outages } = await orderServices(ctx.signal);
+      await outages.assertAvailable('cancel-shipping');
       await shipments.undo(ctx.forwardIdempotencyKey, 'booked', 'cancelled', {
         orderId: ctx.input.orderId,
         cancelKey: ctx.idempotencyKey,
@@ -123,3 +123,4 @@ export const orderFulfillment = defineSaga({
 export type { OrderStep };
 export { ORDER_STEPS, COMPENSATED_STEPS, orderSchema, type Order, type Simulate } from './order-schema.js';
 export { bindServices, SERVICE_COLLECTIONS, PROCESS_MARKER } from './services.js';
+export { COMPENSATION_NAMES, OUTAGES_COLLECTION } from './outages.js';

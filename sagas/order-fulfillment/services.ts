@@ -6,6 +6,7 @@
 // write from a timed-out attempt cannot create the effect after its compensation ran.
 import { hostname } from 'node:os';
 import type { Collection, Db } from 'mongodb';
+import { createOutages, type Outages } from './outages.js';
 
 /** The process that applied an effect; shows which worker ran a step when several share the work. */
 export const PROCESS_MARKER = `${hostname()}:${process.pid}`;
@@ -80,6 +81,8 @@ export interface OrderServices {
   readonly reservations: EffectLedger;
   readonly shipments: EffectLedger;
   readonly notifications: EffectLedger;
+  /** Outages the user switches on (see outages.ts); the compensations check them first. */
+  readonly outages: Outages;
 }
 
 export function createOrderServices(db: Db): OrderServices {
@@ -89,6 +92,7 @@ export function createOrderServices(db: Db): OrderServices {
     reservations: ledger(SERVICE_COLLECTIONS.reservations),
     shipments: ledger(SERVICE_COLLECTIONS.shipments),
     notifications: ledger(SERVICE_COLLECTIONS.notifications),
+    outages: createOutages(db),
   };
 }
 

@@ -3,9 +3,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { constants } from 'node:fs';
 import { access, mkdir } from 'node:fs/promises';
-import { createConnection, createServer } from 'node:net';
+import { createServer } from 'node:net';
 import { delimiter, join } from 'node:path';
 import type { Logger } from 'pino';
+import { probeRedis } from './redis-probe.js';
 
 export const REDIS_SERVER_NOT_FOUND_MESSAGE =
   'redis-server was not found on PATH. Install it with: apt-get install -y redis-server (Debian/Ubuntu) or set REDIS_URL to a running Redis 7.';
@@ -16,6 +17,20 @@ export class RedisServerNotFoundError extends Error {
   constructor() {
     super(REDIS_SERVER_NOT_FOUND_MESSAGE);
     this.name = 'RedisServerNotFoundError';
+  }
+}
+
+/** The port is taken: by another Redis (a stale `dev` child, the system's) or by any other program. */
+export class RedisPortInUseError extends Error {
+  readonly code = 'REDIS_PORT_IN_USE';
+
+  constructor(
+    readonly host: string,
+    readonly port: number,
+    holder: string,
+  ) {
+    super(`redis-server cannot listen on ${host}:${port}: the port is already in use (${holder})`);
+    this.name = 'RedisPortInUseError';
   }
 }
 
@@ -40,6 +55,11 @@ export interface RedisServer {
   readonly pid: number | undefined;
   /** Shuts Redis down gracefully (SIGTERM flushes the AOF), killing it if it does not exit in time. */
   stop(): Promise<void>;
+  /**
+   * Signals redis-server without waiting, for a parent that is about to exit: SIGTERM, or SIGKILL when it was
+   * already asked to stop. It runs in its own process group, so nothing else would end it.
+   */
+  kill(): void;
 }
 
 const STOP_TIMEOUT_MS = 10_000;
@@ -77,22 +97,13 @@ async function resolveExecutable(command: string): Promise<string | undefined> {
   return undefined;
 }
 
-/** Sends an inline PING and resolves true on `+PONG`; any failure means "not ready yet". */
-function pingOnce(host: string, port: number): Promise<boolean> {
+/** Whether nothing listens on host:port now (a bind that fails with anything but EADDRINUSE says free). */
+function portIsFree(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = createConnection({ host, port });
-    let reply = '';
-    const finish = (ok: boolean): void => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(1_000, () => finish(false));
-    socket.once('error', () => finish(false));
-    socket.once('connect', () => socket.write('PING\r\n'));
-    socket.on('data', (chunk: Buffer) => {
-      reply += chunk.toString('latin1');
-      if (reply.includes('\r\n')) finish(reply.startsWith('+PONG'));
-    });
+    const server = createServer();
+    server.unref();
+    server.once('error', (error: NodeJS.ErrnoException) => resolve(error.code !== 'EADDRINUSE'));
+    server.listen({ host, port, exclusive: true }, () => server.close(() => resolve(true)));
   });
 }
 
@@ -144,23 +155,51 @@ class LaunchAttempt {
   }
 }
 
+type Readiness =
+  | { readonly outcome: 'ready' | 'not-ready' }
+  /** Another process answered on the port: the child will not get it. */
+  | { readonly outcome: 'taken'; readonly holder: string };
+
+/**
+ * Waits until the child answers `INFO server` with its own pid. A reply from any other process means the port
+ * was not ours after all (taken between the free-port check and the bind).
+ */
 async function waitUntilReady(
   attempt: LaunchAttempt,
   host: string,
   port: number,
   deadline: number,
-): Promise<boolean> {
+): Promise<Readiness> {
   while (Date.now() < deadline) {
-    if (attempt.exited || attempt.failure) return false;
-    if (await pingOnce(host, port)) return true;
+    if (attempt.exited || attempt.failure) return { outcome: 'not-ready' };
+    const probe = await probeRedis(host, port);
+    if (probe.kind === 'redis') {
+      return probe.pid === attempt.child.pid
+        ? { outcome: 'ready' }
+        : { outcome: 'taken', holder: `another Redis answers there, pid ${probe.pid}` };
+    }
+    if (probe.kind === 'foreign') return { outcome: 'taken', holder: 'another program answers there' };
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  return false;
+  return { outcome: 'not-ready' };
+}
+
+/** Ends the child and whatever it started (its own process group), and waits for the child to exit. */
+async function discard(attempt: LaunchAttempt): Promise<void> {
+  const pid = attempt.child.pid;
+  if (pid === undefined || attempt.exited) return;
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    attempt.child.kill('SIGKILL');
+  }
+  await attempt.waitForExit(STOP_TIMEOUT_MS);
 }
 
 /**
- * Starts `redis-server` on loopback and resolves once it answers PING.
+ * Starts `redis-server` on loopback and resolves once it answers, as itself, on its port.
  * @throws RedisServerNotFoundError when the executable is not installed.
+ * @throws RedisPortInUseError when the requested port is held by another process.
  */
 export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServer> {
   const host = options.host ?? '127.0.0.1';
@@ -174,6 +213,12 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   const attempts = options.port ? 1 : 3;
   for (let attemptNumber = 1; ; attemptNumber += 1) {
     const port = options.port || (await findFreePort(host));
+    const retry = attemptNumber < attempts;
+    // A Redis already on the port would answer our readiness probe while our child fails to bind.
+    if (!(await portIsFree(host, port))) {
+      if (retry) continue;
+      throw new RedisPortInUseError(host, port, 'another process listens there');
+    }
     // Its own process group: a terminal's Ctrl-C reaches only us, and we stop redis-server after the roles
     // that use it have shut down (otherwise workers lose Redis mid-shutdown).
     const child = spawn(executable, redisArguments(host, port, options.dir), {
@@ -181,18 +226,24 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
       detached: true,
     });
     const attempt = new LaunchAttempt(child);
-    const ready = await waitUntilReady(attempt, host, port, Date.now() + startTimeoutMs);
-    if (ready) {
+    const readiness = await waitUntilReady(attempt, host, port, Date.now() + startTimeoutMs);
+    if (readiness.outcome === 'ready') {
       logger?.debug({ port, pid: child.pid }, 'redis-server ready');
       return runningServer(attempt, host, port, logger);
     }
     if (attempt.failure) throw new Error(`could not run ${executable}: ${attempt.failure.message}`);
-    child.kill('SIGKILL');
-    await attempt.waitForExit(STOP_TIMEOUT_MS);
-    if (attemptNumber < attempts && attempt.addressInUse()) continue;
+    await discard(attempt);
+    const holder =
+      readiness.outcome === 'taken'
+        ? readiness.holder
+        : attempt.addressInUse()
+          ? 'another process listens there'
+          : undefined;
+    if (holder !== undefined && retry) continue;
+    if (holder !== undefined) throw new RedisPortInUseError(host, port, holder);
     const why = attempt.exited
       ? `exited with code ${String(attempt.exitCode)}`
-      : `no PING reply in ${startTimeoutMs} ms`;
+      : `no reply in ${startTimeoutMs} ms`;
     throw new Error(
       `redis-server on ${host}:${port} failed to start (${why}):\n${attempt.output.join('\n')}`,
     );
@@ -217,6 +268,10 @@ function runningServer(attempt: LaunchAttempt, host: string, port: number, logge
         await attempt.waitForExit(STOP_TIMEOUT_MS);
       })();
       return stopping;
+    },
+    kill() {
+      if (attempt.exited) return;
+      attempt.child.kill(stopping === undefined ? 'SIGTERM' : 'SIGKILL');
     },
   };
 }

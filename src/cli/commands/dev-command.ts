@@ -1,5 +1,6 @@
 // `sagastream dev`: the whole development stack in one process — embedded MongoDB, a spawned redis-server
 // (or the servers named by MONGODB_URL / REDIS_URL) and every sagastream role; `--demo` adds demo orders.
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Db } from 'mongodb';
 import { loadConfig } from '../../config/config.js';
@@ -7,19 +8,22 @@ import { createLogger, redactUrl, type LogLevel } from '../../logging/logger.js'
 import type { CliCommand } from '../cli-command.js';
 import { runDemo } from '../demo/run-demo.js';
 import { parseCliOptions, parsePort } from '../parse-cli-options.js';
+import { isAddressInUse, PortInUseError } from '../port-in-use-error.js';
 import { loadSagasModule } from '../sagas-module.js';
 import { startRoles } from '../start-roles.js';
 import { UsageError } from '../usage-error.js';
 import { waitForShutdownSignal } from '../wait-for-shutdown-signal.js';
 import { parseRate } from './demo-command.js';
-import { SAGAS_MODULE_HELP } from './role-command.js';
+import { SAGAS_MODULE_DESCRIPTION } from './role-command.js';
 
 const usage = `Usage: sagastream dev [--demo] [--mongo-port P] [--redis-port P] [--admin-port P] [--dbpath DIR]
 
 Starts the development stack in one process: the embedded MongoDB-compatible server, a redis-server child
-process, the trigger watcher, a worker and the admin API; then prints one ready line with the MongoDB URI
-and the admin URL. Ctrl-C or SIGTERM stops everything (exit 0).
-When MONGODB_URL or REDIS_URL is set, that server is used instead of starting one.
+process, the trigger watcher, a worker and the admin API; then prints one ready line with the MongoDB URI,
+the admin URL and the admin token. Ctrl-C or SIGTERM stops everything (exit 0); a second Ctrl-C stops
+redis-server and exits at once (130).
+When MONGODB_URL or REDIS_URL is set, that server is used instead of starting one. Without ADMIN_TOKEN, a
+token is generated for this run (the admin API needs it for every request but /healthz and /readyz).
 
 Options:
   --demo                  insert demo orders for the order-fulfillment saga (a mix that succeeds, retries,
@@ -29,7 +33,7 @@ Options:
   --redis-port P          port for redis-server (default 0: a free port)
   --admin-port P          port for the admin API (default ADMIN_PORT, 8080; 0: a free port)
   --dbpath DIR            keep data across restarts: MongoDB in DIR/mongo, Redis (AOF) in DIR/redis
-${SAGAS_MODULE_HELP}
+  --sagas-module PATH     ${SAGAS_MODULE_DESCRIPTION}
   -h, --help              show this help
 
 Needs redis-server on PATH unless REDIS_URL is set (Debian/Ubuntu: apt-get install -y redis-server).
@@ -40,6 +44,8 @@ interface RunningPart {
   readonly url: string;
   readonly origin: string;
   stop(): Promise<void>;
+  /** Ends a child process that would outlive this one; must not wait (it runs on 'exit'). */
+  kill?(): void;
 }
 
 export const devCommand: CliCommand = {
@@ -77,13 +83,23 @@ export const devCommand: CliCommand = {
       );
     }
 
+    // Listening from here on: a Ctrl-C while the servers start stops them once they are up, instead of killing
+    // this process and leaving redis-server (its own process group) behind.
+    const shutdownSignal = waitForShutdownSignal();
     const parts: RunningPart[] = [];
     const stopAll = async (): Promise<void> => {
-      // Reverse start order; one failing stop must not leave the others running.
-      for (const part of parts.splice(0).reverse()) {
+      // Reverse start order; one failing stop must not leave the others running. A part leaves the list only
+      // once stopped, so a second Ctrl-C meanwhile still finds redis-server to kill.
+      for (let part = parts.at(-1); part !== undefined; part = parts.at(-1)) {
         await part.stop().catch((error: unknown) => logger.error({ err: error }, 'stop failed'));
+        parts.pop();
       }
     };
+    // However this process ends before stopAll has run (a second Ctrl-C exits 130, a crash), its children end too.
+    const killChildren = (): void => parts.forEach((part) => part.kill?.());
+    process.once('exit', killChildren);
+    // The admin API refuses changes (retry, cancel, discard) without a token; the walkthrough needs them.
+    const adminToken = config.admin.token ?? randomBytes(24).toString('base64url');
     let adminUrl: string | undefined;
     let db: Db;
     try {
@@ -93,19 +109,34 @@ export const devCommand: CliCommand = {
           port: mongoPort,
           ...(dbpath === undefined ? {} : { dbpath: join(dbpath, 'mongo') }),
           logger: logger.child({ component: 'embedded-mongo' }),
+        }).catch((error: unknown) => {
+          if (!isAddressInUse(error)) throw error;
+          throw new PortInUseError(
+            `The embedded MongoDB cannot listen on 127.0.0.1:${mongoPort}: the port is already in use`,
+            '--mongo-port',
+            { cause: error },
+          );
         });
         parts.push({ url: server.uri, origin: 'embedded', stop: () => server.stop() });
       } else {
         parts.push({ url: config.mongodb.url, origin: 'MONGODB_URL', stop: () => Promise.resolve() });
       }
       if (config.redis.url === undefined) {
-        const { startRedisServer } = await import('../../embedded/redis-launcher.js');
+        const { startRedisServer, RedisPortInUseError } = await import('../../embedded/redis-launcher.js');
         const server = await startRedisServer({
           port: redisPort,
           ...(dbpath === undefined ? {} : { dir: join(dbpath, 'redis') }),
           logger: logger.child({ component: 'redis-server' }),
+        }).catch((error: unknown) => {
+          if (!(error instanceof RedisPortInUseError)) throw error;
+          throw new PortInUseError(error.message, '--redis-port', { cause: error });
         });
-        parts.push({ url: server.url, origin: 'redis-server', stop: () => server.stop() });
+        parts.push({
+          url: server.url,
+          origin: 'redis-server',
+          stop: () => server.stop(),
+          kill: () => server.kill(),
+        });
       } else {
         parts.push({ url: config.redis.url, origin: 'REDIS_URL', stop: () => Promise.resolve() });
       }
@@ -119,11 +150,7 @@ export const devCommand: CliCommand = {
         roles: {
           watcher: true,
           worker: {},
-          admin: {
-            host: config.admin.host,
-            port: adminPort,
-            ...(config.admin.token === undefined ? {} : { token: config.admin.token }),
-          },
+          admin: { host: config.admin.host, port: adminPort, token: adminToken },
         },
         logger,
       });
@@ -132,22 +159,25 @@ export const devCommand: CliCommand = {
       db = roles.runtime.db;
     } catch (error) {
       await stopAll();
+      process.off('exit', killChildren);
       throw error;
     }
 
     const [mongo, redis] = parts as [RunningPart, RunningPart];
     stdout.write(
       `sagastream dev stack ready: MongoDB ${redactUrl(mongo.url)} (${mongo.origin}), ` +
-        `Redis ${redactUrl(redis.url)} (${redis.origin}), admin ${adminUrl ?? '(not started)'}\n`,
+        `Redis ${redactUrl(redis.url)} (${redis.origin}), admin ${adminUrl ?? '(not started)'}, ` +
+        `admin token ${config.admin.token === undefined ? adminToken : 'from ADMIN_TOKEN'}\n`,
     );
     if (demo) {
       const running = runDemo({ db, ordersPerSecond, output: stdout, logger });
       parts.push({ url: running.target, origin: 'demo', stop: () => running.stop() });
     }
 
-    const signal = await waitForShutdownSignal();
-    logger.info({ signal }, 'stopping the dev stack');
+    const signal = await shutdownSignal;
+    logger.info({ signal }, 'stopping the dev stack (a second Ctrl-C exits at once)');
     await stopAll();
+    process.off('exit', killChildren);
     return 0;
   },
 };

@@ -15,7 +15,11 @@ type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
 /** Options every role command takes. */
 export const SAGAS_MODULE_OPTION = { 'sagas-module': { type: 'string' } } as const;
 
-export const SAGAS_MODULE_HELP = `  --sagas-module PATH  module exporting your SagaRegistry (default: SAGAS, else the project's sagas/)`;
+/** The `--sagas-module` help line's text, for commands whose option column is wider. */
+export const SAGAS_MODULE_DESCRIPTION =
+  "module exporting your SagaRegistry (default: SAGAS, else the project's sagas/)";
+
+export const SAGAS_MODULE_HELP = `  --sagas-module PATH  ${SAGAS_MODULE_DESCRIPTION}`;
 
 /** The metrics listener of the worker and watcher roles (the admin serves its own /metrics). */
 export const METRICS_OPTIONS = {

@@ -1,6 +1,7 @@
 // `sagastream dev --demo` as `npm start` runs it: its own embedded MongoDB and redis-server, every role, the
-// admin API, and demo orders whose sagas reach every end state; plus the CLI's failure modes and `demo`.
-import { MongoClient } from 'mongodb';
+// admin API, and demo orders whose sagas reach every end state; the README's walkthrough done step by step;
+// plus the CLI's failure modes and `demo`.
+import { MongoClient, type Db, type ObjectId } from 'mongodb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { mongoUrl, uniqueName } from '../helpers.js';
 import { killLeftovers, poll, runCli, startCli } from './cli-process.js';
@@ -16,21 +17,20 @@ function countsIn(line: string | undefined): Record<string, number> {
   return counts;
 }
 
+/** The dev stack's own servers and a generated token, as after a fresh clone. */
+const devEnv = { MONGODB_URL: undefined, REDIS_URL: undefined, LOG_LEVEL: undefined, ADMIN_TOKEN: undefined };
+
 describe('sagastream dev --demo', () => {
   it(
     'starts the stack, prints one ready line, shows progress through every end state, and exits 0',
     { timeout: 120_000 },
     async () => {
-      const dev = startCli(['dev', '--demo', '--admin-port', '0', '--orders-per-second', '10'], {
-        MONGODB_URL: undefined,
-        REDIS_URL: undefined,
-        LOG_LEVEL: undefined,
-      });
+      const dev = startCli(['dev', '--demo', '--admin-port', '0', '--orders-per-second', '10'], devEnv);
       const ready = await dev.waitForLine(/^sagastream dev stack ready: /);
       expect(ready).toMatch(
-        /MongoDB mongodb:\/\/\S+ \(embedded\), Redis redis:\/\/\S+ \(redis-server\), admin http:\/\/\S+$/,
+        /MongoDB mongodb:\/\/\S+ \(embedded\), Redis redis:\/\/\S+ \(redis-server\), admin http:\/\/\S+, admin token [\w-]{32}$/,
       );
-      const admin = /admin (http:\/\/\S+)$/.exec(ready)?.[1] ?? '';
+      const admin = /admin (http:\/\/\S+),/.exec(ready)?.[1] ?? '';
       expect((await fetch(`${admin}/healthz`)).status).toBe(200);
 
       // Not a TTY here, so progress comes as plain lines; wait until every end state has shown up.
@@ -47,6 +47,137 @@ describe('sagastream dev --demo', () => {
         .countDocuments({ status: 'completed', 'steps.attempts': { $gt: 1 } });
       await client.close();
       expect(retried).toBeGreaterThan(0);
+      expect(await dev.stop('SIGINT')).toBe(0);
+    },
+  );
+});
+
+const TERMINAL = ['completed', 'compensated', 'failed', 'rejected'];
+
+interface SagaView {
+  _id: string;
+  status: string;
+  steps: { name: string; status: string; attempts: number }[];
+  history: unknown[];
+}
+
+/** `db.sagas.findOne({ 'trigger.documentKey._id': … }, { status: 1, steps: 1, history: 1 })`, once terminal. */
+async function sagaOf(db: Db, orderId: ObjectId): Promise<SagaView> {
+  return poll(
+    () =>
+      db
+        .collection<SagaView>('sagas')
+        .findOne({ 'trigger.documentKey._id': orderId }, { projection: { status: 1, steps: 1, history: 1 } }),
+    (saga): saga is SagaView => saga !== null && TERMINAL.includes(saga.status),
+    90_000,
+  ) as Promise<SagaView>;
+}
+
+describe('the README walkthrough', () => {
+  // Each step as the README's "Five-minute walkthrough" says it, with the driver standing in for mongosh and
+  // fetch for curl. Only --admin-port 0 differs: port 8080 may be taken on a test machine.
+  it(
+    'runs as written: a saga completes, one compensates, one dead-letters and is redriven after its fix',
+    { timeout: 180_000 },
+    async () => {
+      // 1. npm start
+      const dev = startCli(['dev', '--demo', '--admin-port', '0'], devEnv);
+      const ready = await dev.waitForLine(/^sagastream dev stack ready: /);
+      const [, uri, admin, token] =
+        /MongoDB (mongodb:\/\/\S+) .* admin (http:\/\/\S+), admin token (\S+)$/.exec(ready) ?? [];
+      const auth = { authorization: `Bearer ${token ?? ''}` };
+      const api = async (
+        path: string,
+        init: RequestInit = {},
+      ): Promise<{ status: number; body: unknown }> => {
+        const response = await fetch(`${admin ?? ''}${path}`, { ...init, headers: auth });
+        return { status: response.status, body: await response.json() };
+      };
+
+      // 2. mongosh 'mongodb://127.0.0.1:PORT/sagastream?replicaSet=rs0'
+      const client = new MongoClient((uri ?? '').replace('/?', '/sagastream?'));
+      try {
+        const db = client.db();
+        expect(db.databaseName).toBe('sagastream');
+        const order = {
+          status: 'pending',
+          customer: { id: 'c-1', email: 'ada@example.com' },
+          items: [{ sku: 'mug-blue', quantity: 2 }],
+          total_amount: 24.9,
+        };
+        const { insertedId } = await db.collection('orders').insertOne({ ...order });
+        const completed = await sagaOf(db, insertedId);
+        expect(completed.status).toBe('completed');
+        expect(completed.history.length).toBeGreaterThan(0);
+        const orderId = insertedId.toHexString();
+        for (const [collection, status] of [
+          ['payments', 'captured'],
+          ['reservations', 'reserved'],
+          ['shipments', 'booked'],
+          ['notifications', 'sent'],
+        ] as const) {
+          expect(await db.collection(collection).find({ orderId }).toArray()).toEqual([
+            expect.objectContaining({ status }),
+          ]);
+        }
+        // curl -H "Authorization: Bearer $ADMIN_TOKEN" 'http://127.0.0.1:8080/api/sagas?status=completed&limit=1'
+        const list = await api('/api/sagas?status=completed&limit=1');
+        expect(list.status).toBe(200);
+        expect((list.body as { items: unknown[] }).items).toHaveLength(1);
+        expect((await fetch(`${admin ?? ''}/api/sagas?status=completed&limit=1`)).status).toBe(401);
+        // curl -H "Authorization: Bearer $ADMIN_TOKEN" http://127.0.0.1:8080/api/sagas/<id>
+        const detail = await api(`/api/sagas/${completed._id}`);
+        const view = detail.body as { status: string; steps: unknown[]; timeline: unknown[] };
+        expect(view.status).toBe('completed');
+        expect(view.steps).toHaveLength(4);
+        expect(view.timeline.length).toBeGreaterThanOrEqual(4);
+
+        // 3. The same order with simulate: { failAt: 'calculate-shipping' }
+        const failing = { ...order, simulate: { failAt: 'calculate-shipping' } };
+        const compensatedOrder = (await db.collection('orders').insertOne({ ...failing })).insertedId;
+        const compensated = await sagaOf(db, compensatedOrder);
+        expect(compensated.status).toBe('compensated');
+        expect(compensated.steps[2]).toMatchObject({
+          name: 'calculate-shipping',
+          status: 'failed',
+          attempts: 3,
+        });
+        const compensatedId = compensatedOrder.toHexString();
+        expect(await db.collection('reservations').findOne({ orderId: compensatedId })).toMatchObject({
+          status: 'released',
+        });
+        expect(await db.collection('payments').findOne({ orderId: compensatedId })).toMatchObject({
+          status: 'refunded',
+        });
+
+        // 4. An outage of refunds, the same failing order, a dead letter; end the outage, redrive it.
+        await db.collection<{ _id: string }>('outages').insertOne({ _id: 'refund-payment' });
+        const deadOrder = (await db.collection('orders').insertOne({ ...failing })).insertedId;
+        const failed = await sagaOf(db, deadOrder);
+        expect(failed.status).toBe('failed');
+        const deadLetters = await api('/api/dead-letters');
+        const entry = (deadLetters.body as { items: { id: string; sagaId: string }[] }).items.find(
+          (item) => item.sagaId === failed._id,
+        );
+        expect(entry).toBeDefined();
+        await db.collection<{ _id: string }>('outages').deleteOne({ _id: 'refund-payment' });
+        // curl -X POST -H "Authorization: Bearer $ADMIN_TOKEN" http://127.0.0.1:8080/api/dead-letters/<id>/retry
+        const retried = await api(`/api/dead-letters/${entry?.id ?? ''}/retry`, { method: 'POST' });
+        expect(retried.status).toBe(200);
+        expect(await sagaOf(db, deadOrder)).toMatchObject({ status: 'compensated' });
+        expect(await db.collection('payments').findOne({ orderId: deadOrder.toHexString() })).toMatchObject({
+          status: 'refunded',
+        });
+
+        // Rejected orders (say, without items) are dead letters too.
+        const { items: _items, ...withoutItems } = order;
+        const rejected = await sagaOf(db, (await db.collection('orders').insertOne(withoutItems)).insertedId);
+        expect(rejected.status).toBe('rejected');
+        const afterReject = (await api('/api/dead-letters')).body as { items: { sagaId: string }[] };
+        expect(afterReject.items.some((item) => item.sagaId === rejected._id)).toBe(true);
+      } finally {
+        await client.close();
+      }
       expect(await dev.stop('SIGINT')).toBe(0);
     },
   );

@@ -177,4 +177,31 @@ describe('order-fulfillment saga', { timeout: 60_000 }, () => {
     await finishedSaga('textTotal');
     expect(await db.collection('sagas').countDocuments({ 'trigger.documentKey._id': ids.zeroTotal })).toBe(0);
   });
+
+  it('dead-letters refunds during an outage, and a retry after it ends refunds the payment', async () => {
+    // The outage is database-wide: let every other order finish before it starts.
+    for (const name of Object.keys(orders)) if (name !== 'zeroTotal') await finishedSaga(name);
+    await db.collection<{ _id: string }>('outages').insertOne({ _id: 'refund-payment' });
+    const { insertedId } = await db
+      .collection('orders')
+      .insertOne(order({ simulate: { failAt: 'calculate-shipping' } }));
+    ids.duringOutage = insertedId;
+    const failed = await finishedSaga('duringOutage');
+    expect(failed.status).toBe('failed');
+    expect(failed.steps[0]?.compensation).toMatchObject({ status: 'failed', attempts: 3 });
+    expect(failed.steps[0]?.compensation?.error?.message).toContain(
+      "refund-payment is unavailable: outages holds { _id: 'refund-payment' }",
+    );
+    expect(await effect('payments', failed._id, 'process-payment')).toMatchObject({ status: 'captured' });
+    const deadLetter = (await runtime.operations.listDeadLetters()).find(
+      (entry) => entry.sagaId === failed._id,
+    );
+    expect(deadLetter).toBeDefined();
+
+    await db.collection<{ _id: string }>('outages').deleteOne({ _id: 'refund-payment' });
+    await runtime.operations.retryDeadLetter(deadLetter?.id ?? '');
+    const compensated = await finishedSaga('duringOutage');
+    expect(compensated.status).toBe('compensated');
+    expect(await effect('payments', failed._id, 'process-payment')).toMatchObject({ status: 'refunded' });
+  });
 });

@@ -1,0 +1,44 @@
+// docker-compose.yml cannot be run here (no Docker engine), so its promises are checked on the parsed file.
+import { readFile } from 'node:fs/promises';
+import { parse } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { parseDuration } from '../../../src/definition/duration.js';
+
+interface Service {
+  image?: string;
+  build?: unknown;
+  stop_grace_period?: string;
+  healthcheck?: { test?: string[] };
+}
+
+/** The worker's default grace for its steps in flight on SIGTERM (SagaRuntime's shutdownGraceMs). */
+const WORKER_SHUTDOWN_GRACE_MS = 30_000;
+const ROLES = ['watcher', 'worker', 'admin', 'demo'];
+
+const text = await readFile(new URL('../../../docker-compose.yml', import.meta.url), 'utf8');
+const compose = parse(text, { merge: true }) as { services: Record<string, Service> };
+const roles = ROLES.map((name) => [name, compose.services[name] ?? {}] as const);
+
+describe('docker-compose.yml', () => {
+  it('runs every role from one image that one service builds', () => {
+    expect(new Set(roles.map(([, service]) => service.image))).toEqual(new Set(['sagastream:local']));
+    expect(roles.filter(([, service]) => service.build !== undefined).map(([name]) => name)).toEqual([
+      'admin',
+    ]);
+  });
+
+  it("gives every role longer to stop than the worker's own shutdown grace", () => {
+    for (const [, service] of roles) {
+      expect(parseDuration(service.stop_grace_period ?? '0ms')).toBeGreaterThan(WORKER_SHUTDOWN_GRACE_MS);
+    }
+  });
+
+  it('checks the admin API on /readyz', () => {
+    expect(compose.services.admin?.healthcheck?.test?.join(' ')).toContain('http://127.0.0.1:8080/readyz');
+  });
+
+  it('uses no key that needs Docker Engine 25 (healthcheck.start_interval)', () => {
+    const checks = Object.values(compose.services).map((service) => service.healthcheck ?? {});
+    expect(checks.filter((check) => 'start_interval' in check)).toEqual([]);
+  });
+});
