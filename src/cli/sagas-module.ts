@@ -1,5 +1,5 @@
-// Where a process finds its sagas: a module (`--sagas-module PATH` or SAGAS) exporting a SagaRegistry, by
-// default the project's own `sagas/index.ts`. The module may also export `setup`, called once connected.
+// Where a process finds its sagas: a module (`--sagas-module PATH` or SAGAS) exporting a SagaRegistry; the
+// example saga in `sagas/` only for the demo commands. The module may also export `setup`, called once connected.
 import { existsSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -24,7 +24,7 @@ export interface SagasModule {
   readonly source: string;
 }
 
-/** The project's sagas: `sagas/index.ts` from source, `dist/sagas/index.js` when built. */
+/** The example sagas: `sagas/index.ts` from source, `dist/sagas/index.js` when built. */
 export const DEFAULT_SAGAS_MODULE = fileURLToPath(new URL('../../sagas/index.js', import.meta.url));
 
 const TYPESCRIPT_EXTENSIONS = new Set(['.ts', '.mts', '.cts']);
@@ -82,17 +82,31 @@ function firstLine(error: unknown): string {
   return text.split('\n').find((line) => line.trim() !== '') ?? text;
 }
 
+export interface LoadSagasOptions {
+  /** Without a module named, run the example order-fulfillment saga (`dev --demo`, `demo`); else refuse. */
+  readonly demoByDefault?: boolean;
+  readonly cwd?: string;
+}
+
 /**
- * Loads the sagas module named by `path` (relative to `cwd`), else by SAGAS, else the project's.
- * @throws Error, with one line saying what went wrong and how to fix it, when the file does not exist, fails
- * to load or exports no registry.
+ * Loads the sagas module named by `path` (relative to `cwd`), else by SAGAS, else (with `demoByDefault`) the
+ * project's example saga. A production role never falls back to the example: it would run the demo saga
+ * against the user's own `orders` collection.
+ * @throws Error, with one line saying what went wrong and how to fix it, when no module is named, or the file
+ * does not exist, fails to load or exports no registry.
  */
 export async function loadSagasModule(
   path: string | undefined,
   env: Readonly<Record<string, string | undefined>>,
-  cwd = process.cwd(),
+  { demoByDefault = false, cwd = process.cwd() }: LoadSagasOptions = {},
 ): Promise<SagasModule> {
   const named = path ?? (env.SAGAS?.trim() || undefined);
+  if (named === undefined && !demoByDefault) {
+    throw new Error(
+      'No sagas module: name the module that exports your SagaRegistry with --sagas-module PATH or SAGAS=PATH ' +
+        '(the example order-fulfillment saga runs only under `sagastream dev --demo`).',
+    );
+  }
   const source = named === undefined ? DEFAULT_SAGAS_MODULE : resolve(cwd, named);
   // From source, `sagas/index.js` is really `sagas/index.ts`; tsx resolves it either way.
   const candidates = [source, source.replace(/\.js$/, '.ts')];

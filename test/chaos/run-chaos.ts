@@ -4,6 +4,7 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -117,6 +118,8 @@ const env = {
   MONGODB_DB: 'chaos',
   REDIS_URL: `redis://127.0.0.1:${redisPort}`,
   SAGASTREAM_QUEUE_PREFIX: `chaos-${seed}`,
+  // The example order-fulfillment saga: role commands run only the sagas module they are given.
+  SAGAS: fileURLToPath(new URL('../../sagas/index.ts', import.meta.url)),
   LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
 };
 say(`run dir ${runDir}; ${orderCount} orders over ${runSeconds} s, seed ${seed}`);

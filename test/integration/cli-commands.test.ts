@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { MongoClient } from 'mongodb';
 import { afterEach, describe, expect, it } from 'vitest';
+import { EXAMPLE_SAGAS } from './e2e/cli-process.js';
 
 const bin = fileURLToPath(new URL('../../bin/sagastream.js', import.meta.url));
 
@@ -145,7 +146,7 @@ describe('sagastream dev', () => {
     'starts MongoDB and Redis, prints both URLs on one line, and stops both on SIGTERM',
     { timeout: 60_000 },
     async () => {
-      const cli = await startCli(['dev']);
+      const cli = await startCli(['dev'], { SAGAS: EXAMPLE_SAGAS });
       expect(cli.readyLine).toMatch(
         /^sagastream dev stack ready: MongoDB mongodb:\/\/\S+ .*Redis redis:\/\/\S+/,
       );

@@ -14,7 +14,6 @@ import { startRoles } from '../start-roles.js';
 import { UsageError } from '../usage-error.js';
 import { waitForShutdownSignal } from '../wait-for-shutdown-signal.js';
 import { parseRate } from './demo-command.js';
-import { SAGAS_MODULE_DESCRIPTION } from './role-command.js';
 
 const usage = `Usage: sagastream dev [--demo] [--mongo-port P] [--redis-port P] [--admin-port P] [--dbpath DIR]
 
@@ -33,7 +32,8 @@ Options:
   --redis-port P          port for redis-server (default 0: a free port)
   --admin-port P          port for the admin API (default ADMIN_PORT, 8080; 0: a free port)
   --dbpath DIR            keep data across restarts: MongoDB in DIR/mongo, Redis (AOF) in DIR/redis
-  --sagas-module PATH     ${SAGAS_MODULE_DESCRIPTION}
+  --sagas-module PATH     module exporting your SagaRegistry (default: SAGAS; with neither, --demo
+                          runs the example order-fulfillment saga)
   -h, --help              show this help
 
 Needs redis-server on PATH unless REDIS_URL is set (Debian/Ubuntu: apt-get install -y redis-server).
@@ -76,7 +76,7 @@ export const devCommand: CliCommand = {
     // The demo fails steps on purpose; their warnings would bury the progress line.
     const level: LogLevel = demo && !env.LOG_LEVEL?.trim() ? 'fatal' : config.logLevel;
     const logger = createLogger({ level, name: 'dev', destination: 2 });
-    const sagas = await loadSagasModule(values['sagas-module'], env);
+    const sagas = await loadSagasModule(values['sagas-module'], env, { demoByDefault: demo });
     if (demo && !sagas.registry.has('order-fulfillment')) {
       throw new UsageError(
         `--demo inserts orders for the order-fulfillment saga, which ${sagas.source} does not define`,

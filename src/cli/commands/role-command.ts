@@ -16,8 +16,7 @@ type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
 export const SAGAS_MODULE_OPTION = { 'sagas-module': { type: 'string' } } as const;
 
 /** The `--sagas-module` help line's text, for commands whose option column is wider. */
-export const SAGAS_MODULE_DESCRIPTION =
-  "module exporting your SagaRegistry (default: SAGAS, else the project's sagas/)";
+export const SAGAS_MODULE_DESCRIPTION = 'module exporting your SagaRegistry (required; default: SAGAS)';
 
 export const SAGAS_MODULE_HELP = `  --sagas-module PATH  ${SAGAS_MODULE_DESCRIPTION}`;
 

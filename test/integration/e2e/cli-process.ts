@@ -5,6 +5,9 @@ import { fileURLToPath } from 'node:url';
 
 const bin = fileURLToPath(new URL('../../../bin/sagastream.js', import.meta.url));
 
+/** The example sagas module, for role commands (which refuse to start without one). */
+export const EXAMPLE_SAGAS = fileURLToPath(new URL('../../../sagas/index.ts', import.meta.url));
+
 export interface CliProcess {
   readonly child: ChildProcess;
   readonly pid: number;

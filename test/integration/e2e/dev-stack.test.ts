@@ -6,7 +6,7 @@ import { Redis } from 'ioredis';
 import { MongoClient } from 'mongodb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startRedisServer, type RedisServer } from '../../../src/embedded/redis-launcher.js';
-import { killLeftovers, runCli, startCli } from './cli-process.js';
+import { EXAMPLE_SAGAS, killLeftovers, runCli, startCli } from './cli-process.js';
 
 const ownServers = { stack: [] as RedisServer[], listeners: [] as Server[], pids: [] as number[] };
 
@@ -23,7 +23,7 @@ afterEach(async () => {
 });
 
 /** The dev stack's own servers, not the test harness's. */
-const devEnv = { MONGODB_URL: undefined, REDIS_URL: undefined, ADMIN_TOKEN: undefined };
+const devEnv = { MONGODB_URL: undefined, REDIS_URL: undefined, ADMIN_TOKEN: undefined, SAGAS: EXAMPLE_SAGAS };
 
 /** Alive and not a zombie: an orphan that init has not reaped yet is already dead. */
 async function processAlive(pid: number): Promise<boolean> {

@@ -5,7 +5,7 @@ import type { Db, MongoClient, ObjectId } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sample } from '../../prometheus-samples.js';
 import { connectMongo, mongoUrl, redisUrl, uniqueName } from '../helpers.js';
-import { killLeftovers, poll, startCli, type CliProcess } from './cli-process.js';
+import { EXAMPLE_SAGAS, killLeftovers, poll, startCli, type CliProcess } from './cli-process.js';
 
 const SAGA = 'order-fulfillment';
 const TERMINAL = ['completed', 'compensated', 'failed', 'rejected'];
@@ -37,6 +37,7 @@ beforeAll(async () => {
     MONGODB_DB: database,
     SAGASTREAM_QUEUE_PREFIX: uniqueName('e2e-metrics'),
     ADMIN_PORT: '0',
+    SAGAS: EXAMPLE_SAGAS,
   };
   client = await connectMongo();
   db = client.db(database);

@@ -4,7 +4,7 @@
 import type { Db, MongoClient, ObjectId } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectMongo, mongoUrl, redisUrl, uniqueName } from '../helpers.js';
-import { killLeftovers, poll, startCli, type CliProcess } from './cli-process.js';
+import { EXAMPLE_SAGAS, killLeftovers, poll, startCli, type CliProcess } from './cli-process.js';
 
 const TERMINAL = ['completed', 'compensated', 'failed', 'rejected'];
 
@@ -47,6 +47,7 @@ beforeAll(async () => {
     MONGODB_DB: database,
     SAGASTREAM_QUEUE_PREFIX: uniqueName('e2e'),
     ADMIN_PORT: '0',
+    SAGAS: EXAMPLE_SAGAS,
   };
   client = await connectMongo();
   db = client.db(database);
