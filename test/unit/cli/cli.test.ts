@@ -66,7 +66,9 @@ describe('sagastream CLI', { timeout: 30_000 }, () => {
     // The operator commands allow positionals; their message is the same, with its quotes closed.
     const operator = await runCli(['status', '--bogus']);
     expect(operator.code).toBe(2);
-    expect(operator.stderr).toMatch(/^sagastream status: Unknown option '--bogus'\n\nUsage: sagastream status/);
+    expect(operator.stderr).toMatch(
+      /^sagastream status: Unknown option '--bogus'\n\nUsage: sagastream status/,
+    );
 
     const badPort = await runCli(['mongo', '--port', 'eighty']);
     expect(badPort.code).toBe(2);
