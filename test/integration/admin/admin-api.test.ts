@@ -70,6 +70,13 @@ describe('admin API with a token', () => {
     ]);
   });
 
+  it('serves the dashboard icon without a token', async () => {
+    const response = await fetch(`${fixture.url}/favicon.ico`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^image\/svg\+xml/);
+    expect(await response.text()).toMatch(/^<svg [^>]*>.*<\/svg>$/);
+  });
+
   it('refuses a missing or wrong token with 401 and accepts the right one', async () => {
     const missing = await fetch(`${fixture.url}/api/stats`);
     expect(missing.status).toBe(401);
@@ -208,7 +215,7 @@ describe('admin API with a token', () => {
 
   it('cancels a running saga, and refuses to cancel it again', async () => {
     const saga = await fixture.startOrder('hold');
-    await fixture.waitForStatus(saga._id, 'running');
+    await fixture.waitForStep(saga._id, 'charge', 'running');
     const cancel = await call(`/api/sagas/${saga._id}/cancel`, { method: 'POST' });
     expect(cancel.status).toBe(200);
     const compensated = await fixture.waitForStatus(saga._id, 'compensated');
@@ -350,7 +357,11 @@ describe('admin API without a token', () => {
       /default-src 'none'; script-src 'sha256-/,
     );
     const html = await response.text();
-    expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+href=/);
+    // Nothing loads from elsewhere: no script sources, and the one link (the icon) is a data: URL.
+    expect(html).not.toMatch(/<script[^>]+src=/);
+    expect([...html.matchAll(/<link[^>]+href="([^"]*)"/g)].map((match) => match[1]?.slice(0, 19))).toEqual([
+      'data:image/svg+xml,',
+    ]);
   });
 });
 

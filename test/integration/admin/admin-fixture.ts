@@ -12,7 +12,7 @@ import { SagaRuntime } from '../../../src/engine/saga-runtime.js';
 import { TerminalError } from '../../../src/errors/index.js';
 import { createLogger, type LogLevel } from '../../../src/logging/logger.js';
 import { stepQueueName } from '../../../src/queue/queue-names.js';
-import type { SagaDocument, SagaStatus } from '../../../src/store/saga-document.js';
+import type { SagaDocument, SagaStatus, StepStatus } from '../../../src/store/saga-document.js';
 import { connectMongo, mongoUrl, redisUrl, uniqueName } from '../helpers.js';
 
 export const TEST_TOKEN = 'test-admin-token-0123456789';
@@ -51,6 +51,8 @@ export interface AdminFixture {
   /** Inserts an order and resolves with its saga once one exists. */
   startOrder(mode: OrderDocument['mode'], id?: string): Promise<SagaDocument>;
   waitForStatus(sagaId: string, status: SagaStatus): Promise<SagaDocument>;
+  /** Resolves once the named step of the saga has this status (e.g. `charge` running, before a cancel). */
+  waitForStep(sagaId: string, step: string, status: StepStatus): Promise<SagaDocument>;
   /** A worker runtime of its own on the fixture's database and queues (stopped by `close`). */
   startWorker(): Promise<void>;
   /**
@@ -186,6 +188,14 @@ export async function startAdminFixture(options: AdminFixtureOptions = {}): Prom
         () => sagas.findOne({ _id: sagaId }),
         (found) => found?.status === status,
         `saga ${sagaId} to be ${status}`,
+      );
+      return saga!;
+    },
+    async waitForStep(sagaId, step, status) {
+      const saga = await eventually(
+        () => sagas.findOne({ _id: sagaId }),
+        (found) => found?.steps.find((record) => record.name === step)?.status === status,
+        `step ${step} of saga ${sagaId} to be ${status}`,
       );
       return saga!;
     },

@@ -81,7 +81,7 @@ describe('operator CLI', () => {
     expect(stdout).toContain('~ approximate:');
 
     const held = await fixture.startOrder('hold');
-    await fixture.waitForStatus(held._id, 'running');
+    await fixture.waitForStep(held._id, 'charge', 'running');
     await run(cancelCommand, [held._id]);
     await fixture.waitForStatus(held._id, 'compensated');
     const cancelled = await eventually(
