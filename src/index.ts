@@ -89,7 +89,7 @@ export { isRetryable } from './errors/is-retryable.js';
 
 // Running sagas
 export { SagaRuntime, type SagaRuntimeOptions } from './engine/saga-runtime.js';
-export type { SagaOperations, DeadLetterEntry } from './engine/saga-operations.js';
+export type { SagaOperations, DeadLetterEntry, DeadLetterPage } from './engine/saga-operations.js';
 export {
   isTerminal,
   SAGA_STATUSES,
