@@ -55,16 +55,102 @@ describe('operator CLI', () => {
     expect(JSON.parse(json.stdout)).toHaveProperty('totals');
   });
 
-  it('saga <id> prints the steps and their timeline', async () => {
+  it('saga <id> prints the input, the steps and their timeline', async () => {
     const saga = await fixture.startOrder('ok');
     await fixture.waitForStatus(saga._id, 'completed');
     const { code, stdout } = await run(sagaCommand, [saga._id]);
     expect(code).toBe(0);
     expect(stdout).toContain(`saga ${saga._id}  orders v1  COMPLETED`);
+    expect(stdout).toContain(`\ninput {"_id":"${saga.key}","status":"new","mode":"ok"}\n`);
     expect(stdout).toMatch(/^reserve\s+attempt 1\s+completed\s+\d/m);
     expect(stdout).toMatch(/^charge\s+attempt 1\s+completed\s+\d.*\|.*█.*\|$/m);
+    expect(stdout).not.toContain('~');
     await expect(run(sagaCommand, [])).rejects.toBeInstanceOf(UsageError);
     await expect(run(sagaCommand, ['nope'])).rejects.toThrow(/BAD_REQUEST/);
+  });
+
+  it('saga <id> marks approximate attempt times and a cancelled attempt', async () => {
+    fixture.behaviour.compensationBroken = false;
+    const failing = await fixture.startOrder('error');
+    await fixture.waitForStatus(failing._id, 'compensated');
+    const { stdout } = await run(sagaCommand, [failing._id]);
+    expect(stdout).toMatch(/^charge\s+attempt 1\s+failed\s+\d/m);
+    // Only the first and the latest attempt's start are stored: the middle one's time includes the backoff.
+    expect(stdout).toMatch(/^charge\s+attempt 2\s+failed\s+~\d/m);
+    expect(stdout).toMatch(/^charge\s+attempt 3\s+failed\s+\d/m);
+    expect(stdout).toContain('~ approximate:');
+
+    const held = await fixture.startOrder('hold');
+    await fixture.waitForStep(held._id, 'charge', 'running');
+    await run(cancelCommand, [held._id]);
+    await fixture.waitForStatus(held._id, 'compensated');
+    const cancelled = await eventually(
+      async () => (await run(sagaCommand, [held._id])).stdout,
+      (text) => !/^charge\s+running/m.test(text),
+      'the cancelled attempt to end',
+    );
+    expect(cancelled).toMatch(/^charge\s+cancelled\s+1/m);
+    expect(cancelled).toMatch(/^charge\s+attempt 1\s+cancelled\s+\d.*⊘/m);
+  });
+
+  it('dlq list pages through more than 100 dead letters and says how to get the rest', async () => {
+    // Orders without a valid `mode` are rejected on arrival: one dead letter each.
+    const keys = Array.from({ length: 105 }, (_, index) => `cli-bad-${index}`);
+    await fixture.db
+      .collection<{ _id: string; status: string }>('orders')
+      .insertMany(keys.map((key) => ({ _id: key, status: 'new' })));
+    const rejected = async () =>
+      fixture.db
+        .collection('sagas')
+        .find({ key: { $in: keys }, status: 'rejected' })
+        .toArray();
+    const sagas = await eventually(rejected, (list) => list.length === keys.length, 'the rejected sagas');
+    const expected = sagas.map((saga) => `${String(saga._id)}.dl.g0`);
+    await eventually(
+      async () => (await run(dlqCommand, ['list', '--all', '--json'])).stdout,
+      (text) => expected.every((id) => text.includes(id)),
+      'every dead letter listed',
+    );
+
+    const idsIn = (text: string) => [...text.matchAll(/^(sg\S+)\s/gm)].map((match) => match[1]!);
+    const seen: string[] = [];
+    let args = ['list'];
+    for (let pages = 0; ; pages++) {
+      const { stdout } = await run(dlqCommand, args);
+      const ids = idsIn(stdout);
+      seen.push(...ids);
+      const more =
+        /^more dead letters: sagastream (dlq list --after (\S+)) \(or --all for every one\)$/m.exec(stdout);
+      if (pages === 0) {
+        expect(ids).toHaveLength(100);
+        expect(more?.[2]).toBe(ids[99]);
+      }
+      if (!more) break;
+      args = more[1]!.split(' ').slice(1);
+    }
+    expect(new Set(seen).size).toBe(seen.length);
+    for (const id of expected) expect(seen).toContain(id);
+
+    const all = JSON.parse((await run(dlqCommand, ['list', '--all', '--json'])).stdout) as {
+      items: { id: string }[];
+      next: string | null;
+    };
+    expect(all.items.map((item) => item.id)).toEqual(seen);
+    expect(all.next).toBeNull();
+    const small = JSON.parse((await run(dlqCommand, ['list', '--limit', '3', '--json'])).stdout) as {
+      items: { id: string }[];
+      next: string | null;
+    };
+    expect(small.items.map((item) => item.id)).toEqual(seen.slice(0, 3));
+    expect(small.next).toBe(seen[2]);
+    const limited = await run(dlqCommand, ['list', '--limit', '3', '--after', seen[2]!]);
+    expect(idsIn(limited.stdout)).toEqual(seen.slice(3, 6));
+    expect(limited.stdout).toContain(`sagastream dlq list --limit 3 --after ${seen[5]!} (or --all`);
+
+    await expect(run(dlqCommand, ['list', '--limit', '5000'])).rejects.toThrow(/at most 1000/);
+    await expect(run(dlqCommand, ['list', '--all', '--after', seen[0]!])).rejects.toBeInstanceOf(UsageError);
+    await expect(run(dlqCommand, ['retry', seen[0]!, '--limit', '3'])).rejects.toBeInstanceOf(UsageError);
+    for (const id of expected) await run(dlqCommand, ['discard', id]);
   });
 
   it('dlq list, retry and discard', async () => {
@@ -107,5 +193,37 @@ describe('operator CLI', () => {
     await expect(run(statusCommand, ['--url', 'http://127.0.0.1:1'])).rejects.toThrow(
       /cannot reach the admin API at http:\/\/127\.0\.0\.1:1/,
     );
+  });
+});
+
+describe('operator CLI and a stuck saga', () => {
+  let stuckFixture: AdminFixture;
+
+  beforeAll(async () => {
+    stuckFixture = await startAdminFixture({
+      token: TEST_TOKEN,
+      worker: false,
+      sweeper: { intervalMs: 300, leaseTtlMs: 2_000, stuckAfter: 2 },
+    });
+  });
+  afterAll(async () => {
+    await stuckFixture?.close();
+  });
+
+  it('dlq retry releases a stuck saga', async () => {
+    const env = { ADMIN_URL: stuckFixture.url, ADMIN_TOKEN: TEST_TOKEN };
+    const breaker = stuckFixture.startBreakingWorker();
+    const saga = await stuckFixture.startOrder('ok');
+    const stuckId = `${saga._id}.stuck.g0`;
+    await eventually(
+      async () => (await run(dlqCommand, ['list'], env)).stdout,
+      (text) => new RegExp(`^${stuckId.replace(/\./g, '\\.')}\\s+orders\\s+stuck`, 'm').test(text),
+      'the stuck dead letter listed',
+    );
+    await breaker.close();
+    const retried = await run(dlqCommand, ['retry', stuckId], env);
+    expect(retried.stdout).toBe(`stuck saga ${saga._id} released, its job queued again: now running\n`);
+    await stuckFixture.startWorker();
+    await stuckFixture.waitForStatus(saga._id, 'completed');
   });
 });
