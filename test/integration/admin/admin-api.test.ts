@@ -204,12 +204,12 @@ describe('admin API with a token', () => {
 
     const listed = async () =>
       ((await (await call('/api/dead-letters')).json()) as { items: { id: string; sagaId: string }[] }).items;
-    const { eventually } = await import('./admin-fixture.js');
-    const entries = await eventually(
-      listed,
-      (items) => [first._id, second._id].every((id) => items.some((item) => item.sagaId === id)),
-      'dead letters for both sagas',
-    );
+    await expect
+      .poll(async () => (await listed()).map((item) => item.sagaId), {
+        message: 'dead letters for both sagas',
+      })
+      .toEqual(expect.arrayContaining([first._id, second._id]));
+    const entries = await listed();
     const stats = (await (await call('/api/stats')).json()) as { deadLetters: number };
     expect(stats.deadLetters).toBeGreaterThanOrEqual(2);
 
@@ -244,12 +244,10 @@ describe('admin API with a token', () => {
     expect(stats.queues.map((queue) => queue.queue)).toEqual(['saga-orders', 'saga-timers']);
     expect(stats.watchers[0]?.saga).toBe('orders');
 
-    const { eventually } = await import('./admin-fixture.js');
-    const text = await eventually(
-      async () => (await call('/metrics')).text(),
-      (body) => /sagastream_sagas_completed_total\{saga="orders"\} [1-9]/.test(body),
-      'the completed counter',
-    );
+    await expect
+      .poll(async () => (await call('/metrics')).text(), { message: 'the completed counter' })
+      .toMatch(/sagastream_sagas_completed_total\{saga="orders"\} [1-9]/);
+    const text = await (await call('/metrics')).text();
     expect(text).toMatch(/sagastream_sagas_started_total\{saga="orders"\} [1-9]/);
     expect(text).toMatch(
       /sagastream_step_duration_seconds_count\{saga="orders",step="charge",outcome="completed"\} [1-9]/,

@@ -7,7 +7,7 @@ import { dlqCommand } from '../../../src/cli/commands/dlq-command.js';
 import { sagaCommand } from '../../../src/cli/commands/saga-command.js';
 import { statusCommand } from '../../../src/cli/commands/status-command.js';
 import { UsageError } from '../../../src/cli/usage-error.js';
-import { TEST_TOKEN, eventually, startAdminFixture, type AdminFixture } from './admin-fixture.js';
+import { TEST_TOKEN, startAdminFixture, type AdminFixture } from './admin-fixture.js';
 
 let fixture: AdminFixture;
 
@@ -73,11 +73,12 @@ describe('operator CLI', () => {
     const second = await fixture.startOrder('fail');
     await fixture.waitForStatus(first._id, 'failed');
     await fixture.waitForStatus(second._id, 'failed');
-    const listing = await eventually(
-      async () => (await run(dlqCommand, ['list'])).stdout,
-      (text) => text.includes(first._id) && text.includes(second._id),
-      'both dead letters listed',
-    );
+    let listing = '';
+    await expect
+      .poll(async () => (listing = (await run(dlqCommand, ['list'])).stdout), {
+        message: 'both dead letters listed',
+      })
+      .toSatisfy((text: string) => text.includes(first._id) && text.includes(second._id));
     expect(listing).toMatch(/^ID\s+SAGA\s+KIND/m);
     expect(listing).toContain('compensation-failed');
 

@@ -3,7 +3,7 @@
 import { MongoClient } from 'mongodb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { mongoUrl, uniqueName } from '../helpers.js';
-import { killLeftovers, poll, runCli, startCli } from './cli-process.js';
+import { killLeftovers, runCli, startCli } from './cli-process.js';
 
 afterEach(() => killLeftovers());
 
@@ -34,12 +34,15 @@ describe('sagastream dev --demo', () => {
       expect((await fetch(`${admin}/healthz`)).status).toBe(200);
 
       // Not a TTY here, so progress comes as plain lines; wait until every end state has shown up.
-      await poll(
-        () => Promise.resolve(countsIn(dev.lines.filter((line) => line.startsWith('orders ')).at(-1))),
-        (counts) =>
+      await expect
+        .poll(() => countsIn(dev.lines.filter((line) => line.startsWith('orders ')).at(-1)), {
+          timeout: 100_000,
+          interval: 250,
+          message: 'every end state in the progress line',
+        })
+        .toSatisfy((counts: Record<string, number>) =>
           ['completed', 'compensated', 'failed', 'rejected'].every((status) => (counts[status] ?? 0) > 0),
-        100_000,
-      );
+        );
       const client = new MongoClient(/MongoDB (mongodb:\/\/\S+)/.exec(ready)?.[1] ?? '');
       const retried = await client
         .db('sagastream')
