@@ -263,12 +263,12 @@ describe('admin API with a token', () => {
 
     const listed = async () =>
       ((await (await call('/api/dead-letters')).json()) as { items: { id: string; sagaId: string }[] }).items;
-    const { eventually } = await import('./admin-fixture.js');
-    const entries = await eventually(
-      listed,
-      (items) => [first._id, second._id].every((id) => items.some((item) => item.sagaId === id)),
-      'dead letters for both sagas',
-    );
+    await expect
+      .poll(async () => (await listed()).map((item) => item.sagaId), {
+        message: 'dead letters for both sagas',
+      })
+      .toEqual(expect.arrayContaining([first._id, second._id]));
+    const entries = await listed();
     const stats = (await (await call('/api/stats')).json()) as { deadLetters: number };
     expect(stats.deadLetters).toBeGreaterThanOrEqual(2);
 

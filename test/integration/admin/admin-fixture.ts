@@ -5,6 +5,7 @@ import { Writable } from 'node:stream';
 import { UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Collection, Db, MongoClient } from 'mongodb';
+import { expect, vi } from 'vitest';
 import { z } from 'zod';
 import { startAdminServer, type AdminServer } from '../../../src/admin/index.js';
 import { SagaRegistry, defineSaga } from '../../../src/definition/index.js';
@@ -105,22 +106,9 @@ export function ordersSaga(behaviour: Behaviour) {
     .build();
 }
 
-/** Polls until `done` accepts the value; outcome-based, with a generous deadline. */
-export async function eventually<T>(
-  read: () => Promise<T>,
-  done: (value: T) => boolean,
-  what: string,
-  timeoutMs = 20_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+// The fixture starts in beforeAll hooks too, where expect.poll is not allowed: it waits with vi.waitFor, which
+// retries its callback until the assertions in it pass (tests themselves use expect.poll).
+const WAIT = { timeout: 20_000, interval: 50 };
 
 function quietLogger(name: string) {
   const level = (process.env.SAGASTREAM_TEST_LOG_LEVEL ?? 'warn') as LogLevel;
@@ -159,11 +147,10 @@ export async function startAdminFixture(options: AdminFixtureOptions = {}): Prom
   const db = client.db(database);
   const orders = db.collection<OrderDocument>('orders');
   const sagas = db.collection<SagaDocument>('sagas');
-  await eventually(
-    () => Promise.resolve(runtime.trigger?.status().watchers.every((watcher) => watcher.state === 'active')),
-    (active) => active === true,
-    'an active watcher',
-  );
+  await vi.waitFor(() => {
+    const states = runtime.trigger?.status().watchers.map((watcher) => watcher.state);
+    expect(states, 'an active watcher').toEqual(['active']);
+  }, WAIT);
 
   return {
     url: admin.url,
@@ -176,28 +163,26 @@ export async function startAdminFixture(options: AdminFixtureOptions = {}): Prom
     behaviour,
     async startOrder(mode, id = `order-${process.pid}-${++orderSequence}`) {
       await orders.insertOne({ _id: id, status: 'new', mode });
-      const saga = await eventually(
-        () => sagas.findOne({ key: id }),
-        (found) => found !== null,
-        `a saga for ${id}`,
-      );
-      return saga!;
+      return vi.waitFor(async () => {
+        const saga = await sagas.findOne({ key: id });
+        expect(saga, `a saga for ${id}`).not.toBeNull();
+        return saga!;
+      }, WAIT);
     },
     async waitForStatus(sagaId, status) {
-      const saga = await eventually(
-        () => sagas.findOne({ _id: sagaId }),
-        (found) => found?.status === status,
-        `saga ${sagaId} to be ${status}`,
-      );
-      return saga!;
+      return vi.waitFor(async () => {
+        const saga = await sagas.findOne({ _id: sagaId });
+        expect(saga?.status, `saga ${sagaId} to be ${status}`).toBe(status);
+        return saga!;
+      }, WAIT);
     },
     async waitForStep(sagaId, step, status) {
-      const saga = await eventually(
-        () => sagas.findOne({ _id: sagaId }),
-        (found) => found?.steps.find((record) => record.name === step)?.status === status,
-        `step ${step} of saga ${sagaId} to be ${status}`,
-      );
-      return saga!;
+      return vi.waitFor(async () => {
+        const saga = await sagas.findOne({ _id: sagaId });
+        const record = saga?.steps.find((candidate) => candidate.name === step);
+        expect(record?.status, `step ${step} of saga ${sagaId} to be ${status}`).toBe(status);
+        return saga!;
+      }, WAIT);
     },
     async startWorker() {
       const workerRuntime = await SagaRuntime.start({

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TEST_TOKEN, eventually, startAdminFixture, type AdminFixture } from './admin-fixture.js';
+import { TEST_TOKEN, startAdminFixture, type AdminFixture } from './admin-fixture.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = fileURLToPath(new URL('../../../test-artifacts/', import.meta.url));
@@ -99,11 +99,11 @@ describe.skipIf(skip)('dashboard in Chromium', () => {
     fixture.behaviour.compensationBroken = true;
     const broken = await fixture.startOrder('fail');
     await fixture.waitForStatus(broken._id, 'failed');
-    await eventually(
-      () => fixture.runtime.operations.listDeadLetters(),
-      (entries) => entries.some((entry) => entry.sagaId === broken._id),
-      'the dead letter',
-    );
+    await expect
+      .poll(async () => (await fixture.runtime.operations.listDeadLetters()).map((entry) => entry.sagaId), {
+        message: 'the dead letter',
+      })
+      .toContain(broken._id);
     const held = await fixture.startOrder('hold');
 
     const page = browser.pages()[0] ?? (await browser.newPage());

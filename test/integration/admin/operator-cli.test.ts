@@ -7,7 +7,7 @@ import { dlqCommand } from '../../../src/cli/commands/dlq-command.js';
 import { sagaCommand } from '../../../src/cli/commands/saga-command.js';
 import { statusCommand } from '../../../src/cli/commands/status-command.js';
 import { UsageError } from '../../../src/cli/usage-error.js';
-import { TEST_TOKEN, eventually, startAdminFixture, type AdminFixture } from './admin-fixture.js';
+import { TEST_TOKEN, startAdminFixture, type AdminFixture } from './admin-fixture.js';
 
 let fixture: AdminFixture;
 
@@ -84,11 +84,12 @@ describe('operator CLI', () => {
     await fixture.waitForStep(held._id, 'charge', 'running');
     await run(cancelCommand, [held._id]);
     await fixture.waitForStatus(held._id, 'compensated');
-    const cancelled = await eventually(
-      async () => (await run(sagaCommand, [held._id])).stdout,
-      (text) => !/^charge\s+running/m.test(text),
-      'the cancelled attempt to end',
-    );
+    await expect
+      .poll(async () => (await run(sagaCommand, [held._id])).stdout, {
+        message: 'the cancelled attempt to end',
+      })
+      .not.toMatch(/^charge\s+running/m);
+    const cancelled = (await run(sagaCommand, [held._id])).stdout;
     expect(cancelled).toMatch(/^charge\s+cancelled\s+1/m);
     expect(cancelled).toMatch(/^charge\s+attempt 1\s+cancelled\s+\d.*⊘/m);
   });
@@ -104,13 +105,19 @@ describe('operator CLI', () => {
         .collection('sagas')
         .find({ key: { $in: keys }, status: 'rejected' })
         .toArray();
-    const sagas = await eventually(rejected, (list) => list.length === keys.length, 'the rejected sagas');
-    const expected = sagas.map((saga) => `${String(saga._id)}.dl.g0`);
-    await eventually(
-      async () => (await run(dlqCommand, ['list', '--all', '--json'])).stdout,
-      (text) => expected.every((id) => text.includes(id)),
-      'every dead letter listed',
-    );
+    await expect
+      .poll(async () => (await rejected()).length, { message: 'the rejected sagas' })
+      .toBe(keys.length);
+    const expected = (await rejected()).map((saga) => `${String(saga._id)}.dl.g0`);
+    await expect
+      .poll(
+        async () => {
+          const text = (await run(dlqCommand, ['list', '--all', '--json'])).stdout;
+          return expected.filter((id) => !text.includes(id));
+        },
+        { message: 'every dead letter listed' },
+      )
+      .toEqual([]);
 
     const idsIn = (text: string) => [...text.matchAll(/^(sg\S+)\s/gm)].map((match) => match[1]!);
     const seen: string[] = [];
@@ -159,11 +166,12 @@ describe('operator CLI', () => {
     const second = await fixture.startOrder('fail');
     await fixture.waitForStatus(first._id, 'failed');
     await fixture.waitForStatus(second._id, 'failed');
-    const listing = await eventually(
-      async () => (await run(dlqCommand, ['list'])).stdout,
-      (text) => text.includes(first._id) && text.includes(second._id),
-      'both dead letters listed',
-    );
+    let listing = '';
+    await expect
+      .poll(async () => (listing = (await run(dlqCommand, ['list'])).stdout), {
+        message: 'both dead letters listed',
+      })
+      .toSatisfy((text: string) => text.includes(first._id) && text.includes(second._id));
     expect(listing).toMatch(/^ID\s+SAGA\s+KIND/m);
     expect(listing).toContain('compensation-failed');
 
@@ -215,11 +223,11 @@ describe('operator CLI and a stuck saga', () => {
     const breaker = stuckFixture.startBreakingWorker();
     const saga = await stuckFixture.startOrder('ok');
     const stuckId = `${saga._id}.stuck.g0`;
-    await eventually(
-      async () => (await run(dlqCommand, ['list'], env)).stdout,
-      (text) => new RegExp(`^${stuckId.replace(/\./g, '\\.')}\\s+orders\\s+stuck`, 'm').test(text),
-      'the stuck dead letter listed',
-    );
+    await expect
+      .poll(async () => (await run(dlqCommand, ['list'], env)).stdout, {
+        message: 'the stuck dead letter listed',
+      })
+      .toMatch(new RegExp(`^${stuckId.replace(/\./g, '\\.')}\\s+orders\\s+stuck`, 'm'));
     await breaker.close();
     const retried = await run(dlqCommand, ['retry', stuckId], env);
     expect(retried.stdout).toBe(`stuck saga ${saga._id} released, its job queued again: now running\n`);
