@@ -96,7 +96,7 @@ export {
 
 // Running sagas
 export { SagaRuntime, type SagaRuntimeOptions } from './engine/saga-runtime.js';
-export type { SagaOperations, DeadLetterEntry } from './engine/saga-operations.js';
+export type { SagaOperations, DeadLetterEntry, DeadLetterPage } from './engine/saga-operations.js';
 export {
   isTerminal,
   SAGA_STATUSES,

@@ -26,6 +26,8 @@ export default defineConfig({
           globalSetup: ['test/integration/global-setup.ts'],
           testTimeout: 30_000,
           hookTimeout: 60_000,
+          // Tests wait for outcomes with expect.poll (vi.waitFor in hooks); a slow machine gets 20 s by default.
+          expect: { poll: { timeout: 20_000, interval: 50 } },
           // Tests share one MongoDB and one Redis (isolated by unique names) and start processes of their
           // own; two files at a time keeps a 2-core machine responsive without serialising everything.
           maxWorkers: 2,

@@ -4,8 +4,11 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { AdminHttpError } from './admin-http-error.js';
 
-/** Answer without a token even when one is configured: liveness/readiness probes and the static page shell. */
-const PUBLIC_ROUTES = new Set(['/healthz', '/readyz', '/']);
+/**
+ * Answer without a token even when one is configured: liveness/readiness probes, the static page shell and its
+ * icon (browsers fetch it without the token).
+ */
+const PUBLIC_ROUTES = new Set(['/healthz', '/readyz', '/', '/favicon.ico']);
 /** EventSource cannot set headers, so the event stream also accepts `?token=`. */
 const QUERY_TOKEN_ROUTES = new Set(['/api/events']);
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);

@@ -9,6 +9,7 @@ import { authorize, redactTokenInUrl } from './admin-auth.js';
 import { AdminHttpError, toErrorResponse } from './admin-http-error.js';
 import { AdminMetrics } from './admin-metrics.js';
 import { dashboardPage } from './dashboard/dashboard-page.js';
+import { FAVICON_SVG } from './dashboard/favicon.js';
 import { registerDeadLetterRoutes } from './dead-letter-routes.js';
 import { EventStreamHub } from './event-stream.js';
 import { checkReadiness } from './readiness.js';
@@ -121,6 +122,9 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
       .header('referrer-policy', 'no-referrer')
       .header('x-frame-options', 'DENY')
       .send(page.html),
+  );
+  app.get('/favicon.ico', async (request, reply) =>
+    reply.type('image/svg+xml').header('cache-control', 'public, max-age=86400').send(FAVICON_SVG),
   );
   app.get('/api/stats', async () => collectStats(runtime, registry));
   app.get('/api/events', async (request, reply) => {

@@ -1,18 +1,22 @@
-// /api/dead-letters: list, retry (redrive the saga) and discard.
+// /api/dead-letters: list (paginated), retry (redrive the saga, or release a stuck one) and discard.
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { SagaRuntime } from '../engine/saga-runtime.js';
 import { deadLetterIdParams, parseParams } from './request-params.js';
 import { sagaSummary } from './saga-views.js';
 
+export const MAX_DEAD_LETTER_PAGE_SIZE = 1000;
+
 const listQuerySchema = z.strictObject({
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  limit: z.coerce.number().int().min(1).max(MAX_DEAD_LETTER_PAGE_SIZE).default(100),
+  after: deadLetterIdParams.shape.id.optional(),
 });
 
 export function registerDeadLetterRoutes(app: FastifyInstance, runtime: SagaRuntime): void {
+  // Newest saga first, like /api/sagas; `next` is the `after` of the following page (null on the last one).
   app.get('/api/dead-letters', async (request) => {
-    const { limit } = parseParams(listQuerySchema, request.query, 'query');
-    return { items: await runtime.operations.listDeadLetters(limit) };
+    const { limit, after } = parseParams(listQuerySchema, request.query, 'query');
+    return runtime.operations.deadLetterPage({ limit, ...(after === undefined ? {} : { after }) });
   });
 
   app.post('/api/dead-letters/:id/retry', async (request) => {

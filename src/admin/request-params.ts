@@ -1,6 +1,7 @@
 // zod validation of path and query parameters; a refusal is a 400 naming each bad parameter.
 import { z } from 'zod';
 import { isSagaId } from '../engine/saga-id.js';
+import { DEAD_LETTER_ID_FORMS, parseDeadLetterJobId } from '../queue/queue-names.js';
 import { AdminHttpError } from './admin-http-error.js';
 
 const SAGA_ID_FORM = 'a saga id like sg0mabc1234a1b2c3d4e5f6 ("sg", 9 base-36 digits, 12 hex digits)';
@@ -9,11 +10,16 @@ export const sagaIdParams = z.strictObject({
   id: z.string().refine(isSagaId, { message: `must be ${SAGA_ID_FORM}` }),
 });
 
-/** Dead-letter ids are `<saga id>.dl.g<generation>` (see queue-names.ts). */
-const DEAD_LETTER_ID = /^sg[0-9a-z]{9}[0-9a-f]{12}\.dl\.g\d{1,9}$/;
+/** Every form queue-names.ts makes: a final failure's entry and a stuck saga's report. */
+export function isDeadLetterId(value: string): boolean {
+  const parts = parseDeadLetterJobId(value);
+  return parts !== null && isSagaId(parts.sagaId);
+}
 
 export const deadLetterIdParams = z.strictObject({
-  id: z.string().regex(DEAD_LETTER_ID, { message: 'must be a dead-letter id like <saga id>.dl.g0' }),
+  id: z.string().refine(isDeadLetterId, {
+    message: `must be a dead-letter id: ${DEAD_LETTER_ID_FORMS.join(' or ')}`,
+  }),
 });
 
 export function parseParams<T extends z.ZodType>(

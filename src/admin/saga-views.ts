@@ -1,5 +1,11 @@
 // What the admin API shows of a saga document: a list summary and the full view with its step timeline.
-import type { HistoryEvent, SagaDocument, StepRecord } from '../store/saga-document.js';
+import type {
+  CompensationRecord,
+  HistoryEvent,
+  SagaDocument,
+  StepRecord,
+  StepStatus,
+} from '../store/saga-document.js';
 
 export interface SagaSummary {
   id: string;
@@ -12,7 +18,10 @@ export interface SagaSummary {
   updatedAt: Date;
 }
 
-export type TimelineOutcome = 'running' | 'completed' | 'failed' | 'timed-out';
+export type TimelineOutcome = 'running' | 'completed' | 'failed' | 'timed-out' | 'cancelled';
+
+/** A step's status as shown: the stored one, except for what a cancel or the deadline cut off. */
+export type StepStatusView = StepStatus | 'cancelled';
 
 /** One bar of the timeline: one attempt of a step or of its compensation. */
 export interface TimelineSegment {
@@ -39,6 +48,32 @@ export function currentStepName(
     return index === undefined ? null : (saga.steps[index]?.name ?? null);
   }
   return null;
+}
+
+/**
+ * An attempt cut off by a cancel or the deadline is stored like a timeout (its effect may exist, which is what
+ * compensation needs to know), and a retry the saga will no longer run stays `retrying`. Shown: `cancelled`
+ * when an operator cancelled the saga, `timed-out` when its deadline passed.
+ */
+export function stepStatusView(
+  saga: Pick<SagaDocument, 'status' | 'reason'>,
+  step: Pick<StepRecord, 'status' | 'late'>,
+): StepStatusView {
+  const cutOff =
+    (step.status === 'timed-out' && step.late === true) ||
+    (step.status === 'retrying' && saga.status !== 'running');
+  if (cutOff && saga.reason === 'cancelled') return 'cancelled';
+  if (cutOff && saga.reason === 'deadline') return 'timed-out';
+  return step.status;
+}
+
+/** A next attempt is only due while it can still happen; a failed or finished one keeps no stale date. */
+function nextAttemptAt(
+  saga: Pick<SagaDocument, 'status'>,
+  record: Pick<StepRecord | CompensationRecord, 'status' | 'nextAttemptAt'>,
+  running: SagaDocument['status'],
+): Date | null {
+  return record.status === 'retrying' && saga.status === running ? (record.nextAttemptAt ?? null) : null;
 }
 
 export function sagaSummary(saga: SagaDocument): SagaSummary {
@@ -85,7 +120,11 @@ function endEvent(
   return null;
 }
 
-function forwardSegments(step: StepRecord, history: readonly HistoryEvent[]): TimelineSegment[] {
+function forwardSegments(
+  step: StepRecord,
+  status: StepStatusView,
+  history: readonly HistoryEvent[],
+): TimelineSegment[] {
   const segments: TimelineSegment[] = [];
   let previousEnd: Date | null = null;
   for (let attempt = 1; attempt <= step.attempts; attempt++) {
@@ -95,11 +134,11 @@ function forwardSegments(step: StepRecord, history: readonly HistoryEvent[]): Ti
     const event = endEvent(history, step.name, attempt, FORWARD_END_TYPES, startedAt);
     let endedAt = event?.at ?? null;
     let outcome: TimelineOutcome = event?.outcome ?? 'running';
-    if (!event && last && step.status !== 'running') {
+    if (!event && last && status !== 'running' && status !== 'retrying' && status !== 'pending') {
       // The final failure is recorded on the step (the saga moved to compensation), not as an attempt event.
       endedAt = step.endedAt ?? null;
       outcome =
-        step.status === 'timed-out' ? 'timed-out' : step.status === 'completed' ? 'completed' : 'failed';
+        status === 'timed-out' || status === 'completed' || status === 'cancelled' ? status : 'failed';
     }
     segments.push({
       step: step.name,
@@ -141,7 +180,7 @@ function compensationSegments(step: StepRecord, history: readonly HistoryEvent[]
 export function sagaTimeline(saga: SagaDocument): TimelineSegment[] {
   const history = saga.history ?? [];
   return saga.steps.flatMap((step) => [
-    ...forwardSegments(step, history),
+    ...forwardSegments(step, stepStatusView(saga, step), history),
     ...compensationSegments(step, history),
   ]);
 }
@@ -159,16 +198,18 @@ export function sagaDetail(saga: SagaDocument): Record<string, unknown> {
     ...(saga.validationIssues ? { validationIssues: saga.validationIssues } : {}),
     steps: saga.steps.map((step) => ({
       name: step.name,
-      status: step.status,
+      status: stepStatusView(saga, step),
       attempts: step.attempts,
       startedAt: step.startedAt ?? null,
       endedAt: step.endedAt ?? null,
-      nextAttemptAt: step.nextAttemptAt ?? null,
+      nextAttemptAt: nextAttemptAt(saga, step, 'running'),
       output: step.output ?? null,
       error: step.error ?? null,
       mayHaveEffect: step.mayHaveEffect === true,
       late: step.late === true,
-      compensation: step.compensation ?? null,
+      compensation: step.compensation
+        ? { ...step.compensation, nextAttemptAt: nextAttemptAt(saga, step.compensation, 'compensating') }
+        : null,
     })),
     reason: saga.reason ?? null,
     error: saga.error ?? null,

@@ -2,6 +2,7 @@
 // saga counts by saga and status (one aggregation), queue depths and the dead-letter count.
 import type { SagaRegistry } from '../definition/index.js';
 import type { SagaRuntime } from '../engine/saga-runtime.js';
+import { DEAD_LETTER_STATES } from '../queue/saga-queues.js';
 import { SAGA_STATUSES, type SagaStatus } from '../store/saga-document.js';
 import { LeaseStore } from '../trigger/lease.js';
 import { triggerLeaseId } from '../trigger/trigger-watcher.js';
@@ -100,9 +101,8 @@ export async function queueDepths(runtime: SagaRuntime, registry: SagaRegistry):
   );
 }
 
-/** Dead letters are never processed, so every entry waits (the same states `listDeadLetters` reads). */
 export function deadLetterCount(runtime: SagaRuntime): Promise<number> {
-  return runtime.queues.deadLetters.getJobCountByTypes('waiting', 'delayed', 'prioritized');
+  return runtime.queues.deadLetters.getJobCountByTypes(...DEAD_LETTER_STATES);
 }
 
 /** Completion is a saga's last update, so `updatedAt` is its completion time (and `status_updatedAt` serves it). */

@@ -21,9 +21,19 @@ export function parseCliOptions<T extends ParseArgsOptionsConfig>(
     const { help, ...rest } = values as Record<string, unknown>;
     return { help: help === true, values: rest as StringOptions<T> };
   } catch (error) {
-    // parseArgs throws TypeErrors with codes like ERR_PARSE_ARGS_UNKNOWN_OPTION; their messages are clear.
-    throw new UsageError(error instanceof Error ? error.message : String(error));
+    throw parseArgsUsageError(error);
   }
+}
+
+/**
+ * parseArgs throws TypeErrors with codes like ERR_PARSE_ARGS_UNKNOWN_OPTION. With positionals allowed, its
+ * unknown-option message adds advice on passing a positional that starts with '-' (and leaves a quote open);
+ * no positional of ours starts with '-', so every command says just `Unknown option '--x'`.
+ */
+export function parseArgsUsageError(error: unknown): UsageError {
+  const message = error instanceof Error ? error.message : String(error);
+  const unknownOption = /^(Unknown option '[^']*')\. To specify a positional argument/.exec(message);
+  return new UsageError(unknownOption?.[1] ?? message);
 }
 
 /** A TCP port option: an integer from 0 (any free port) to 65535. */

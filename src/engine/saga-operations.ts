@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { describeIssues, validateValue, type SagaRegistry } from '../definition/index.js';
 import { SagastreamError } from '../errors/index.js';
 import type { DeadLetterJobData } from '../queue/job-data.js';
-import { deadLetterJobId } from '../queue/queue-names.js';
+import { compareDeadLetterIds, deadLetterJobId } from '../queue/queue-names.js';
 import type { SagaQueues } from '../queue/saga-queues.js';
 import type { SagaDocument } from '../store/saga-document.js';
 import type { SagaStore } from '../store/saga-store.js';
@@ -15,6 +15,12 @@ import { beginCompensation, redriveSaga } from './saga-transitions.js';
 
 export interface DeadLetterEntry extends DeadLetterJobData {
   id: string;
+}
+
+export interface DeadLetterPage {
+  items: DeadLetterEntry[];
+  /** The id to pass as `after` for the next page; null on the last page. */
+  next: string | null;
 }
 
 export class SagaOperations {
@@ -115,9 +121,26 @@ export class SagaOperations {
     return updated;
   }
 
+  /**
+   * One page of dead letters in `compareDeadLetterIds` order, after the id `after` (the previous page's
+   * `next`). BullMQ keeps them in insertion order, which no cursor can follow, so the ids are sorted here.
+   */
+  async deadLetterPage(options: { limit: number; after?: string }): Promise<DeadLetterPage> {
+    const ids = (await this.queues.deadLetterIds()).sort(compareDeadLetterIds);
+    const { after } = options;
+    const start = after === undefined ? 0 : ids.findIndex((id) => compareDeadLetterIds(id, after) > 0);
+    if (start < 0) return { items: [], next: null };
+    const pageIds = ids.slice(start, start + options.limit);
+    // An entry retried or discarded since the ids were read is left out; the cursor stays the last id.
+    const jobs = await Promise.all(pageIds.map((id) => this.queues.deadLetters.getJob(id)));
+    const items = jobs.flatMap((job) => (job?.id === undefined ? [] : [{ id: job.id, ...job.data }]));
+    const more = ids.length > start + pageIds.length;
+    return { items, next: more ? (pageIds[pageIds.length - 1] ?? null) : null };
+  }
+
+  /** The first `limit` dead letters (see deadLetterPage for the order). */
   async listDeadLetters(limit = 100): Promise<DeadLetterEntry[]> {
-    const jobs = await this.queues.deadLetters.getJobs(['waiting', 'delayed', 'prioritized'], 0, limit - 1);
-    return jobs.filter((job) => job.id !== undefined).map((job) => ({ id: job.id!, ...job.data }));
+    return (await this.deadLetterPage({ limit })).items;
   }
 
   async retryDeadLetter(id: string): Promise<SagaDocument> {

@@ -34,7 +34,63 @@ export function compensationWakeJobId(ref: StepJobRef, forwardAttempt: number): 
   return `${stepJobId(ref)}.l${forwardAttempt}`;
 }
 
-/** A saga's final failure and a `stuck` report are separate entries: a stuck saga may still fail later. */
+/**
+ * The middle part of a dead-letter id per entry: a saga's final failure (`dl`: rejected or compensation failed)
+ * and a `stuck` report are separate entries, since a stuck saga may still fail later.
+ */
+const DEAD_LETTER_TAGS = { final: 'dl', stuck: 'stuck' } as const;
+
+export type DeadLetterEntryKind = keyof typeof DEAD_LETTER_TAGS;
+
+/** `<saga id>.dl.g<generation>` or `<saga id>.stuck.g<generation>`. */
 export function deadLetterJobId(sagaId: string, generation: number, kind?: DeadLetterKind): string {
-  return kind === 'stuck' ? `${sagaId}.stuck.g${generation}` : `${sagaId}.dl.g${generation}`;
+  const tag = kind === 'stuck' ? DEAD_LETTER_TAGS.stuck : DEAD_LETTER_TAGS.final;
+  return `${sagaId}.${tag}.g${generation}`;
+}
+
+/** The id forms, for messages: `<saga id>.dl.g<n>` or `<saga id>.stuck.g<n>`. */
+export const DEAD_LETTER_ID_FORMS = Object.values(DEAD_LETTER_TAGS).map((tag) => `<saga id>.${tag}.g<n>`);
+
+const DEAD_LETTER_ID_PATTERN = new RegExp(
+  `^([^.]+)\\.(${Object.values(DEAD_LETTER_TAGS).join('|')})\\.g(\\d{1,9})$`,
+);
+
+export interface DeadLetterIdParts {
+  /** Not checked here: a caller that needs a well-formed saga id checks it (see engine/saga-id.ts). */
+  sagaId: string;
+  generation: number;
+  entry: DeadLetterEntryKind;
+}
+
+/** The inverse of deadLetterJobId; null for anything it cannot have made. */
+export function parseDeadLetterJobId(id: string): DeadLetterIdParts | null {
+  const match = DEAD_LETTER_ID_PATTERN.exec(id);
+  if (!match) return null;
+  return {
+    sagaId: match[1]!,
+    generation: Number(match[3]),
+    entry: match[2] === DEAD_LETTER_TAGS.stuck ? 'stuck' : 'final',
+  };
+}
+
+function generationOrder(a: DeadLetterIdParts, b: DeadLetterIdParts): number {
+  if (a.sagaId !== b.sagaId) return a.sagaId < b.sagaId ? 1 : -1;
+  if (a.generation !== b.generation) return b.generation - a.generation;
+  if (a.entry === b.entry) return 0;
+  return a.entry === 'stuck' ? -1 : 1;
+}
+
+/**
+ * The order dead letters are listed in: newest saga first (saga ids are time-ordered), then its later
+ * generations, a stuck report before a final failure. A total order on ids, so an id is a page cursor that
+ * stays valid when entries are added or removed.
+ */
+export function compareDeadLetterIds(a: string, b: string): number {
+  const left = parseDeadLetterJobId(a);
+  const right = parseDeadLetterJobId(b);
+  if (left && right) return generationOrder(left, right);
+  // Not made by deadLetterJobId (never expected): after every well-formed id, in plain string order.
+  if (left) return -1;
+  if (right) return 1;
+  return a < b ? -1 : a > b ? 1 : 0;
 }

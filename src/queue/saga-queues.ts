@@ -13,6 +13,9 @@ import {
   stepQueueName,
 } from './queue-names.js';
 
+/** Nothing processes the dead-letter queue, so every entry stays in one of these states. */
+export const DEAD_LETTER_STATES = ['waiting', 'delayed', 'prioritized'] as const;
+
 export interface SagaQueuesOptions {
   connection: ConnectionOptions;
   /** Key prefix; wrapped in {} for Redis Cluster. */
@@ -149,6 +152,11 @@ export class SagaQueues {
   /** True when a job with this id exists in any state. */
   async hasStepJob(ref: StepJobRef): Promise<boolean> {
     return (await this.stepQueue(ref.saga).getJob(stepJobId(ref))) !== undefined;
+  }
+
+  /** Every dead-letter job id, unordered: ids only, a few dozen bytes each, so even thousands are cheap. */
+  deadLetterIds(): Promise<string[]> {
+    return this.deadLetters.getRanges([...DEAD_LETTER_STATES], 0, -1);
   }
 
   async hasDeadLetter(sagaId: string, generation: number): Promise<boolean> {

@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import { DASHBOARD_SCRIPT } from './dashboard-script.js';
 import { DASHBOARD_STYLE } from './dashboard-style.js';
+import { FAVICON_DATA_URL } from './favicon.js';
 
 export interface DashboardPage {
   html: string;
@@ -41,7 +42,8 @@ const BODY = `
         <select id="filter-saga" aria-label="saga"><option value="">all sagas</option></select>
         <select id="filter-status" aria-label="status"><option value="">all statuses</option></select>
       </div>
-      <table id="sagas"><thead><tr><th>status</th><th>saga</th><th>key</th><th>step</th><th>updated</th></tr></thead>
+      <table id="sagas"><colgroup><col class="c-status"><col class="c-saga"><col><col class="c-step"><col class="c-time">
+      </colgroup><thead><tr><th>status</th><th>saga</th><th>key</th><th>step</th><th>updated</th></tr></thead>
       <tbody></tbody></table>
       <p id="sagas-empty" class="muted">No sagas yet.</p>
     </section>
@@ -56,6 +58,8 @@ const BODY = `
     <table id="dead-letters"><thead><tr><th>saga</th><th>kind</th><th>step</th><th>error</th><th>attempts</th>
     <th>at</th><th></th></tr></thead><tbody></tbody></table>
     <p id="dlq-empty" class="muted">No dead letters.</p>
+    <p class="more"><span id="dlq-shown" class="muted"></span>
+    <button id="dlq-more" class="more-link" hidden>show more</button></p>
   </section>
   <div class="columns">
     <section class="panel" aria-labelledby="queues-title">
@@ -76,6 +80,7 @@ export function dashboardPage(): DashboardPage {
     '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">' +
     '<meta name="viewport" content="width=device-width, initial-scale=1">' +
     '<title>sagastream</title>' +
+    `<link rel="icon" type="image/svg+xml" href="${FAVICON_DATA_URL}">` +
     `<style>${DASHBOARD_STYLE}</style></head><body>${BODY}` +
     `<script>${DASHBOARD_SCRIPT}</script></body></html>\n`;
   const contentSecurityPolicy = [

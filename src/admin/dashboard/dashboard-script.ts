@@ -7,8 +7,10 @@ export const DASHBOARD_SCRIPT = `
   var STATUSES = ['running', 'compensating', 'completed', 'compensated', 'failed', 'rejected'];
   var TOKEN_KEY = 'sagastream.adminToken';
   var PAGE_SIZE = 50;
+  // Dead letters can run into thousands: the panel shows this many and a link for the next ones.
+  var DEAD_LETTER_PAGE = 20;
   var state = { token: sessionStorage.getItem(TOKEN_KEY) || '', sagas: [], selected: null, detail: null,
-    deadLetters: [], stats: null, source: null, knownSagas: {} };
+    deadLetters: [], deadLetterNext: null, deadLetterTotal: null, stats: null, source: null, knownSagas: {} };
   var timers = {};
 
   function $(id) { return document.getElementById(id); }
@@ -120,7 +122,10 @@ export const DASHBOARD_SCRIPT = `
       state.knownSagas[row.saga] = true;
       select.appendChild(el('option', { value: row.saga, text: row.saga }));
     });
-    if (stats.deadLetters !== state.deadLetters.length) debounce('dlq', 100, loadDeadLetters);
+    // The panel shows a page, not every entry: reload when the total moved, not when it differs from the page.
+    if (state.deadLetterTotal !== null && stats.deadLetters !== state.deadLetterTotal) debounce('dlq', 100, loadDeadLetters);
+    state.deadLetterTotal = stats.deadLetters;
+    renderDeadLetterCount();
   }
   function loadStats() { return api('GET', '/api/stats').then(renderStats); }
 
@@ -145,8 +150,9 @@ export const DASHBOARD_SCRIPT = `
       return el('tr', { 'data-saga-id': saga.id, 'data-key': saga.key, 'data-status': saga.status,
         class: saga.id === state.selected ? 'selected' : '', title: saga.id,
         onclick: function () { select(saga.id); } }, [
-        el('td', null, [badge(saga.status)]), el('td', { text: saga.saga }), el('td', { text: saga.key }),
-        el('td', { text: saga.step || '' }), el('td', { text: time(saga.updatedAt) })
+        el('td', null, [badge(saga.status)]), el('td', { text: saga.saga, title: saga.saga }),
+        el('td', { text: saga.key, title: saga.key }), el('td', { text: saga.step || '', title: saga.step || null }),
+        el('td', { class: 'time', text: time(saga.updatedAt) })
       ]);
     });
     replaceChildren($('sagas').tBodies[0], rows);
@@ -194,12 +200,15 @@ export const DASHBOARD_SCRIPT = `
       var bars = detail.timeline.filter(function (seg) { return seg.step === step.name && seg.startedAt; }).map(function (seg) {
         var from = new Date(seg.startedAt).getTime();
         var to = seg.endedAt ? new Date(seg.endedAt).getTime() : Date.now();
+        // Only the first and the latest attempt's start are stored; a middle one is timed from the previous end.
+        var took = (seg.startApproximate ? '~' : '') + duration(to - from);
         var label = (seg.phase === 'compensate' ? 'compensation ' : 'attempt ') + seg.attempt + ': ' + seg.outcome +
-          ', ' + duration(to - from) + (seg.startApproximate ? ' (includes backoff)' : '');
+          ', ' + took + (seg.startApproximate ? ' (approximate start: includes the backoff wait)' : '');
         return el('div', { class: 'bar ' + seg.phase + ' ' + seg.outcome + (seg.startApproximate ? ' approx' : ''),
           title: label, 'data-phase': seg.phase, 'data-outcome': seg.outcome,
-          style: { left: Math.min(pct(from), 100 - width(from, to)) + '%', width: width(from, to) + '%' },
-          text: duration(to - from) });
+          'data-approximate': seg.startApproximate ? 'yes' : null,
+          style: { left: Math.min(pct(from), 100 - width(from, to)) + '%', width: width(from, to) + '%' } },
+          [el('span', { class: 'bar-label', text: took })]);
       });
       var sub = step.status + (step.attempts > 1 ? ' · ' + step.attempts + ' attempts' : '') +
         (step.compensation && step.compensation.status !== 'pending' ? ' · undo ' + step.compensation.status : '');
@@ -209,10 +218,42 @@ export const DASHBOARD_SCRIPT = `
       ]);
     });
     var legend = el('div', { class: 'legend' }, [['completed', 'var(--completed)'], ['failed', 'var(--failed)'],
-      ['timed out', 'var(--timed-out)'], ['running', 'var(--running)'], ['compensated (lower lane)', 'var(--compensated)']
+      ['timed out', 'var(--timed-out)'], ['cancelled', 'var(--cancelled)'], ['running', 'var(--running)'],
+      ['compensated (lower lane)', 'var(--compensated)']
     ].map(function (item) { return el('span', null, [el('i', { style: { background: item[1] } }), item[0]]); }));
+    if (detail.timeline.some(function (seg) { return seg.startApproximate; })) {
+      legend.appendChild(el('span', { id: 'approximate-note',
+        text: '~ approximate: a middle attempt is timed from the end of the one before (includes the backoff wait)' }));
+    }
     legend.appendChild(el('span', { text: 'total ' + duration(end - start) }));
     return el('div', null, [el('div', { class: 'timeline', id: 'timeline' }, rows), legend]);
+  }
+  // A duration goes inside its bar when it fits, else beside it (right, or left) where it covers no other bar or
+  // label of its lane and stays on the track; otherwise only the bar's tooltip has it. Never cut off.
+  function placeBarLabels() {
+    Array.prototype.forEach.call(document.querySelectorAll('#timeline .tl-track'), function (track) {
+      var bars = Array.prototype.slice.call(track.querySelectorAll('.bar'));
+      var taken = { forward: [], compensate: [] };
+      bars.forEach(function (bar) {
+        taken[bar.getAttribute('data-phase')].push([bar.offsetLeft, bar.offsetLeft + bar.offsetWidth]);
+      });
+      var trackWidth = track.clientWidth;
+      bars.forEach(function (bar) {
+        var label = bar.querySelector('.bar-label');
+        label.className = 'bar-label';
+        label.hidden = false;
+        var lane = taken[bar.getAttribute('data-phase')];
+        var left = bar.offsetLeft, right = left + bar.offsetWidth, needed = label.offsetWidth;
+        function free(from, to) {
+          return from >= 0 && to <= trackWidth && lane.every(function (r) { return to <= r[0] || from >= r[1]; });
+        }
+        var place = needed <= bar.offsetWidth ? ['inside', left, right]
+          : free(right, right + needed) ? ['outside-right', right, right + needed]
+          : free(left - needed, left) ? ['outside-left', left - needed, left] : null;
+        if (place) { label.classList.add(place[0]); lane.push([place[1], place[2]]); }
+        else label.hidden = true;
+      });
+    });
   }
   function renderDetail(detail) {
     state.detail = detail;
@@ -242,6 +283,7 @@ export const DASHBOARD_SCRIPT = `
             (h.message ? ' - ' + h.message : '');
         }).join('\\n') })])
     ]);
+    placeBarLabels();
   }
 
   // ---- dead letters --------------------------------------------------------------------------------------
@@ -264,16 +306,39 @@ export const DASHBOARD_SCRIPT = `
       return el('tr', { 'data-dead-letter-id': entry.id, 'data-saga-id': entry.sagaId }, [
         el('td', { text: entry.saga, title: entry.sagaId }), el('td', { text: entry.kind }), el('td', { text: entry.step || '' }),
         el('td', { text: entry.error.code + ': ' + entry.error.message, title: entry.error.message }),
-        el('td', { text: entry.attempts }), el('td', { text: time(entry.at) }),
+        el('td', { text: entry.attempts }), el('td', { class: 'time', text: time(entry.at) }),
         el('td', null, [el('div', { class: 'actions' }, [retry, discard])])
       ]);
     });
     replaceChildren($('dead-letters').tBodies[0], rows);
     $('dlq-empty').hidden = rows.length > 0;
+    renderDeadLetterCount();
   }
+  function renderDeadLetterCount() {
+    var partial = state.deadLetterNext !== null;
+    $('dlq-more').hidden = !partial;
+    var total = state.deadLetterTotal === null ? '' : ' of ' + state.deadLetterTotal;
+    $('dlq-shown').textContent = partial ? 'showing ' + state.deadLetters.length + total : '';
+  }
+  function deadLetterPage(limit, after) {
+    return api('GET', '/api/dead-letters?limit=' + limit + (after ? '&after=' + encodeURIComponent(after) : ''));
+  }
+  // Reloads as many as the panel shows (at least a page), so a retry or discard does not fold the list up.
   function loadDeadLetters() {
-    return api('GET', '/api/dead-letters').then(function (page) {
+    var limit = Math.min(1000, Math.max(DEAD_LETTER_PAGE, state.deadLetters.length));
+    return deadLetterPage(limit, null).then(function (page) {
       state.deadLetters = page.items;
+      state.deadLetterNext = page.next;
+      renderDeadLetters();
+    }).catch(failed);
+  }
+  function loadMoreDeadLetters() {
+    if (state.deadLetterNext === null) return Promise.resolve();
+    return deadLetterPage(DEAD_LETTER_PAGE, state.deadLetterNext).then(function (page) {
+      var known = {};
+      state.deadLetters.forEach(function (entry) { known[entry.id] = true; });
+      state.deadLetters = state.deadLetters.concat(page.items.filter(function (entry) { return !known[entry.id]; }));
+      state.deadLetterNext = page.next;
       renderDeadLetters();
     }).catch(failed);
   }
@@ -286,8 +351,9 @@ export const DASHBOARD_SCRIPT = `
     state.source = source;
     source.addEventListener('hello', function () {
       setConnection('on', 'live');
-      // (Re)connected: load a fresh snapshot; later changes arrive as events.
-      Promise.all([loadStats(), loadSagas(), loadDeadLetters(), loadDetail()]).catch(failed);
+      // (Re)connected: changes made before the stream was subscribed never arrive as events, so load a fresh
+      // snapshot once more (the first one is already on screen); later changes arrive as events.
+      loadSnapshot().catch(failed);
     });
     source.addEventListener('saga', function (event) {
       var saga = JSON.parse(event.data);
@@ -303,15 +369,22 @@ export const DASHBOARD_SCRIPT = `
     };
   }
 
+  function loadSnapshot() {
+    return Promise.all([loadStats(), loadSagas(), loadDeadLetters(), loadDetail()]);
+  }
+
+  // Everything loads at once; the event stream opens when the token was accepted (a refused one asks again).
   function start() {
     $('auth').hidden = true;
     $('forget-token').hidden = !state.token;
-    loadStats().then(openEvents).catch(failed);
+    loadSnapshot().then(openEvents).catch(failed);
   }
 
   STATUSES.forEach(function (s) { $('filter-status').appendChild(el('option', { value: s, text: s })); });
   $('filter-saga').addEventListener('change', function () { loadSagas().catch(failed); });
   $('filter-status').addEventListener('change', function () { loadSagas().catch(failed); });
+  $('dlq-more').addEventListener('click', function () { loadMoreDeadLetters(); });
+  window.addEventListener('resize', function () { debounce('labels', 150, placeBarLabels); });
   $('auth').addEventListener('submit', function (event) {
     event.preventDefault();
     state.token = $('auth-token').value.trim();

@@ -2,6 +2,7 @@
 // admin HTTP API. The token comes from --token or ADMIN_TOKEN (prefer the variable: arguments show in `ps`).
 import { parseArgs } from 'node:util';
 import type { CliContext } from '../cli-command.js';
+import { parseArgsUsageError } from '../parse-cli-options.js';
 import { UsageError } from '../usage-error.js';
 
 export const ADMIN_OPTIONS_USAGE = `  --url URL      admin API address (default: ADMIN_URL, else http://127.0.0.1:8080)
@@ -9,20 +10,30 @@ export const ADMIN_OPTIONS_USAGE = `  --url URL      admin API address (default:
   --json         print the API's JSON instead of a table
   -h, --help     show this help`;
 
-export interface AdminCommandLine {
+/** A command's own options besides the common ones: string-valued (`--limit N`) or flags (`--all`). */
+export type ExtraOptions = Readonly<Record<string, { type: 'string' } | { type: 'boolean' }>>;
+
+export interface AdminCommandLine<E extends ExtraOptions = Record<never, never>> {
   help: boolean;
   json: boolean;
   positionals: string[];
+  /** The values of the command's own options, absent when not given. */
+  options: { [K in keyof E]?: E[K] extends { type: 'boolean' } ? boolean : string };
   client: AdminApiClient;
 }
 
-/** Parses `[--url U] [--token T] [--json] positionals…`. */
-export function parseAdminCommandLine(args: readonly string[], context: CliContext): AdminCommandLine {
+/** Parses `[--url U] [--token T] [--json] [the command's own options] positionals…`. */
+export function parseAdminCommandLine<E extends ExtraOptions = Record<never, never>>(
+  args: readonly string[],
+  context: CliContext,
+  extra?: E,
+): AdminCommandLine<E> {
   let parsed;
   try {
     parsed = parseArgs({
       args: [...args],
       options: {
+        ...extra,
         url: { type: 'string' },
         token: { type: 'string' },
         json: { type: 'boolean' },
@@ -32,7 +43,7 @@ export function parseAdminCommandLine(args: readonly string[], context: CliConte
       strict: true,
     });
   } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
+    throw parseArgsUsageError(error);
   }
   const { values, positionals } = parsed;
   const url = values.url ?? context.env.ADMIN_URL?.trim() ?? '';
@@ -40,10 +51,17 @@ export function parseAdminCommandLine(args: readonly string[], context: CliConte
   if (!/^https?:\/\/[^\s/]+/.test(baseUrl))
     throw new UsageError('--url must be an http:// or https:// address');
   const token = values.token ?? (context.env.ADMIN_TOKEN?.trim() || undefined);
+  const options = Object.fromEntries(
+    Object.keys(extra ?? {}).flatMap((name) => {
+      const value: unknown = (values as Record<string, unknown>)[name];
+      return value === undefined ? [] : [[name, value]];
+    }),
+  ) as AdminCommandLine<E>['options'];
   return {
     help: values.help === true,
     json: values.json === true,
     positionals,
+    options,
     client: new AdminApiClient(baseUrl, token),
   };
 }

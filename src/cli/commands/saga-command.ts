@@ -12,7 +12,7 @@ import {
 const usage = `Usage: sagastream saga <saga id> [--url URL] [--token T] [--json]
 
 Shows a saga: status, input, each step with its attempts, and the timeline of every attempt and
-compensation with its duration.
+compensation with its duration (~ marks a duration whose start is approximate).
 
 Options:
 ${ADMIN_OPTIONS_USAGE}`;
@@ -26,6 +26,7 @@ interface SagaDetailView {
   step: string | null;
   reason: string | null;
   error: { code: string; message: string } | null;
+  input: unknown;
   createdAt: string;
   endedAt: string | null;
   steps: { name: string; status: string; attempts: number; compensation: { status: string } | null }[];
@@ -35,12 +36,26 @@ interface SagaDetailView {
   })[];
 }
 
-function milliseconds(from: string | null, to: string | null): string {
+/** `~` marks a duration measured from an approximate start (see TimelineSegment.startApproximate). */
+function took(segment: SagaDetailView['timeline'][number]): string {
+  const { startedAt: from, endedAt: to } = segment;
   if (from === null) return '';
   const end = to === null ? Date.now() : Date.parse(to);
   const ms = Math.max(0, end - Date.parse(from));
   const text = ms < 1000 ? `${ms}ms` : `${(ms / 1000).toFixed(2)}s`;
-  return to === null ? `${text}…` : text;
+  return `${segment.startApproximate ? '~' : ''}${text}${to === null ? '…' : ''}`;
+}
+
+const APPROXIMATE_NOTE =
+  '~ approximate: only the first and the latest attempt of a step record their start; a middle attempt is\n' +
+  '  timed from the end of the one before, so its time includes the backoff wait';
+
+/** Short input on the key line's level, longer input indented below. */
+function formatInput(input: unknown): string {
+  const compact = JSON.stringify(input) ?? 'null';
+  if (compact.length <= 100) return `input ${compact}`;
+  const pretty = JSON.stringify(input, null, 2) ?? 'null';
+  return `input\n${pretty.replace(/^/gm, '  ')}`;
 }
 
 /** A bar per attempt on a 40-column scale from the saga's creation to its end (or now). */
@@ -50,7 +65,13 @@ export function formatSaga(saga: SagaDetailView): string {
   const ends = saga.timeline.flatMap((segment) => (segment.endedAt ? [Date.parse(segment.endedAt)] : []));
   const end = Math.max(saga.endedAt ? Date.parse(saga.endedAt) : Date.now(), ...ends, start + 1);
   const column = (time: number) => Math.min(width, Math.round(((time - start) / (end - start)) * width));
-  const symbol: Record<string, string> = { completed: '█', failed: '✗', 'timed-out': '⧖', running: '▶' };
+  const symbol: Record<string, string> = {
+    completed: '█',
+    failed: '✗',
+    'timed-out': '⧖',
+    cancelled: '⊘',
+    running: '▶',
+  };
   const rows = saga.timeline.map((segment) => {
     const from = segment.startedAt === null ? 0 : column(Date.parse(segment.startedAt));
     const to = segment.endedAt === null ? width : column(Date.parse(segment.endedAt));
@@ -63,7 +84,7 @@ export function formatSaga(saga: SagaDetailView): string {
       segment.step,
       segment.phase === 'forward' ? `attempt ${segment.attempt}` : `undo ${segment.attempt}`,
       segment.outcome,
-      milliseconds(segment.startedAt, segment.endedAt),
+      took(segment),
       `|${bar.padEnd(width)}|`,
     ];
   });
@@ -71,6 +92,7 @@ export function formatSaga(saga: SagaDetailView): string {
     `saga ${saga.id}  ${saga.saga} v${saga.version}  ${saga.status.toUpperCase()}`,
     `key ${saga.key}${saga.step ? `  step ${saga.step}` : ''}${saga.reason ? `  reason ${saga.reason}` : ''}`,
     ...(saga.error ? [`error ${saga.error.code}: ${saga.error.message}`] : []),
+    formatInput(saga.input),
     '',
     formatTable(
       ['STEP', 'STATUS', 'ATTEMPTS', 'COMPENSATION'],
@@ -80,6 +102,7 @@ export function formatSaga(saga: SagaDetailView): string {
     rows.length === 0
       ? '(no attempts yet)'
       : formatTable(['STEP', 'ATTEMPT', 'OUTCOME', 'TOOK', 'TIMELINE'], rows),
+    ...(saga.timeline.some((segment) => segment.startApproximate) ? [APPROXIMATE_NOTE] : []),
   ];
   return lines.join('\n');
 }

@@ -10,7 +10,7 @@ export interface RunDemoOptions {
   readonly db: Db;
   readonly ordersPerSecond: number;
   readonly count?: number;
-  readonly output: Writable & { isTTY?: boolean };
+  readonly output: Writable & { isTTY?: boolean; columns?: number };
   readonly logger: Logger;
   readonly progressIntervalMs?: number;
 }

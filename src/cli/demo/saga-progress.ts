@@ -11,7 +11,8 @@ const RATE_WINDOW_MS = 10_000;
 export interface SagaProgressOptions {
   readonly sagas: Collection<Document>;
   readonly saga: string;
-  readonly output: Writable & { isTTY?: boolean };
+  /** On a TTY (`isTTY`), lines are rewritten in place and cut to `columns`. */
+  readonly output: Writable & { isTTY?: boolean; columns?: number };
   /** How many orders were inserted so far, for the insert rate. */
   readonly inserted: () => number;
   readonly logger: Logger;
@@ -27,19 +28,57 @@ interface Sample {
 
 export type StatusCounts = Record<(typeof STATUSES)[number], number>;
 
-/** `orders 120 (2.0/s) | running 3 | … | finished 1.9/s` */
-export function formatProgress(
-  counts: StatusCounts,
-  inserted: number,
-  rates: { inserted: number; finished: number },
-) {
+export interface ProgressRates {
+  inserted: number;
+  finished: number;
+}
+
+/** `orders 120 (2.0/s) | running 3 | … | finished 1.9/s`; without rates until there are two readings. */
+export function formatProgress(counts: StatusCounts, inserted: number, rates: ProgressRates | null) {
   const statuses = STATUSES.map((status) => `${status} ${counts[status]}`).join(' | ');
+  if (rates === null) return `orders ${inserted} | ${statuses}`;
   return `orders ${inserted} (${rates.inserted.toFixed(1)}/s) | ${statuses} | finished ${rates.finished.toFixed(1)}/s`;
+}
+
+/**
+ * Cut to the terminal's width, with an ellipsis. The last column stays free: a terminal that wraps a full line
+ * would leave the `\r` that rewrites it on the wrapped half, and the line would scroll instead of updating.
+ */
+export function fitToWidth(line: string, columns: number | undefined): string {
+  if (columns === undefined || columns < 2 || line.length < columns) return line;
+  return `${line.slice(0, columns - 2)}…`;
+}
+
+/** Rates over the readings of the last 10 s: none from one reading, which has no interval to divide by. */
+export class ProgressMeter {
+  readonly #samples: Sample[] = [];
+
+  line(reading: { at: number; counts: StatusCounts; inserted: number }): string {
+    const { at, counts, inserted } = reading;
+    const finished = Object.entries(counts).reduce(
+      (sum, [status, count]) => (TERMINAL.has(status) ? sum + count : sum),
+      0,
+    );
+    this.#samples.push({ at, inserted, finished });
+    while (this.#samples.length > 2 && (this.#samples[0]?.at ?? at) < at - RATE_WINDOW_MS) {
+      this.#samples.shift();
+    }
+    const oldest = this.#samples[0]!;
+    const seconds = (at - oldest.at) / 1000;
+    const rates =
+      seconds > 0
+        ? {
+            inserted: (inserted - oldest.inserted) / seconds,
+            finished: (finished - oldest.finished) / seconds,
+          }
+        : null;
+    return formatProgress(counts, inserted, rates);
+  }
 }
 
 export class SagaProgress {
   readonly #tty: boolean;
-  readonly #samples: Sample[] = [];
+  readonly #meter = new ProgressMeter();
   #timer: NodeJS.Timeout | undefined;
   #rendering: Promise<void> = Promise.resolve();
   #lastLine = '';
@@ -69,7 +108,7 @@ export class SagaProgress {
     return counts;
   }
 
-  /** Writes one progress line (in place on a TTY). */
+  /** Writes one progress line (in place on a TTY, cut to the terminal's width). */
   async render(): Promise<void> {
     let counts: StatusCounts;
     try {
@@ -78,24 +117,11 @@ export class SagaProgress {
       this.options.logger.debug({ err: error }, 'reading saga counts failed');
       return;
     }
-    const now = Date.now();
-    const inserted = this.options.inserted();
-    const finished = Object.entries(counts).reduce(
-      (sum, [status, count]) => (TERMINAL.has(status) ? sum + count : sum),
-      0,
-    );
-    this.#samples.push({ at: now, inserted, finished });
-    while (this.#samples.length > 2 && (this.#samples[0]?.at ?? now) < now - RATE_WINDOW_MS)
-      this.#samples.shift();
-    const oldest = this.#samples[0] ?? { at: now, inserted, finished };
-    const seconds = Math.max((now - oldest.at) / 1000, 0.001);
-    const rates = {
-      inserted: now === oldest.at ? 0 : (inserted - oldest.inserted) / seconds,
-      finished: now === oldest.at ? 0 : (finished - oldest.finished) / seconds,
-    };
-    const line = formatProgress(counts, inserted, rates);
+    const line = this.#meter.line({ at: Date.now(), counts, inserted: this.options.inserted() });
     this.#lastLine = line;
-    this.options.output.write(this.#tty ? `\r\x1b[2K${line}` : `${line}\n`);
+    // Read at every line: the terminal may have been resized.
+    const { output } = this.options;
+    output.write(this.#tty ? `\r\x1b[2K${fitToWidth(line, output.columns)}` : `${line}\n`);
   }
 
   /** Stops refreshing and leaves the last line standing on its own line. */

@@ -1,5 +1,4 @@
-// Output of a conformance run: the per-file table, failures and skips, the summary JSON, and the baseline check.
-import { readFile, writeFile } from 'node:fs/promises';
+// Output of a conformance run: the per-file table, failures and skips, and the summary JSON (baseline.ts checks).
 import { SUITES, type SuiteName } from './spec-files.js';
 import type { TestResult } from './test-file-runner.js';
 
@@ -17,7 +16,6 @@ export interface SuiteCounts {
 }
 
 export type Summary = Record<SuiteName, SuiteCounts>;
-export type Baseline = Record<SuiteName, { passed: number }>;
 
 function count(results: TestResult[]): SuiteCounts {
   const passed = results.filter((result) => result.status === 'passed').length;
@@ -75,35 +73,4 @@ export function formatSkips(files: FileResults[], verbose: boolean): string {
     if (verbose) for (const test of tests) lines.push(`       ${test}`);
   }
   return lines.join('\n');
-}
-
-export async function readBaseline(path: string): Promise<Baseline> {
-  const raw = JSON.parse(await readFile(path, 'utf8')) as Partial<Baseline>;
-  return {
-    changeStreams: { passed: raw.changeStreams?.passed ?? 0 },
-    crud: { passed: raw.crud?.passed ?? 0 },
-  };
-}
-
-/** Suites whose passed count dropped below the baseline, as messages. */
-export function baselineRegressions(summary: Summary, baseline: Baseline): string[] {
-  return (Object.keys(SUITES) as SuiteName[]).flatMap((suite) =>
-    summary[suite].passed < baseline[suite].passed
-      ? [`${suite}: ${summary[suite].passed} passed, below the baseline of ${baseline[suite].passed}`]
-      : [],
-  );
-}
-
-/** Raises (never lowers) the baseline to this run's passed counts. */
-export async function raiseBaseline(path: string, summary: Summary, baseline: Baseline): Promise<Baseline> {
-  const raised: Baseline = {
-    changeStreams: { passed: Math.max(baseline.changeStreams.passed, summary.changeStreams.passed) },
-    crud: { passed: Math.max(baseline.crud.passed, summary.crud.passed) },
-  };
-  // Spaced as Prettier formats a short JSON object, so `npm run format:check` stays clean.
-  const text = JSON.stringify(raised)
-    .replace(/([{:,])/g, '$1 ')
-    .replace(/}/g, ' }');
-  await writeFile(path, `${text}\n`);
-  return raised;
 }

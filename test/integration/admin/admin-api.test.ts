@@ -1,10 +1,33 @@
 // The admin HTTP API against a real runtime: tokens, validation, pagination, operations, readiness, metrics.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newSagaId } from '../../../src/engine/saga-id.js';
+import { compareDeadLetterIds } from '../../../src/queue/queue-names.js';
 import { TEST_TOKEN, startAdminFixture, type AdminFixture } from './admin-fixture.js';
 
 interface ErrorBody {
   error: { code: string; message: string };
+}
+
+interface SagaDetailBody {
+  steps: {
+    name: string;
+    status: string;
+    attempts: number;
+    nextAttemptAt: string | null;
+    compensation: { status: string; nextAttemptAt: string | null } | null;
+  }[];
+  timeline: {
+    step: string;
+    attempt: number;
+    outcome: string;
+    startApproximate: boolean;
+    endedAt: string | null;
+  }[];
+}
+
+interface DeadLetterPageBody {
+  items: { id: string; sagaId: string; kind: string }[];
+  next: string | null;
 }
 
 function expectErrorShape(body: unknown, code: string): void {
@@ -45,6 +68,13 @@ describe('admin API with a token', () => {
         leaseHolder: fixture.runtime.trigger?.holderId,
       }),
     ]);
+  });
+
+  it('serves the dashboard icon without a token', async () => {
+    const response = await fetch(`${fixture.url}/favicon.ico`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^image\/svg\+xml/);
+    expect(await response.text()).toMatch(/^<svg [^>]*>.*<\/svg>$/);
   });
 
   it('refuses a missing or wrong token with 401 and accepts the right one', async () => {
@@ -185,7 +215,7 @@ describe('admin API with a token', () => {
 
   it('cancels a running saga, and refuses to cancel it again', async () => {
     const saga = await fixture.startOrder('hold');
-    await fixture.waitForStatus(saga._id, 'running');
+    await fixture.waitForStep(saga._id, 'charge', 'running');
     const cancel = await call(`/api/sagas/${saga._id}/cancel`, { method: 'POST' });
     expect(cancel.status).toBe(200);
     const compensated = await fixture.waitForStatus(saga._id, 'compensated');
@@ -193,6 +223,35 @@ describe('admin API with a token', () => {
     const again = await call(`/api/sagas/${saga._id}/cancel`, { method: 'POST' });
     expect(again.status).toBe(409);
     expectErrorShape(await again.json(), 'INVALID_STATE');
+
+    // The attempt the cancel cut off shows as cancelled (it is stored like a timeout: its effect may exist).
+    const charge = async () => {
+      const detail = (await (await call(`/api/sagas/${saga._id}`)).json()) as SagaDetailBody;
+      const segment = detail.timeline.find((item) => item.step === 'charge');
+      return [detail.steps[1]?.status, segment?.outcome, segment?.endedAt === null];
+    };
+    await expect.poll(charge, { timeout: 20_000 }).toEqual(['cancelled', 'cancelled', false]);
+  });
+
+  it('shows a step that failed for good without a next attempt, and marks approximate attempt starts', async () => {
+    fixture.behaviour.compensationBroken = false;
+    const saga = await fixture.startOrder('error');
+    await fixture.waitForStatus(saga._id, 'compensated');
+    const detail = (await (await call(`/api/sagas/${saga._id}`)).json()) as SagaDetailBody;
+    expect(detail.steps[1]).toMatchObject({
+      name: 'charge',
+      status: 'failed',
+      attempts: 3,
+      nextAttemptAt: null,
+    });
+    expect(detail.steps[0]?.compensation).toMatchObject({ status: 'completed', nextAttemptAt: null });
+    const charge = detail.timeline.filter((segment) => segment.step === 'charge');
+    // Only the first and the latest attempt's start are stored: the middle one is drawn from the first's end.
+    expect(charge.map((segment) => [segment.attempt, segment.outcome, segment.startApproximate])).toEqual([
+      [1, 'failed', false],
+      [2, 'failed', true],
+      [3, 'failed', false],
+    ]);
   });
 
   it('retries a failed saga and manages its dead letters', async () => {
@@ -204,12 +263,12 @@ describe('admin API with a token', () => {
 
     const listed = async () =>
       ((await (await call('/api/dead-letters')).json()) as { items: { id: string; sagaId: string }[] }).items;
-    const { eventually } = await import('./admin-fixture.js');
-    const entries = await eventually(
-      listed,
-      (items) => [first._id, second._id].every((id) => items.some((item) => item.sagaId === id)),
-      'dead letters for both sagas',
-    );
+    await expect
+      .poll(async () => (await listed()).map((item) => item.sagaId), {
+        message: 'dead letters for both sagas',
+      })
+      .toEqual(expect.arrayContaining([first._id, second._id]));
+    const entries = await listed();
     const stats = (await (await call('/api/stats')).json()) as { deadLetters: number };
     expect(stats.deadLetters).toBeGreaterThanOrEqual(2);
 
@@ -290,6 +349,102 @@ describe('admin API without a token', () => {
       /default-src 'none'; script-src 'sha256-/,
     );
     const html = await response.text();
-    expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+href=/);
+    // Nothing loads from elsewhere: no script sources, and the one link (the icon) is a data: URL.
+    expect(html).not.toMatch(/<script[^>]+src=/);
+    expect([...html.matchAll(/<link[^>]+href="([^"]*)"/g)].map((match) => match[1]?.slice(0, 19))).toEqual([
+      'data:image/svg+xml,',
+    ]);
+  });
+});
+
+describe('dead letters through the admin API', () => {
+  let fixture: AdminFixture;
+  const call = (path: string, init: RequestInit = {}) =>
+    fetch(`${fixture.url}${path}`, { ...init, headers: { authorization: `Bearer ${TEST_TOKEN}` } });
+  const page = async (query: string) => {
+    const response = await call(`/api/dead-letters${query}`);
+    expect(response.status, query).toBe(200);
+    return (await response.json()) as DeadLetterPageBody;
+  };
+  const deadLetterCount = async () =>
+    ((await (await call('/api/stats')).json()) as { deadLetters: number }).deadLetters;
+
+  beforeAll(async () => {
+    // No worker of its own: the stuck saga below needs its jobs to fail in a breaking worker first.
+    fixture = await startAdminFixture({
+      token: TEST_TOKEN,
+      worker: false,
+      sweeper: { intervalMs: 300, leaseTtlMs: 2_000, stuckAfter: 2 },
+    });
+  });
+  afterAll(async () => {
+    await fixture?.close();
+  });
+
+  it('pages through more than 100 dead letters, newest saga first', async () => {
+    // Orders without a valid `mode` are rejected on arrival: one dead letter each.
+    const count = 112;
+    await fixture.db
+      .collection<{ _id: string; status: string }>('orders')
+      .insertMany(Array.from({ length: count }, (_, index) => ({ _id: `bad-${index}`, status: 'new' })));
+    await expect.poll(deadLetterCount, { timeout: 20_000 }).toBe(count);
+
+    const first = await page('');
+    expect(first.items).toHaveLength(100);
+    expect(first.next).toBe(first.items[99]?.id);
+    const second = await page(`?after=${first.next}`);
+    expect(second.items).toHaveLength(count - 100);
+    expect(second.next).toBeNull();
+    const ids = [...first.items, ...second.items].map((item) => item.id);
+    expect(new Set(ids).size).toBe(count);
+    expect(ids).toEqual([...ids].sort(compareDeadLetterIds));
+    expect(first.items.every((item) => item.kind === 'rejected')).toBe(true);
+
+    const small: string[] = [];
+    let after: string | null = null;
+    const sizes: number[] = [];
+    do {
+      const next: DeadLetterPageBody = await page(`?limit=50${after === null ? '' : `&after=${after}`}`);
+      sizes.push(next.items.length);
+      small.push(...next.items.map((item) => item.id));
+      after = next.next;
+    } while (after !== null);
+    expect(sizes).toEqual([50, 50, 12]);
+    expect(small).toEqual(ids);
+
+    // The cursor is an id, not an offset: removing the entry it names (or any before it) shifts nothing.
+    expect((await call(`/api/dead-letters/${first.next}`, { method: 'DELETE' })).status).toBe(204);
+    expect((await call(`/api/dead-letters/${ids[0]}`, { method: 'DELETE' })).status).toBe(204);
+    expect((await page(`?after=${first.next}`)).items.map((item) => item.id)).toEqual(ids.slice(100));
+
+    for (const query of ['limit=0', 'limit=1001', 'after=nope', `after=${newSagaId()}`, 'offset=3']) {
+      const response = await call(`/api/dead-letters?${query}`);
+      expect(response.status, query).toBe(400);
+      expectErrorShape(await response.json(), 'BAD_REQUEST');
+    }
+  });
+
+  it('retries the dead letter of a stuck saga: the saga is released and finishes', async () => {
+    const breaker = fixture.startBreakingWorker();
+    const saga = await fixture.startOrder('ok');
+    const stuckId = `${saga._id}.stuck.g0`;
+    const stuckEntries = async () =>
+      (await page('?limit=1000')).items.filter((item) => item.sagaId === saga._id);
+    await expect
+      .poll(stuckEntries, { timeout: 20_000 })
+      .toEqual([expect.objectContaining({ id: stuckId, kind: 'stuck' })]);
+    await breaker.close();
+    expect((await fixture.runtime.store.get(saga._id))?.stuck?.deadLetteredAt).toBeDefined();
+
+    const retried = await call(`/api/dead-letters/${stuckId}/retry`, { method: 'POST' });
+    expect(retried.status).toBe(200);
+    expect(await retried.json()).toMatchObject({ id: saga._id, status: 'running' });
+    expect(await stuckEntries()).toEqual([]);
+    expect((await fixture.runtime.store.get(saga._id))?.stuck).toBeUndefined();
+
+    // Its job is queued again: a worker now runs the saga to the end.
+    await fixture.startWorker();
+    await fixture.waitForStatus(saga._id, 'completed');
+    expect((await call(`/api/dead-letters/${stuckId}/retry`, { method: 'POST' })).status).toBe(404);
   });
 });

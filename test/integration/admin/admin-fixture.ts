@@ -2,14 +2,18 @@
 // saga, and an admin server on a free port. Step behaviour is steered per order document (`mode`) and by
 // `behaviour.compensationBroken`, which makes compensations fail (→ `failed` + dead letter).
 import { Writable } from 'node:stream';
+import { UnrecoverableError, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
 import type { Collection, Db, MongoClient } from 'mongodb';
+import { expect, vi } from 'vitest';
 import { z } from 'zod';
 import { startAdminServer, type AdminServer } from '../../../src/admin/index.js';
 import { SagaRegistry, defineSaga } from '../../../src/definition/index.js';
 import { SagaRuntime } from '../../../src/engine/saga-runtime.js';
 import { TerminalError } from '../../../src/errors/index.js';
 import { createLogger, type LogLevel } from '../../../src/logging/logger.js';
-import type { SagaDocument, SagaStatus } from '../../../src/store/saga-document.js';
+import { stepQueueName } from '../../../src/queue/queue-names.js';
+import type { SagaDocument, SagaStatus, StepStatus } from '../../../src/store/saga-document.js';
 import { connectMongo, mongoUrl, redisUrl, uniqueName } from '../helpers.js';
 
 export const TEST_TOKEN = 'test-admin-token-0123456789';
@@ -22,8 +26,18 @@ export interface Behaviour {
 export interface OrderDocument {
   _id: string;
   status: 'new';
-  /** ok: completes; fail: the charge step fails for good; hold: the charge step waits until aborted. */
-  mode: 'ok' | 'fail' | 'hold';
+  /**
+   * ok: completes; fail: the charge step fails for good; error: every attempt of the charge step fails with a
+   * retryable error (three attempts, then compensation); hold: the charge step waits until aborted.
+   */
+  mode: 'ok' | 'fail' | 'error' | 'hold';
+}
+
+export interface AdminFixtureOptions {
+  token?: string;
+  /** False: no worker in the fixture's runtime (see `startWorker`). */
+  worker?: boolean;
+  sweeper?: { intervalMs?: number; leaseTtlMs?: number; stuckAfter?: number };
 }
 
 export interface AdminFixture {
@@ -38,6 +52,15 @@ export interface AdminFixture {
   /** Inserts an order and resolves with its saga once one exists. */
   startOrder(mode: OrderDocument['mode'], id?: string): Promise<SagaDocument>;
   waitForStatus(sagaId: string, status: SagaStatus): Promise<SagaDocument>;
+  /** Resolves once the named step of the saga has this status (e.g. `charge` running, before a cancel). */
+  waitForStep(sagaId: string, step: string, status: StepStatus): Promise<SagaDocument>;
+  /** A worker runtime of its own on the fixture's database and queues (stopped by `close`). */
+  startWorker(): Promise<void>;
+  /**
+   * A BullMQ worker on the step queue that fails every job as BullMQ failures (not step failures): what the
+   * recovery sweeper reports as a `stuck` dead letter after `stuckAfter` retries.
+   */
+  startBreakingWorker(): { close(): Promise<void> };
   close(): Promise<void>;
 }
 
@@ -47,7 +70,11 @@ export function ordersSaga(behaviour: Behaviour) {
   return defineSaga({
     name: 'orders',
     trigger: { collection: 'orders', filter: { status: 'new' } },
-    input: z.object({ _id: z.string(), status: z.literal('new'), mode: z.enum(['ok', 'fail', 'hold']) }),
+    input: z.object({
+      _id: z.string(),
+      status: z.literal('new'),
+      mode: z.enum(['ok', 'fail', 'error', 'hold']),
+    }),
     timeout: '60s',
     compensation: { timeout: '5s', retry: { attempts: 1, backoff: { type: 'fixed', delay: 10 } } },
   })
@@ -62,9 +89,10 @@ export function ordersSaga(behaviour: Behaviour) {
     .step({
       name: 'charge',
       timeout: '30s',
-      retry: { attempts: 2, backoff: { type: 'fixed', delay: 10 } },
+      retry: { attempts: 3, backoff: { type: 'fixed', delay: 10 } },
       run: async (ctx) => {
         if (ctx.input.mode === 'fail') throw new TerminalError('card declined');
+        if (ctx.input.mode === 'error') throw new Error('card network unreachable');
         if (ctx.input.mode === 'hold') {
           await new Promise<void>((resolve) => {
             if (ctx.signal.aborted) resolve();
@@ -78,22 +106,9 @@ export function ordersSaga(behaviour: Behaviour) {
     .build();
 }
 
-/** Polls until `done` accepts the value; outcome-based, with a generous deadline. */
-export async function eventually<T>(
-  read: () => Promise<T>,
-  done: (value: T) => boolean,
-  what: string,
-  timeoutMs = 20_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+// The fixture starts in beforeAll hooks too, where expect.poll is not allowed: it waits with vi.waitFor, which
+// retries its callback until the assertions in it pass (tests themselves use expect.poll).
+const WAIT = { timeout: 20_000, interval: 50 };
 
 function quietLogger(name: string) {
   const level = (process.env.SAGASTREAM_TEST_LOG_LEVEL ?? 'warn') as LogLevel;
@@ -101,22 +116,25 @@ function quietLogger(name: string) {
   return createLogger({ level, name, destination: level === 'warn' ? sink : 2, pretty: false });
 }
 
-export async function startAdminFixture(options: { token?: string } = {}): Promise<AdminFixture> {
+export async function startAdminFixture(options: AdminFixtureOptions = {}): Promise<AdminFixture> {
   const behaviour: Behaviour = { compensationBroken: false };
   const registry = new SagaRegistry([ordersSaga(behaviour)]);
   const database = uniqueName('admin');
+  const queuePrefix = uniqueName('admin-q');
   const logger = quietLogger(database);
+  const worker = { concurrency: 5, shutdownGraceMs: 1_000 };
   const runtime = await SagaRuntime.start({
     mongodbUrl: mongoUrl(),
     database,
     redisUrl: redisUrl(),
-    queuePrefix: uniqueName('admin-q'),
+    queuePrefix,
     registry,
     logger,
     watcher: { leaseTtl: 2_000, standbyPollInterval: 100, maxAwaitTime: 100, backfill: true },
-    worker: { concurrency: 5, shutdownGraceMs: 1_000 },
-    sweeper: { intervalMs: 60_000 },
+    worker: options.worker === false ? false : worker,
+    sweeper: { intervalMs: 60_000, ...options.sweeper },
   });
+  const cleanups: (() => Promise<unknown>)[] = [];
   const admin = await startAdminServer({
     host: '127.0.0.1',
     port: 0,
@@ -129,11 +147,10 @@ export async function startAdminFixture(options: { token?: string } = {}): Promi
   const db = client.db(database);
   const orders = db.collection<OrderDocument>('orders');
   const sagas = db.collection<SagaDocument>('sagas');
-  await eventually(
-    () => Promise.resolve(runtime.trigger?.status().watchers.every((watcher) => watcher.state === 'active')),
-    (active) => active === true,
-    'an active watcher',
-  );
+  await vi.waitFor(() => {
+    const states = runtime.trigger?.status().watchers.map((watcher) => watcher.state);
+    expect(states, 'an active watcher').toEqual(['active']);
+  }, WAIT);
 
   return {
     url: admin.url,
@@ -146,22 +163,57 @@ export async function startAdminFixture(options: { token?: string } = {}): Promi
     behaviour,
     async startOrder(mode, id = `order-${process.pid}-${++orderSequence}`) {
       await orders.insertOne({ _id: id, status: 'new', mode });
-      const saga = await eventually(
-        () => sagas.findOne({ key: id }),
-        (found) => found !== null,
-        `a saga for ${id}`,
-      );
-      return saga!;
+      return vi.waitFor(async () => {
+        const saga = await sagas.findOne({ key: id });
+        expect(saga, `a saga for ${id}`).not.toBeNull();
+        return saga!;
+      }, WAIT);
     },
     async waitForStatus(sagaId, status) {
-      const saga = await eventually(
-        () => sagas.findOne({ _id: sagaId }),
-        (found) => found?.status === status,
-        `saga ${sagaId} to be ${status}`,
+      return vi.waitFor(async () => {
+        const saga = await sagas.findOne({ _id: sagaId });
+        expect(saga?.status, `saga ${sagaId} to be ${status}`).toBe(status);
+        return saga!;
+      }, WAIT);
+    },
+    async waitForStep(sagaId, step, status) {
+      return vi.waitFor(async () => {
+        const saga = await sagas.findOne({ _id: sagaId });
+        const record = saga?.steps.find((candidate) => candidate.name === step);
+        expect(record?.status, `step ${step} of saga ${sagaId} to be ${status}`).toBe(status);
+        return saga!;
+      }, WAIT);
+    },
+    async startWorker() {
+      const workerRuntime = await SagaRuntime.start({
+        mongodbUrl: mongoUrl(),
+        database,
+        redisUrl: redisUrl(),
+        queuePrefix,
+        registry,
+        logger,
+        worker,
+      });
+      cleanups.push(() => workerRuntime.stop());
+    },
+    startBreakingWorker() {
+      const connection = new Redis(redisUrl(), { maxRetriesPerRequest: null });
+      const breaker = new Worker(
+        stepQueueName('orders'),
+        () => Promise.reject(new UnrecoverableError('MongoDB unreachable')),
+        { connection, prefix: runtime.queues.prefix },
       );
-      return saga!;
+      let closing: Promise<void> | undefined;
+      const close = () =>
+        (closing ??= (async () => {
+          await breaker.close();
+          await connection.quit();
+        })());
+      cleanups.push(close);
+      return { close };
     },
     async close() {
+      for (const cleanup of cleanups.reverse()) await cleanup();
       await admin.close();
       await runtime.stop();
       await client.close();

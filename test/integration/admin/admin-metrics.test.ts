@@ -4,7 +4,7 @@
 import { connect, type Socket } from 'node:net';
 import { once } from 'node:events';
 import type { Collection } from 'mongodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startAdminServer, type AdminServer } from '../../../src/admin/index.js';
 import { SagaRegistry } from '../../../src/definition/index.js';
 import { newSagaId } from '../../../src/engine/saga-id.js';
@@ -14,7 +14,7 @@ import { PrometheusSagaMetrics } from '../../../src/metrics/index.js';
 import type { SagaDocument } from '../../../src/store/saga-document.js';
 import { sample } from '../../prometheus-samples.js';
 import { mongoUrl, redisUrl, uniqueName } from '../helpers.js';
-import { eventually, ordersSaga, type OrderDocument } from './admin-fixture.js';
+import { ordersSaga, type OrderDocument } from './admin-fixture.js';
 
 const MAX_BUFFERED_BYTES = 256 * 1024;
 
@@ -52,11 +52,10 @@ beforeAll(async () => {
   });
   sagas = runtime.db.collection<SagaDocument>('sagas');
   orders = runtime.db.collection<OrderDocument>('orders');
-  await eventually(
-    () => Promise.resolve(runtime.trigger?.status().watchers.every((watcher) => watcher.state === 'active')),
-    (active) => active === true,
-    'an active watcher',
-  );
+  await vi.waitFor(() => {
+    const active = runtime.trigger?.status().watchers.every((watcher) => watcher.state === 'active');
+    expect(active, 'an active watcher').toBe(true);
+  });
 });
 
 afterAll(async () => {

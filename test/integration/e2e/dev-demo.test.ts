@@ -4,7 +4,7 @@
 import { MongoClient, type Db, type ObjectId } from 'mongodb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { mongoUrl, uniqueName } from '../helpers.js';
-import { killLeftovers, poll, runCli, startCli } from './cli-process.js';
+import { killLeftovers, runCli, startCli } from './cli-process.js';
 
 afterEach(() => killLeftovers());
 
@@ -34,12 +34,15 @@ describe('sagastream dev --demo', () => {
       expect((await fetch(`${admin}/healthz`)).status).toBe(200);
 
       // Not a TTY here, so progress comes as plain lines; wait until every end state has shown up.
-      await poll(
-        () => Promise.resolve(countsIn(dev.lines.filter((line) => line.startsWith('orders ')).at(-1))),
-        (counts) =>
+      await expect
+        .poll(() => countsIn(dev.lines.filter((line) => line.startsWith('orders ')).at(-1)), {
+          timeout: 100_000,
+          interval: 250,
+          message: 'every end state in the progress line',
+        })
+        .toSatisfy((counts: Record<string, number>) =>
           ['completed', 'compensated', 'failed', 'rejected'].every((status) => (counts[status] ?? 0) > 0),
-        100_000,
-      );
+        );
       const client = new MongoClient(/MongoDB (mongodb:\/\/\S+)/.exec(ready)?.[1] ?? '');
       const retried = await client
         .db('sagastream')
@@ -63,14 +66,17 @@ interface SagaView {
 
 /** `db.sagas.findOne({ 'trigger.documentKey._id': … }, { status: 1, steps: 1, history: 1 })`, once terminal. */
 async function sagaOf(db: Db, orderId: ObjectId): Promise<SagaView> {
-  return poll(
-    () =>
-      db
-        .collection<SagaView>('sagas')
-        .findOne({ 'trigger.documentKey._id': orderId }, { projection: { status: 1, steps: 1, history: 1 } }),
-    (saga): saga is SagaView => saga !== null && TERMINAL.includes(saga.status),
-    90_000,
-  ) as Promise<SagaView>;
+  const read = () =>
+    db
+      .collection<SagaView>('sagas')
+      .findOne({ 'trigger.documentKey._id': orderId }, { projection: { status: 1, steps: 1, history: 1 } });
+  await expect
+    .poll(async () => TERMINAL.includes((await read())?.status ?? ''), {
+      timeout: 90_000,
+      message: `the saga of order ${orderId.toHexString()} to end`,
+    })
+    .toBe(true);
+  return (await read())!;
 }
 
 describe('the README walkthrough', () => {

@@ -5,7 +5,7 @@ import type { Db, MongoClient, ObjectId } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sample } from '../../prometheus-samples.js';
 import { connectMongo, mongoUrl, redisUrl, uniqueName } from '../helpers.js';
-import { EXAMPLE_SAGAS, killLeftovers, poll, startCli, type CliProcess } from './cli-process.js';
+import { EXAMPLE_SAGAS, killLeftovers, startCli, type CliProcess } from './cli-process.js';
 
 const SAGA = 'order-fulfillment';
 const TERMINAL = ['completed', 'compensated', 'failed', 'rejected'];
@@ -80,12 +80,12 @@ describe('metrics of the worker and watcher processes', { timeout: 120_000 }, ()
     const inserted = await db.collection('orders').insertMany(cases.map((extra) => order(extra)));
     const statuses = await Promise.all(
       Object.values(inserted.insertedIds).map(async (id: ObjectId) => {
-        const saga = await poll(
-          () => db.collection<{ status: string }>('sagas').findOne({ 'trigger.documentKey._id': id }),
-          (found) => found !== null && TERMINAL.includes(found.status),
-          90_000,
-        );
-        return saga?.status;
+        const read = () =>
+          db.collection<{ status: string }>('sagas').findOne({ 'trigger.documentKey._id': id });
+        await expect
+          .poll(async () => TERMINAL.includes((await read())?.status ?? ''), { timeout: 90_000 })
+          .toBe(true);
+        return (await read())?.status;
       }),
     );
     expect(statuses).toEqual(['completed', 'completed', 'compensated', 'failed', 'rejected']);

@@ -4,7 +4,7 @@
 import type { Db, MongoClient, ObjectId } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectMongo, mongoUrl, redisUrl, uniqueName } from '../helpers.js';
-import { EXAMPLE_SAGAS, killLeftovers, poll, startCli, type CliProcess } from './cli-process.js';
+import { EXAMPLE_SAGAS, killLeftovers, startCli, type CliProcess } from './cli-process.js';
 
 const TERMINAL = ['completed', 'compensated', 'failed', 'rejected'];
 
@@ -31,12 +31,18 @@ function order(extra: Record<string, unknown> = {}): Record<string, unknown> {
   };
 }
 
+/** The order's saga once it has ended. */
 async function sagaFor(orderId: ObjectId): Promise<SagaRow> {
-  return poll(
-    () => db.collection<SagaRow>('sagas').findOne({ 'trigger.documentKey._id': orderId }),
-    (saga): saga is SagaRow => saga !== null && TERMINAL.includes(saga.status),
-    90_000,
-  ) as Promise<SagaRow>;
+  let saga = null as SagaRow | null;
+  await expect
+    .poll(
+      async () =>
+        (saga = await db.collection<SagaRow>('sagas').findOne({ 'trigger.documentKey._id': orderId }))
+          ?.status,
+      { timeout: 90_000, interval: 250, message: `the saga of order ${orderId.toHexString()} to end` },
+    )
+    .toBeOneOf(TERMINAL);
+  return saga!;
 }
 
 beforeAll(async () => {

@@ -18,8 +18,8 @@ import {
   FAST_SWEEPER,
   effectsOf,
   engineTest,
-  eventually,
   order,
+  POLL,
   runsOf,
   sagaEndingIn,
   sagaOf,
@@ -82,12 +82,17 @@ function startEngineProcess(test: EngineTest, holder: string, roles: string): En
 
 /** Every order has exactly one saga, completed, whose three steps each took effect exactly once. */
 async function expectCompletedOnce(orderIds: string[]): Promise<SagaDocument[]> {
-  const sagas = await eventually(
-    () => sagasCollection(test!.db).find({}).toArray(),
-    (list) => list.length >= orderIds.length && list.every((saga) => saga.status === 'completed'),
-    `${orderIds.length} completed sagas`,
-    60_000,
-  );
+  let sagas: SagaDocument[] = [];
+  await expect
+    .poll(
+      async () => (sagas = await sagasCollection(test!.db).find({}).toArray()).map((saga) => saga.status),
+      {
+        ...POLL,
+        timeout: 60_000,
+        message: `${orderIds.length} completed sagas`,
+      },
+    )
+    .toEqual(orderIds.map(() => 'completed'));
   expect(sagas.map((saga) => saga.key).sort()).toEqual([...orderIds].sort());
   for (const saga of sagas) {
     const effects = await effectsOf(test!.db, saga._id);
@@ -117,12 +122,13 @@ describe('crash recovery', () => {
     const later = [order(), order()];
     await test.orders.insertMany(later);
     await expectCompletedOnce([...batch, ...later].map((doc) => doc._id));
-    const status = await eventually(
-      () => second.trigger!.status().watchers[0]!,
-      (watcher) => watcher.duplicates >= batch.length,
-      'the replayed events to be counted as duplicates',
-    );
-    expect(status.started).toBe(later.length);
+    await expect
+      .poll(() => second.trigger!.status().watchers[0]!.duplicates, {
+        ...POLL,
+        message: 'the replayed events to be counted as duplicates',
+      })
+      .toBeGreaterThanOrEqual(batch.length);
+    expect(second.trigger!.status().watchers[0]!.started).toBe(later.length);
   });
 
   it('two watcher processes: one active, the other takes over when the holder is SIGKILLed', async () => {
@@ -134,7 +140,9 @@ describe('crash recovery', () => {
       startEngineProcess(test, 'watcher-b', 'watcher'),
     ];
     const states = () => watchers.map((watcher) => watcher.state).sort();
-    await eventually(states, (list) => list.join() === 'active,standby', 'one active and one standby');
+    await expect
+      .poll(states, { ...POLL, message: 'one active and one standby' })
+      .toEqual(['active', 'standby']);
     await watching(test.db);
     const active = watchers.find((watcher) => watcher.state === 'active')!;
     const standby = watchers.find((watcher) => watcher !== active)!;
@@ -149,11 +157,7 @@ describe('crash recovery', () => {
     // Written while nobody watches: the new holder resumes from the killed one's checkpoint.
     const during = Array.from({ length: 4 }, () => order());
     await test.orders.insertMany(during);
-    await eventually(
-      () => standby.state,
-      (state) => state === 'active',
-      'the standby to take over',
-    );
+    await expect.poll(() => standby.state, { ...POLL, message: 'the standby to take over' }).toBe('active');
     const after = Array.from({ length: 2 }, () => order());
     await test.orders.insertMany(after);
     await expectCompletedOnce([...before, ...during, ...after].map((doc) => doc._id));
@@ -164,20 +168,17 @@ describe('crash recovery', () => {
     test = engineTest(client, 'worker-kill');
     await test.start({ worker: false });
     const doomed = startEngineProcess(test, 'worker-doomed', 'worker');
-    await eventually(
-      () => doomed.state,
-      (state) => state === 'worker',
-      'the worker process to start',
-    );
+    await expect.poll(() => doomed.state, { ...POLL, message: 'the worker process to start' }).toBe('worker');
     // charge stalls on its first run (in the doomed process) long past the test.
     const doc = order({ charge: { stall: 1, hangMs: 120_000 } });
     await test.orders.insertOne(doc);
     const saga = await sagaOf(test.db, doc._id);
-    await eventually(
-      () => runsOf(test!.db, saga._id, 'charge'),
-      (runs) => runs.length === 1,
-      'charge to start in the worker process',
-    );
+    await expect
+      .poll(() => runsOf(test!.db, saga._id, 'charge'), {
+        ...POLL,
+        message: 'charge to start in the worker process',
+      })
+      .toHaveLength(1);
     doomed.child.kill('SIGKILL');
 
     // A worker here finds the job stalled once the dead process's lock expired, and runs it again.
@@ -220,11 +221,12 @@ describe('crash recovery', () => {
     const breaker = startBreakingWorker(watcher.queues.prefix);
     const doc = order();
     await test.orders.insertOne(doc);
-    await eventually(
-      () => watcher.queues.stepQueue('order').getJobCounts('failed'),
-      (counts) => counts.failed === 1,
-      'the job to fail for good',
-    );
+    await expect
+      .poll(() => watcher.queues.stepQueue('order').getJobCounts('failed'), {
+        ...POLL,
+        message: 'the job to fail for good',
+      })
+      .toMatchObject({ failed: 1 });
     await breaker.close();
 
     await test.start({ watcher: false });
@@ -239,12 +241,13 @@ describe('crash recovery', () => {
     const breaker = startBreakingWorker(watcher.queues.prefix);
     const doc = order();
     await test.orders.insertOne(doc);
-    const stuck = await eventually(
-      () => watcher.operations.listDeadLetters(),
-      (letters) => letters.some((letter) => letter.kind === 'stuck'),
-      'a stuck dead letter',
-    );
-    const letter = stuck.find((entry) => entry.kind === 'stuck')!;
+    await expect
+      .poll(async () => (await watcher.operations.listDeadLetters()).map((entry) => entry.kind), {
+        ...POLL,
+        message: 'a stuck dead letter',
+      })
+      .toContain('stuck');
+    const letter = (await watcher.operations.listDeadLetters()).find((entry) => entry.kind === 'stuck')!;
     const saga = await sagasCollection(test.db).findOne({ _id: letter.sagaId });
     expect(saga?.status).toBe('running');
     expect(saga?.stuck?.deadLetteredAt).toBeInstanceOf(Date);
@@ -271,11 +274,12 @@ describe('crash recovery', () => {
     );
     await test.orders.insertMany([...completing, ...compensating]);
     // Some progress, but not done: then Redis loses every job, timer and lock.
-    await eventually(
-      () => sagasCollection(test!.db).countDocuments({ 'steps.0.status': 'completed' }),
-      (count) => count >= 3,
-      'sagas under way',
-    );
+    await expect
+      .poll(() => sagasCollection(test!.db).countDocuments({ 'steps.0.status': 'completed' }), {
+        ...POLL,
+        message: 'sagas under way',
+      })
+      .toBeGreaterThanOrEqual(3);
     const redis = new Redis(redisServer.url);
     cleanups.push(async () => void (await redis.quit()));
     await redis.flushall();
@@ -288,12 +292,14 @@ describe('crash recovery', () => {
       const saga = await sagaEndingIn(test.db, doc._id, ['compensated', 'failed'], 60_000);
       expect(saga.status).toBe('compensated');
     }
-    const sagas = await eventually(
-      () => sagasCollection(test!.db).find({ status: 'completed' }).toArray(),
-      (list) => list.length === completing.length,
-      'every saga to complete',
-      60_000,
-    );
+    let sagas: SagaDocument[] = [];
+    await expect
+      .poll(async () => (sagas = await sagasCollection(test!.db).find({ status: 'completed' }).toArray()), {
+        ...POLL,
+        timeout: 60_000,
+        message: 'every saga to complete',
+      })
+      .toHaveLength(completing.length);
     for (const saga of sagas) {
       // At least once: a step whose job was lost while it ran may have run twice, under one idempotency key.
       const effects = await effectsOf(test.db, saga._id);

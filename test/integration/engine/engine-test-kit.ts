@@ -2,6 +2,7 @@
 // running the recording saga with fast settings, and helpers that poll for outcomes (never for a fixed time).
 import type { Collection, Db, MongoClient } from 'mongodb';
 import { pino, type Logger } from 'pino';
+import { expect, vi } from 'vitest';
 import { SagaRegistry, type SagaDefinition } from '../../../src/definition/index.js';
 import { SagaRuntime, type SagaRuntimeOptions } from '../../../src/engine/saga-runtime.js';
 import type { SagaDocument, SagaStatus } from '../../../src/store/saga-document.js';
@@ -97,31 +98,18 @@ export function engineTest(
   };
 }
 
-/** Waits until the trigger's change stream is open (its first checkpoint is saved). */
-export async function watching(db: Db): Promise<void> {
-  await eventually(
-    () => db.collection<CheckpointDocument>('checkpoints').countDocuments(),
-    (count) => count >= 1,
-    'the trigger stream to open',
-  );
-}
+/** Engine tests run whole sagas: they wait longer than the 20 s default. */
+export const POLL = { timeout: 30_000, interval: 100 };
 
-/** Polls `read` until `done` accepts its value; fails with the last value after a generous deadline. */
-export async function eventually<T>(
-  read: () => Promise<T> | T,
-  done: (value: T) => boolean,
-  what: string,
-  timeoutMs = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) {
-      throw new Error(`timed out waiting for ${what}; last value: ${JSON.stringify(value)}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+/**
+ * Waits until the trigger's change stream is open (its first checkpoint is saved). `start()` runs it in
+ * beforeAll hooks too, where expect.poll is not allowed: vi.waitFor retries until the assertion passes.
+ */
+export async function watching(db: Db): Promise<void> {
+  await vi.waitFor(async () => {
+    const checkpoints = await db.collection<CheckpointDocument>('checkpoints').countDocuments();
+    expect(checkpoints, 'the trigger stream to open').toBeGreaterThanOrEqual(1);
+  }, POLL);
 }
 
 let orderNumber = 0;
@@ -153,28 +141,34 @@ export function sagasCollection(db: Db): Collection<SagaDocument> {
 }
 
 /** The saga started for an order (its key is the order's `_id`), once it exists. */
-export function sagaOf(db: Db, orderId: string, timeoutMs?: number): Promise<SagaDocument> {
-  return eventually(
-    () => sagasCollection(db).findOne({ key: orderId }),
-    (saga) => saga !== null,
-    `the saga of ${orderId}`,
-    timeoutMs,
-  ) as Promise<SagaDocument>;
+export async function sagaOf(db: Db, orderId: string, timeoutMs = POLL.timeout): Promise<SagaDocument> {
+  let saga = null as SagaDocument | null;
+  await expect
+    .poll(async () => (saga = await sagasCollection(db).findOne({ key: orderId })), {
+      ...POLL,
+      timeout: timeoutMs,
+      message: `the saga of ${orderId}`,
+    })
+    .not.toBeNull();
+  return saga!;
 }
 
 /** The saga of an order once it reached one of `statuses`. */
-export function sagaEndingIn(
+export async function sagaEndingIn(
   db: Db,
   orderId: string,
   statuses: SagaStatus[],
-  timeoutMs?: number,
+  timeoutMs = POLL.timeout,
 ): Promise<SagaDocument> {
-  return eventually(
-    () => sagasCollection(db).findOne({ key: orderId }),
-    (saga) => saga !== null && statuses.includes(saga.status),
-    `the saga of ${orderId} to be ${statuses.join(' or ')}`,
-    timeoutMs,
-  ) as Promise<SagaDocument>;
+  let saga = null as SagaDocument | null;
+  await expect
+    .poll(async () => (saga = await sagasCollection(db).findOne({ key: orderId }))?.status, {
+      ...POLL,
+      timeout: timeoutMs,
+      message: `the saga of ${orderId} to be ${statuses.join(' or ')}`,
+    })
+    .toBeOneOf(statuses);
+  return saga!;
 }
 
 /** Effects of a saga in the order they were first applied, as `step` or `undo-step`. */

@@ -6,9 +6,9 @@ import { connectMongo } from '../helpers.js';
 import {
   effectTimeline,
   engineTest,
-  eventually,
   invalidOrder,
   order,
+  POLL,
   runsOf,
   sagaEndingIn,
   sagaOf,
@@ -60,11 +60,9 @@ describe('deadline and cancel', () => {
     const doc = order({ charge: { blockMs: 15_000 } });
     await test.orders.insertOne(doc);
     const running = await sagaOf(test.db, doc._id);
-    await eventually(
-      () => runsOf(test!.db, running._id, 'charge'),
-      (runs) => runs.length === 1,
-      'charge to be running',
-    );
+    await expect
+      .poll(() => runsOf(test!.db, running._id, 'charge'), { ...POLL, message: 'charge to be running' })
+      .toHaveLength(1);
     await runtime.operations.cancel(running._id);
     const saga = await sagaEndingIn(test.db, doc._id, ['compensated', 'failed'], 10_000);
 
@@ -87,11 +85,10 @@ describe('dead-letter retry', () => {
     await test.orders.insertOne(doc);
     const failed = await sagaEndingIn(test.db, doc._id, ['failed']);
     expect(failed.generation).toBe(0);
-    const [letter] = await eventually(
-      () => runtime.operations.listDeadLetters(),
-      (list) => list.length === 1,
-      'a dead letter',
-    );
+    await expect
+      .poll(() => runtime.operations.listDeadLetters(), { ...POLL, message: 'a dead letter' })
+      .toHaveLength(1);
+    const [letter] = await runtime.operations.listDeadLetters();
     expect(letter).toMatchObject({ sagaId: failed._id, kind: 'compensation-failed', step: 'reserve' });
 
     const redriven = await runtime.operations.retryDeadLetter(letter!.id);
@@ -120,11 +117,10 @@ describe('dead-letter retry', () => {
     const doc = invalidOrder();
     await test.orders.insertOne(doc);
     const rejected = await sagaEndingIn(test.db, doc._id, ['rejected']);
-    const [letter] = await eventually(
-      () => runtime.operations.listDeadLetters(),
-      (list) => list.length === 1,
-      'a dead letter',
-    );
+    await expect
+      .poll(() => runtime.operations.listDeadLetters(), { ...POLL, message: 'a dead letter' })
+      .toHaveLength(1);
+    const [letter] = await runtime.operations.listDeadLetters();
 
     // Still invalid: the retry is refused and changes nothing.
     await expect(runtime.operations.retryDeadLetter(letter!.id)).rejects.toMatchObject({

@@ -9,10 +9,10 @@ import {
   effectTimeline,
   effectsOf,
   engineTest,
-  eventually,
   invalidOrder,
   FAST_WORKER,
   order,
+  POLL,
   runsOf,
   sagaEndingIn,
   sagaOf,
@@ -271,11 +271,10 @@ describe('saga steps', () => {
     expect(saga.steps[0]!.compensation?.attempts).toBe(2);
     expect(saga.error?.message).toMatch(/undoing reserve failed/);
     expect(await effectTimeline(test.db, saga._id)).toEqual(['reserve', 'charge', 'undo-charge']);
-    const letters = await eventually(
-      () => runtime.operations.listDeadLetters(),
-      (list) => list.length === 1,
-      'a dead letter',
-    );
+    await expect
+      .poll(() => runtime.operations.listDeadLetters(), { ...POLL, message: 'a dead letter' })
+      .toHaveLength(1);
+    const letters = await runtime.operations.listDeadLetters();
     expect(letters[0]).toMatchObject({
       sagaId: saga._id,
       saga: 'order',

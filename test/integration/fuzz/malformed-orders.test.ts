@@ -7,7 +7,6 @@ import { describe, expect, it } from 'vitest';
 import type { SagaDocument } from '../../../src/store/saga-document.js';
 import type { CheckpointDocument } from '../../../src/trigger/checkpoint-store.js';
 import { orderSchema } from '../../../sagas/order-fulfillment/index.js';
-import { eventually } from '../engine/engine-test-kit.js';
 import { useOrderFulfillmentRuntime } from './order-fulfillment-runtime.js';
 import { SeededRandom } from '../../chaos/seeded-random.js';
 
@@ -126,38 +125,42 @@ describe('malformed trigger documents', () => {
     }
     const sagas = fuzz.db.collection<SagaDocument>('sagas');
     // Counted per status, so a timeout shows where the sagas stand.
-    await eventually(
-      async () =>
-        Object.fromEntries(
-          (
-            await sagas
-              .aggregate<{ _id: string; n: number }>([{ $group: { _id: '$status', n: { $sum: 1 } } }])
-              .toArray()
-          ).map(({ _id, n }) => [_id, n]),
-        ) as Record<string, number>,
-      (byStatus) => ENDS.reduce((sum, status) => sum + (byStatus[status] ?? 0), 0) >= ORDERS,
-      `${ORDERS} sagas ending`,
-      50_000,
-    ).catch(async (error: unknown) => {
-      const open = await sagas.find({ status: 'running' }).limit(3).toArray();
-      const view = open.map((saga) => ({
-        input: saga.input,
-        steps: saga.steps,
-        history: saga.history.slice(-4),
-      }));
-      const keys = new Set(
-        (await sagas.find({}, { projection: { trigger: 1 } }).toArray()).map((saga) =>
-          EJSON.stringify(saga.trigger?.documentKey as Document, { relaxed: false }),
-        ),
-      );
-      const without = (await orders.find({}).toArray())
-        .filter((order) => !keys.has(EJSON.stringify({ _id: order._id }, { relaxed: false })))
-        .map((order) => EJSON.stringify(order, { relaxed: false }).slice(0, 300));
-      throw new Error(
-        `${(error as Error).message}; orders without a saga: ${without.join(' | ')}; ` +
-          `open sagas: ${JSON.stringify(view).slice(0, 3_000)}`,
-      );
-    });
+    await expect
+      .poll(
+        async () =>
+          Object.fromEntries(
+            (
+              await sagas
+                .aggregate<{ _id: string; n: number }>([{ $group: { _id: '$status', n: { $sum: 1 } } }])
+                .toArray()
+            ).map(({ _id, n }) => [_id, n]),
+          ) as Record<string, number>,
+        { timeout: 50_000, interval: 100, message: `${ORDERS} sagas ending` },
+      )
+      .toSatisfy(
+        (byStatus: Record<string, number>) =>
+          ENDS.reduce((sum, status) => sum + (byStatus[status] ?? 0), 0) >= ORDERS,
+      )
+      .catch(async (error: unknown) => {
+        const open = await sagas.find({ status: 'running' }).limit(3).toArray();
+        const view = open.map((saga) => ({
+          input: saga.input,
+          steps: saga.steps,
+          history: saga.history.slice(-4),
+        }));
+        const keys = new Set(
+          (await sagas.find({}, { projection: { trigger: 1 } }).toArray()).map((saga) =>
+            EJSON.stringify(saga.trigger?.documentKey as Document, { relaxed: false }),
+          ),
+        );
+        const without = (await orders.find({}).toArray())
+          .filter((order) => !keys.has(EJSON.stringify({ _id: order._id }, { relaxed: false })))
+          .map((order) => EJSON.stringify(order, { relaxed: false }).slice(0, 300));
+        throw new Error(
+          `${(error as Error).message}; orders without a saga: ${without.join(' | ')}; ` +
+            `open sagas: ${JSON.stringify(view).slice(0, 3_000)}`,
+        );
+      });
 
     const stored = await orders.find({}).toArray();
     const all = await sagas.find({}).toArray();

@@ -43,14 +43,19 @@ function order(overrides: Record<string, unknown>): Record<string, unknown> {
   return document;
 }
 
-/** Polls until the order's saga is terminal. */
+/** The order's saga once it has ended; fails (naming the order and its last status) after 50 s. */
 async function finishedSaga(name: string): Promise<SagaDocument> {
   const sagas = db.collection<SagaDocument>('sagas');
-  for (;;) {
-    const saga = await sagas.findOne({ 'trigger.documentKey._id': ids[name] });
-    if (saga && TERMINAL.includes(saga.status)) return saga;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
+  let saga = null as SagaDocument | null;
+  await expect
+    .poll(async () => (saga = await sagas.findOne({ 'trigger.documentKey._id': ids[name] }))?.status, {
+      // Within the 60 s test timeout, so the poll's message (not a bare timeout) says what never happened.
+      timeout: 50_000,
+      interval: 200,
+      message: `the saga of the ${name} order to end`,
+    })
+    .toBeOneOf(TERMINAL);
+  return saga!;
 }
 
 async function effect(collection: string, sagaId: string, step: string) {

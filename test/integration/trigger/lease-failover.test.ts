@@ -8,14 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CheckpointStore } from '../../../src/trigger/checkpoint-store.js';
 import { Lease, LeaseStore, type LeaseDocument } from '../../../src/trigger/lease.js';
 import { connectMongo, mongoUrl, redisUrl, uniqueName } from '../helpers.js';
-import {
-  eventually,
-  keysWithMoreThanOneSaga,
-  order,
-  ordersOf,
-  sagasOf,
-  waitForSagaCount,
-} from './trigger-test-kit.js';
+import { keysWithMoreThanOneSaga, order, ordersOf, sagasOf, waitForSagaCount } from './trigger-test-kit.js';
 
 let client: MongoClient;
 const children: ChildProcess[] = [];
@@ -80,11 +73,7 @@ describe('LeaseStore and CheckpointStore', () => {
         { _id: 'trigger:y' },
         { $set: { holder: 'b', expiresAt: new Date(Date.now() + 60_000) }, $inc: { fencingToken: 1 } },
       );
-    await eventually(
-      () => lease!.signal.aborted,
-      (aborted) => aborted,
-      'the lease to be lost',
-    );
+    await expect.poll(() => lease!.signal.aborted, { message: 'the lease to be lost' }).toBe(true);
     expect(lease!.isHeld()).toBe(false);
     await lease!.release();
     expect(await leases.holderOf('trigger:y')).toBe('b');
@@ -125,23 +114,18 @@ describe('two watcher processes', () => {
     };
     const watchers = [startWatcherProcess('watcher-a', env), startWatcherProcess('watcher-b', env)];
     const states = () => watchers.map((watcher) => watcher.state).sort();
-    await eventually(
-      states,
-      (list) => list.join() === 'active,standby',
-      'one active and one standby',
-      30_000,
-    );
+    await expect
+      .poll(states, { timeout: 30_000, message: 'one active and one standby' })
+      .toEqual(['active', 'standby']);
     const leases = db.collection<LeaseDocument>('leases');
     const firstLease = await leases.findOne({ _id: 'trigger:order-placed' });
     const active = watchers.find((watcher) => watcher.state === 'active')!;
     const standby = watchers.find((watcher) => watcher !== active)!;
     expect(firstLease?.holder).toBe(active.holder);
     // Opened its stream once the first checkpoint is saved.
-    await eventually(
-      () => db.collection('checkpoints').countDocuments(),
-      (count) => count === 1,
-      'a checkpoint',
-    );
+    await expect
+      .poll(() => db.collection('checkpoints').countDocuments(), { message: 'a checkpoint' })
+      .toBe(1);
 
     const orders = ordersOf(db);
     await orders.insertMany(Array.from({ length: 20 }, () => order()));
@@ -150,12 +134,9 @@ describe('two watcher processes', () => {
     active.child.kill('SIGKILL');
     // Written while nobody watches: the new holder resumes from the killed one's checkpoint.
     await orders.insertMany(Array.from({ length: 20 }, () => order()));
-    await eventually(
-      () => standby.state,
-      (state) => state === 'active',
-      'the standby to take over',
-      30_000,
-    );
+    await expect
+      .poll(() => standby.state, { timeout: 30_000, message: 'the standby to take over' })
+      .toBe('active');
     await orders.insertMany(Array.from({ length: 10 }, () => order()));
     const sagas = await waitForSagaCount(db, 'order-placed', 50);
     expect(keysWithMoreThanOneSaga(sagas)).toEqual([]);
@@ -165,11 +146,7 @@ describe('two watcher processes', () => {
 
     // A graceful stop releases the lease at once.
     standby.child.kill('SIGTERM');
-    await eventually(
-      () => standby.state,
-      (state) => state === 'stopped',
-      'a graceful stop',
-    );
+    await expect.poll(() => standby.state, { message: 'a graceful stop' }).toBe('stopped');
     const released = await leases.findOne({ _id: 'trigger:order-placed' });
     expect(released!.expiresAt.getTime()).toBeLessThanOrEqual(Date.now());
     expect(await sagasOf(db, 'order-placed')).toHaveLength(50);

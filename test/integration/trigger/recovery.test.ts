@@ -8,7 +8,6 @@ import type { TriggerService } from '../../../src/trigger/trigger-service.js';
 import { ordersSaga } from './fixtures/orders-saga.js';
 import {
   createTriggerContext,
-  eventually,
   keysWithMoreThanOneSaga,
   order,
   ordersOf,
@@ -45,11 +44,11 @@ async function started(
   const service = triggerService({ ...test, db: watcherDb }, [saga]);
   cleanups.push(() => service.stop());
   await service.start();
-  await eventually(
-    () => test.db.collection<CheckpointDocument>('checkpoints').countDocuments(),
-    (count) => count === 1,
-    'the stream to open',
-  );
+  await expect
+    .poll(() => test.db.collection<CheckpointDocument>('checkpoints').countDocuments(), {
+      message: 'the stream to open',
+    })
+    .toBe(1);
   return service;
 }
 
@@ -74,12 +73,10 @@ describe('trigger watcher recovery', () => {
     const sagas = await waitForSagaCount(test.db, saga.name, 62);
     expect(sagas).toHaveLength(62);
     expect(keysWithMoreThanOneSaga(sagas)).toEqual([]);
-    const status = await eventually(
-      () => second.status().watchers[0]!,
-      (watcher) => watcher.reconciles > 0,
-      'a reconcile',
-    );
-    expect(status.reconciles).toBe(1);
+    await expect
+      .poll(() => second.status().watchers[0]!.reconciles, { message: 'a reconcile' })
+      .toBeGreaterThan(0);
+    expect(second.status().watchers[0]!.reconciles).toBe(1);
     expect(test.logLines.some((line) => line.level === 50 && String(line.msg).includes('reconciling'))).toBe(
       true,
     );
@@ -101,11 +98,9 @@ describe('trigger watcher recovery', () => {
     await orders.drop();
     await orders.insertMany([order(), order()]);
     await waitForSagaCount(test.db, saga.name, 3);
-    await eventually(
-      () => service.status().watchers[0]!.reconciles,
-      (count) => count >= 1,
-      'a reconcile',
-    );
+    await expect
+      .poll(() => service.status().watchers[0]!.reconciles, { message: 'a reconcile' })
+      .toBeGreaterThanOrEqual(1);
     expect(test.logLines.some((line) => line.level === 50 && String(line.msg).includes('invalidated'))).toBe(
       true,
     );
@@ -114,11 +109,14 @@ describe('trigger watcher recovery', () => {
     const sagas = await waitForSagaCount(test.db, saga.name, 4);
     expect(keysWithMoreThanOneSaga(sagas)).toEqual([]);
     // Past the invalidate, checkpoints are ordinary tokens again (resumeAfter works from them).
-    await eventually(
-      () => test.db.collection<CheckpointDocument>('checkpoints').findOne({}),
-      (checkpoint) => checkpoint?.invalidated === false,
-      'a checkpoint past the invalidate',
-    );
+    await expect
+      .poll(
+        async () => (await test.db.collection<CheckpointDocument>('checkpoints').findOne({}))?.invalidated,
+        {
+          message: 'a checkpoint past the invalidate',
+        },
+      )
+      .toBe(false);
   });
 
   it('retries failed reads and saga inserts and still starts each saga exactly once', async () => {

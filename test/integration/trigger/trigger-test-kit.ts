@@ -1,9 +1,10 @@
 // Shared by the trigger integration tests: a database and queue prefix per test, a TriggerService on them,
-// and polling helpers (tests wait for outcomes, never for a fixed time).
+// and a helper that waits for sagas with expect.poll (tests wait for outcomes, never for a fixed time).
 import { Writable } from 'node:stream';
 import type { Redis } from 'ioredis';
 import type { Collection, Db, MongoClient } from 'mongodb';
 import type { Logger } from 'pino';
+import { expect } from 'vitest';
 import type { SagaDefinition } from '../../../src/definition/index.js';
 import { createLogger, type LogLevel } from '../../../src/logging/logger.js';
 import { SagaQueues } from '../../../src/queue/saga-queues.js';
@@ -78,39 +79,25 @@ export function triggerService(
   });
 }
 
-/** Polls `read` until `done` accepts its value; fails with the last value after a generous deadline. */
-export async function eventually<T>(
-  read: () => Promise<T> | T,
-  done: (value: T) => boolean,
-  what: string,
-  timeoutMs = 20_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}; last value: ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 export function sagasOf(db: Db, saga: string): Promise<SagaDocument[]> {
   return db.collection<SagaDocument>('sagas').find({ saga }).toArray();
 }
 
+/** The sagas of `saga` once there are at least `count` of them. */
 export async function waitForSagaCount(
   db: Db,
   saga: string,
   count: number,
   timeoutMs?: number,
 ): Promise<SagaDocument[]> {
-  return eventually(
-    () => sagasOf(db, saga),
-    (sagas) => sagas.length >= count,
-    `${count} sagas of ${saga}`,
-    timeoutMs,
-  );
+  let sagas: SagaDocument[] = [];
+  await expect
+    .poll(async () => (sagas = await sagasOf(db, saga)).length, {
+      ...(timeoutMs === undefined ? {} : { timeout: timeoutMs }),
+      message: `${count} sagas of ${saga}`,
+    })
+    .toBeGreaterThanOrEqual(count);
+  return sagas;
 }
 
 let orderNumber = 0;

@@ -8,7 +8,6 @@ import { connectMongo } from '../helpers.js';
 import { ordersSaga } from './fixtures/orders-saga.js';
 import {
   createTriggerContext,
-  eventually,
   keysWithMoreThanOneSaga,
   order,
   ordersOf,
@@ -42,11 +41,9 @@ async function context(name: string): Promise<TriggerTestContext> {
 async function started(service: TriggerService): Promise<TriggerService> {
   cleanups.push(() => service.stop());
   await service.start();
-  await eventually(
-    () => service.status().watchers[0]?.state,
-    (state) => state === 'active',
-    'an active watcher',
-  );
+  await expect
+    .poll(() => service.status().watchers[0]?.state, { message: 'an active watcher' })
+    .toBe('active');
   return service;
 }
 
@@ -56,11 +53,10 @@ function checkpointOf(test: TriggerTestContext, saga: string): Promise<Checkpoin
 }
 
 async function streamOpened(test: TriggerTestContext, saga: string): Promise<CheckpointDocument> {
-  const checkpoint = await eventually(
-    () => checkpointOf(test, saga),
-    (found) => found !== null,
-    'a checkpoint',
-  );
+  let checkpoint = null as CheckpointDocument | null;
+  await expect
+    .poll(async () => (checkpoint = await checkpointOf(test, saga)), { message: 'a checkpoint' })
+    .not.toBeNull();
   return checkpoint!;
 }
 
@@ -133,13 +129,11 @@ describe('trigger watcher', () => {
 
     const second = await started(triggerService(test, [saga]));
     const sagas = await waitForSagaCount(test.db, saga.name, 7);
-    const status = await eventually(
-      () => second.status().watchers[0]!,
-      (watcher) => watcher.started >= 4,
-      'restart',
-    );
+    await expect
+      .poll(() => second.status().watchers[0]!.started, { message: 'the sagas missed while down' })
+      .toBeGreaterThanOrEqual(4);
     // The final checkpoint of the first run covered its events: nothing was replayed.
-    expect(status.duplicates).toBe(0);
+    expect(second.status().watchers[0]!.duplicates).toBe(0);
     expect(keysWithMoreThanOneSaga(sagas)).toEqual([]);
     await orders.insertOne(order());
     expect(await waitForSagaCount(test.db, saga.name, 8)).toHaveLength(8);
@@ -162,12 +156,10 @@ describe('trigger watcher', () => {
     await checkpoints.updateOne({ _id: early._id }, { $set: { resumeToken: early.resumeToken } });
 
     const second = await started(triggerService(test, [saga]));
-    const status = await eventually(
-      () => second.status().watchers[0]!,
-      (watcher) => watcher.duplicates >= 10,
-      'the replayed events',
-    );
-    expect(status.started).toBe(0);
+    await expect
+      .poll(() => second.status().watchers[0]!.duplicates, { message: 'the replayed events' })
+      .toBeGreaterThanOrEqual(10);
+    expect(second.status().watchers[0]!.started).toBe(0);
     const sagas = await sagasOf(test.db, saga.name);
     expect(sagas).toHaveLength(10);
     expect(keysWithMoreThanOneSaga(sagas)).toEqual([]);
@@ -217,11 +209,9 @@ describe('trigger watcher', () => {
         { _id: `trigger:${saga.name}` },
         { $set: { holder: 'intruder', expiresAt: new Date(Date.now() + 3_000) }, $inc: { fencingToken: 1 } },
       );
-    await eventually(
-      () => service.status().watchers[0]!.state,
-      (state) => state === 'standby',
-      'standing down',
-    );
+    await expect
+      .poll(() => service.status().watchers[0]!.state, { message: 'standing down' })
+      .toBe('standby');
 
     const docs = [order(), order(), order()];
     await ordersOf(test.db).insertMany(docs);

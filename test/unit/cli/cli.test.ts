@@ -63,6 +63,13 @@ describe('sagastream CLI', { timeout: 30_000 }, () => {
     expect(unknown.stderr).toContain("Unknown option '--bogus'");
     expect(unknown.stderr).toContain('Usage: sagastream mongo');
 
+    // The operator commands allow positionals; their message is the same, with its quotes closed.
+    const operator = await runCli(['status', '--bogus']);
+    expect(operator.code).toBe(2);
+    expect(operator.stderr).toMatch(
+      /^sagastream status: Unknown option '--bogus'\n\nUsage: sagastream status/,
+    );
+
     const badPort = await runCli(['mongo', '--port', 'eighty']);
     expect(badPort.code).toBe(2);
     expect(badPort.stderr).toContain('--port must be a port number');
