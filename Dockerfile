@@ -14,6 +14,8 @@ RUN npm run build && npm prune --omit=dev --ignore-scripts
 
 FROM node:20-slim AS runtime
 ENV NODE_ENV=production
+# This repository's example sagas: the roles run only the sagas module that SAGAS (or --sagas-module) names.
+ENV SAGAS=/app/dist/sagas/index.js
 WORKDIR /app
 COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules
