@@ -2,7 +2,7 @@
 // worker, admin API, metrics listener — after checking that MongoDB and Redis answer, and stops them again in
 // reverse order.
 import type { Logger } from 'pino';
-import { startAdminServer, type AdminServer } from '../admin/index.js';
+import { checkReadiness, startAdminServer, type AdminServer } from '../admin/index.js';
 import { SagaRuntime } from '../engine/saga-runtime.js';
 import { PrometheusSagaMetrics, startMetricsServer, type MetricsServer } from '../metrics/index.js';
 import { checkMongo, checkRedis } from './check-connections.js';
@@ -100,13 +100,16 @@ export async function startRoles(options: StartRolesOptions): Promise<RunningRol
           });
     if (roles.metrics && metrics) {
       const { host, port } = roles.metrics;
-      metricsServer = await startMetricsServer(roles.metrics, metrics, logger).catch((error: unknown) => {
-        const reason = error instanceof Error ? error.message : String(error);
-        throw new Error(
-          `The metrics listener cannot listen on ${host}:${port} (${reason}); pick another --metrics-port.`,
-          { cause: error },
-        );
-      });
+      const readiness = () => checkReadiness(runtime, sagas.registry);
+      metricsServer = await startMetricsServer(roles.metrics, metrics, logger, readiness).catch(
+        (error: unknown) => {
+          const reason = error instanceof Error ? error.message : String(error);
+          throw new Error(
+            `The metrics listener cannot listen on ${host}:${port} (${reason}); pick another --metrics-port.`,
+            { cause: error },
+          );
+        },
+      );
     }
     return {
       runtime,

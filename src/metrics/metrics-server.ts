@@ -1,5 +1,5 @@
-// A minimal HTTP listener for a worker's or watcher's Prometheus metrics: GET /metrics and nothing else, on
-// loopback unless told otherwise. node:http rather than fastify: one route needs no framework.
+// A minimal HTTP listener for a worker's or watcher's Prometheus metrics and health: GET /metrics, /healthz and
+// /readyz, on loopback unless told otherwise. node:http rather than fastify: three routes need no framework.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
@@ -20,6 +20,9 @@ export interface MetricsSource {
   readonly contentType: string;
 }
 
+/** What GET /readyz reports: 200 when `ready`, else 503 with the failing parts. */
+export type ReadinessCheck = () => Promise<{ readonly ready: boolean; readonly failing: readonly string[] }>;
+
 export interface MetricsServer {
   /** `http://host:port/metrics`, with the port actually bound. */
   readonly url: string;
@@ -32,16 +35,42 @@ function reply(response: ServerResponse, status: number, text: string, headers: 
   response.end(text);
 }
 
+function replyJson(response: ServerResponse, status: number, body: unknown): void {
+  response.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'cache-control': 'no-store',
+  });
+  response.end(JSON.stringify(body));
+}
+
+const ROUTES = ['/metrics', '/healthz', '/readyz'];
+
 export async function startMetricsServer(
   options: MetricsServerOptions,
   source: MetricsSource,
   logger: Logger,
+  readiness?: ReadinessCheck,
 ): Promise<MetricsServer> {
   const { host, port } = metricsServerOptionsSchema.parse(options);
   const handle = (request: IncomingMessage, response: ServerResponse): void => {
-    const path = (request.url ?? '').split('?')[0];
-    if (path !== '/metrics') return reply(response, 404, 'not found: metrics are at GET /metrics\n');
-    if (request.method !== 'GET') return reply(response, 405, 'only GET /metrics\n', { allow: 'GET' });
+    const path = (request.url ?? '').split('?')[0] ?? '';
+    if (!ROUTES.includes(path)) {
+      return reply(response, 404, 'not found: this listener serves GET /metrics, /healthz and /readyz\n');
+    }
+    if (request.method !== 'GET') return reply(response, 405, `only GET ${path}\n`, { allow: 'GET' });
+    // A process manager or Compose healthcheck: alive, and (readyz) its MongoDB, Redis and watchers are fine.
+    if (path === '/healthz') return replyJson(response, 200, { status: 'ok' });
+    if (path === '/readyz') {
+      if (!readiness) return replyJson(response, 200, { ready: true, failing: [] });
+      readiness().then(
+        (report) => replyJson(response, report.ready ? 200 : 503, report),
+        (error: unknown) => {
+          logger.error({ err: error }, 'readiness check failed');
+          replyJson(response, 503, { ready: false, failing: ['the readiness check failed'] });
+        },
+      );
+      return;
+    }
     source.render().then(
       (text) => {
         response.writeHead(200, { 'content-type': source.contentType, 'cache-control': 'no-store' });

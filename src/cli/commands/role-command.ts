@@ -26,7 +26,8 @@ export const METRICS_OPTIONS = {
   'metrics-host': { type: 'string' },
 } as const;
 
-export const METRICS_HELP = `  --metrics-port P     serve Prometheus metrics on GET /metrics at this port (default: off; 0: a free port)
+export const METRICS_HELP = `  --metrics-port P     serve GET /metrics (Prometheus), /healthz and /readyz on this port (default: off;
+                       0: a free port)
   --metrics-host H     address for --metrics-port (default 127.0.0.1, loopback only)`;
 
 /** The listener `--metrics-port` / `--metrics-host` ask for, or undefined; throws UsageError for bad values. */

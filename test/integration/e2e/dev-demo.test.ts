@@ -4,7 +4,7 @@
 import { MongoClient, type Db, type ObjectId } from 'mongodb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { mongoUrl, uniqueName } from '../helpers.js';
-import { killLeftovers, runCli, startCli } from './cli-process.js';
+import { EXAMPLE_SAGAS, killLeftovers, runCli, startCli } from './cli-process.js';
 
 afterEach(() => killLeftovers());
 
@@ -191,7 +191,11 @@ describe('the README walkthrough', () => {
 
 describe('sagastream failure modes', { timeout: 60_000 }, () => {
   it('explains an unreachable Redis in one line and exits 1', async () => {
-    const result = await runCli(['worker'], { MONGODB_URL: mongoUrl(), REDIS_URL: 'redis://127.0.0.1:1' });
+    const result = await runCli(['worker'], {
+      MONGODB_URL: mongoUrl(),
+      REDIS_URL: 'redis://127.0.0.1:1',
+      SAGAS: EXAMPLE_SAGAS,
+    });
     expect(result.code).toBe(1);
     expect(result.stderr.trim().split('\n')).toEqual([
       expect.stringMatching(
@@ -202,6 +206,7 @@ describe('sagastream failure modes', { timeout: 60_000 }, () => {
 
   it('explains an unreachable MongoDB in one line and exits 1', async () => {
     const result = await runCli(['watcher'], {
+      SAGAS: EXAMPLE_SAGAS,
       MONGODB_URL: 'mongodb://127.0.0.1:1/?replicaSet=rs0',
       REDIS_URL: 'redis://127.0.0.1:1',
     });

@@ -59,6 +59,25 @@ afterAll(async () => {
 });
 
 describe('metrics of the worker and watcher processes', { timeout: 120_000 }, () => {
+  it('answer /healthz and /readyz for a process manager: MongoDB and Redis answer, the watcher is active', async () => {
+    for (const url of [urls.watcher, urls.worker]) {
+      const origin = new URL(url).origin;
+      expect((await fetch(`${origin}/healthz`)).status).toBe(200);
+      const ready = await fetch(`${origin}/readyz`);
+      const report = (await ready.json()) as {
+        ready: boolean;
+        failing: string[];
+        watchers: { state: string }[];
+      };
+      expect(ready.status, JSON.stringify(report)).toBe(200);
+      expect(report.failing).toEqual([]);
+      // The worker runs no watcher: it reports the trigger as watched elsewhere.
+      expect(report.watchers.map((watcher) => watcher.state)).toEqual([
+        url === urls.watcher ? 'active' : 'not-here',
+      ]);
+    }
+  });
+
   it('listen on loopback, serve only GET /metrics, and the admin names none', async () => {
     expect(urls.watcher).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
     expect(urls.worker).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/);

@@ -94,6 +94,7 @@ describe('sagastream CLI', { timeout: 30_000 }, () => {
 
   it('explains a missing redis-server in one line without a stack trace', async () => {
     const result = await runCli(['dev'], {
+      SAGAS: fileURLToPath(new URL('../../../sagas/index.ts', import.meta.url)),
       PATH: fileURLToPath(new URL('.', import.meta.url)), // a directory without redis-server
       MONGODB_URL: 'mongodb://127.0.0.1:1/?replicaSet=rs0', // skip the embedded server: only Redis matters here
     });

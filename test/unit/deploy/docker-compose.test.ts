@@ -33,8 +33,13 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it('checks the admin API on /readyz', () => {
+  it('checks every long-running role on /readyz: the admin API, and the watchers and workers on their listener', () => {
     expect(compose.services.admin?.healthcheck?.test?.join(' ')).toContain('http://127.0.0.1:8080/readyz');
+    for (const role of ['watcher', 'worker']) {
+      const service = compose.services[role] as Service & { command?: string[] };
+      expect(service.healthcheck?.test?.join(' '), role).toContain('http://127.0.0.1:9464/readyz');
+      expect(service.command?.join(' '), role).toContain('--metrics-port 9464 --metrics-host 0.0.0.0');
+    }
   });
 
   it('uses no key that needs Docker Engine 25 (healthcheck.start_interval)', () => {

@@ -1,4 +1,5 @@
-// The metrics listener: GET /metrics only, loopback unless told otherwise, and closed for good by close().
+// The metrics listener: GET /metrics, /healthz and /readyz only, loopback unless told otherwise, and closed for
+// good by close().
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../src/logging/logger.js';
 import { startMetricsServer, type MetricsServer } from '../../../src/metrics/index.js';
@@ -34,6 +35,24 @@ describe('startMetricsServer', () => {
     const post = await fetch(server.url, { method: 'POST', body: 'x' });
     expect(post.status).toBe(405);
     expect(post.headers.get('allow')).toBe('GET');
+  });
+
+  it('serves /healthz, and /readyz from its readiness check: 200 when ready, 503 naming what fails', async () => {
+    let report = { ready: true, failing: [] as string[] };
+    server = await startMetricsServer({ port: 0 }, source, logger, () => Promise.resolve(report));
+    const origin = new URL(server.url).origin;
+    const health = await fetch(`${origin}/healthz`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toEqual({ status: 'ok' });
+    const ready = await fetch(`${origin}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ ready: true, failing: [] });
+
+    report = { ready: false, failing: ['redis: Redis did not answer within 2000 ms'] };
+    const notReady = await fetch(`${origin}/readyz`);
+    expect(notReady.status).toBe(503);
+    expect(await notReady.json()).toEqual(report);
+    expect((await fetch(`${origin}/readyz`, { method: 'POST', body: 'x' })).status).toBe(405);
   });
 
   it('answers 500 without details when rendering fails', async () => {
