@@ -1,50 +1,17 @@
 // Default trigger keys against real servers: distinct `_id`s never share a saga, sagas stored under the first
 // versions' keys still deduplicate replays, and schemas that are async or throw never stall a trigger.
 import { ObjectId } from 'bson';
-import type { Document, MongoClient } from 'mongodb';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Document } from 'mongodb';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { defineSaga, type SagaDefinition } from '../../../src/definition/index.js';
 import { newSagaDocument } from '../../../src/engine/new-saga.js';
 import type { SagaDocument } from '../../../src/store/saga-document.js';
 import { SagaStore } from '../../../src/store/saga-store.js';
-import type { TriggerService } from '../../../src/trigger/trigger-service.js';
-import { connectMongo } from '../helpers.js';
 import { ORDERS_FILTER } from './fixtures/orders-saga.js';
-import {
-  createTriggerContext,
-  sagasOf,
-  triggerService,
-  type TriggerTestContext,
-} from './trigger-test-kit.js';
+import { sagasOf, triggerService, triggerTestHooks, type TriggerTestContext } from './trigger-test-kit.js';
 
-let client: MongoClient;
-const cleanups: (() => Promise<void>)[] = [];
-
-beforeAll(async () => {
-  client = await connectMongo();
-});
-
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-afterAll(async () => {
-  await client.close();
-});
-
-async function context(name: string): Promise<TriggerTestContext> {
-  const created = await createTriggerContext(client, name);
-  cleanups.push(() => created.close());
-  return created;
-}
-
-async function started(service: TriggerService): Promise<TriggerService> {
-  cleanups.push(() => service.stop());
-  await service.start();
-  await expect.poll(() => service.status().watchers[0]?.state, { timeout: 20_000 }).toBe('active');
-  return service;
-}
+const { context, started } = triggerTestHooks();
 
 function ordersSaga(input: z.ZodType = z.object({ _id: z.unknown(), customer: z.string() })): SagaDefinition {
   return defineSaga({

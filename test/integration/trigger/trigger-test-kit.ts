@@ -4,14 +4,14 @@ import { Writable } from 'node:stream';
 import type { Redis } from 'ioredis';
 import type { Collection, Db, MongoClient } from 'mongodb';
 import type { Logger } from 'pino';
-import { expect } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import type { SagaDefinition } from '../../../src/definition/index.js';
 import { createLogger, type LogLevel } from '../../../src/logging/logger.js';
 import { SagaQueues } from '../../../src/queue/saga-queues.js';
 import type { SagaDocument } from '../../../src/store/saga-document.js';
 import { TriggerService } from '../../../src/trigger/trigger-service.js';
 import type { TriggerWatcherOptionsInput } from '../../../src/trigger/trigger-watcher-options.js';
-import { connectRedis, uniqueName } from '../helpers.js';
+import { connectMongo, connectRedis, uniqueName } from '../helpers.js';
 
 export interface TriggerTestContext {
   client: MongoClient;
@@ -129,4 +129,46 @@ export function keysWithMoreThanOneSaga(sagas: SagaDocument[]): string[] {
   const counts = new Map<string, number>();
   for (const saga of sagas) counts.set(saga.key, (counts.get(saga.key) ?? 0) + 1);
   return [...counts].filter(([, count]) => count > 1).map(([key]) => key);
+}
+
+/**
+ * Registers the hooks a trigger test file needs (one MongoDB client, cleanups after each test) and returns
+ * `context` (a database and queues of its own), `started` (a service started and active) and `onCleanup`.
+ */
+export function triggerTestHooks(): {
+  context: (name: string) => Promise<TriggerTestContext>;
+  started: (service: TriggerService) => Promise<TriggerService>;
+  /** Runs after the current test, before the ones registered earlier. */
+  onCleanup: (cleanup: () => Promise<void>) => void;
+} {
+  let client: MongoClient | undefined;
+  const cleanups: (() => Promise<void>)[] = [];
+  beforeAll(async () => {
+    client = await connectMongo();
+  });
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+  afterAll(async () => {
+    await client?.close();
+  });
+  return {
+    async context(name) {
+      if (!client) throw new Error('triggerTestHooks: context() runs inside a test');
+      const created = await createTriggerContext(client, name);
+      cleanups.push(() => created.close());
+      return created;
+    },
+    async started(service) {
+      cleanups.push(() => service.stop());
+      await service.start();
+      await expect
+        .poll(() => service.status().watchers[0]?.state, { message: 'an active watcher' })
+        .toBe('active');
+      return service;
+    },
+    onCleanup(cleanup) {
+      cleanups.push(cleanup);
+    },
+  };
 }

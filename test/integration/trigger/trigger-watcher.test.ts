@@ -1,51 +1,20 @@
 // The trigger watcher against real servers: one saga per matching document, across restarts and replays.
-import type { MongoClient } from 'mongodb';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { CheckpointDocument } from '../../../src/trigger/checkpoint-store.js';
 import type { LeaseDocument } from '../../../src/trigger/lease.js';
-import type { TriggerService } from '../../../src/trigger/trigger-service.js';
-import { connectMongo } from '../helpers.js';
 import { ordersSaga } from './fixtures/orders-saga.js';
 import {
-  createTriggerContext,
   keysWithMoreThanOneSaga,
   order,
   ordersOf,
   sagasOf,
   triggerService,
+  triggerTestHooks,
   waitForSagaCount,
   type TriggerTestContext,
 } from './trigger-test-kit.js';
 
-let client: MongoClient;
-const cleanups: (() => Promise<void>)[] = [];
-
-beforeAll(async () => {
-  client = await connectMongo();
-});
-
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-afterAll(async () => {
-  await client.close();
-});
-
-async function context(name: string): Promise<TriggerTestContext> {
-  const created = await createTriggerContext(client, name);
-  cleanups.push(() => created.close());
-  return created;
-}
-
-async function started(service: TriggerService): Promise<TriggerService> {
-  cleanups.push(() => service.stop());
-  await service.start();
-  await expect
-    .poll(() => service.status().watchers[0]?.state, { message: 'an active watcher' })
-    .toBe('active');
-  return service;
-}
+const { context, started, onCleanup } = triggerTestHooks();
 
 /** The watcher has opened its stream once a checkpoint exists (it saves one right after opening from now). */
 function checkpointOf(test: TriggerTestContext, saga: string): Promise<CheckpointDocument | null> {
@@ -180,7 +149,7 @@ describe('trigger watcher', () => {
     await service.stop();
 
     const backfilling = triggerService(test, [withBackfill], { backfill: true, batchSize: 2 });
-    cleanups.push(() => backfilling.stop());
+    onCleanup(() => backfilling.stop());
     await backfilling.start();
     const later = order();
     await orders.insertOne(later);
