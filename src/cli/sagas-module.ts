@@ -1,25 +1,23 @@
 // Where a process finds its sagas: a module (`--sagas-module PATH` or SAGAS) exporting a SagaRegistry; the
-// example saga in `sagas/` only for the demo commands. The module may also export `setup`, called once connected.
+// example saga in `sagas/` only for the demo commands. The module may also export `setup`, called once connected;
+// what it returns is the steps' `ctx.services`.
 import { existsSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { Db } from 'mongodb';
-import type { Logger } from 'pino';
 import { SagaRegistry, type SagaDefinition } from '../definition/index.js';
+import type { ServicesSetupContext } from '../engine/saga-runtime.js';
 
 /** What a sagas module's `setup` receives: the process's database (MONGODB_DB) and a logger. */
-export interface SagasSetupContext {
-  readonly db: Db;
-  readonly logger: Logger;
-}
+export type SagasSetupContext = ServicesSetupContext;
 
 /**
  * The shape of a sagas module: `export default registry` (or `export const registry`), a `SagaRegistry` or an
- * array of saga definitions; optionally `export async function setup(context)` to connect the steps' services.
+ * array of saga definitions; optionally `export async function setup(context)` returning the steps' services.
  */
 export interface SagasModule {
   readonly registry: SagaRegistry;
-  readonly setup?: (context: SagasSetupContext) => void | Promise<void>;
+  /** Returns the services steps get as `ctx.services`; runs before any step or trigger of the process. */
+  readonly setup?: (context: SagasSetupContext) => unknown;
   /** The file it was loaded from, for messages. */
   readonly source: string;
 }

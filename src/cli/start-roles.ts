@@ -3,7 +3,7 @@
 // reverse order.
 import type { Logger } from 'pino';
 import { checkReadiness, startAdminServer, type AdminServer } from '../admin/index.js';
-import { SagaRuntime } from '../engine/saga-runtime.js';
+import { SagaRuntime, type ServicesSetupContext } from '../engine/saga-runtime.js';
 import { PrometheusSagaMetrics, startMetricsServer, type MetricsServer } from '../metrics/index.js';
 import { checkMongo, checkRedis } from './check-connections.js';
 import type { SagasModule } from './sagas-module.js';
@@ -43,6 +43,18 @@ export function describeRoles(roles: RoleSelection): string {
   return names.filter((name): name is string => typeof name === 'string').join(', ');
 }
 
+/** The module's `setup`, failing in one line that names the module (the CLI prints it and exits 1). */
+function setupOf(sagas: SagasModule): (context: ServicesSetupContext) => Promise<unknown> {
+  return async (context) => {
+    try {
+      return await sagas.setup?.(context);
+    } catch (error) {
+      const reason = (error instanceof Error ? error.message : String(error)).split('\n')[0];
+      throw new Error(`The setup() of the sagas module ${sagas.source} failed: ${reason}`, { cause: error });
+    }
+  };
+}
+
 export async function startRoles(options: StartRolesOptions): Promise<RunningRoles> {
   const { roles, logger, sagas } = options;
   await checkMongo(options.mongodbUrl);
@@ -59,6 +71,7 @@ export async function startRoles(options: StartRolesOptions): Promise<RunningRol
     registry: sagas.registry,
     logger,
     ...(metrics ? { metrics } : {}),
+    ...(sagas.setup ? { setup: setupOf(sagas) } : {}),
     watcher: roles.watcher ? {} : false,
     worker:
       worker === false
@@ -75,8 +88,6 @@ export async function startRoles(options: StartRolesOptions): Promise<RunningRol
     await metricsServer?.close();
   };
   try {
-    // A step picked up before this resolves waits for its services (see the sagas module's setup).
-    await sagas.setup?.({ db: runtime.db, logger: logger.child({ component: 'sagas' }) });
     if (runtime.trigger !== null) await waitForWatchers(runtime.trigger, logger);
     admin =
       roles.admin === false

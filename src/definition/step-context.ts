@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 
 export type StepPhase = 'forward' | 'compensate';
 
-export interface StepContext<TInput = unknown, TOutputs = Record<string, unknown>> {
+export interface StepContext<TInput = unknown, TOutputs = Record<string, unknown>, TServices = unknown> {
   /** The saga instance id (stable for the saga's life). */
   readonly sagaId: string;
   readonly sagaName: string;
@@ -26,13 +26,20 @@ export interface StepContext<TInput = unknown, TOutputs = Record<string, unknown
   readonly logger: Logger;
   /** When this attempt will be aborted: the earlier of its timeout and (going forward) the saga deadline. */
   readonly deadline: Date;
+  /**
+   * The process's services (clients, repositories), as the sagas module's `setup` returned them or
+   * `SagaRuntime.start({ services })` gave them; typed by the saga's `services` declaration. Ready before the
+   * first step of the process runs.
+   */
+  readonly services: TServices;
 }
 
 export interface CompensationContext<
   TInput = unknown,
   TOutputs = Record<string, unknown>,
   TOutput = unknown,
-> extends StepContext<TInput, TOutputs> {
+  TServices = unknown,
+> extends StepContext<TInput, TOutputs, TServices> {
   /**
    * The output this step recorded. `undefined` when its last forward attempt failed or timed out without
    * recording one: it may or may not have taken effect, so look it up downstream by `forwardIdempotencyKey`.

@@ -15,6 +15,12 @@ import { SagaOperations } from './saga-operations.js';
 import { SagaWorker } from './saga-worker.js';
 import { SweeperService } from './sweeper-service.js';
 
+/** What a `setup` function receives: the process's database (its `database` option) and a logger. */
+export interface ServicesSetupContext {
+  readonly db: Db;
+  readonly logger: Logger;
+}
+
 export interface SagaRuntimeOptions {
   mongodbUrl: string;
   database: string;
@@ -41,6 +47,14 @@ export interface SagaRuntimeOptions {
    * `new PrometheusSagaMetrics()` (served by `startMetricsServer`) or your own sink; nothing is counted without.
    */
   metrics?: SagaMetrics;
+  /** The services every step and compensation gets as `ctx.services` (clients, repositories). */
+  services?: unknown;
+  /**
+   * Builds the services once connected (a sagas module's `setup`); what it returns is `ctx.services` unless
+   * `services` is given. It runs before any watcher starts a saga or any worker takes a job; if it throws,
+   * nothing starts and `start` rejects with its error.
+   */
+  setup?: (context: ServicesSetupContext) => unknown;
 }
 
 export class SagaRuntime {
@@ -63,6 +77,14 @@ export class SagaRuntime {
     const client = new MongoClient(options.mongodbUrl);
     await client.connect();
     const db = client.db(options.database);
+    let services: unknown;
+    try {
+      const built = await options.setup?.({ db, logger: logger.child({ component: 'sagas' }) });
+      services = options.services ?? built;
+    } catch (error) {
+      await client.close();
+      throw error;
+    }
     const store = new SagaStore(db);
     await store.ensureIndexes();
     const queues = new SagaQueues({
@@ -123,6 +145,7 @@ export class SagaRuntime {
           shutdownGraceMs: options.worker.shutdownGraceMs ?? 30_000,
           timers: true,
           metrics,
+          services,
           ...(options.worker.lockDurationMs === undefined
             ? {}
             : { lockDurationMs: options.worker.lockDurationMs }),

@@ -32,6 +32,8 @@ export interface SagaWorkerOptions {
   stalledIntervalMs?: number;
   /** Where step durations, retries and saga outcomes are counted. */
   metrics?: SagaMetrics;
+  /** Given to every step and compensation as `ctx.services`. */
+  services?: unknown;
 }
 
 export class SagaWorker {
@@ -56,6 +58,7 @@ export class SagaWorker {
       aborts: this.aborts,
       logger,
       ...(options.metrics ? { metrics: options.metrics } : {}),
+      services: options.services,
     });
   }
 

@@ -30,6 +30,8 @@ export interface StepProcessorDependencies {
   logger: Logger;
   /** Step durations, retries and saga outcomes, counted here as they happen. */
   metrics?: SagaMetrics;
+  /** The process's services, given to every step as `ctx.services`. */
+  services?: unknown;
 }
 
 /** `parent.child(bindings)`, created on the first call and reused after. */
@@ -125,6 +127,7 @@ export class StepProcessor {
         // The output check runs inside the attempt, so an async refinement that hangs times out like the step.
         async (signal) => {
           const value = await step.run({
+            services: this.deps.services,
             sagaId: ref.sagaId,
             sagaName: ref.saga,
             step: step.name,
@@ -241,6 +244,7 @@ export class StepProcessor {
         { sagaId: ref.sagaId, step: step.name, phase: 'compensate', timeoutMs: compensation.timeoutMs },
         (signal) =>
           compensateFn({
+            services: this.deps.services,
             sagaId: ref.sagaId,
             sagaName: ref.saga,
             step: step.name,
