@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { defineSaga } from '../../src/index.js';
 import { orderSchema, type OrderStep } from './order-schema.js';
-import { orderServices } from './services.js';
+import type { OrderServices } from './services.js';
 import { simulateCompensation, simulateStep } from './simulate.js';
 
 const retry = { attempts: 3, backoff: { type: 'exponential', delay: '1s' } } as const;
@@ -24,6 +24,8 @@ export const orderFulfillment = defineSaga({
     filter: { status: 'pending', total_amount: { $not: { $lte: 0 } } },
   },
   input: orderSchema,
+  // The sagas module's setup returns them (`createOrderServices(db)`): `ctx.services` in every step.
+  services: {} as OrderServices,
   timeout: '5m',
   defaults: { retry },
   compensation: { timeout: '60s', retry },
@@ -34,7 +36,7 @@ export const orderFulfillment = defineSaga({
     output: z.object({ paymentId: z.string(), amount: z.number(), currency: z.string() }),
     run: async (ctx) => {
       await simulateStep(ctx, 'process-payment');
-      const { payments } = await orderServices(ctx.signal);
+      const { payments } = ctx.services;
       const { orderId, customer, total_amount: amount, currency } = ctx.input;
       await payments.apply(ctx.idempotencyKey, 'captured', {
         orderId,
@@ -46,7 +48,7 @@ export const orderFulfillment = defineSaga({
     },
     compensate: async (ctx) => {
       await simulateCompensation(ctx, 'process-payment');
-      const { payments, outages } = await orderServices(ctx.signal);
+      const { payments, outages } = ctx.services;
       await outages.assertAvailable('refund-payment');
       await payments.undo(ctx.forwardIdempotencyKey, 'captured', 'refunded', {
         orderId: ctx.input.orderId,
@@ -61,7 +63,7 @@ export const orderFulfillment = defineSaga({
     output: z.object({ reservationId: z.string(), units: z.number() }),
     run: async (ctx) => {
       await simulateStep(ctx, 'reserve-inventory');
-      const { reservations } = await orderServices(ctx.signal);
+      const { reservations } = ctx.services;
       const { orderId, items } = ctx.input;
       await reservations.apply(ctx.idempotencyKey, 'reserved', { orderId, items });
       return {
@@ -71,7 +73,7 @@ export const orderFulfillment = defineSaga({
     },
     compensate: async (ctx) => {
       await simulateCompensation(ctx, 'reserve-inventory');
-      const { reservations, outages } = await orderServices(ctx.signal);
+      const { reservations, outages } = ctx.services;
       await outages.assertAvailable('release-reservation');
       await reservations.undo(ctx.forwardIdempotencyKey, 'reserved', 'released', {
         orderId: ctx.input.orderId,
@@ -86,14 +88,14 @@ export const orderFulfillment = defineSaga({
     output: z.object({ shipmentId: z.string(), cost: z.number() }),
     run: async (ctx) => {
       await simulateStep(ctx, 'calculate-shipping');
-      const { shipments } = await orderServices(ctx.signal);
+      const { shipments } = ctx.services;
       const cost = shippingCost(ctx.input.total_amount, ctx.outputs['reserve-inventory'].units);
       await shipments.apply(ctx.idempotencyKey, 'booked', { orderId: ctx.input.orderId, cost });
       return { shipmentId: ctx.idempotencyKey, cost };
     },
     compensate: async (ctx) => {
       await simulateCompensation(ctx, 'calculate-shipping');
-      const { shipments, outages } = await orderServices(ctx.signal);
+      const { shipments, outages } = ctx.services;
       await outages.assertAvailable('cancel-shipping');
       await shipments.undo(ctx.forwardIdempotencyKey, 'booked', 'cancelled', {
         orderId: ctx.input.orderId,
@@ -108,7 +110,7 @@ export const orderFulfillment = defineSaga({
     output: z.object({ notificationId: z.string() }),
     run: async (ctx) => {
       await simulateStep(ctx, 'send-confirmation');
-      const { notifications } = await orderServices(ctx.signal);
+      const { notifications } = ctx.services;
       const payment = ctx.outputs['process-payment'];
       await notifications.apply(ctx.idempotencyKey, 'sent', {
         orderId: ctx.input.orderId,
@@ -122,5 +124,5 @@ export const orderFulfillment = defineSaga({
 
 export type { OrderStep };
 export { ORDER_STEPS, COMPENSATED_STEPS, orderSchema, type Order, type Simulate } from './order-schema.js';
-export { bindServices, SERVICE_COLLECTIONS, PROCESS_MARKER } from './services.js';
+export { createOrderServices, SERVICE_COLLECTIONS, PROCESS_MARKER, type OrderServices } from './services.js';
 export { COMPENSATION_NAMES, OUTAGES_COLLECTION } from './outages.js';

@@ -13,9 +13,10 @@ export type LooseOutputs<TStepName extends string> = Partial<Readonly<Record<TSt
 export interface SagaSpecWithSteps<
   TSchema extends z.ZodType,
   TStepName extends string,
-> extends SagaOptionsSpec<TSchema> {
+  TServices = unknown,
+> extends SagaOptionsSpec<TSchema, TServices> {
   /** Run in order; completed steps are compensated in reverse order. */
-  readonly steps: readonly LooseStepSpec<TStepName, z.output<TSchema>, LooseOutputs<TStepName>>[];
+  readonly steps: readonly LooseStepSpec<TStepName, z.output<TSchema>, LooseOutputs<TStepName>, TServices>[];
 }
 
 /**
@@ -40,13 +41,15 @@ export interface SagaSpecWithSteps<
  * With `steps: [...]`, returns the `SagaDefinition` directly; `ctx.outputs` is then `LooseOutputs`.
  * @throws SagastreamError `INVALID_DEFINITION` (from `.build()` or, with `steps`, at once) listing every problem.
  */
-export function defineSaga<TSchema extends z.ZodType, const TStepName extends string>(
-  spec: SagaSpecWithSteps<TSchema, TStepName>,
+export function defineSaga<TSchema extends z.ZodType, const TStepName extends string, TServices = unknown>(
+  spec: SagaSpecWithSteps<TSchema, TStepName, TServices>,
 ): SagaDefinition<z.output<TSchema>>;
-export function defineSaga<TSchema extends z.ZodType>(spec: SagaOptionsSpec<TSchema>): SagaBuilder<TSchema>;
-export function defineSaga<TSchema extends z.ZodType>(
-  spec: SagaOptionsSpec<TSchema> & { readonly steps?: readonly unknown[] },
-): SagaDefinition<z.output<TSchema>> | SagaBuilder<TSchema> {
+export function defineSaga<TSchema extends z.ZodType, TServices = unknown>(
+  spec: SagaOptionsSpec<TSchema, TServices>,
+): SagaBuilder<TSchema, object, TServices>;
+export function defineSaga<TSchema extends z.ZodType, TServices = unknown>(
+  spec: SagaOptionsSpec<TSchema, TServices> & { readonly steps?: readonly unknown[] },
+): SagaDefinition<z.output<TSchema>> | SagaBuilder<TSchema, object, TServices> {
   if (spec.steps === undefined) return new SagaBuilder(spec);
   return resolveSagaDefinition<z.output<TSchema>>(spec, Array.isArray(spec.steps) ? spec.steps : []);
 }

@@ -15,24 +15,24 @@ export type AddOutput<TOutputs, TName extends string, TOutput> = Simplify<
  * Returned by `defineSaga(options)` when `steps` is left out. Immutable: `.step()` returns a new builder.
  * Finish with `.build()`, which validates everything and returns the `SagaDefinition`.
  */
-export class SagaBuilder<TSchema extends z.ZodType, TOutputs extends object = object> {
-  readonly #options: SagaOptionsSpec<TSchema>;
+export class SagaBuilder<TSchema extends z.ZodType, TOutputs extends object = object, TServices = unknown> {
+  readonly #options: SagaOptionsSpec<TSchema, TServices>;
   readonly #steps: readonly unknown[];
 
-  constructor(options: SagaOptionsSpec<TSchema>, steps: readonly unknown[] = []) {
+  constructor(options: SagaOptionsSpec<TSchema, TServices>, steps: readonly unknown[] = []) {
     this.#options = options;
     this.#steps = steps;
   }
 
   /** Adds a step whose `output` schema validates and types its result. */
   step<const TName extends string, TStepSchema extends z.ZodType>(
-    spec: StepSpecWithSchema<TName, z.output<TSchema>, TOutputs, TStepSchema>,
-  ): SagaBuilder<TSchema, AddOutput<TOutputs, TName, z.output<TStepSchema>>>;
+    spec: StepSpecWithSchema<TName, z.output<TSchema>, TOutputs, TStepSchema, TServices>,
+  ): SagaBuilder<TSchema, AddOutput<TOutputs, TName, z.output<TStepSchema>>, TServices>;
   /** Adds a step typed by what its `run` resolves to. */
   step<const TName extends string, TResult>(
-    spec: StepSpecWithoutSchema<TName, z.output<TSchema>, TOutputs, TResult>,
-  ): SagaBuilder<TSchema, AddOutput<TOutputs, TName, TResult>>;
-  step(spec: unknown): SagaBuilder<TSchema, object> {
+    spec: StepSpecWithoutSchema<TName, z.output<TSchema>, TOutputs, TResult, TServices>,
+  ): SagaBuilder<TSchema, AddOutput<TOutputs, TName, TResult>, TServices>;
+  step(spec: unknown): SagaBuilder<TSchema, object, TServices> {
     return new SagaBuilder(this.#options, [...this.#steps, spec]);
   }
 

@@ -46,6 +46,8 @@ export const sagaOptionsSchema = z.strictObject({
     .default(1),
   trigger: triggerSchema,
   input: zodSchemaField('input'),
+  // A type witness only (`{} as { payments: Payments }`): the services themselves come from the process.
+  services: z.unknown().optional(),
   steps: z.array(z.unknown(), { error: 'steps must be an array of steps' }).optional(),
   timeout: positiveDurationSchema.optional().transform((ms) => ms ?? DEFAULT_SAGA_TIMEOUT_MS),
   compensation: timeoutAndRetrySchema(DEFAULT_COMPENSATION_TIMEOUT_MS),
@@ -53,7 +55,7 @@ export const sagaOptionsSchema = z.strictObject({
 });
 
 /** The saga-level options as users write them (the generic parts are typed by `SagaSpec`). */
-export interface SagaOptionsSpec<TSchema extends z.ZodType> {
+export interface SagaOptionsSpec<TSchema extends z.ZodType, TServices = unknown> {
   /** Unique among the sagas of a deployment. */
   readonly name: string;
   /** Stored with each saga instance; bump it when steps change incompatibly. Default 1. */
@@ -61,6 +63,12 @@ export interface SagaOptionsSpec<TSchema extends z.ZodType> {
   readonly trigger: TriggerSpec;
   /** Validates the trigger document; its output type is `ctx.input` in every step. */
   readonly input: TSchema;
+  /**
+   * The type of `ctx.services` in this saga's steps, declared with a value that is only a type witness:
+   * `services: {} as { payments: Payments }`. The services come from the process: the sagas module's `setup`
+   * returns them, or `SagaRuntime.start({ services })` / the testing kit is given them.
+   */
+  readonly services?: TServices;
   /** The saga's deadline from its start; when it passes the saga compensates. Default '5m'. */
   readonly timeout?: DurationInput;
   /** Per compensation attempt: timeout default '60s'; retry default 3 attempts, exponential from 1s. */

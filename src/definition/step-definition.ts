@@ -41,12 +41,15 @@ export interface StepSpecWithSchema<
   TInput,
   TOutputs,
   TSchema extends z.ZodType,
+  TServices = unknown,
 > extends StepSpecCommon<TName> {
   readonly output: TSchema;
   /** Does the work; must be safe to repeat with the same `ctx.idempotencyKey`. */
-  readonly run: (ctx: StepContext<TInput, TOutputs>) => Promise<z.input<TSchema>>;
+  readonly run: (ctx: StepContext<TInput, TOutputs, TServices>) => Promise<z.input<TSchema>>;
   /** Undoes the work; called with this step's recorded output when a later step finally fails. */
-  readonly compensate?: (ctx: CompensationContext<TInput, TOutputs, z.output<TSchema>>) => Promise<void>;
+  readonly compensate?: (
+    ctx: CompensationContext<TInput, TOutputs, z.output<TSchema>, TServices>,
+  ) => Promise<void>;
 }
 
 /** A step typed by what its `run` returns. Write `run` before `compensate` so `ctx.output` is inferred. */
@@ -55,17 +58,19 @@ export interface StepSpecWithoutSchema<
   TInput,
   TOutputs,
   TResult,
+  TServices = unknown,
 > extends StepSpecCommon<TName> {
   readonly output?: undefined;
-  readonly run: (ctx: StepContext<TInput, TOutputs>) => Promise<TResult>;
-  readonly compensate?: (ctx: CompensationContext<TInput, TOutputs, TResult>) => Promise<void>;
+  readonly run: (ctx: StepContext<TInput, TOutputs, TServices>) => Promise<TResult>;
+  readonly compensate?: (ctx: CompensationContext<TInput, TOutputs, TResult, TServices>) => Promise<void>;
 }
 
 /** A step as written in the `steps: [...]` array form, where `ctx.outputs` is typed loosely. */
-export interface LooseStepSpec<TName extends string, TInput, TOutputs> extends StepSpecCommon<TName> {
+export interface LooseStepSpec<TName extends string, TInput, TOutputs, TServices = unknown>
+  extends StepSpecCommon<TName> {
   readonly output?: z.ZodType;
-  readonly run: (ctx: StepContext<TInput, TOutputs>) => Promise<unknown>;
-  readonly compensate?: (ctx: CompensationContext<TInput, TOutputs, unknown>) => Promise<void>;
+  readonly run: (ctx: StepContext<TInput, TOutputs, TServices>) => Promise<unknown>;
+  readonly compensate?: (ctx: CompensationContext<TInput, TOutputs, unknown, TServices>) => Promise<void>;
 }
 
 /** A step as the engine runs it. */

@@ -70,8 +70,10 @@ function freshProject(name: string, tarball: string, type: 'commonjs' | 'module'
   execFileSync('mkdir', ['-p', dir]);
   npm(['init', '-y'], dir);
   if (type === 'module') npm(['pkg', 'set', 'type=module'], dir);
-  step(`${name}: npm install the tarball, zod and tsx into a fresh "type": "${type}" project`);
-  npm(['install', '--no-audit', '--no-fund', tarball, 'zod', 'tsx'], dir);
+  step(
+    `${name}: npm install the tarball, zod and tsx (typescript to check types) into a fresh "type": "${type}" project`,
+  );
+  npm(['install', '--no-audit', '--no-fund', tarball, 'zod', 'tsx', 'typescript', '@types/node'], dir);
   writeFileSync(join(dir, 'sagas.ts'), readmeExample());
   writeFileSync(join(dir, 'payments.ts'), PAYMENTS_STUB);
   return dir;
@@ -132,6 +134,21 @@ async function until(what: string, read: () => Promise<string | undefined>, want
   throw new Error(`${what}: expected ${wanted}, still ${String(last)} after 60 s`);
 }
 
+/** The example type-checks against the installed package's own declarations, as a user's editor and CI see them. */
+function typecheckExample(dir: string, name: string): void {
+  const flags = ['--noEmit', '--strict', '--skipLibCheck', '--module', 'nodenext', '--target', 'es2023'];
+  try {
+    execFileSync('npx', ['tsc', ...flags, '--types', 'node', 'sagas.ts', 'payments.ts'], {
+      cwd: dir,
+      stdio: 'pipe',
+    });
+  } catch (error) {
+    const { stdout } = error as { stdout: Buffer };
+    throw new Error(`${name}: the README example does not type-check:\n${stdout.toString()}`);
+  }
+  step(`${name}: tsc --strict accepts the README example`);
+}
+
 async function runExample(dir: string, name: string): Promise<void> {
   step(`${name}: npx sagastream dev --sagas-module ./sagas.ts`);
   const stack = await startDevStack(dir);
@@ -176,6 +193,7 @@ try {
   for (const type of ['commonjs', 'module'] as const) {
     const name = `user-${type}`;
     const dir = freshProject(name, tarball, type);
+    typecheckExample(dir, name);
     await runExample(dir, name);
     if (type === 'commonjs') checkWithoutTsx(dir, name);
   }

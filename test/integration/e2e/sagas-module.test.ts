@@ -4,6 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { mongoUrl, redisUrl, uniqueName } from '../helpers.js';
 import { runCli } from './cli-process.js';
 
 const projects = mkdtempSync(join(tmpdir(), 'sagastream-modules-'));
@@ -88,4 +89,28 @@ describe('sagas modules', () => {
       expect(result.stderr).toMatch(message);
     }
   });
+
+  it(
+    'stops a role with one line naming the module, exit code 1, when its setup throws',
+    { timeout: 60_000 },
+    async () => {
+      const dir = directory('setup');
+      const failing = join(dir, 'failing-setup.mjs');
+      writeFileSync(
+        failing,
+        `${registrySource('setup-fails', false)}\nexport default registry;\n` +
+          "export async function setup() { throw new Error('payments API key missing\\nat line 2'); }\n",
+      );
+      const result = await runCli(['worker', '--sagas-module', failing], {
+        MONGODB_URL: mongoUrl(),
+        REDIS_URL: redisUrl(),
+        MONGODB_DB: uniqueName('setup-fails'),
+      });
+      expect(result.code).toBe(1);
+      expect(result.stderr.trimEnd().split('\n')).toEqual([
+        `The setup() of the sagas module ${failing} failed: payments API key missing`,
+      ]);
+      expect(result.stdout).toBe('');
+    },
+  );
 });

@@ -1,9 +1,9 @@
-// The runtime the trigger-document fuzz tests share: the order-fulfillment saga with its services bound to a
-// fresh database, watcher, worker and sweeper in this process. Call inside a `describe`.
+// The runtime the trigger-document fuzz tests share: the order-fulfillment saga with its services on a fresh
+// database, watcher, worker and sweeper in this process. Call inside a `describe`.
 import type { Db, MongoClient } from 'mongodb';
 import { afterAll, beforeAll } from 'vitest';
 import { orderFulfillment } from '../../../sagas/order-fulfillment/index.js';
-import { bindServices, unbindServices } from '../../../sagas/order-fulfillment/services.js';
+import { createOrderServices } from '../../../sagas/order-fulfillment/services.js';
 import { SagaRegistry } from '../../../src/definition/index.js';
 import type { SagaRuntime } from '../../../src/engine/saga-runtime.js';
 import { engineTest, type EngineTest } from '../engine/engine-test-kit.js';
@@ -24,13 +24,14 @@ export function useOrderFulfillmentRuntime(name: string): OrderFulfillmentRuntim
     client = await connectMongo();
     test = engineTest(client, name);
     fixture.db = test.db;
-    bindServices(test.db);
-    fixture.runtime = await test.start({ registry: new SagaRegistry([orderFulfillment]) });
+    fixture.runtime = await test.start({
+      registry: new SagaRegistry([orderFulfillment]),
+      services: createOrderServices(test.db),
+    });
   });
 
   afterAll(async () => {
     await test.stop();
-    unbindServices();
     await client.close();
   });
 

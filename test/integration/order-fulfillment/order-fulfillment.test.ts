@@ -4,7 +4,6 @@ import type { Db, MongoClient, ObjectId } from 'mongodb';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registry, setup } from '../../../sagas/index.js';
-import { unbindServices } from '../../../sagas/order-fulfillment/services.js';
 import { waitForWatchers } from '../../../src/cli/wait-for-watchers.js';
 import { SagaRuntime } from '../../../src/engine/saga-runtime.js';
 import type { SagaDocument } from '../../../src/store/saga-document.js';
@@ -75,8 +74,8 @@ beforeAll(async () => {
     logger: pino({ level: 'silent' }),
     watcher: { leaseTtl: 2_000 },
     worker: { concurrency: 20 },
+    setup, // the sagas module's own: its services on this database
   });
-  setup({ db: runtime.db, logger: pino({ level: 'silent' }) });
   // Orders inserted before the change stream opens would be missed without a checkpoint: wait for it.
   if (runtime.trigger) await waitForWatchers(runtime.trigger, pino({ level: 'silent' }));
   for (const [name, overrides] of Object.entries(orders)) {
@@ -88,7 +87,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await runtime?.stop();
   await client?.close();
-  unbindServices();
 });
 
 describe('order-fulfillment saga', { timeout: 60_000 }, () => {

@@ -124,3 +124,54 @@ describe('defineSaga typing, array form', () => {
     expectTypeOf<StepContext<Order, { a: number }>>().toExtend<StepContext>();
   });
 });
+
+describe('defineSaga typing, services', () => {
+  interface Payments {
+    charge(amount: number): Promise<string>;
+  }
+
+  it('types ctx.services by the declaration in both forms, and leaves it unknown without one', () => {
+    defineSaga({
+      name: 'charge',
+      trigger: { collection: 'orders' },
+      input,
+      services: {} as { payments: Payments },
+    })
+      .step({
+        name: 'charge-card',
+        run: async (ctx) => {
+          expectTypeOf(ctx.services).toEqualTypeOf<{ payments: Payments }>();
+          return { chargeId: await ctx.services.payments.charge(ctx.input.total) };
+        },
+        compensate: async (ctx) => {
+          expectTypeOf(ctx.services.payments).toEqualTypeOf<Payments>();
+          return Promise.resolve();
+        },
+      })
+      .build();
+    defineSaga({
+      name: 'charge',
+      trigger: { collection: 'orders' },
+      input,
+      services: {} as { payments: Payments },
+      steps: [
+        {
+          name: 'charge-card',
+          run: async (ctx) => {
+            expectTypeOf(ctx.services).toEqualTypeOf<{ payments: Payments }>();
+            // @ts-expect-error: the declaration names no `shipping` service
+            void ctx.services.shipping;
+            return Promise.resolve();
+          },
+        },
+      ],
+    });
+    defineSaga({ name: 'plain', trigger: { collection: 'orders' }, input }).step({
+      name: 'only',
+      run: async (ctx) => {
+        expectTypeOf(ctx.services).toEqualTypeOf<unknown>();
+        return Promise.resolve();
+      },
+    });
+  });
+});

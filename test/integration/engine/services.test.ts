@@ -1,0 +1,116 @@
+// Services given to steps: built by `setup` once connected, and ready before the first job of the process runs.
+import type { MongoClient } from 'mongodb';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { SagaClient, SagaRegistry, defineSaga } from '../../../src/index.js';
+import { SagaRuntime } from '../../../src/engine/saga-runtime.js';
+import { connectMongo, mongoUrl, redisUrl, uniqueName } from '../helpers.js';
+import { FAST_SWEEPER, FAST_WORKER, testLogger } from './engine-test-kit.js';
+
+interface Ledger {
+  record(entry: string): Promise<void>;
+}
+
+let mongo: MongoClient;
+const cleanups: (() => Promise<void>)[] = [];
+
+beforeAll(async () => {
+  mongo = await connectMongo();
+});
+
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+afterAll(async () => {
+  await mongo.close();
+});
+
+const booking = defineSaga({
+  name: 'booking',
+  trigger: { collection: 'bookings' },
+  input: z.object({ guest: z.string() }),
+  services: {} as { ledger: Ledger },
+})
+  .step({
+    name: 'reserve',
+    run: async (ctx) => {
+      await ctx.services.ledger.record(`reserve ${ctx.input.guest}`);
+      return { reserved: true };
+    },
+    compensate: async (ctx) => ctx.services.ledger.record(`release ${ctx.input.guest}`),
+  })
+  .step({
+    name: 'confirm',
+    run: async (ctx) => {
+      if (ctx.input.guest === 'unlucky') throw new Error('no rooms left');
+      await ctx.services.ledger.record(`confirm ${ctx.input.guest}`);
+      return {};
+    },
+    retry: { attempts: 1 },
+  })
+  .build();
+
+describe('services', () => {
+  it('builds them with setup before any queued job runs, and gives them to runs and compensations', async () => {
+    const database = uniqueName('services');
+    const queuePrefix = uniqueName('services-q');
+    const registry = new SagaRegistry([booking]);
+    const client = await SagaClient.connect({
+      mongodbUrl: mongoUrl(),
+      redisUrl: redisUrl(),
+      database,
+      queuePrefix,
+      sagas: registry,
+    });
+    cleanups.push(() => client.close());
+    // Queued before any worker exists: the worker's first job must still find the services.
+    const lucky = await client.start('booking', { guest: 'ada' });
+    const unlucky = await client.start('booking', { guest: 'unlucky' });
+
+    const entries: string[] = [];
+    const runtime = await SagaRuntime.start({
+      mongodbUrl: mongoUrl(),
+      database,
+      redisUrl: redisUrl(),
+      queuePrefix,
+      registry,
+      logger: testLogger('services'),
+      worker: FAST_WORKER,
+      sweeper: FAST_SWEEPER,
+      setup: async ({ db }) => {
+        // A setup that takes a while (connecting a client): a worker started first would run jobs meanwhile.
+        await db.command({ ping: 1 });
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        entries.push('setup');
+        return { ledger: { record: (entry: string) => Promise.resolve(void entries.push(entry)) } };
+      },
+    });
+    cleanups.push(() => runtime.stop());
+
+    expect((await lucky.result({ timeout: '30s' })).status).toBe('completed');
+    expect((await unlucky.result({ timeout: '30s' })).status).toBe('compensated');
+    expect(entries[0]).toBe('setup');
+    expect(entries.filter((entry) => entry.endsWith('ada'))).toEqual(['reserve ada', 'confirm ada']);
+    expect(entries.filter((entry) => entry.endsWith('unlucky'))).toEqual([
+      'reserve unlucky',
+      'release unlucky',
+    ]);
+  });
+
+  it('starts nothing when setup throws, and rejects with its error', async () => {
+    const started = SagaRuntime.start({
+      mongodbUrl: mongoUrl(),
+      database: uniqueName('services-fail'),
+      redisUrl: redisUrl(),
+      queuePrefix: uniqueName('services-fail-q'),
+      registry: new SagaRegistry([booking]),
+      logger: testLogger('services-fail'),
+      worker: FAST_WORKER,
+      setup: () => {
+        throw new Error('ledger unreachable');
+      },
+    });
+    await expect(started).rejects.toThrow('ledger unreachable');
+  });
+});
