@@ -66,8 +66,12 @@ export interface StepSpecWithoutSchema<
 }
 
 /** A step as written in the `steps: [...]` array form, where `ctx.outputs` is typed loosely. */
-export interface LooseStepSpec<TName extends string, TInput, TOutputs, TServices = unknown>
-  extends StepSpecCommon<TName> {
+export interface LooseStepSpec<
+  TName extends string,
+  TInput,
+  TOutputs,
+  TServices = unknown,
+> extends StepSpecCommon<TName> {
   readonly output?: z.ZodType;
   readonly run: (ctx: StepContext<TInput, TOutputs, TServices>) => Promise<unknown>;
   readonly compensate?: (ctx: CompensationContext<TInput, TOutputs, unknown, TServices>) => Promise<void>;
