@@ -154,6 +154,17 @@ interface Answer {
   status: number;
 }
 
+/** A JSON readiness report (`{ ready, failing, … }`), the only body a 503 of /readyz may carry. */
+function isReadinessReport(body: unknown): body is string {
+  if (typeof body !== 'string') return false;
+  try {
+    const report = JSON.parse(body) as { ready?: unknown; failing?: unknown };
+    return report.ready === false && Array.isArray(report.failing) && report.failing.length > 0;
+  } catch {
+    return false;
+  }
+}
+
 describe('admin API fuzzing', () => {
   let fixture: AdminFixture;
   let sagas: SagaDocument[];
@@ -206,8 +217,11 @@ describe('admin API fuzzing', () => {
         try {
           const response = await fetch(url, { ...request.init, signal: AbortSignal.timeout(10_000) });
           // /api/events streams forever: the status line is the answer.
-          await (url.includes('/api/events') ? response.body?.cancel() : response.arrayBuffer());
+          const body = url.includes('/api/events') ? await response.body?.cancel() : await response.text();
           statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
+          // Under this load a readiness ping may miss its 2 s budget: a 503 naming the part is /readyz's answer.
+          const readiness = new URL(url).pathname === '/readyz';
+          if (response.status === 503 && readiness && isReadinessReport(body)) continue;
           if (response.status >= 500)
             fivexx.push({
               method: request.method,
@@ -227,6 +241,7 @@ describe('admin API fuzzing', () => {
     expect([...statuses.keys()].some((status) => status >= 400 && status < 500)).toBe(true);
     const health = await fetch(new URL('/healthz', fixture.url));
     expect(health.status).toBe(200);
+    await expect.poll(async () => (await fetch(new URL('/readyz', fixture.url))).status).toBe(200);
     const list = await fetch(new URL('/api/sagas', fixture.url), {
       headers: { authorization: `Bearer ${TEST_TOKEN}` },
     });
