@@ -25,7 +25,7 @@ export const deadLetterIdParams = z.strictObject({
 export function parseParams<T extends z.ZodType>(
   schema: T,
   value: unknown,
-  where: 'path' | 'query',
+  where: 'path' | 'query' | 'body',
 ): z.output<T> {
   const parsed = schema.safeParse(value ?? {});
   if (parsed.success) return parsed.data;

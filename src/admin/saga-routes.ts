@@ -1,7 +1,9 @@
-// /api/sagas: list (newest first, cursor on the time-ordered `_id`), one saga with its timeline, cancel, retry.
+// /api/sagas: start one from code, list (newest first, cursor on the time-ordered `_id`), one saga with its
+// timeline, cancel, retry.
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { SagaRuntime } from '../engine/saga-runtime.js';
+import { ValidationError } from '../errors/index.js';
 import { SAGA_STATUSES } from '../store/saga-document.js';
 import { AdminHttpError } from './admin-http-error.js';
 import { parseParams, sagaIdParams } from './request-params.js';
@@ -16,7 +18,33 @@ const listQuerySchema = z.strictObject({
   after: sagaIdParams.shape.id.optional(),
 });
 
+const startBodySchema = z.strictObject({
+  saga: z.string().min(1).max(200),
+  input: z.unknown(),
+  key: z.string().min(1).max(1_000).optional(),
+});
+
 export function registerSagaRoutes(app: FastifyInstance, runtime: SagaRuntime): void {
+  // 201 for a new saga, 200 with the same shape when the key already had one; 400 naming the input's issues.
+  app.post('/api/sagas', async (request, reply) => {
+    const body = parseParams(startBodySchema, request.body, 'body');
+    try {
+      const { saga, created } = await runtime.operations.start(body.saga, body.input, body.key);
+      if (created)
+        request.log.info({ sagaId: saga._id, saga: saga.saga }, 'saga started through the admin API');
+      return await reply
+        .code(created ? 201 : 200)
+        .send({ id: saga._id, saga: saga.saga, key: saga.key, status: saga.status });
+    } catch (error) {
+      if (error instanceof ValidationError) {
+        return reply.code(400).send({
+          error: { code: error.code, message: error.message, issues: error.issues },
+        });
+      }
+      throw error;
+    }
+  });
+
   app.get('/api/sagas', async (request) => {
     const query = parseParams(listQuerySchema, request.query, 'query');
     const sagas = await runtime.store.list({

@@ -1,6 +1,6 @@
 // What readiness, stats and metrics share: each trigger's watcher (state here, lease holder anywhere, lag),
 // saga counts by saga and status (one aggregation), queue depths and the dead-letter count.
-import type { SagaRegistry } from '../definition/index.js';
+import { hasTrigger, type SagaRegistry } from '../definition/index.js';
 import type { SagaRuntime } from '../engine/saga-runtime.js';
 import { DEAD_LETTER_STATES } from '../queue/saga-queues.js';
 import { SAGA_STATUSES, type SagaStatus } from '../store/saga-document.js';
@@ -54,12 +54,16 @@ export async function watcherReports(runtime: SagaRuntime, registry: SagaRegistr
   }
   const leases = new LeaseStore(runtime.db);
   return Promise.all(
-    registry.names.map(async (saga) => ({
-      saga,
-      state: 'not-here' as const,
-      leaseHolder: await leases.holderOf(triggerLeaseId(saga)),
-      lagSeconds: null,
-    })),
+    registry
+      .list()
+      .filter(hasTrigger)
+      .map(({ name: saga }) => saga)
+      .map(async (saga) => ({
+        saga,
+        state: 'not-here' as const,
+        leaseHolder: await leases.holderOf(triggerLeaseId(saga)),
+        lagSeconds: null,
+      })),
   );
 }
 

@@ -9,6 +9,7 @@ import type { CliCommand, CliContext } from './cli-command.js';
 import { adminCommand } from './commands/admin-command.js';
 import { cancelCommand } from './commands/cancel-command.js';
 import { checkCommand } from './commands/check-command.js';
+import { runCommand } from './commands/run-command.js';
 import { dlqCommand } from './commands/dlq-command.js';
 import { sagaCommand } from './commands/saga-command.js';
 import { statusCommand } from './commands/status-command.js';
@@ -28,6 +29,7 @@ const commands: readonly CliCommand[] = [
   adminCommand,
   statusCommand,
   sagaCommand,
+  runCommand,
   dlqCommand,
   cancelCommand,
   devCommand,

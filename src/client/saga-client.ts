@@ -1,10 +1,7 @@
 // Starting and awaiting sagas from code: `SagaClient.connect(...)`, then `start`, `handle`, `close`.
-import { randomUUID } from 'node:crypto';
 import { MongoClient } from 'mongodb';
 import { pino } from 'pino';
-import { parseSagaInput, type SagaRegistry } from '../definition/index.js';
 import { SagaOperations } from '../engine/saga-operations.js';
-import { SagaStarter } from '../engine/saga-starter.js';
 import { redisOptionsFromUrl } from '../queue/redis-connection.js';
 import { SagaQueues } from '../queue/saga-queues.js';
 import type { SagaDocument } from '../store/saga-document.js';
@@ -30,8 +27,6 @@ export class SagaClient {
     private readonly mongo: MongoClient,
     private readonly store: SagaStore,
     private readonly queues: SagaQueues,
-    private readonly registry: SagaRegistry,
-    private readonly starter: SagaStarter,
     private readonly operations: SagaOperations,
   ) {}
 
@@ -49,14 +44,7 @@ export class SagaClient {
     });
     // The client logs nothing itself; what it does is logged by the workers that run the sagas.
     const logger = pino({ level: 'silent' });
-    return new SagaClient(
-      mongo,
-      store,
-      queues,
-      sagas,
-      new SagaStarter(store, queues, logger),
-      new SagaOperations(db, sagas, store, queues, logger),
-    );
+    return new SagaClient(mongo, store, queues, new SagaOperations(db, sagas, store, queues, logger));
   }
 
   /**
@@ -65,11 +53,8 @@ export class SagaClient {
    * SagastreamError `SAGA_NOT_FOUND` for a name this client's registry does not have.
    */
   async start(sagaName: string, input: unknown, options: StartOptions = {}): Promise<StartedSaga> {
-    const definition = this.registry.get(sagaName);
-    const parsed = await parseSagaInput(definition, input);
-    const key = options.key ?? `client:${randomUUID()}`;
-    if (key === '') throw new TypeError('start: key must be a non-empty string');
-    const { saga, created } = await this.starter.startFromCode(definition, parsed, key);
+    if (options.key === '') throw new TypeError('start: key must be a non-empty string, or left out');
+    const { saga, created } = await this.operations.start(sagaName, input, options.key);
     return Object.assign(this.handle(saga._id), { created });
   }
 

@@ -31,8 +31,11 @@ export {
   DEFAULT_STEP_TIMEOUT_MS,
   resolveSagaDefinition,
   sagaOptionsSchema,
+  hasTrigger,
+  requireTrigger,
   type SagaDefinition,
   type SagaOptionsSpec,
+  type TriggeredSagaDefinition,
 } from './saga-definition.js';
 export { SagaRegistry } from './saga-registry.js';
 export {

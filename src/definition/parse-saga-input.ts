@@ -15,8 +15,9 @@ export async function parseSagaInput<TInput>(
   if (result.success) return result.data;
   throw new ValidationError(
     'INPUT_VALIDATION_FAILED',
-    `The trigger document does not match the input schema of saga "${definition.name}": ` +
-      `${describeIssues(result.issues)}. Fix the document or widen the schema (or trigger.filter to skip it).`,
+    `The input does not match the input schema of saga "${definition.name}": ` +
+      `${describeIssues(result.issues)}. Fix the input (the trigger document, or what is passed to start) or widen ` +
+      'the schema.',
     result.issues,
   );
 }

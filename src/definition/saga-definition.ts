@@ -1,5 +1,6 @@
 // The resolved saga model the engine consumes, and the one function that validates a whole definition.
 import { z } from 'zod';
+import { SagastreamError } from '../errors/sagastream-error.js';
 import { invalidDefinitionError, issuesToProblems } from './definition-problems.js';
 import { positiveDurationSchema, type DurationInput } from './duration.js';
 import {
@@ -44,7 +45,7 @@ export const sagaOptionsSchema = z.strictObject({
     .int({ error: 'version must be a whole number' })
     .min(1, { error: 'version must be at least 1' })
     .default(1),
-  trigger: triggerSchema,
+  trigger: triggerSchema.optional(),
   input: zodSchemaField('input'),
   // A type witness only (`{} as { payments: Payments }`): the services themselves come from the process.
   services: z.unknown().optional(),
@@ -60,8 +61,9 @@ export interface SagaOptionsSpec<TSchema extends z.ZodType, TServices = unknown>
   readonly name: string;
   /** Stored with each saga instance; bump it when steps change incompatibly. Default 1. */
   readonly version?: number;
-  readonly trigger: TriggerSpec;
-  /** Validates the trigger document; its output type is `ctx.input` in every step. */
+  /** Which change events start a saga; without one the saga is started from code only (`SagaClient.start`). */
+  readonly trigger?: TriggerSpec;
+  /** Validates the trigger document (or the input given to `SagaClient.start`); its output type is `ctx.input` in every step. */
   readonly input: TSchema;
   /**
    * The type of `ctx.services` in this saga's steps, declared with a value that is only a type witness:
@@ -81,7 +83,8 @@ export interface SagaOptionsSpec<TSchema extends z.ZodType, TServices = unknown>
 export interface SagaDefinition<TInput = unknown> {
   readonly name: string;
   readonly version: number;
-  readonly trigger: ResolvedTrigger;
+  /** Absent for a saga that is started from code only. */
+  readonly trigger: ResolvedTrigger | undefined;
   /** Parse trigger documents with `parseSagaInput`. */
   readonly input: z.ZodType<TInput>;
   readonly steps: readonly ResolvedStep[];
@@ -131,14 +134,17 @@ export function resolveSagaDefinition<TInput>(
   const definition: SagaDefinition<TInput> = {
     name,
     version,
-    trigger: Object.freeze({
-      collection: trigger.collection,
-      database: trigger.database,
-      on: Object.freeze(trigger.on),
-      filter: Object.freeze({ ...((rawFilter ?? {}) as Record<string, unknown>) }),
-      key: checkedTriggerKey(name, trigger.key),
-      legacyKey: legacyKeyFor(trigger.key),
-    }),
+    trigger:
+      trigger === undefined
+        ? undefined
+        : Object.freeze({
+            collection: trigger.collection,
+            database: trigger.database,
+            on: Object.freeze(trigger.on),
+            filter: Object.freeze({ ...((rawFilter ?? {}) as Record<string, unknown>) }),
+            key: checkedTriggerKey(name, trigger.key),
+            legacyKey: legacyKeyFor(trigger.key),
+          }),
     // Shape-checked above; the type parameter is what defineSaga inferred from the same schema.
     input: input as z.ZodType<TInput>,
     steps: Object.freeze(
@@ -179,4 +185,24 @@ function checkSteps(steps: readonly unknown[]): string[] {
     }
   });
   return problems;
+}
+
+/** A saga with a trigger: what the trigger watcher follows. */
+export type TriggeredSagaDefinition<TInput = unknown> = SagaDefinition<TInput> & {
+  readonly trigger: ResolvedTrigger;
+};
+
+export function hasTrigger<TInput>(
+  definition: SagaDefinition<TInput>,
+): definition is TriggeredSagaDefinition<TInput> {
+  return definition.trigger !== undefined;
+}
+
+/** The definition, known to have a trigger. @throws SagastreamError `INVALID_STATE` for one started from code only. */
+export function requireTrigger<TInput>(definition: SagaDefinition<TInput>): TriggeredSagaDefinition<TInput> {
+  if (hasTrigger(definition)) return definition;
+  throw new SagastreamError(
+    'INVALID_STATE',
+    `saga "${definition.name}" has no trigger: it is started from code only (SagaClient.start)`,
+  );
 }

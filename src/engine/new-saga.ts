@@ -1,6 +1,6 @@
 // Builds the saga document for a trigger event: `running` when the input validates, `rejected` otherwise.
 import { EJSON } from 'bson';
-import { validateValue, type SagaDefinition } from '../definition/index.js';
+import { requireTrigger, validateValue, type SagaDefinition } from '../definition/index.js';
 import type { ValidationIssue } from '../errors/index.js';
 import type { SagaDocument, StepRecord } from '../store/saga-document.js';
 import { newSagaId } from './saga-id.js';
@@ -12,7 +12,7 @@ export function freshSteps(definition: SagaDefinition): StepRecord[] {
 
 function keyOf(definition: SagaDefinition, event: TriggerEvent): { key: string; error?: string } {
   try {
-    return { key: definition.trigger.key(event.document) };
+    return { key: requireTrigger(definition).trigger.key(event.document) };
   } catch (error) {
     // Without a usable key the document still gets exactly one (rejected) saga, keyed by its documentKey
     // (`{ _id }`) in canonical Extended JSON, which tells `1` from `'1'` and an ObjectId from its hex.
@@ -38,7 +38,7 @@ export function legacyKeyOf(
     const legacy = `${INVALID_KEY_PREFIX}${JSON.stringify(event.documentKey)}`;
     return legacy === key ? undefined : legacy;
   }
-  return definition.trigger.legacyKey?.(event.document);
+  return requireTrigger(definition).trigger.legacyKey?.(event.document);
 }
 
 /** Whether two trigger document keys name the same document: the same `_id`, BSON type included. */

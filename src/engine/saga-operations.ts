@@ -1,8 +1,10 @@
 // What an operator (admin API, CLI) and the deadline timer can do to a saga: cancel it, retry it, and manage its
 // dead letters. MongoDB changes first; the queues follow, and the recovery sweeper covers a crash in between.
+import { randomUUID } from 'node:crypto';
 import type { Db } from 'mongodb';
 import type { Logger } from 'pino';
-import { describeIssues, validateValue, type SagaRegistry } from '../definition/index.js';
+import { describeIssues, parseSagaInput, validateValue, type SagaRegistry } from '../definition/index.js';
+import { SagaStarter } from './saga-starter.js';
 import { SagastreamError } from '../errors/index.js';
 import type { DeadLetterJobData } from '../queue/job-data.js';
 import { compareDeadLetterIds, deadLetterJobId } from '../queue/queue-names.js';
@@ -33,6 +35,29 @@ export class SagaOperations {
     /** A cancel or deadline of a saga with nothing to compensate ends it here, in whichever process calls. */
     private readonly metrics: SagaMetrics = noSagaMetrics,
   ) {}
+
+  /**
+   * Starts saga `sagaName` from code with `input`, validated by its input schema first. Idempotent by `key`: when
+   * a saga already has that key, it is returned with `created: false` (as for a second insert of a document).
+   * @throws ValidationError `INPUT_VALIDATION_FAILED` with the issues, storing nothing; SagastreamError
+   * `SAGA_NOT_FOUND` for an unknown saga name.
+   */
+  async start(
+    sagaName: string,
+    input: unknown,
+    key: string = `client:${randomUUID()}`,
+  ): Promise<{ saga: SagaDocument; created: boolean }> {
+    const definition = this.registry.get(sagaName);
+    const parsed = await parseSagaInput(definition, input);
+    const started = await new SagaStarter(this.store, this.queues, this.logger, this.metrics).startFromCode(
+      definition,
+      parsed,
+      key,
+    );
+    if (started.created)
+      this.logger.info({ sagaId: started.saga._id, saga: sagaName, key }, 'saga started from code');
+    return started;
+  }
 
   private async requireSaga(sagaId: string): Promise<SagaDocument> {
     const saga = await this.store.get(sagaId);

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Db } from 'mongodb';
 import type { Logger } from 'pino';
-import type { SagaDefinition, SagaRegistry } from '../definition/index.js';
+import { hasTrigger, type SagaDefinition, type SagaRegistry } from '../definition/index.js';
 import type { SagaMetrics } from '../engine/saga-metrics.js';
 import { SagaStarter } from '../engine/saga-starter.js';
 import { SagastreamError } from '../errors/sagastream-error.js';
@@ -56,7 +56,10 @@ export class TriggerService {
     const logger = options.logger.child({ component: 'trigger' });
     const starter = new SagaStarter(this.store, options.queues, logger, options.metrics);
     const seen = new Set<string>();
-    const definitions = 'list' in options.sagas ? options.sagas.list() : [...options.sagas];
+    // Sagas without a trigger are started from code only: nothing to watch.
+    const definitions = ('list' in options.sagas ? options.sagas.list() : [...options.sagas]).filter(
+      hasTrigger,
+    );
     this.watchers = definitions.map((definition) => {
       if (seen.has(definition.name)) {
         throw new SagastreamError(

@@ -12,7 +12,7 @@ import {
   type Timestamp,
 } from 'mongodb';
 import type { Logger } from 'pino';
-import type { SagaDefinition } from '../definition/index.js';
+import type { TriggeredSagaDefinition } from '../definition/index.js';
 import { noSagaMetrics, type SagaMetrics } from '../engine/saga-metrics.js';
 import type { SagaStarter } from '../engine/saga-starter.js';
 import type { TriggerEvent } from '../engine/trigger-event.js';
@@ -52,7 +52,7 @@ export interface TriggerWatcherStatus {
 }
 
 export interface TriggerWatcherDependencies {
-  definition: SagaDefinition;
+  definition: TriggeredSagaDefinition;
   /** The configured database: its `leases` and `checkpoints`; also the trigger's unless it names another. */
   db: Db;
   starter: SagaStarter;
@@ -86,7 +86,7 @@ export class TriggerWatcher {
   readonly options: TriggerWatcherOptions;
   /** Id of the lease and of the checkpoint. */
   readonly triggerId: string;
-  private readonly definition: SagaDefinition;
+  private readonly definition: TriggeredSagaDefinition;
   private readonly source: Collection;
   private readonly pipeline: Document[];
   private readonly logger: Logger;

@@ -35,12 +35,12 @@ function npm(args: string[], cwd: string): string {
   return execFileSync('npm', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
-/** The code block of README.md that starts with `// sagas.ts`. */
-function readmeExample(): string {
+/** The code block of README.md that starts with `// <file>`. */
+function readmeExample(file: string): string {
   const readme = readFileSync(join(repo, 'README.md'), 'utf8');
-  const match = /```ts\n(\/\/ sagas\.ts\n[\s\S]*?)```/.exec(readme);
-  if (!match?.[1]) throw new Error('README.md has no ```ts block starting with "// sagas.ts"');
-  return match[1];
+  const block = readme.split('```ts\n').find((text) => text.startsWith(`// ${file}\n`));
+  if (block === undefined) throw new Error(`README.md has no \`\`\`ts block starting with "// ${file}"`);
+  return block.slice(0, block.indexOf('```'));
 }
 
 function pack(): string {
@@ -74,7 +74,8 @@ function freshProject(name: string, tarball: string, type: 'commonjs' | 'module'
     `${name}: npm install the tarball, zod and tsx (typescript to check types) into a fresh "type": "${type}" project`,
   );
   npm(['install', '--no-audit', '--no-fund', tarball, 'zod', 'tsx', 'typescript', '@types/node'], dir);
-  writeFileSync(join(dir, 'sagas.ts'), readmeExample());
+  writeFileSync(join(dir, 'sagas.ts'), readmeExample('sagas.ts'));
+  writeFileSync(join(dir, 'start-order.ts'), readmeExample('start-order.ts'));
   writeFileSync(join(dir, 'payments.ts'), PAYMENTS_STUB);
   return dir;
 }
@@ -83,7 +84,9 @@ function freshProject(name: string, tarball: string, type: 'commonjs' | 'module'
  * `sagastream dev --sagas-module ./sagas.ts` in the project, through the installed bin that `npx sagastream`
  * runs (started directly, so SIGTERM reaches the CLI rather than npx); resolves with the MongoDB URI and a stop.
  */
-async function startDevStack(dir: string): Promise<{ mongodbUrl: string; stop(): Promise<number | null> }> {
+async function startDevStack(
+  dir: string,
+): Promise<{ mongodbUrl: string; redisUrl: string; stop(): Promise<number | null> }> {
   const bin = join(dir, 'node_modules', '.bin', 'sagastream');
   const child = spawn(bin, ['dev', '--sagas-module', './sagas.ts', '--admin-port', '0'], {
     cwd: dir,
@@ -94,20 +97,21 @@ async function startDevStack(dir: string): Promise<{ mongodbUrl: string; stop():
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const mongodbUrl = await new Promise<string>((resolve, reject) => {
+  const [mongodbUrl, redisUrl] = await new Promise<[string, string]>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no ready line in 90 s; stderr:\n${stderr}`)), 90_000);
     child.stdout.on('data', (chunk: Buffer) => {
       stdout += chunk.toString();
-      const url = /ready: MongoDB (mongodb:\/\/\S+)/.exec(stdout)?.[1];
-      if (url) {
+      const urls = /ready: MongoDB (mongodb:\/\/\S+).*Redis (redis:\/\/\S+)/.exec(stdout);
+      if (urls?.[1] && urls[2]) {
         clearTimeout(timer);
-        resolve(url);
+        resolve([urls[1], urls[2]]);
       }
     });
     void exited.then((code) => reject(new Error(`sagastream dev exited with ${String(code)}:\n${stderr}`)));
   });
   return {
     mongodbUrl,
+    redisUrl,
     async stop() {
       child.kill('SIGTERM');
       return exited;
@@ -138,15 +142,23 @@ async function until(what: string, read: () => Promise<string | undefined>, want
 function typecheckExample(dir: string, name: string): void {
   const flags = ['--noEmit', '--strict', '--skipLibCheck', '--module', 'nodenext', '--target', 'es2023'];
   try {
-    execFileSync('npx', ['tsc', ...flags, '--types', 'node', 'sagas.ts', 'payments.ts'], {
-      cwd: dir,
-      stdio: 'pipe',
-    });
+    const files = ['sagas.ts', 'payments.ts', 'start-order.ts'];
+    execFileSync('npx', ['tsc', ...flags, '--types', 'node', ...files], { cwd: dir, stdio: 'pipe' });
   } catch (error) {
     const { stdout } = error as { stdout: Buffer };
     throw new Error(`${name}: the README example does not type-check:\n${stdout.toString()}`);
   }
   step(`${name}: tsc --strict accepts the README example`);
+}
+
+/** The README's "Starting sagas from code" example, run with tsx against the dev stack's servers. */
+function startFromCode(dir: string, name: string, stack: { mongodbUrl: string; redisUrl: string }): void {
+  const env = { ...process.env, MONGODB_URL: stack.mongodbUrl, REDIS_URL: stack.redisUrl };
+  const printed = execFileSync('npx', ['tsx', 'start-order.ts'], { cwd: dir, env, encoding: 'utf8' });
+  if (!/^saga sg\S+ completed$/m.test(printed)) {
+    throw new Error(`${name}: start-order.ts printed ${JSON.stringify(printed)}, not a completed saga`);
+  }
+  step(`${name}: start-order.ts (SagaClient) started a saga and awaited it: ${printed.trim()}`);
 }
 
 async function runExample(dir: string, name: string): Promise<void> {
@@ -165,6 +177,7 @@ async function runExample(dir: string, name: string): Promise<void> {
     await until(`${name}: the paid order's saga`, () => statusOf(client, paid), 'completed');
     await until(`${name}: the declined order's saga`, () => statusOf(client, declined), 'compensated');
     step(`${name}: a matching insert completed, a TerminalError compensated`);
+    startFromCode(dir, name, stack);
   } finally {
     await client.close();
     code = await stack.stop(); // also when the example failed: no stack is left running

@@ -92,22 +92,24 @@ export class AdminApiClient {
     return this.request<T>('GET', path);
   }
 
-  post<T>(path: string): Promise<T> {
-    return this.request<T>('POST', path);
+  post<T>(path: string, body?: unknown): Promise<T> {
+    return this.request<T>('POST', path, body);
   }
 
   delete(path: string): Promise<void> {
     return this.request<void>('DELETE', path);
   }
 
-  private async request<T>(method: string, path: string): Promise<T> {
+  private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (this.token !== undefined) headers.authorization = `Bearer ${this.token}`;
+    if (body !== undefined) headers['content-type'] = 'application/json';
     let response: Response;
     try {
       response = await fetch(`${this.baseUrl}${path}`, {
         method,
         headers,
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
         signal: AbortSignal.timeout(15_000),
       });
     } catch (error) {
@@ -119,16 +121,16 @@ export class AdminApiClient {
       );
     }
     if (response.status === 204) return undefined as T;
-    const body = (await response.json().catch(() => null)) as {
+    const answer = (await response.json().catch(() => null)) as {
       error?: { code?: string; message?: string };
     } | null;
     if (!response.ok) {
-      const code = body?.error?.code ?? `HTTP_${response.status}`;
-      const message = body?.error?.message ?? response.statusText;
+      const code = answer?.error?.code ?? `HTTP_${response.status}`;
+      const message = answer?.error?.message ?? response.statusText;
       const hint = response.status === 401 ? ' (pass --token or set ADMIN_TOKEN)' : '';
       throw new AdminApiError(response.status, code, `${code}: ${message}${hint}`);
     }
-    return body as T;
+    return answer as T;
   }
 }
 

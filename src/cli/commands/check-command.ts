@@ -17,9 +17,12 @@ Options:
 
 function describeSaga(definition: SagaDefinition): string {
   const { trigger } = definition;
-  const where = `${trigger.database === undefined ? '' : `${trigger.database}.`}${trigger.collection}`;
+  const where =
+    trigger === undefined
+      ? 'started from code only'
+      : `on ${trigger.on.join('/')} in ${trigger.database === undefined ? '' : `${trigger.database}.`}${trigger.collection}`;
   const steps = definition.steps.map((step) => (step.compensate ? `${step.name} (compensable)` : step.name));
-  return `${definition.name} v${definition.version}: on ${trigger.on.join('/')} in ${where}; steps ${steps.join(' → ')}`;
+  return `${definition.name} v${definition.version}: ${where}; steps ${steps.join(' → ')}`;
 }
 
 export const checkCommand: CliCommand = {

@@ -25,6 +25,8 @@ export interface RunningDemo {
 
 export function runDemo(options: RunDemoOptions): RunningDemo {
   const { trigger } = orderFulfillment;
+  if (trigger === undefined)
+    throw new Error('the demo saga order-fulfillment has no trigger to insert orders for');
   const ordersDb = trigger.database === undefined ? options.db : options.db.client.db(trigger.database);
   const stream = new DemoOrderStream({
     orders: ordersDb.collection(trigger.collection),

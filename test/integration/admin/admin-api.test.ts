@@ -287,6 +287,40 @@ describe('admin API with a token', () => {
     expect(notFailed.status).toBe(409);
   });
 
+  it('starts a saga from code with POST /api/sagas: 201 new, 200 for a key that has one, 400 for a bad input', async () => {
+    const start = (body: unknown) =>
+      call('/api/sagas', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const input = { _id: 'api-1', status: 'new', mode: 'ok' };
+    const created = await start({ saga: 'orders', input, key: 'api-key-1' });
+    expect(created.status).toBe(201);
+    const first = (await created.json()) as { id: string; saga: string; key: string; status: string };
+    expect(first).toMatchObject({ saga: 'orders', key: 'api-key-1', status: 'running' });
+    expect(first.id).toMatch(/^sg/);
+    const again = await start({ saga: 'orders', input: { ...input, mode: 'fail' }, key: 'api-key-1' });
+    expect(again.status).toBe(200);
+    expect(await again.json()).toMatchObject({ id: first.id, key: 'api-key-1' });
+    await fixture.waitForStatus(first.id, 'completed');
+
+    const invalid = await start({ saga: 'orders', input: { ...input, mode: 'sideways' }, key: 'api-key-2' });
+    expect(invalid.status).toBe(400);
+    const refused = (await invalid.json()) as { error: { code: string; issues: { path: string }[] } };
+    expect(refused.error.code).toBe('INPUT_VALIDATION_FAILED');
+    expect(refused.error.issues.map((issue) => issue.path)).toEqual(['mode']);
+    expect(await fixture.runtime.store.findByKey('orders', 'api-key-2')).toBeNull();
+    expect((await start({ saga: 'no-such-saga', input })).status).toBe(404);
+    expect((await start({ saga: 'orders', input, bogus: 1 })).status).toBe(400);
+    const anonymous = await fetch(`${fixture.url}/api/sagas`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ saga: 'orders', input }),
+    });
+    expect(anonymous.status).toBe(401);
+  });
+
   it('reports stats and Prometheus metrics', async () => {
     const saga = await fixture.startOrder('ok');
     await fixture.waitForStatus(saga._id, 'completed');
@@ -331,6 +365,7 @@ describe('admin API without a token', () => {
       ['POST', `/api/sagas/${saga._id}/retry`],
       ['POST', `/api/dead-letters/${saga._id}.dl.g0/retry`],
       ['DELETE', `/api/dead-letters/${saga._id}.dl.g0`],
+      ['POST', '/api/sagas'],
     ] as const) {
       const response = await fetch(`${fixture.url}${path}`, { method });
       expect(response.status, `${method} ${path}`).toBe(403);

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CliCommand, CliContext } from '../../../src/cli/cli-command.js';
 import { cancelCommand } from '../../../src/cli/commands/cancel-command.js';
 import { dlqCommand } from '../../../src/cli/commands/dlq-command.js';
+import { runCommand } from '../../../src/cli/commands/run-command.js';
 import { sagaCommand } from '../../../src/cli/commands/saga-command.js';
 import { statusCommand } from '../../../src/cli/commands/status-command.js';
 import { UsageError } from '../../../src/cli/usage-error.js';
@@ -41,6 +42,42 @@ async function run(
 }
 
 describe('operator CLI', () => {
+  it('run starts a saga, waits for its end, and exits 0 only when it completed', async () => {
+    const input = (mode: string, id: string) => JSON.stringify({ _id: id, status: 'new', mode });
+    const completed = await run(runCommand, [
+      'orders',
+      '--input',
+      input('ok', 'run-1'),
+      '--key',
+      'run-1',
+      '--wait',
+    ]);
+    expect(completed.code).toBe(0);
+    expect(completed.stdout).toMatch(
+      /^saga (sg\S+) \(orders, key run-1\) is running\nsaga \1 ended completed\n$/,
+    );
+    const failed = await run(runCommand, ['orders', '--input', input('fail', 'run-2'), '--wait']);
+    expect(failed.code).toBe(1);
+    expect(failed.stdout).toMatch(/ended compensated: /);
+    // The same key again: the first saga, not a second one.
+    const again = await run(runCommand, [
+      'orders',
+      '--input',
+      input('fail', 'run-1'),
+      '--key',
+      'run-1',
+      '--json',
+    ]);
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ key: 'run-1', status: 'completed' });
+
+    await expect(run(runCommand, ['orders', '--input', input('sideways', 'run-3')])).rejects.toThrow(
+      /^INPUT_VALIDATION_FAILED: The input does not match the input schema of saga "orders": mode: /,
+    );
+    await expect(run(runCommand, ['orders', '--input', '{not json'])).rejects.toThrow(UsageError);
+    await expect(run(runCommand, ['orders'])).rejects.toThrow(/--input is required/);
+  });
+
   it('status prints counts per saga and status, queues and watchers', async () => {
     const saga = await fixture.startOrder('ok');
     await fixture.waitForStatus(saga._id, 'completed');

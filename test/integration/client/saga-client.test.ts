@@ -7,7 +7,7 @@ import { SagaRuntime } from '../../../src/engine/saga-runtime.js';
 import { ValidationError } from '../../../src/errors/validation-error.js';
 import { SagastreamError } from '../../../src/errors/sagastream-error.js';
 import { connectMongo, mongoUrl, redisUrl, uniqueName } from '../helpers.js';
-import { FAST_SWEEPER, FAST_WORKER, testLogger } from '../engine/engine-test-kit.js';
+import { FAST_SWEEPER, FAST_WATCHER, FAST_WORKER, testLogger } from '../engine/engine-test-kit.js';
 
 let mongo: MongoClient;
 const cleanups: (() => Promise<void>)[] = [];
@@ -54,11 +54,17 @@ const chargeOrder = defineSaga({
   })
   .build();
 
+/** No trigger: it can only be started from code. */
+const refund = defineSaga({ name: 'refund', input: z.object({ amount: z.number() }) })
+  .step({ name: 'pay-back', run: async (ctx) => Promise.resolve({ refunded: ctx.input.amount }) })
+  .build();
+
 async function setUp(name: string) {
   const database = uniqueName(name);
   const queuePrefix = uniqueName(`${name}-q`);
-  const registry = new SagaRegistry([chargeOrder]);
+  const registry = new SagaRegistry([chargeOrder, refund]);
   const runtime = await SagaRuntime.start({
+    watcher: FAST_WATCHER,
     mongodbUrl: mongoUrl(),
     database,
     redisUrl: redisUrl(),
@@ -77,7 +83,7 @@ async function setUp(name: string) {
     sagas: registry,
   });
   cleanups.push(() => client.close());
-  return { client, db: mongo.db(database) };
+  return { client, db: mongo.db(database), runtime };
 }
 
 describe('SagaClient', () => {
@@ -118,6 +124,28 @@ describe('SagaClient', () => {
     expect((invalid as ValidationError).issues.map((issue) => issue.path)).toEqual(['total']);
     expect(await db.collection('sagas').countDocuments()).toBe(1);
     await expect(client.start('no-such-saga', {})).rejects.toThrow(/No saga named "no-such-saga"/);
+  });
+
+  it('runs a saga without a trigger, started from code only, beside a triggered one', async () => {
+    const { client, db, runtime } = await setUp('client-no-trigger');
+    // The watcher follows only the triggered saga.
+    expect(runtime.trigger?.status().watchers.map((watcher) => watcher.saga)).toEqual(['charge-order']);
+    const started = await client.start('refund', { amount: 12 });
+    await expect(started.result({ timeout: '30s' })).resolves.toMatchObject({
+      status: 'completed',
+      outputs: { 'pay-back': { refunded: 12 } },
+    });
+    // A triggered saga still starts from an insert in the same process.
+    await db.collection('orders').insertOne({ customerId: 'c-7', total: 7 });
+    await expect
+      .poll(
+        async () =>
+          (await db.collection<{ status: string }>('sagas').findOne({ saga: 'charge-order' }))?.status,
+        {
+          timeout: 30_000,
+        },
+      )
+      .toBe('completed');
   });
 
   it('cancels a running saga, and a result wait that times out leaves the saga running', async () => {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { defineSaga } from '../../../src/definition/define-saga.js';
 import { SagaBuilder } from '../../../src/definition/saga-builder.js';
+import { requireTrigger } from '../../../src/definition/saga-definition.js';
 import { SagastreamError } from '../../../src/errors/sagastream-error.js';
 
 const input = z.object({ _id: z.string(), total: z.number() });
@@ -118,10 +119,10 @@ describe('defineSaga defaults', () => {
     expect(builder).toBeInstanceOf(SagaBuilder);
     const fromBuilder = builder.step({ name: 'a', run }).step({ name: 'b', run }).build();
     // Functions are built per definition; both must be there.
-    const comparable = ({ trigger: { key, legacyKey, ...trigger }, ...rest }: typeof fromArray) => ({
-      ...rest,
-      trigger: { ...trigger, key: typeof key, legacyKey: typeof legacyKey },
-    });
+    const comparable = ({ trigger, ...rest }: typeof fromArray) => {
+      const { key, legacyKey, ...fields } = requireTrigger({ ...rest, trigger }).trigger;
+      return { ...rest, trigger: { ...fields, key: typeof key, legacyKey: typeof legacyKey } };
+    };
     expect(comparable(fromBuilder)).toEqual(comparable(fromArray));
   });
 
@@ -142,7 +143,7 @@ describe('defineSaga defaults', () => {
       steps: [{ name: 'a', run }],
     });
     filter.status = 'refunded';
-    expect(definition.trigger.filter).toEqual({ status: 'paid' });
+    expect(definition.trigger?.filter).toEqual({ status: 'paid' });
   });
 });
 

@@ -45,7 +45,7 @@ describe('parseSagaInput', () => {
     expect(isRetryable(validationError)).toBe(false);
     expect(validationError.issues.map((issue) => issue.path)).toEqual(['total', 'items.0.qty']);
     expect(validationError.message).toMatch(
-      /^The trigger document does not match the input schema of saga "orders": total: /,
+      /^The input does not match the input schema of saga "orders": total: /,
     );
   });
 });

@@ -163,13 +163,13 @@ describe('trigger keys', () => {
       input: z.object({ number: z.number() }),
       steps: [{ name: 'a', run: async () => Promise.resolve() }],
     });
-    expect(definition.trigger.key({ _id: new ObjectId(), number: 7 })).toBe('order-7');
+    expect(definition.trigger?.key({ _id: new ObjectId(), number: 7 })).toBe('order-7');
     const byId = defineSaga({
       name: 'orders',
       trigger: { collection: 'orders' },
       input: z.object({}),
       steps: [{ name: 'a', run: async () => Promise.resolve() }],
     });
-    expect(byId.trigger.key({ _id: 'x' })).toBe('x');
+    expect(byId.trigger?.key({ _id: 'x' })).toBe('x');
   });
 });
