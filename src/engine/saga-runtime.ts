@@ -104,6 +104,7 @@ export class SagaRuntime {
     let sweeper: SweeperService | null = null;
     if (options.watcher !== false && options.watcher !== undefined) {
       trigger = new TriggerService({
+        store,
         db,
         queues,
         sagas: options.registry,

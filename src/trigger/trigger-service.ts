@@ -27,6 +27,11 @@ export interface TriggerServiceOptions {
   perSaga?: Readonly<Record<string, Partial<TriggerWatcherOptionsInput>>>;
   /** Where sagas started and rejected, and each watcher's state and lag, are counted. */
   metrics?: SagaMetrics;
+  /**
+   * The process's saga store (and with it its one write batcher); a store of its own on `db` when absent, for a
+   * service used on its own.
+   */
+  store?: SagaStore;
 }
 
 export interface TriggerServiceStatus {
@@ -50,7 +55,7 @@ export class TriggerService {
   /** @throws SagastreamError `INVALID_DEFINITION` for duplicate saga names or a filter a change stream cannot run. */
   constructor(private readonly options: TriggerServiceOptions) {
     this.holderId = options.watcher?.holderId ?? defaultHolderId();
-    this.store = new SagaStore(options.db);
+    this.store = options.store ?? new SagaStore(options.db);
     this.leases = new LeaseStore(options.db);
     this.checkpoints = new CheckpointStore(options.db);
     const logger = options.logger.child({ component: 'trigger' });
