@@ -73,6 +73,7 @@ export type {
 export type { TriggerDocument } from './definition/trigger-key.js';
 export type { TriggerKeyFunction, TriggerOperation, TriggerSpec } from './definition/trigger.js';
 export { parseDuration, type DurationInput } from './definition/duration.js';
+export type { Stored } from './definition/stored-value.js';
 export type { BackoffType, RetryPolicyInput } from './definition/retry-policy.js';
 
 // Errors

@@ -2,13 +2,14 @@
 import type { z } from 'zod';
 import { resolveSagaDefinition, type SagaDefinition, type SagaOptionsSpec } from './saga-definition.js';
 import type { StepSpecWithoutSchema, StepSpecWithSchema } from './step-definition.js';
+import type { Stored } from './stored-value.js';
 
 /** Flattens `{ a: A } & { b: B }` into `{ a: A; b: B }` for readable hovers and errors. */
 export type Simplify<T> = { [K in keyof T]: T[K] } & {};
 
-/** Outputs of the steps added so far, by name. */
+/** Outputs of the steps added so far, by name, as later steps read them back from MongoDB. */
 export type AddOutput<TOutputs, TName extends string, TOutput> = Simplify<
-  TOutputs & { readonly [K in TName]: TOutput }
+  TOutputs & { readonly [K in TName]: Stored<TOutput> }
 >;
 
 /**

@@ -1,5 +1,6 @@
 // What a step's `run` and `compensate` receive from the engine.
 import type { Logger } from 'pino';
+import type { Stored } from './stored-value.js';
 
 export type StepPhase = 'forward' | 'compensate';
 
@@ -44,7 +45,7 @@ export interface CompensationContext<
    * The output this step recorded. `undefined` when its last forward attempt failed or timed out without
    * recording one: it may or may not have taken effect, so look it up downstream by `forwardIdempotencyKey`.
    */
-  readonly output: TOutput | undefined;
+  readonly output: Stored<TOutput> | undefined;
   /** Why the saga is compensating, e.g. the failed step's error message, `cancelled` or `deadline exceeded`. */
   readonly reason: string;
   /** The forward idempotency key of this step, which a downstream service may have stored. */

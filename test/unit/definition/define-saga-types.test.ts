@@ -1,4 +1,5 @@
 // Type-level checks: tsc verifies these (test files are in tsconfig); vitest only runs the builders.
+import { type Binary, Decimal128, ObjectId } from 'bson';
 import { describe, expectTypeOf, it } from 'vitest';
 import { z } from 'zod';
 import { defineSaga } from '../../../src/definition/define-saga.js';
@@ -173,5 +174,41 @@ describe('defineSaga typing, services', () => {
         return Promise.resolve();
       },
     });
+  });
+});
+
+describe('defineSaga typing, outputs as MongoDB returns them', () => {
+  it('types earlier outputs and ctx.output after the round trip: undefined is null, BSON types are kept', () => {
+    defineSaga({ name: 'stored', trigger: { collection: 'orders' }, input })
+      .step({
+        name: 'record',
+        run: async () =>
+          Promise.resolve({
+            note: undefined as string | undefined,
+            at: new Date(),
+            id: new ObjectId(),
+            amount: Decimal128.fromString('1.50'),
+            raw: new Uint8Array([1]),
+            lines: [{ sku: 'a', gift: undefined as boolean | undefined }],
+          }),
+        compensate: async (ctx) => {
+          expectTypeOf(ctx.output?.note).toEqualTypeOf<string | null | undefined>();
+          return Promise.resolve();
+        },
+      })
+      .step({
+        name: 'read',
+        run: async (ctx) => {
+          const stored = ctx.outputs.record;
+          expectTypeOf(stored.note).toEqualTypeOf<string | null>();
+          expectTypeOf(stored.at).toEqualTypeOf<Date>();
+          expectTypeOf(stored.id).toEqualTypeOf<ObjectId>();
+          expectTypeOf(stored.amount).toEqualTypeOf<Decimal128>();
+          expectTypeOf(stored.raw).toEqualTypeOf<Binary>();
+          expectTypeOf(stored.lines).toEqualTypeOf<{ sku: string; gift: boolean | null }[]>();
+          return Promise.resolve();
+        },
+      })
+      .build();
   });
 });
