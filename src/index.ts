@@ -7,13 +7,13 @@
  * ```ts
  * import { defineSaga, SagaRegistry, TerminalError, type SagasSetupContext } from 'sagastream';
  * import { z } from 'zod';
- *
- * let payments: PaymentsClient; // your service client, connected in setup()
+ * import { PaymentsClient } from './payments.js'; // your service client
  *
  * export const chargeOrder = defineSaga({
  *   name: 'charge-order',
- *   trigger: { collection: 'orders', filter: { status: 'pending' } },
+ *   trigger: { collection: 'orders', filter: { status: 'pending' } }, // optional: without, start it from code
  *   input: z.object({ _id: z.unknown(), customerId: z.string(), total: z.number().positive() }),
+ *   services: {} as { payments: PaymentsClient }, // the type of ctx.services; setup() below returns them
  *   timeout: '5m',
  * })
  *   .step({
@@ -22,7 +22,7 @@
  *     retry: { attempts: 3, backoff: { type: 'exponential', delay: '1s' } },
  *     output: z.object({ chargeId: z.string() }),
  *     run: async (ctx) => {
- *       const charge = await payments.charge(ctx.input.customerId, ctx.input.total, {
+ *       const charge = await ctx.services.payments.charge(ctx.input.customerId, ctx.input.total, {
  *         idempotencyKey: ctx.idempotencyKey, // the same on every attempt: a retry cannot charge twice
  *         signal: ctx.signal, // aborted on timeout or cancel
  *       });
@@ -31,24 +31,21 @@
  *     },
  *     compensate: async (ctx) => {
  *       // ctx.output is undefined when the step timed out: look the charge up by its forward key instead.
- *       await payments.refund(ctx.output?.chargeId ?? ctx.forwardIdempotencyKey);
+ *       await ctx.services.payments.refund(ctx.output?.chargeId ?? ctx.forwardIdempotencyKey);
  *     },
  *   })
- *   .step({
- *     name: 'notify',
- *     run: async (ctx) => ({ sent: await mailer.send(ctx.input.customerId, ctx.outputs['charge-card'].chargeId) }),
- *   })
+ *   .step({ name: 'notify', run: async (ctx) => ({ chargeId: ctx.outputs['charge-card'].chargeId }) })
  *   .build();
  *
  * export default new SagaRegistry([chargeOrder]);
  *
- * // Optional: called once per process after it connected, with the configured database.
- * export async function setup({ db, logger }: SagasSetupContext): Promise<void> {
- *   payments = await PaymentsClient.connect(process.env.PAYMENTS_URL, { logger });
+ * // Called once per process after it connected, before any step runs: what it returns is ctx.services.
+ * export async function setup({ logger }: SagasSetupContext) {
+ *   return { payments: await PaymentsClient.connect(process.env.PAYMENTS_URL, { logger }) };
  * }
  * ```
  *
- * To embed the roles in your own process instead of using the CLI, start a {@link SagaRuntime}.
+ * Start sagas from code with {@link SagaClient}; embed the roles in your own process with {@link SagaRuntime}.
  *
  * @module
  */
