@@ -17,10 +17,28 @@ function parentOf(doc: Record<string, unknown>, path: string): [Record<string, u
   return [target, parts[parts.length - 1]!];
 }
 
-/** `$set: set, $unset: unset` on `doc`, in place. */
+/**
+ * MongoDB (5.0+) applies an update's fields in order of their names, numeric names by number, so the new fields
+ * of one `$set` land in that order whatever order the update lists them in.
+ */
+function comparePaths(left: string, right: string): number {
+  const a = left.split('.');
+  const b = right.split('.');
+  for (let index = 0; index < Math.min(a.length, b.length); index++) {
+    const [x, y] = [a[index]!, b[index]!];
+    if (x === y) continue;
+    const numeric = /^\d+$/.test(x) && /^\d+$/.test(y);
+    if (numeric) return Number(x) - Number(y);
+    return x < y ? -1 : 1;
+  }
+  return a.length - b.length;
+}
+
+/** `$set: set, $unset: unset` on `doc`, in place, with new fields in the order MongoDB adds them. */
 export function applyLocally(doc: object, set: Record<string, unknown>, unset: readonly string[] = []): void {
   const root = doc as Record<string, unknown>;
-  for (const [path, value] of Object.entries(set)) {
+  const ordered = Object.entries(set).sort(([left], [right]) => comparePaths(left, right));
+  for (const [path, value] of ordered) {
     const [parent, key] = parentOf(root, path);
     parent[key] = value;
   }
