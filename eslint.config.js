@@ -40,6 +40,23 @@ export default tseslint.config(
               from: ['./src/metrics', './src/admin', './src/cli'],
               message: 'the engine layers must not depend on the processes that serve them',
             },
+            {
+              // src/runtime puts a process together from trigger and engine; neither reaches back into it.
+              target: ['./src/engine', './src/trigger', './src/store', './src/queue', './src/definition'],
+              from: ['./src/runtime', './src/client'],
+              message: 'only the composition root (src/runtime) and the entry points put the layers together',
+            },
+            {
+              // The trigger starts sagas through the engine's SagaStarter; the engine never imports the trigger.
+              target: ['./src/engine'],
+              from: ['./src/trigger'],
+              message: 'the engine must not depend on the trigger watcher (src/runtime wires them)',
+            },
+            {
+              target: ['./src/store', './src/queue', './src/definition'],
+              from: ['./src/engine', './src/trigger'],
+              message: 'the model layers (definition, store, queue) must not depend on the engine or the trigger',
+            },
           ],
         },
       ],

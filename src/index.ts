@@ -93,7 +93,7 @@ export {
 } from './client/index.js';
 
 // Running sagas
-export { SagaRuntime, type SagaRuntimeOptions } from './engine/saga-runtime.js';
+export { SagaRuntime, type SagaRuntimeOptions } from './runtime/saga-runtime.js';
 export type { SagaOperations, DeadLetterEntry, DeadLetterPage } from './engine/saga-operations.js';
 export {
   isTerminal,

@@ -5,7 +5,7 @@
 // several admin replicas each report the same gauges and no counter twice.
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { SagaRegistry } from '../definition/index.js';
-import type { SagaRuntime } from '../engine/saga-runtime.js';
+import type { SagaRuntime } from '../runtime/saga-runtime.js';
 import type { PrometheusSagaMetrics } from '../metrics/index.js';
 import { deadLetterCount, queueDepths, sagaCounts } from './system-status.js';
 

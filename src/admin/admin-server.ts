@@ -3,7 +3,7 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { SagaRegistry } from '../definition/index.js';
-import type { SagaRuntime } from '../engine/saga-runtime.js';
+import type { SagaRuntime } from '../runtime/saga-runtime.js';
 import type { PrometheusSagaMetrics } from '../metrics/index.js';
 import { authorize, redactTokenInUrl } from './admin-auth.js';
 import { AdminHttpError, toErrorResponse } from './admin-http-error.js';

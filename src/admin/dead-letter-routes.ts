@@ -1,7 +1,7 @@
 // /api/dead-letters: list (paginated), retry (redrive the saga, or release a stuck one) and discard.
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import type { SagaRuntime } from '../engine/saga-runtime.js';
+import type { SagaRuntime } from '../runtime/saga-runtime.js';
 import { deadLetterIdParams, parseParams } from './request-params.js';
 import { sagaSummary } from './saga-views.js';
 

@@ -1,6 +1,6 @@
 // GET /readyz: MongoDB and Redis answer, and no watcher of this process has stopped.
 import type { SagaRegistry } from '../definition/index.js';
-import type { SagaRuntime } from '../engine/saga-runtime.js';
+import type { SagaRuntime } from '../runtime/saga-runtime.js';
 import { redactUrlsInText } from '../logging/logger.js';
 import { watcherReports, type WatcherReport } from './system-status.js';
 

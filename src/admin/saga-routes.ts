@@ -2,7 +2,7 @@
 // timeline, cancel, retry.
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import type { SagaRuntime } from '../engine/saga-runtime.js';
+import type { SagaRuntime } from '../runtime/saga-runtime.js';
 import { ValidationError } from '../errors/index.js';
 import { SAGA_STATUSES } from '../store/saga-document.js';
 import { AdminHttpError } from './admin-http-error.js';

@@ -1,10 +1,10 @@
 // What readiness, stats and metrics share: each trigger's watcher (state here, lease holder anywhere, lag),
 // saga counts by saga and status (one aggregation), queue depths and the dead-letter count.
 import { hasTrigger, type SagaRegistry } from '../definition/index.js';
-import type { SagaRuntime } from '../engine/saga-runtime.js';
+import type { SagaRuntime } from '../runtime/saga-runtime.js';
 import { DEAD_LETTER_STATES } from '../queue/saga-queues.js';
 import { SAGA_STATUSES, type SagaStatus } from '../store/saga-document.js';
-import { LeaseStore } from '../trigger/lease.js';
+import { LeaseStore } from '../store/lease.js';
 import { triggerLeaseId } from '../trigger/trigger-watcher.js';
 
 export interface WatcherReport {

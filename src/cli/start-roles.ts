@@ -3,7 +3,7 @@
 // reverse order.
 import type { Logger } from 'pino';
 import { checkReadiness, startAdminServer, type AdminServer } from '../admin/index.js';
-import { SagaRuntime, type ServicesSetupContext } from '../engine/saga-runtime.js';
+import { SagaRuntime, type ServicesSetupContext } from '../runtime/saga-runtime.js';
 import { PrometheusSagaMetrics, startMetricsServer, type MetricsServer } from '../metrics/index.js';
 import { checkMongo, checkRedis } from './check-connections.js';
 import type { SagasModule } from './sagas-module.js';

@@ -1,6 +1,6 @@
 // Runs the recovery sweeper on one process at a time: whoever holds the `sweeper` lease sweeps; the others wait.
 import type { Logger } from 'pino';
-import { Lease, type LeaseStore } from '../trigger/lease.js';
+import { Lease, type LeaseStore } from '../store/lease.js';
 import type { RecoverySweeper } from './recovery-sweeper.js';
 
 export interface SweeperServiceOptions {

@@ -10,7 +10,7 @@ import { SagastreamError } from '../errors/sagastream-error.js';
 import type { SagaQueues } from '../queue/saga-queues.js';
 import { SagaStore } from '../store/saga-store.js';
 import { CheckpointStore } from './checkpoint-store.js';
-import { LeaseStore } from './lease.js';
+import { LeaseStore } from '../store/lease.js';
 import type { TriggerWatcherOptionsInput } from './trigger-watcher-options.js';
 import { TriggerWatcher, type TriggerWatcherStatus } from './trigger-watcher.js';
 

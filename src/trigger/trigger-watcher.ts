@@ -19,7 +19,7 @@ import type { TriggerEvent } from '../engine/trigger-event.js';
 import type { Checkpoint, CheckpointStore } from './checkpoint-store.js';
 import { readChangeBatch, type TriggerChangeStream } from './change-events.js';
 import { scanMatchingDocuments, type ScanReason } from './collection-scan.js';
-import { Lease, type LeaseStore } from './lease.js';
+import { Lease, type LeaseStore } from '../store/lease.js';
 import { triggerFullDocument, triggerPipeline } from './trigger-pipeline.js';
 import {
   triggerWatcherOptionsSchema,

@@ -5,7 +5,7 @@ import type { Redis } from 'ioredis';
 import type { Db } from 'mongodb';
 import type { SagaDocument } from '../../src/store/saga-document.js';
 import { TERMINAL_STATUSES } from '../../src/store/saga-document.js';
-import type { LeaseDocument } from '../../src/trigger/lease.js';
+import type { LeaseDocument } from '../../src/store/lease.js';
 import type { ManagedProcess } from './chaos-processes.js';
 import type { SeededRandom } from './seeded-random.js';
 

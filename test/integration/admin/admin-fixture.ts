@@ -9,7 +9,7 @@ import { expect, vi } from 'vitest';
 import { z } from 'zod';
 import { startAdminServer, type AdminServer } from '../../../src/admin/index.js';
 import { SagaRegistry, defineSaga } from '../../../src/definition/index.js';
-import { SagaRuntime } from '../../../src/engine/saga-runtime.js';
+import { SagaRuntime } from '../../../src/runtime/saga-runtime.js';
 import { TerminalError } from '../../../src/errors/index.js';
 import { createLogger, type LogLevel } from '../../../src/logging/logger.js';
 import { stepQueueName } from '../../../src/queue/queue-names.js';

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startAdminServer, type AdminServer } from '../../../src/admin/index.js';
 import { SagaRegistry } from '../../../src/definition/index.js';
 import { newSagaId } from '../../../src/engine/saga-id.js';
-import { SagaRuntime } from '../../../src/engine/saga-runtime.js';
+import { SagaRuntime } from '../../../src/runtime/saga-runtime.js';
 import { createLogger } from '../../../src/logging/logger.js';
 import { PrometheusSagaMetrics } from '../../../src/metrics/index.js';
 import type { SagaDocument } from '../../../src/store/saga-document.js';

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAdminServer, type AdminServer } from '../../../src/admin/index.js';
 import { SagaRegistry } from '../../../src/definition/index.js';
-import type { SagaRuntime } from '../../../src/engine/saga-runtime.js';
+import type { SagaRuntime } from '../../../src/runtime/saga-runtime.js';
 import { createLogger } from '../../../src/logging/logger.js';
 import { redisOptionsFromUrl } from '../../../src/queue/redis-connection.js';
 import { SagaQueues } from '../../../src/queue/saga-queues.js';

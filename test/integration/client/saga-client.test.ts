@@ -3,7 +3,7 @@ import type { MongoClient } from 'mongodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { SagaClient, SagaRegistry, TerminalError, defineSaga } from '../../../src/index.js';
-import { SagaRuntime } from '../../../src/engine/saga-runtime.js';
+import { SagaRuntime } from '../../../src/runtime/saga-runtime.js';
 import { ValidationError } from '../../../src/errors/validation-error.js';
 import { SagastreamError } from '../../../src/errors/sagastream-error.js';
 import { connectMongo, mongoUrl, redisUrl, uniqueName } from '../helpers.js';

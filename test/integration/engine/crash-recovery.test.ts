@@ -12,7 +12,7 @@ import { startRedisServer, type RedisServer } from '../../../src/embedded/redis-
 import { stepQueueName } from '../../../src/queue/queue-names.js';
 import type { SagaDocument } from '../../../src/store/saga-document.js';
 import type { CheckpointDocument } from '../../../src/trigger/checkpoint-store.js';
-import type { LeaseDocument } from '../../../src/trigger/lease.js';
+import type { LeaseDocument } from '../../../src/store/lease.js';
 import { connectMongo, mongoUrl, redisUrl } from '../helpers.js';
 import {
   FAST_SWEEPER,

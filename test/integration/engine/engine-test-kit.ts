@@ -4,7 +4,7 @@ import type { Collection, Db, MongoClient } from 'mongodb';
 import { pino, type Logger } from 'pino';
 import { expect, vi } from 'vitest';
 import { SagaRegistry, type SagaDefinition } from '../../../src/definition/index.js';
-import { SagaRuntime, type SagaRuntimeOptions } from '../../../src/engine/saga-runtime.js';
+import { SagaRuntime, type SagaRuntimeOptions } from '../../../src/runtime/saga-runtime.js';
 import type { SagaDocument, SagaStatus } from '../../../src/store/saga-document.js';
 import type { CheckpointDocument } from '../../../src/trigger/checkpoint-store.js';
 import { mongoUrl, redisUrl, uniqueName } from '../helpers.js';

@@ -4,7 +4,7 @@ import type { MongoClient } from 'mongodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { SagaRegistry, defineSaga, type SagaDefinition } from '../../../src/definition/index.js';
-import { SagaRuntime } from '../../../src/engine/saga-runtime.js';
+import { SagaRuntime } from '../../../src/runtime/saga-runtime.js';
 import type { SagaDocument } from '../../../src/store/saga-document.js';
 import { connectMongo, mongoUrl, redisUrl, uniqueName } from '../helpers.js';
 import { FAST_SWEEPER, FAST_WATCHER, FAST_WORKER, testLogger, watching } from './engine-test-kit.js';

@@ -3,7 +3,7 @@ import type { MongoClient } from 'mongodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { SagaClient, SagaRegistry, defineSaga } from '../../../src/index.js';
-import { SagaRuntime } from '../../../src/engine/saga-runtime.js';
+import { SagaRuntime } from '../../../src/runtime/saga-runtime.js';
 import { connectMongo, mongoUrl, redisUrl, uniqueName } from '../helpers.js';
 import { FAST_SWEEPER, FAST_WORKER, testLogger } from './engine-test-kit.js';
 

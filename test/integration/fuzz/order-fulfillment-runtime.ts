@@ -5,7 +5,7 @@ import { afterAll, beforeAll } from 'vitest';
 import { orderFulfillment } from '../../../sagas/order-fulfillment/index.js';
 import { createOrderServices } from '../../../sagas/order-fulfillment/services.js';
 import { SagaRegistry } from '../../../src/definition/index.js';
-import type { SagaRuntime } from '../../../src/engine/saga-runtime.js';
+import type { SagaRuntime } from '../../../src/runtime/saga-runtime.js';
 import { engineTest, type EngineTest } from '../engine/engine-test-kit.js';
 import { connectMongo } from '../helpers.js';
 

@@ -5,7 +5,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registry, setup } from '../../../sagas/index.js';
 import { waitForWatchers } from '../../../src/cli/wait-for-watchers.js';
-import { SagaRuntime } from '../../../src/engine/saga-runtime.js';
+import { SagaRuntime } from '../../../src/runtime/saga-runtime.js';
 import type { SagaDocument } from '../../../src/store/saga-document.js';
 import { connectMongo, mongoUrl, redisUrl, uniqueName } from '../helpers.js';
 

@@ -6,7 +6,7 @@ import type { MongoClient } from 'mongodb';
 import { pino } from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CheckpointStore } from '../../../src/trigger/checkpoint-store.js';
-import { Lease, LeaseStore, type LeaseDocument } from '../../../src/trigger/lease.js';
+import { Lease, LeaseStore, type LeaseDocument } from '../../../src/store/lease.js';
 import { connectMongo, mongoUrl, redisUrl, uniqueName } from '../helpers.js';
 import { keysWithMoreThanOneSaga, order, ordersOf, sagasOf, waitForSagaCount } from './trigger-test-kit.js';
 

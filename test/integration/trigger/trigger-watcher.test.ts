@@ -1,7 +1,7 @@
 // The trigger watcher against real servers: one saga per matching document, across restarts and replays.
 import { describe, expect, it } from 'vitest';
 import type { CheckpointDocument } from '../../../src/trigger/checkpoint-store.js';
-import type { LeaseDocument } from '../../../src/trigger/lease.js';
+import type { LeaseDocument } from '../../../src/store/lease.js';
 import { ordersSaga } from './fixtures/orders-saga.js';
 import {
   keysWithMoreThanOneSaga,

@@ -2,7 +2,7 @@
 // machine cannot reorder them.
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { Lease, type LeaseGrant, type LeaseStore } from '../../../src/trigger/lease.js';
+import { Lease, type LeaseGrant, type LeaseStore } from '../../../src/store/lease.js';
 
 const logger = pino({ level: 'silent' });
 const TTL = 300;

@@ -6,14 +6,14 @@ import type { SagaRegistry } from '../definition/index.js';
 import { redisOptionsFromUrl } from '../queue/redis-connection.js';
 import { SagaQueues } from '../queue/saga-queues.js';
 import { SagaStore } from '../store/saga-store.js';
-import { LeaseStore } from '../trigger/lease.js';
+import { LeaseStore } from '../store/lease.js';
 import { TriggerService, defaultHolderId } from '../trigger/trigger-service.js';
 import type { TriggerWatcherOptionsInput } from '../trigger/trigger-watcher-options.js';
-import { RecoverySweeper } from './recovery-sweeper.js';
-import { noSagaMetrics, type SagaMetrics } from './saga-metrics.js';
-import { SagaOperations } from './saga-operations.js';
-import { SagaWorker } from './saga-worker.js';
-import { SweeperService } from './sweeper-service.js';
+import { RecoverySweeper } from '../engine/recovery-sweeper.js';
+import { noSagaMetrics, type SagaMetrics } from '../engine/saga-metrics.js';
+import { SagaOperations } from '../engine/saga-operations.js';
+import { SagaWorker } from '../engine/saga-worker.js';
+import { SweeperService } from '../engine/sweeper-service.js';
 
 /** What a `setup` function receives: the process's database (its `database` option) and a logger. */
 export interface ServicesSetupContext {
