@@ -40,6 +40,19 @@ export default tseslint.config(
               from: ['./src/metrics', './src/admin', './src/cli'],
               message: 'the engine layers must not depend on the processes that serve them',
             },
+            {
+              // The testing kit (sagastream/testing) is a user of the package, like a test: nothing depends on it.
+              target: ['./src/!(testing)/**/*', './src/*.ts'],
+              from: './src/testing',
+              message:
+                'nothing in src/ imports the testing kit; it is a separate entry point (sagastream/testing)',
+            },
+            {
+              target: './src/testing',
+              from: ['./src/cli', './src/admin', './src/metrics'],
+              message:
+                'the testing kit runs the engine in-process, without the CLI, admin or metrics servers',
+            },
           ],
         },
       ],

@@ -35,6 +35,7 @@ export {
   type SagaOptionsSpec,
 } from './saga-definition.js';
 export { SagaRegistry } from './saga-registry.js';
+export { scaleDefinition, scaleDuration, scaleRetryPolicy } from './scale-definition.js';
 export {
   idempotencyKeyFor,
   type CompensationContext,
