@@ -11,6 +11,11 @@ import { serverUrlsFrom, startTestServers, type TestServers } from './test-serve
 import { waitUntilWatching } from './wait-until-watching.js';
 
 const WATCHERS_READY_TIMEOUT_MS = 30_000;
+/**
+ * A change-stream read waits this long for events (1 s in production): the watcher reports itself streaming and
+ * stops that much sooner, and tests create and stop an environment per file.
+ */
+const WATCHER_MAX_AWAIT_MS = 100;
 /** Steps still running at stop() get this long before the worker closes; tests should not wait for more. */
 const SHUTDOWN_GRACE_MS = 2_000;
 
@@ -96,7 +101,7 @@ export async function createTestEnvironment(options: TestEnvironmentOptions): Pr
       queuePrefix,
       registry,
       logger,
-      watcher: {},
+      watcher: { maxAwaitTime: WATCHER_MAX_AWAIT_MS },
       worker: { concurrency: parsed.concurrency, shutdownGraceMs: SHUTDOWN_GRACE_MS },
       ...(parsed.services === undefined ? {} : { services: parsed.services }),
       ...(parsed.setup === undefined ? {} : { setup: parsed.setup }),
