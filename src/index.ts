@@ -49,6 +49,7 @@
  * ```
  *
  * To embed the roles in your own process instead of using the CLI, start a {@link SagaRuntime}.
+ * To run sagas in your tests, with their timeouts and backoffs shrunk, see `sagastream/testing`.
  *
  * @module
  */
