@@ -55,7 +55,21 @@ export default tseslint.config(
             {
               target: ['./src/store', './src/queue', './src/definition'],
               from: ['./src/engine', './src/trigger'],
-              message: 'the model layers (definition, store, queue) must not depend on the engine or the trigger',
+              message:
+                'the model layers (definition, store, queue) must not depend on the engine or the trigger',
+            },
+            {
+              // The testing kit (sagastream/testing) is a user of the package, like a test: nothing depends on it.
+              target: ['./src/!(testing)/**/*', './src/*.ts'],
+              from: './src/testing',
+              message:
+                'nothing in src/ imports the testing kit; it is a separate entry point (sagastream/testing)',
+            },
+            {
+              target: './src/testing',
+              from: ['./src/cli', './src/admin', './src/metrics'],
+              message:
+                'the testing kit runs the engine in-process, without the CLI, admin or metrics servers',
             },
           ],
         },

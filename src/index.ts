@@ -46,6 +46,7 @@
  * ```
  *
  * Start sagas from code with {@link SagaClient}; embed the roles in your own process with {@link SagaRuntime}.
+ * To run sagas in your tests, with their timeouts and backoffs shrunk, see `sagastream/testing`.
  *
  * @module
  */

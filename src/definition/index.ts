@@ -38,6 +38,7 @@ export {
   type TriggeredSagaDefinition,
 } from './saga-definition.js';
 export { SagaRegistry } from './saga-registry.js';
+export { scaleDefinition, scaleDuration, scaleRetryPolicy } from './scale-definition.js';
 export {
   idempotencyKeyFor,
   type CompensationContext,

@@ -28,6 +28,8 @@ export const ERROR_CODES = {
   INVALID_STATE: { retryable: false },
   /** `SagaHandle.result` waited its whole timeout; the saga itself goes on. */
   RESULT_TIMEOUT: { retryable: true },
+  /** A test environment's trigger watchers did not start following their change streams in time. */
+  WATCHER_NOT_READY: { retryable: true },
   /** Process configuration (environment variables, CLI options) is invalid. */
   CONFIG_INVALID: { retryable: false },
   /** An error that did not come from sagastream (a library or user code), when it must be named. */

@@ -1,7 +1,9 @@
 // The package as users get it: packs sagastream, installs the tarball into fresh projects outside the repository
 // (plain `npm init -y`, so CommonJS, then `"type": "module"`), writes the README's "Writing your own saga"
 // example there and runs it through the installed CLI: a matching insert completes, a `TerminalError`
-// compensates. Without tsx installed, a TypeScript module gets a one-line message. Exits non-zero on failure.
+// compensates. Then it runs the README's "Testing your sagas" example there with vitest (sagastream/testing
+// starting its own MongoDB and redis-server). Without tsx installed, a TypeScript module gets a one-line message.
+// Exits non-zero on failure.
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -35,12 +37,15 @@ function npm(args: string[], cwd: string): string {
   return execFileSync('npm', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
-/** The code block of README.md that starts with `// <file>`. */
+/** The ```ts code block of README.md whose first line is `// <file>`. */
 function readmeExample(file: string): string {
   const readme = readFileSync(join(repo, 'README.md'), 'utf8');
-  const block = readme.split('```ts\n').find((text) => text.startsWith(`// ${file}\n`));
-  if (block === undefined) throw new Error(`README.md has no \`\`\`ts block starting with "// ${file}"`);
-  return block.slice(0, block.indexOf('```'));
+  const firstLine = `// ${file}\n`;
+  const block = readme.split('```ts\n').find((text) => text.startsWith(firstLine));
+  const end = block?.indexOf('```') ?? -1;
+  if (block === undefined || end < 0)
+    throw new Error(`README.md has no \`\`\`ts block starting with "// ${file}"`);
+  return block.slice(0, end);
 }
 
 function pack(): string {
@@ -56,6 +61,8 @@ function pack(): string {
     'dist/src/index.js',
     'dist/src/index.d.ts',
     'dist/src/cli/main.js',
+    'dist/src/testing/index.js',
+    'dist/src/testing/index.d.ts',
   ]) {
     if (!shipped.includes(needed)) throw new Error(`the package lacks ${needed}`);
   }
@@ -71,10 +78,14 @@ function freshProject(name: string, tarball: string, type: 'commonjs' | 'module'
   npm(['init', '-y'], dir);
   if (type === 'module') npm(['pkg', 'set', 'type=module'], dir);
   step(
-    `${name}: npm install the tarball, zod and tsx (typescript to check types) into a fresh "type": "${type}" project`,
+    `${name}: npm install the tarball, zod, tsx and vitest (typescript to check types) into a fresh "type": "${type}" project`,
   );
-  npm(['install', '--no-audit', '--no-fund', tarball, 'zod', 'tsx', 'typescript', '@types/node'], dir);
+  npm(
+    ['install', '--no-audit', '--no-fund', tarball, 'zod', 'tsx', 'vitest', 'typescript', '@types/node'],
+    dir,
+  );
   writeFileSync(join(dir, 'sagas.ts'), readmeExample('sagas.ts'));
+  writeFileSync(join(dir, 'sagas.test.ts'), readmeExample('sagas.test.ts'));
   writeFileSync(join(dir, 'start-order.ts'), readmeExample('start-order.ts'));
   writeFileSync(join(dir, 'payments.ts'), PAYMENTS_STUB);
   return dir;
@@ -142,13 +153,13 @@ async function until(what: string, read: () => Promise<string | undefined>, want
 function typecheckExample(dir: string, name: string): void {
   const flags = ['--noEmit', '--strict', '--skipLibCheck', '--module', 'nodenext', '--target', 'es2023'];
   try {
-    const files = ['sagas.ts', 'payments.ts', 'start-order.ts'];
+    const files = ['sagas.ts', 'payments.ts', 'sagas.test.ts', 'start-order.ts'];
     execFileSync('npx', ['tsc', ...flags, '--types', 'node', ...files], { cwd: dir, stdio: 'pipe' });
   } catch (error) {
     const { stdout } = error as { stdout: Buffer };
     throw new Error(`${name}: the README example does not type-check:\n${stdout.toString()}`);
   }
-  step(`${name}: tsc --strict accepts the README example`);
+  step(`${name}: tsc --strict accepts the README examples`);
 }
 
 /** The README's "Starting sagas from code" example, run with tsx against the dev stack's servers. */
@@ -185,6 +196,37 @@ async function runExample(dir: string, name: string): Promise<void> {
   if (code !== 0) throw new Error(`${name}: sagastream dev exited with ${String(code)} after SIGTERM`);
 }
 
+interface VitestReport {
+  numTotalTests: number;
+  numPassedTests: number;
+  numFailedTests: number;
+}
+
+/** `npx vitest run` on the README's "Testing your sagas" example: every test passes, and there are some. */
+function runTests(dir: string, name: string): void {
+  step(`${name}: npx vitest run (the README's sagas.test.ts)`);
+  try {
+    execFileSync(
+      'npx',
+      ['vitest', 'run', '--reporter=default', '--reporter=json', '--outputFile=vitest.json'],
+      {
+        cwd: dir,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+        timeout: 180_000,
+      },
+    );
+  } catch (error) {
+    const { stdout, stderr } = error as { stdout?: string; stderr?: string };
+    throw new Error(`${name}: npx vitest run failed:\n${stdout ?? ''}${stderr ?? ''}`);
+  }
+  const report = JSON.parse(readFileSync(join(dir, 'vitest.json'), 'utf8')) as VitestReport;
+  if (report.numTotalTests === 0 || report.numPassedTests !== report.numTotalTests) {
+    throw new Error(`${name}: vitest ran ${report.numTotalTests} tests, ${report.numPassedTests} passed`);
+  }
+  step(`${name}: vitest passed all ${report.numTotalTests} tests of the README's sagas.test.ts`);
+}
+
 function checkWithoutTsx(dir: string, name: string): void {
   npm(['uninstall', '--no-audit', '--no-fund', 'tsx'], dir);
   try {
@@ -208,6 +250,7 @@ try {
     const dir = freshProject(name, tarball, type);
     typecheckExample(dir, name);
     await runExample(dir, name);
+    runTests(dir, name);
     if (type === 'commonjs') checkWithoutTsx(dir, name);
   }
   step('passed');

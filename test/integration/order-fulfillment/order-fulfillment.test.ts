@@ -1,13 +1,12 @@
 // The order-fulfillment saga on the real engine, one order per `simulate` path: the saga's final state and
 // the effects (and undos) its services left in MongoDB.
-import type { Db, MongoClient, ObjectId } from 'mongodb';
-import { pino } from 'pino';
+import type { Db, ObjectId } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registry, setup } from '../../../sagas/index.js';
-import { waitForWatchers } from '../../../src/cli/wait-for-watchers.js';
-import { SagaRuntime } from '../../../src/runtime/saga-runtime.js';
+import type { SagaRuntime } from '../../../src/runtime/saga-runtime.js';
 import type { SagaDocument } from '../../../src/store/saga-document.js';
-import { connectMongo, mongoUrl, redisUrl, uniqueName } from '../helpers.js';
+import { createTestEnvironment, type TestEnvironment } from '../../../src/testing/index.js';
+import { mongoUrl, redisUrl } from '../helpers.js';
 
 const TERMINAL = ['completed', 'compensated', 'failed', 'rejected'];
 
@@ -24,7 +23,7 @@ const orders: Record<string, Record<string, unknown>> = {
   zeroTotal: { total_amount: 0 },
 };
 
-let client: MongoClient;
+let env: TestEnvironment;
 let db: Db;
 let runtime: SagaRuntime;
 const ids: Record<string, ObjectId> = {};
@@ -62,22 +61,18 @@ async function effect(collection: string, sagaId: string, step: string) {
 }
 
 beforeAll(async () => {
-  const database = uniqueName('order-fulfillment');
-  client = await connectMongo();
-  db = client.db(database);
-  runtime = await SagaRuntime.start({
+  // The testing kit, as a user's tests would run it: it returns once the watcher follows its change stream, so
+  // no order below is missed. Durations × 0.1: timeouts of 0.5–3 s, backoffs from 100 ms, a 30 s deadline.
+  env = await createTestEnvironment({
+    sagas: registry,
+    setup, // the sagas module's own: its services on the environment's database
+    timeScale: 0.1,
+    concurrency: 20,
     mongodbUrl: mongoUrl(),
-    database,
     redisUrl: redisUrl(),
-    queuePrefix: uniqueName('of'),
-    registry,
-    logger: pino({ level: 'silent' }),
-    watcher: { leaseTtl: 2_000 },
-    worker: { concurrency: 20 },
-    setup, // the sagas module's own: its services on this database
   });
-  // Orders inserted before the change stream opens would be missed without a checkpoint: wait for it.
-  if (runtime.trigger) await waitForWatchers(runtime.trigger, pino({ level: 'silent' }));
+  db = env.db;
+  runtime = env.runtime;
   for (const [name, overrides] of Object.entries(orders)) {
     const { insertedId } = await db.collection('orders').insertOne(order(overrides));
     ids[name] = insertedId;
@@ -85,8 +80,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await runtime?.stop();
-  await client?.close();
+  await env?.stop();
 });
 
 describe('order-fulfillment saga', { timeout: 60_000 }, () => {
