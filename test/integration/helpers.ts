@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { MongoClient } from 'mongodb';
-import { inject } from 'vitest';
+import { afterAll, afterEach, beforeAll, inject } from 'vitest';
 
 const MAX_DATABASE_NAME_LENGTH = 38;
 
@@ -43,4 +43,33 @@ export async function connectRedis(): Promise<Redis> {
   const client = new Redis(redisUrl(), { maxRetriesPerRequest: null });
   await client.ping();
   return client;
+}
+
+/**
+ * Registers a file's hooks for one MongoDB client (`mongo()`, connected before the first test) and cleanups that
+ * run after each test, most recent first (`onCleanup`).
+ */
+export function mongoAndCleanups(): {
+  mongo: () => MongoClient;
+  onCleanup: (cleanup: () => Promise<void>) => void;
+} {
+  let client: MongoClient | undefined;
+  const cleanups: (() => Promise<void>)[] = [];
+  beforeAll(async () => {
+    client = await connectMongo();
+  });
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+  afterAll(async () => {
+    await client?.close();
+  });
+  return {
+    mongo: () => {
+      if (!client)
+        throw new Error('mongoAndCleanups: the client is connected in beforeAll; use it inside a test');
+      return client;
+    },
+    onCleanup: (cleanup) => void cleanups.push(cleanup),
+  };
 }

@@ -1,28 +1,14 @@
 // SagaClient against real servers and a running worker: start, await, cancel and dedupe sagas from code.
-import type { MongoClient } from 'mongodb';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { SagaClient, SagaRegistry, TerminalError, defineSaga } from '../../../src/index.js';
 import { SagaRuntime } from '../../../src/runtime/saga-runtime.js';
 import { ValidationError } from '../../../src/errors/validation-error.js';
 import { SagastreamError } from '../../../src/errors/sagastream-error.js';
-import { connectMongo, mongoUrl, redisUrl, uniqueName } from '../helpers.js';
+import { mongoAndCleanups, mongoUrl, redisUrl, uniqueName } from '../helpers.js';
 import { FAST_SWEEPER, FAST_WATCHER, FAST_WORKER, testLogger } from '../engine/engine-test-kit.js';
 
-let mongo: MongoClient;
-const cleanups: (() => Promise<void>)[] = [];
-
-beforeAll(async () => {
-  mongo = await connectMongo();
-});
-
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-afterAll(async () => {
-  await mongo.close();
-});
+const { mongo, onCleanup } = mongoAndCleanups();
 
 /** Released by the test, so a saga can be held in its second step while the test acts on it. */
 let releaseHold: () => void = () => undefined;
@@ -74,7 +60,7 @@ async function setUp(name: string) {
     worker: FAST_WORKER,
     sweeper: FAST_SWEEPER,
   });
-  cleanups.push(() => runtime.stop());
+  onCleanup(() => runtime.stop());
   const client = await SagaClient.connect({
     mongodbUrl: mongoUrl(),
     redisUrl: redisUrl(),
@@ -82,8 +68,8 @@ async function setUp(name: string) {
     queuePrefix,
     sagas: registry,
   });
-  cleanups.push(() => client.close());
-  return { client, db: mongo.db(database), runtime };
+  onCleanup(() => client.close());
+  return { client, db: mongo().db(database), runtime };
 }
 
 describe('SagaClient', () => {

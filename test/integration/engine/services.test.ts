@@ -1,30 +1,16 @@
 // Services given to steps: built by `setup` once connected, and ready before the first job of the process runs.
-import type { MongoClient } from 'mongodb';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { SagaClient, SagaRegistry, defineSaga } from '../../../src/index.js';
 import { SagaRuntime } from '../../../src/runtime/saga-runtime.js';
-import { connectMongo, mongoUrl, redisUrl, uniqueName } from '../helpers.js';
+import { mongoAndCleanups, mongoUrl, redisUrl, uniqueName } from '../helpers.js';
 import { FAST_SWEEPER, FAST_WORKER, testLogger } from './engine-test-kit.js';
 
 interface Ledger {
   record(entry: string): Promise<void>;
 }
 
-let mongo: MongoClient;
-const cleanups: (() => Promise<void>)[] = [];
-
-beforeAll(async () => {
-  mongo = await connectMongo();
-});
-
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-afterAll(async () => {
-  await mongo.close();
-});
+const { onCleanup } = mongoAndCleanups();
 
 const booking = defineSaga({
   name: 'booking',
@@ -63,7 +49,7 @@ describe('services', () => {
       queuePrefix,
       sagas: registry,
     });
-    cleanups.push(() => client.close());
+    onCleanup(() => client.close());
     // Queued before any worker exists: the worker's first job must still find the services.
     const lucky = await client.start('booking', { guest: 'ada' });
     const unlucky = await client.start('booking', { guest: 'unlucky' });
@@ -86,7 +72,7 @@ describe('services', () => {
         return { ledger: { record: (entry: string) => Promise.resolve(void entries.push(entry)) } };
       },
     });
-    cleanups.push(() => runtime.stop());
+    onCleanup(() => runtime.stop());
 
     expect((await lucky.result({ timeout: '30s' })).status).toBe('completed');
     expect((await unlucky.result({ timeout: '30s' })).status).toBe('compensated');

@@ -4,14 +4,14 @@ import { Writable } from 'node:stream';
 import type { Redis } from 'ioredis';
 import type { Collection, Db, MongoClient } from 'mongodb';
 import type { Logger } from 'pino';
-import { afterAll, afterEach, beforeAll, expect } from 'vitest';
+import { expect } from 'vitest';
 import type { SagaDefinition } from '../../../src/definition/index.js';
 import { createLogger, type LogLevel } from '../../../src/logging/logger.js';
 import { SagaQueues } from '../../../src/queue/saga-queues.js';
 import type { SagaDocument } from '../../../src/store/saga-document.js';
 import { TriggerService } from '../../../src/trigger/trigger-service.js';
 import type { TriggerWatcherOptionsInput } from '../../../src/trigger/trigger-watcher-options.js';
-import { connectMongo, connectRedis, uniqueName } from '../helpers.js';
+import { connectRedis, mongoAndCleanups, uniqueName } from '../helpers.js';
 
 export interface TriggerTestContext {
   client: MongoClient;
@@ -141,34 +141,21 @@ export function triggerTestHooks(): {
   /** Runs after the current test, before the ones registered earlier. */
   onCleanup: (cleanup: () => Promise<void>) => void;
 } {
-  let client: MongoClient | undefined;
-  const cleanups: (() => Promise<void>)[] = [];
-  beforeAll(async () => {
-    client = await connectMongo();
-  });
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  });
-  afterAll(async () => {
-    await client?.close();
-  });
+  const { mongo, onCleanup } = mongoAndCleanups();
   return {
     async context(name) {
-      if (!client) throw new Error('triggerTestHooks: context() runs inside a test');
-      const created = await createTriggerContext(client, name);
-      cleanups.push(() => created.close());
+      const created = await createTriggerContext(mongo(), name);
+      onCleanup(() => created.close());
       return created;
     },
     async started(service) {
-      cleanups.push(() => service.stop());
+      onCleanup(() => service.stop());
       await service.start();
       await expect
         .poll(() => service.status().watchers[0]?.state, { message: 'an active watcher' })
         .toBe('active');
       return service;
     },
-    onCleanup(cleanup) {
-      cleanups.push(cleanup);
-    },
+    onCleanup,
   };
 }
