@@ -72,14 +72,18 @@ export async function startRoles(options: StartRolesOptions): Promise<RunningRol
     logger,
     ...(metrics ? { metrics } : {}),
     ...(sagas.setup ? { setup: setupOf(sagas) } : {}),
-    watcher: roles.watcher ? {} : false,
-    worker:
-      worker === false
-        ? false
-        : {
+    roles: [
+      ...(roles.watcher ? (['watcher'] as const) : []),
+      ...(worker === false ? [] : (['worker'] as const)),
+    ],
+    ...(worker === false
+      ? {}
+      : {
+          worker: {
             ...(worker.concurrency === undefined ? {} : { concurrency: worker.concurrency }),
             ...(worker.sagas === undefined ? {} : { sagas: [...worker.sagas] }),
           },
+        }),
   });
   let admin: AdminServer | undefined;
   let metricsServer: MetricsServer | undefined;

@@ -1,60 +1,37 @@
 // Wires a sagastream process together from its connections and the roles it plays: trigger watcher (with the
 // recovery sweeper), step worker, or both. The CLI and the tests start processes through this.
 import { MongoClient, type Db } from 'mongodb';
+import { SagastreamError } from '../errors/index.js';
 import type { Logger } from 'pino';
-import type { SagaRegistry } from '../definition/index.js';
 import { redisOptionsFromUrl } from '../queue/redis-connection.js';
 import { SagaQueues } from '../queue/saga-queues.js';
 import { SagaStore } from '../store/saga-store.js';
 import { LeaseStore } from '../store/lease.js';
 import { TriggerService, defaultHolderId } from '../trigger/trigger-service.js';
-import type { TriggerWatcherOptionsInput } from '../trigger/trigger-watcher-options.js';
 import { RecoverySweeper } from '../engine/recovery-sweeper.js';
 import { noSagaMetrics, type SagaMetrics } from '../engine/saga-metrics.js';
 import { SagaOperations } from '../engine/saga-operations.js';
 import { SagaWorker } from '../engine/saga-worker.js';
 import { SweeperService } from '../engine/sweeper-service.js';
+import {
+  sagaRuntimeOptionsSchema,
+  type ResolvedSagaRuntimeOptions,
+  type SagaRuntimeOptions,
+} from './saga-runtime-options.js';
 
-/** What a `setup` function receives: the process's database (its `database` option) and a logger. */
-export interface ServicesSetupContext {
-  readonly db: Db;
-  readonly logger: Logger;
-}
+export type { SagaRuntimeOptions, ServicesSetupContext, RuntimeRole } from './saga-runtime-options.js';
 
-export interface SagaRuntimeOptions {
-  mongodbUrl: string;
-  database: string;
-  redisUrl: string;
-  queuePrefix: string;
-  registry: SagaRegistry;
-  logger: Logger;
-  /** Trigger watchers and the recovery sweeper (each behind its own lease). */
-  watcher?: false | Partial<TriggerWatcherOptionsInput>;
-  /** Step workers and deadline timers. */
-  worker?:
-    | false
-    | {
-        concurrency?: number;
-        sagas?: string[];
-        shutdownGraceMs?: number;
-        /** BullMQ job lock and stalled-job check; a crashed worker's step re-runs after about their sum. */
-        lockDurationMs?: number;
-        stalledIntervalMs?: number;
-      };
-  sweeper?: { intervalMs?: number; leaseTtlMs?: number; batchSize?: number; stuckAfter?: number };
-  /**
-   * Where this process counts what it does: sagas started and ended, step durations and retries, watcher lag.
-   * `new PrometheusSagaMetrics()` (served by `startMetricsServer`) or your own sink; nothing is counted without.
-   */
-  metrics?: SagaMetrics;
-  /** The services every step and compensation gets as `ctx.services` (clients, repositories). */
-  services?: unknown;
-  /**
-   * Builds the services once connected (a sagas module's `setup`); what it returns is `ctx.services` unless
-   * `services` is given. It runs before any watcher starts a saga or any worker takes a job; if it throws,
-   * nothing starts and `start` rejects with its error.
-   */
-  setup?: (context: ServicesSetupContext) => unknown;
+/** The options with defaults filled in; a bad option fails here, before anything connects, naming every problem. */
+function parseRuntimeOptions(input: SagaRuntimeOptions): ResolvedSagaRuntimeOptions {
+  const parsed = sagaRuntimeOptionsSchema.safeParse(input);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map(
+    (issue) => `${issue.path.map(String).join('.') || '(options)'}: ${issue.message}`,
+  );
+  throw new SagastreamError(
+    'CONFIG_INVALID',
+    `SagaRuntime.start options are invalid: ${problems.join('; ')}`,
+  );
 }
 
 export class SagaRuntime {
@@ -71,7 +48,12 @@ export class SagaRuntime {
     private readonly logger: Logger,
   ) {}
 
-  static async start(options: SagaRuntimeOptions): Promise<SagaRuntime> {
+  /**
+   * Connects, builds the services, then starts the roles named in `options.roles`.
+   * @throws ZodError (through `ConfigError`-like messages) for options it cannot use, before connecting.
+   */
+  static async start(input: SagaRuntimeOptions): Promise<SagaRuntime> {
+    const options = parseRuntimeOptions(input);
     const logger = options.logger;
     const metrics = options.metrics ?? noSagaMetrics;
     const client = new MongoClient(options.mongodbUrl);
@@ -99,10 +81,10 @@ export class SagaRuntime {
       logger.child({ component: 'operations' }),
       metrics,
     );
-    const holderId = (options.watcher && options.watcher.holderId) || defaultHolderId();
+    const holderId = options.watcher.holderId || defaultHolderId();
     let trigger: TriggerService | null = null;
     let sweeper: SweeperService | null = null;
-    if (options.watcher !== false && options.watcher !== undefined) {
+    if (options.roles.has('watcher')) {
       trigger = new TriggerService({
         store,
         db,
@@ -120,19 +102,19 @@ export class SagaRuntime {
         operations,
         logger.child({ component: 'sweeper' }),
         {
-          batchSize: options.sweeper?.batchSize ?? 1_000,
-          stuckAfter: options.sweeper?.stuckAfter ?? 3,
+          batchSize: options.sweeper.batchSize,
+          stuckAfter: options.sweeper.stuckAfter,
         },
       );
       sweeper = new SweeperService(recovery, new LeaseStore(db), logger.child({ component: 'sweeper' }), {
         holderId,
-        intervalMs: options.sweeper?.intervalMs ?? 15_000,
-        leaseTtlMs: options.sweeper?.leaseTtlMs ?? 15_000,
+        intervalMs: options.sweeper.interval,
+        leaseTtlMs: options.sweeper.leaseTtl,
       });
       sweeper.start();
     }
     let worker: SagaWorker | null = null;
-    if (options.worker !== false && options.worker !== undefined) {
+    if (options.roles.has('worker')) {
       worker = new SagaWorker(
         options.registry,
         store,
@@ -141,18 +123,18 @@ export class SagaRuntime {
         logger.child({ component: 'worker' }),
         {
           connection: redisOptionsFromUrl(options.redisUrl, 'worker'),
-          concurrency: options.worker.concurrency ?? 10,
+          concurrency: options.worker.concurrency,
           ...(options.worker.sagas ? { sagas: options.worker.sagas } : {}),
-          shutdownGraceMs: options.worker.shutdownGraceMs ?? 30_000,
+          shutdownGraceMs: options.worker.shutdownGrace,
           timers: true,
           metrics,
           services,
-          ...(options.worker.lockDurationMs === undefined
+          ...(options.worker.lockDuration === undefined
             ? {}
-            : { lockDurationMs: options.worker.lockDurationMs }),
-          ...(options.worker.stalledIntervalMs === undefined
+            : { lockDurationMs: options.worker.lockDuration }),
+          ...(options.worker.stalledInterval === undefined
             ? {}
-            : { stalledIntervalMs: options.worker.stalledIntervalMs }),
+            : { stalledIntervalMs: options.worker.stalledInterval }),
         },
       );
       worker.start();

@@ -101,8 +101,9 @@ export async function createTestEnvironment(options: TestEnvironmentOptions): Pr
       queuePrefix,
       registry,
       logger,
+      roles: ['watcher', 'worker'],
       watcher: { maxAwaitTime: WATCHER_MAX_AWAIT_MS },
-      worker: { concurrency: parsed.concurrency, shutdownGraceMs: SHUTDOWN_GRACE_MS },
+      worker: { concurrency: parsed.concurrency, shutdownGrace: SHUTDOWN_GRACE_MS },
       ...(parsed.services === undefined ? {} : { services: parsed.services }),
       ...(parsed.setup === undefined ? {} : { setup: parsed.setup }),
     });

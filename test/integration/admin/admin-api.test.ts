@@ -409,7 +409,7 @@ describe('dead letters through the admin API', () => {
     fixture = await startAdminFixture({
       token: TEST_TOKEN,
       worker: false,
-      sweeper: { intervalMs: 300, leaseTtlMs: 2_000, stuckAfter: 2 },
+      sweeper: { interval: 300, leaseTtl: 2_000, stuckAfter: 2 },
     });
   });
   afterAll(async () => {

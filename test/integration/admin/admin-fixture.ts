@@ -37,7 +37,7 @@ export interface AdminFixtureOptions {
   token?: string;
   /** False: no worker in the fixture's runtime (see `startWorker`). */
   worker?: boolean;
-  sweeper?: { intervalMs?: number; leaseTtlMs?: number; stuckAfter?: number };
+  sweeper?: { interval?: number; leaseTtl?: number; stuckAfter?: number };
 }
 
 export interface AdminFixture {
@@ -122,7 +122,7 @@ export async function startAdminFixture(options: AdminFixtureOptions = {}): Prom
   const database = uniqueName('admin');
   const queuePrefix = uniqueName('admin-q');
   const logger = quietLogger(database);
-  const worker = { concurrency: 5, shutdownGraceMs: 1_000 };
+  const worker = { concurrency: 5, shutdownGrace: 1_000 };
   const runtime = await SagaRuntime.start({
     mongodbUrl: mongoUrl(),
     database,
@@ -130,9 +130,10 @@ export async function startAdminFixture(options: AdminFixtureOptions = {}): Prom
     queuePrefix,
     registry,
     logger,
+    roles: options.worker === false ? ['watcher'] : ['watcher', 'worker'],
     watcher: { leaseTtl: 2_000, standbyPollInterval: 100, maxAwaitTime: 100, backfill: true },
-    worker: options.worker === false ? false : worker,
-    sweeper: { intervalMs: 60_000, ...options.sweeper },
+    worker,
+    sweeper: { interval: 60_000, ...options.sweeper },
   });
   const cleanups: (() => Promise<unknown>)[] = [];
   const admin = await startAdminServer({
@@ -192,6 +193,7 @@ export async function startAdminFixture(options: AdminFixtureOptions = {}): Prom
         queuePrefix,
         registry,
         logger,
+        roles: ['worker'],
         worker,
       });
       cleanups.push(() => workerRuntime.stop());

@@ -37,9 +37,10 @@ beforeAll(async () => {
     registry,
     logger,
     metrics,
+    roles: ['watcher', 'worker'],
     watcher: { leaseTtl: 2_000, standbyPollInterval: 100, maxAwaitTime: 100 },
-    worker: { concurrency: 5, shutdownGraceMs: 1_000 },
-    sweeper: { intervalMs: 60_000 },
+    worker: { concurrency: 5, shutdownGrace: 1_000 },
+    sweeper: { interval: 60_000 },
   });
   admin = await startAdminServer({
     host: '127.0.0.1',

@@ -248,7 +248,7 @@ describe('operator CLI and a stuck saga', () => {
     stuckFixture = await startAdminFixture({
       token: TEST_TOKEN,
       worker: false,
-      sweeper: { intervalMs: 300, leaseTtlMs: 2_000, stuckAfter: 2 },
+      sweeper: { interval: 300, leaseTtl: 2_000, stuckAfter: 2 },
     });
   });
   afterAll(async () => {

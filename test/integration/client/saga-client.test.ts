@@ -50,6 +50,7 @@ async function setUp(name: string) {
   const queuePrefix = uniqueName(`${name}-q`);
   const registry = new SagaRegistry([chargeOrder, refund]);
   const runtime = await SagaRuntime.start({
+    roles: ['watcher', 'worker'],
     watcher: FAST_WATCHER,
     mongodbUrl: mongoUrl(),
     database,

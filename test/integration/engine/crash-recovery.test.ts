@@ -134,7 +134,7 @@ describe('crash recovery', () => {
   it('two watcher processes: one active, the other takes over when the holder is SIGKILLed', async () => {
     test = engineTest(client, 'watchers');
     // Steps run in this process; the watcher processes only start sagas (and sweep).
-    await test.start({ watcher: false });
+    await test.start({ roles: ['worker'] });
     const watchers = [
       startEngineProcess(test, 'watcher-a', 'watcher'),
       startEngineProcess(test, 'watcher-b', 'watcher'),
@@ -166,7 +166,7 @@ describe('crash recovery', () => {
 
   it('a worker SIGKILLed mid-step: the step runs again elsewhere and the saga completes', async () => {
     test = engineTest(client, 'worker-kill');
-    await test.start({ worker: false });
+    await test.start({ roles: ['watcher'] });
     const doomed = startEngineProcess(test, 'worker-doomed', 'worker');
     await expect.poll(() => doomed.state, { ...POLL, message: 'the worker process to start' }).toBe('worker');
     // charge stalls on its first run (in the doomed process) long past the test.
@@ -182,7 +182,7 @@ describe('crash recovery', () => {
     doomed.child.kill('SIGKILL');
 
     // A worker here finds the job stalled once the dead process's lock expired, and runs it again.
-    await test.start({ watcher: false });
+    await test.start({ roles: ['worker'] });
     const done = await sagaEndingIn(test.db, doc._id, ['completed', 'compensated', 'failed'], 60_000);
     expect(done.status).toBe('completed');
     const runs = await runsOf(test.db, saga._id, 'charge');
@@ -217,7 +217,7 @@ describe('crash recovery', () => {
 
   it('a step job BullMQ gave up on is retried by the recovery sweeper', async () => {
     test = engineTest(client, 'failed-job');
-    const watcher = await test.start({ worker: false });
+    const watcher = await test.start({ roles: ['watcher'] });
     const breaker = startBreakingWorker(watcher.queues.prefix);
     const doc = order();
     await test.orders.insertOne(doc);
@@ -229,7 +229,7 @@ describe('crash recovery', () => {
       .toMatchObject({ failed: 1 });
     await breaker.close();
 
-    await test.start({ watcher: false });
+    await test.start({ roles: ['worker'] });
     const saga = await sagaEndingIn(test.db, doc._id, ['completed', 'compensated', 'failed']);
     expect(saga.status).toBe('completed');
     expect((await effectsOf(test.db, saga._id)).map((effect) => effect.applied)).toEqual([1, 1, 1]);
@@ -237,7 +237,7 @@ describe('crash recovery', () => {
 
   it('a job that keeps failing in BullMQ becomes a stuck dead letter; releasing it lets the saga finish', async () => {
     test = engineTest(client, 'stuck-job');
-    const watcher = await test.start({ worker: false, sweeper: { ...FAST_SWEEPER, stuckAfter: 2 } });
+    const watcher = await test.start({ roles: ['watcher'], sweeper: { ...FAST_SWEEPER, stuckAfter: 2 } });
     const breaker = startBreakingWorker(watcher.queues.prefix);
     const doc = order();
     await test.orders.insertOne(doc);
@@ -253,7 +253,7 @@ describe('crash recovery', () => {
     expect(saga?.stuck?.deadLetteredAt).toBeInstanceOf(Date);
     await breaker.close();
 
-    await test.start({ watcher: false });
+    await test.start({ roles: ['worker'] });
     await watcher.operations.retryDeadLetter(letter.id);
     const finished = await sagaEndingIn(test.db, doc._id, ['completed', 'compensated', 'failed']);
     expect(finished.status).toBe('completed');

@@ -26,12 +26,12 @@ export const FAST_WATCHER = {
   retryDelay: 100,
   maxRetryDelay: 1_000,
 } as const;
-export const FAST_SWEEPER = { intervalMs: 500, leaseTtlMs: 2_000 } as const;
+export const FAST_SWEEPER = { interval: 500, leaseTtl: 2_000 } as const;
 export const FAST_WORKER = {
   concurrency: 5,
-  shutdownGraceMs: 2_000,
-  lockDurationMs: 2_000,
-  stalledIntervalMs: 1_000,
+  shutdownGrace: 2_000,
+  lockDuration: 2_000,
+  stalledInterval: 1_000,
 } as const;
 
 export function testLogger(name: string): Logger {
@@ -83,6 +83,7 @@ export function engineTest(
         queuePrefix,
         registry: new SagaRegistry([saga]),
         logger: testLogger(name),
+        roles: ['watcher', 'worker'],
         watcher: FAST_WATCHER,
         worker: FAST_WORKER,
         sweeper: FAST_SWEEPER,

@@ -71,6 +71,7 @@ async function start(name: string, saga: SagaDefinition) {
     queuePrefix: uniqueName(`${name}-q`),
     registry: new SagaRegistry([saga]),
     logger: testLogger(name),
+    roles: ['watcher', 'worker'],
     watcher: FAST_WATCHER,
     worker: FAST_WORKER,
     sweeper: FAST_SWEEPER,

@@ -62,6 +62,7 @@ describe('services', () => {
       queuePrefix,
       registry,
       logger: testLogger('services'),
+      roles: ['worker'],
       worker: FAST_WORKER,
       sweeper: FAST_SWEEPER,
       setup: async ({ db }) => {
@@ -92,6 +93,7 @@ describe('services', () => {
       queuePrefix: uniqueName('services-fail-q'),
       registry: new SagaRegistry([booking]),
       logger: testLogger('services-fail'),
+      roles: ['worker'],
       worker: FAST_WORKER,
       setup: () => {
         throw new Error('ledger unreachable');

@@ -73,11 +73,11 @@ describe('saga steps', () => {
   it("finishes the sagas it started before starting queued ones (a step's successor jumps the queue)", async () => {
     test = engineTest(client, 'depth');
     // The worker stays off until every saga has its first step queued, then runs one job at a time.
-    const watcher = await test.start({ worker: false });
+    const watcher = await test.start({ roles: ['watcher'] });
     const docs = [order(), order(), order(), order()];
     await test.orders.insertMany(docs);
     const sagas = await Promise.all(docs.map((doc) => sagaOf(test!.db, doc._id)));
-    await test.start({ watcher: false, worker: { ...FAST_WORKER, concurrency: 1 } });
+    await test.start({ roles: ['worker'], worker: { ...FAST_WORKER, concurrency: 1 } });
     await Promise.all(docs.map((doc) => sagaEndingIn(test!.db, doc._id, ['completed'])));
     expect(watcher.trigger).toBeDefined();
 

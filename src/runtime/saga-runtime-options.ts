@@ -1,0 +1,89 @@
+// Options of SagaRuntime.start as users write them (durations as '30s' or ms), validated once, defaults filled.
+import type { Db } from 'mongodb';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import { positiveDurationSchema, type SagaRegistry } from '../definition/index.js';
+import type { SagaMetrics } from '../engine/saga-metrics.js';
+import type { TriggerWatcherOptionsInput } from '../trigger/trigger-watcher-options.js';
+
+/** What a `setup` function receives: the process's database (its `database` option) and a logger. */
+export interface ServicesSetupContext {
+  readonly db: Db;
+  readonly logger: Logger;
+}
+
+export const RUNTIME_ROLES = ['watcher', 'worker'] as const;
+export type RuntimeRole = (typeof RUNTIME_ROLES)[number];
+
+const isRegistry = (value: unknown): value is SagaRegistry =>
+  typeof value === 'object' &&
+  value !== null &&
+  typeof (value as { get?: unknown }).get === 'function' &&
+  typeof (value as { list?: unknown }).list === 'function';
+
+const isLogger = (value: unknown): value is Logger =>
+  typeof value === 'object' && value !== null && typeof (value as { child?: unknown }).child === 'function';
+
+export const sagaRuntimeOptionsSchema = z.strictObject({
+  mongodbUrl: z.string().regex(/^mongodb(\+srv)?:\/\//, { error: 'mongodbUrl must start with mongodb://' }),
+  database: z.string().min(1).default('sagastream'),
+  redisUrl: z.string().regex(/^rediss?:\/\//, { error: 'redisUrl must start with redis:// or rediss://' }),
+  queuePrefix: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/, { error: 'queuePrefix is letters, digits, "-" and "_"' })
+    .default('sagastream'),
+  registry: z.custom<SagaRegistry>(isRegistry, { error: 'registry must be a SagaRegistry' }),
+  logger: z.custom<Logger>(isLogger, { error: 'logger must be a pino logger' }),
+  /**
+   * What this process runs: `['watcher', 'worker']`, one of them, or `[]` for a process that only reads and
+   * operates (an admin API). Required, so that a call with defaults never silently runs nothing.
+   */
+  roles: z
+    .array(z.enum(RUNTIME_ROLES), {
+      error: "roles names what this process runs: ['watcher'], ['worker'], both, or [] (neither)",
+    })
+    .transform((roles) => new Set(roles)),
+  /** The trigger watchers (each behind its own lease): see TriggerWatcherOptionsInput. */
+  watcher: z.custom<Partial<TriggerWatcherOptionsInput>>((value) => typeof value === 'object').default({}),
+  worker: z
+    .strictObject({
+      /** Step jobs run at once per saga queue. */
+      concurrency: z.number().int().min(1).default(10),
+      /** The sagas this worker serves; all when absent. */
+      sagas: z.array(z.string().min(1)).optional(),
+      /** How long a stop waits for the steps in flight. */
+      shutdownGrace: positiveDurationSchema.default(30_000),
+      /** BullMQ's job lock and stalled-job check: a crashed worker's step re-runs after about their sum. */
+      lockDuration: positiveDurationSchema.optional(),
+      stalledInterval: positiveDurationSchema.optional(),
+    })
+    .default({ concurrency: 10, shutdownGrace: 30_000 }),
+  /** The recovery sweeper that runs beside the watcher, behind a lease of its own. */
+  sweeper: z
+    .strictObject({
+      interval: positiveDurationSchema.default(15_000),
+      leaseTtl: positiveDurationSchema.default(15_000),
+      batchSize: z.number().int().min(1).default(1_000),
+      /** Times BullMQ may give up on a saga's job before the sweeper dead-letters it as stuck. */
+      stuckAfter: z.number().int().min(1).default(3),
+    })
+    .default({ interval: 15_000, leaseTtl: 15_000, batchSize: 1_000, stuckAfter: 3 }),
+  /**
+   * Where this process counts what it does: sagas started and ended, step durations and retries, watcher lag.
+   * `new PrometheusSagaMetrics()` (served by `startMetricsServer`) or your own sink; nothing is counted without.
+   */
+  metrics: z.custom<SagaMetrics>((value) => typeof value === 'object' && value !== null).optional(),
+  /** The services every step and compensation gets as `ctx.services` (clients, repositories). */
+  services: z.unknown().optional(),
+  /**
+   * Builds the services once connected (a sagas module's `setup`); what it returns is `ctx.services` unless
+   * `services` is given. It runs before any watcher starts a saga or any worker takes a job; if it throws,
+   * nothing starts and `start` rejects with its error.
+   */
+  setup: z
+    .custom<(context: ServicesSetupContext) => unknown>((value) => typeof value === 'function')
+    .optional(),
+});
+
+export type SagaRuntimeOptions = z.input<typeof sagaRuntimeOptionsSchema>;
+export type ResolvedSagaRuntimeOptions = z.output<typeof sagaRuntimeOptionsSchema>;
