@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { SagaRegistry, type SagaDefinition } from '../definition/index.js';
+import { SagaRegistry, isSagaRegistry, type SagaDefinition } from '../definition/index.js';
 import type { ServicesSetupContext } from '../runtime/saga-runtime.js';
 
 /** What a sagas module's `setup` receives: the process's database (MONGODB_DB) and a logger. */
@@ -27,19 +27,8 @@ export const DEFAULT_SAGAS_MODULE = fileURLToPath(new URL('../../sagas/index.js'
 
 const TYPESCRIPT_EXTENSIONS = new Set(['.ts', '.mts', '.cts']);
 
-function isRegistryLike(value: unknown): value is SagaRegistry {
-  // Duck-typed: a user's module may import its own copy of sagastream, so instanceof would fail.
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as { list?: unknown }).list === 'function' &&
-    typeof (value as { get?: unknown }).get === 'function' &&
-    typeof (value as { select?: unknown }).select === 'function'
-  );
-}
-
 function toRegistry(value: unknown): SagaRegistry | undefined {
-  if (isRegistryLike(value)) return value;
+  if (isSagaRegistry(value)) return value;
   if (Array.isArray(value) && value.length > 0) return new SagaRegistry(value as SagaDefinition[]);
   return undefined;
 }

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { LOG_LEVELS, type LogLevel } from '../logging/logger.js';
 import { ConfigError } from './config-error.js';
+import { MONGODB_DB_SHAPE, MONGODB_URL_SHAPE, QUEUE_PREFIX_SHAPE, isRedisUrl } from './connection-options.js';
 
 export type ConfigRequirement = 'mongodb' | 'redis';
 
@@ -42,11 +43,6 @@ const EXPECTED_FORMS = {
 
 type VariableName = keyof typeof EXPECTED_FORMS;
 
-// Mongo URLs may list several hosts (`a:1,b:2`), which WHATWG URL cannot parse, hence a shape check.
-const MONGODB_URL_SHAPE = /^mongodb(\+srv)?:\/\/[^/?#\s]+(\/[^?#\s]*)?(\?[^#\s]*)?$/;
-const MONGODB_DB_SHAPE = /^[^/\\. "$*<>:|?]{1,63}$/;
-const QUEUE_PREFIX_SHAPE = /^[A-Za-z0-9_-]{1,64}$/;
-
 // An empty variable counts as unset: Compose and CI templates often export `NAME=`.
 const optionalText = z.preprocess(
   (value) => (typeof value === 'string' && value.trim() === '' ? undefined : value),
@@ -69,15 +65,6 @@ const environmentSchema = z.object({
     .transform(Number),
   ADMIN_TOKEN: optionalText.refine((token) => token === undefined || token.length >= 16),
 });
-
-function isRedisUrl(url: string): boolean {
-  if (!/^rediss?:\/\//.test(url)) return false;
-  try {
-    return new URL(url).hostname !== '';
-  } catch {
-    return false;
-  }
-}
 
 /**
  * Reads and validates the sagastream configuration from `env`.

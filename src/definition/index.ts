@@ -37,7 +37,7 @@ export {
   type SagaOptionsSpec,
   type TriggeredSagaDefinition,
 } from './saga-definition.js';
-export { SagaRegistry } from './saga-registry.js';
+export { SagaRegistry, isSagaRegistry, sagasOption } from './saga-registry.js';
 export { scaleDefinition, scaleDuration, scaleRetryPolicy } from './scale-definition.js';
 export {
   idempotencyKeyFor,

@@ -1,4 +1,5 @@
 // The sagas a process knows, by name; `select` narrows them for `worker --sagas a,b`.
+import { z } from 'zod';
 import { SagastreamError } from '../errors/sagastream-error.js';
 import type { SagaDefinition } from './saga-definition.js';
 
@@ -72,3 +73,24 @@ export class SagaRegistry {
     return this.#byName.size === 0 ? '(none)' : this.names.join(', ');
   }
 }
+
+/** Duck-typed: a user's sagas module may import its own copy of sagastream, so instanceof would fail. */
+export function isSagaRegistry(value: unknown): value is SagaRegistry {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { list?: unknown }).list === 'function' &&
+    typeof (value as { get?: unknown }).get === 'function' &&
+    typeof (value as { select?: unknown }).select === 'function'
+  );
+}
+
+/** A SagaRegistry, or an array of definitions made into one (the forms users hand over their sagas in). */
+export const sagasOption = z
+  .custom<SagaRegistry | readonly SagaDefinition[]>(
+    (value) => Array.isArray(value) || isSagaRegistry(value),
+    {
+      error: 'sagas must be a SagaRegistry or an array of defineSaga(...) definitions',
+    },
+  )
+  .transform((value) => (isSagaRegistry(value) ? value : new SagaRegistry(value)));

@@ -2,7 +2,13 @@
 import type { Db } from 'mongodb';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { positiveDurationSchema, type SagaRegistry } from '../definition/index.js';
+import {
+  databaseOption,
+  mongodbUrlOption,
+  queuePrefixOption,
+  redisUrlOption,
+} from '../config/connection-options.js';
+import { isSagaRegistry, positiveDurationSchema, type SagaRegistry } from '../definition/index.js';
 import type { SagaMetrics } from '../engine/saga-metrics.js';
 import type { TriggerWatcherOptionsInput } from '../trigger/trigger-watcher-options.js';
 
@@ -15,24 +21,15 @@ export interface ServicesSetupContext {
 export const RUNTIME_ROLES = ['watcher', 'worker'] as const;
 export type RuntimeRole = (typeof RUNTIME_ROLES)[number];
 
-const isRegistry = (value: unknown): value is SagaRegistry =>
-  typeof value === 'object' &&
-  value !== null &&
-  typeof (value as { get?: unknown }).get === 'function' &&
-  typeof (value as { list?: unknown }).list === 'function';
-
 const isLogger = (value: unknown): value is Logger =>
   typeof value === 'object' && value !== null && typeof (value as { child?: unknown }).child === 'function';
 
 export const sagaRuntimeOptionsSchema = z.strictObject({
-  mongodbUrl: z.string().regex(/^mongodb(\+srv)?:\/\//, { error: 'mongodbUrl must start with mongodb://' }),
-  database: z.string().min(1).default('sagastream'),
-  redisUrl: z.string().regex(/^rediss?:\/\//, { error: 'redisUrl must start with redis:// or rediss://' }),
-  queuePrefix: z
-    .string()
-    .regex(/^[A-Za-z0-9_-]+$/, { error: 'queuePrefix is letters, digits, "-" and "_"' })
-    .default('sagastream'),
-  registry: z.custom<SagaRegistry>(isRegistry, { error: 'registry must be a SagaRegistry' }),
+  mongodbUrl: mongodbUrlOption,
+  database: databaseOption,
+  redisUrl: redisUrlOption,
+  queuePrefix: queuePrefixOption,
+  registry: z.custom<SagaRegistry>(isSagaRegistry, { error: 'registry must be a SagaRegistry' }),
   logger: z.custom<Logger>(isLogger, { error: 'logger must be a pino logger' }),
   /**
    * What this process runs: `['watcher', 'worker']`, one of them, or `[]` for a process that only reads and

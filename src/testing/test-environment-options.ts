@@ -1,30 +1,16 @@
 // Options of createTestEnvironment as users write them, validated once where the environment is built.
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import type { SagaDefinition, SagaRegistry } from '../definition/index.js';
+import { mongodbUrlOption, redisUrlOption } from '../config/connection-options.js';
+import { sagasOption, type SagaDefinition } from '../definition/index.js';
 import type { ServicesSetupContext } from '../runtime/saga-runtime.js';
 
 const TIME_SCALE_RULE =
   'timeScale must be a positive finite number, e.g. 0.01 to run 30 s timeouts in 300 ms';
 
-/** Duck-typed: the registry may come from the user's own import of sagastream. */
-function isRegistryLike(value: unknown): value is SagaRegistry {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as { list?: unknown }).list === 'function' &&
-    typeof (value as { get?: unknown }).get === 'function'
-  );
-}
-
 export const testEnvironmentOptionsSchema = z.strictObject({
   /** The sagas to run: a SagaRegistry (a sagas module's default export) or an array of definitions. */
-  sagas: z
-    .custom<SagaRegistry | readonly SagaDefinition[]>(
-      (value) => Array.isArray(value) || isRegistryLike(value),
-      { error: 'sagas must be a SagaRegistry or an array of defineSaga(...) definitions' },
-    )
-    .transform((value): readonly SagaDefinition[] => (isRegistryLike(value) ? value.list() : value)),
+  sagas: sagasOption.transform((registry): readonly SagaDefinition[] => registry.list()),
   /** What every step and compensation gets as `ctx.services`: your fakes. */
   services: z.unknown().optional(),
   /** Builds the services once connected, from the environment's database (used when `services` is absent). */
@@ -43,15 +29,9 @@ export const testEnvironmentOptionsSchema = z.strictObject({
     .refine(Number.isFinite, { error: TIME_SCALE_RULE })
     .default(1),
   /** A MongoDB replica set to use; default MONGODB_URL, else an embedded server started for this environment. */
-  mongodbUrl: z
-    .string()
-    .regex(/^mongodb(\+srv)?:\/\//, { error: 'mongodbUrl must start with mongodb://' })
-    .optional(),
+  mongodbUrl: mongodbUrlOption.optional(),
   /** A Redis to use; default REDIS_URL, else a `redis-server` child started for this environment. */
-  redisUrl: z
-    .string()
-    .regex(/^rediss?:\/\//, { error: 'redisUrl must start with redis:// or rediss://' })
-    .optional(),
+  redisUrl: redisUrlOption.optional(),
   /** Step worker concurrency. Default 10. */
   concurrency: z.number().int().positive().default(10),
   /** Where the environment's watcher and worker log; silent by default. */
