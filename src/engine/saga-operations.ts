@@ -26,6 +26,8 @@ export interface DeadLetterPage {
 }
 
 export class SagaOperations {
+  private readonly starter: SagaStarter;
+
   constructor(
     private readonly db: Db,
     private readonly registry: SagaRegistry,
@@ -34,7 +36,9 @@ export class SagaOperations {
     private readonly logger: Logger,
     /** A cancel or deadline of a saga with nothing to compensate ends it here, in whichever process calls. */
     private readonly metrics: SagaMetrics = noSagaMetrics,
-  ) {}
+  ) {
+    this.starter = new SagaStarter(store, queues, logger, metrics);
+  }
 
   /**
    * Starts saga `sagaName` from code with `input`, validated by its input schema first. Idempotent by `key`: when
@@ -49,11 +53,7 @@ export class SagaOperations {
   ): Promise<{ saga: SagaDocument; created: boolean }> {
     const definition = this.registry.get(sagaName);
     const parsed = await parseSagaInput(definition, input);
-    const started = await new SagaStarter(this.store, this.queues, this.logger, this.metrics).startFromCode(
-      definition,
-      parsed,
-      key,
-    );
+    const started = await this.starter.startFromCode(definition, parsed, key);
     if (started.created)
       this.logger.info({ sagaId: started.saga._id, saga: sagaName, key }, 'saga started from code');
     return started;
