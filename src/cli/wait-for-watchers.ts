@@ -13,17 +13,15 @@ export async function waitForWatchers(
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const { watchers, holderId } = trigger.status();
-    const standby = watchers.filter((watcher) => watcher.state === 'standby');
-    const streaming = watchers.every((watcher) => watcher.state !== 'active' || watcher.lagSeconds !== null);
-    if (streaming) {
-      if (standby.length === 0) return;
-      const holders = await trigger.leaseHolders();
-      if (standby.every((watcher) => ![null, holderId].includes(holders[watcher.saga] ?? null))) return;
-    }
+    const waiting = await trigger.notYetWatching();
+    if (waiting.length === 0) return;
     if (Date.now() > deadline) {
       logger.warn(
-        { watchers: watchers.map(({ saga, state, lastError }) => ({ saga, state, lastError })) },
+        {
+          watchers: trigger
+            .status()
+            .watchers.map(({ saga, state, lastError }) => ({ saga, state, lastError })),
+        },
         'trigger watchers are not streaming yet; going on (see lastError)',
       );
       return;

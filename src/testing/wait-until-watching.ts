@@ -1,5 +1,5 @@
-// A test inserts a trigger document right after the environment is created: every watcher must hold its lease
-// and have heard back from its change stream by then, or that insert would start no saga.
+// A test inserts a trigger document right after the environment is created: every trigger must be followed
+// (TriggerService.notYetWatching) by then, or that insert would start no saga.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SagastreamError } from '../errors/sagastream-error.js';
 import type { TriggerService } from '../trigger/trigger-service.js';
@@ -10,9 +10,7 @@ const POLL_MS = 25;
 export async function waitUntilWatching(trigger: TriggerService, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const waiting = trigger
-      .status()
-      .watchers.filter((watcher) => watcher.state !== 'active' || watcher.lagSeconds === null);
+    const waiting = await trigger.notYetWatching();
     if (waiting.length === 0) return;
     if (Date.now() > deadline) {
       const which = waiting

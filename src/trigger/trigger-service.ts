@@ -106,6 +106,20 @@ export class TriggerService {
     return { holderId: this.holderId, watchers: this.watchers.map((watcher) => watcher.status()) };
   }
 
+  /**
+   * The watchers whose trigger nobody follows yet: active here but its change stream has not answered, or standing
+   * by while no other process holds the lease. Empty once a document inserted now is sure to start its saga.
+   */
+  async notYetWatching(): Promise<TriggerWatcherStatus[]> {
+    const { watchers } = this.status();
+    const waiting = watchers.filter((watcher) => watcher.state === 'active' && watcher.lagSeconds === null);
+    const standby = watchers.filter((watcher) => watcher.state === 'standby');
+    if (standby.length === 0) return waiting;
+    const holders = await this.leaseHolders();
+    const unheld = standby.filter((watcher) => [null, this.holderId].includes(holders[watcher.saga] ?? null));
+    return [...waiting, ...unheld];
+  }
+
   /** Current lease holder per saga (any process), for readiness checks. */
   async leaseHolders(): Promise<Record<string, string | null>> {
     const entries = await Promise.all(
