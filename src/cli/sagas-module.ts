@@ -64,7 +64,7 @@ function exportsOf(namespace: Record<string, unknown>): Record<string, unknown> 
 }
 
 /** The first line of an error: a syntax error's code frame or a stack is not for the one-line message. */
-function firstLine(error: unknown): string {
+export function firstLine(error: unknown): string {
   const text = error instanceof Error ? error.message : String(error);
   return text.split('\n').find((line) => line.trim() !== '') ?? text;
 }

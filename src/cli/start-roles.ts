@@ -6,7 +6,7 @@ import { checkReadiness, startAdminServer, type AdminServer } from '../admin/ind
 import { SagaRuntime, type ServicesSetupContext } from '../runtime/saga-runtime.js';
 import { PrometheusSagaMetrics, startMetricsServer, type MetricsServer } from '../metrics/index.js';
 import { checkMongo, checkRedis } from './check-connections.js';
-import type { SagasModule } from './sagas-module.js';
+import { firstLine, type SagasModule } from './sagas-module.js';
 import { waitForWatchers } from './wait-for-watchers.js';
 
 export interface RoleSelection {
@@ -49,8 +49,9 @@ function setupOf(sagas: SagasModule): (context: ServicesSetupContext) => Promise
     try {
       return await sagas.setup?.(context);
     } catch (error) {
-      const reason = (error instanceof Error ? error.message : String(error)).split('\n')[0];
-      throw new Error(`The setup() of the sagas module ${sagas.source} failed: ${reason}`, { cause: error });
+      throw new Error(`The setup() of the sagas module ${sagas.source} failed: ${firstLine(error)}`, {
+        cause: error,
+      });
     }
   };
 }
