@@ -4,20 +4,19 @@ import type { MongoClient } from 'mongodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { SagaRegistry, defineSaga, type SagaDefinition } from '../../../src/definition/index.js';
-import { SagaRuntime } from '../../../src/runtime/saga-runtime.js';
 import type { SagaDocument } from '../../../src/store/saga-document.js';
-import { connectMongo, mongoUrl, redisUrl, uniqueName } from '../helpers.js';
-import { FAST_SWEEPER, FAST_WATCHER, FAST_WORKER, testLogger, watching } from './engine-test-kit.js';
+import { connectMongo } from '../helpers.js';
+import { engineTest, type EngineTest } from './engine-test-kit.js';
 
 let client: MongoClient;
-const runtimes: SagaRuntime[] = [];
+const tests: EngineTest[] = [];
 
 beforeAll(async () => {
   client = await connectMongo();
 });
 
 afterEach(async () => {
-  for (const runtime of runtimes.splice(0).reverse()) await runtime.stop();
+  for (const test of tests.splice(0).reverse()) await test.stop();
 });
 
 afterAll(async () => {
@@ -62,28 +61,16 @@ function checkedSaga(effects: string[]): SagaDefinition {
     .build();
 }
 
+/** The engine kit's runtime (watcher, worker, sweeper) on a database of its own, running `saga`. */
 async function start(name: string, saga: SagaDefinition) {
-  const database = uniqueName(name);
-  const runtime = await SagaRuntime.start({
-    mongodbUrl: mongoUrl(),
-    database,
-    redisUrl: redisUrl(),
-    queuePrefix: uniqueName(`${name}-q`),
-    registry: new SagaRegistry([saga]),
-    logger: testLogger(name),
-    roles: ['watcher', 'worker'],
-    watcher: FAST_WATCHER,
-    worker: FAST_WORKER,
-    sweeper: FAST_SWEEPER,
-  });
-  runtimes.push(runtime);
-  const db = client.db(database);
-  await watching(db);
-  const sagaOf = (orderId: string) => db.collection<SagaDocument>('sagas').findOne({ key: orderId });
+  const test = engineTest(client, name);
+  tests.push(test);
+  const runtime = await test.start({ registry: new SagaRegistry([saga]) });
+  const sagaOf = (orderId: string) => test.db.collection<SagaDocument>('sagas').findOne({ key: orderId });
   return {
     runtime,
-    db,
-    orders: db.collection<{ _id: string; customer: string; outcome: string }>('orders'),
+    db: test.db,
+    orders: test.db.collection<{ _id: string; customer: string; outcome: string }>('orders'),
     sagaOf,
   };
 }

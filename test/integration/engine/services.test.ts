@@ -2,15 +2,14 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { SagaClient, SagaRegistry, defineSaga } from '../../../src/index.js';
-import { SagaRuntime } from '../../../src/runtime/saga-runtime.js';
-import { mongoAndCleanups, mongoUrl, redisUrl, uniqueName } from '../helpers.js';
-import { FAST_SWEEPER, FAST_WORKER, testLogger } from './engine-test-kit.js';
+import { mongoAndCleanups, mongoUrl, redisUrl } from '../helpers.js';
+import { engineTest } from './engine-test-kit.js';
 
 interface Ledger {
   record(entry: string): Promise<void>;
 }
 
-const { onCleanup } = mongoAndCleanups();
+const { mongo, onCleanup } = mongoAndCleanups();
 
 const booking = defineSaga({
   name: 'booking',
@@ -39,14 +38,14 @@ const booking = defineSaga({
 
 describe('services', () => {
   it('builds them with setup before any queued job runs, and gives them to runs and compensations', async () => {
-    const database = uniqueName('services');
-    const queuePrefix = uniqueName('services-q');
+    const test = engineTest(mongo(), 'services');
+    onCleanup(() => test.stop());
     const registry = new SagaRegistry([booking]);
     const client = await SagaClient.connect({
       mongodbUrl: mongoUrl(),
       redisUrl: redisUrl(),
-      database,
-      queuePrefix,
+      database: test.dbName,
+      queuePrefix: test.queuePrefix,
       sagas: registry,
     });
     onCleanup(() => client.close());
@@ -55,16 +54,9 @@ describe('services', () => {
     const unlucky = await client.start('booking', { guest: 'unlucky' });
 
     const entries: string[] = [];
-    const runtime = await SagaRuntime.start({
-      mongodbUrl: mongoUrl(),
-      database,
-      redisUrl: redisUrl(),
-      queuePrefix,
+    await test.start({
       registry,
-      logger: testLogger('services'),
       roles: ['worker'],
-      worker: FAST_WORKER,
-      sweeper: FAST_SWEEPER,
       setup: async ({ db }) => {
         // A setup that takes a while (connecting a client): a worker started first would run jobs meanwhile.
         await db.command({ ping: 1 });
@@ -73,7 +65,6 @@ describe('services', () => {
         return { ledger: { record: (entry: string) => Promise.resolve(void entries.push(entry)) } };
       },
     });
-    onCleanup(() => runtime.stop());
 
     expect((await lucky.result({ timeout: '30s' })).status).toBe('completed');
     expect((await unlucky.result({ timeout: '30s' })).status).toBe('compensated');
@@ -86,15 +77,11 @@ describe('services', () => {
   });
 
   it('starts nothing when setup throws, and rejects with its error', async () => {
-    const started = SagaRuntime.start({
-      mongodbUrl: mongoUrl(),
-      database: uniqueName('services-fail'),
-      redisUrl: redisUrl(),
-      queuePrefix: uniqueName('services-fail-q'),
+    const test = engineTest(mongo(), 'services-fail');
+    onCleanup(() => test.stop());
+    const started = test.start({
       registry: new SagaRegistry([booking]),
-      logger: testLogger('services-fail'),
       roles: ['worker'],
-      worker: FAST_WORKER,
       setup: () => {
         throw new Error('ledger unreachable');
       },
