@@ -2,11 +2,10 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { SagaClient, SagaRegistry, TerminalError, defineSaga } from '../../../src/index.js';
-import { SagaRuntime } from '../../../src/runtime/saga-runtime.js';
 import { ValidationError } from '../../../src/errors/validation-error.js';
 import { SagastreamError } from '../../../src/errors/sagastream-error.js';
-import { mongoAndCleanups, mongoUrl, redisUrl, uniqueName } from '../helpers.js';
-import { FAST_SWEEPER, FAST_WATCHER, FAST_WORKER, testLogger } from '../engine/engine-test-kit.js';
+import { mongoAndCleanups, mongoUrl, redisUrl } from '../helpers.js';
+import { engineTest } from '../engine/engine-test-kit.js';
 
 const { mongo, onCleanup } = mongoAndCleanups();
 
@@ -46,31 +45,19 @@ const refund = defineSaga({ name: 'refund', input: z.object({ amount: z.number()
   .build();
 
 async function setUp(name: string) {
-  const database = uniqueName(name);
-  const queuePrefix = uniqueName(`${name}-q`);
+  const test = engineTest(mongo(), name);
+  onCleanup(() => test.stop());
   const registry = new SagaRegistry([chargeOrder, refund]);
-  const runtime = await SagaRuntime.start({
-    roles: ['watcher', 'worker'],
-    watcher: FAST_WATCHER,
-    mongodbUrl: mongoUrl(),
-    database,
-    redisUrl: redisUrl(),
-    queuePrefix,
-    registry,
-    logger: testLogger(name),
-    worker: FAST_WORKER,
-    sweeper: FAST_SWEEPER,
-  });
-  onCleanup(() => runtime.stop());
+  const runtime = await test.start({ registry });
   const client = await SagaClient.connect({
     mongodbUrl: mongoUrl(),
     redisUrl: redisUrl(),
-    database,
-    queuePrefix,
+    database: test.dbName,
+    queuePrefix: test.queuePrefix,
     sagas: registry,
   });
   onCleanup(() => client.close());
-  return { client, db: mongo().db(database), runtime };
+  return { client, db: test.db, runtime };
 }
 
 describe('SagaClient', () => {
