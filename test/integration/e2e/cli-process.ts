@@ -2,11 +2,35 @@
 // lines, its exit code, signals.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { mongoUrl, redisUrl, uniqueName } from '../helpers.js';
 
 const bin = fileURLToPath(new URL('../../../bin/sagastream.js', import.meta.url));
 
 /** The example sagas module, for role commands (which refuse to start without one). */
 export const EXAMPLE_SAGAS = fileURLToPath(new URL('../../../sagas/index.ts', import.meta.url));
+
+/** The environment of role processes running the example saga on a database and queue prefix of their own. */
+export function roleEnvironment(name: string): Record<string, string> & { MONGODB_DB: string } {
+  return {
+    MONGODB_URL: mongoUrl(),
+    REDIS_URL: redisUrl(),
+    MONGODB_DB: uniqueName(name),
+    SAGASTREAM_QUEUE_PREFIX: uniqueName(name),
+    ADMIN_PORT: '0',
+    SAGAS: EXAMPLE_SAGAS,
+  };
+}
+
+/** A valid order for the example order-fulfillment saga; `extra` adds `simulate` and the like. */
+export function exampleOrder(extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    status: 'pending',
+    customer: { id: 'c-1', email: 'ada@example.com' },
+    items: [{ sku: 'tea-earl-grey', quantity: 1 }],
+    total_amount: 12.5,
+    ...extra,
+  };
+}
 
 export interface CliProcess {
   readonly child: ChildProcess;

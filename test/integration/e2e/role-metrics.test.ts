@@ -4,8 +4,8 @@
 import type { Db, MongoClient, ObjectId } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sample } from '../../prometheus-samples.js';
-import { connectMongo, mongoUrl, redisUrl, uniqueName } from '../helpers.js';
-import { EXAMPLE_SAGAS, killLeftovers, startCli, type CliProcess } from './cli-process.js';
+import { connectMongo } from '../helpers.js';
+import { exampleOrder, killLeftovers, roleEnvironment, startCli, type CliProcess } from './cli-process.js';
 
 const SAGA = 'order-fulfillment';
 const TERMINAL = ['completed', 'compensated', 'failed', 'rejected'];
@@ -19,28 +19,10 @@ const urls = { watcher: '', worker: '', admin: '' };
 
 const scrape = async (url: string): Promise<string> => (await fetch(url)).text();
 
-function order(extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    status: 'pending',
-    customer: { id: 'c-1', email: 'ada@example.com' },
-    items: [{ sku: 'tea-earl-grey', quantity: 1 }],
-    total_amount: 12.5,
-    ...extra,
-  };
-}
-
 beforeAll(async () => {
-  const database = uniqueName('e2e-metrics');
-  const env = {
-    MONGODB_URL: mongoUrl(),
-    REDIS_URL: redisUrl(),
-    MONGODB_DB: database,
-    SAGASTREAM_QUEUE_PREFIX: uniqueName('e2e-metrics'),
-    ADMIN_PORT: '0',
-    SAGAS: EXAMPLE_SAGAS,
-  };
+  const env = roleEnvironment('e2e-metrics');
   client = await connectMongo();
-  db = client.db(database);
+  db = client.db(env.MONGODB_DB);
   watcher = startCli(['watcher', '--metrics-port', '0'], env);
   worker = startCli(['worker', '--metrics-port', '0'], env);
   admin = startCli(['admin'], env);
@@ -96,7 +78,7 @@ describe('metrics of the worker and watcher processes', { timeout: 120_000 }, ()
       { simulate: { failAt: 'send-confirmation', failCompensationAt: 'reserve-inventory' } },
       { items: [] },
     ];
-    const inserted = await db.collection('orders').insertMany(cases.map((extra) => order(extra)));
+    const inserted = await db.collection('orders').insertMany(cases.map((extra) => exampleOrder(extra)));
     const statuses = await Promise.all(
       Object.values(inserted.insertedIds).map(async (id: ObjectId) => {
         const read = () =>

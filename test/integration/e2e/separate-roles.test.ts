@@ -3,8 +3,8 @@
 // with the driver; the sagas, the service collections and the admin API read back).
 import type { Db, MongoClient, ObjectId } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectMongo, mongoUrl, redisUrl, uniqueName } from '../helpers.js';
-import { EXAMPLE_SAGAS, killLeftovers, startCli, type CliProcess } from './cli-process.js';
+import { connectMongo } from '../helpers.js';
+import { exampleOrder, killLeftovers, roleEnvironment, startCli, type CliProcess } from './cli-process.js';
 
 const TERMINAL = ['completed', 'compensated', 'failed', 'rejected'];
 
@@ -21,16 +21,6 @@ let env: Record<string, string>;
 const roles: CliProcess[] = [];
 let adminUrl: string;
 
-function order(extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    status: 'pending',
-    customer: { id: 'c-1', email: 'ada@example.com' },
-    items: [{ sku: 'tea-earl-grey', quantity: 1 }],
-    total_amount: 12.5,
-    ...extra,
-  };
-}
-
 /** The order's saga once it has ended. */
 async function sagaFor(orderId: ObjectId): Promise<SagaRow> {
   let saga = null as SagaRow | null;
@@ -46,17 +36,9 @@ async function sagaFor(orderId: ObjectId): Promise<SagaRow> {
 }
 
 beforeAll(async () => {
-  const database = uniqueName('e2e-roles');
-  env = {
-    MONGODB_URL: mongoUrl(),
-    REDIS_URL: redisUrl(),
-    MONGODB_DB: database,
-    SAGASTREAM_QUEUE_PREFIX: uniqueName('e2e'),
-    ADMIN_PORT: '0',
-    SAGAS: EXAMPLE_SAGAS,
-  };
+  env = roleEnvironment('e2e-roles');
   client = await connectMongo();
-  db = client.db(database);
+  db = client.db(env.MONGODB_DB);
   roles.push(
     startCli(['watcher'], env),
     startCli(['worker', '--concurrency', '2'], env),
@@ -96,7 +78,7 @@ describe('separate role processes', { timeout: 120_000 }, () => {
       ['no-customer', { customer: null }, 'rejected'],
       ['text-total', { total_amount: 'twelve' }, 'rejected'],
     ];
-    const inserted = await db.collection('orders').insertMany(cases.map(([, extra]) => order(extra)));
+    const inserted = await db.collection('orders').insertMany(cases.map(([, extra]) => exampleOrder(extra)));
     const sagas = await Promise.all(
       cases.map((_, index) => sagaFor(inserted.insertedIds[index] as ObjectId)),
     );
@@ -126,7 +108,9 @@ describe('separate role processes', { timeout: 120_000 }, () => {
   });
 
   it('share the steps between the two worker processes', async () => {
-    const inserted = await db.collection('orders').insertMany(Array.from({ length: 40 }, () => order()));
+    const inserted = await db
+      .collection('orders')
+      .insertMany(Array.from({ length: 40 }, () => exampleOrder()));
     await Promise.all(Object.values(inserted.insertedIds).map((id) => sagaFor(id)));
     const markers: unknown[] = await db.collection('payments').distinct('handledBy');
     const workerMarkers = [roles[1]?.pid, roles[2]?.pid].map((pid) =>
