@@ -1,10 +1,10 @@
 // SagaClient against real servers and a running worker: start, await, cancel and dedupe sagas from code.
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { SagaClient, SagaRegistry, TerminalError, defineSaga } from '../../../src/index.js';
+import { SagaRegistry, TerminalError, defineSaga } from '../../../src/index.js';
 import { ValidationError } from '../../../src/errors/validation-error.js';
 import { SagastreamError } from '../../../src/errors/sagastream-error.js';
-import { mongoAndCleanups, mongoUrl, redisUrl } from '../helpers.js';
+import { mongoAndCleanups } from '../helpers.js';
 import { engineTest } from '../engine/engine-test-kit.js';
 
 const { mongo, onCleanup } = mongoAndCleanups();
@@ -49,14 +49,7 @@ async function setUp(name: string) {
   onCleanup(() => test.stop());
   const registry = new SagaRegistry([chargeOrder, refund]);
   const runtime = await test.start({ registry });
-  const client = await SagaClient.connect({
-    mongodbUrl: mongoUrl(),
-    redisUrl: redisUrl(),
-    database: test.dbName,
-    queuePrefix: test.queuePrefix,
-    sagas: registry,
-  });
-  onCleanup(() => client.close());
+  const client = await test.client(registry);
   return { client, db: test.db, runtime };
 }
 

@@ -3,6 +3,7 @@
 import type { Collection, Db, MongoClient } from 'mongodb';
 import { pino, type Logger } from 'pino';
 import { expect, vi } from 'vitest';
+import { SagaClient } from '../../../src/client/index.js';
 import { SagaRegistry, type SagaDefinition } from '../../../src/definition/index.js';
 import { SagaRuntime, type SagaRuntimeOptions } from '../../../src/runtime/saga-runtime.js';
 import type { SagaDocument, SagaStatus } from '../../../src/store/saga-document.js';
@@ -47,6 +48,8 @@ export interface EngineTest {
   runtimes: SagaRuntime[];
   /** Starts a runtime on this test's database and queues (both roles unless told otherwise). */
   start(overrides?: Partial<SagaRuntimeOptions>): Promise<SagaRuntime>;
+  /** A SagaClient for `registry` on this test's database and queues; stop() closes it. */
+  client(registry: SagaRegistry): Promise<SagaClient>;
   stop(): Promise<void>;
 }
 
@@ -68,6 +71,7 @@ export function engineTest(
   const queuePrefix = uniqueName(`${name}-q`);
   const saga = recordingSaga(db, sagaOptions);
   const runtimes: SagaRuntime[] = [];
+  const clients: SagaClient[] = [];
   return {
     db,
     dbName,
@@ -93,7 +97,19 @@ export function engineTest(
       if (runtime.trigger) await watching(db);
       return runtime;
     },
+    async client(registry) {
+      const client = await SagaClient.connect({
+        mongodbUrl: mongoUrl(),
+        redisUrl: redis,
+        database: dbName,
+        queuePrefix,
+        sagas: registry,
+      });
+      clients.push(client);
+      return client;
+    },
     async stop() {
+      for (const client of clients.splice(0)) await client.close();
       for (const runtime of runtimes.splice(0).reverse()) await runtime.stop();
     },
   };

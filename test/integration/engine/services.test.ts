@@ -1,8 +1,8 @@
 // Services given to steps: built by `setup` once connected, and ready before the first job of the process runs.
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { SagaClient, SagaRegistry, defineSaga } from '../../../src/index.js';
-import { mongoAndCleanups, mongoUrl, redisUrl } from '../helpers.js';
+import { SagaRegistry, defineSaga } from '../../../src/index.js';
+import { mongoAndCleanups } from '../helpers.js';
 import { engineTest } from './engine-test-kit.js';
 
 interface Ledger {
@@ -41,14 +41,7 @@ describe('services', () => {
     const test = engineTest(mongo(), 'services');
     onCleanup(() => test.stop());
     const registry = new SagaRegistry([booking]);
-    const client = await SagaClient.connect({
-      mongodbUrl: mongoUrl(),
-      redisUrl: redisUrl(),
-      database: test.dbName,
-      queuePrefix: test.queuePrefix,
-      sagas: registry,
-    });
-    onCleanup(() => client.close());
+    const client = await test.client(registry);
     // Queued before any worker exists: the worker's first job must still find the services.
     const lucky = await client.start('booking', { guest: 'ada' });
     const unlucky = await client.start('booking', { guest: 'unlucky' });
