@@ -1,14 +1,12 @@
 // The trigger part of a saga definition: which change events start a saga and how its key is derived.
 import { z } from 'zod';
+import { MONGODB_DB_SHAPE } from '../config/connection-options.js';
 import { ValidationError } from '../errors/validation-error.js';
 import { defaultTriggerKey, legacyTriggerKey, type TriggerDocument } from './trigger-key.js';
 
 export type TriggerOperation = 'insert' | 'update' | 'replace';
 
 export type TriggerKeyFunction = (document: TriggerDocument) => string;
-
-// Same rule as MONGODB_DB in src/config: what MongoDB accepts as a database name on every platform.
-const DATABASE_NAME_SHAPE = /^[^/\\. "$*<>:|?]{1,63}$/;
 
 export const triggerSchema = z.strictObject({
   collection: z
@@ -21,7 +19,7 @@ export const triggerSchema = z.strictObject({
     .refine((name) => !name.startsWith('system.'), { error: 'system.* collections cannot be watched' }),
   database: z
     .string({ error: 'database must be a string' })
-    .regex(DATABASE_NAME_SHAPE, {
+    .regex(MONGODB_DB_SHAPE, {
       error: 'database must be 1-63 characters, none of / \\ . " $ * < > : | ? or spaces',
     })
     .optional(),
