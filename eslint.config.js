@@ -36,15 +36,37 @@ export default tseslint.config(
         {
           zones: [
             {
-              target: ['./src/engine', './src/trigger', './src/store', './src/queue', './src/definition'],
+              target: [
+                './src/engine',
+                './src/trigger',
+                './src/store',
+                './src/queue',
+                './src/model',
+                './src/definition',
+              ],
               from: ['./src/metrics', './src/admin', './src/cli'],
               message: 'the engine layers must not depend on the processes that serve them',
             },
             {
-              // src/runtime puts a process together from trigger and engine; neither reaches back into it.
-              target: ['./src/engine', './src/trigger', './src/store', './src/queue', './src/definition'],
+              // src/runtime puts a process together (runtime, roles, admin and metrics servers); nothing it
+              // composes reaches back into it. Admin works on the narrow AdminBackend interface instead.
+              target: [
+                './src/engine',
+                './src/trigger',
+                './src/store',
+                './src/queue',
+                './src/model',
+                './src/definition',
+                './src/admin',
+                './src/metrics',
+              ],
               from: ['./src/runtime', './src/client'],
               message: 'only the composition root (src/runtime) and the entry points put the layers together',
+            },
+            {
+              target: ['./src/admin', './src/metrics', './src/runtime', './src/client'],
+              from: './src/cli',
+              message: 'the CLI is an entry point: nothing imports it',
             },
             {
               // The trigger starts sagas through the engine's SagaStarter; the engine never imports the trigger.
@@ -53,10 +75,16 @@ export default tseslint.config(
               message: 'the engine must not depend on the trigger watcher (src/runtime wires them)',
             },
             {
-              target: ['./src/store', './src/queue', './src/definition'],
+              target: ['./src/store', './src/queue', './src/model', './src/definition'],
               from: ['./src/engine', './src/trigger'],
               message:
-                'the model layers (definition, store, queue) must not depend on the engine or the trigger',
+                'the model layers (definition, model, store, queue) must not depend on the engine or the trigger',
+            },
+            {
+              // The shared model (saga document, job refs, pure derivations) is what store and queue build on.
+              target: ['./src/model', './src/definition'],
+              from: ['./src/store', './src/queue'],
+              message: 'the shared model (src/model) and definitions depend on no store or queue',
             },
             {
               // The testing kit (sagastream/testing) is a user of the package, like a test: nothing depends on it.

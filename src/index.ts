@@ -95,7 +95,7 @@ export {
 
 // Running sagas
 export { SagaRuntime, type SagaRuntimeOptions } from './runtime/saga-runtime.js';
-export type { SagaOperations, DeadLetterEntry, DeadLetterPage } from './engine/saga-operations.js';
+export type { DeadLetterEntry, DeadLetterPage } from './engine/saga-operations.js';
 export {
   isTerminal,
   SAGA_STATUSES,
@@ -104,8 +104,8 @@ export {
   type SagaStatus,
   type StepRecord,
   type StepStatus,
-} from './store/saga-document.js';
-export type { SagasModule, SagasSetupContext } from './cli/sagas-module.js';
+} from './model/saga-document.js';
+export type { SagasModule, SagasSetupContext } from './runtime/sagas-module.js';
 
 // Metrics: give a SagaRuntime a PrometheusSagaMetrics and serve it, or pass your own SagaMetrics sink
 export type { SagaMetrics, SagaOutcome, StepOutcome } from './engine/saga-metrics.js';
@@ -118,7 +118,5 @@ export {
   type PrometheusSagaMetricsOptions,
 } from './metrics/index.js';
 
-// Configuration and logging
-export { loadConfig, type Config } from './config/config.js';
-export { ConfigError } from './config/config-error.js';
-export { createLogger, redactUrl, type CreateLoggerOptions, type LogLevel } from './logging/logger.js';
+// Logging: give SagaRuntime.start a pino logger, or any logger with pino's methods
+export type { LogMethod, SagaLogger } from './logging/saga-logger.js';

@@ -5,7 +5,7 @@
 // several admin replicas each report the same gauges and no counter twice.
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { SagaRegistry } from '../definition/index.js';
-import type { SagaRuntime } from '../runtime/saga-runtime.js';
+import type { AdminBackend } from './admin-backend.js';
 import type { PrometheusSagaMetrics } from '../metrics/index.js';
 import { deadLetterCount, queueDepths, sagaCounts } from './system-status.js';
 
@@ -20,7 +20,7 @@ export class AdminMetrics {
   private readonly eventStreamDrops: Counter;
 
   constructor(
-    private readonly runtime: SagaRuntime,
+    private readonly backend: AdminBackend,
     private readonly sagaRegistry: SagaRegistry,
     /** How many event stream clients are connected now. */
     private readonly connectedClients: () => number,
@@ -67,9 +67,9 @@ export class AdminMetrics {
   /** Refreshes the gauges, then renders every metric in the Prometheus text format. */
   async render(): Promise<string> {
     const [counts, queues, deadLetters] = await Promise.all([
-      sagaCounts(this.runtime, this.sagaRegistry),
-      queueDepths(this.runtime, this.sagaRegistry),
-      deadLetterCount(this.runtime),
+      sagaCounts(this.backend, this.sagaRegistry),
+      queueDepths(this.backend, this.sagaRegistry),
+      deadLetterCount(this.backend),
     ]);
     this.sagas.reset();
     for (const { saga, counts: byStatus } of counts.sagas) {

@@ -1,9 +1,10 @@
 // The admin HTTP server: JSON API, Prometheus metrics, the live dashboard and its event stream.
 // Binds to the given host (127.0.0.1 by default in the config); see admin-auth.ts for who may call what.
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import type { Logger } from 'pino';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import type { SagaLogger } from '../logging/saga-logger.js';
+import { fastifyLogger } from './fastify-logger.js';
 import type { SagaRegistry } from '../definition/index.js';
-import type { SagaRuntime } from '../runtime/saga-runtime.js';
+import type { AdminBackend } from './admin-backend.js';
 import type { PrometheusSagaMetrics } from '../metrics/index.js';
 import { authorize, redactTokenInUrl } from './admin-auth.js';
 import { AdminHttpError, toErrorResponse } from './admin-http-error.js';
@@ -23,12 +24,12 @@ export interface AdminServerOptions {
   port: number;
   /** When set, every route except /healthz, /readyz and the page shell needs `Authorization: Bearer <token>`. */
   token?: string;
-  runtime: SagaRuntime;
+  backend: AdminBackend;
   registry: SagaRegistry;
-  logger: Logger;
+  logger: SagaLogger;
   /**
    * The metrics this process counts as a worker or watcher (the sink given to its SagaRuntime): served on
-   * /metrics next to the admin's gauges. Leave out when the runtime has no such sink.
+   * /metrics next to the admin's gauges. Leave out when the process counts nothing.
    */
   metrics?: PrometheusSagaMetrics;
   /** An event stream client with more unsent output than this is disconnected (default 1 MiB). */
@@ -52,10 +53,10 @@ function hostForUrl(host: string): string {
 }
 
 export async function startAdminServer(options: AdminServerOptions): Promise<AdminServer> {
-  const { runtime, registry } = options;
+  const { backend, registry } = options;
   const token = options.token === '' ? undefined : options.token;
   const logger = options.logger.child({ component: 'admin' });
-  const loggerInstance: FastifyBaseLogger = logger;
+  const loggerInstance = fastifyLogger(logger);
   const app: FastifyInstance = Fastify({
     loggerInstance,
     // Requests are logged by the onResponse hook below, with any `?token=` redacted.
@@ -64,14 +65,14 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
     return503OnClosing: true,
   });
 
-  const feed = new SagaChangeFeed(runtime.store.collection, logger);
+  const feed = new SagaChangeFeed(backend.store.collection, logger);
   const metrics: AdminMetrics = new AdminMetrics(
-    runtime,
+    backend,
     registry,
     () => events.clientCount,
     options.metrics,
   );
-  const events = new EventStreamHub(feed, () => collectStats(runtime, registry), logger, {
+  const events = new EventStreamHub(feed, () => collectStats(backend, registry), logger, {
     maxBufferedBytes: options.eventStreamMaxBufferedBytes ?? EVENT_STREAM_MAX_BUFFERED_BYTES,
     onDrop: () => metrics.eventStreamClientDropped(),
   });
@@ -107,7 +108,7 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
 
   app.get('/healthz', (request, reply) => reply.send({ status: 'ok' }));
   app.get('/readyz', async (request, reply) => {
-    const report = await checkReadiness(runtime, registry);
+    const report = await checkReadiness(backend, registry);
     if (report.ready) return { status: 'ready', ...report };
     return reply.code(503).send({
       status: 'not-ready',
@@ -126,7 +127,7 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
   app.get('/favicon.ico', async (request, reply) =>
     reply.type('image/svg+xml').header('cache-control', 'public, max-age=86400').send(FAVICON_SVG),
   );
-  app.get('/api/stats', async () => collectStats(runtime, registry));
+  app.get('/api/stats', async () => collectStats(backend, registry));
   app.get('/api/events', async (request, reply) => {
     reply.hijack();
     events.attach(reply.raw);
@@ -135,8 +136,8 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
     const text = await metrics.render();
     return reply.type(metrics.contentType).send(text);
   });
-  registerSagaRoutes(app, runtime);
-  registerDeadLetterRoutes(app, runtime);
+  registerSagaRoutes(app, backend);
+  registerDeadLetterRoutes(app, backend);
 
   await feed.start();
   let address: string;

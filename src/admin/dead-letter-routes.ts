@@ -1,7 +1,7 @@
 // /api/dead-letters: list (paginated), retry (redrive the saga, or release a stuck one) and discard.
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import type { SagaRuntime } from '../runtime/saga-runtime.js';
+import type { AdminBackend } from './admin-backend.js';
 import { deadLetterIdParams, parseParams } from './request-params.js';
 import { sagaSummary } from './saga-views.js';
 
@@ -12,23 +12,23 @@ const listQuerySchema = z.strictObject({
   after: deadLetterIdParams.shape.id.optional(),
 });
 
-export function registerDeadLetterRoutes(app: FastifyInstance, runtime: SagaRuntime): void {
+export function registerDeadLetterRoutes(app: FastifyInstance, backend: AdminBackend): void {
   // Newest saga first, like /api/sagas; `next` is the `after` of the following page (null on the last one).
   app.get('/api/dead-letters', async (request) => {
     const { limit, after } = parseParams(listQuerySchema, request.query, 'query');
-    return runtime.operations.deadLetterPage({ limit, ...(after === undefined ? {} : { after }) });
+    return backend.operations.deadLetterPage({ limit, ...(after === undefined ? {} : { after }) });
   });
 
   app.post('/api/dead-letters/:id/retry', async (request) => {
     const { id } = parseParams(deadLetterIdParams, request.params, 'path');
-    const saga = await runtime.operations.retryDeadLetter(id);
+    const saga = await backend.operations.retryDeadLetter(id);
     request.log.info({ deadLetter: id, sagaId: saga._id }, 'dead letter retried through the admin API');
     return sagaSummary(saga);
   });
 
   app.delete('/api/dead-letters/:id', async (request, reply) => {
     const { id } = parseParams(deadLetterIdParams, request.params, 'path');
-    await runtime.operations.discardDeadLetter(id);
+    await backend.operations.discardDeadLetter(id);
     request.log.info({ deadLetter: id }, 'dead letter discarded through the admin API');
     return reply.code(204).send();
   });

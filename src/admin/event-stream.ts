@@ -2,7 +2,7 @@
 // burst of changes one `stats` event follows (computed once for all clients, not per client). A client that
 // stops reading is dropped once its unsent output passes a bound, so it cannot make the server buffer forever.
 import type { ServerResponse } from 'node:http';
-import type { Logger } from 'pino';
+import type { SagaLogger } from '../logging/saga-logger.js';
 import type { SagaChange, SagaChangeFeed } from './saga-change-feed.js';
 import { sagaSummary } from './saga-views.js';
 import type { AdminStats } from './system-status.js';
@@ -28,7 +28,7 @@ export class EventStreamHub {
   constructor(
     feed: SagaChangeFeed,
     private readonly stats: () => Promise<AdminStats>,
-    private readonly logger: Logger,
+    private readonly logger: SagaLogger,
     private readonly options: EventStreamOptions,
   ) {
     this.unsubscribe = feed.subscribe((change) => this.onChange(change));

@@ -6,6 +6,7 @@ export {
   type AdminServer,
   type AdminServerOptions,
 } from './admin-server.js';
+export type { AdminBackend } from './admin-backend.js';
 export { checkReadiness, type ReadinessReport } from './readiness.js';
 export { type AdminStats, type QueueDepth, type StatusCounts, type WatcherReport } from './system-status.js';
 export { type SagaSummary, type TimelineSegment } from './saga-views.js';

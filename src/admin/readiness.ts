@@ -1,6 +1,6 @@
 // GET /readyz: MongoDB and Redis answer, and no watcher of this process has stopped.
 import type { SagaRegistry } from '../definition/index.js';
-import type { SagaRuntime } from '../runtime/saga-runtime.js';
+import type { AdminBackend } from './admin-backend.js';
 import { redactUrlsInText } from '../logging/logger.js';
 import { watcherReports, type WatcherReport } from './system-status.js';
 
@@ -33,18 +33,21 @@ async function probe(what: string, run: () => Promise<unknown>): Promise<{ ok: b
   }
 }
 
-export async function checkReadiness(runtime: SagaRuntime, registry: SagaRegistry): Promise<ReadinessReport> {
+export async function checkReadiness(
+  backend: AdminBackend,
+  registry: SagaRegistry,
+): Promise<ReadinessReport> {
   const [mongodb, redis] = await Promise.all([
-    probe('MongoDB', () => runtime.db.command({ ping: 1 })),
+    probe('MongoDB', () => backend.db.command({ ping: 1 })),
     // A read of the dead-letter queue is a real round trip; BullMQ's client interface has no PING.
-    probe('Redis', () => runtime.queues.deadLetters.getJobCountByTypes('waiting')),
+    probe('Redis', () => backend.queues.deadLetters.getJobCountByTypes('waiting')),
   ]);
   let watchers: WatcherReport[] = [];
   const failing: string[] = [];
   if (!mongodb.ok) failing.push(`mongodb: ${mongodb.error ?? 'unreachable'}`);
   if (!redis.ok) failing.push(`redis: ${redis.error ?? 'unreachable'}`);
   if (mongodb.ok) {
-    watchers = await watcherReports(runtime, registry);
+    watchers = await watcherReports(backend, registry);
     for (const watcher of watchers) {
       if (watcher.state === 'stopped') failing.push(`watcher ${watcher.saga}: stopped`);
     }

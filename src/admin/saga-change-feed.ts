@@ -2,8 +2,8 @@
 // (SSE); metrics do not use it. Reopens after errors, resuming after the last event it saw.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ChangeStream, ChangeStreamDocument, Collection, ResumeToken } from 'mongodb';
-import type { Logger } from 'pino';
-import type { SagaDocument } from '../store/saga-document.js';
+import type { SagaLogger } from '../logging/saga-logger.js';
+import type { SagaDocument } from '../model/saga-document.js';
 
 export interface SagaChange {
   operation: 'insert' | 'update' | 'replace' | 'delete';
@@ -28,7 +28,7 @@ export class SagaChangeFeed {
 
   constructor(
     private readonly collection: Collection<SagaDocument>,
-    private readonly logger: Logger,
+    private readonly logger: SagaLogger,
   ) {
     this.opened = new Promise((resolve) => (this.markOpened = resolve));
   }

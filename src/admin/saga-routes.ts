@@ -2,9 +2,9 @@
 // timeline, cancel, retry.
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import type { SagaRuntime } from '../runtime/saga-runtime.js';
+import type { AdminBackend } from './admin-backend.js';
 import { ValidationError } from '../errors/index.js';
-import { SAGA_STATUSES } from '../store/saga-document.js';
+import { SAGA_STATUSES } from '../model/saga-document.js';
 import { AdminHttpError } from './admin-http-error.js';
 import { parseParams, sagaIdParams } from './request-params.js';
 import { sagaDetail, sagaSummary } from './saga-views.js';
@@ -24,12 +24,12 @@ const startBodySchema = z.strictObject({
   key: z.string().min(1).max(1_000).optional(),
 });
 
-export function registerSagaRoutes(app: FastifyInstance, runtime: SagaRuntime): void {
+export function registerSagaRoutes(app: FastifyInstance, backend: AdminBackend): void {
   // 201 for a new saga, 200 with the same shape when the key already had one; 400 naming the input's issues.
   app.post('/api/sagas', async (request, reply) => {
     const body = parseParams(startBodySchema, request.body, 'body');
     try {
-      const { saga, created } = await runtime.operations.start(body.saga, body.input, body.key);
+      const { saga, created } = await backend.operations.start(body.saga, body.input, body.key);
       if (created)
         request.log.info({ sagaId: saga._id, saga: saga.saga }, 'saga started through the admin API');
       return await reply
@@ -47,7 +47,7 @@ export function registerSagaRoutes(app: FastifyInstance, runtime: SagaRuntime): 
 
   app.get('/api/sagas', async (request) => {
     const query = parseParams(listQuerySchema, request.query, 'query');
-    const sagas = await runtime.store.list({
+    const sagas = await backend.store.list({
       limit: query.limit,
       ...(query.saga === undefined ? {} : { saga: query.saga }),
       ...(query.status === undefined ? {} : { status: query.status }),
@@ -60,21 +60,21 @@ export function registerSagaRoutes(app: FastifyInstance, runtime: SagaRuntime): 
 
   app.get('/api/sagas/:id', async (request) => {
     const { id } = parseParams(sagaIdParams, request.params, 'path');
-    const saga = await runtime.store.get(id);
+    const saga = await backend.store.get(id);
     if (!saga) throw new AdminHttpError('NOT_FOUND', `saga ${id} does not exist`);
     return sagaDetail(saga);
   });
 
   app.post('/api/sagas/:id/cancel', async (request) => {
     const { id } = parseParams(sagaIdParams, request.params, 'path');
-    const saga = await runtime.operations.cancel(id);
+    const saga = await backend.operations.cancel(id);
     request.log.info({ sagaId: id }, 'saga cancelled through the admin API');
     return sagaSummary(saga);
   });
 
   app.post('/api/sagas/:id/retry', async (request) => {
     const { id } = parseParams(sagaIdParams, request.params, 'path');
-    const saga = await runtime.operations.retry(id);
+    const saga = await backend.operations.retry(id);
     request.log.info({ sagaId: id }, 'saga retried through the admin API');
     return sagaSummary(saga);
   });

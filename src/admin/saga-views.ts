@@ -5,7 +5,7 @@ import type {
   SagaDocument,
   StepRecord,
   StepStatus,
-} from '../store/saga-document.js';
+} from '../model/saga-document.js';
 
 export interface SagaSummary {
   id: string;

@@ -1,9 +1,9 @@
 // What readiness, stats and metrics share: each trigger's watcher (state here, lease holder anywhere, lag),
 // saga counts by saga and status (one aggregation), queue depths and the dead-letter count.
 import { hasTrigger, type SagaRegistry } from '../definition/index.js';
-import type { SagaRuntime } from '../runtime/saga-runtime.js';
+import type { AdminBackend } from './admin-backend.js';
 import { DEAD_LETTER_STATES } from '../queue/saga-queues.js';
-import { SAGA_STATUSES, type SagaStatus } from '../store/saga-document.js';
+import { SAGA_STATUSES, type SagaStatus } from '../model/saga-document.js';
 import { LeaseStore } from '../store/lease.js';
 import { triggerLeaseId } from '../trigger/trigger-watcher.js';
 
@@ -41,8 +41,11 @@ export function emptyCounts(): StatusCounts {
   return Object.fromEntries(SAGA_STATUSES.map((status) => [status, 0])) as StatusCounts;
 }
 
-export async function watcherReports(runtime: SagaRuntime, registry: SagaRegistry): Promise<WatcherReport[]> {
-  const trigger = runtime.trigger;
+export async function watcherReports(
+  backend: AdminBackend,
+  registry: SagaRegistry,
+): Promise<WatcherReport[]> {
+  const trigger = backend.trigger;
   if (trigger) {
     const holders = await trigger.leaseHolders();
     return trigger.status().watchers.map((watcher) => ({
@@ -52,7 +55,7 @@ export async function watcherReports(runtime: SagaRuntime, registry: SagaRegistr
       lagSeconds: watcher.state === 'active' ? watcher.lagSeconds : null,
     }));
   }
-  const leases = new LeaseStore(runtime.db);
+  const leases = new LeaseStore(backend.db);
   return Promise.all(
     registry
       .list()
@@ -68,10 +71,10 @@ export async function watcherReports(runtime: SagaRuntime, registry: SagaRegistr
 }
 
 export async function sagaCounts(
-  runtime: SagaRuntime,
+  backend: AdminBackend,
   registry: SagaRegistry,
 ): Promise<{ sagas: { saga: string; counts: StatusCounts }[]; totals: StatusCounts }> {
-  const grouped = await runtime.store.collection
+  const grouped = await backend.store.collection
     .aggregate<{ _id: { saga: string; status: SagaStatus }; count: number }>([
       { $group: { _id: { saga: '$saga', status: '$status' }, count: { $sum: 1 } } },
     ])
@@ -89,8 +92,8 @@ export async function sagaCounts(
   return { sagas: [...bySaga].map(([saga, counts]) => ({ saga, counts })), totals };
 }
 
-export async function queueDepths(runtime: SagaRuntime, registry: SagaRegistry): Promise<QueueDepth[]> {
-  const queues = [...registry.names.map((name) => runtime.queues.stepQueue(name)), runtime.queues.timers];
+export async function queueDepths(backend: AdminBackend, registry: SagaRegistry): Promise<QueueDepth[]> {
+  const queues = [...registry.names.map((name) => backend.queues.stepQueue(name)), backend.queues.timers];
   return Promise.all(
     queues.map(async (queue) => {
       const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'prioritized');
@@ -105,25 +108,25 @@ export async function queueDepths(runtime: SagaRuntime, registry: SagaRegistry):
   );
 }
 
-export function deadLetterCount(runtime: SagaRuntime): Promise<number> {
-  return runtime.queues.deadLetters.getJobCountByTypes(...DEAD_LETTER_STATES);
+export function deadLetterCount(backend: AdminBackend): Promise<number> {
+  return backend.queues.deadLetters.getJobCountByTypes(...DEAD_LETTER_STATES);
 }
 
 /** Completion is a saga's last update, so `updatedAt` is its completion time (and `status_updatedAt` serves it). */
-export function completionsInLastMinute(runtime: SagaRuntime, now = Date.now()): Promise<number> {
-  return runtime.store.collection.countDocuments({
+export function completionsInLastMinute(backend: AdminBackend, now = Date.now()): Promise<number> {
+  return backend.store.collection.countDocuments({
     status: 'completed',
     updatedAt: { $gte: new Date(now - 60_000) },
   });
 }
 
-export async function collectStats(runtime: SagaRuntime, registry: SagaRegistry): Promise<AdminStats> {
+export async function collectStats(backend: AdminBackend, registry: SagaRegistry): Promise<AdminStats> {
   const [counts, queues, deadLetters, completionsPerMinute, watchers] = await Promise.all([
-    sagaCounts(runtime, registry),
-    queueDepths(runtime, registry),
-    deadLetterCount(runtime),
-    completionsInLastMinute(runtime),
-    watcherReports(runtime, registry),
+    sagaCounts(backend, registry),
+    queueDepths(backend, registry),
+    deadLetterCount(backend),
+    completionsInLastMinute(backend),
+    watcherReports(backend, registry),
   ]);
   return { ...counts, queues, deadLetters, completionsPerMinute, watchers };
 }

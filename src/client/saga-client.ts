@@ -1,10 +1,10 @@
 // Starting and awaiting sagas from code: `SagaClient.connect(...)`, then `start`, `handle`, `close`.
 import { MongoClient } from 'mongodb';
-import { pino } from 'pino';
-import { SagaOperations } from '../engine/saga-operations.js';
+import { silentLogger } from '../logging/saga-logger.js';
+import { SagaOperations, type DeadLetterPage } from '../engine/saga-operations.js';
 import { redisOptionsFromUrl } from '../queue/redis-connection.js';
 import { SagaQueues } from '../queue/saga-queues.js';
-import type { SagaDocument } from '../store/saga-document.js';
+import type { SagaDocument } from '../model/saga-document.js';
 import { SagaStore } from '../store/saga-store.js';
 import { SagaHandle } from './saga-handle.js';
 import { sagaClientOptionsSchema, type SagaClientOptions } from './saga-client-options.js';
@@ -43,8 +43,7 @@ export class SagaClient {
       prefix: queuePrefix,
     });
     // The client logs nothing itself; what it does is logged by the workers that run the sagas.
-    const logger = pino({ level: 'silent' });
-    return new SagaClient(mongo, store, queues, new SagaOperations(db, sagas, store, queues, logger));
+    return new SagaClient(mongo, store, queues, new SagaOperations(db, sagas, store, queues, silentLogger));
   }
 
   /**
@@ -66,6 +65,37 @@ export class SagaClient {
   /** The saga of `sagaName` stored under `key`, if any. */
   findByKey(sagaName: string, key: string): Promise<SagaDocument | null> {
     return this.store.findByKey(sagaName, key);
+  }
+
+  /**
+   * Runs a `failed` saga (a compensation gave up) or a `rejected` one (its input is valid now) again, as an
+   * operator's retry in the admin API does, and removes its dead letters.
+   * @throws SagastreamError `SAGA_NOT_FOUND`; `INVALID_STATE` for a saga in any other status;
+   * `INPUT_VALIDATION_FAILED` for a rejected saga whose input is still invalid.
+   */
+  retry(sagaId: string): Promise<SagaDocument> {
+    return this.operations.retry(sagaId);
+  }
+
+  /**
+   * One page of the dead-letter queue, oldest first: `{ items, next }`, where `next` is the `after` of the next
+   * page, null on the last one.
+   */
+  async deadLetters(options: { limit?: number; after?: string } = {}): Promise<DeadLetterPage> {
+    const { limit = 100, after } = options;
+    if (!Number.isInteger(limit) || limit < 1)
+      throw new TypeError('deadLetters: limit must be a positive integer');
+    return this.operations.deadLetterPage({ limit, ...(after === undefined ? {} : { after }) });
+  }
+
+  /** Retries the saga behind a dead letter and removes the entry; returns the saga as it restarts. */
+  retryDeadLetter(id: string): Promise<SagaDocument> {
+    return this.operations.retryDeadLetter(id);
+  }
+
+  /** Drops a dead letter for good; its saga stays as it is. */
+  discardDeadLetter(id: string): Promise<void> {
+    return this.operations.discardDeadLetter(id);
   }
 
   async close(): Promise<void> {

@@ -3,7 +3,7 @@ import type { ChangeStreamDocument, Collection } from 'mongodb';
 import { parseDuration, type DurationInput } from '../definition/index.js';
 import { SagastreamError } from '../errors/index.js';
 import type { SagaOperations } from '../engine/saga-operations.js';
-import { isTerminal, type SagaDocument, type SagaStatus, type StoredError } from '../store/saga-document.js';
+import { isTerminal, type SagaDocument, type SagaStatus, type StoredError } from '../model/saga-document.js';
 
 /** How a saga ended. `outputs` maps each completed step to what it returned; `error` is set unless it completed. */
 export interface SagaResult {

@@ -1,5 +1,5 @@
 // What a step's `run` and `compensate` receive from the engine.
-import type { Logger } from 'pino';
+import type { SagaLogger } from '../logging/saga-logger.js';
 import type { Stored } from './stored-value.js';
 
 export type StepPhase = 'forward' | 'compensate';
@@ -24,7 +24,7 @@ export interface StepContext<TInput = unknown, TOutputs = Record<string, unknown
   /** Aborted when the attempt times out or the saga is cancelled; hand it to fetch, drivers, timers. */
   readonly signal: AbortSignal;
   /** A child logger whose lines carry the saga id and step name. */
-  readonly logger: Logger;
+  readonly logger: SagaLogger;
   /** When this attempt will be aborted: the earlier of its timeout and (going forward) the saga deadline. */
   readonly deadline: Date;
   /**

@@ -1,7 +1,10 @@
 // The embedded MongoDB-compatible server: a TCP listener, the command dispatcher, and optional --dbpath durability.
 import { createServer, type Server, type Socket } from 'node:net';
 import { Long, ObjectId } from 'bson';
-import { pino, type Logger } from 'pino';
+import { pino } from 'pino';
+import type { DispatcherLogger } from './commands/command-dispatcher.js';
+import type { ConnectionLogger } from './wire/connection.js';
+import type { DiskStoreLogger } from './persistence/disk-store-options.js';
 import { z } from 'zod';
 import { CommandDispatcher } from './commands/command-dispatcher.js';
 import type { CommandHandlerFn, ServerIdentity } from './commands/command-context.js';
@@ -11,6 +14,9 @@ import { DiskStore } from './persistence/disk-store.js';
 import type { SnapshotData } from './persistence/snapshot-file.js';
 import { Engine } from './storage/engine.js';
 import { Connection } from './wire/connection.js';
+
+/** What the server logs through: pino's shape (a pino logger fits), narrowed to the calls it makes. */
+export type EmbeddedLogger = ConnectionLogger & DispatcherLogger & DiskStoreLogger;
 
 export const embeddedMongoOptionsSchema = z.object({
   /** 0 = a free port chosen by the OS. */
@@ -24,7 +30,7 @@ export const embeddedMongoOptionsSchema = z.object({
   replicaSetName: z.string().min(1).default('rs0'),
   /** fsync cadence of the journal. */
   fsyncIntervalMs: z.number().int().min(0).default(100),
-  logger: z.custom<Logger>().optional(),
+  logger: z.custom<EmbeddedLogger>().optional(),
   /** Registers test-only commands (configureFailPoint), like mongod's enableTestCommands=1. Never in production. */
   enableTestCommands: z.boolean().default(false),
 });
@@ -46,7 +52,7 @@ export class EmbeddedMongoServer {
     private readonly engine: Engine,
     private readonly cursors: CursorRegistry,
     private readonly store: DiskStore | null,
-    private readonly logger: Logger,
+    private readonly logger: EmbeddedLogger,
     readonly host: string,
     readonly port: number,
     readonly replicaSetName: string,

@@ -5,8 +5,13 @@ import { constants } from 'node:fs';
 import { access, mkdir } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { delimiter, join } from 'node:path';
-import type { Logger } from 'pino';
 import { probeRedis } from './redis-probe.js';
+
+/** The calls the launcher logs with: pino's shape, so a pino logger fits. */
+export interface RedisLauncherLogger {
+  debug(object: object, message: string): void;
+  warn(object: object, message: string): void;
+}
 
 export const REDIS_SERVER_NOT_FOUND_MESSAGE =
   'redis-server was not found on PATH. Install it with: apt-get install -y redis-server (Debian/Ubuntu) or set REDIS_URL to a running Redis 7.';
@@ -40,7 +45,7 @@ export interface RedisServerOptions {
   readonly host?: string;
   /** Keep data here with AOF on; absent means nothing is written to disk. */
   readonly dir?: string;
-  readonly logger?: Logger;
+  readonly logger?: RedisLauncherLogger;
   readonly startTimeoutMs?: number;
   /** The executable to run, looked up on PATH unless it contains a slash. */
   readonly command?: string;
@@ -250,7 +255,12 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   }
 }
 
-function runningServer(attempt: LaunchAttempt, host: string, port: number, logger?: Logger): RedisServer {
+function runningServer(
+  attempt: LaunchAttempt,
+  host: string,
+  port: number,
+  logger?: RedisLauncherLogger,
+): RedisServer {
   attempt.child.once('exit', (code, signal) => logger?.debug({ port, code, signal }, 'redis-server exited'));
   let stopping: Promise<void> | undefined;
   return {

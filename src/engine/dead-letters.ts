@@ -1,6 +1,6 @@
 // Dead-letter entries derived from the saga document, which stays the durable record.
 import type { DeadLetterJobData, DeadLetterKind } from '../queue/job-data.js';
-import type { SagaDocument } from '../store/saga-document.js';
+import type { SagaDocument } from '../model/saga-document.js';
 
 export function deadLetterFor(saga: SagaDocument, kind: DeadLetterKind): DeadLetterJobData {
   // The compensation that failed names the entry; else the forward step that failed.

@@ -2,7 +2,7 @@
 import { EJSON } from 'bson';
 import { requireTrigger, validateValue, type SagaDefinition } from '../definition/index.js';
 import type { ValidationIssue } from '../errors/index.js';
-import type { SagaDocument, StepRecord } from '../store/saga-document.js';
+import type { SagaDocument, StepRecord } from '../model/saga-document.js';
 import { newSagaId } from './saga-id.js';
 import type { TriggerEvent } from './trigger-event.js';
 

@@ -2,12 +2,12 @@
 // crash between a state change and its enqueue) or failed for good in BullMQ get it re-queued; deadline timers
 // and dead letters are restored.
 // MongoDB holds the truth, and every job id is deterministic, so a sweep is idempotent.
-import type { Logger } from 'pino';
+import type { SagaLogger } from '../logging/saga-logger.js';
 import type { SagaRegistry } from '../definition/index.js';
 import type { SagaQueues } from '../queue/saga-queues.js';
 import type { SagaStore } from '../store/saga-store.js';
 import { deadLetterFor, deadLetterKindOf } from './dead-letters.js';
-import { expectedJob } from './expected-job.js';
+import { expectedJob } from '../model/expected-job.js';
 import type { SagaOperations } from './saga-operations.js';
 
 export interface SweepResult {
@@ -34,7 +34,7 @@ export class RecoverySweeper {
     private readonly store: SagaStore,
     private readonly queues: SagaQueues,
     private readonly operations: SagaOperations,
-    private readonly logger: Logger,
+    private readonly logger: SagaLogger,
     private readonly options: RecoverySweeperOptions = { batchSize: 1_000, stuckAfter: 3 },
   ) {}
 

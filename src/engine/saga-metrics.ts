@@ -2,7 +2,7 @@
 // and retries, watcher lag. An interface, so the engine depends on no metrics library; src/metrics/ implements
 // it for Prometheus. Each transition is applied by exactly one process, so counting there never double-counts.
 import type { StepPhase } from '../definition/index.js';
-import { isTerminal, type SagaStatus } from '../store/saga-document.js';
+import { isTerminal, type SagaStatus } from '../model/saga-document.js';
 
 export type SagaOutcome = Extract<SagaStatus, 'completed' | 'compensated' | 'failed' | 'rejected'>;
 

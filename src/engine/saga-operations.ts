@@ -2,16 +2,16 @@
 // dead letters. MongoDB changes first; the queues follow, and the recovery sweeper covers a crash in between.
 import { randomUUID } from 'node:crypto';
 import type { Db } from 'mongodb';
-import type { Logger } from 'pino';
+import type { SagaLogger } from '../logging/saga-logger.js';
 import { describeIssues, parseSagaInput, validateValue, type SagaRegistry } from '../definition/index.js';
 import { SagaStarter } from './saga-starter.js';
 import { SagastreamError } from '../errors/index.js';
 import type { DeadLetterJobData } from '../queue/job-data.js';
 import { compareDeadLetterIds, deadLetterJobId } from '../queue/queue-names.js';
 import type { SagaQueues } from '../queue/saga-queues.js';
-import type { SagaDocument } from '../store/saga-document.js';
+import type { SagaDocument } from '../model/saga-document.js';
 import type { SagaStore } from '../store/saga-store.js';
-import { expectedJob } from './expected-job.js';
+import { expectedJob } from '../model/expected-job.js';
 import { countIfEnded, noSagaMetrics, type SagaMetrics } from './saga-metrics.js';
 import { beginCompensation, redriveSaga } from './saga-transitions.js';
 
@@ -33,7 +33,7 @@ export class SagaOperations {
     private readonly registry: SagaRegistry,
     private readonly store: SagaStore,
     private readonly queues: SagaQueues,
-    private readonly logger: Logger,
+    private readonly logger: SagaLogger,
     /** A cancel or deadline of a saga with nothing to compensate ends it here, in whichever process calls. */
     private readonly metrics: SagaMetrics = noSagaMetrics,
   ) {

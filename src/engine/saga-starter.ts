@@ -1,9 +1,9 @@
 // Starts sagas for a batch of trigger events: one unordered insertMany, then the first steps and deadline
 // timers in bulk. The unique {saga, key} index makes replayed events harmless.
-import type { Logger } from 'pino';
+import type { SagaLogger } from '../logging/saga-logger.js';
 import type { SagaDefinition } from '../definition/index.js';
 import type { SagaQueues } from '../queue/saga-queues.js';
-import type { SagaDocument } from '../store/saga-document.js';
+import type { SagaDocument } from '../model/saga-document.js';
 import type { SagaStore } from '../store/saga-store.js';
 import { deadLetterFor } from './dead-letters.js';
 import { noSagaMetrics, type SagaMetrics } from './saga-metrics.js';
@@ -22,7 +22,7 @@ export class SagaStarter {
   constructor(
     private readonly store: SagaStore,
     private readonly queues: SagaQueues,
-    private readonly logger: Logger,
+    private readonly logger: SagaLogger,
     private readonly metrics: SagaMetrics = noSagaMetrics,
   ) {}
 

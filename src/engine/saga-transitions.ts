@@ -3,10 +3,11 @@
 import type { UpdateFilter } from 'mongodb';
 import type { SagaDefinition } from '../definition/index.js';
 import { SagastreamError } from '../errors/index.js';
-import type { CompensationRecord, SagaDocument, SagaReason, StoredError } from '../store/saga-document.js';
-import { HISTORY_LIMIT } from '../store/saga-document.js';
+import type { CompensationRecord, SagaDocument, SagaReason, StoredError } from '../model/saga-document.js';
+import { HISTORY_LIMIT } from '../model/saga-document.js';
 import type { SagaStore } from '../store/saga-store.js';
-import type { StepJobRef } from '../store/step-job-ref.js';
+import type { StepJobRef } from '../model/step-job-ref.js';
+import { compensationPlan } from '../model/compensation-plan.js';
 import { freshSteps } from './new-saga.js';
 
 const MAX_CONFLICT_RETRIES = 20;
@@ -15,27 +16,6 @@ export interface StepFailure {
   ref: StepJobRef;
   error: StoredError;
   timedOut: boolean;
-}
-
-/**
- * Steps to compensate, most recent first: those that completed, and those whose effect may exist (an attempt
- * timed out or is still in flight). Steps without a `compensate` are skipped.
- */
-export function compensationPlan(
-  saga: SagaDocument,
-  definition: SagaDefinition,
-): { plan: number[]; skipped: number[] } {
-  const plan: number[] = [];
-  const skipped: number[] = [];
-  for (let index = saga.steps.length - 1; index >= 0; index--) {
-    const step = saga.steps[index]!;
-    const mayHaveEffect =
-      step.status === 'completed' || step.status === 'running' || step.mayHaveEffect === true;
-    if (!mayHaveEffect) continue;
-    if (definition.steps[index]?.compensate) plan.push(index);
-    else skipped.push(index);
-  }
-  return { plan, skipped };
 }
 
 /** Builds the update that moves a running saga into compensation (or straight to `compensated`). */

@@ -2,12 +2,12 @@
 // change stream on the saga collection that aborts in-flight attempts of sagas that stopped running.
 import { Worker, type ConnectionOptions, type Job } from 'bullmq';
 import type { ChangeStream, ChangeStreamUpdateDocument } from 'mongodb';
-import type { Logger } from 'pino';
+import type { SagaLogger } from '../logging/saga-logger.js';
 import type { SagaRegistry } from '../definition/index.js';
 import type { DeadlineJobData, StepJobData } from '../queue/job-data.js';
 import { TIMER_QUEUE, stepQueueName } from '../queue/queue-names.js';
 import type { SagaQueues } from '../queue/saga-queues.js';
-import type { SagaDocument } from '../store/saga-document.js';
+import type { SagaDocument } from '../model/saga-document.js';
 import type { SagaStore } from '../store/saga-store.js';
 import { AbortRegistry } from './abort-registry.js';
 import type { SagaMetrics } from './saga-metrics.js';
@@ -48,7 +48,7 @@ export class SagaWorker {
     private readonly store: SagaStore,
     private readonly queues: SagaQueues,
     private readonly operations: SagaOperations,
-    private readonly logger: Logger,
+    private readonly logger: SagaLogger,
     private readonly options: SagaWorkerOptions,
   ) {
     this.processor = new StepProcessor({

@@ -1,19 +1,19 @@
 // Processes one step job: claims the attempt in MongoDB, runs the user's code with its timeout, and applies
 // the resulting transition. A job whose attempt is no longer current only re-queues what the saga needs now.
-import type { Logger } from 'pino';
+import type { SagaLogger } from '../logging/saga-logger.js';
 import type { SagaDefinition, SagaRegistry } from '../definition/index.js';
 import { backoffDelay, idempotencyKeyFor, parseStepOutput } from '../definition/index.js';
 import { SagastreamError, StepTimeoutError, isRetryable, serializeError } from '../errors/index.js';
 import type { SagaQueues } from '../queue/saga-queues.js';
 import { compensationWaitJobId, compensationWakeJobId } from '../queue/queue-names.js';
-import type { SagaDocument, StoredError } from '../store/saga-document.js';
+import type { SagaDocument, StoredError } from '../model/saga-document.js';
 import { copyOfStored } from '../store/local-update.js';
 import type { SagaStore } from '../store/saga-store.js';
-import type { StepJobRef } from '../store/step-job-ref.js';
+import type { StepJobRef } from '../model/step-job-ref.js';
 import type { AbortRegistry } from './abort-registry.js';
 import { runAttempt } from './attempt-runner.js';
 import { deadLetterFor } from './dead-letters.js';
-import { expectedJob } from './expected-job.js';
+import { expectedJob } from '../model/expected-job.js';
 import { countIfEnded, noSagaMetrics, type SagaMetrics } from './saga-metrics.js';
 import { beginCompensation } from './saga-transitions.js';
 
@@ -27,7 +27,7 @@ export interface StepProcessorDependencies {
   store: SagaStore;
   queues: SagaQueues;
   aborts: AbortRegistry;
-  logger: Logger;
+  logger: SagaLogger;
   /** Step durations, retries and saga outcomes, counted here as they happen. */
   metrics?: SagaMetrics;
   /** The process's services, given to every step as `ctx.services`. */
@@ -35,8 +35,8 @@ export interface StepProcessorDependencies {
 }
 
 /** `parent.child(bindings)`, created on the first call and reused after. */
-function lazyChild(parent: Logger, bindings: Record<string, unknown>): () => Logger {
-  let child: Logger | undefined;
+function lazyChild(parent: SagaLogger, bindings: Record<string, unknown>): () => SagaLogger {
+  let child: SagaLogger | undefined;
   return () => (child ??= parent.child(bindings));
 }
 
@@ -155,7 +155,7 @@ export class StepProcessor {
     );
     if ('output' in outcome) {
       if (await store.completeStep(ref, outcome.output, isLast, untouched)) {
-        if (this.deps.logger.isLevelEnabled('debug')) logger().debug('step completed');
+        if (this.deps.logger.isLevelEnabled?.('debug') !== false) logger().debug('step completed');
         if (untouched) this.remember(untouched);
         if (!isLast) {
           const next = definition.steps[ref.step + 1]!;

@@ -1,5 +1,5 @@
 // Runs the recovery sweeper on one process at a time: whoever holds the `sweeper` lease sweeps; the others wait.
-import type { Logger } from 'pino';
+import type { SagaLogger } from '../logging/saga-logger.js';
 import { Lease, type LeaseStore } from '../store/lease.js';
 import type { RecoverySweeper } from './recovery-sweeper.js';
 
@@ -19,7 +19,7 @@ export class SweeperService {
   constructor(
     private readonly sweeper: RecoverySweeper,
     private readonly leases: LeaseStore,
-    private readonly logger: Logger,
+    private readonly logger: SagaLogger,
     private readonly options: SweeperServiceOptions,
   ) {}
 

@@ -2,7 +2,7 @@
 // /readyz, on loopback unless told otherwise. node:http rather than fastify: three routes need no framework.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Logger } from 'pino';
+import type { SagaLogger } from '../logging/saga-logger.js';
 import { z } from 'zod';
 
 export const metricsServerOptionsSchema = z.strictObject({
@@ -48,7 +48,7 @@ const ROUTES = ['/metrics', '/healthz', '/readyz'];
 export async function startMetricsServer(
   options: MetricsServerOptions,
   source: MetricsSource,
-  logger: Logger,
+  logger: SagaLogger,
   readiness?: ReadinessCheck,
 ): Promise<MetricsServer> {
   const { host, port } = metricsServerOptionsSchema.parse(options);

@@ -1,6 +1,6 @@
 // What queued jobs carry. Step jobs name the exact attempt they stand for (see StepJobRef).
-import type { StoredError } from '../store/saga-document.js';
-import type { StepJobRef } from '../store/step-job-ref.js';
+import type { StoredError } from '../model/saga-document.js';
+import type { StepJobRef } from '../model/step-job-ref.js';
 
 export type StepJobData = StepJobRef;
 

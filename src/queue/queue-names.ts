@@ -1,6 +1,6 @@
 // Queue names and deterministic job ids. BullMQ ids must not contain ':' nor be all digits, and a queue
 // prefix wrapped in {} keeps every key of a queue in one Redis Cluster hash slot.
-import type { StepJobRef } from '../store/step-job-ref.js';
+import type { StepJobRef } from '../model/step-job-ref.js';
 import type { DeadLetterKind } from './job-data.js';
 
 export const TIMER_QUEUE = 'saga-timers';

@@ -1,7 +1,7 @@
 // The BullMQ queues of a deployment: one step queue per saga, a timer queue for deadlines, and the dead-letter
 // queue. Producers fail fast; workers (elsewhere) wait for Redis forever.
 import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
-import type { StepJobRef } from '../store/step-job-ref.js';
+import type { ScheduledStep, StepJobRef } from '../model/step-job-ref.js';
 import type { DeadLetterJobData, DeadlineJobData, StepJobData } from './job-data.js';
 import {
   DEAD_LETTER_QUEUE,
@@ -30,17 +30,7 @@ const STEP_JOB_OPTIONS: JobsOptions = {
   removeOnFail: { age: 24 * 3600, count: 10_000 },
 };
 
-export interface ScheduledStep {
-  ref: StepJobRef;
-  delayMs?: number;
-  /**
-   * The next job of a saga already under way (the step after a completed one, the next compensation): queued at
-   * the head of the wait list, so workers finish the sagas they started before starting new ones. Under a backlog
-   * this keeps few sagas in flight and their end-to-end latency short, instead of advancing every saga one step
-   * per pass over the queue.
-   */
-  continuation?: boolean;
-}
+export type { ScheduledStep };
 
 export class SagaQueues {
   readonly prefix: string;

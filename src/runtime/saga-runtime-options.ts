@@ -1,6 +1,6 @@
 // Options of SagaRuntime.start as users write them (durations as '30s' or ms), validated once, defaults filled.
 import type { Db } from 'mongodb';
-import type { Logger } from 'pino';
+import { isSagaLogger, type SagaLogger } from '../logging/saga-logger.js';
 import { z } from 'zod';
 import {
   databaseOption,
@@ -15,14 +15,11 @@ import type { TriggerWatcherOptionsInput } from '../trigger/trigger-watcher-opti
 /** What a `setup` function receives: the process's database (its `database` option) and a logger. */
 export interface ServicesSetupContext {
   readonly db: Db;
-  readonly logger: Logger;
+  readonly logger: SagaLogger;
 }
 
 export const RUNTIME_ROLES = ['watcher', 'worker'] as const;
 export type RuntimeRole = (typeof RUNTIME_ROLES)[number];
-
-const isLogger = (value: unknown): value is Logger =>
-  typeof value === 'object' && value !== null && typeof (value as { child?: unknown }).child === 'function';
 
 export const sagaRuntimeOptionsSchema = z.strictObject({
   mongodbUrl: mongodbUrlOption,
@@ -30,7 +27,12 @@ export const sagaRuntimeOptionsSchema = z.strictObject({
   redisUrl: redisUrlOption,
   queuePrefix: queuePrefixOption,
   registry: z.custom<SagaRegistry>(isSagaRegistry, { error: 'registry must be a SagaRegistry' }),
-  logger: z.custom<Logger>(isLogger, { error: 'logger must be a pino logger' }),
+  /** Where the process logs (pino, or a logger with pino's methods); JSON lines at `info` on stdout when absent. */
+  logger: z
+    .custom<SagaLogger>(isSagaLogger, {
+      error: 'logger must be a pino logger or one with the same methods (info, warn, error, …, child)',
+    })
+    .optional(),
   /**
    * What this process runs: `['watcher', 'worker']`, one of them, or `[]` for a process that only reads and
    * operates (an admin API). Required, so that a call with defaults never silently runs nothing.

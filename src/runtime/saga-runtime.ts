@@ -2,7 +2,8 @@
 // recovery sweeper), step worker, or both. The CLI and the tests start processes through this.
 import { MongoClient, type Db } from 'mongodb';
 import { SagastreamError } from '../errors/index.js';
-import type { Logger } from 'pino';
+import { createLogger } from '../logging/logger.js';
+import type { SagaLogger } from '../logging/saga-logger.js';
 import { redisOptionsFromUrl } from '../queue/redis-connection.js';
 import { SagaQueues } from '../queue/saga-queues.js';
 import { SagaStore } from '../store/saga-store.js';
@@ -35,26 +36,28 @@ function parseRuntimeOptions(input: SagaRuntimeOptions): ResolvedSagaRuntimeOpti
 }
 
 export class SagaRuntime {
+  // The parts below serve the admin API, the CLI and sagastream's own tests; they are not part of the API.
   private constructor(
-    readonly client: MongoClient,
+    /** @internal */ readonly client: MongoClient,
+    /** The process's database (the `database` option). */
     readonly db: Db,
-    readonly store: SagaStore,
-    readonly queues: SagaQueues,
-    readonly operations: SagaOperations,
-    readonly trigger: TriggerService | null,
-    readonly worker: SagaWorker | null,
-    readonly metrics: SagaMetrics,
+    /** @internal */ readonly store: SagaStore,
+    /** @internal */ readonly queues: SagaQueues,
+    /** @internal */ readonly operations: SagaOperations,
+    /** @internal */ readonly trigger: TriggerService | null,
+    /** @internal */ readonly worker: SagaWorker | null,
+    /** @internal */ readonly metrics: SagaMetrics,
     private readonly sweeper: SweeperService | null,
-    private readonly logger: Logger,
+    private readonly logger: SagaLogger,
   ) {}
 
   /**
    * Connects, builds the services, then starts the roles named in `options.roles`.
-   * @throws ZodError (through `ConfigError`-like messages) for options it cannot use, before connecting.
+   * @throws SagastreamError `CONFIG_INVALID`, naming every problem, for options it cannot use (before connecting).
    */
   static async start(input: SagaRuntimeOptions): Promise<SagaRuntime> {
     const options = parseRuntimeOptions(input);
-    const logger = options.logger;
+    const logger = options.logger ?? createLogger({ level: 'info', name: 'sagastream', pretty: false });
     const metrics = options.metrics ?? noSagaMetrics;
     const client = new MongoClient(options.mongodbUrl);
     await client.connect();

@@ -1,7 +1,7 @@
 // One active watcher per trigger across processes: a lease document taken by compare-and-set, renewed while
 // held, with a fencing token that grows on every acquisition so writes of a deposed holder can be refused.
 import { MongoServerError, type Collection, type Db } from 'mongodb';
-import type { Logger } from 'pino';
+import type { SagaLogger } from '../logging/saga-logger.js';
 
 export interface LeaseDocument {
   /** `trigger:<saga name>`. */
@@ -107,7 +107,7 @@ export interface LeaseOptions {
   readonly leaseId: string;
   readonly holder: string;
   readonly ttlMs: number;
-  readonly logger: Logger;
+  readonly logger: SagaLogger;
 }
 
 /**

@@ -7,9 +7,9 @@ import {
   type SagaDocument,
   type SagaStatus,
   type StoredError,
-} from './saga-document.js';
+} from '../model/saga-document.js';
 import { applyLocally, roundTrip } from './local-update.js';
-import type { StepJobRef } from './step-job-ref.js';
+import type { StepJobRef } from '../model/step-job-ref.js';
 import { WriteBatcher } from './write-batcher.js';
 
 export interface SagaListQuery {

@@ -1,5 +1,5 @@
 // Options of createTestEnvironment as users write them, validated once where the environment is built.
-import type { Logger } from 'pino';
+import { isSagaLogger, type SagaLogger } from '../logging/saga-logger.js';
 import { z } from 'zod';
 import { mongodbUrlOption, redisUrlOption } from '../config/connection-options.js';
 import { sagasOption, type SagaDefinition } from '../definition/index.js';
@@ -36,10 +36,9 @@ export const testEnvironmentOptionsSchema = z.strictObject({
   concurrency: z.number().int().positive().default(10),
   /** Where the environment's watcher and worker log; silent by default. */
   logger: z
-    .custom<Logger>(
-      (value) => typeof value === 'object' && value !== null && typeof (value as Logger).child === 'function',
-      { error: 'logger must be a pino Logger' },
-    )
+    .custom<SagaLogger>(isSagaLogger, {
+      error: 'logger must be a pino logger or one with the same methods (info, warn, error, …, child)',
+    })
     .optional(),
 });
 

@@ -2,7 +2,8 @@
 // queue prefix of its own, and a SagaClient, all ended by one stop().
 import { randomBytes } from 'node:crypto';
 import type { Db } from 'mongodb';
-import { pino, type Logger } from 'pino';
+import { pino } from 'pino';
+import type { SagaLogger } from '../logging/saga-logger.js';
 import { SagaClient } from '../client/index.js';
 import { SagaRegistry, scaleDefinition } from '../definition/index.js';
 import { SagaRuntime } from '../runtime/saga-runtime.js';
@@ -31,7 +32,7 @@ export class TestEnvironment {
   constructor(
     /** Starts sagas and awaits their `result()`, on this environment's database and queues. */
     readonly client: SagaClient,
-    /** The environment's runtime: its watcher, worker and operations (cancel, dead letters). */
+    /** @internal The environment's watcher and worker; tests act through `client`. */
     readonly runtime: SagaRuntime,
     /** The sagas as this environment runs them, every duration multiplied by `timeScale`. */
     readonly registry: SagaRegistry,
@@ -82,7 +83,7 @@ export class TestEnvironment {
  */
 export async function createTestEnvironment(options: TestEnvironmentOptions): Promise<TestEnvironment> {
   const parsed = testEnvironmentOptionsSchema.parse(options);
-  const logger: Logger = parsed.logger ?? pino({ level: 'silent' });
+  const logger: SagaLogger = parsed.logger ?? pino({ level: 'silent' });
   const registry = new SagaRegistry(
     parsed.sagas.map((definition) =>
       parsed.timeScale === 1 ? definition : scaleDefinition(definition, parsed.timeScale),

@@ -1,6 +1,6 @@
 // The MongoDB and Redis a test environment uses: URLs given or set in MONGODB_URL / REDIS_URL, else an embedded
 // MongoDB-compatible server in this process and a `redis-server` child, both started here and stopped again.
-import type { Logger } from 'pino';
+import type { SagaLogger } from '../logging/saga-logger.js';
 import { startEmbeddedMongoServer } from '../embedded/index.js';
 import { startRedisServer } from '../embedded/redis-launcher.js';
 
@@ -26,7 +26,7 @@ export function serverUrlsFrom(options: ServerUrls, env: NodeJS.ProcessEnv = pro
   };
 }
 
-export async function startTestServers(urls: ServerUrls, logger: Logger): Promise<TestServers> {
+export async function startTestServers(urls: ServerUrls, logger: SagaLogger): Promise<TestServers> {
   const stops: (() => Promise<void>)[] = [];
   const stopAll = async (): Promise<void> => {
     // Redis first (it was started last); an error in one stop must not leave the other running.

@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Db } from 'mongodb';
-import type { Logger } from 'pino';
+import type { SagaLogger } from '../logging/saga-logger.js';
 import { hasTrigger, type SagaDefinition, type SagaRegistry } from '../definition/index.js';
 import type { SagaMetrics } from '../engine/saga-metrics.js';
 import { SagaStarter } from '../engine/saga-starter.js';
@@ -20,7 +20,7 @@ export interface TriggerServiceOptions {
   queues: SagaQueues;
   /** The sagas to watch: a registry or a list of definitions with unique names. */
   sagas: SagaRegistry | Iterable<SagaDefinition>;
-  logger: Logger;
+  logger: SagaLogger;
   /** Watcher settings shared by every trigger; `holderId` defaults to `<host>:<pid>:<random>`. */
   watcher?: Partial<TriggerWatcherOptionsInput>;
   /** Per-saga overrides, e.g. `{ 'order-fulfilment': { backfill: true } }`. */

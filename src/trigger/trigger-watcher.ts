@@ -11,7 +11,7 @@ import {
   type ResumeToken,
   type Timestamp,
 } from 'mongodb';
-import type { Logger } from 'pino';
+import type { SagaLogger } from '../logging/saga-logger.js';
 import type { TriggeredSagaDefinition } from '../definition/index.js';
 import { noSagaMetrics, type SagaMetrics } from '../engine/saga-metrics.js';
 import type { SagaStarter } from '../engine/saga-starter.js';
@@ -58,7 +58,7 @@ export interface TriggerWatcherDependencies {
   starter: SagaStarter;
   leases: LeaseStore;
   checkpoints: CheckpointStore;
-  logger: Logger;
+  logger: SagaLogger;
   /** Reports whether this watcher is active and its lag. */
   metrics?: SagaMetrics;
 }
@@ -89,7 +89,7 @@ export class TriggerWatcher {
   private readonly definition: TriggeredSagaDefinition;
   private readonly source: Collection;
   private readonly pipeline: Document[];
-  private readonly logger: Logger;
+  private readonly logger: SagaLogger;
   private readonly metrics: SagaMetrics;
   private readonly stopController = new AbortController();
   private running: Promise<void> | null = null;

@@ -3,8 +3,8 @@
 // measures watcher failover (holder killed → another holder active) and recovery after FLUSHALL.
 import type { Redis } from 'ioredis';
 import type { Db } from 'mongodb';
-import type { SagaDocument } from '../../src/store/saga-document.js';
-import { TERMINAL_STATUSES } from '../../src/store/saga-document.js';
+import type { SagaDocument } from '../../src/model/saga-document.js';
+import { TERMINAL_STATUSES } from '../../src/model/saga-document.js';
 import type { LeaseDocument } from '../../src/store/lease.js';
 import type { ManagedProcess } from './chaos-processes.js';
 import type { SeededRandom } from './seeded-random.js';

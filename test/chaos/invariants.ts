@@ -1,7 +1,7 @@
 // The promises a chaos run checks against MongoDB (and the dead-letter queue) once every saga has ended.
 import type { Db } from 'mongodb';
-import type { SagaDocument } from '../../src/store/saga-document.js';
-import { isTerminal } from '../../src/store/saga-document.js';
+import type { SagaDocument } from '../../src/model/saga-document.js';
+import { isTerminal } from '../../src/model/saga-document.js';
 import { SERVICE_COLLECTIONS } from '../../sagas/order-fulfillment/index.js';
 import type { ChaosOrder } from './order-mix.js';
 

@@ -3,7 +3,7 @@
 import type { SagaDefinition } from '../../definition/index.js';
 import type { CliCommand } from '../cli-command.js';
 import { parseCliOptions } from '../parse-cli-options.js';
-import { loadSagasModule } from '../sagas-module.js';
+import { loadSagasModule } from '../../runtime/sagas-module.js';
 
 const usage = `Usage: sagastream check [--sagas-module PATH]
 

@@ -3,7 +3,7 @@
 import { MongoClient } from 'mongodb';
 import { loadConfig } from '../../config/config.js';
 import { createLogger } from '../../logging/logger.js';
-import { checkMongo } from '../check-connections.js';
+import { checkMongo } from '../../runtime/check-connections.js';
 import type { CliCommand } from '../cli-command.js';
 import { runDemo } from '../demo/run-demo.js';
 import { parseCliOptions, parsePositiveInteger } from '../parse-cli-options.js';

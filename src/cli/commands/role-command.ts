@@ -5,8 +5,8 @@ import { loadConfig, type ConfigFor } from '../../config/config.js';
 import { createLogger } from '../../logging/logger.js';
 import type { CliCommand } from '../cli-command.js';
 import { parseCliOptions, parsePort } from '../parse-cli-options.js';
-import { loadSagasModule, type SagasModule } from '../sagas-module.js';
-import { describeRoles, startRoles, type RoleSelection } from '../start-roles.js';
+import { loadSagasModule, type SagasModule } from '../../runtime/sagas-module.js';
+import { describeRoles, startRoles, type RoleSelection } from '../../runtime/start-roles.js';
 import { UsageError } from '../usage-error.js';
 import { waitForShutdownSignal } from '../wait-for-shutdown-signal.js';
 

@@ -1,6 +1,6 @@
 // `sagastream status`: counts per saga and status, queue depths, dead letters and watcher lag, from the admin API.
 import type { AdminStats } from '../../admin/index.js';
-import { SAGA_STATUSES } from '../../store/saga-document.js';
+import { SAGA_STATUSES } from '../../model/saga-document.js';
 import type { CliCommand } from '../cli-command.js';
 import { UsageError } from '../usage-error.js';
 import { ADMIN_OPTIONS_USAGE, formatTable, parseAdminCommandLine, writeJson } from './admin-api-client.js';

@@ -1,7 +1,7 @@
 // Inserts demo orders at a steady rate until stopped (or until `count` orders), in small batches so high
 // rates do not need a timer per order.
 import type { Collection, Document } from 'mongodb';
-import type { Logger } from 'pino';
+import type { SagaLogger } from '../../logging/saga-logger.js';
 import { nextDemoOrder } from '../../../sagas/order-fulfillment/demo-orders.js';
 
 const TICK_MS = 200;
@@ -11,7 +11,7 @@ export interface DemoOrderStreamOptions {
   readonly ordersPerSecond: number;
   /** Stop after this many orders; unbounded when absent. */
   readonly count?: number;
-  readonly logger: Logger;
+  readonly logger: SagaLogger;
 }
 
 export class DemoOrderStream {

@@ -1,7 +1,7 @@
 // The demo as dev --demo and `sagastream demo` run it: a stream of demo orders plus live progress.
 import type { Writable } from 'node:stream';
 import type { Db } from 'mongodb';
-import type { Logger } from 'pino';
+import type { SagaLogger } from '../../logging/saga-logger.js';
 import { orderFulfillment } from '../../../sagas/order-fulfillment/index.js';
 import { DemoOrderStream } from './demo-order-stream.js';
 import { SagaProgress } from './saga-progress.js';
@@ -11,7 +11,7 @@ export interface RunDemoOptions {
   readonly ordersPerSecond: number;
   readonly count?: number;
   readonly output: Writable & { isTTY?: boolean; columns?: number };
-  readonly logger: Logger;
+  readonly logger: SagaLogger;
   readonly progressIntervalMs?: number;
 }
 

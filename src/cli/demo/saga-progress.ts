@@ -2,7 +2,7 @@
 // printed as plain periodic lines otherwise (logs, CI, pipes).
 import type { Writable } from 'node:stream';
 import type { Collection, Document } from 'mongodb';
-import type { Logger } from 'pino';
+import type { SagaLogger } from '../../logging/saga-logger.js';
 
 const STATUSES = ['running', 'compensating', 'completed', 'compensated', 'failed', 'rejected'] as const;
 const TERMINAL = new Set<string>(['completed', 'compensated', 'failed', 'rejected']);
@@ -15,7 +15,7 @@ export interface SagaProgressOptions {
   readonly output: Writable & { isTTY?: boolean; columns?: number };
   /** How many orders were inserted so far, for the insert rate. */
   readonly inserted: () => number;
-  readonly logger: Logger;
+  readonly logger: SagaLogger;
   /** Default: 500 ms on a TTY, 5 s otherwise. */
   readonly intervalMs?: number;
 }

@@ -13,7 +13,7 @@ import { SagaRuntime } from '../../../src/runtime/saga-runtime.js';
 import { TerminalError } from '../../../src/errors/index.js';
 import { createLogger, type LogLevel } from '../../../src/logging/logger.js';
 import { stepQueueName } from '../../../src/queue/queue-names.js';
-import type { SagaDocument, SagaStatus, StepStatus } from '../../../src/store/saga-document.js';
+import type { SagaDocument, SagaStatus, StepStatus } from '../../../src/model/saga-document.js';
 import { connectMongo, mongoUrl, redisUrl, uniqueName } from '../helpers.js';
 
 export const TEST_TOKEN = 'test-admin-token-0123456789';
@@ -140,7 +140,7 @@ export async function startAdminFixture(options: AdminFixtureOptions = {}): Prom
     host: '127.0.0.1',
     port: 0,
     ...(options.token === undefined ? {} : { token: options.token }),
-    runtime,
+    backend: runtime,
     registry,
     logger,
   });

@@ -11,7 +11,7 @@ import { newSagaId } from '../../../src/engine/saga-id.js';
 import { SagaRuntime } from '../../../src/runtime/saga-runtime.js';
 import { createLogger } from '../../../src/logging/logger.js';
 import { PrometheusSagaMetrics } from '../../../src/metrics/index.js';
-import type { SagaDocument } from '../../../src/store/saga-document.js';
+import type { SagaDocument } from '../../../src/model/saga-document.js';
 import { sample } from '../../prometheus-samples.js';
 import { mongoUrl, redisUrl, uniqueName } from '../helpers.js';
 import { ordersSaga, type OrderDocument } from './admin-fixture.js';
@@ -45,7 +45,7 @@ beforeAll(async () => {
   admin = await startAdminServer({
     host: '127.0.0.1',
     port: 0,
-    runtime,
+    backend: runtime,
     registry,
     logger,
     metrics,

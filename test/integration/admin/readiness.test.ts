@@ -31,7 +31,7 @@ describe('readiness', () => {
     admin = await startAdminServer({
       host: '127.0.0.1',
       port: 0,
-      runtime,
+      backend: runtime,
       registry,
       logger: createLogger({ level: 'silent', pretty: false }),
     });

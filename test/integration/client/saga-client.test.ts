@@ -135,3 +135,39 @@ describe('SagaClient', () => {
     expect((await held.status())?.reason).toBe('cancelled');
   });
 });
+
+describe('SagaClient operator actions', () => {
+  it('pages dead letters, retries the saga behind one and discards another', async () => {
+    const { client, db } = await setUp('client-dead-letters');
+    // Invalid trigger documents are stored as rejected sagas with a dead letter each.
+    await db.collection('orders').insertMany([
+      { customerId: 'c-1', total: -1 },
+      { customerId: 'c-2', total: -2 },
+    ]);
+    await expect.poll(async () => (await client.deadLetters()).items.length, { timeout: 30_000 }).toBe(2);
+
+    const first = await client.deadLetters({ limit: 1 });
+    expect(first.items).toHaveLength(1);
+    expect(first.next).not.toBeNull();
+    const second = await client.deadLetters({ limit: 1, after: first.next! });
+    expect(second.items).toHaveLength(1);
+    expect(second.next).toBeNull();
+    const [retried, discarded] = [first.items[0]!, second.items[0]!];
+
+    await expect(client.retryDeadLetter(retried.id)).rejects.toMatchObject({
+      code: 'INPUT_VALIDATION_FAILED',
+    });
+    const rejected = await client.handle(retried.sagaId).status();
+    await db
+      .collection('orders')
+      .updateOne(rejected!.trigger!.documentKey as Record<string, unknown>, { $set: { total: 5 } });
+    expect((await client.retryDeadLetter(retried.id)).status).toBe('running');
+    await expect.poll(async () => (await client.handle(retried.sagaId).status())?.status).toBe('completed');
+
+    await client.discardDeadLetter(discarded.id);
+    expect((await client.deadLetters()).items).toEqual([]);
+    expect((await client.handle(discarded.sagaId).status())?.status).toBe('rejected');
+    await expect(client.retry(discarded.sagaId)).rejects.toMatchObject({ code: 'INPUT_VALIDATION_FAILED' });
+    await expect(client.deadLetters({ limit: 0 })).rejects.toThrow(TypeError);
+  });
+});

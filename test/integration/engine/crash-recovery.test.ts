@@ -10,7 +10,7 @@ import type { MongoClient } from 'mongodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startRedisServer, type RedisServer } from '../../../src/embedded/redis-launcher.js';
 import { stepQueueName } from '../../../src/queue/queue-names.js';
-import type { SagaDocument } from '../../../src/store/saga-document.js';
+import type { SagaDocument } from '../../../src/model/saga-document.js';
 import type { CheckpointDocument } from '../../../src/trigger/checkpoint-store.js';
 import type { LeaseDocument } from '../../../src/store/lease.js';
 import { connectMongo, mongoUrl, redisUrl } from '../helpers.js';

@@ -6,7 +6,7 @@ import { expect, vi } from 'vitest';
 import { SagaClient } from '../../../src/client/index.js';
 import { SagaRegistry, type SagaDefinition } from '../../../src/definition/index.js';
 import { SagaRuntime, type SagaRuntimeOptions } from '../../../src/runtime/saga-runtime.js';
-import type { SagaDocument, SagaStatus } from '../../../src/store/saga-document.js';
+import type { SagaDocument, SagaStatus } from '../../../src/model/saga-document.js';
 import type { CheckpointDocument } from '../../../src/trigger/checkpoint-store.js';
 import { mongoUrl, redisUrl, uniqueName } from '../helpers.js';
 import {

@@ -4,7 +4,7 @@ import type { MongoClient } from 'mongodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { SagaRegistry, defineSaga, type SagaDefinition } from '../../../src/definition/index.js';
-import type { SagaDocument } from '../../../src/store/saga-document.js';
+import type { SagaDocument } from '../../../src/model/saga-document.js';
 import { connectMongo } from '../helpers.js';
 import { engineTest, type EngineTest } from './engine-test-kit.js';
 

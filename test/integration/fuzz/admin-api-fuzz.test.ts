@@ -1,7 +1,7 @@
 // Admin API fuzzing: seeded random methods, paths, ids, query strings, headers and bodies. Every answer must be
 // a 2xx/3xx for requests that make sense and a 4xx otherwise, never a 5xx, and the server must keep answering.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SagaDocument } from '../../../src/store/saga-document.js';
+import type { SagaDocument } from '../../../src/model/saga-document.js';
 import { SeededRandom } from '../../chaos/seeded-random.js';
 import { startAdminFixture, TEST_TOKEN, type AdminFixture } from '../admin/admin-fixture.js';
 

@@ -2,7 +2,7 @@
 // a `rejected` saga, and the watcher must go on with the orders after it.
 import type { Document } from 'bson';
 import { describe, expect, it } from 'vitest';
-import type { SagaDocument } from '../../../src/store/saga-document.js';
+import type { SagaDocument } from '../../../src/model/saga-document.js';
 import { sagaEndingIn } from '../engine/engine-test-kit.js';
 import { useOrderFulfillmentRuntime } from './order-fulfillment-runtime.js';
 

@@ -4,7 +4,7 @@
 // watcher stays active and its checkpoint keeps moving. The near-16 MB document: edge-orders.test.ts.
 import { Binary, Decimal128, EJSON, Long, MaxKey, MinKey, ObjectId, Timestamp, type Document } from 'bson';
 import { describe, expect, it } from 'vitest';
-import type { SagaDocument } from '../../../src/store/saga-document.js';
+import type { SagaDocument } from '../../../src/model/saga-document.js';
 import type { CheckpointDocument } from '../../../src/trigger/checkpoint-store.js';
 import { orderSchema } from '../../../sagas/order-fulfillment/index.js';
 import { useOrderFulfillmentRuntime } from './order-fulfillment-runtime.js';

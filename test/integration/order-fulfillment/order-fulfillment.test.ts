@@ -4,7 +4,7 @@ import type { Db, ObjectId } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registry, setup } from '../../../sagas/index.js';
 import type { SagaRuntime } from '../../../src/runtime/saga-runtime.js';
-import type { SagaDocument } from '../../../src/store/saga-document.js';
+import type { SagaDocument } from '../../../src/model/saga-document.js';
 import { createTestEnvironment, type TestEnvironment } from '../../../src/testing/index.js';
 import { mongoUrl, redisUrl } from '../helpers.js';
 

@@ -18,9 +18,9 @@ import { z } from 'zod';
 import { defineSaga } from '../../../src/definition/index.js';
 import { startEmbeddedMongoServer } from '../../../src/embedded/index.js';
 import { newSagaDocument } from '../../../src/engine/new-saga.js';
-import type { SagaDocument } from '../../../src/store/saga-document.js';
+import type { SagaDocument } from '../../../src/model/saga-document.js';
 import { SagaStore } from '../../../src/store/saga-store.js';
-import type { StepJobRef } from '../../../src/store/step-job-ref.js';
+import type { StepJobRef } from '../../../src/model/step-job-ref.js';
 import { WriteBatcher } from '../../../src/store/write-batcher.js';
 import { mongoUrl, uniqueName } from '../helpers.js';
 

@@ -118,7 +118,7 @@ describe('createTestEnvironment with the order-fulfillment saga', () => {
     expect(await effect('reservations', end.sagaId, 'reserve-inventory')).toMatchObject({
       status: 'released',
     });
-    const deadLetters = await env.runtime.operations.listDeadLetters();
+    const { items: deadLetters } = await env.client.deadLetters();
     expect(deadLetters.map((entry) => entry.sagaId)).toContain(end.sagaId);
   });
 

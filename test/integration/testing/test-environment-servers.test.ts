@@ -6,7 +6,7 @@ import { connect } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { defineSaga } from '../../../src/definition/index.js';
-import type { SagaDocument } from '../../../src/store/saga-document.js';
+import type { SagaDocument } from '../../../src/model/saga-document.js';
 import { createTestEnvironment, type TestEnvironment } from '../../../src/testing/index.js';
 import { connectRedis, mongoUrl, redisUrl } from '../helpers.js';
 

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { defineSaga, type SagaDefinition } from '../../../src/definition/index.js';
 import { newSagaDocument } from '../../../src/engine/new-saga.js';
-import type { SagaDocument } from '../../../src/store/saga-document.js';
+import type { SagaDocument } from '../../../src/model/saga-document.js';
 import { SagaStore } from '../../../src/store/saga-store.js';
 import { ORDERS_FILTER } from './fixtures/orders-saga.js';
 import { sagasOf, triggerService, triggerTestHooks, type TriggerTestContext } from './trigger-test-kit.js';

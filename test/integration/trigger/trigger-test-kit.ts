@@ -8,7 +8,7 @@ import { expect } from 'vitest';
 import type { SagaDefinition } from '../../../src/definition/index.js';
 import { createLogger, type LogLevel } from '../../../src/logging/logger.js';
 import { SagaQueues } from '../../../src/queue/saga-queues.js';
-import type { SagaDocument } from '../../../src/store/saga-document.js';
+import type { SagaDocument } from '../../../src/model/saga-document.js';
 import { TriggerService } from '../../../src/trigger/trigger-service.js';
 import type { TriggerWatcherOptionsInput } from '../../../src/trigger/trigger-watcher-options.js';
 import { connectRedis, mongoAndCleanups, uniqueName } from '../helpers.js';

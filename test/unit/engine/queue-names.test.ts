@@ -9,7 +9,7 @@ import {
   stepJobId,
   stepQueueName,
 } from '../../../src/queue/queue-names.js';
-import type { StepJobRef } from '../../../src/store/step-job-ref.js';
+import type { StepJobRef } from '../../../src/model/step-job-ref.js';
 
 const sagaId = newSagaId(Date.parse('2030-01-01T00:00:00Z'));
 const ref: StepJobRef = {

@@ -1,8 +1,8 @@
 // The job a non-terminal saga needs next, derived from its document alone. The recovery sweeper re-queues it
 // when Redis lost it; a stale job re-queues it so a saga never waits on a job that no longer exists.
 import type { SagaDefinition } from '../definition/index.js';
-import type { ScheduledStep } from '../queue/saga-queues.js';
-import type { SagaDocument } from '../store/saga-document.js';
+import type { ScheduledStep } from './step-job-ref.js';
+import type { SagaDocument } from './saga-document.js';
 
 export function expectedJob(
   saga: SagaDocument,

@@ -1,9 +1,9 @@
 // Starts the roles a CLI command asked for in this process — trigger watcher (with the recovery sweeper), step
 // worker, admin API, metrics listener — after checking that MongoDB and Redis answer, and stops them again in
 // reverse order.
-import type { Logger } from 'pino';
+import type { SagaLogger } from '../logging/saga-logger.js';
 import { checkReadiness, startAdminServer, type AdminServer } from '../admin/index.js';
-import { SagaRuntime, type ServicesSetupContext } from '../runtime/saga-runtime.js';
+import { SagaRuntime, type ServicesSetupContext } from './saga-runtime.js';
 import { PrometheusSagaMetrics, startMetricsServer, type MetricsServer } from '../metrics/index.js';
 import { checkMongo, checkRedis } from './check-connections.js';
 import { firstLine, type SagasModule } from './sagas-module.js';
@@ -24,7 +24,7 @@ export interface StartRolesOptions {
   readonly queuePrefix: string;
   readonly sagas: SagasModule;
   readonly roles: RoleSelection;
-  readonly logger: Logger;
+  readonly logger: SagaLogger;
 }
 
 export interface RunningRoles {
@@ -101,7 +101,7 @@ export async function startRoles(options: StartRolesOptions): Promise<RunningRol
             host: roles.admin.host,
             port: roles.admin.port,
             ...(roles.admin.token === undefined ? {} : { token: roles.admin.token }),
-            runtime,
+            backend: runtime,
             registry: sagas.registry,
             logger,
             ...(metrics ? { metrics } : {}),

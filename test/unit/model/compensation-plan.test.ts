@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { deadLetterFor } from '../../../src/engine/dead-letters.js';
-import { compensationPlan } from '../../../src/engine/saga-transitions.js';
+import { compensationPlan } from '../../../src/model/compensation-plan.js';
 import { definition, sagaDocument, step } from './saga-fixtures.js';
 
 describe('compensationPlan', () => {

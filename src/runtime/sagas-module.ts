@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { SagaRegistry, isSagaRegistry, type SagaDefinition } from '../definition/index.js';
-import type { ServicesSetupContext } from '../runtime/saga-runtime.js';
+import type { ServicesSetupContext } from './saga-runtime.js';
 
 /** What a sagas module's `setup` receives: the process's database (MONGODB_DB) and a logger. */
 export type SagasSetupContext = ServicesSetupContext;

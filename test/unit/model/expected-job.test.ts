@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { expectedJob } from '../../../src/engine/expected-job.js';
+import { expectedJob } from '../../../src/model/expected-job.js';
 import { definition, sagaDocument, step } from './saga-fixtures.js';
 
 const NOW = Date.parse('2030-01-01T00:00:10Z');

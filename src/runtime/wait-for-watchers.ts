@@ -1,14 +1,14 @@
 // A process that runs the watcher reports itself ready only once every trigger is covered: this process holds
 // the lease and its change stream has answered, or another live process holds it. Orders inserted after the
 // ready line are then never missed, even on a first start without a checkpoint.
-import type { Logger } from 'pino';
+import type { SagaLogger } from '../logging/saga-logger.js';
 import type { TriggerService } from '../trigger/trigger-service.js';
 
 const POLL_MS = 100;
 
 export async function waitForWatchers(
   trigger: TriggerService,
-  logger: Logger,
+  logger: SagaLogger,
   timeoutMs = 30_000,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -1,7 +1,7 @@
 // A three-step definition and saga documents in given states, for the engine's pure functions.
 import { z } from 'zod';
 import { defineSaga, type SagaDefinition } from '../../../src/definition/index.js';
-import type { SagaDocument, StepRecord } from '../../../src/store/saga-document.js';
+import type { SagaDocument, StepRecord } from '../../../src/model/saga-document.js';
 
 const ok = () => Promise.resolve({});
 const undo = () => Promise.resolve();
