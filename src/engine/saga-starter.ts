@@ -37,7 +37,15 @@ export class SagaStarter {
     const legacy = await this.startedUnderLegacyKeys(definition, [...byKey.values()]);
     const fresh = [...byKey.values()].filter(({ saga }) => !legacy.has(saga.key)).map(({ saga }) => saga);
     const { inserted, duplicates } = await this.store.insertMany(fresh);
-    const { running, rejected } = await this.launch(definition, inserted);
+    // Replayed events whose saga never began: the watcher that stored it may not have queued its first job.
+    const notBegun =
+      duplicates.length === 0
+        ? []
+        : await this.store.findNotBegun(
+            definition.name,
+            duplicates.map((saga) => saga.key),
+          );
+    const { running, rejected } = await this.launch(definition, inserted, notBegun);
     return {
       started: running.length,
       rejected: rejected.length,
@@ -67,12 +75,18 @@ export class SagaStarter {
     return { saga: existing, created: false };
   }
 
-  /** Queues what new sagas need: first steps and deadline timers, or dead letters for the rejected ones. */
+  /**
+   * Queues what new sagas need: first steps and deadline timers, or dead letters for the rejected ones.
+   * `requeued` sagas were stored earlier and never began: their first jobs are queued again (BullMQ keeps one
+   * job per id, so a job that is there already stays as it is).
+   */
   private async launch(
     definition: SagaDefinition,
     inserted: readonly SagaDocument[],
+    requeued: readonly SagaDocument[] = [],
   ): Promise<{ running: SagaDocument[]; rejected: SagaDocument[] }> {
     const running = inserted.filter((saga) => saga.status === 'running');
+    const toQueue = [...running, ...requeued];
     const rejected = inserted.filter((saga) => saga.status === 'rejected');
     // Counted once inserted: a replayed event hits the unique index and is not inserted again.
     if (inserted.length > 0) this.metrics.sagasStarted(definition.name, inserted.length);
@@ -80,7 +94,7 @@ export class SagaStarter {
     // Crash between the insert and these adds: the recovery sweeper queues what is missing.
     await Promise.all([
       this.queues.enqueueSteps(
-        running.map((saga) => ({
+        toQueue.map((saga) => ({
           ref: {
             sagaId: saga._id,
             saga: saga.saga,
@@ -93,7 +107,7 @@ export class SagaStarter {
         })),
       ),
       this.queues.scheduleDeadlines(
-        running.map((saga) => ({
+        toQueue.map((saga) => ({
           sagaId: saga._id,
           saga: saga.saga,
           generation: 0,

@@ -1,5 +1,7 @@
 // Runs the recovery sweeper on one process at a time: whoever holds the `sweeper` lease sweeps; the others wait.
 import type { SagaLogger } from '../logging/saga-logger.js';
+import { within } from '../errors/index.js';
+import { HolderHealth } from '../store/holder-health.js';
 import { Lease, type LeaseStore } from '../store/lease.js';
 import type { RecoverySweeper } from './recovery-sweeper.js';
 
@@ -7,7 +9,17 @@ export interface SweeperServiceOptions {
   holderId: string;
   intervalMs: number;
   leaseTtlMs: number;
+  /**
+   * Throws when the queues do not answer (SagaQueues.ping): a sweeper that cannot queue leaves the lease to one
+   * that can, as the trigger watchers do.
+   */
+  queueHealth?: () => Promise<void>;
 }
+
+/** A sweep that has not ended after this long is waited for no more (a half-open connection never answers). */
+const SWEEP_TIMEOUT_MS = 60_000;
+/** How long stop() waits for a sweep in progress. */
+const STOP_TIMEOUT_MS = 2_000;
 
 export const SWEEPER_LEASE_ID = 'sweeper';
 
@@ -15,13 +27,16 @@ export class SweeperService {
   private lease: Lease | null = null;
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
+  private readonly health: HolderHealth;
 
   constructor(
     private readonly sweeper: RecoverySweeper,
     private readonly leases: LeaseStore,
     private readonly logger: SagaLogger,
     private readonly options: SweeperServiceOptions,
-  ) {}
+  ) {
+    this.health = new HolderHealth(async () => options.queueHealth?.(), logger, 'sweep for lost jobs');
+  }
 
   start(): void {
     this.schedule(0);
@@ -38,21 +53,23 @@ export class SweeperService {
 
   private async tick(): Promise<void> {
     if (!this.lease?.isHeld()) {
+      if (!(await this.health.passes())) return;
       this.lease = await Lease.acquire(this.leases, {
         leaseId: SWEEPER_LEASE_ID,
         holder: this.options.holderId,
         ttlMs: this.options.leaseTtlMs,
         logger: this.logger,
+        healthCheck: () => this.health.check(),
       });
       if (!this.lease) return;
     }
-    await this.sweeper.sweep();
+    await within(this.sweeper.sweep(), SWEEP_TIMEOUT_MS, 'the recovery sweep');
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
-    await this.sweeper.stop();
+    await within(this.sweeper.stop(), STOP_TIMEOUT_MS, 'the recovery sweep').catch(() => undefined);
     await this.lease?.release().catch(() => undefined);
   }
 }

@@ -30,6 +30,8 @@ export const ERROR_CODES = {
   RESULT_TIMEOUT: { retryable: true },
   /** A test environment's trigger watchers did not start following their change streams in time. */
   WATCHER_NOT_READY: { retryable: true },
+  /** MongoDB or Redis did not answer a call within its bound: unreachable, or a half-open connection. */
+  CONNECTION_TIMEOUT: { retryable: true },
   /** Process configuration (environment variables, CLI options) is invalid. */
   CONFIG_INVALID: { retryable: false },
   /** An error that did not come from sagastream (a library or user code), when it must be named. */

@@ -15,3 +15,4 @@ export {
 export { StepTimeoutError, type StepTimeoutErrorOptions } from './step-timeout-error.js';
 export { TerminalError, type TerminalErrorOptions } from './terminal-error.js';
 export { ValidationError, type ValidationIssue } from './validation-error.js';
+export { within } from './within.js';

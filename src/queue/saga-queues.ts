@@ -1,6 +1,7 @@
 // The BullMQ queues of a deployment: one step queue per saga, a timer queue for deadlines, and the dead-letter
 // queue. Producers fail fast; workers (elsewhere) wait for Redis forever.
 import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
+import { within } from '../errors/index.js';
 import type { ScheduledStep, StepJobRef } from '../model/step-job-ref.js';
 import type { DeadLetterJobData, DeadlineJobData, StepJobData } from './job-data.js';
 import {
@@ -160,6 +161,23 @@ export class SagaQueues {
 
   async hasDeadline(sagaId: string, generation: number): Promise<boolean> {
     return (await this.timers.getJob(deadlineJobId(sagaId, generation))) !== undefined;
+  }
+
+  /**
+   * Answers when every Redis connection these queues opened answers a PING within `timeoutMs`: a half-open
+   * socket (a NAT or firewall that lost the connection) accepts commands and never answers, so it only shows
+   * as a missing reply.
+   * @throws SagastreamError `CONNECTION_TIMEOUT`, or the connection's own error.
+   */
+  async ping(timeoutMs: number): Promise<void> {
+    const queues = [this.timers, this.deadLetters, ...this.stepQueues.values()];
+    await within(
+      Promise.all(
+        queues.map(async (queue): Promise<unknown> => (await queue.backend.client).runCommand('ping', [])),
+      ),
+      timeoutMs,
+      'Redis (PING)',
+    );
   }
 
   async close(): Promise<void> {

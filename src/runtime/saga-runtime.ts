@@ -22,6 +22,9 @@ import {
 
 export type { SagaRuntimeOptions, ServicesSetupContext, RuntimeRole } from './saga-runtime-options.js';
 
+/** How long the sweeper's Redis health check waits for a PING. */
+const SWEEPER_PING_TIMEOUT_MS = 3_000;
+
 /** The options with defaults filled in; a bad option fails here, before anything connects, naming every problem. */
 function parseRuntimeOptions(input: SagaRuntimeOptions): ResolvedSagaRuntimeOptions {
   const parsed = sagaRuntimeOptionsSchema.safeParse(input);
@@ -113,6 +116,7 @@ export class SagaRuntime {
         holderId,
         intervalMs: options.sweeper.interval,
         leaseTtlMs: options.sweeper.leaseTtl,
+        queueHealth: () => queues.ping(SWEEPER_PING_TIMEOUT_MS),
       });
       sweeper.start();
     }

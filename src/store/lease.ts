@@ -1,6 +1,7 @@
 // One active watcher per trigger across processes: a lease document taken by compare-and-set, renewed while
 // held, with a fencing token that grows on every acquisition so writes of a deposed holder can be refused.
 import { MongoServerError, type Collection, type Db } from 'mongodb';
+import { within } from '../errors/index.js';
 import type { SagaLogger } from '../logging/saga-logger.js';
 
 export interface LeaseDocument {
@@ -108,12 +109,28 @@ export interface LeaseOptions {
   readonly holder: string;
   readonly ttlMs: number;
   readonly logger: SagaLogger;
+  /**
+   * Whether the holder can still do the work the lease is for (its Redis answers, say). Called before every
+   * renewal; when it throws, the lease is given up at once and released, so a healthy standby takes over.
+   */
+  readonly healthCheck?: () => Promise<void>;
+  /**
+   * How long before the stored expiry this holder stops trusting the lease: a holder cut off from MongoDB stops
+   * acting this long before a standby can take the lease, whatever its requests in flight and the clocks'
+   * skew. Default: a fifth of the TTL, at most 2 s.
+   */
+  readonly safetyMarginMs?: number;
 }
+
+/** How long a release or a stand-down waits for MongoDB; the lease expires on its own otherwise. */
+const RELEASE_TIMEOUT_MS = 2_000;
 
 /**
  * A held lease that renews itself every ttl/3. `signal` aborts the moment the lease can no longer be trusted:
- * a renewal found it taken or expired, or no renewal succeeded before the last known expiry (measured on this
- * process's clock from the start of the request that set it, so the local view never outlives the stored one).
+ * a renewal found it taken or expired, the holder's health check failed, or no renewal succeeded before the
+ * last known expiry less a safety margin (measured on this process's clock from the start of the request that
+ * set it, so the local view ends before the stored one: the fence by deadline; the fencing token is the fence
+ * by epoch for the writes that still arrive late).
  */
 export class Lease {
   private readonly controller = new AbortController();
@@ -128,7 +145,7 @@ export class Lease {
     private readonly options: LeaseOptions,
     requestStartedAt: number,
   ) {
-    this.validUntil = requestStartedAt + options.ttlMs;
+    this.validUntil = requestStartedAt + this.trustedMs;
     this.armExpiry();
     this.scheduleRenewal();
   }
@@ -143,6 +160,12 @@ export class Lease {
       new Date(requestStartedAt),
     );
     return grant ? new Lease(store, grant, options, requestStartedAt) : null;
+  }
+
+  /** How long after a renewal's start this holder acts on it: the TTL less the safety margin. */
+  private get trustedMs(): number {
+    const margin = this.options.safetyMarginMs ?? Math.min(2_000, this.options.ttlMs / 5);
+    return Math.max(1, this.options.ttlMs - margin);
   }
 
   get fencingToken(): number {
@@ -170,7 +193,11 @@ export class Lease {
     this.lose('released');
     if (!wasHeld) return;
     try {
-      await this.store.release(this.grant);
+      await within(
+        this.store.release(this.grant),
+        RELEASE_TIMEOUT_MS,
+        `releasing lease ${this.grant.leaseId}`,
+      );
     } catch (error) {
       this.options.logger.warn(
         { err: error, leaseId: this.grant.leaseId },
@@ -206,6 +233,20 @@ export class Lease {
 
   private async renew(): Promise<void> {
     if (this.controller.signal.aborted) return;
+    if (this.options.healthCheck) {
+      try {
+        await this.options.healthCheck();
+      } catch (error) {
+        if (this.controller.signal.aborted) return;
+        this.options.logger.warn(
+          { err: error, leaseId: this.grant.leaseId },
+          'the lease holder cannot do its work; handing the lease over',
+        );
+        await this.release();
+        return;
+      }
+      if (this.controller.signal.aborted) return;
+    }
     const requestStartedAt = Date.now();
     try {
       const renewed = await this.store.renew(this.grant, this.options.ttlMs, new Date(requestStartedAt));
@@ -215,7 +256,7 @@ export class Lease {
         return;
       }
       this.grant = renewed;
-      this.validUntil = requestStartedAt + this.options.ttlMs;
+      this.validUntil = requestStartedAt + this.trustedMs;
       this.armExpiry();
     } catch (error) {
       // Keep trying until the expiry timer says it is too late.

@@ -80,6 +80,27 @@ export class SagaStore {
       .toArray();
   }
 
+  /**
+   * The sagas of `saga` under `keys` that were stored but never began: generation 0, first step not yet tried.
+   * A watcher that stored them may have been cut off before queueing their first jobs.
+   */
+  findNotBegun(saga: string, keys: readonly string[]): Promise<SagaDocument[]> {
+    return this.collection
+      .find(
+        {
+          saga,
+          key: { $in: [...keys] },
+          status: 'running',
+          generation: 0,
+          stepIndex: 0,
+          'steps.0.status': 'pending',
+          'steps.0.attempts': 0,
+        },
+        { projection: { history: 0 } },
+      )
+      .toArray();
+  }
+
   findByKey(saga: string, key: string): Promise<SagaDocument | null> {
     return this.collection.findOne({ saga, key });
   }

@@ -82,6 +82,7 @@ export class TriggerService {
           checkpoints: this.checkpoints,
           logger,
           ...(options.metrics ? { metrics: options.metrics } : {}),
+          queueHealth: (timeoutMs) => options.queues.ping(timeoutMs),
         },
         { ...options.watcher, ...options.perSaga?.[definition.name], holderId: this.holderId },
       );
@@ -98,7 +99,7 @@ export class TriggerService {
   }
 
   /** Stops watching, saves checkpoints and releases leases, within about `timeoutMs`. */
-  async stop(timeoutMs = 10_000): Promise<void> {
+  async stop(timeoutMs = 5_000): Promise<void> {
     await Promise.all(this.watchers.map((watcher) => watcher.stop(timeoutMs)));
   }
 

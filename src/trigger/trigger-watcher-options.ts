@@ -17,6 +17,13 @@ export const triggerWatcherOptionsSchema = z.strictObject({
   batchSize: z.number().int().min(1).max(10_000).default(500),
   /** With no checkpoint yet, start sagas for every matching document that already exists. */
   backfill: z.boolean().default(false),
+  /**
+   * A batch (its sagas stored and their first jobs queued) that takes longer than this means the holder cannot
+   * do its job (a half-open Redis or MongoDB connection answers nothing): it hands the trigger over.
+   */
+  batchTimeout: positiveDurationSchema.default(10_000),
+  /** How long the Redis health check (a PING of the queues) waits for an answer. */
+  healthCheckTimeout: positiveDurationSchema.default(3_000),
   /** First delay after a transient failure; doubles per failure up to `maxRetryDelay`. */
   retryDelay: positiveDurationSchema.default(250),
   maxRetryDelay: positiveDurationSchema.default(10_000),

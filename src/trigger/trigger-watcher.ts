@@ -11,6 +11,7 @@ import {
   type ResumeToken,
   type Timestamp,
 } from 'mongodb';
+import { SagastreamError, within } from '../errors/index.js';
 import type { SagaLogger } from '../logging/saga-logger.js';
 import type { TriggeredSagaDefinition } from '../definition/index.js';
 import { noSagaMetrics, type SagaMetrics } from '../engine/saga-metrics.js';
@@ -19,6 +20,7 @@ import type { TriggerEvent } from '../engine/trigger-event.js';
 import type { Checkpoint, CheckpointStore } from './checkpoint-store.js';
 import { readChangeBatch, type TriggerChangeStream } from './change-events.js';
 import { scanMatchingDocuments, type ScanReason } from './collection-scan.js';
+import { HolderHealth } from '../store/holder-health.js';
 import { Lease, type LeaseStore } from '../store/lease.js';
 import { triggerFullDocument, triggerPipeline } from './trigger-pipeline.js';
 import {
@@ -61,6 +63,11 @@ export interface TriggerWatcherDependencies {
   logger: SagaLogger;
   /** Reports whether this watcher is active and its lag. */
   metrics?: SagaMetrics;
+  /**
+   * Throws when the queues the starter adds to do not answer (SagaQueues.ping). Checked before taking the
+   * lease and before every renewal: a watcher that cannot queue the sagas it starts does not lead.
+   */
+  queueHealth?: (timeoutMs: number) => Promise<void>;
 }
 
 /** Where the next stream opens: from the stored checkpoint (to be loaded), a token, or now (+ a scan). */
@@ -77,6 +84,9 @@ const POSITION_LOST_CODES = new Set([
 ]);
 
 class FencedOutError extends Error {}
+
+/** How long closing a change stream may take before the watcher goes on without waiting for it. */
+const STREAM_CLOSE_TIMEOUT_MS = 2_000;
 
 export function triggerLeaseId(sagaName: string): string {
   return `trigger:${sagaName}`;
@@ -110,6 +120,10 @@ export class TriggerWatcher {
     lastError: null,
   };
   private state: TriggerWatcherState = 'standby';
+  /** Whether the queues answer: checked before taking the lease and before each renewal. */
+  private readonly health: HolderHealth;
+  /** After handing the trigger over, this watcher leaves the lease to the others until then. */
+  private holdOffUntil = 0;
 
   /** @throws SagastreamError `INVALID_DEFINITION` when the trigger filter cannot run in a change stream. */
   constructor(
@@ -124,6 +138,11 @@ export class TriggerWatcher {
     this.source = (database === undefined ? deps.db : deps.db.client.db(database)).collection(collection);
     this.logger = deps.logger.child({ saga: deps.definition.name, trigger: this.source.namespace });
     this.metrics = deps.metrics ?? noSagaMetrics;
+    this.health = new HolderHealth(
+      async () => deps.queueHealth?.(this.options.healthCheckTimeout),
+      this.logger,
+      'lead this trigger',
+    );
   }
 
   /** Starts in the background: standby until the lease is ours, then watching. */
@@ -132,7 +151,7 @@ export class TriggerWatcher {
   }
 
   /** Stops watching, saves the checkpoint and releases the lease; waits for at most `timeoutMs`. */
-  async stop(timeoutMs = 10_000): Promise<void> {
+  async stop(timeoutMs = 5_000): Promise<void> {
     this.stopController.abort();
     if (this.running) {
       const timedOut = Symbol('timeout');
@@ -196,13 +215,16 @@ export class TriggerWatcher {
   private async waitForLease(): Promise<Lease | null> {
     while (!this.stopping) {
       try {
-        const lease = await Lease.acquire(this.deps.leases, {
-          leaseId: this.triggerId,
-          holder: this.options.holderId,
-          ttlMs: this.options.leaseTtl,
-          logger: this.logger,
-        });
-        if (lease) return lease;
+        if (Date.now() >= this.holdOffUntil && (await this.health.passes())) {
+          const lease = await Lease.acquire(this.deps.leases, {
+            leaseId: this.triggerId,
+            holder: this.options.holderId,
+            ttlMs: this.options.leaseTtl,
+            logger: this.logger,
+            healthCheck: () => this.health.check(),
+          });
+          if (lease) return lease;
+        }
       } catch (error) {
         this.recordError(error, 'could not reach MongoDB to take the trigger lease');
       }
@@ -219,12 +241,20 @@ export class TriggerWatcher {
     let failures = 0;
     while (!signal.aborted) {
       try {
-        await this.watchStream(lease, signal);
+        // A read or write on a half-open connection never returns: once the lease is lost or the watcher stops,
+        // stop waiting for it. Whatever it returns later is dropped (each step checks the signal first).
+        await untilAborted(this.watchStream(lease, signal), signal);
         failures = 0;
       } catch (error) {
         if (signal.aborted) break;
         if (error instanceof FencedOutError) {
           this.logger.warn('a newer lease holder saved the checkpoint; standing down');
+          return;
+        }
+        if (error instanceof SagastreamError && error.code === 'CONNECTION_TIMEOUT') {
+          // A batch that never ends holds the trigger still: let a watcher whose connections answer lead.
+          this.recordError(error, 'a batch did not finish in time; handing the trigger over');
+          this.holdOffUntil = Date.now() + this.options.leaseTtl / 3;
           return;
         }
         if (isPositionLost(error)) {
@@ -295,7 +325,9 @@ export class TriggerWatcher {
       }
     } finally {
       signal.removeEventListener('abort', closeStream);
-      await stream.close().catch(() => undefined);
+      await within(stream.close(), STREAM_CLOSE_TIMEOUT_MS, 'closing the change stream').catch(
+        () => undefined,
+      );
     }
   }
 
@@ -348,7 +380,11 @@ export class TriggerWatcher {
 
   private async startSagas(events: TriggerEvent[]): Promise<void> {
     // Invalid input does not throw here: the starter stores it as a `rejected` saga with a dead letter.
-    const result = await this.deps.starter.start(this.definition, events);
+    const result = await within(
+      this.deps.starter.start(this.definition, events),
+      this.options.batchTimeout,
+      `starting the sagas of ${events.length} trigger events`,
+    );
     this.counters.started += result.started;
     this.counters.rejected += result.rejected;
     this.counters.duplicates += result.duplicates;
@@ -384,6 +420,25 @@ export class TriggerWatcher {
       at: new Date(),
     };
     this.logger.error({ err: error }, message);
+  }
+}
+
+/** Settles as `work` does, or resolves as soon as `signal` aborts; a later rejection of `work` is ignored. */
+async function untilAborted(work: Promise<void>, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) {
+    work.catch(() => undefined);
+    return;
+  }
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<void>((resolve) => {
+    onAbort = resolve;
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  work.catch(() => undefined);
+  try {
+    await Promise.race([work, aborted]);
+  } finally {
+    signal.removeEventListener('abort', onAbort!);
   }
 }
 

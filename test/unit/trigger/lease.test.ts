@@ -8,6 +8,9 @@ const logger = pino({ level: 'silent' });
 const TTL = 300;
 // Renewals run every ttl/3.
 const RENEW_EVERY = 100;
+// The holder stops trusting its lease this long before the stored expiry (the fence by deadline).
+const MARGIN = 60;
+const TRUSTED = TTL - MARGIN;
 
 function grant(fencingToken: number): LeaseGrant {
   return { leaseId: 'trigger:t', holder: 'me', fencingToken, expiresAt: new Date(Date.now() + TTL) };
@@ -32,8 +35,15 @@ function fakeStore(
 
 const never = () => new Promise<never>(() => undefined);
 
-function acquire(store: LeaseStore): Promise<Lease | null> {
-  return Lease.acquire(store, { leaseId: 'trigger:t', holder: 'me', ttlMs: TTL, logger });
+function acquire(store: LeaseStore, healthCheck?: () => Promise<void>): Promise<Lease | null> {
+  return Lease.acquire(store, {
+    leaseId: 'trigger:t',
+    holder: 'me',
+    ttlMs: TTL,
+    logger,
+    safetyMarginMs: MARGIN,
+    ...(healthCheck ? { healthCheck } : {}),
+  });
 }
 
 beforeEach(() => {
@@ -45,11 +55,11 @@ afterEach(() => {
 });
 
 describe('Lease', () => {
-  it('gives up by itself exactly when the lease expires with no renewal through', async () => {
+  it('gives up by itself a safety margin before the lease expires with no renewal through', async () => {
     const lease = (await acquire(fakeStore(never)))!;
     expect(lease.fencingToken).toBe(7);
     expect(lease.isHeld()).toBe(true);
-    await vi.advanceTimersByTimeAsync(TTL - 1);
+    await vi.advanceTimersByTimeAsync(TRUSTED - 1);
     expect(lease.isHeld()).toBe(true);
     expect(lease.signal.aborted).toBe(false);
     await vi.advanceTimersByTimeAsync(1);
@@ -87,8 +97,8 @@ describe('Lease', () => {
         return renewals === 1 ? Promise.resolve(grant(7)) : Promise.reject(new Error('connection reset'));
       }),
     ))!;
-    // The renewal at 100 ms extends validity to 400 ms; those at 200 and 300 ms fail and are retried.
-    await vi.advanceTimersByTimeAsync(RENEW_EVERY + TTL - 1);
+    // The renewal at 100 ms extends validity to 340 ms; those at 200 and 300 ms fail and are retried.
+    await vi.advanceTimersByTimeAsync(RENEW_EVERY + TRUSTED - 1);
     expect(renewals).toBe(3);
     expect(lease.isHeld()).toBe(true);
     await vi.advanceTimersByTimeAsync(1);
@@ -102,7 +112,7 @@ describe('Lease', () => {
     await vi.advanceTimersByTimeAsync(200);
     const lease = (await pending)!;
     expect(lease.isHeld()).toBe(true);
-    await vi.advanceTimersByTimeAsync(TTL - 200 - 1);
+    await vi.advanceTimersByTimeAsync(TRUSTED - 200 - 1);
     expect(lease.isHeld()).toBe(true);
     await vi.advanceTimersByTimeAsync(1);
     expect(lease.isHeld()).toBe(false);
@@ -111,7 +121,7 @@ describe('Lease', () => {
   it('is not held past its validity even before the expiry timer runs', async () => {
     const lease = (await acquire(fakeStore(never)))!;
     // Moves the clock without running timers, as when the event loop is blocked.
-    vi.setSystemTime(Date.now() + TTL);
+    vi.setSystemTime(Date.now() + TRUSTED);
     expect(lease.signal.aborted).toBe(false);
     expect(lease.isHeld()).toBe(false);
   });
@@ -129,6 +139,35 @@ describe('Lease', () => {
     expect(lease.signal.aborted).toBe(true);
     await vi.advanceTimersByTimeAsync(10 * RENEW_EVERY);
     expect(renewals).toBe(0);
+  });
+
+  it('hands the lease over at the next renewal once the health check fails, and renews no more', async () => {
+    let renewals = 0;
+    let healthy = true;
+    const store = fakeStore(() => {
+      renewals += 1;
+      return Promise.resolve(grant(7));
+    });
+    const lease = (await acquire(store, () =>
+      healthy ? Promise.resolve() : Promise.reject(new Error('Redis does not answer')),
+    ))!;
+    await vi.advanceTimersByTimeAsync(RENEW_EVERY);
+    expect(renewals).toBe(1);
+    healthy = false;
+    await vi.advanceTimersByTimeAsync(RENEW_EVERY);
+    expect(lease.signal.aborted).toBe(true);
+    expect(store.releases).toBe(1);
+    await vi.advanceTimersByTimeAsync(10 * RENEW_EVERY);
+    expect(renewals).toBe(1);
+  });
+
+  it('a health check that never answers keeps the lease from renewing, so it ends at its deadline', async () => {
+    const store = fakeStore(() => Promise.resolve(grant(7)));
+    const lease = (await acquire(store, never))!;
+    await vi.advanceTimersByTimeAsync(TRUSTED - 1);
+    expect(lease.isHeld()).toBe(true);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(lease.signal.aborted).toBe(true);
   });
 
   it('is null when another holder has the lease', async () => {
