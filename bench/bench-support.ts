@@ -121,13 +121,38 @@ function childOf(process: ChildProcess): Child {
 }
 
 /** `sagastream mongo --port 0` in its own process; resolves with its URI. */
-export async function startMongo(): Promise<{ uri: string; child: Child }> {
+/** The MongoDB a run uses: the embedded server it started, or one given by URL (`pid` undefined). */
+export interface BenchMongo {
+  readonly uri: string;
+  readonly pid: number | undefined;
+  stop(): Promise<void>;
+}
+
+/** The Redis a run uses: the redis-server it started, or one given by URL (`pid` undefined). */
+export interface BenchRedis {
+  readonly url: string;
+  readonly pid: number | undefined;
+  stop(): Promise<void>;
+}
+
+export async function startMongo(): Promise<BenchMongo> {
   const child = spawn(process.execPath, [...childNodeFlags, 'bin/sagastream.js', 'mongo', '--port', '0'], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, LOG_LEVEL: 'warn' },
   });
   const match = await waitForLine(child, /mongodb:\/\/\S+/, 'the embedded MongoDB server');
-  return { uri: match[0], child: childOf(child) };
+  const running = childOf(child);
+  return { uri: match[0], pid: child.pid, stop: () => running.stop() };
+}
+
+/** `--mongodb-url`: a user's own MongoDB (a replica set); the run leaves it running and reads none of its CPU. */
+export function givenMongo(uri: string): BenchMongo {
+  return { uri, pid: undefined, stop: () => Promise.resolve() };
+}
+
+/** `--redis-url`: a user's own Redis. */
+export function givenRedis(url: string): BenchRedis {
+  return { url, pid: undefined, stop: () => Promise.resolve() };
 }
 
 export interface RoleEnvironment {
