@@ -2,6 +2,8 @@
 // insert is retried until it lands (MongoDB may be restarting), and the insertion time of each order is kept so
 // a scenario can ask which orders arrived during a fault.
 import type { Db } from 'mongodb';
+import type { SagaDocument } from '../../src/store/saga-document.js';
+import { TERMINAL_STATUSES } from '../../src/store/saga-document.js';
 import type { Say } from './chaos-cluster.js';
 import { sleep } from './chaos-cluster.js';
 import { chaosOrder, type ChaosOrder } from './order-mix.js';
@@ -9,20 +11,27 @@ import type { SeededRandom } from './seeded-random.js';
 
 const TICK_MS = 200;
 
-export async function insertWithRetry(db: Db, orders: ChaosOrder[], say: Say): Promise<void> {
-  for (let attempt = 1; ; attempt += 1) {
+/** Inserts `orders`, retrying until they land (true) or `stopped()` says to give up (false). */
+export async function insertWithRetry(
+  db: Db,
+  orders: ChaosOrder[],
+  say: Say,
+  stopped: () => boolean = () => false,
+): Promise<boolean> {
+  for (let attempt = 1; !stopped(); attempt += 1) {
     try {
       await db.collection<ChaosOrder>('orders').insertMany(orders, { ordered: false });
-      return;
+      return true;
     } catch (error) {
       // A retry after a lost acknowledgement meets its own earlier insert: duplicates mean "already there".
       const writeErrors = (error as { writeErrors?: { code?: number }[] | { code?: number } }).writeErrors;
       const list = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : [];
-      if (list.length > 0 && list.every((writeError) => writeError.code === 11000)) return;
+      if (list.length > 0 && list.every((writeError) => writeError.code === 11000)) return true;
       if (attempt % 10 === 1) say(`order insert failed (${(error as Error).message}); retrying`);
       await sleep(500);
     }
   }
+  return false;
 }
 
 export interface OrderFeedOptions {
@@ -63,6 +72,20 @@ export class OrderFeed {
     await this.running;
   }
 
+  /** A progress line: orders inserted, sagas created, sagas not ended. */
+  async progress(): Promise<string> {
+    try {
+      const sagas = this.options.db.collection<SagaDocument>('sagas');
+      const [total, open] = await Promise.all([
+        sagas.countDocuments({ saga: 'order-fulfillment' }),
+        sagas.countDocuments({ status: { $nin: [...TERMINAL_STATUSES] } }),
+      ]);
+      return `progress: ${this.inserted} orders, ${total} sagas, ${open} not ended`;
+    } catch (error) {
+      return `progress: ${this.inserted} orders (counting sagas failed: ${(error as Error).message})`;
+    }
+  }
+
   /** The ids of the orders whose insert returned within [from, to] (epoch ms). */
   idsInsertedBetween(from: number, to: number): string[] {
     const ids: string[] = [];
@@ -88,7 +111,7 @@ export class OrderFeed {
       const batch: ChaosOrder[] = [];
       for (let index = this.inserted; index < due; index += 1) batch.push(chaosOrder(index, runId, random));
       if (batch.length > 0) {
-        await insertWithRetry(db, batch, say);
+        if (!(await insertWithRetry(db, batch, say, () => this.stopped))) break;
         this.inserted = due;
         this.batches.push({ at: Date.now(), end: due });
       }

@@ -19,6 +19,16 @@ export async function completedSteps(metricsPort: number): Promise<number | unde
   return text === undefined ? undefined : completedStepAttempts(text);
 }
 
+/** Like `completedSteps`, retried a few times; throws when the worker does not answer. */
+export async function completedStepsNow(metricsPort: number): Promise<number> {
+  for (let attempt = 1; ; attempt += 1) {
+    const count = await completedSteps(metricsPort);
+    if (count !== undefined) return count;
+    if (attempt === 5) throw new Error(`no metrics on port ${metricsPort}: is the worker running?`);
+    await sleep(200);
+  }
+}
+
 export interface WorkerResume {
   /** Seconds from the heal to the worker's first completed step (±0.1 s); null: none within the bound. */
   resumeSeconds: number | null;

@@ -5,8 +5,6 @@
 // JSON line. Exit 1 when an invariant fails, a process never recovered, or SIGTERM needed SIGKILL.
 import { parseArgs } from 'node:util';
 import { findFreePort } from '../../src/embedded/redis-launcher.js';
-import type { SagaDocument } from '../../src/store/saga-document.js';
-import { TERMINAL_STATUSES } from '../../src/store/saga-document.js';
 import type { ManagedProcess } from './chaos-processes.js';
 import {
   createCluster,
@@ -22,7 +20,7 @@ import {
 import { checkWithDeadLetters, violations, waitForQuiescence } from './closing-checks.js';
 import { OrderFeed } from './order-feed.js';
 import {
-  completedSteps,
+  completedStepsNow,
   leaseHolderPid,
   measureSigterm,
   measureTriggerRecovery,
@@ -126,22 +124,31 @@ class PartitionRun {
     private readonly say: Say,
   ) {}
 
-  /** The proxied watcher takes the lease: a standby holding it is stopped gracefully and started again. */
+  /**
+   * The proxied watcher takes the lease: a direct watcher holding it is stopped gracefully (and started again
+   * afterwards); a lease left by a killed holder is waited out. The proxied watcher is restarted once if it
+   * does not take over within 45 s.
+   */
   async makeProxiedWatcherLead(): Promise<void> {
     const { db } = this.clients;
     const { watcher, standby } = this.cast;
-    if ((await leaseHolderPid(db)) === watcher.pid) return;
     if (!watcher.running) await watcher.start();
-    if ((await leaseHolderPid(db)) === standby.pid) {
-      this.say('the direct watcher leads: SIGTERM it so that the proxied one takes over');
-      await standby.stop('SIGTERM', 20_000);
-    }
-    if (!(await waitForLeader(db, watcher, 45_000))) {
-      this.say('the proxied watcher did not take the lease within 45 s: restarting it');
-      await watcher.stop('SIGKILL');
-      await watcher.start();
-      if (!(await waitForLeader(db, watcher, 45_000)))
-        throw new Error('the proxied watcher never took the lease');
+    const begin = Date.now();
+    let restarted = false;
+    for (;;) {
+      const holder = await leaseHolderPid(db);
+      if (holder !== undefined && holder === watcher.pid) break;
+      if (holder !== undefined && holder === standby.pid) {
+        this.say('the direct watcher leads: SIGTERM it so that the proxied one takes over');
+        await standby.stop('SIGTERM', 20_000);
+      }
+      if (!restarted && Date.now() - begin > 45_000) {
+        this.say('the proxied watcher did not take the lease within 45 s: restarting it');
+        await this.restart(watcher);
+        restarted = true;
+      }
+      if (Date.now() - begin > 90_000) throw new Error('the proxied watcher never took the lease');
+      await sleep(200);
     }
     if (!standby.running) await standby.start();
   }
@@ -156,7 +163,7 @@ class PartitionRun {
     const faultAt = Date.now();
     links.set([target], mode);
     await sleep(faultSeconds * 1000);
-    const baseline = role === 'worker' ? await this.workerStepsNow() : 0;
+    const baseline = role === 'worker' ? await completedStepsNow(this.cast.workerMetricsPort) : 0;
     links.set([target], 'pass');
     const healAt = Date.now();
     this.say(`${link} healed`);
@@ -212,16 +219,6 @@ class PartitionRun {
     await target.start();
   }
 
-  /** The proxied worker's completed steps; its metrics listener does not go through the proxies. */
-  private async workerStepsNow(): Promise<number> {
-    for (let attempt = 1; ; attempt += 1) {
-      const count = await completedSteps(this.cast.workerMetricsPort);
-      if (count !== undefined) return count;
-      if (attempt === 5) throw new Error('the proxied worker does not answer on its metrics port');
-      await sleep(200);
-    }
-  }
-
   private async restart(target: ManagedProcess): Promise<void> {
     await target.stop('SIGKILL');
     await target.start();
@@ -270,19 +267,6 @@ async function startCast(
   return { worker, workerLinks, workerMetricsPort, watcher, watcherLinks, standby, others: [directWorker] };
 }
 
-async function reportProgress(clients: RunnerClients, feed: OrderFeed, say: Say): Promise<void> {
-  try {
-    const sagas = clients.db.collection<SagaDocument>('sagas');
-    const [total, open] = await Promise.all([
-      sagas.countDocuments({ saga: 'order-fulfillment' }),
-      sagas.countDocuments({ status: { $nin: [...TERMINAL_STATUSES] } }),
-    ]);
-    say(`progress: ${feed.count} orders, ${total} sagas, ${open} not ended`);
-  } catch (error) {
-    say(`progress poll failed: ${(error as Error).message}`);
-  }
-}
-
 /** Runs the scenario; returns the exit code. */
 export async function runPartitionScenario(args: string[]): Promise<number> {
   let options: Options;
@@ -304,10 +288,11 @@ export async function runPartitionScenario(args: string[]): Promise<number> {
   let cast: Cast | undefined;
   let exitCode = 1;
   let ticker: NodeJS.Timeout | undefined;
+  let feed: OrderFeed | undefined;
   try {
     clients = await startServers(cluster);
     cast = await startCast(cluster, clients, say);
-    const feed = new OrderFeed({
+    feed = new OrderFeed({
       db: clients.db,
       random: new SeededRandom(options.seed),
       runId: `p${options.seed}`,
@@ -315,7 +300,8 @@ export async function runPartitionScenario(args: string[]): Promise<number> {
       say,
     });
     const feeding = feed.run();
-    ticker = setInterval(() => void reportProgress(clients!, feed, say), 15_000);
+    const progressOf = feed;
+    ticker = setInterval(() => void progressOf.progress().then(say), 15_000);
     const run = new PartitionRun(clients, cast, feed, options, say);
     await sleep(10_000);
     for (const link of options.links) for (const mode of options.modes) await run.fault(link, mode);
@@ -350,6 +336,7 @@ export async function runPartitionScenario(args: string[]): Promise<number> {
     exitCode = 1;
   } finally {
     clearInterval(ticker);
+    void feed?.stop();
     for (const links of [cast?.workerLinks, cast?.watcherLinks]) links?.set(['mongo', 'redis'], 'pass');
     await clients?.close();
     const roles = cast ? [cast.worker, cast.watcher, cast.standby, ...cast.others] : [];

@@ -47,3 +47,29 @@ export function eventLoopP99Ms(metricsText: string): number | undefined {
   const p99 = samples(metricsText).find((sample) => sample.name === 'nodejs_eventloop_lag_p99_seconds');
   return p99 === undefined ? undefined : Math.round(p99.value * 10_000) / 10;
 }
+
+export interface ProcessSample {
+  rssMb: number | null;
+  fds: number | null;
+  /** Event-loop delay p99 over the sampling period; null for a process without a metrics listener. */
+  eventLoopP99Ms: number | null;
+}
+
+/**
+ * RSS and open descriptors of `pid` now, and its event-loop delay p99 over `periodMs`: one scrape resets
+ * prom-client's histogram, the next one, `periodMs` later, reads it.
+ */
+export async function sampleProcess(
+  pid: number | undefined,
+  metricsPort: number | undefined,
+  periodMs: number,
+): Promise<ProcessSample> {
+  if (metricsPort !== undefined) await scrapeMetrics(metricsPort);
+  await new Promise((resolve) => setTimeout(resolve, periodMs));
+  const text = metricsPort === undefined ? undefined : await scrapeMetrics(metricsPort);
+  return {
+    rssMb: pid === undefined ? null : ((await residentMegabytes(pid)) ?? null),
+    fds: pid === undefined ? null : ((await openFileDescriptors(pid)) ?? null),
+    eventLoopP99Ms: text === undefined ? null : (eventLoopP99Ms(text) ?? null),
+  };
+}
