@@ -20,7 +20,8 @@ export interface FaultInjectorOptions {
   readonly say: (line: string) => void;
 }
 
-type Fault = 'kill-worker' | 'term-worker' | 'kill-watcher' | 'flushall' | 'restart-redis' | 'restart-mongo';
+export type Fault =
+  'kill-worker' | 'term-worker' | 'kill-watcher' | 'flushall' | 'restart-redis' | 'restart-mongo';
 
 const LEASE_ID = 'trigger:order-fulfillment';
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -89,7 +90,8 @@ export class FaultInjector {
     ];
   }
 
-  private async inject(fault: Fault): Promise<void> {
+  /** One fault now (the soak schedules its own). */
+  async inject(fault: Fault): Promise<void> {
     const { random, say, workers } = this.options;
     switch (fault) {
       case 'kill-worker': {

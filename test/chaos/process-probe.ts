@@ -1,0 +1,75 @@
+// Reads a role process from outside: RSS and open file descriptors from /proc, and its Prometheus metrics from
+// the `--metrics-port` listener (completed step attempts, event-loop delay p99).
+import { readdir, readFile } from 'node:fs/promises';
+import { samples } from '../prometheus-samples.js';
+
+/** Resident set size in MB (VmRSS of /proc/<pid>/status); undefined when the process is gone. */
+export async function residentMegabytes(pid: number): Promise<number | undefined> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => undefined);
+  const kilobytes = status === undefined ? undefined : /^VmRSS:\s+(\d+)\s+kB/m.exec(status)?.[1];
+  return kilobytes === undefined ? undefined : Math.round(Number(kilobytes) / 102.4) / 10;
+}
+
+/** Entries of /proc/<pid>/fd; undefined when the process is gone. */
+export async function openFileDescriptors(pid: number): Promise<number | undefined> {
+  const entries = await readdir(`/proc/${pid}/fd`).catch(() => undefined);
+  return entries?.length;
+}
+
+/** The text of GET /metrics on 127.0.0.1:<port>; undefined when it does not answer within `timeoutMs`. */
+export async function scrapeMetrics(port: number, timeoutMs = 2_000): Promise<string | undefined> {
+  try {
+    const response = await fetch(`http://127.0.0.1:${port}/metrics`, {
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    return response.ok ? await response.text() : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Forward and compensation attempts this process completed (the step duration histogram's counts). */
+export function completedStepAttempts(metricsText: string): number {
+  return samples(metricsText)
+    .filter(
+      (sample) =>
+        sample.name === 'sagastream_step_duration_seconds_count' &&
+        (sample.labels.outcome === 'completed' || sample.labels.outcome === 'compensated'),
+    )
+    .reduce((sum, sample) => sum + sample.value, 0);
+}
+
+/**
+ * prom-client's event-loop delay p99 in milliseconds. Its histogram is reset at every scrape, so the value
+ * covers the time since the previous scrape.
+ */
+export function eventLoopP99Ms(metricsText: string): number | undefined {
+  const p99 = samples(metricsText).find((sample) => sample.name === 'nodejs_eventloop_lag_p99_seconds');
+  return p99 === undefined ? undefined : Math.round(p99.value * 10_000) / 10;
+}
+
+export interface ProcessSample {
+  rssMb: number | null;
+  fds: number | null;
+  /** Event-loop delay p99 over the sampling period; null for a process without a metrics listener. */
+  eventLoopP99Ms: number | null;
+}
+
+/**
+ * RSS and open descriptors of `pid` now, and its event-loop delay p99 over `periodMs`: one scrape resets
+ * prom-client's histogram, the next one, `periodMs` later, reads it.
+ */
+export async function sampleProcess(
+  pid: number | undefined,
+  metricsPort: number | undefined,
+  periodMs: number,
+): Promise<ProcessSample> {
+  if (metricsPort !== undefined) await scrapeMetrics(metricsPort);
+  await new Promise((resolve) => setTimeout(resolve, periodMs));
+  const text = metricsPort === undefined ? undefined : await scrapeMetrics(metricsPort);
+  return {
+    rssMb: pid === undefined ? null : ((await residentMegabytes(pid)) ?? null),
+    fds: pid === undefined ? null : ((await openFileDescriptors(pid)) ?? null),
+    eventLoopP99Ms: text === undefined ? null : (eventLoopP99Ms(text) ?? null),
+  };
+}

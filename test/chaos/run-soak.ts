@@ -1,0 +1,235 @@
+// `npm run test:soak -- [--minutes 60] [--rate R] [--fault-every-seconds S] [--window-seconds W] ...`: a steady
+// load at about half capacity for a long time, with a fault every few minutes in turn: SIGKILL of a worker (and
+// restart), a redis-server restart, a partition of the proxied worker's MongoDB or Redis link. Samples RSS, open
+// descriptors and event-loop delay of every sagastream process at the start, middle and end, counts sagas/s
+// per window, checks the invariants, and prints one JSON line. Exit 1 when an invariant fails.
+import { parseArgs } from 'node:util';
+import { findFreePort } from '../../src/embedded/redis-launcher.js';
+import type { SagaDocument } from '../../src/model/saga-document.js';
+import type { ManagedProcess } from './chaos-processes.js';
+import {
+  createCluster,
+  killChildrenOnExit,
+  progress,
+  roleProcess,
+  sleep,
+  startServers,
+  stopCluster,
+  type RunnerClients,
+} from './chaos-cluster.js';
+import { checkWithDeadLetters, violations, waitForQuiescence } from './closing-checks.js';
+import { FaultInjector } from './fault-injector.js';
+import { OrderFeed } from './order-feed.js';
+import { completedStepsNow, measureWorkerResume } from './partition-measures.js';
+import { sampleProcess, type ProcessSample } from './process-probe.js';
+import { ProxiedLinks, type LinkTarget } from './proxied-links.js';
+import { SeededRandom } from './seeded-random.js';
+import type { ProxyMode } from './tcp-proxy.js';
+
+const { values } = parseArgs({
+  options: {
+    minutes: { type: 'string', default: '60' },
+    rate: { type: 'string', default: '6' },
+    'fault-every-seconds': { type: 'string', default: '180' },
+    'partition-seconds': { type: 'string', default: '20' },
+    'window-seconds': { type: 'string', default: '300' },
+    'drain-seconds': { type: 'string', default: '300' },
+    seed: { type: 'string', default: '1' },
+    keep: { type: 'boolean', default: false },
+  },
+});
+const minutes = Number(values.minutes);
+const rate = Number(values.rate);
+const faultEverySeconds = Number(values['fault-every-seconds']);
+const partitionSeconds = Number(values['partition-seconds']);
+const windowSeconds = Number(values['window-seconds']);
+const drainSeconds = Number(values['drain-seconds']);
+const seed = Number(values.seed);
+if (
+  ![minutes, rate, faultEverySeconds, partitionSeconds, windowSeconds, drainSeconds, seed].every(
+    Number.isFinite,
+  ) ||
+  minutes <= 0 ||
+  rate <= 0 ||
+  faultEverySeconds < 20 ||
+  windowSeconds < 10
+) {
+  process.stderr.write(
+    'usage: run-soak.ts [--minutes 60] [--rate 6] [--fault-every-seconds 180 (>= 20)]\n' +
+      '  [--partition-seconds 20] [--window-seconds 300 (>= 10)] [--drain-seconds 300] [--seed 1] [--keep]\n',
+  );
+  process.exit(2);
+}
+
+/** Each partition is the next of these, on the proxied worker's links. */
+const PARTITIONS: readonly { target: LinkTarget; mode: ProxyMode }[] = [
+  { target: 'redis', mode: 'drop' },
+  { target: 'mongo', mode: 'stall' },
+  { target: 'redis', mode: 'reset' },
+  { target: 'mongo', mode: 'drop' },
+  { target: 'redis', mode: 'stall' },
+  { target: 'mongo', mode: 'reset' },
+];
+/** How long the event-loop delay of each sample is measured over. */
+const SAMPLE_PERIOD_MS = 10_000;
+
+const started = Date.now();
+const say = progress('soak', started);
+killChildrenOnExit();
+const cluster = await createCluster('soak', `soak-${seed}`);
+const links = await ProxiedLinks.start(cluster);
+const metricsPorts = new Map<ManagedProcess, number>();
+async function monitoredRole(name: string, args: string[], env: Record<string, string> = {}) {
+  const port = await findFreePort();
+  const role = roleProcess(cluster, name, [...args, '--metrics-port', String(port)], env);
+  metricsPorts.set(role, port);
+  return role;
+}
+const watchers = [await monitoredRole('watcher1', ['watcher']), await monitoredRole('watcher2', ['watcher'])];
+const proxiedWorker = await monitoredRole('worker-proxied', ['worker'], links.env());
+const workers = [proxiedWorker, await monitoredRole('worker-direct', ['worker'])];
+const roles = [...watchers, ...workers];
+say(
+  `run dir ${cluster.runDir}; ${minutes} min at ${rate} orders/s, a fault every ${faultEverySeconds} s, ` +
+    `windows of ${windowSeconds} s`,
+);
+
+type Samples = Record<string, ProcessSample>;
+async function sampleAll(): Promise<Samples> {
+  const all = [cluster.mongo, ...roles];
+  const taken = await Promise.all(
+    all.map((role) => sampleProcess(role.pid, metricsPorts.get(role), SAMPLE_PERIOD_MS)),
+  );
+  return Object.fromEntries(all.map((role, index) => [role.spec.name, taken[index]!]));
+}
+
+/** Sagas that ended per second in each full window of the load phase. */
+async function throughputWindows(clients: RunnerClients, from: number, to: number): Promise<number[]> {
+  const ended = await clients.db
+    .collection<SagaDocument>('sagas')
+    .find(
+      { endedAt: { $gte: new Date(from), $lt: new Date(to) } },
+      { projection: { endedAt: 1 }, sort: { endedAt: 1 } },
+    )
+    .toArray();
+  const windows = Array.from({ length: Math.floor((to - from) / (windowSeconds * 1000)) }, () => 0);
+  for (const { endedAt } of ended) {
+    const index = Math.floor((endedAt!.getTime() - from) / (windowSeconds * 1000));
+    if (index < windows.length) windows[index]! += 1;
+  }
+  return windows.map((count) => Math.round((count / windowSeconds) * 100) / 100);
+}
+
+let exitCode = 1;
+let clients: RunnerClients | undefined;
+let ticker: NodeJS.Timeout | undefined;
+try {
+  clients = await startServers(cluster);
+  const { db } = clients;
+  for (const role of roles) await role.start();
+  say(
+    'processes ready: watcher1, watcher2, worker-proxied (MongoDB and Redis through proxies), worker-direct',
+  );
+  const feed = new OrderFeed({ db, random: new SeededRandom(seed), runId: `k${seed}`, rate, say });
+  const faults = new FaultInjector({
+    random: new SeededRandom(seed ^ 0x5eed),
+    db,
+    redis: clients.redis,
+    mongo: cluster.mongo,
+    redisServer: cluster.redis,
+    watchers,
+    workers,
+    say,
+  });
+  const feeding = feed.run();
+  ticker = setInterval(() => void feed.progress().then(say), 30_000);
+  const loadStart = Date.now();
+  const loadEnd = loadStart + minutes * 60_000;
+  const samples: { start?: Samples; middle?: Samples; end?: Samples } = {};
+  // Samples run beside the faults: warm-up first (a tenth of the run, at most a minute), then the middle.
+  const sampling = (async () => {
+    await sleep(Math.min(60_000, (minutes * 60_000) / 10));
+    samples.start = await sampleAll();
+    say(`start sample: ${JSON.stringify(samples.start)}`);
+    await sleep(Math.max(0, loadStart + (loadEnd - loadStart) / 2 - Date.now()));
+    samples.middle = await sampleAll();
+    say(`middle sample: ${JSON.stringify(samples.middle)}`);
+  })();
+  const partitions: { link: string; mode: ProxyMode; resumeSeconds: number | null }[] = [];
+  let kills = 0;
+  let redisRestarts = 0;
+  let stuckRestarts = 0;
+  for (let round = 0; ; round += 1) {
+    // Partition first, so that a short run has one; each fault must be over (heal, recovery) before the end.
+    const kind = (['partition', 'kill-worker', 'restart-redis'] as const)[round % 3]!;
+    const due = loadStart + (round + 0.5) * faultEverySeconds * 1000;
+    const reserveMs = (kind === 'partition' ? partitionSeconds + 65 : 15) * 1000;
+    if (due + reserveMs > loadEnd - SAMPLE_PERIOD_MS) break;
+    await sleep(Math.max(0, due - Date.now()));
+    if (kind === 'kill-worker') {
+      await faults.inject('kill-worker');
+      kills += 1;
+    } else if (kind === 'restart-redis') {
+      await faults.inject('restart-redis');
+      redisRestarts += 1;
+    } else {
+      const { target, mode } = PARTITIONS[(round / 3) % PARTITIONS.length]!;
+      say(`worker-proxied ${target} ${mode} for ${partitionSeconds} s`);
+      links.set([target], mode);
+      await sleep(partitionSeconds * 1000);
+      const port = metricsPorts.get(proxiedWorker)!;
+      const baseline = await completedStepsNow(port);
+      links.set([target], 'pass');
+      const { resumeSeconds } = await measureWorkerResume(port, Date.now(), baseline, 0, 60_000);
+      partitions.push({ link: `worker-${target}`, mode, resumeSeconds });
+      say(`healed; worker-proxied's first step ${resumeSeconds ?? 'not within 60'} s after the heal`);
+      if (resumeSeconds === null) {
+        say('worker-proxied is stuck: SIGKILL and restart');
+        await proxiedWorker.stop('SIGKILL');
+        await proxiedWorker.start();
+        stuckRestarts += 1;
+      }
+    }
+  }
+  await sampling;
+  await sleep(Math.max(0, loadEnd - SAMPLE_PERIOD_MS - Date.now()));
+  samples.end = await sampleAll();
+  say(`end sample: ${JSON.stringify(samples.end)}`);
+  await feed.stop();
+  await feeding;
+  clearInterval(ticker);
+  const windows = await throughputWindows(clients, loadStart, Date.now());
+  say(`sagas/s per ${windowSeconds} s window: ${windows.join(', ')}`);
+  say(`${feed.count} orders inserted; waiting for every saga to end (at most ${drainSeconds} s)`);
+  const quiet = await waitForQuiescence(db, feed.count, drainSeconds, say);
+  say(quiet ? 'every saga has ended' : 'gave up waiting: some sagas have not ended');
+  const { counts } = await checkWithDeadLetters(
+    db,
+    cluster.redisPort,
+    cluster.env.SAGASTREAM_QUEUE_PREFIX!,
+    feed.count,
+    say,
+  );
+  exitCode = violations(counts) === 0 ? 0 : 1;
+  say(exitCode === 0 ? 'all invariants hold' : `INVARIANTS VIOLATED; logs kept in ${cluster.runDir}`);
+  const processes = Object.fromEntries(
+    Object.keys(samples.end).map((name) => [
+      name,
+      { start: samples.start?.[name], middle: samples.middle?.[name], end: samples.end?.[name] },
+    ]),
+  );
+  const figures = { minutes, rate, windowSeconds, processes, sagasPerSecond: windows };
+  const faultCounts = { kills, redisRestarts, partitions, stuckRestarts };
+  const seconds = Math.round((Date.now() - started) / 1000);
+  process.stdout.write(`${JSON.stringify({ ...figures, faults: faultCounts, ...counts, seconds })}\n`);
+} catch (error) {
+  say(`soak aborted: ${(error as Error).stack ?? String(error)}`);
+  exitCode = 1;
+} finally {
+  clearInterval(ticker);
+  links.set(['mongo', 'redis'], 'pass');
+  await clients?.close();
+  await stopCluster(cluster, roles, exitCode === 0 && !values.keep);
+  await links.close();
+}
+process.exit(exitCode);
