@@ -30,6 +30,8 @@ export const ERROR_CODES = {
   RESULT_TIMEOUT: { retryable: true },
   /** A test environment's trigger watchers did not start following their change streams in time. */
   WATCHER_NOT_READY: { retryable: true },
+  /** A MongoDB or Redis operation got no answer within its bound (the link may be down or half-open). */
+  CONNECTION_TIMEOUT: { retryable: true },
   /** Process configuration (environment variables, CLI options) is invalid. */
   CONFIG_INVALID: { retryable: false },
   /** An error that did not come from sagastream (a library or user code), when it must be named. */
