@@ -11,6 +11,7 @@ const ENGINE_LAYERS = [
   './src/queue',
   './src/model',
   './src/definition',
+  './src/connections',
 ];
 
 export default tseslint.config(
@@ -75,6 +76,12 @@ export default tseslint.config(
                 'the model layers (definition, model, store, queue) must not depend on the engine or the trigger',
             },
             {
+              // Connection options, health checks and states sit below everything that uses a connection.
+              target: ['./src/connections'],
+              from: ENGINE_LAYERS.filter((layer) => layer !== './src/connections'),
+              message: 'src/connections depends on no layer that uses it (only on logging and errors)',
+            },
+            {
               // The shared model (saga document, job refs, pure derivations) is what store and queue build on.
               target: ['./src/model', './src/definition'],
               from: ['./src/store', './src/queue'],
@@ -99,7 +106,13 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/engine/**/*.ts', 'src/trigger/**/*.ts', 'src/store/**/*.ts', 'src/queue/**/*.ts'],
+    files: [
+      'src/engine/**/*.ts',
+      'src/trigger/**/*.ts',
+      'src/store/**/*.ts',
+      'src/queue/**/*.ts',
+      'src/connections/**/*.ts',
+    ],
     rules: {
       'no-restricted-imports': [
         'error',

@@ -12,7 +12,6 @@ import { parseArgs } from 'node:util';
 import { Queue } from 'bullmq';
 import { MongoClient } from 'mongodb';
 import { startRedisServer } from '../src/embedded/redis-launcher.js';
-import { redisOptionsFromUrl } from '../src/queue/redis-connection.js';
 import { BENCH_ORDERS, BENCH_SAGA } from './bench-sagas.js';
 import {
   atRate,
@@ -148,7 +147,14 @@ async function rawBullmq(
   const prefix = `bench-raw-${runId}-${label}`;
   const worker = await startRawWorker(redis.url, prefix, concurrency);
   cleanup.push(worker);
-  const queue = new Queue(RAW_QUEUE, { connection: redisOptionsFromUrl(redis.url, 'producer'), prefix });
+  const url = new URL(redis.url);
+  const connection = {
+    host: url.hostname,
+    port: Number(url.port || 6379),
+    ...(url.username ? { username: decodeURIComponent(url.username) } : {}),
+    ...(url.password ? { password: decodeURIComponent(url.password) } : {}),
+  };
+  const queue = new Queue(RAW_QUEUE, { connection, prefix });
   let completed = 0;
   worker.process.on('message', (message: RawWorkerMessage) => {
     if (message.type === 'progress') completed = message.completed;

@@ -1,6 +1,7 @@
 // What the admin API needs from the process it serves: reads of the sagas, the queues' depths, the operator's
 // operations and this process's watchers. A AdminBackend is one; admin never reaches into anything else of it.
 import type { Db } from 'mongodb';
+import type { ConnectionStates } from '../connections/connection-states.js';
 import type { SagaOperations } from '../engine/saga-operations.js';
 import type { SagaQueues } from '../queue/saga-queues.js';
 import type { SagaStore } from '../store/saga-store.js';
@@ -15,6 +16,8 @@ export interface AdminBackend {
     SagaOperations,
     'cancel' | 'deadLetterPage' | 'discardDeadLetter' | 'retry' | 'retryDeadLetter' | 'start'
   >;
+  /** The state of this process's connections (readiness fails while one is lost); absent: probes only. */
+  readonly connections?: Pick<ConnectionStates, 'problems'>;
   /** This process's trigger watchers; null when it does not run the watcher role. */
   readonly trigger: Pick<TriggerService, 'leaseHolders' | 'status'> | null;
 }

@@ -1,4 +1,7 @@
-// GET /readyz: MongoDB and Redis answer, and no watcher of this process has stopped.
+// GET /readyz: MongoDB and Redis answer, every connection of this process is up, and no watcher of this
+// process has stopped. Every part is bounded in time, so /readyz answers even while a link is half-open.
+import type { ConnectionProblem } from '../connections/connection-states.js';
+import { within } from '../errors/index.js';
 import type { SagaRegistry } from '../definition/index.js';
 import type { AdminBackend } from './admin-backend.js';
 import { redactUrlsInText } from '../logging/logger.js';
@@ -10,6 +13,8 @@ export interface ReadinessReport {
   ready: boolean;
   mongodb: { ok: boolean; error?: string };
   redis: { ok: boolean; error?: string };
+  /** This process's connections that are not up (lost, or not connected yet). */
+  connections: ConnectionProblem[];
   watchers: WatcherReport[];
   /** One line per failing part; empty when ready. */
   failing: string[];
@@ -38,7 +43,8 @@ export async function checkReadiness(
   registry: SagaRegistry,
 ): Promise<ReadinessReport> {
   const [mongodb, redis] = await Promise.all([
-    probe('MongoDB', () => backend.db.command({ ping: 1 })),
+    // timeoutMS makes the driver give up on the command itself, not only this wait for it.
+    probe('MongoDB', () => backend.db.command({ ping: 1 }, { timeoutMS: PING_TIMEOUT_MS })),
     // A read of the dead-letter queue is a real round trip; BullMQ's client interface has no PING.
     probe('Redis', () => backend.queues.deadLetters.getJobCountByTypes('waiting')),
   ]);
@@ -46,11 +52,17 @@ export async function checkReadiness(
   const failing: string[] = [];
   if (!mongodb.ok) failing.push(`mongodb: ${mongodb.error ?? 'unreachable'}`);
   if (!redis.ok) failing.push(`redis: ${redis.error ?? 'unreachable'}`);
+  const connections = backend.connections?.problems() ?? [];
+  for (const { target, role, reason } of connections) failing.push(`${target} ${role}: ${reason}`);
   if (mongodb.ok) {
-    watchers = await watcherReports(backend, registry);
-    for (const watcher of watchers) {
-      if (watcher.state === 'stopped') failing.push(`watcher ${watcher.saga}: stopped`);
+    try {
+      watchers = await within(watcherReports(backend, registry), PING_TIMEOUT_MS, 'the watchers report');
+      for (const watcher of watchers) {
+        if (watcher.state === 'stopped') failing.push(`watcher ${watcher.saga}: stopped`);
+      }
+    } catch (error) {
+      failing.push(`watchers: ${redactUrlsInText(error instanceof Error ? error.message : String(error))}`);
     }
   }
-  return { ready: failing.length === 0, mongodb, redis, watchers, failing };
+  return { ready: failing.length === 0, mongodb, redis, connections, watchers, failing };
 }

@@ -1,8 +1,10 @@
 // Starting and awaiting sagas from code: `SagaClient.connect(...)`, then `start`, `handle`, `close`.
 import { MongoClient } from 'mongodb';
+import { ConnectionStates } from '../connections/connection-states.js';
+import { mongoClientOptions } from '../connections/mongo-options.js';
+import { RedisConnections } from '../connections/redis-connections.js';
 import { silentLogger } from '../logging/saga-logger.js';
 import { SagaOperations, type DeadLetterPage } from '../engine/saga-operations.js';
-import { redisOptionsFromUrl } from '../queue/redis-connection.js';
 import { SagaQueues } from '../queue/saga-queues.js';
 import type { SagaDocument } from '../model/saga-document.js';
 import { SagaStore } from '../store/saga-store.js';
@@ -28,22 +30,26 @@ export class SagaClient {
     private readonly store: SagaStore,
     private readonly queues: SagaQueues,
     private readonly operations: SagaOperations,
+    private readonly redis: RedisConnections,
   ) {}
 
   /** Connects to MongoDB and Redis (the same ones, database and queue prefix as the workers). */
   static async connect(options: SagaClientOptions): Promise<SagaClient> {
     const { mongodbUrl, redisUrl, database, queuePrefix, sagas } = sagaClientOptionsSchema.parse(options);
-    const mongo = new MongoClient(mongodbUrl);
+    const mongo = new MongoClient(mongodbUrl, mongoClientOptions());
     await mongo.connect();
     const db = mongo.db(database);
     const store = new SagaStore(db);
     await store.ensureIndexes();
-    const queues = new SagaQueues({
-      connection: redisOptionsFromUrl(redisUrl, 'producer'),
-      prefix: queuePrefix,
+    // The client logs nothing itself (what it does is logged by the workers that run the sagas), but its Redis
+    // connection is watched all the same, so a dead one is replaced.
+    const redis = new RedisConnections({
+      url: redisUrl,
+      states: new ConnectionStates({ logger: silentLogger }),
     });
-    // The client logs nothing itself; what it does is logged by the workers that run the sagas.
-    return new SagaClient(mongo, store, queues, new SagaOperations(db, sagas, store, queues, silentLogger));
+    const queues = new SagaQueues({ connection: redis.create('producer'), prefix: queuePrefix });
+    const operations = new SagaOperations(db, sagas, store, queues, silentLogger);
+    return new SagaClient(mongo, store, queues, operations, redis);
   }
 
   /**
@@ -100,6 +106,6 @@ export class SagaClient {
 
   async close(): Promise<void> {
     await this.queues.close();
-    await this.mongo.close();
+    await Promise.all([this.redis.close(), this.mongo.close()]);
   }
 }

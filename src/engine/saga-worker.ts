@@ -1,7 +1,9 @@
 // The worker role: BullMQ workers for the step queues of the selected sagas and for deadline timers, plus a
 // change stream on the saga collection that aborts in-flight attempts of sagas that stopped running.
-import { Worker, type ConnectionOptions, type Job } from 'bullmq';
+import { Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
 import type { ChangeStream, ChangeStreamUpdateDocument } from 'mongodb';
+import { settleWithin } from '../connections/deadline.js';
 import type { SagaLogger } from '../logging/saga-logger.js';
 import type { SagaRegistry } from '../definition/index.js';
 import type { DeadlineJobData, StepJobData } from '../queue/job-data.js';
@@ -14,13 +16,35 @@ import type { SagaMetrics } from './saga-metrics.js';
 import type { SagaOperations } from './saga-operations.js';
 import { StepProcessor } from './step-processor.js';
 
+/** Where a BullMQ worker's connections come from (RedisConnections): watched, and closed by their maker. */
+export interface WorkerConnections {
+  /** A new `worker` connection; BullMQ duplicates its blocking connection from it. */
+  create(role: 'worker'): Redis;
+  /** Closes a connection from `create` and its duplicates, within about half a second. */
+  release(connection: Redis): Promise<void>;
+}
+
+/** After the grace period, how long the workers get to close once their connections are dropped. */
+const FORCED_CLOSE_MS = 500;
+/** How long closing the saga-state change stream may take. */
+const STREAM_CLOSE_MS = 1_000;
+
+interface WorkerSlot {
+  readonly name: string;
+  readonly worker: Worker;
+  readonly connection: Redis;
+}
+
 export interface SagaWorkerOptions {
-  connection: ConnectionOptions;
+  connections: WorkerConnections;
   /** Step jobs run at once per saga queue in this process. */
   concurrency: number;
   /** Saga names this worker serves; all when absent. */
   sagas?: string[];
-  /** How long shutdown waits for active steps before closing anyway. */
+  /**
+   * How long shutdown waits for active steps before closing anyway (dropping the Redis connections, so a dead
+   * link cannot hold it); steps still running then are re-run by BullMQ's stalled-job check elsewhere.
+   */
   shutdownGraceMs: number;
   /** Run the deadline timer queue here too (one timer worker per deployment is enough; more are harmless). */
   timers: boolean;
@@ -36,8 +60,15 @@ export interface SagaWorkerOptions {
   services?: unknown;
 }
 
+/** Errors of an unreachable or closing connection, which the connection's own state already reports. */
+function isConnectionError(error: Error): boolean {
+  return /Connection is closed|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|Socket closed|Command timed out|Stream isn't writeable/i.test(
+    error.message,
+  );
+}
+
 export class SagaWorker {
-  private readonly workers: Worker[] = [];
+  private readonly slots: WorkerSlot[] = [];
   private readonly aborts = new AbortRegistry();
   private readonly processor: StepProcessor;
   private stream: ChangeStream<SagaDocument, ChangeStreamUpdateDocument<SagaDocument>> | null = null;
@@ -68,7 +99,6 @@ export class SagaWorker {
 
   start(): void {
     const common = {
-      connection: this.options.connection,
       prefix: this.queues.prefix,
       ...(this.options.lockDurationMs === undefined ? {} : { lockDuration: this.options.lockDurationMs }),
       ...(this.options.stalledIntervalMs === undefined
@@ -76,32 +106,39 @@ export class SagaWorker {
         : { stalledInterval: this.options.stalledIntervalMs }),
     };
     for (const definition of this.registry.select(this.options.sagas).list()) {
+      const connection = this.options.connections.create('worker');
       const worker = new Worker<StepJobData>(
         stepQueueName(definition.name),
         (job: Job<StepJobData>) => this.processor.process(job.data),
-        { ...common, concurrency: this.options.concurrency },
+        { ...common, connection, concurrency: this.options.concurrency },
       );
-      this.watch(worker, definition.name);
+      this.watch({ name: definition.name, worker, connection });
     }
     if (this.options.timers) {
+      const connection = this.options.connections.create('worker');
       const timers = new Worker<DeadlineJobData>(
         TIMER_QUEUE,
         async (job: Job<DeadlineJobData>) => {
           await this.operations.deadlinePassed(job.data.sagaId, job.data.generation);
         },
-        { ...common, concurrency: 4 },
+        { ...common, connection, concurrency: 4 },
       );
-      this.watch(timers, TIMER_QUEUE);
+      this.watch({ name: TIMER_QUEUE, worker: timers, connection });
     }
     this.watchSagaStates();
   }
 
-  private watch(worker: Worker, name: string): void {
-    worker.on('error', (error) => this.logger.error({ err: error, queue: name }, 'queue worker error'));
+  private watch(slot: WorkerSlot): void {
+    const { worker, name } = slot;
+    worker.on('error', (error) => {
+      // A lost connection is logged once, where it is watched (RedisConnections); these are its echoes.
+      if (isConnectionError(error)) this.logger.debug({ err: error, queue: name }, 'queue worker error');
+      else this.logger.error({ err: error, queue: name }, 'queue worker error');
+    });
     worker.on('failed', (job, error) =>
       this.logger.warn({ err: error, queue: name, jobId: job?.id }, 'job failed; BullMQ retries it'),
     );
-    this.workers.push(worker);
+    this.slots.push(slot);
   }
 
   /** Cancel and deadline are decided elsewhere; this is how an attempt running here learns about them. */
@@ -135,27 +172,26 @@ export class SagaWorker {
     open();
   }
 
-  /** Stops taking jobs, lets active ones finish within the grace period, then closes. Idempotent. */
+  /**
+   * Stops taking jobs, lets active ones finish within the grace period, then closes. Bounded even when Redis or
+   * MongoDB do not answer: after the grace the connections are dropped, which fails whatever BullMQ still waits
+   * for. Idempotent.
+   */
   close(): Promise<void> {
     this.closing ??= (async () => {
-      await this.stream?.close().catch(() => undefined);
-      const graceful = Promise.all(this.workers.map((worker) => worker.close()));
-      const timedOut = await Promise.race([
-        graceful.then(() => false),
-        new Promise<boolean>((resolve) =>
-          setTimeout(() => resolve(true), this.options.shutdownGraceMs).unref(),
-        ),
-      ]);
-      if (timedOut) {
+      const streamClosed = settleWithin(this.stream?.close() ?? Promise.resolve(), STREAM_CLOSE_MS);
+      // BullMQ's close(true) after close() only returns the first close's promise, so the force is ours.
+      const graceful = Promise.all(this.slots.map((slot) => slot.worker.close()));
+      const outcome = await settleWithin(graceful, this.options.shutdownGraceMs);
+      await streamClosed;
+      if (outcome === 'timed-out') {
         this.logger.warn(
           { active: this.aborts.inFlight },
-          'shutdown grace period over; closing with steps still active',
+          'shutdown grace period over; closing with steps still active (BullMQ re-runs them once stalled)',
         );
-        await Promise.race([
-          Promise.all(this.workers.map((worker) => worker.close(true))),
-          new Promise((resolve) => setTimeout(resolve, 2_000).unref()),
-        ]);
       }
+      await Promise.all(this.slots.map((slot) => this.options.connections.release(slot.connection)));
+      if (outcome === 'timed-out') await settleWithin(graceful, FORCED_CLOSE_MS);
     })();
     return this.closing;
   }

@@ -8,12 +8,16 @@ import { SagastreamError } from './sagastream-error.js';
  */
 export async function within<T>(work: Promise<T>, timeoutMs: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
+  // The work may fail after the wait ended: that rejection is handled here, not left unhandled.
+  work.catch(() => undefined);
   const timedOut = new Promise<never>((_, reject) => {
     timer = setTimeout(
       () =>
         reject(new SagastreamError('CONNECTION_TIMEOUT', `${what} did not answer within ${timeoutMs} ms`)),
       timeoutMs,
     );
+    // A bound never keeps a process alive on its own.
+    timer.unref();
   });
   try {
     return await Promise.race([work, timedOut]);

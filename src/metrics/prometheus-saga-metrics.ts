@@ -1,7 +1,13 @@
 // The Prometheus implementation of the engine's SagaMetrics sink: one registry per process with the saga and
-// step counters, the step duration histogram, the watcher gauges and Node's process metrics.
+// step counters, the step duration histogram, the watcher gauges, the connection states and Node's process
+// metrics.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { z } from 'zod';
+import type {
+  ConnectionMetrics,
+  ConnectionRole,
+  ConnectionTarget,
+} from '../connections/connection-states.js';
 import type { StepPhase } from '../definition/index.js';
 import type { SagaMetrics, SagaOutcome, StepOutcome } from '../engine/saga-metrics.js';
 
@@ -18,7 +24,7 @@ export type PrometheusSagaMetricsOptions = z.input<typeof prometheusSagaMetricsO
 
 const STEP_BUCKETS_SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
 
-export class PrometheusSagaMetrics implements SagaMetrics {
+export class PrometheusSagaMetrics implements SagaMetrics, ConnectionMetrics {
   readonly registry = new Registry();
   private readonly now: () => number;
   private readonly started: Counter<'saga'>;
@@ -27,6 +33,8 @@ export class PrometheusSagaMetrics implements SagaMetrics {
   private readonly retries: Counter<'saga' | 'step' | 'phase'>;
   private readonly lag: Gauge<'saga'>;
   private readonly active: Gauge<'saga'>;
+  private readonly connectionsUp: Gauge<'target' | 'role'>;
+  private readonly reconnects: Counter<'target' | 'role'>;
 
   constructor(options: PrometheusSagaMetricsOptions = {}) {
     const { processMetrics, now } = prometheusSagaMetricsOptionsSchema.parse(options);
@@ -80,6 +88,28 @@ export class PrometheusSagaMetrics implements SagaMetrics {
       labelNames: ['saga'],
       registers,
     });
+    this.connectionsUp = new Gauge({
+      name: 'sagastream_connection_up',
+      help:
+        '1 while every connection of this process to target (redis, mongodb) in role (producer, worker, ' +
+        'worker-blocking, client) is up; 0 while one is lost or not connected yet.',
+      labelNames: ['target', 'role'],
+      registers,
+    });
+    this.reconnects = new Counter({
+      name: 'sagastream_connection_reconnects_total',
+      help: 'Connections of this process that came back up after being lost.',
+      labelNames: ['target', 'role'],
+      registers,
+    });
+  }
+
+  connectionUp(target: ConnectionTarget, role: ConnectionRole, up: boolean): void {
+    this.connectionsUp.set({ target, role }, up ? 1 : 0);
+  }
+
+  connectionReconnected(target: ConnectionTarget, role: ConnectionRole): void {
+    this.reconnects.inc({ target, role });
   }
 
   sagasStarted(saga: string, count: number): void {

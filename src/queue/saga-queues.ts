@@ -1,6 +1,7 @@
 // The BullMQ queues of a deployment: one step queue per saga, a timer queue for deadlines, and the dead-letter
-// queue. Producers fail fast; workers (elsewhere) wait for Redis forever.
+// queue. Producers fail fast: every operation here is bounded in time; workers (elsewhere) wait for Redis.
 import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
+import { settleWithin } from '../connections/deadline.js';
 import { within } from '../errors/index.js';
 import type { ScheduledStep, StepJobRef } from '../model/step-job-ref.js';
 import type { DeadLetterJobData, DeadlineJobData, StepJobData } from './job-data.js';
@@ -18,10 +19,20 @@ import {
 export const DEAD_LETTER_STATES = ['waiting', 'delayed', 'prioritized'] as const;
 
 export interface SagaQueuesOptions {
+  /** One `producer` connection (an ioredis instance) that every queue here shares, or options for each. */
   connection: ConnectionOptions;
   /** Key prefix; wrapped in {} for Redis Cluster. */
   prefix: string;
+  /**
+   * Longest wait for one operation (a few commands); it then fails with `CONNECTION_TIMEOUT`, even when the
+   * connection is still being set up. 10 s when absent.
+   */
+  operationTimeoutMs?: number;
 }
+
+const DEFAULT_OPERATION_TIMEOUT_MS = 10_000;
+/** How long `close` waits for a queue before leaving it. */
+const CLOSE_TIMEOUT_MS = 1_000;
 
 /** Infrastructure failures (MongoDB briefly unreachable) are retried by BullMQ; step failures are not. */
 const STEP_JOB_OPTIONS: JobsOptions = {
@@ -39,10 +50,24 @@ export class SagaQueues {
   readonly timers: Queue<DeadlineJobData>;
   readonly deadLetters: Queue<DeadLetterJobData>;
 
+  private readonly operationTimeoutMs: number;
+
   constructor(private readonly options: SagaQueuesOptions) {
     this.prefix = clusterSafePrefix(options.prefix);
-    this.timers = new Queue<DeadlineJobData>(TIMER_QUEUE, this.queueOptions());
-    this.deadLetters = new Queue<DeadLetterJobData>(DEAD_LETTER_QUEUE, this.queueOptions());
+    this.operationTimeoutMs = options.operationTimeoutMs ?? DEFAULT_OPERATION_TIMEOUT_MS;
+    this.timers = this.newQueue<DeadlineJobData>(TIMER_QUEUE);
+    this.deadLetters = this.newQueue<DeadLetterJobData>(DEAD_LETTER_QUEUE);
+  }
+
+  /** Connection failures are the connection's state (logged once where it is watched), not raw dumps. */
+  private newQueue<T>(name: string): Queue<T> {
+    const queue = new Queue<T>(name, this.queueOptions());
+    queue.on('error', () => undefined);
+    return queue;
+  }
+
+  private bounded<T>(operation: Promise<T>, what: string): Promise<T> {
+    return within(operation, this.operationTimeoutMs, `Redis ${what}`);
   }
 
   private queueOptions(): { connection: ConnectionOptions; prefix: string } {
@@ -52,14 +77,18 @@ export class SagaQueues {
   stepQueue(sagaName: string): Queue<StepJobData> {
     let queue = this.stepQueues.get(sagaName);
     if (!queue) {
-      queue = new Queue<StepJobData>(stepQueueName(sagaName), this.queueOptions());
+      queue = this.newQueue<StepJobData>(stepQueueName(sagaName));
       this.stepQueues.set(sagaName, queue);
     }
     return queue;
   }
 
   /** Queues step attempts, grouped per saga queue in bulk; an id that is already queued is left alone. */
-  async enqueueSteps(steps: ScheduledStep[]): Promise<void> {
+  enqueueSteps(steps: ScheduledStep[]): Promise<void> {
+    return this.bounded(this.addSteps(steps), 'enqueue of steps');
+  }
+
+  private async addSteps(steps: ScheduledStep[]): Promise<void> {
     const bySaga = new Map<string, ScheduledStep[]>();
     for (const step of steps) {
       const list = bySaga.get(step.ref.saga) ?? [];
@@ -96,7 +125,7 @@ export class SagaQueues {
   ): Promise<void> {
     if (deadlines.length === 0) return;
     const now = Date.now();
-    await this.timers.addBulk(
+    const adding = this.timers.addBulk(
       deadlines.map(({ sagaId, saga, generation, deadline }) => ({
         name: 'deadline',
         data: { kind: 'deadline' as const, sagaId, saga, generation },
@@ -110,27 +139,33 @@ export class SagaQueues {
         },
       })),
     );
+    await this.bounded(adding, 'schedule of deadlines');
   }
 
   async addDeadLetters(entries: DeadLetterJobData[]): Promise<void> {
     if (entries.length === 0) return;
-    await this.deadLetters.addBulk(
+    const adding = this.deadLetters.addBulk(
       entries.map((entry) => ({
         name: entry.kind,
         data: entry,
         opts: { jobId: deadLetterJobId(entry.sagaId, entry.generation, entry.kind) },
       })),
     );
+    await this.bounded(adding, 'add of dead letters');
   }
 
   /**
    * Makes sure the job a saga waits for can still run: adds it when Redis lost it, retries it when BullMQ gave
    * up on it (infrastructure errors past the job's attempts, or stalled too often). True when it had to.
    */
-  async restoreStep(step: ScheduledStep): Promise<'present' | 'added' | 'retried'> {
+  restoreStep(step: ScheduledStep): Promise<'present' | 'added' | 'retried'> {
+    return this.bounded(this.restore(step), 'restore of a step job');
+  }
+
+  private async restore(step: ScheduledStep): Promise<'present' | 'added' | 'retried'> {
     const job = await this.stepQueue(step.ref.saga).getJob(stepJobId(step.ref));
     if (!job) {
-      await this.enqueueSteps([step]);
+      await this.addSteps([step]);
       return 'added';
     }
     if (await job.isFailed()) {
@@ -142,25 +177,39 @@ export class SagaQueues {
 
   /** True when a job with this id exists in any state. */
   async hasStepJob(ref: StepJobRef): Promise<boolean> {
-    return (await this.stepQueue(ref.saga).getJob(stepJobId(ref))) !== undefined;
+    const job = await this.bounded(this.stepQueue(ref.saga).getJob(stepJobId(ref)), 'read of a step job');
+    return job !== undefined;
   }
 
   /** Every dead-letter job id, unordered: ids only, a few dozen bytes each, so even thousands are cheap. */
   deadLetterIds(): Promise<string[]> {
-    return this.deadLetters.getRanges([...DEAD_LETTER_STATES], 0, -1);
+    return this.bounded(
+      this.deadLetters.getRanges([...DEAD_LETTER_STATES], 0, -1),
+      'read of the dead-letter ids',
+    );
   }
 
   async hasDeadLetter(sagaId: string, generation: number): Promise<boolean> {
-    return (await this.deadLetters.getJob(deadLetterJobId(sagaId, generation))) !== undefined;
+    const job = await this.bounded(
+      this.deadLetters.getJob(deadLetterJobId(sagaId, generation)),
+      'read of a dead letter',
+    );
+    return job !== undefined;
   }
 
   /** A finished saga's deadline timer is dropped so queue depths show only live work (best effort). */
   async removeDeadline(sagaId: string, generation: number): Promise<void> {
-    await this.timers.remove(deadlineJobId(sagaId, generation)).catch(() => undefined);
+    await this.bounded(this.timers.remove(deadlineJobId(sagaId, generation)), 'removal of a deadline').catch(
+      () => undefined,
+    );
   }
 
   async hasDeadline(sagaId: string, generation: number): Promise<boolean> {
-    return (await this.timers.getJob(deadlineJobId(sagaId, generation))) !== undefined;
+    const job = await this.bounded(
+      this.timers.getJob(deadlineJobId(sagaId, generation)),
+      'read of a deadline',
+    );
+    return job !== undefined;
   }
 
   /**
@@ -180,11 +229,9 @@ export class SagaQueues {
     );
   }
 
+  /** Closes the queues (not a shared connection: its owner closes it), waiting a second at most. */
   async close(): Promise<void> {
-    await Promise.allSettled([
-      this.timers.close(),
-      this.deadLetters.close(),
-      ...[...this.stepQueues.values()].map((queue) => queue.close()),
-    ]);
+    const queues = [this.timers, this.deadLetters, ...this.stepQueues.values()];
+    await settleWithin(Promise.allSettled(queues.map((queue) => queue.close())), CLOSE_TIMEOUT_MS);
   }
 }

@@ -2,10 +2,10 @@
 // retries or a stack trace: what is wrong, where, and what to do.
 import { Redis } from 'ioredis';
 import { MongoClient } from 'mongodb';
+import { mongoClientOptions } from '../connections/mongo-options.js';
+import { redisOptionsFromUrl } from '../connections/redis-options.js';
 import { redactUrl } from '../logging/logger.js';
-import { redisOptionsFromUrl } from '../queue/redis-connection.js';
 
-const MONGODB_TIMEOUT_MS = 10_000;
 const REDIS_TIMEOUT_MS = 5_000;
 
 /** A dependency is missing or unreachable; main prints the message alone. */
@@ -25,10 +25,7 @@ function reasonOf(error: unknown): string {
 
 /** Connects, pings, and checks that the deployment can serve change streams (replica set or sharded). */
 export async function checkMongo(url: string): Promise<void> {
-  const client = new MongoClient(url, {
-    serverSelectionTimeoutMS: MONGODB_TIMEOUT_MS,
-    connectTimeoutMS: MONGODB_TIMEOUT_MS,
-  });
+  const client = new MongoClient(url, mongoClientOptions());
   try {
     await client.connect();
     const hello = await client.db('admin').command({ hello: 1 });
@@ -56,6 +53,7 @@ export async function checkRedis(url: string): Promise<void> {
     ...redisOptionsFromUrl(url, 'producer'),
     lazyConnect: true,
     connectTimeout: REDIS_TIMEOUT_MS,
+    commandTimeout: REDIS_TIMEOUT_MS,
     maxRetriesPerRequest: 0,
     retryStrategy: () => null,
   });

@@ -50,13 +50,29 @@ export const sagaRuntimeOptionsSchema = z.strictObject({
       concurrency: z.number().int().min(1).default(10),
       /** The sagas this worker serves; all when absent. */
       sagas: z.array(z.string().min(1)).optional(),
-      /** How long a stop waits for the steps in flight. */
-      shutdownGrace: positiveDurationSchema.default(30_000),
+      /**
+       * How long a stop waits for the steps in flight; the rest of a stop is bounded to about 3 s more, so the
+       * default fits a 15 s stop (e.g. Kubernetes' or Compose's grace before SIGKILL) even while partitioned.
+       */
+      shutdownGrace: positiveDurationSchema.default(10_000),
       /** BullMQ's job lock and stalled-job check: a crashed worker's step re-runs after about their sum. */
       lockDuration: positiveDurationSchema.optional(),
       stalledInterval: positiveDurationSchema.optional(),
     })
-    .default({ concurrency: 10, shutdownGrace: 30_000 }),
+    .default({ concurrency: 10, shutdownGrace: 10_000 }),
+  /**
+   * How Redis connections notice that they are dead (see "Network partitions and dead connections" in the
+   * README): a PING every `pingInterval` that must answer within `pingTimeout`, a handshake that must finish
+   * within `handshakeTimeout`, and producer commands (queueing a job) that fail after `commandTimeout`.
+   */
+  redisHealth: z
+    .strictObject({
+      pingInterval: positiveDurationSchema.default(2_000),
+      pingTimeout: positiveDurationSchema.default(3_000),
+      handshakeTimeout: positiveDurationSchema.default(5_000),
+      commandTimeout: positiveDurationSchema.default(5_000),
+    })
+    .default({ pingInterval: 2_000, pingTimeout: 3_000, handshakeTimeout: 5_000, commandTimeout: 5_000 }),
   /** The recovery sweeper that runs beside the watcher, behind a lease of its own. */
   sweeper: z
     .strictObject({
@@ -68,7 +84,8 @@ export const sagaRuntimeOptionsSchema = z.strictObject({
     })
     .default({ interval: 15_000, leaseTtl: 15_000, batchSize: 1_000, stuckAfter: 3 }),
   /**
-   * Where this process counts what it does: sagas started and ended, step durations and retries, watcher lag.
+   * Where this process counts what it does: sagas started and ended, step durations and retries, watcher lag,
+   * and (when the sink also has ConnectionMetrics' methods) its connections' states.
    * `new PrometheusSagaMetrics()` (served by `startMetricsServer`) or your own sink; nothing is counted without.
    */
   metrics: z.custom<SagaMetrics>((value) => typeof value === 'object' && value !== null).optional(),

@@ -1,10 +1,15 @@
 // Wires a sagastream process together from its connections and the roles it plays: trigger watcher (with the
 // recovery sweeper), step worker, or both. The CLI and the tests start processes through this.
 import { MongoClient, type Db } from 'mongodb';
+import { ConnectionStates, isConnectionMetrics } from '../connections/connection-states.js';
+import { settleWithin } from '../connections/deadline.js';
+import { mongoClientOptions } from '../connections/mongo-options.js';
+import { watchMongoClient, type MongoHealthWatch } from '../connections/mongo-health.js';
+import { RedisConnections } from '../connections/redis-connections.js';
+import { DEFAULT_REDIS_TIMEOUTS } from '../connections/redis-options.js';
 import { SagastreamError } from '../errors/index.js';
 import { createLogger } from '../logging/logger.js';
 import type { SagaLogger } from '../logging/saga-logger.js';
-import { redisOptionsFromUrl } from '../queue/redis-connection.js';
 import { SagaQueues } from '../queue/saga-queues.js';
 import { SagaStore } from '../store/saga-store.js';
 import { LeaseStore } from '../store/lease.js';
@@ -38,6 +43,24 @@ function parseRuntimeOptions(input: SagaRuntimeOptions): ResolvedSagaRuntimeOpti
   );
 }
 
+/** How long each closing step after the workers (queues, connections) may take while stopping. */
+const CLOSE_STEP_MS = 1_000;
+
+/** The Redis connections of a process, with the health options of SagaRuntime.start. */
+function redisConnections(options: ResolvedSagaRuntimeOptions, states: ConnectionStates): RedisConnections {
+  const { pingInterval, pingTimeout, handshakeTimeout, commandTimeout } = options.redisHealth;
+  return new RedisConnections({
+    url: options.redisUrl,
+    states,
+    health: {
+      pingIntervalMs: pingInterval,
+      pingTimeoutMs: pingTimeout,
+      handshakeTimeoutMs: handshakeTimeout,
+    },
+    timeouts: { ...DEFAULT_REDIS_TIMEOUTS, commandTimeoutMs: commandTimeout },
+  });
+}
+
 export class SagaRuntime {
   // The parts below serve the admin API, the CLI and sagastream's own tests; they are not part of the API.
   private constructor(
@@ -50,8 +73,13 @@ export class SagaRuntime {
     /** @internal */ readonly trigger: TriggerService | null,
     /** @internal */ readonly worker: SagaWorker | null,
     /** @internal */ readonly metrics: SagaMetrics,
+    /** @internal The state of every MongoDB and Redis connection of this process (readiness reads it). */
+    readonly connections: ConnectionStates,
     private readonly sweeper: SweeperService | null,
     private readonly logger: SagaLogger,
+    private readonly redis: RedisConnections,
+    private readonly mongoWatch: MongoHealthWatch,
+    private readonly stopGraceMs: number,
   ) {}
 
   /**
@@ -62,7 +90,12 @@ export class SagaRuntime {
     const options = parseRuntimeOptions(input);
     const logger = options.logger ?? createLogger({ level: 'info', name: 'sagastream', pretty: false });
     const metrics = options.metrics ?? noSagaMetrics;
-    const client = new MongoClient(options.mongodbUrl);
+    const connections = new ConnectionStates({
+      logger: logger.child({ component: 'connections' }),
+      ...(isConnectionMetrics(metrics) ? { metrics } : {}),
+    });
+    const client = new MongoClient(options.mongodbUrl, mongoClientOptions());
+    const mongoWatch = watchMongoClient(client, connections);
     await client.connect();
     const db = client.db(options.database);
     let services: unknown;
@@ -70,14 +103,18 @@ export class SagaRuntime {
       const built = await options.setup?.({ db, logger: logger.child({ component: 'sagas' }) });
       services = options.services ?? built;
     } catch (error) {
+      mongoWatch.stop();
       await client.close();
       throw error;
     }
     const store = new SagaStore(db);
     await store.ensureIndexes();
+    const redis = redisConnections(options, connections);
     const queues = new SagaQueues({
-      connection: redisOptionsFromUrl(options.redisUrl, 'producer'),
+      connection: redis.create('producer'),
       prefix: options.queuePrefix,
+      // A few commands, each bounded by the command timeout, plus the connection's setup.
+      operationTimeoutMs: 2 * options.redisHealth.commandTimeout,
     });
     const operations = new SagaOperations(
       db,
@@ -129,7 +166,7 @@ export class SagaRuntime {
         operations,
         logger.child({ component: 'worker' }),
         {
-          connection: redisOptionsFromUrl(options.redisUrl, 'worker'),
+          connections: redis,
           concurrency: options.worker.concurrency,
           ...(options.worker.sagas ? { sagas: options.worker.sagas } : {}),
           shutdownGraceMs: options.worker.shutdownGrace,
@@ -146,16 +183,42 @@ export class SagaRuntime {
       );
       worker.start();
     }
-    return new SagaRuntime(client, db, store, queues, operations, trigger, worker, metrics, sweeper, logger);
+    return new SagaRuntime(
+      client,
+      db,
+      store,
+      queues,
+      operations,
+      trigger,
+      worker,
+      metrics,
+      connections,
+      sweeper,
+      logger,
+      redis,
+      mongoWatch,
+      options.worker.shutdownGrace,
+    );
   }
 
-  /** Graceful stop: watchers checkpoint and release, workers finish active steps within their grace, then close. */
+  /**
+   * Graceful stop: watchers checkpoint and release, workers finish active steps within their grace, then the
+   * connections close. Bounded even while MongoDB or Redis do not answer: about the worker's shutdown grace plus
+   * 2 s; whatever is still running then is abandoned (a step in flight is re-run once BullMQ sees it stalled).
+   */
   async stop(): Promise<void> {
-    await this.trigger?.stop();
-    await this.sweeper?.stop();
-    await this.worker?.close();
+    const watcher = async (): Promise<void> => {
+      await this.trigger?.stop();
+      await this.sweeper?.stop();
+    };
+    const stopped = await Promise.all([
+      settleWithin(watcher(), this.stopGraceMs),
+      this.worker?.close() ?? Promise.resolve(),
+    ]);
+    if (stopped[0] === 'timed-out') this.logger.warn('the trigger watcher did not stop in time; leaving it');
     await this.queues.close();
-    await this.client.close();
+    this.mongoWatch.stop();
+    await Promise.all([this.redis.close(), settleWithin(this.client.close(), CLOSE_STEP_MS)]);
     this.logger.info('sagastream stopped');
   }
 }

@@ -5,6 +5,7 @@ import type { SagaLogger } from '../logging/saga-logger.js';
 import { checkReadiness, startAdminServer, type AdminServer } from '../admin/index.js';
 import { SagaRuntime, type ServicesSetupContext } from './saga-runtime.js';
 import { PrometheusSagaMetrics, startMetricsServer, type MetricsServer } from '../metrics/index.js';
+import { settleWithin } from '../connections/deadline.js';
 import { checkMongo, checkRedis } from './check-connections.js';
 import { firstLine, type SagasModule } from './sagas-module.js';
 import { waitForWatchers } from './wait-for-watchers.js';
@@ -56,6 +57,8 @@ function setupOf(sagas: SagasModule): (context: ServicesSetupContext) => Promise
   };
 }
 
+const LISTENERS_CLOSE_MS = 1_000;
+
 export async function startRoles(options: StartRolesOptions): Promise<RunningRoles> {
   const { roles, logger, sagas } = options;
   await checkMongo(options.mongodbUrl);
@@ -88,9 +91,15 @@ export async function startRoles(options: StartRolesOptions): Promise<RunningRol
   });
   let admin: AdminServer | undefined;
   let metricsServer: MetricsServer | undefined;
+  // Bounded like the runtime's stop: an open event stream or a slow request must not hold a SIGTERM.
   const stopListeners = async (): Promise<void> => {
-    await admin?.close().catch((error: unknown) => logger.error({ err: error }, 'admin stop failed'));
-    await metricsServer?.close();
+    const closing = Promise.all([
+      admin?.close().catch((error: unknown) => logger.error({ err: error }, 'admin stop failed')),
+      metricsServer?.close(),
+    ]);
+    if ((await settleWithin(closing, LISTENERS_CLOSE_MS)) === 'timed-out') {
+      logger.warn('the admin or metrics listener did not close in time; stopping anyway');
+    }
   };
   try {
     if (runtime.trigger !== null) await waitForWatchers(runtime.trigger, logger);

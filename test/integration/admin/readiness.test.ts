@@ -4,7 +4,8 @@ import { startAdminServer, type AdminServer } from '../../../src/admin/index.js'
 import { SagaRegistry } from '../../../src/definition/index.js';
 import type { SagaRuntime } from '../../../src/runtime/saga-runtime.js';
 import { createLogger } from '../../../src/logging/logger.js';
-import { redisOptionsFromUrl } from '../../../src/queue/redis-connection.js';
+import { ConnectionStates } from '../../../src/connections/connection-states.js';
+import { RedisConnections } from '../../../src/connections/redis-connections.js';
 import { SagaQueues } from '../../../src/queue/saga-queues.js';
 import { SagaStore } from '../../../src/store/saga-store.js';
 import { connectMongo, uniqueName } from '../helpers.js';
@@ -19,25 +20,31 @@ describe('readiness', () => {
     const client = await connectMongo();
     const db = client.db(uniqueName('admin-ready'));
     // Nothing listens on port 1: every Redis command fails at once (producers do not queue offline).
-    queues = new SagaQueues({
-      connection: redisOptionsFromUrl('redis://127.0.0.1:1', 'producer'),
-      prefix: uniqueName('ready-q'),
-    });
-    // Expected connection errors; without a listener BullMQ prints each one.
-    for (const queue of [queues.deadLetters, queues.timers]) queue.on('error', () => undefined);
+    const logger = createLogger({ level: 'silent', pretty: false });
+    const connections = new ConnectionStates({ logger });
+    const redis = new RedisConnections({ url: 'redis://127.0.0.1:1', states: connections });
+    queues = new SagaQueues({ connection: redis.create('producer'), prefix: uniqueName('ready-q') });
     // Only what /readyz reads: a runtime without watcher or worker roles.
-    const runtime = { client, db, store: new SagaStore(db), queues, trigger: null } as unknown as SagaRuntime;
+    const runtime = {
+      client,
+      db,
+      store: new SagaStore(db),
+      queues,
+      connections,
+      trigger: null,
+    } as unknown as SagaRuntime;
     const registry = new SagaRegistry([ordersSaga({ compensationBroken: false })]);
     admin = await startAdminServer({
       host: '127.0.0.1',
       port: 0,
       backend: runtime,
       registry,
-      logger: createLogger({ level: 'silent', pretty: false }),
+      logger,
     });
     close = async () => {
       await admin.close();
       await queues.close();
+      await redis.close();
       await client.close();
     };
   });
@@ -59,7 +66,10 @@ describe('readiness', () => {
     expect(body.status).toBe('not-ready');
     expect(body.mongodb.ok).toBe(true);
     expect(body.redis.ok).toBe(false);
-    expect(body.failing).toEqual([expect.stringMatching(/^redis: /) as string]);
+    expect(body.failing).toEqual([
+      expect.stringMatching(/^redis: /) as string,
+      'redis producer: not connected yet',
+    ]);
     expect(body.error).toEqual({ code: 'NOT_READY', message: expect.stringContaining('redis') as string });
     expect(body.watchers).toEqual([
       { saga: 'orders', state: 'not-here', leaseHolder: null, lagSeconds: null },

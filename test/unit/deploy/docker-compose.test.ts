@@ -12,7 +12,7 @@ interface Service {
 }
 
 /** The worker's default grace for its steps in flight on SIGTERM (SagaRuntime's shutdownGraceMs). */
-const WORKER_SHUTDOWN_GRACE_MS = 30_000;
+const WORKER_SHUTDOWN_GRACE_MS = 10_000;
 const ROLES = ['watcher', 'worker', 'admin', 'demo'];
 
 const text = await readFile(new URL('../../../docker-compose.yml', import.meta.url), 'utf8');

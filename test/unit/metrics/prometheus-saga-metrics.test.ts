@@ -59,4 +59,22 @@ describe('PrometheusSagaMetrics', () => {
     expect(sample(text, 'sagastream_watcher_active', { saga: 'orders' })).toBe(0);
     expect(sample(text, 'sagastream_watcher_lag_seconds', { saga: 'orders' })).toBeUndefined();
   });
+
+  it('shows each connection group up or down and counts its reconnects', async () => {
+    const metrics = new PrometheusSagaMetrics({ processMetrics: false });
+    const worker = { target: 'redis', role: 'worker' };
+    metrics.connectionUp('redis', 'worker', true);
+    metrics.connectionUp('redis', 'worker', false);
+    let text = await metrics.render();
+    expect(sample(text, 'sagastream_connection_up', worker)).toBe(0);
+    expect(sample(text, 'sagastream_connection_reconnects_total', worker)).toBeUndefined();
+
+    metrics.connectionReconnected('redis', 'worker');
+    metrics.connectionUp('redis', 'worker', true);
+    metrics.connectionUp('mongodb', 'client', true);
+    text = await metrics.render();
+    expect(sample(text, 'sagastream_connection_up', worker)).toBe(1);
+    expect(sample(text, 'sagastream_connection_reconnects_total', worker)).toBe(1);
+    expect(sample(text, 'sagastream_connection_up', { target: 'mongodb', role: 'client' })).toBe(1);
+  });
 });
