@@ -210,8 +210,13 @@ try {
     feed.count,
     say,
   );
-  exitCode = violations(counts) === 0 ? 0 : 1;
-  say(exitCode === 0 ? 'all invariants hold' : `INVARIANTS VIOLATED; logs kept in ${cluster.runDir}`);
+  // A worker that had to be killed to resume after a partition is a failure too, not only a lost saga.
+  exitCode = violations(counts) === 0 && stuckRestarts === 0 ? 0 : 1;
+  say(
+    exitCode === 0
+      ? 'all invariants hold'
+      : `FAILED (${violations(counts)} invariant violations, ${stuckRestarts} stuck workers); logs kept in ${cluster.runDir}`,
+  );
   const processes = Object.fromEntries(
     Object.keys(samples.end).map((name) => [
       name,
