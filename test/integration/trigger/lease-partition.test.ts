@@ -10,7 +10,14 @@ import { SagaQueues } from '../../../src/queue/saga-queues.js';
 import { Lease, LeaseStore } from '../../../src/store/lease.js';
 import { TcpProxy } from '../../chaos/tcp-proxy.js';
 import { mongoAndCleanups, mongoUrl, redisUrl, uniqueName } from '../helpers.js';
-import { createTriggerContext, order, ordersOf, sagasOf, triggerService } from './trigger-test-kit.js';
+import {
+  createTriggerContext,
+  order,
+  ordersOf,
+  sagasOf,
+  triggerService,
+  type TriggerTestContext,
+} from './trigger-test-kit.js';
 
 const { mongo, onCleanup } = mongoAndCleanups();
 const silent = pino({ level: 'silent' });
@@ -96,15 +103,60 @@ describe('Lease under a partition', () => {
   });
 });
 
+const orderSaga = defineSaga({
+  name: 'partitioned-order',
+  trigger: { collection: 'orders', filter: { status: 'pending' } },
+  input: z.object({ status: z.literal('pending'), total_amount: z.number() }),
+})
+  .step({ name: 'noop', run: async () => Promise.resolve({}) })
+  .build();
+
+const FAST = { leaseTtl: 3_000, batchTimeout: 1_500, healthCheckTimeout: 500 };
+
+/**
+ * A leader on `leaderContext` (the context with one connection swapped for a proxied one), then a standby on the
+ * direct one; two orders started while all is well.
+ */
+async function leaderAndStandby(context: TriggerTestContext, leaderContext: TriggerTestContext) {
+  const leader = triggerService(leaderContext, [orderSaga], { ...FAST, holderId: 'leader' });
+  await leader.start();
+  onCleanup(() => leader.stop());
+  await expect.poll(() => leader.status().watchers[0]?.state, { timeout: 10_000 }).toBe('active');
+  const standby = triggerService(context, [orderSaga], { ...FAST, holderId: 'standby' });
+  await standby.start();
+  onCleanup(() => standby.stop());
+  await ordersOf(context.db).insertMany([order(), order()]);
+  await expect.poll(async () => sagaCount(context), { timeout: 10_000 }).toBe(2);
+  const stateOf = (service: typeof leader) => service.status().watchers[0]?.state;
+  return { leaderState: () => stateOf(leader), standbyState: () => stateOf(standby) };
+}
+
+async function sagaCount(context: TriggerTestContext): Promise<number> {
+  return (await sagasOf(context.db, orderSaga.name)).length;
+}
+
+/** Cuts the leader's link while three orders arrive; the standby must lead and start their sagas. */
+async function cutWhileOrdersArrive(
+  context: TriggerTestContext,
+  proxy: TcpProxy,
+  standbyState: () => string | undefined,
+): Promise<void> {
+  proxy.setMode('drop');
+  await ordersOf(context.db).insertMany([order(), order(), order()]);
+  await expect.poll(standbyState, { timeout: 20_000, message: 'the standby to lead' }).toBe('active');
+  await expect.poll(async () => sagaCount(context), { timeout: 20_000 }).toBe(5);
+}
+
+/** Healed: one more order gets its saga, and no order has two. */
+async function healAndCheck(context: TriggerTestContext, proxy: TcpProxy): Promise<void> {
+  proxy.setMode('pass');
+  await ordersOf(context.db).insertOne(order());
+  await expect.poll(async () => sagaCount(context), { timeout: 10_000 }).toBe(6);
+  expect(new Set((await sagasOf(context.db, orderSaga.name)).map((stored) => stored.key)).size).toBe(6);
+}
+
 describe('Trigger watcher whose Redis goes half-open', () => {
   it('hands the trigger over to a watcher that can queue; every order gets exactly one saga', async () => {
-    const saga = defineSaga({
-      name: 'partitioned-order',
-      trigger: { collection: 'orders', filter: { status: 'pending' } },
-      input: z.object({ status: z.literal('pending'), total_amount: z.number() }),
-    })
-      .step({ name: 'noop', run: async () => Promise.resolve({}) })
-      .build();
     const context = await createTriggerContext(mongo(), 'half-open-redis');
     onCleanup(() => context.close());
     const proxy = await proxyTo(redisUrl());
@@ -114,98 +166,53 @@ describe('Trigger watcher whose Redis goes half-open', () => {
       prefix: context.queuePrefix,
     });
     onCleanup(() => leaderQueues.close());
-    const fast = { batchTimeout: 1_500, healthCheckTimeout: 500, leaseTtl: 3_000 };
-    const leader = triggerService({ ...context, queues: leaderQueues }, [saga], {
-      ...fast,
-      holderId: 'leader',
+    const { leaderState, standbyState } = await leaderAndStandby(context, {
+      ...context,
+      queues: leaderQueues,
     });
-    await leader.start();
-    onCleanup(() => leader.stop());
-    await expect.poll(() => leader.status().watchers[0]?.state, { timeout: 10_000 }).toBe('active');
-    const standby = triggerService(context, [saga], { ...fast, holderId: 'standby' });
-    await standby.start();
-    onCleanup(() => standby.stop());
 
-    await ordersOf(context.db).insertMany([order(), order()]);
-    await expect.poll(async () => (await sagasOf(context.db, saga.name)).length, { timeout: 10_000 }).toBe(2);
-
-    proxy.setMode('drop');
-    await ordersOf(context.db).insertMany([order(), order(), order()]);
-    await expect
-      .poll(() => standby.status().watchers[0]?.state, { timeout: 20_000, message: 'the standby to lead' })
-      .toBe('active');
-    await expect.poll(async () => (await sagasOf(context.db, saga.name)).length, { timeout: 20_000 }).toBe(5);
+    await cutWhileOrdersArrive(context, proxy, standbyState);
     // Started by a watcher that could queue: every saga's first step is in Redis (the sweeper would otherwise
     // have to find them).
-    const sagas = await sagasOf(context.db, saga.name);
-    await expect
-      .poll(async () => {
-        const queued = await Promise.all(
-          sagas.map(async ({ _id }) =>
-            context.queues.stepQueue(saga.name).getJob(
-              stepJobId({
-                sagaId: _id,
-                saga: saga.name,
-                phase: 'forward',
-                step: 0,
-                stepName: 'noop',
-                attempt: 1,
-                generation: 0,
-              }),
-            ),
-          ),
+    const sagas = await sagasOf(context.db, orderSaga.name);
+    const firstJob = (sagaId: string) =>
+      context.queues
+        .stepQueue(orderSaga.name)
+        .getJob(
+          stepJobId({
+            sagaId,
+            saga: orderSaga.name,
+            phase: 'forward',
+            step: 0,
+            stepName: 'noop',
+            attempt: 1,
+            generation: 0,
+          }),
         );
-        return queued.filter((job) => job === undefined).length;
-      })
+    await expect
+      .poll(
+        async () => (await Promise.all(sagas.map(({ _id }) => firstJob(_id)))).filter((job) => !job).length,
+      )
       .toBe(0);
-    expect(leader.status().watchers[0]?.state).toBe('standby');
-
-    // Healed: the old leader stays a standby while the new one holds the lease, and nothing is started twice.
-    proxy.setMode('pass');
-    await ordersOf(context.db).insertOne(order());
-    await expect.poll(async () => (await sagasOf(context.db, saga.name)).length, { timeout: 10_000 }).toBe(6);
-    expect(new Set((await sagasOf(context.db, saga.name)).map((stored) => stored.key)).size).toBe(6);
+    expect(leaderState()).toBe('standby');
+    // The old leader stays a standby while the new one holds the lease, and nothing is started twice.
+    await healAndCheck(context, proxy);
   });
 });
 
 describe('Trigger watcher cut off from MongoDB', () => {
   it('stops before a standby can lead, and after the heal finds its lease gone; no order gets two sagas', async () => {
-    const saga = defineSaga({
-      name: 'cut-off-order',
-      trigger: { collection: 'orders', filter: { status: 'pending' } },
-      input: z.object({ status: z.literal('pending'), total_amount: z.number() }),
-    })
-      .step({ name: 'noop', run: async () => Promise.resolve({}) })
-      .build();
     const context = await createTriggerContext(mongo(), 'cut-off-mongo');
     onCleanup(() => context.close());
     const proxy = await proxyTo(mongoUrl());
     const leaderDb = (await mongoThrough(proxy)).db(context.db.databaseName);
-    const fast = { leaseTtl: 3_000, batchTimeout: 1_500 };
-    const leader = triggerService({ ...context, db: leaderDb }, [saga], { ...fast, holderId: 'leader' });
-    await leader.start();
-    onCleanup(() => leader.stop());
-    await expect.poll(() => leader.status().watchers[0]?.state, { timeout: 10_000 }).toBe('active');
-    const standby = triggerService(context, [saga], { ...fast, holderId: 'standby' });
-    await standby.start();
-    onCleanup(() => standby.stop());
-    await ordersOf(context.db).insertMany([order(), order()]);
-    await expect.poll(async () => (await sagasOf(context.db, saga.name)).length, { timeout: 10_000 }).toBe(2);
+    const { leaderState, standbyState } = await leaderAndStandby(context, { ...context, db: leaderDb });
 
-    proxy.setMode('drop');
-    await ordersOf(context.db).insertMany([order(), order(), order()]);
-    await expect
-      .poll(() => standby.status().watchers[0]?.state, { timeout: 20_000, message: 'the standby to lead' })
-      .toBe('active');
+    await cutWhileOrdersArrive(context, proxy, standbyState);
     // The cut-off leader gave up before the standby could take over: never two active at once.
-    expect(leader.status().watchers[0]?.state).not.toBe('active');
-    await expect.poll(async () => (await sagasOf(context.db, saga.name)).length, { timeout: 20_000 }).toBe(5);
-
-    proxy.setMode('pass');
-    await ordersOf(context.db).insertOne(order());
-    await expect.poll(async () => (await sagasOf(context.db, saga.name)).length, { timeout: 10_000 }).toBe(6);
-    expect(leader.status().watchers[0]?.state).toBe('standby');
-    expect(standby.status().watchers[0]?.state).toBe('active');
-    expect(new Set((await sagasOf(context.db, saga.name)).map((stored) => stored.key)).size).toBe(6);
+    expect(leaderState()).not.toBe('active');
+    await healAndCheck(context, proxy);
+    expect(leaderState()).toBe('standby');
+    expect(standbyState()).toBe('active');
   });
 });
