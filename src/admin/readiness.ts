@@ -21,20 +21,11 @@ export interface ReadinessReport {
 }
 
 async function probe(what: string, run: () => Promise<unknown>): Promise<{ ok: boolean; error?: string }> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`${what} did not answer within ${PING_TIMEOUT_MS} ms`)),
-      PING_TIMEOUT_MS,
-    );
-  });
   try {
-    await Promise.race([run(), timeout]);
+    await within(run(), PING_TIMEOUT_MS, what);
     return { ok: true };
   } catch (error) {
     return { ok: false, error: redactUrlsInText(error instanceof Error ? error.message : String(error)) };
-  } finally {
-    clearTimeout(timer);
   }
 }
 

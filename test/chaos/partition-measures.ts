@@ -146,3 +146,67 @@ export async function measureSigterm(target: ManagedProcess, graceMs: number): P
   const elapsed = Date.now() - sentAt;
   return { exitSeconds: seconds(elapsed), killed: elapsed >= graceMs };
 }
+
+/**
+ * Whether a process's `/readyz` answered 200 (true), anything else (false), or nothing within 5 s (undefined).
+ * Its own probes are bounded at 2 s, so a partitioned process answers 503 after about that long.
+ */
+async function readyNow(port: number): Promise<boolean | undefined> {
+  try {
+    const response = await fetch(`http://127.0.0.1:${port}/readyz`, { signal: AbortSignal.timeout(5_000) });
+    await response.arrayBuffer();
+    return response.status === 200;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface ReadinessFigures {
+  /** Seconds from the fault to the first not-ready answer; null: it stayed ready. */
+  notReadySeconds: number | null;
+  /** Seconds from the heal to the first ready answer after it; null: not ready again while watched. */
+  readyAgainSeconds: number | null;
+}
+
+/**
+ * Polls a process's `/readyz` every 250 ms from the fault on, for the issue's "readiness is correct within 10 s"
+ * (not-ready during a partition, ready again after the heal). `stop()` ends the polling and gives the figures.
+ */
+export class ReadinessWatch {
+  private notReadyAt: number | null = null;
+  private readyAgainAt: number | null = null;
+  private healAt: number | null = null;
+  private readonly polling: Promise<void>;
+  private stopped = false;
+
+  constructor(
+    private readonly port: number,
+    private readonly faultAt: number,
+  ) {
+    this.polling = this.poll();
+  }
+
+  healed(at: number): void {
+    this.healAt = at;
+  }
+
+  async stop(): Promise<ReadinessFigures> {
+    this.stopped = true;
+    await this.polling;
+    return {
+      notReadySeconds: this.notReadyAt === null ? null : seconds(this.notReadyAt - this.faultAt),
+      readyAgainSeconds:
+        this.readyAgainAt === null || this.healAt === null ? null : seconds(this.readyAgainAt - this.healAt),
+    };
+  }
+
+  private async poll(): Promise<void> {
+    while (!this.stopped) {
+      const ready = await readyNow(this.port);
+      const now = Date.now();
+      if (ready === false && this.notReadyAt === null) this.notReadyAt = now;
+      if (ready === true && this.healAt !== null && this.readyAgainAt === null) this.readyAgainAt = now;
+      await sleep(250);
+    }
+  }
+}

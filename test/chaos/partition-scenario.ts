@@ -25,6 +25,8 @@ import {
   measureSigterm,
   measureTriggerRecovery,
   measureWorkerResume,
+  ReadinessWatch,
+  type ReadinessFigures,
   waitForLeader,
   type SigtermResult,
   type TriggerRecovery,
@@ -43,7 +45,7 @@ type Role = (typeof ROLES)[number];
 /** Beyond this, SIGTERM is followed by SIGKILL (an orchestrator's grace period). */
 const SIGTERM_GRACE_MS = 45_000;
 /** The issue's goals, reported (not enforced): resume ≤ 10 s, trigger gap ≤ 25 s, SIGTERM ≤ 15 s. */
-const GOALS = { resumeSeconds: 10, triggerGapSeconds: 25, sigtermSeconds: 15 };
+const GOALS = { resumeSeconds: 10, triggerGapSeconds: 25, sigtermSeconds: 15, readinessSeconds: 10 };
 
 const USAGE =
   'usage: run-chaos.ts --partitions [--links worker-mongo,worker-redis,watcher-mongo,watcher-redis]\n' +
@@ -98,7 +100,8 @@ function parseOptions(args: string[]) {
 type Options = ReturnType<typeof parseOptions>;
 
 type FaultFigures = { link: Link; mode: FaultMode; restarted: boolean } & (
-  ({ role: 'worker' } & WorkerResume) | ({ role: 'watcher'; leaderChanged: boolean } & TriggerRecovery)
+  | ({ role: 'worker' } & WorkerResume & ReadinessFigures)
+  | ({ role: 'watcher'; leaderChanged: boolean } & TriggerRecovery)
 );
 
 /** The processes of the scenario; the proxied ones are the fault targets. */
@@ -162,10 +165,12 @@ class PartitionRun {
     this.say(`${link} ${mode} for ${faultSeconds} s`);
     const faultAt = Date.now();
     links.set([target], mode);
+    const readiness = role === 'worker' ? new ReadinessWatch(this.cast.workerMetricsPort, faultAt) : null;
     await sleep(faultSeconds * 1000);
     const baseline = role === 'worker' ? await completedStepsNow(this.cast.workerMetricsPort) : 0;
     links.set([target], 'pass');
     const healAt = Date.now();
+    readiness?.healed(healAt);
     this.say(`${link} healed`);
     if (role === 'worker') {
       const resume = await measureWorkerResume(
@@ -181,8 +186,13 @@ class PartitionRun {
           ? `worker completed no step within ${recoverySeconds} s of the heal: SIGKILL and restart`
           : `worker's first completed step ${resume.resumeSeconds} s after the heal`,
       );
+      const ready = (await readiness?.stop()) ?? { notReadySeconds: null, readyAgainSeconds: null };
+      this.say(
+        `worker /readyz: not ready ${ready.notReadySeconds ?? 'never'} s after the fault, ` +
+          `ready again ${ready.readyAgainSeconds ?? 'not'} s after the heal`,
+      );
       if (restarted) await this.restart(this.cast.worker);
-      this.figures.push({ link, mode, role, ...resume, restarted });
+      this.figures.push({ link, mode, role, ...resume, ...ready, restarted });
     } else {
       const recovery = await measureTriggerRecovery(
         this.clients.db,
@@ -230,6 +240,10 @@ class PartitionRun {
     let goalsMissed = 0;
     for (const figure of this.figures) {
       if (figure.role === 'worker' && (figure.resumeSeconds ?? Infinity) > GOALS.resumeSeconds)
+        goalsMissed += 1;
+      if (figure.role === 'worker' && (figure.notReadySeconds ?? Infinity) > GOALS.readinessSeconds)
+        goalsMissed += 1;
+      if (figure.role === 'worker' && (figure.readyAgainSeconds ?? Infinity) > GOALS.readinessSeconds)
         goalsMissed += 1;
       if (figure.role === 'watcher' && figure.longestGapSeconds > GOALS.triggerGapSeconds) goalsMissed += 1;
     }
