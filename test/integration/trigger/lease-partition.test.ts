@@ -176,19 +176,17 @@ describe('Trigger watcher whose Redis goes half-open', () => {
     // have to find them).
     const sagas = await sagasOf(context.db, orderSaga.name);
     const firstJob = (sagaId: string) =>
-      context.queues
-        .stepQueue(orderSaga.name)
-        .getJob(
-          stepJobId({
-            sagaId,
-            saga: orderSaga.name,
-            phase: 'forward',
-            step: 0,
-            stepName: 'noop',
-            attempt: 1,
-            generation: 0,
-          }),
-        );
+      context.queues.stepQueue(orderSaga.name).getJob(
+        stepJobId({
+          sagaId,
+          saga: orderSaga.name,
+          phase: 'forward',
+          step: 0,
+          stepName: 'noop',
+          attempt: 1,
+          generation: 0,
+        }),
+      );
     await expect
       .poll(
         async () => (await Promise.all(sagas.map(({ _id }) => firstJob(_id)))).filter((job) => !job).length,
