@@ -241,9 +241,10 @@ export class TriggerWatcher {
     let failures = 0;
     while (!signal.aborted) {
       try {
-        // A read or write on a half-open connection never returns: once the lease is lost or the watcher stops,
-        // stop waiting for it. Whatever it returns later is dropped (each step checks the signal first).
-        await untilAborted(this.watchStream(lease, signal), signal);
+        // A read or write on a half-open connection never returns: once the lease is lost, stop waiting for it.
+        // Whatever it returns later is dropped (each step checks the signal first, and a checkpoint save the
+        // lease). A graceful stop waits instead, so the batch in hand is checkpointed (stop() bounds the wait).
+        await untilAborted(this.watchStream(lease, signal), lease.signal);
         failures = 0;
       } catch (error) {
         if (signal.aborted) break;
