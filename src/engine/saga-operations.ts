@@ -14,6 +14,8 @@ import type { SagaStore } from '../store/saga-store.js';
 import { expectedJob } from '../model/expected-job.js';
 import { countIfEnded, noSagaMetrics, type SagaMetrics } from './saga-metrics.js';
 import { beginCompensation, redriveSaga } from './saga-transitions.js';
+import { stopStepJob, type StepJobStop } from './step-job-stop.js';
+import type { StepJobRef } from '../model/step-job-ref.js';
 
 export interface DeadLetterEntry extends DeadLetterJobData {
   id: string;
@@ -59,6 +61,9 @@ export class SagaOperations {
     return started;
   }
 
+  /** The attempt a running saga waits for has no claim in MongoDB: its BullMQ job says whether it began. */
+  private readonly stopScheduled = (ref: StepJobRef): Promise<StepJobStop> => stopStepJob(this.queues, ref);
+
   private async requireSaga(sagaId: string): Promise<SagaDocument> {
     const saga = await this.store.get(sagaId);
     if (!saga) throw new SagastreamError('SAGA_NOT_FOUND', `saga ${sagaId} does not exist`, { sagaId });
@@ -78,7 +83,15 @@ export class SagaOperations {
   /** Cancels a running saga: its completed steps are compensated and it ends `compensated` (reason `cancelled`). */
   async cancel(sagaId: string): Promise<SagaDocument> {
     const saga = await this.requireSaga(sagaId);
-    const updated = await beginCompensation(this.store, this.registry.get(saga.saga), sagaId, 'cancelled');
+    const updated = await beginCompensation(
+      this.store,
+      this.registry.get(saga.saga),
+      sagaId,
+      'cancelled',
+      undefined,
+      undefined,
+      this.stopScheduled,
+    );
     if (!updated) {
       const current = await this.requireSaga(sagaId);
       throw new SagastreamError(
@@ -109,6 +122,7 @@ export class SagaOperations {
       'deadline',
       undefined,
       generation,
+      this.stopScheduled,
     );
     if (updated) {
       this.logger.warn({ sagaId, saga: saga.saga }, 'saga deadline passed; compensating');

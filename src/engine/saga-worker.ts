@@ -39,7 +39,8 @@ export interface SagaWorkerOptions {
 export class SagaWorker {
   private readonly workers: Worker[] = [];
   private readonly aborts = new AbortRegistry();
-  private readonly processor: StepProcessor;
+  /** @internal The step processor (tests set its fail points). */
+  readonly processor: StepProcessor;
   private stream: ChangeStream<SagaDocument, ChangeStreamUpdateDocument<SagaDocument>> | null = null;
   private closing: Promise<void> | null = null;
 
