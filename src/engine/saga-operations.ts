@@ -9,7 +9,7 @@ import { SagastreamError } from '../errors/index.js';
 import type { DeadLetterJobData } from '../queue/job-data.js';
 import { compareDeadLetterIds, deadLetterJobId } from '../queue/queue-names.js';
 import type { SagaQueues } from '../queue/saga-queues.js';
-import type { SagaDocument } from '../model/saga-document.js';
+import type { SagaDocument, SagaReason } from '../model/saga-document.js';
 import type { SagaStore } from '../store/saga-store.js';
 import { expectedJob } from '../model/expected-job.js';
 import { countIfEnded, noSagaMetrics, type SagaMetrics } from './saga-metrics.js';
@@ -62,7 +62,8 @@ export class SagaOperations {
   }
 
   /** The attempt a running saga waits for has no claim in MongoDB: its BullMQ job says whether it began. */
-  private readonly stopScheduled = (ref: StepJobRef): Promise<StepJobStop> => stopStepJob(this.queues, ref);
+  private readonly stopScheduled = (ref: StepJobRef, reason: SagaReason): Promise<StepJobStop> =>
+    stopStepJob(this.queues, ref, reason === 'deadline' ? 'deadline' : 'cancelled');
 
   private async requireSaga(sagaId: string): Promise<SagaDocument> {
     const saga = await this.store.get(sagaId);
@@ -126,6 +127,34 @@ export class SagaOperations {
     );
     if (updated) {
       this.logger.warn({ sagaId, saga: saga.saga }, 'saga deadline passed; compensating');
+      countIfEnded(this.metrics, updated);
+      await this.queueExpected(updated);
+    }
+    return updated;
+  }
+
+  /**
+   * A cancel or deadline that placed its placeholder (see step-job-stop.ts) and was cut off before its transition
+   * left the saga running with an attempt that can never run: the recovery sweeper finishes that stop.
+   */
+  async finishStop(
+    sagaId: string,
+    generation: number,
+    reason: 'cancelled' | 'deadline',
+  ): Promise<SagaDocument | null> {
+    const saga = await this.store.get(sagaId);
+    if (!saga) return null;
+    const updated = await beginCompensation(
+      this.store,
+      this.registry.get(saga.saga),
+      sagaId,
+      reason,
+      undefined,
+      generation,
+      this.stopScheduled,
+    );
+    if (updated) {
+      this.logger.warn({ sagaId, saga: saga.saga, reason }, 'finished a stop that was cut off; compensating');
       countIfEnded(this.metrics, updated);
       await this.queueExpected(updated);
     }

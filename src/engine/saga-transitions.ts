@@ -35,8 +35,8 @@ export interface StoppedAttempt {
   stop: StepJobStop;
 }
 
-/** Stops the scheduled attempt `ref` through its job (engine/step-job-stop.ts). */
-export type StopScheduledAttempt = (ref: StepJobRef) => Promise<StepJobStop>;
+/** Stops the scheduled attempt `ref` through its job (engine/step-job-stop.ts), for `reason`. */
+export type StopScheduledAttempt = (ref: StepJobRef, reason: SagaReason) => Promise<StepJobStop>;
 
 /**
  * The step record as the stop found it: an attempt that may have acted becomes `running` since its job was taken,
@@ -169,7 +169,7 @@ export async function beginCompensation(
       const key = stepJobId(scheduled);
       let stop = stops.get(key);
       if (!stop) {
-        stop = await stopScheduled(scheduled);
+        stop = await stopScheduled(scheduled, reason);
         stops.set(key, stop);
       }
       stopped = { ref: scheduled, stop };

@@ -33,6 +33,7 @@ function neverTaken(job: Job<StepJobData>, state: string): boolean {
 export async function stopStepJob(
   queues: Pick<SagaQueues, 'stepQueue'>,
   ref: StepJobRef,
+  reason: NonNullable<StepJobRef['placeholder']>,
   now: () => Date = () => new Date(),
 ): Promise<StepJobStop> {
   const queue = queues.stepQueue(ref.saga);
@@ -43,7 +44,7 @@ export async function stopStepJob(
     if (!job) {
       await queue.add(
         ref.phase,
-        { ...ref, placeholder: true },
+        { ...ref, placeholder: reason },
         { jobId, delay: PLACEHOLDER_HOLD_MS, removeOnComplete: true, removeOnFail: true },
       );
       continue; // ours now, or a real job that was added meanwhile: look again

@@ -55,21 +55,27 @@ describe('stopStepJob', () => {
   it('removes a job no worker took: the attempt never began, and a placeholder holds its id', async () => {
     const { queues, ref, queue } = setUp();
     await queues.enqueueSteps([{ ref }]);
-    expect(await stopStepJob(queues, ref, () => NOW)).toEqual({ mayHaveStarted: false });
+    expect(await stopStepJob(queues, ref, 'cancelled', () => NOW)).toEqual({ mayHaveStarted: false });
     const held = await queue.getJob(stepJobId(ref));
-    expect(held?.data).toMatchObject({ ...ref, placeholder: true });
+    expect(held?.data).toMatchObject({ ...ref, placeholder: 'cancelled' });
     expect(await held?.getState()).toBe('delayed');
     // The real job's add is now a no-op.
     await queues.enqueueSteps([{ ref }]);
-    expect((await queue.getJob(stepJobId(ref)))?.data.placeholder).toBe(true);
+    expect((await queue.getJob(stepJobId(ref)))?.data.placeholder).toBe('cancelled');
   });
 
   it('takes the id of a missing job, and counts the attempt as may-have-acted from now', async () => {
     const { queues, ref, queue } = setUp();
-    expect(await stopStepJob(queues, ref, () => NOW)).toEqual({ mayHaveStarted: true, since: NOW });
-    expect((await queue.getJob(stepJobId(ref)))?.data.placeholder).toBe(true);
+    expect(await stopStepJob(queues, ref, 'cancelled', () => NOW)).toEqual({
+      mayHaveStarted: true,
+      since: NOW,
+    });
+    expect((await queue.getJob(stepJobId(ref)))?.data.placeholder).toBe('cancelled');
     // A second stop (a deadline after a cancel) finds the placeholder, not a job it removed.
-    expect(await stopStepJob(queues, ref, () => NOW)).toEqual({ mayHaveStarted: true, since: NOW });
+    expect(await stopStepJob(queues, ref, 'cancelled', () => NOW)).toEqual({
+      mayHaveStarted: true,
+      since: NOW,
+    });
   });
 
   it('leaves an active job alone: it may be running since the worker took it', async () => {
@@ -80,7 +86,7 @@ describe('stopStepJob', () => {
     worker(() => held);
     await queues.enqueueSteps([{ ref }]);
     await expect.poll(async () => (await queue.getJob(stepJobId(ref)))?.getState()).toBe('active');
-    const stop = await stopStepJob(queues, ref, () => NOW);
+    const stop = await stopStepJob(queues, ref, 'cancelled', () => NOW);
     const job = await queue.getJob(stepJobId(ref));
     expect(stop).toEqual({ mayHaveStarted: true, since: new Date(job!.processedOn!) });
     expect(job?.data.placeholder).toBeUndefined();
@@ -94,7 +100,7 @@ describe('stopStepJob', () => {
     await running.close(true);
     const job = await queue.getJob(stepJobId(ref));
     expect(await job?.getState()).toBe('delayed');
-    expect(await stopStepJob(queues, ref, () => NOW)).toEqual({
+    expect(await stopStepJob(queues, ref, 'cancelled', () => NOW)).toEqual({
       mayHaveStarted: true,
       since: new Date(job!.processedOn!),
     });
