@@ -21,7 +21,7 @@ export async function scheduledJobView(
   const ref = scheduledStepRef(saga);
   if (!ref) return null;
   const job = await queues.stepQueue(saga.saga).getJob(stepJobId(ref));
-  if (!job || job.data.placeholder) return null;
+  if (!job) return null;
   const state = await job.getState();
   if (state === 'active') {
     return { state: 'running', startedAt: job.processedOn ? new Date(job.processedOn) : null };

@@ -11,9 +11,9 @@ import { expectedJob } from '../model/expected-job.js';
 import type { SagaOperations } from './saga-operations.js';
 import type { SagaDocument } from '../model/saga-document.js';
 import type { StepJobRef } from '../model/step-job-ref.js';
-import { stepJobId } from '../queue/queue-names.js';
+import { stopReasonOf } from '../queue/attempt-gate.js';
 
-/** A stop is given this long to land its transition before the sweeper takes its placeholder as cut off. */
+/** A stop is given this long to land its transition before the sweeper takes its gate mark as cut off. */
 const CUT_OFF_STOP_AFTER_MS = 60_000;
 
 export interface SweepResult {
@@ -60,15 +60,18 @@ export class RecoverySweeper {
   }
 
   /**
-   * A running saga that has not moved for a while and whose scheduled attempt's id holds a placeholder: a cancel
-   * or deadline placed it and was cut off before its transition, so that attempt can never run. Finishing the
-   * stop is the only way on. Sagas that moved recently are left alone: their stop may still be under way.
+   * A running saga that has not moved for a while and whose scheduled attempt's gate says `stopped`: a cancel or
+   * deadline set it and was cut off before its transition, so that attempt can never run. Finishing the stop is the
+   * only way on. Sagas that moved recently are left alone: their stop may still be under way.
    */
   private async finishCutOffStop(saga: SagaDocument, ref: StepJobRef): Promise<boolean> {
-    if (saga.status !== 'running' || saga.updatedAt.getTime() > Date.now() - CUT_OFF_STOP_AFTER_MS)
+    if (
+      saga.status !== 'running' ||
+      ref.phase !== 'forward' ||
+      saga.updatedAt.getTime() > Date.now() - CUT_OFF_STOP_AFTER_MS
+    )
       return false;
-    const held = await this.queues.stepQueue(saga.saga).getJob(stepJobId(ref));
-    const reason = held?.data.placeholder;
+    const reason = stopReasonOf(await this.queues.attemptMark(ref));
     if (!reason) return false;
     return (await this.operations.finishStop(saga._id, saga.generation, reason)) !== null;
   }
@@ -94,12 +97,13 @@ export class RecoverySweeper {
       }
       if (saga.stuck?.deadLetteredAt) continue;
       const job = expectedJob(saga, this.registry.get(saga.saga));
-      const restored = job ? await this.queues.restoreStep(job) : 'present';
-      if (restored !== 'present') result.requeued += 1;
-      else if (job && (await this.finishCutOffStop(saga, job.ref))) {
+      // Before restoring: the job of a stopped attempt may be gone (its stop removed it), and re-adding it is useless.
+      if (job && (await this.finishCutOffStop(saga, job.ref))) {
         result.stopsFinished += 1;
         continue;
       }
+      const restored = job ? await this.queues.restoreStep(job) : 'present';
+      if (restored !== 'present') result.requeued += 1;
       if (
         restored === 'retried' &&
         (await this.store.countStuckRestore(saga._id)) >= this.options.stuckAfter

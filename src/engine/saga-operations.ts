@@ -14,7 +14,7 @@ import type { SagaStore } from '../store/saga-store.js';
 import { expectedJob } from '../model/expected-job.js';
 import { countIfEnded, noSagaMetrics, type SagaMetrics } from './saga-metrics.js';
 import { beginCompensation, redriveSaga } from './saga-transitions.js';
-import { stopStepJob, type StepJobStop } from './step-job-stop.js';
+import { stopStepJob, type StepJobStop, type StepJobStopHooks } from './step-job-stop.js';
 import type { StepJobRef } from '../model/step-job-ref.js';
 
 export interface DeadLetterEntry extends DeadLetterJobData {
@@ -61,9 +61,18 @@ export class SagaOperations {
     return started;
   }
 
-  /** The attempt a running saga waits for has no claim in MongoDB: its BullMQ job says whether it began. */
+  /** @internal Fail points of the stops this object makes (tests hold a cancel between its steps). */
+  readonly stopHooks: StepJobStopHooks = {};
+
+  /** The attempt a running saga waits for has no claim in MongoDB: its gate and its job say whether it began. */
   private readonly stopScheduled = (ref: StepJobRef, reason: SagaReason): Promise<StepJobStop> =>
-    stopStepJob(this.queues, ref, reason === 'deadline' ? 'deadline' : 'cancelled');
+    stopStepJob(
+      this.queues,
+      ref,
+      reason === 'deadline' ? 'deadline' : 'cancelled',
+      () => new Date(),
+      this.stopHooks,
+    );
 
   private async requireSaga(sagaId: string): Promise<SagaDocument> {
     const saga = await this.store.get(sagaId);
@@ -134,8 +143,8 @@ export class SagaOperations {
   }
 
   /**
-   * A cancel or deadline that placed its placeholder (see step-job-stop.ts) and was cut off before its transition
-   * left the saga running with an attempt that can never run: the recovery sweeper finishes that stop.
+   * A cancel or deadline that set its attempt's gate to `stopped` (see step-job-stop.ts) and was cut off before its
+   * transition left the saga running with an attempt that can never run: the recovery sweeper finishes that stop.
    */
   async finishStop(
     sagaId: string,

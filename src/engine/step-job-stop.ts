@@ -1,8 +1,10 @@
-// A cancel or the deadline stops the forward attempt a running saga has scheduled, through its BullMQ job, and
-// learns whether that attempt may have acted: nothing was written to MongoDB when it began.
+// A cancel or the deadline stops the forward attempt a running saga has scheduled and learns whether that attempt
+// may have acted: nothing was written to MongoDB when it began. The attempt's gate (queue/attempt-gate.ts) decides
+// started or stopped in one atomic step that the worker goes through too; the job only tells what the gate cannot
+// (Redis lost the mark, or the mark expired).
 import type { Job } from 'bullmq';
-import { SagastreamError } from '../errors/index.js';
 import type { StepJobData } from '../queue/job-data.js';
+import { STOP_MARK_HOLD_MS, stopReasonOf, type AttemptMark, type StopReason } from '../queue/attempt-gate.js';
 import { stepJobId } from '../queue/queue-names.js';
 import type { SagaQueues } from '../queue/saga-queues.js';
 import type { StepJobRef } from '../model/step-job-ref.js';
@@ -10,63 +12,58 @@ import type { StepJobRef } from '../model/step-job-ref.js';
 /** Whether the stopped attempt may have acted; if so, since when it may have run (its compensation waits). */
 export type StepJobStop = { mayHaveStarted: false } | { mayHaveStarted: true; since: Date };
 
-/** How long a placeholder holds an attempt's id: far longer than any pause between a write and its job's add. */
-export const PLACEHOLDER_HOLD_MS = 24 * 3_600_000;
-/** A job found, removed and re-added by someone else in a loop: never expected more than twice. */
-const MAX_ROUNDS = 10;
-const QUEUED_STATES: readonly string[] = ['waiting', 'delayed', 'prioritized', 'paused', 'waiting-children'];
+/** Points where a test can hold a stop between its steps to hit a race deterministically. */
+export interface StepJobStopHooks {
+  /** The attempt is chosen (the saga was read), the gate not yet set. */
+  beforeGate?: (ref: StepJobRef) => Promise<void>;
+  /** The gate is set and the job looked at; its verdict and the job's removal follow. */
+  afterLook?: (ref: StepJobRef) => Promise<void>;
+}
 
-/** Never handed to a worker: not active now, and not taken before (a stalled run, an infrastructure retry). */
-function neverTaken(job: Job<StepJobData>, state: string): boolean {
-  return QUEUED_STATES.includes(state) && !job.processedOn && job.attemptsStarted === 0;
+/** Never handed to a worker: BullMQ sets both in the call that gives a job to a worker, and keeps them after. */
+function neverTaken(job: Job<StepJobData>): boolean {
+  return !job.processedOn && job.attemptsStarted === 0;
+}
+
+/** What a stop concludes from the gate's previous mark (null: this stop set it) and the job as it looked after. */
+function verdict(mark: AttemptMark | null, job: Job<StepJobData> | undefined, now: () => Date): StepJobStop {
+  const since = (): Date => (job?.processedOn ? new Date(job.processedOn) : now());
+  // A worker went through the gate first, or the job may have run before Redis lost it.
+  if (mark !== null && stopReasonOf(mark) === null) return { mayHaveStarted: true, since: since() };
+  // An earlier stop of this attempt already decided, from the job as it was just after it set the gate.
+  if (mark?.endsWith(':not-started')) return { mayHaveStarted: false };
+  if (mark?.endsWith(':may-have-acted')) return { mayHaveStarted: true, since: since() };
+  // The gate is stopped (by this stop, or by one that did not get to record its verdict):
+  if (!job) return { mayHaveStarted: true, since: now() };
+  if (!neverTaken(job)) return { mayHaveStarted: true, since: since() };
+  return { mayHaveStarted: false };
 }
 
 /**
- * Makes sure attempt `ref` never starts from now on, and says whether it may have started before:
- * - its job waits and had never been taken: removed, so it never started (not compensated);
- * - its job is active, or was taken before: it may be running or have acted, since the job was taken;
- * - no job: Redis lost it, or the write that scheduled it has not been followed by its add yet. A placeholder
- *   takes the id, so a late add is a no-op, and the attempt counts as may-have-acted (compensating is safe,
- *   forgetting is not).
- * After a removal the placeholder goes in too, so nothing re-adds the job before the saga leaves `running`.
+ * Makes sure attempt `ref` never starts from now on, and says whether it may have started before. The gate is set
+ * to `stopped` first (no worker runs the attempt after that, whatever BullMQ does with its job), then:
+ * - the gate held `started` (a worker passed it) or `lost` (its job was re-added after Redis lost it): may have
+ *   acted, since the job was taken;
+ * - the job waits, never taken: it never began (not compensated); removing it is only cleanup now;
+ * - the job was taken (by a worker that then found the gate stopped, or before its mark expired): may have acted;
+ * - no job: Redis lost it (and the mark with it), or the write that scheduled it has not been followed by its add
+ *   yet: may have acted (compensating is safe, forgetting is not). A late add queues a job that never runs.
+ * The stop that set the gate records its verdict on it, so a second stop of the attempt answers the same.
  */
 export async function stopStepJob(
-  queues: Pick<SagaQueues, 'stepQueue'>,
+  queues: Pick<SagaQueues, 'stepQueue' | 'markAttempt' | 'recordStopVerdict'>,
   ref: StepJobRef,
-  reason: NonNullable<StepJobRef['placeholder']>,
+  reason: StopReason,
   now: () => Date = () => new Date(),
+  hooks: StepJobStopHooks = {},
 ): Promise<StepJobStop> {
-  const queue = queues.stepQueue(ref.saga);
-  const jobId = stepJobId(ref);
-  let removed = false;
-  for (let round = 0; round < MAX_ROUNDS; round++) {
-    const job = await queue.getJob(jobId);
-    if (!job) {
-      await queue.add(
-        ref.phase,
-        { ...ref, placeholder: reason },
-        { jobId, delay: PLACEHOLDER_HOLD_MS, removeOnComplete: true, removeOnFail: true },
-      );
-      continue; // ours now, or a real job that was added meanwhile: look again
-    }
-    if (job.data.placeholder)
-      return removed ? { mayHaveStarted: false } : { mayHaveStarted: true, since: now() };
-    const state = await job.getState();
-    if (neverTaken(job, state)) {
-      // A locked job (a worker took it since) refuses removal: look again.
-      removed = await job.remove().then(
-        () => true,
-        () => removed,
-      );
-      continue;
-    }
-    return { mayHaveStarted: true, since: new Date(job.processedOn ?? job.timestamp) };
-  }
-  throw new SagastreamError(
-    'INVALID_STATE',
-    `the job of ${stepJobId(ref)} kept changing while being stopped`,
-    {
-      sagaId: ref.sagaId,
-    },
-  );
+  await hooks.beforeGate?.(ref);
+  const mark = await queues.markAttempt(ref, `stopped:${reason}`, STOP_MARK_HOLD_MS);
+  const job = await queues.stepQueue(ref.saga).getJob(stepJobId(ref));
+  await hooks.afterLook?.(ref);
+  const stop = verdict(mark, job, now);
+  if (mark === null) await queues.recordStopVerdict(ref, reason, stop.mayHaveStarted);
+  // A worker that took the job meanwhile holds its lock and the removal fails: it finds the gate stopped.
+  if (!stop.mayHaveStarted) await job?.remove().catch(() => undefined);
+  return stop;
 }

@@ -6,6 +6,7 @@ import type { SagaDefinition, SagaRegistry } from '../definition/index.js';
 import { backoffDelay, idempotencyKeyFor, parseStepOutput } from '../definition/index.js';
 import { SagastreamError, StepTimeoutError, isRetryable, serializeError } from '../errors/index.js';
 import type { SagaQueues } from '../queue/saga-queues.js';
+import { STARTED_MARK_MARGIN_MS, letsRun } from '../queue/attempt-gate.js';
 import { compensationWaitJobId, compensationWakeJobId } from '../queue/queue-names.js';
 import type { SagaDocument, StoredError } from '../model/saga-document.js';
 import { isScheduledAttempt } from '../model/scheduled-attempt.js';
@@ -42,6 +43,8 @@ export interface StepProcessorDependencies {
 export interface StepProcessorHooks {
   /** After the write that scheduled `next` and before its job is added. */
   afterScheduleWrite?: (next: StepJobRef) => Promise<void>;
+  /** After forward attempt `ref` ran, before its outcome's write; a throw stands for a write that failed. */
+  beforeResultWrite?: (ref: StepJobRef) => Promise<void>;
 }
 
 /** `parent.child(bindings)`, created on the first call and reused after. */
@@ -105,8 +108,8 @@ export class StepProcessor {
 
   /**
    * The saga, if `ref` is the attempt it waits for: running, in that generation, at that step and attempt. The
-   * copy kept after the previous step's write is enough: whatever stopped the saga since (cancel, deadline)
-   * removed this job, holds its id with a placeholder, or found it taken and waits for it (step-job-stop.ts).
+   * copy kept after the previous step's write is enough: whatever stopped the saga since (cancel, deadline) set
+   * this attempt's gate to `stopped`, or found it `started` and waits for it (step-job-stop.ts).
    */
   private async scheduledSaga(ref: StepJobRef): Promise<SagaDocument | null> {
     const known = this.recall(ref.sagaId);
@@ -117,15 +120,20 @@ export class StepProcessor {
 
   private async forward(definition: SagaDefinition, ref: StepJobRef): Promise<void> {
     const { store, queues } = this.deps;
-    // Holds the id of an attempt a cancel stopped before its job was added: nothing to run, nothing to re-queue.
-    if (ref.placeholder) return;
-    const saga = await this.scheduledSaga(ref);
-    if (!saga) return this.requeueCurrent(definition, ref.sagaId);
     const step = definition.steps[ref.step];
     if (!step)
       throw new SagastreamError('INVALID_STATE', `saga ${ref.saga} has no step #${ref.step}`, {
         sagaId: ref.sagaId,
       });
+    // The gate is passed alongside the check, in parallel: a `started` mark on an attempt that turns out stale only
+    // makes a later stop of it count it as may-have-acted, which is safe.
+    const [saga, mark] = await Promise.all([
+      this.scheduledSaga(ref),
+      queues.markAttempt(ref, 'started', step.timeoutMs + STARTED_MARK_MARGIN_MS),
+    ]);
+    if (!saga) return this.requeueCurrent(definition, ref.sagaId);
+    // A cancel or the deadline stopped this attempt first: it never runs; whoever stopped it moves the saga on.
+    if (!letsRun(mark)) return;
     const isLast = ref.step === definition.steps.length - 1;
     // A copy the step's code never sees (it may change its input or outputs): after the step completes, it is
     // the saga's new state for the next step's claim.
@@ -181,6 +189,7 @@ export class StepProcessor {
     attemptEnded(
       'output' in outcome ? 'completed' : outcome.error instanceof StepTimeoutError ? 'timed-out' : 'failed',
     );
+    await this.hooks.beforeResultWrite?.(ref);
     if ('output' in outcome) {
       if (await store.completeStep(ref, outcome.output, isLast, attemptStartedAt, untouched)) {
         if (this.deps.logger.isLevelEnabled?.('debug') !== false) logger().debug('step completed');

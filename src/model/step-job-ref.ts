@@ -13,12 +13,6 @@ export interface StepJobRef {
   generation: number;
   /** Compensate phase: position of the step in the compensation plan. */
   position?: number;
-  /**
-   * Set on a job a cancel or the deadline added under this attempt's id so that the real job, not yet added, can
-   * never be (BullMQ adds no second job with an existing id). It does nothing when processed; the value says
-   * which stop placed it, so the sweeper can finish a stop that was cut off before its transition.
-   */
-  placeholder?: 'cancelled' | 'deadline';
 }
 
 /** A step job to queue: which attempt, after how long. */

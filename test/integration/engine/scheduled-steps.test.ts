@@ -91,13 +91,12 @@ describe('a cancel while the next step is scheduled', () => {
     expect(saga.steps[1]!.compensation).toBeUndefined();
     expect(await effectTimeline(test.db, saga._id)).toEqual(['reserve', 'undo-reserve']);
     expect(await runsOf(test.db, saga._id, 'charge')).toEqual([]);
-    // The id is held, so nothing (a sweeper, a stale job) can queue the step again.
-    const held = await queue.getJob(chargeJobId);
-    expect(held?.data.placeholder).toBe('cancelled');
-    expect(await held?.getState()).toBe('delayed');
+    // The job is gone and the gate is stopped, so a job queued again (a sweeper, a stale job) never runs charge.
+    expect(await queue.getJob(chargeJobId)).toBeUndefined();
+    expect(await runtime.queues.attemptMark(chargeRef(scheduled))).toBe('stopped:cancelled:not-started');
   });
 
-  it('hits the window between the write that scheduled a step and its job: the late add is a no-op, the step never runs', async () => {
+  it('hits the window between the write that scheduled a step and its job: the late job never runs the step', async () => {
     test = engineTest(client, 'window-cancel', { stepTimeoutMs: 1_000 });
     const runtime = await test.start();
     const queue = stepQueue(runtime, test);
@@ -121,16 +120,15 @@ describe('a cancel while the next step is scheduled', () => {
 
     await runtime.operations.cancel(next.sagaId);
     release();
-    // The worker that held the fail point goes on and adds charge's job: a no-op, since the cancel holds the id.
-    const reserveJobId = stepJobId({ ...next, step: 0, stepName: 'reserve' });
+    // The worker that held the fail point goes on and adds charge's job; a worker takes it, checks it against the
+    // copy it kept (still running, charge scheduled) and finds the gate stopped: charge does not run.
     await expect
-      .poll(async () => (await queue.getJob(reserveJobId))?.finishedOn, {
+      .poll(async () => (await queue.getJob(stepJobId(next)))?.finishedOn, {
         ...POLL,
-        message: 'reserve job done',
+        message: "charge's late job done",
       })
       .toBeDefined();
-    const held = await queue.getJob(stepJobId(next));
-    expect(held?.data.placeholder).toBe('cancelled');
+    expect(await runtime.queues.attemptMark(next)).toBe('stopped:cancelled:may-have-acted');
     const saga = await sagaEndingIn(test.db, doc._id, ['compensated', 'failed']);
 
     expect(saga.status).toBe('compensated');
@@ -196,8 +194,124 @@ describe('a cancel while the next step is scheduled', () => {
   });
 });
 
+/** A promise and its resolver: a test holds a hook on it until it releases it. */
+function gate<T = void>(): { wait: Promise<T>; open: (value: T) => void } {
+  let open!: (value: T) => void;
+  const wait = new Promise<T>((resolve) => (open = resolve));
+  return { wait, open };
+}
+
+describe("the attempt's gate decides between a cancel and a worker", () => {
+  it('a worker that takes the job after the cancel set the gate does not run the step, whatever the job shows', async () => {
+    test = engineTest(client, 'gate-stop-first');
+    const runtime = await test.start();
+    const queue = stepQueue(runtime, test);
+    runtime.worker!.processor.hooks.afterScheduleWrite = async (next) => {
+      if (next.stepName === 'charge') await queue.pause();
+    };
+    const doc = order();
+    await test.orders.insertOne(doc);
+    const scheduled = await sagaOf(test.db, doc._id);
+    const chargeJobId = stepJobId(chargeRef(scheduled));
+    await expect
+      .poll(async () => (await queue.getJob(chargeJobId))?.getState(), { ...POLL, message: 'charge queued' })
+      .toBeOneOf(['waiting', 'paused']);
+    // The cancel set the gate and saw the job waiting, never taken; it is held before it removes the job.
+    const looked = gate();
+    const proceed = gate();
+    cleanups.push(() => Promise.resolve(proceed.open()));
+    runtime.operations.stopHooks.afterLook = async () => {
+      looked.open();
+      await proceed.wait;
+    };
+    const cancelling = runtime.operations.cancel(scheduled._id);
+    await looked.wait;
+    // Meanwhile a worker takes the job. Before the gate, it ran charge here (and, had its write failed and BullMQ put
+    // the job back, the removal would then have succeeded: a step that acted, never compensated).
+    await queue.resume();
+    await expect
+      .poll(async () => (await queue.getJob(chargeJobId))?.finishedOn, {
+        ...POLL,
+        message: 'charge job taken and ended',
+      })
+      .toBeDefined();
+    proceed.open();
+    const cancelled = await cancelling;
+
+    expect(cancelled.compensation?.plan).toEqual([0]);
+    const saga = await sagaEndingIn(test.db, doc._id, ['compensated', 'failed']);
+    expect(saga.status).toBe('compensated');
+    expect(saga.steps[1]).toMatchObject({ name: 'charge', status: 'pending', attempts: 0 });
+    expect(await runsOf(test.db, saga._id, 'charge')).toEqual([]);
+    expect(await effectTimeline(test.db, saga._id)).toEqual(['reserve', 'undo-reserve']);
+  });
+
+  it("a worker that set the gate between the cancel's steps and then failed its write is compensated", async () => {
+    test = engineTest(client, 'gate-worker-first', { stepTimeoutMs: 1_000 });
+    const runtime = await test.start();
+    const queue = stepQueue(runtime, test);
+    const processor = runtime.worker!.processor;
+    processor.hooks.afterScheduleWrite = async (next) => {
+      if (next.stepName === 'charge') await queue.pause();
+    };
+    const doc = order();
+    await test.orders.insertOne(doc);
+    const scheduled = await sagaOf(test.db, doc._id);
+    const ref = chargeRef(scheduled);
+    await expect
+      .poll(async () => (await queue.getJob(stepJobId(ref)))?.getState(), {
+        ...POLL,
+        message: 'charge queued',
+      })
+      .toBeOneOf(['waiting', 'paused']);
+    // The cancel read the saga (charge scheduled, its job waiting) and is held before the gate.
+    const chosen = gate();
+    const proceed = gate();
+    cleanups.push(() => Promise.resolve(proceed.open()));
+    runtime.operations.stopHooks.beforeGate = async () => {
+      chosen.open();
+      await proceed.wait;
+    };
+    const cancelling = runtime.operations.cancel(scheduled._id);
+    await chosen.wait;
+    // A worker takes the job, passes the gate, runs charge; its result write fails (MongoDB unreachable), so
+    // BullMQ puts the job back to wait for a retry (the queue stays paused so the retry waits for the cancel).
+    let failures = 0;
+    processor.hooks.beforeResultWrite = async (attempt) => {
+      if (attempt.stepName !== 'charge' || failures > 0) return;
+      failures += 1;
+      await queue.pause();
+      throw new Error('MongoDB unreachable');
+    };
+    await queue.resume();
+    await expect
+      .poll(async () => (await queue.getJob(stepJobId(ref)))?.attemptsMade, {
+        ...POLL,
+        message: "charge's write failed",
+      })
+      .toBe(1);
+    expect(await runtime.queues.attemptMark(ref)).toBe('started');
+    proceed.open();
+    const cancelled = await cancelling;
+    // The gate said started: charge may have acted, since its job was taken.
+    expect(cancelled.steps[1]).toMatchObject({ status: 'running', attempts: 1 });
+    expect(cancelled.compensation?.plan).toEqual([1, 0]);
+    await queue.resume();
+    const saga = await sagaEndingIn(test.db, doc._id, ['compensated', 'failed']);
+
+    expect(saga.status).toBe('compensated');
+    expect(await runsOf(test.db, saga._id, 'charge', 'forward')).toHaveLength(1);
+    expect(await effectTimeline(test.db, saga._id)).toEqual([
+      'reserve',
+      'charge',
+      'undo-charge',
+      'undo-reserve',
+    ]);
+  });
+});
+
 describe('a stop cut off before its transition', () => {
-  it("is finished by the sweeper: a saga whose scheduled step's id is held does not wait for its deadline", async () => {
+  it("is finished by the sweeper: a saga whose scheduled step's gate is stopped does not wait for its deadline", async () => {
     test = engineTest(client, 'cut-off-stop', { timeoutMs: 600_000 });
     const runtime = await test.start();
     const queue = stepQueue(runtime, test);
@@ -214,7 +328,7 @@ describe('a stop cut off before its transition', () => {
     const doc = order();
     await test.orders.insertOne(doc);
     const next = await atFailPoint;
-    // A cancel holds charge's id, then its process dies before the transition.
+    // A cancel sets charge's gate to stopped, then its process dies before the transition.
     expect(await stopStepJob(runtime.queues, next, 'cancelled')).toMatchObject({ mayHaveStarted: true });
     release();
     const reserveJobId = stepJobId({ ...next, step: 0, stepName: 'reserve' });
@@ -225,7 +339,7 @@ describe('a stop cut off before its transition', () => {
       })
       .toBeDefined();
     expect((await sagasCollection(test.db).findOne({ _id: next.sagaId }))?.status).toBe('running');
-    // It has not moved for longer than a stop takes to land: the sweeper takes the placeholder as cut off.
+    // It has not moved for longer than a stop takes to land: the sweeper takes the stopped gate as cut off.
     await sagasCollection(test.db).updateOne(
       { _id: next.sagaId },
       { $set: { updatedAt: new Date(Date.now() - 120_000) } },
@@ -284,8 +398,9 @@ describe('Redis losing scheduled steps', () => {
       if (cancelled.some((candidate) => candidate._id === saga._id)) {
         expect(ended.status).toBe('compensated');
         expect(timeline).toContain('undo-reserve');
-        // A charge that ran is undone; one whose job was lost may be undone without having run.
-        if (timeline.includes('charge')) expect(timeline).toContain('undo-charge');
+        // Its job was lost, or re-added by the sweeper with the gate marked `lost`: either way charge may have
+        // acted before Redis lost it, so it is undone (whether it ran or not).
+        expect(timeline).toContain('undo-charge');
       } else {
         expect(ended.status).toBe('completed');
         expect(timeline).toEqual(['reserve', 'charge', 'ship']);

@@ -1,9 +1,11 @@
-// What a cancel learns from the job of the attempt a saga has scheduled (stopStepJob), against a real Redis: a job
-// never taken is removed (the attempt never began), any other is left alone and may have acted, and a missing
-// one gets a placeholder under its id so that its late add is a no-op.
+// What a cancel learns about the attempt a saga has scheduled (stopStepJob), against a real Redis: it sets the
+// attempt's gate to `stopped` first, so a worker that comes later never runs it; a gate a worker set first, or one
+// marked `lost`, means may-have-acted; with the gate won, a job never taken is removed (the attempt never began),
+// any other job, or none, may have acted.
 import { Worker, type Job } from 'bullmq';
 import { afterEach, describe, expect, it } from 'vitest';
 import { stopStepJob } from '../../../src/engine/step-job-stop.js';
+import { letsRun } from '../../../src/queue/attempt-gate.js';
 import type { StepJobRef } from '../../../src/model/step-job-ref.js';
 import type { StepJobData } from '../../../src/queue/job-data.js';
 import { stepJobId, stepQueueName } from '../../../src/queue/queue-names.js';
@@ -52,30 +54,62 @@ function setUp() {
 const NOW = new Date('2030-01-01T00:00:00Z');
 
 describe('stopStepJob', () => {
-  it('removes a job no worker took: the attempt never began, and a placeholder holds its id', async () => {
+  it('removes a job no worker took: the attempt never began, and its gate keeps any worker from running it', async () => {
     const { queues, ref, queue } = setUp();
     await queues.enqueueSteps([{ ref }]);
     expect(await stopStepJob(queues, ref, 'cancelled', () => NOW)).toEqual({ mayHaveStarted: false });
-    const held = await queue.getJob(stepJobId(ref));
-    expect(held?.data).toMatchObject({ ...ref, placeholder: 'cancelled' });
-    expect(await held?.getState()).toBe('delayed');
-    // The real job's add is now a no-op.
-    await queues.enqueueSteps([{ ref }]);
-    expect((await queue.getJob(stepJobId(ref)))?.data.placeholder).toBe('cancelled');
+    expect(await queue.getJob(stepJobId(ref))).toBeUndefined();
+    expect(await queues.attemptMark(ref)).toBe('stopped:cancelled:not-started');
+    // A worker that gets to the attempt now (a re-queued job, a stale view) loses the gate.
+    const mark = await queues.markAttempt(ref, 'started', 60_000);
+    expect(letsRun(mark)).toBe(false);
+    // A second stop (a deadline after a cancel) gives the same answer without the job.
+    expect(await stopStepJob(queues, ref, 'deadline', () => NOW)).toEqual({ mayHaveStarted: false });
   });
 
-  it('takes the id of a missing job, and counts the attempt as may-have-acted from now', async () => {
+  it('counts an attempt with no gate mark and no job (what FLUSHALL leaves, or the write→add window) as may-have-acted from now', async () => {
     const { queues, ref, queue } = setUp();
     expect(await stopStepJob(queues, ref, 'cancelled', () => NOW)).toEqual({
       mayHaveStarted: true,
       since: NOW,
     });
-    expect((await queue.getJob(stepJobId(ref)))?.data.placeholder).toBe('cancelled');
-    // A second stop (a deadline after a cancel) finds the placeholder, not a job it removed.
+    expect(await queues.attemptMark(ref)).toBe('stopped:cancelled:may-have-acted');
+    // The job's late add queues it, but no worker passes the gate; a second stop answers as the first.
+    await queues.enqueueSteps([{ ref }]);
+    expect(letsRun(await queues.markAttempt(ref, 'started', 60_000))).toBe(false);
+    expect(await stopStepJob(queues, ref, 'deadline', () => NOW)).toEqual({
+      mayHaveStarted: true,
+      since: NOW,
+    });
+    expect(await queue.getJob(stepJobId(ref))).toBeDefined();
+  });
+
+  it('leaves an attempt a worker passed the gate of first: it may have acted, even while its job looks untaken', async () => {
+    const { queues, ref, queue } = setUp();
+    // The job went back to the queue (here: a fresh copy), but the gate remembers that a worker ran the attempt.
+    await queues.enqueueSteps([{ ref }]);
+    expect(await queues.markAttempt(ref, 'started', 60_000)).toBeNull();
     expect(await stopStepJob(queues, ref, 'cancelled', () => NOW)).toEqual({
       mayHaveStarted: true,
       since: NOW,
     });
+    expect(await queue.getJob(stepJobId(ref))).toBeDefined();
+    expect(await queues.attemptMark(ref)).toBe('started');
+    // A stalled re-run of the same attempt still passes.
+    expect(letsRun(await queues.markAttempt(ref, 'started', 60_000))).toBe(true);
+  });
+
+  it('counts a job the sweeper re-added after Redis lost it as may-have-acted, though it waits untaken', async () => {
+    const { queues, ref, queue } = setUp();
+    expect(await queues.restoreStep({ ref })).toBe('added');
+    expect(await queues.attemptMark(ref)).toBe('lost');
+    // A worker still runs it (the attempt is re-run); a stop does not take it as never begun.
+    expect(letsRun(await queues.markAttempt(ref, 'started', 60_000))).toBe(true);
+    expect(await stopStepJob(queues, ref, 'cancelled', () => NOW)).toEqual({
+      mayHaveStarted: true,
+      since: NOW,
+    });
+    expect(await queue.getJob(stepJobId(ref))).toBeDefined();
   });
 
   it('leaves an active job alone: it may be running since the worker took it', async () => {
@@ -89,7 +123,7 @@ describe('stopStepJob', () => {
     const stop = await stopStepJob(queues, ref, 'cancelled', () => NOW);
     const job = await queue.getJob(stepJobId(ref));
     expect(stop).toEqual({ mayHaveStarted: true, since: new Date(job!.processedOn!) });
-    expect(job?.data.placeholder).toBeUndefined();
+    expect(await job?.getState()).toBe('active');
   });
 
   it('does not take a job that a worker ran before (an infrastructure retry waits) for one that never began', async () => {
@@ -104,6 +138,6 @@ describe('stopStepJob', () => {
       mayHaveStarted: true,
       since: new Date(job!.processedOn!),
     });
-    expect((await queue.getJob(stepJobId(ref)))?.data.placeholder).toBeUndefined();
+    expect(await (await queue.getJob(stepJobId(ref)))?.getState()).toBe('delayed');
   });
 });
