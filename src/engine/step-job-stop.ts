@@ -4,7 +4,7 @@
 // (Redis lost the mark, or the mark expired).
 import type { Job } from 'bullmq';
 import type { StepJobData } from '../queue/job-data.js';
-import { STOP_MARK_HOLD_MS, stopReasonOf, type AttemptMark, type StopReason } from '../queue/attempt-gate.js';
+import { STOP_MARK_HOLD_MS, type AttemptMark, type StopReason } from '../queue/attempt-gate.js';
 import { stepJobId } from '../queue/queue-names.js';
 import type { SagaQueues } from '../queue/saga-queues.js';
 import type { StepJobRef } from '../model/step-job-ref.js';
@@ -28,12 +28,15 @@ function neverTaken(job: Job<StepJobData>): boolean {
 /** What a stop concludes from the gate's previous mark (null: this stop set it) and the job as it looked after. */
 function verdict(mark: AttemptMark | null, job: Job<StepJobData> | undefined, now: () => Date): StepJobStop {
   const since = (): Date => (job?.processedOn ? new Date(job.processedOn) : now());
-  // A worker went through the gate first, or the job may have run before Redis lost it.
-  if (mark !== null && stopReasonOf(mark) === null) return { mayHaveStarted: true, since: since() };
-  // An earlier stop of this attempt already decided, from the job as it was just after it set the gate.
-  if (mark?.endsWith(':not-started')) return { mayHaveStarted: false };
-  if (mark?.endsWith(':may-have-acted')) return { mayHaveStarted: true, since: since() };
-  // The gate is stopped (by this stop, or by one that did not get to record its verdict):
+  if (mark !== null) {
+    // An earlier stop of this attempt set the gate and saw its job never taken: it never began.
+    if (mark.endsWith(':not-started')) return { mayHaveStarted: false };
+    // A worker went through the gate first, the job may have run before Redis lost it, an earlier stop found it may
+    // have acted, or one has not recorded what it found (it may have been cut off after Redis lost the job and the
+    // sweeper re-added it untaken): may have acted.
+    return { mayHaveStarted: true, since: since() };
+  }
+  // This stop set the gate: no worker runs the attempt from now on; the job tells whether one did before.
   if (!job) return { mayHaveStarted: true, since: now() };
   if (!neverTaken(job)) return { mayHaveStarted: true, since: since() };
   return { mayHaveStarted: false };
@@ -48,7 +51,8 @@ function verdict(mark: AttemptMark | null, job: Job<StepJobData> | undefined, no
  * - the job was taken (by a worker that then found the gate stopped, or before its mark expired): may have acted;
  * - no job: Redis lost it (and the mark with it), or the write that scheduled it has not been followed by its add
  *   yet: may have acted (compensating is safe, forgetting is not). A late add queues a job that never runs.
- * The stop that set the gate records its verdict on it, so a second stop of the attempt answers the same.
+ * The stop that set the gate records its verdict on it, so a second stop of the attempt answers the same; a second
+ * stop that finds no verdict yet counts the attempt as may-have-acted.
  */
 export async function stopStepJob(
   queues: Pick<SagaQueues, 'stepQueue' | 'markAttempt' | 'recordStopVerdict'>,

@@ -112,6 +112,20 @@ describe('stopStepJob', () => {
     expect(await queue.getJob(stepJobId(ref))).toBeDefined();
   });
 
+  it('counts an attempt as may-have-acted when an earlier stop set the gate but did not record what it found', async () => {
+    const { queues, ref, queue } = setUp();
+    // That stop was cut off between its two calls; since then Redis may have lost the job and the sweeper re-added
+    // it (the gate, already stopped, could not take `lost`), so an untaken job proves nothing.
+    expect(await queues.markAttempt(ref, 'stopped:cancelled', 60_000)).toBeNull();
+    await queues.enqueueSteps([{ ref }]);
+    expect(await stopStepJob(queues, ref, 'deadline', () => NOW)).toEqual({
+      mayHaveStarted: true,
+      since: NOW,
+    });
+    expect(await queue.getJob(stepJobId(ref))).toBeDefined();
+    expect(await queues.attemptMark(ref)).toBe('stopped:cancelled');
+  });
+
   it('leaves an active job alone: it may be running since the worker took it', async () => {
     const { queues, ref, queue, worker } = setUp();
     let release!: () => void;
