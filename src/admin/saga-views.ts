@@ -6,6 +6,7 @@ import type {
   StepRecord,
   StepStatus,
 } from '../model/saga-document.js';
+import type { ScheduledJobView } from './scheduled-job-view.js';
 
 export interface SagaSummary {
   id: string;
@@ -20,8 +21,11 @@ export interface SagaSummary {
 
 export type TimelineOutcome = 'running' | 'completed' | 'failed' | 'timed-out' | 'cancelled';
 
-/** A step's status as shown: the stored one, except for what a cancel or the deadline cut off. */
-export type StepStatusView = StepStatus | 'cancelled';
+/**
+ * A step's status as shown: the stored one, except for what a cancel or the deadline cut off, and for the step a
+ * running saga has scheduled, which is `queued` or `running` as its BullMQ job is.
+ */
+export type StepStatusView = StepStatus | 'cancelled' | 'queued';
 
 /** One bar of the timeline: one attempt of a step or of its compensation. */
 export interface TimelineSegment {
@@ -58,7 +62,10 @@ export function currentStepName(
 export function stepStatusView(
   saga: Pick<SagaDocument, 'status' | 'reason'>,
   step: Pick<StepRecord, 'status' | 'late'>,
+  job: ScheduledJobView | null = null,
 ): StepStatusView {
+  if (job?.state === 'running') return 'running';
+  if (job?.state === 'queued' && step.status !== 'retrying') return 'queued';
   const cutOff =
     (step.status === 'timed-out' && step.late === true) ||
     (step.status === 'retrying' && saga.status !== 'running');
@@ -124,17 +131,20 @@ function forwardSegments(
   step: StepRecord,
   status: StepStatusView,
   history: readonly HistoryEvent[],
+  job: ScheduledJobView | null,
 ): TimelineSegment[] {
   const segments: TimelineSegment[] = [];
   let previousEnd: Date | null = null;
-  for (let attempt = 1; attempt <= step.attempts; attempt++) {
-    const last = attempt === step.attempts;
+  // A `scheduled` step counts the attempt it waits for, which has no outcome yet.
+  const recorded = step.status === 'scheduled' ? step.attempts - 1 : step.attempts;
+  for (let attempt = 1; attempt <= recorded; attempt++) {
+    const last = attempt === recorded;
     const startedAt =
       attempt === 1 ? (step.startedAt ?? null) : last ? (step.attemptStartedAt ?? previousEnd) : previousEnd;
     const event = endEvent(history, step.name, attempt, FORWARD_END_TYPES, startedAt);
     let endedAt = event?.at ?? null;
     let outcome: TimelineOutcome = event?.outcome ?? 'running';
-    if (!event && last && status !== 'running' && status !== 'retrying' && status !== 'pending') {
+    if (!event && last && !['running', 'retrying', 'pending', 'queued'].includes(status)) {
       // The final failure is recorded on the step (the saga moved to compensation), not as an attempt event.
       endedAt = step.endedAt ?? null;
       outcome =
@@ -150,6 +160,17 @@ function forwardSegments(
       outcome,
     });
     previousEnd = endedAt;
+  }
+  if (job?.state === 'running') {
+    segments.push({
+      step: step.name,
+      phase: 'forward',
+      attempt: recorded + 1,
+      startedAt: job.startedAt,
+      endedAt: null,
+      startApproximate: false,
+      outcome: 'running',
+    });
   }
   return segments;
 }
@@ -177,15 +198,26 @@ function compensationSegments(step: StepRecord, history: readonly HistoryEvent[]
   return segments;
 }
 
-export function sagaTimeline(saga: SagaDocument): TimelineSegment[] {
+/** The scheduled job's view belongs to the saga's current step only. */
+function jobOf(saga: SagaDocument, index: number, job: ScheduledJobView | null): ScheduledJobView | null {
+  return saga.status === 'running' && index === saga.stepIndex ? job : null;
+}
+
+/** `job`: the BullMQ state of the attempt the saga has scheduled (scheduled-job-view.ts), when known. */
+export function sagaTimeline(saga: SagaDocument, job: ScheduledJobView | null = null): TimelineSegment[] {
   const history = saga.history ?? [];
-  return saga.steps.flatMap((step) => [
-    ...forwardSegments(step, stepStatusView(saga, step), history),
+  return saga.steps.flatMap((step, index) => [
+    ...forwardSegments(
+      step,
+      stepStatusView(saga, step, jobOf(saga, index, job)),
+      history,
+      jobOf(saga, index, job),
+    ),
     ...compensationSegments(step, history),
   ]);
 }
 
-export function sagaDetail(saga: SagaDocument): Record<string, unknown> {
+export function sagaDetail(saga: SagaDocument, job: ScheduledJobView | null = null): Record<string, unknown> {
   return {
     id: saga._id,
     saga: saga.saga,
@@ -196,9 +228,9 @@ export function sagaDetail(saga: SagaDocument): Record<string, unknown> {
     step: currentStepName(saga),
     input: saga.input,
     ...(saga.validationIssues ? { validationIssues: saga.validationIssues } : {}),
-    steps: saga.steps.map((step) => ({
+    steps: saga.steps.map((step, index) => ({
       name: step.name,
-      status: stepStatusView(saga, step),
+      status: stepStatusView(saga, step, jobOf(saga, index, job)),
       attempts: step.attempts,
       startedAt: step.startedAt ?? null,
       endedAt: step.endedAt ?? null,
@@ -218,6 +250,6 @@ export function sagaDetail(saga: SagaDocument): Record<string, unknown> {
     updatedAt: saga.updatedAt,
     endedAt: saga.endedAt ?? null,
     history: saga.history ?? [],
-    timeline: sagaTimeline(saga),
+    timeline: sagaTimeline(saga, job),
   };
 }

@@ -9,6 +9,12 @@ import type { SagaStore } from '../store/saga-store.js';
 import { deadLetterFor, deadLetterKindOf } from './dead-letters.js';
 import { expectedJob } from '../model/expected-job.js';
 import type { SagaOperations } from './saga-operations.js';
+import type { SagaDocument } from '../model/saga-document.js';
+import type { StepJobRef } from '../model/step-job-ref.js';
+import { stopReasonOf } from '../queue/attempt-gate.js';
+
+/** A stop is given this long to land its transition before the sweeper takes its gate mark as cut off. */
+const CUT_OFF_STOP_AFTER_MS = 60_000;
 
 export interface SweepResult {
   checked: number;
@@ -17,6 +23,8 @@ export interface SweepResult {
   deadLettersRestored: number;
   /** Sagas reported as `stuck` dead letters in this sweep. */
   stuck: number;
+  /** Cancels and deadlines cut off between holding a step's job id and their transition, finished here. */
+  stopsFinished: number;
 }
 
 export interface RecoverySweeperOptions {
@@ -51,8 +59,32 @@ export class RecoverySweeper {
     return this.running;
   }
 
+  /**
+   * A running saga that has not moved for a while and whose scheduled attempt's gate says `stopped`: a cancel or
+   * deadline set it and was cut off before its transition, so that attempt can never run. Finishing the stop is the
+   * only way on. Sagas that moved recently are left alone: their stop may still be under way.
+   */
+  private async finishCutOffStop(saga: SagaDocument, ref: StepJobRef): Promise<boolean> {
+    if (
+      saga.status !== 'running' ||
+      ref.phase !== 'forward' ||
+      saga.updatedAt.getTime() > Date.now() - CUT_OFF_STOP_AFTER_MS
+    )
+      return false;
+    const reason = stopReasonOf(await this.queues.attemptMark(ref));
+    if (!reason) return false;
+    return (await this.operations.finishStop(saga._id, saga.generation, reason)) !== null;
+  }
+
   private async sweepOnce(): Promise<SweepResult> {
-    const result: SweepResult = { checked: 0, requeued: 0, overdue: 0, deadLettersRestored: 0, stuck: 0 };
+    const result: SweepResult = {
+      checked: 0,
+      requeued: 0,
+      overdue: 0,
+      deadLettersRestored: 0,
+      stuck: 0,
+      stopsFinished: 0,
+    };
     const known = new Set(this.registry.list().map((definition) => definition.name));
     const active = await this.store.findActive(this.options.batchSize);
     const deadlines = [];
@@ -65,6 +97,11 @@ export class RecoverySweeper {
       }
       if (saga.stuck?.deadLetteredAt) continue;
       const job = expectedJob(saga, this.registry.get(saga.saga));
+      // Before restoring: the job of a stopped attempt may be gone (its stop removed it), and re-adding it is useless.
+      if (job && (await this.finishCutOffStop(saga, job.ref))) {
+        result.stopsFinished += 1;
+        continue;
+      }
       const restored = job ? await this.queues.restoreStep(job) : 'present';
       if (restored !== 'present') result.requeued += 1;
       if (
@@ -102,7 +139,7 @@ export class RecoverySweeper {
       await this.store.markDeadLettered(saga._id, saga.generation);
       result.deadLettersRestored += 1;
     }
-    if (result.requeued + result.overdue + result.deadLettersRestored > 0) {
+    if (result.requeued + result.overdue + result.deadLettersRestored + result.stopsFinished > 0) {
       this.logger.warn(result, 'recovery sweep restored missing work');
     }
     return result;

@@ -9,11 +9,13 @@ import { SagastreamError } from '../errors/index.js';
 import type { DeadLetterJobData } from '../queue/job-data.js';
 import { compareDeadLetterIds, deadLetterJobId } from '../queue/queue-names.js';
 import type { SagaQueues } from '../queue/saga-queues.js';
-import type { SagaDocument } from '../model/saga-document.js';
+import type { SagaDocument, SagaReason } from '../model/saga-document.js';
 import type { SagaStore } from '../store/saga-store.js';
 import { expectedJob } from '../model/expected-job.js';
 import { countIfEnded, noSagaMetrics, type SagaMetrics } from './saga-metrics.js';
 import { beginCompensation, redriveSaga } from './saga-transitions.js';
+import { stopStepJob, type StepJobStop, type StepJobStopHooks } from './step-job-stop.js';
+import type { StepJobRef } from '../model/step-job-ref.js';
 
 export interface DeadLetterEntry extends DeadLetterJobData {
   id: string;
@@ -59,6 +61,19 @@ export class SagaOperations {
     return started;
   }
 
+  /** @internal Fail points of the stops this object makes (tests hold a cancel between its steps). */
+  readonly stopHooks: StepJobStopHooks = {};
+
+  /** The attempt a running saga waits for has no claim in MongoDB: its gate and its job say whether it began. */
+  private readonly stopScheduled = (ref: StepJobRef, reason: SagaReason): Promise<StepJobStop> =>
+    stopStepJob(
+      this.queues,
+      ref,
+      reason === 'deadline' ? 'deadline' : 'cancelled',
+      () => new Date(),
+      this.stopHooks,
+    );
+
   private async requireSaga(sagaId: string): Promise<SagaDocument> {
     const saga = await this.store.get(sagaId);
     if (!saga) throw new SagastreamError('SAGA_NOT_FOUND', `saga ${sagaId} does not exist`, { sagaId });
@@ -78,7 +93,15 @@ export class SagaOperations {
   /** Cancels a running saga: its completed steps are compensated and it ends `compensated` (reason `cancelled`). */
   async cancel(sagaId: string): Promise<SagaDocument> {
     const saga = await this.requireSaga(sagaId);
-    const updated = await beginCompensation(this.store, this.registry.get(saga.saga), sagaId, 'cancelled');
+    const updated = await beginCompensation(
+      this.store,
+      this.registry.get(saga.saga),
+      sagaId,
+      'cancelled',
+      undefined,
+      undefined,
+      this.stopScheduled,
+    );
     if (!updated) {
       const current = await this.requireSaga(sagaId);
       throw new SagastreamError(
@@ -109,9 +132,38 @@ export class SagaOperations {
       'deadline',
       undefined,
       generation,
+      this.stopScheduled,
     );
     if (updated) {
       this.logger.warn({ sagaId, saga: saga.saga }, 'saga deadline passed; compensating');
+      countIfEnded(this.metrics, updated);
+      await this.queueExpected(updated);
+    }
+    return updated;
+  }
+
+  /**
+   * A cancel or deadline that set its attempt's gate to `stopped` (see step-job-stop.ts) and was cut off before its
+   * transition left the saga running with an attempt that can never run: the recovery sweeper finishes that stop.
+   */
+  async finishStop(
+    sagaId: string,
+    generation: number,
+    reason: 'cancelled' | 'deadline',
+  ): Promise<SagaDocument | null> {
+    const saga = await this.store.get(sagaId);
+    if (!saga) return null;
+    const updated = await beginCompensation(
+      this.store,
+      this.registry.get(saga.saga),
+      sagaId,
+      reason,
+      undefined,
+      generation,
+      this.stopScheduled,
+    );
+    if (updated) {
+      this.logger.warn({ sagaId, saga: saga.saga, reason }, 'finished a stop that was cut off; compensating');
       countIfEnded(this.metrics, updated);
       await this.queueExpected(updated);
     }

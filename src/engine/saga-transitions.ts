@@ -3,11 +3,20 @@
 import type { UpdateFilter } from 'mongodb';
 import type { SagaDefinition } from '../definition/index.js';
 import { SagastreamError } from '../errors/index.js';
-import type { CompensationRecord, SagaDocument, SagaReason, StoredError } from '../model/saga-document.js';
+import type {
+  CompensationRecord,
+  SagaDocument,
+  SagaReason,
+  StepStatus,
+  StoredError,
+} from '../model/saga-document.js';
 import { HISTORY_LIMIT } from '../model/saga-document.js';
 import type { SagaStore } from '../store/saga-store.js';
 import type { StepJobRef } from '../model/step-job-ref.js';
 import { compensationPlan } from '../model/compensation-plan.js';
+import { isScheduledAttempt, scheduledStepRef } from '../model/scheduled-attempt.js';
+import { stepJobId } from '../queue/queue-names.js';
+import type { StepJobStop } from './step-job-stop.js';
 import { freshSteps } from './new-saga.js';
 
 const MAX_CONFLICT_RETRIES = 20;
@@ -16,6 +25,40 @@ export interface StepFailure {
   ref: StepJobRef;
   error: StoredError;
   timedOut: boolean;
+  /** When the failed attempt began: stored with its outcome, the attempt's only write. */
+  attemptStartedAt: Date;
+}
+
+/** The attempt a running saga had scheduled when a cancel or the deadline stopped it, and what that found. */
+export interface StoppedAttempt {
+  ref: StepJobRef;
+  stop: StepJobStop;
+}
+
+/** Stops the scheduled attempt `ref` through its job (engine/step-job-stop.ts), for `reason`. */
+export type StopScheduledAttempt = (ref: StepJobRef, reason: SagaReason) => Promise<StepJobStop>;
+
+/**
+ * The step record as the stop found it: an attempt that may have acted becomes `running` since its job was taken,
+ * so compensation includes it, waits for it and takes its late result; one that never began is not `scheduled`
+ * any more (attempt 1 goes back to `pending`, a retry stays `retrying` after the attempts that failed).
+ */
+function stoppedStepFields(saga: SagaDocument, stopped: StoppedAttempt): Record<string, unknown> {
+  const path = `steps.${stopped.ref.step}`;
+  const step = saga.steps[stopped.ref.step];
+  if (stopped.stop.mayHaveStarted) {
+    const since = stopped.stop.since;
+    return {
+      [`${path}.status`]: 'running',
+      [`${path}.attempts`]: stopped.ref.attempt,
+      [`${path}.attemptStartedAt`]: since,
+      [`${path}.startedAt`]: step?.startedAt && step.startedAt < since ? step.startedAt : since,
+    };
+  }
+  if (step?.status === 'scheduled') {
+    return { [`${path}.status`]: 'pending', [`${path}.attempts`]: stopped.ref.attempt - 1 };
+  }
+  return {};
 }
 
 /** Builds the update that moves a running saga into compensation (or straight to `compensated`). */
@@ -24,18 +67,24 @@ function compensationUpdate(
   definition: SagaDefinition,
   reason: SagaReason,
   failure: StepFailure | undefined,
+  stopped: StoppedAttempt | undefined,
   now: Date,
 ): UpdateFilter<SagaDocument> {
   const set: Record<string, unknown> = { updatedAt: now, reason };
   if (failure) {
     const path = `steps.${failure.ref.step}`;
+    const firstStart = saga.steps[failure.ref.step]?.startedAt;
+    const started = failure.attemptStartedAt;
     set[`${path}.status`] = failure.timedOut ? 'timed-out' : 'failed';
+    set[`${path}.attempts`] = failure.ref.attempt;
+    set[`${path}.attemptStartedAt`] = started;
+    set[`${path}.startedAt`] = firstStart && firstStart < started ? firstStart : started;
     set[`${path}.error`] = failure.error;
     set[`${path}.endedAt`] = now;
     if (failure.timedOut) set[`${path}.mayHaveEffect`] = true;
     set.error = failure.error;
   }
-  const projected: SagaDocument = failure
+  let projected: SagaDocument = failure
     ? {
         ...saga,
         steps: saga.steps.map((step, index) =>
@@ -49,6 +98,19 @@ function compensationUpdate(
         ),
       }
     : saga;
+  if (stopped) {
+    const fields = stoppedStepFields(saga, stopped);
+    Object.assign(set, fields);
+    const status = fields[`steps.${stopped.ref.step}.status`] as StepStatus | undefined;
+    if (status) {
+      projected = {
+        ...projected,
+        steps: projected.steps.map((step, index) =>
+          index === stopped.ref.step ? { ...step, status } : step,
+        ),
+      };
+    }
+  }
   const { plan, skipped } = compensationPlan(projected, definition);
   const pending: CompensationRecord = { status: 'pending', attempts: 0 };
   for (const index of plan) set[`steps.${index}.compensation`] = pending;
@@ -80,20 +142,11 @@ function compensationUpdate(
   };
 }
 
-function stillAtAttempt(saga: SagaDocument, ref: StepJobRef): boolean {
-  const step = saga.steps[ref.step];
-  return (
-    saga.status === 'running' &&
-    saga.generation === ref.generation &&
-    saga.stepIndex === ref.step &&
-    step?.status === 'running' &&
-    step.attempts === ref.attempt
-  );
-}
-
 /**
  * Moves a running saga into compensation. With `failure`, only while that exact attempt is still the
- * current one; without, whenever the saga is running (deadline, cancel). Null when it no longer applies.
+ * current one; without, whenever the saga is running (deadline, cancel), after `stopScheduled` stopped the
+ * attempt the saga waits for (a stop is not repeated: a removed job would look lost the second time). Null when
+ * it no longer applies.
  */
 export async function beginCompensation(
   store: SagaStore,
@@ -102,15 +155,28 @@ export async function beginCompensation(
   reason: SagaReason,
   failure?: StepFailure,
   expectedGeneration?: number,
+  stopScheduled?: StopScheduledAttempt,
 ): Promise<SagaDocument | null> {
+  const stops = new Map<string, StepJobStop>();
   for (let round = 0; round < MAX_CONFLICT_RETRIES; round++) {
     const saga = await store.get(sagaId);
     if (!saga || saga.status !== 'running') return null;
     if (expectedGeneration !== undefined && saga.generation !== expectedGeneration) return null;
-    if (failure && !stillAtAttempt(saga, failure.ref)) return null;
+    if (failure && !isScheduledAttempt(saga, failure.ref)) return null;
+    let stopped: StoppedAttempt | undefined;
+    const scheduled = failure || !stopScheduled ? null : scheduledStepRef(saga);
+    if (scheduled && stopScheduled) {
+      const key = stepJobId(scheduled);
+      let stop = stops.get(key);
+      if (!stop) {
+        stop = await stopScheduled(scheduled, reason);
+        stops.set(key, stop);
+      }
+      stopped = { ref: scheduled, stop };
+    }
     const updated = await store.transition(
       saga,
-      compensationUpdate(saga, definition, reason, failure, new Date()),
+      compensationUpdate(saga, definition, reason, failure, stopped, new Date()),
     );
     if (updated) return updated;
   }

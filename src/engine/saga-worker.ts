@@ -70,7 +70,8 @@ function isConnectionError(error: Error): boolean {
 export class SagaWorker {
   private readonly slots: WorkerSlot[] = [];
   private readonly aborts = new AbortRegistry();
-  private readonly processor: StepProcessor;
+  /** @internal The step processor (tests set its fail points). */
+  readonly processor: StepProcessor;
   private stream: ChangeStream<SagaDocument, ChangeStreamUpdateDocument<SagaDocument>> | null = null;
   private closing: Promise<void> | null = null;
 

@@ -1,12 +1,15 @@
-// Processes one step job: claims the attempt in MongoDB, runs the user's code with its timeout, and applies
-// the resulting transition. A job whose attempt is no longer current only re-queues what the saga needs now.
+// Processes one step job: checks that its attempt is the one the saga waits for, runs the user's code with its
+// timeout, and applies the resulting transition in one write. A job whose attempt is no longer current only
+// re-queues what the saga needs now.
 import type { SagaLogger } from '../logging/saga-logger.js';
 import type { SagaDefinition, SagaRegistry } from '../definition/index.js';
 import { backoffDelay, idempotencyKeyFor, parseStepOutput } from '../definition/index.js';
 import { SagastreamError, StepTimeoutError, isRetryable, serializeError } from '../errors/index.js';
 import type { SagaQueues } from '../queue/saga-queues.js';
+import { STARTED_MARK_MARGIN_MS, letsRun } from '../queue/attempt-gate.js';
 import { compensationWaitJobId, compensationWakeJobId } from '../queue/queue-names.js';
 import type { SagaDocument, StoredError } from '../model/saga-document.js';
+import { isScheduledAttempt } from '../model/scheduled-attempt.js';
 import { copyOfStored } from '../store/local-update.js';
 import type { SagaStore } from '../store/saga-store.js';
 import type { StepJobRef } from '../model/step-job-ref.js';
@@ -32,6 +35,16 @@ export interface StepProcessorDependencies {
   metrics?: SagaMetrics;
   /** The process's services, given to every step as `ctx.services`. */
   services?: unknown;
+  /** Fail points for tests (see StepProcessorHooks). */
+  hooks?: StepProcessorHooks;
+}
+
+/** Points where a test can hold the processor to hit a race deterministically. */
+export interface StepProcessorHooks {
+  /** After the write that scheduled `next` and before its job is added. */
+  afterScheduleWrite?: (next: StepJobRef) => Promise<void>;
+  /** After forward attempt `ref` ran, before its outcome's write; a throw stands for a write that failed. */
+  beforeResultWrite?: (ref: StepJobRef) => Promise<void>;
 }
 
 /** `parent.child(bindings)`, created on the first call and reused after. */
@@ -53,15 +66,18 @@ function outputsOf(saga: SagaDocument): Record<string, unknown> {
 
 export class StepProcessor {
   /**
-   * The state (without history) of sagas this worker just moved to their next step, by saga id. The next step's
-   * claim, usually on this worker since continuations are queued LIFO, checks the revision instead of reading
-   * the saga back. Taken out when used; the oldest are dropped beyond MAX_KNOWN_SAGAS.
+   * The state (without history) of sagas this worker just moved to their next step, by saga id. The next step,
+   * usually on this worker since continuations are queued LIFO, checks it instead of reading the saga back.
+   * Taken out when used; the oldest are dropped beyond MAX_KNOWN_SAGAS.
    */
   private readonly known = new Map<string, SagaDocument>();
   private readonly metrics: SagaMetrics;
+  /** @internal Fail points; tests set them on a running worker's processor. */
+  readonly hooks: StepProcessorHooks;
 
   constructor(private readonly deps: StepProcessorDependencies) {
     this.metrics = deps.metrics ?? noSagaMetrics;
+    this.hooks = deps.hooks ?? {};
   }
 
   private remember(saga: SagaDocument): void {
@@ -90,15 +106,34 @@ export class StepProcessor {
     if (job) await this.deps.queues.enqueueSteps([job]);
   }
 
+  /**
+   * The saga, if `ref` is the attempt it waits for: running, in that generation, at that step and attempt. The
+   * copy kept after the previous step's write is enough: whatever stopped the saga since (cancel, deadline) set
+   * this attempt's gate to `stopped`, or found it `started` and waits for it (step-job-stop.ts).
+   */
+  private async scheduledSaga(ref: StepJobRef): Promise<SagaDocument | null> {
+    const known = this.recall(ref.sagaId);
+    if (known && isScheduledAttempt(known, ref)) return known;
+    const saga = await this.deps.store.getForStep(ref.sagaId);
+    return saga && isScheduledAttempt(saga, ref) ? saga : null;
+  }
+
   private async forward(definition: SagaDefinition, ref: StepJobRef): Promise<void> {
     const { store, queues } = this.deps;
-    const saga = await store.claimStep(ref, this.recall(ref.sagaId));
-    if (!saga) return this.requeueCurrent(definition, ref.sagaId);
     const step = definition.steps[ref.step];
     if (!step)
       throw new SagastreamError('INVALID_STATE', `saga ${ref.saga} has no step #${ref.step}`, {
         sagaId: ref.sagaId,
       });
+    // The gate is passed alongside the check, in parallel: a `started` mark on an attempt that turns out stale only
+    // makes a later stop of it count it as may-have-acted, which is safe.
+    const [saga, mark] = await Promise.all([
+      this.scheduledSaga(ref),
+      queues.markAttempt(ref, 'started', step.timeoutMs + STARTED_MARK_MARGIN_MS),
+    ]);
+    if (!saga) return this.requeueCurrent(definition, ref.sagaId);
+    // A cancel or the deadline stopped this attempt first: it never runs; whoever stopped it moves the saga on.
+    if (!letsRun(mark)) return;
     const isLast = ref.step === definition.steps.length - 1;
     // A copy the step's code never sees (it may change its input or outputs): after the step completes, it is
     // the saga's new state for the next step's claim.
@@ -112,6 +147,7 @@ export class StepProcessor {
       attempt: ref.attempt,
     });
     const inFlight = this.deps.aborts.register(ref.sagaId);
+    const attemptStartedAt = new Date();
     const attemptDeadline = new Date(Math.min(Date.now() + step.timeoutMs, saga.deadline.getTime()));
     let outcome: { output: unknown } | { error: unknown };
     const attemptEnded = this.metrics.stepAttemptStarted(ref.saga, step.name);
@@ -153,15 +189,21 @@ export class StepProcessor {
     attemptEnded(
       'output' in outcome ? 'completed' : outcome.error instanceof StepTimeoutError ? 'timed-out' : 'failed',
     );
+    await this.hooks.beforeResultWrite?.(ref);
     if ('output' in outcome) {
-      if (await store.completeStep(ref, outcome.output, isLast, untouched)) {
+      if (await store.completeStep(ref, outcome.output, isLast, attemptStartedAt, untouched)) {
         if (this.deps.logger.isLevelEnabled?.('debug') !== false) logger().debug('step completed');
         if (untouched) this.remember(untouched);
         if (!isLast) {
-          const next = definition.steps[ref.step + 1]!;
-          await queues.enqueueSteps([
-            { ref: { ...ref, step: ref.step + 1, stepName: next.name, attempt: 1 }, continuation: true },
-          ]);
+          const nextRef = {
+            ...ref,
+            step: ref.step + 1,
+            stepName: definition.steps[ref.step + 1]!.name,
+            attempt: 1,
+          };
+          await this.hooks.afterScheduleWrite?.(nextRef);
+          // Added after the write that scheduled it: a cancel in between takes the id first, making this a no-op.
+          await queues.enqueueSteps([{ ref: nextRef, continuation: true }]);
         } else {
           this.metrics.sagasEnded(ref.saga, 'completed', 1);
           await queues.removeDeadline(ref.sagaId, ref.generation);
@@ -180,7 +222,9 @@ export class StepProcessor {
     if (!cancelled && isRetryable(error) && ref.attempt < step.retry.attempts) {
       const delay = backoffDelay(step.retry, ref.attempt);
       logger().warn({ err: stored, retryInMs: delay }, 'step attempt failed; retrying');
-      if (await store.scheduleStepRetry(ref, stored, timedOut, new Date(Date.now() + delay))) {
+      if (
+        await store.scheduleStepRetry(ref, stored, timedOut, new Date(Date.now() + delay), attemptStartedAt)
+      ) {
         this.metrics.stepRetried(ref.saga, step.name, 'forward');
         await queues.enqueueSteps([{ ref: { ...ref, attempt: ref.attempt + 1 }, delayMs: delay }]);
         return;
@@ -191,6 +235,7 @@ export class StepProcessor {
         ref,
         error: stored,
         timedOut,
+        attemptStartedAt,
       });
       if (updated) {
         countIfEnded(this.metrics, updated);

@@ -3,6 +3,7 @@
 import type { SagaDefinition } from '../definition/index.js';
 import type { ScheduledStep } from './step-job-ref.js';
 import type { SagaDocument } from './saga-document.js';
+import { scheduledStepRef } from './scheduled-attempt.js';
 
 export function expectedJob(
   saga: SagaDocument,
@@ -11,15 +12,11 @@ export function expectedJob(
 ): ScheduledStep | null {
   const base = { sagaId: saga._id, saga: saga.saga, generation: saga.generation };
   if (saga.status === 'running') {
-    const step = saga.steps[saga.stepIndex];
-    const stepDefinition = definition.steps[saga.stepIndex];
-    if (!step || !stepDefinition) return null;
-    const attempt = step.status === 'running' ? step.attempts : step.attempts + 1;
+    const ref = scheduledStepRef(saga);
+    if (!ref || !definition.steps[ref.step]) return null;
+    const step = saga.steps[ref.step]!;
     const due = step.status === 'retrying' ? step.nextAttemptAt?.getTime() : undefined;
-    return {
-      ref: { ...base, phase: 'forward', step: saga.stepIndex, stepName: step.name, attempt },
-      delayMs: due === undefined ? 0 : Math.max(0, due - now),
-    };
+    return { ref, delayMs: due === undefined ? 0 : Math.max(0, due - now) };
   }
   if (saga.status === 'compensating' && saga.compensation) {
     const { plan, position } = saga.compensation;

@@ -12,8 +12,14 @@ export const SAGA_STATUSES = [
 export type SagaStatus = (typeof SAGA_STATUSES)[number];
 export const TERMINAL_STATUSES: readonly SagaStatus[] = ['completed', 'compensated', 'failed', 'rejected'];
 
-/** Forward progress of one step. `retrying`: an attempt failed and the next one is due at `nextAttemptAt`. */
-export type StepStatus = 'pending' | 'running' | 'retrying' | 'completed' | 'failed' | 'timed-out';
+/**
+ * Forward progress of one step. `scheduled`: the write that completed the previous step queued attempt `attempts`
+ * (whether its job waits or already runs, only BullMQ knows). `retrying`: attempt `attempts` failed and the next
+ * one is due at `nextAttemptAt`. `running`: a cancel or the deadline found the attempt's job taken by a worker (or
+ * lost), so it may have acted; its late result is still recorded.
+ */
+export type StepStatus =
+  'pending' | 'scheduled' | 'running' | 'retrying' | 'completed' | 'failed' | 'timed-out';
 export type CompensationStatus = 'pending' | 'running' | 'retrying' | 'completed' | 'failed' | 'skipped';
 
 /** Why a saga compensates (or was rejected). */
@@ -39,7 +45,10 @@ export interface StepRecord {
   status: StepStatus;
   attempts: number;
   startedAt?: Date;
-  /** Start of the current or last attempt; a compensation waits for an attempt in flight until its timeout. */
+  /**
+   * Start of the last attempt, stored with its outcome; for an attempt a cancel found in flight, when its job was
+   * taken (BullMQ's processedOn): its compensation waits for it until then plus its timeout.
+   */
   attemptStartedAt?: Date;
   endedAt?: Date;
   nextAttemptAt?: Date;

@@ -4,6 +4,7 @@ import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
 import { settleWithin } from '../connections/deadline.js';
 import { within } from '../errors/index.js';
 import type { ScheduledStep, StepJobRef } from '../model/step-job-ref.js';
+import { STOP_MARK_HOLD_MS, attemptGateKey, type AttemptMark, type StopReason } from './attempt-gate.js';
 import type { DeadLetterJobData, DeadlineJobData, StepJobData } from './job-data.js';
 import {
   DEAD_LETTER_QUEUE,
@@ -155,8 +156,58 @@ export class SagaQueues {
   }
 
   /**
+   * Sets attempt `ref`'s gate to `mark` unless it holds one (one `SET NX GET`, atomic; Redis 7). Returns null when
+   * this call set it, else the mark that was there (see attempt-gate.ts).
+   */
+  markAttempt(ref: StepJobRef, mark: AttemptMark, ttlMs: number): Promise<AttemptMark | null> {
+    return this.bounded(this.setMark(ref, mark, ttlMs), 'set of an attempt gate');
+  }
+
+  private async setMark(ref: StepJobRef, mark: AttemptMark, ttlMs: number): Promise<AttemptMark | null> {
+    const client = await this.stepQueue(ref.saga).backend.client;
+    const key = attemptGateKey(this.prefix, ref);
+    const previous: unknown = await client.runCommand('set', [
+      key,
+      mark,
+      'NX',
+      'GET',
+      'PX',
+      String(Math.max(1, Math.round(ttlMs))),
+    ]);
+    return typeof previous === 'string' ? (previous as AttemptMark) : null;
+  }
+
+  /** Attempt `ref`'s gate mark; null when it holds none (never set, expired, or lost with Redis). */
+  attemptMark(ref: StepJobRef): Promise<AttemptMark | null> {
+    const reading = (async () => {
+      const client = await this.stepQueue(ref.saga).backend.client;
+      return (await client.get(attemptGateKey(this.prefix, ref))) as AttemptMark | null;
+    })();
+    return this.bounded(reading, 'read of an attempt gate');
+  }
+
+  /**
+   * The stop that set attempt `ref`'s gate records what it found on its mark (kept for the mark's remaining time),
+   * so a later stop of the same attempt knows it without the job, which may be removed by then.
+   */
+  async recordStopVerdict(ref: StepJobRef, reason: StopReason, mayHaveActed: boolean): Promise<void> {
+    const recording = (async () => {
+      const client = await this.stepQueue(ref.saga).backend.client;
+      await client.runCommand('set', [
+        attemptGateKey(this.prefix, ref),
+        `stopped:${reason}:${mayHaveActed ? 'may-have-acted' : 'not-started'}`,
+        'XX',
+        'KEEPTTL',
+      ]);
+    })();
+    await this.bounded(recording, 'record of a stop');
+  }
+
+  /**
    * Makes sure the job a saga waits for can still run: adds it when Redis lost it, retries it when BullMQ gave
    * up on it (infrastructure errors past the job's attempts, or stalled too often). True when it had to.
+   * A forward attempt re-added here may have run before Redis lost its job: its gate is marked `lost` first (unless
+   * it holds a mark), so a stop counts it as may-have-acted even once the new job waits untaken.
    */
   restoreStep(step: ScheduledStep): Promise<'present' | 'added' | 'retried'> {
     return this.bounded(this.restore(step), 'restore of a step job');
@@ -165,6 +216,7 @@ export class SagaQueues {
   private async restore(step: ScheduledStep): Promise<'present' | 'added' | 'retried'> {
     const job = await this.stepQueue(step.ref.saga).getJob(stepJobId(step.ref));
     if (!job) {
+      if (step.ref.phase === 'forward') await this.setMark(step.ref, 'lost', STOP_MARK_HOLD_MS);
       await this.addSteps([step]);
       return 'added';
     }

@@ -121,90 +121,63 @@ export class SagaStore {
       .toArray();
   }
 
+  /** The saga as a step needs it (input, outputs, deadline): the history stays on the server. */
+  getForStep(id: string): Promise<SagaDocument | null> {
+    return this.collection.findOne({ _id: id }, { projection: { history: 0 } });
+  }
+
   /**
-   * Starts (or, after a crash, restarts) an attempt of a forward step; null when the job is stale.
-   *
-   * With `known`, a snapshot of the saga (without history) that the caller holds at its current revision, the
-   * claim is one batched conditional update that also requires that revision, and the claimed saga is `known`
-   * with the claim applied: no read. When the saga changed since, the claim falls back to reading it.
+   * Matches while `ref` is the attempt the saga has scheduled (see model/scheduled-attempt.ts, the same rule): the
+   * filter of every write that records a forward attempt's outcome. Nothing was written when the attempt began.
    */
-  async claimStep(ref: StepJobRef, known?: SagaDocument, now = new Date()): Promise<SagaDocument | null> {
+  private scheduledAttemptFilter(ref: StepJobRef): Filter<SagaDocument> {
     const path = `steps.${ref.step}`;
-    const filter: Filter<SagaDocument> = {
+    return {
       _id: ref.sagaId,
       status: 'running',
       generation: ref.generation,
       stepIndex: ref.step,
       $or: [
+        { [`${path}.status`]: { $in: ['scheduled', 'running'] }, [`${path}.attempts`]: ref.attempt },
         { [`${path}.status`]: { $in: ['pending', 'retrying'] }, [`${path}.attempts`]: ref.attempt - 1 },
-        { [`${path}.status`]: 'running', [`${path}.attempts`]: ref.attempt },
       ],
-    };
-    const set = {
-      [`${path}.status`]: 'running',
-      [`${path}.attempts`]: ref.attempt,
-      [`${path}.attemptStartedAt`]: now,
-      updatedAt: now,
-    };
-    const update: SagaUpdate = {
-      $set: set,
-      // $min keeps the first attempt's start (and sets it when missing).
-      $min: { [`${path}.startedAt`]: now },
-      $inc: { revision: 1 },
-    };
-    if (known && known._id === ref.sagaId) {
-      if (await this.conditionalUpdate({ ...filter, revision: known.revision }, update)) {
-        const startedAt = known.steps[ref.step]?.startedAt;
-        applyLocally(known, {
-          ...set,
-          [`${path}.startedAt`]: startedAt && startedAt < now ? startedAt : now,
-        });
-        known.revision += 1;
-        return known;
-      }
-    }
-    // The step needs the input, outputs and deadline, never the history: it stays on the server.
-    return this.collection.findOneAndUpdate(filter, update, {
-      returnDocument: 'after',
-      projection: { history: 0 },
-    });
-  }
-
-  private stepAttemptFilter(ref: StepJobRef, status: SagaStatus = 'running'): Filter<SagaDocument> {
-    return {
-      _id: ref.sagaId,
-      status,
-      generation: ref.generation,
-      stepIndex: ref.step,
-      [`steps.${ref.step}.status`]: 'running',
-      [`steps.${ref.step}.attempts`]: ref.attempt,
     };
   }
 
   /**
-   * Records a step's output and moves on: to the next step, or `completed` after the last one. With `saga` (the
-   * claimed document, at the claim's revision), a successful write also brings it to the saga's new state, ready
-   * to be passed to the next step's claim.
+   * Records a step's output and moves on: to the next step, `scheduled` as attempt 1 (its job is queued after
+   * this write), or `completed` after the last one. This is the step's only write. With `saga` (the document the
+   * step ran with), a successful write also brings it to the saga's new state, ready for the next step's check.
    */
   async completeStep(
     ref: StepJobRef,
     output: unknown,
     isLast: boolean,
+    attemptStartedAt: Date,
     saga?: SagaDocument,
     now = new Date(),
   ): Promise<boolean> {
     const path = `steps.${ref.step}`;
     const set: Record<string, unknown> = {
       [`${path}.status`]: 'completed',
+      [`${path}.attempts`]: ref.attempt,
+      [`${path}.attemptStartedAt`]: attemptStartedAt,
       [`${path}.output`]: output,
       [`${path}.endedAt`]: now,
       stepIndex: ref.step + 1,
       updatedAt: now,
     };
     if (isLast) Object.assign(set, { status: 'completed', endedAt: now });
+    else
+      Object.assign(set, {
+        [`steps.${ref.step + 1}.status`]: 'scheduled',
+        [`steps.${ref.step + 1}.attempts`]: 1,
+      });
     const unset: Record<string, ''> = { [`${path}.error`]: '', [`${path}.nextAttemptAt`]: '' };
-    const completed = await this.conditionalUpdate(this.stepAttemptFilter(ref), {
+    const completed = await this.conditionalUpdate(this.scheduledAttemptFilter(ref), {
       $set: set,
+      // $min keeps the first attempt's start (and sets it when missing).
+      $min: { [`${path}.startedAt`]: attemptStartedAt },
       $unset: unset,
       $inc: { revision: 1 },
       $push: history(
@@ -214,30 +187,43 @@ export class SagaStore {
     });
     if (completed && saga) {
       // What a read would return: the output as BSON brings it back, not the object the step returned.
-      applyLocally(saga, { ...set, [`${path}.output`]: roundTrip(output) }, Object.keys(unset));
+      const firstStart = saga.steps[ref.step]?.startedAt;
+      applyLocally(
+        saga,
+        {
+          ...set,
+          [`${path}.startedAt`]: firstStart && firstStart < attemptStartedAt ? firstStart : attemptStartedAt,
+          [`${path}.output`]: roundTrip(output),
+        },
+        Object.keys(unset),
+      );
       saga.revision += 1;
     }
     return completed;
   }
 
-  /** A failed attempt with attempts left: the step waits for `nextAttemptAt`. */
+  /** A failed attempt with attempts left: the step waits for `nextAttemptAt`, and the next attempt's job with it. */
   async scheduleStepRetry(
     ref: StepJobRef,
     error: StoredError,
     timedOut: boolean,
     nextAttemptAt: Date,
+    attemptStartedAt: Date,
     now = new Date(),
   ): Promise<boolean> {
     const path = `steps.${ref.step}`;
     const set: Record<string, unknown> = {
       [`${path}.status`]: 'retrying',
+      [`${path}.attempts`]: ref.attempt,
+      [`${path}.attemptStartedAt`]: attemptStartedAt,
       [`${path}.error`]: error,
       [`${path}.nextAttemptAt`]: nextAttemptAt,
       updatedAt: now,
     };
     if (timedOut) set[`${path}.mayHaveEffect`] = true;
-    return this.conditionalUpdate(this.stepAttemptFilter(ref), {
+    return this.conditionalUpdate(this.scheduledAttemptFilter(ref), {
       $set: set,
+      $min: { [`${path}.startedAt`]: attemptStartedAt },
       $inc: { revision: 1 },
       $push: history(
         {
@@ -253,7 +239,8 @@ export class SagaStore {
 
   /**
    * The result of an attempt that ended after the saga left `running` (deadline, cancel): kept on the step so
-   * compensation sees what happened.
+   * compensation sees what happened. It matches only when the cancel found the attempt's job taken (or lost) and
+   * marked the step `running`; a job it removed never ran.
    */
   async recordLateResult(
     ref: StepJobRef,

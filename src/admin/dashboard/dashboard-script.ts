@@ -235,7 +235,7 @@ export const DASHBOARD_SCRIPT = `
       var bars = Array.prototype.slice.call(track.querySelectorAll('.bar'));
       var taken = { forward: [], compensate: [] };
       bars.forEach(function (bar) {
-        taken[bar.getAttribute('data-phase')].push([bar.offsetLeft, bar.offsetLeft + bar.offsetWidth]);
+        taken[bar.getAttribute('data-phase')].push([bar.offsetLeft, bar.offsetLeft + bar.offsetWidth, bar]);
       });
       var trackWidth = track.clientWidth;
       bars.forEach(function (bar) {
@@ -244,10 +244,12 @@ export const DASHBOARD_SCRIPT = `
         label.hidden = false;
         var lane = taken[bar.getAttribute('data-phase')];
         var left = bar.offsetLeft, right = left + bar.offsetWidth, needed = label.offsetWidth;
+        // A very short attempt is drawn 1% wide and may reach into the next bar: a label inside must clear it too.
         function free(from, to) {
-          return from >= 0 && to <= trackWidth && lane.every(function (r) { return to <= r[0] || from >= r[1]; });
+          return from >= 0 && to <= trackWidth &&
+            lane.every(function (r) { return r[2] === bar || to <= r[0] || from >= r[1]; });
         }
-        var place = needed <= bar.offsetWidth ? ['inside', left, right]
+        var place = needed <= bar.offsetWidth && free(left, right) ? ['inside', left, right]
           : free(right, right + needed) ? ['outside-right', right, right + needed]
           : free(left - needed, left) ? ['outside-left', left - needed, left] : null;
         if (place) { label.classList.add(place[0]); lane.push([place[1], place[2]]); }

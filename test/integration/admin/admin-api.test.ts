@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newSagaId } from '../../../src/engine/saga-id.js';
 import { compareDeadLetterIds } from '../../../src/queue/queue-names.js';
 import { TEST_TOKEN, startAdminFixture, type AdminFixture } from './admin-fixture.js';
+import type { SagaDocument } from '../../../src/model/saga-document.js';
 
 interface ErrorBody {
   error: { code: string; message: string };
@@ -211,6 +212,30 @@ describe('admin API with a token', () => {
       ['reserve', 'forward', 'completed'],
       ['charge', 'forward', 'completed'],
     ]);
+  });
+
+  it('shows the step a saga has scheduled as queued while its job waits, and running once a worker took it', async () => {
+    const queue = fixture.runtime.queues.stepQueue('orders');
+    const shown = async (id: string) => {
+      const detail = (await (await call(`/api/sagas/${id}`)).json()) as SagaDetailBody;
+      const running = detail.timeline.find((segment) => segment.outcome === 'running');
+      return [detail.steps.map((step) => step.status), running?.step ?? null];
+    };
+    await queue.pause();
+    let saga: SagaDocument;
+    try {
+      saga = await fixture.startOrder('hold');
+      await expect.poll(() => shown(saga._id)).toEqual([['queued', 'pending'], null]);
+    } finally {
+      await queue.resume();
+    }
+    // charge holds: nothing stored says it began, its active job does.
+    await expect
+      .poll(() => shown(saga._id), { timeout: 20_000 })
+      .toEqual([['completed', 'running'], 'charge']);
+    expect((await fixture.runtime.store.get(saga._id))?.steps[1]?.status).toBe('scheduled');
+    await call(`/api/sagas/${saga._id}/cancel`, { method: 'POST' });
+    await fixture.waitForStatus(saga._id, 'compensated');
   });
 
   it('cancels a running saga, and refuses to cancel it again', async () => {

@@ -13,7 +13,9 @@ import { SagaRuntime } from '../../../src/runtime/saga-runtime.js';
 import { TerminalError } from '../../../src/errors/index.js';
 import { createLogger, type LogLevel } from '../../../src/logging/logger.js';
 import { stepQueueName } from '../../../src/queue/queue-names.js';
-import type { SagaDocument, SagaStatus, StepStatus } from '../../../src/model/saga-document.js';
+import type { SagaDocument, SagaStatus } from '../../../src/model/saga-document.js';
+import { stepStatusView, type StepStatusView } from '../../../src/admin/saga-views.js';
+import { scheduledJobView } from '../../../src/admin/scheduled-job-view.js';
 import { connectMongo, mongoUrl, redisUrl, uniqueName } from '../helpers.js';
 
 export const TEST_TOKEN = 'test-admin-token-0123456789';
@@ -52,8 +54,11 @@ export interface AdminFixture {
   /** Inserts an order and resolves with its saga once one exists. */
   startOrder(mode: OrderDocument['mode'], id?: string): Promise<SagaDocument>;
   waitForStatus(sagaId: string, status: SagaStatus): Promise<SagaDocument>;
-  /** Resolves once the named step of the saga has this status (e.g. `charge` running, before a cancel). */
-  waitForStep(sagaId: string, step: string, status: StepStatus): Promise<SagaDocument>;
+  /**
+   * Resolves once the named step of the saga shows this status, as the admin API shows it (e.g. `charge` running,
+   * before a cancel: nothing is stored when a step begins, its BullMQ job says).
+   */
+  waitForStep(sagaId: string, step: string, status: StepStatusView): Promise<SagaDocument>;
   /** A worker runtime of its own on the fixture's database and queues (stopped by `close`). */
   startWorker(): Promise<void>;
   /**
@@ -180,8 +185,10 @@ export async function startAdminFixture(options: AdminFixtureOptions = {}): Prom
     async waitForStep(sagaId, step, status) {
       return vi.waitFor(async () => {
         const saga = await sagas.findOne({ _id: sagaId });
-        const record = saga?.steps.find((candidate) => candidate.name === step);
-        expect(record?.status, `step ${step} of saga ${sagaId} to be ${status}`).toBe(status);
+        const index = saga?.steps.findIndex((candidate) => candidate.name === step) ?? -1;
+        const job = saga && index === saga.stepIndex ? await scheduledJobView(runtime.queues, saga) : null;
+        const shown = saga && index >= 0 ? stepStatusView(saga, saga.steps[index]!, job) : undefined;
+        expect(shown, `step ${step} of saga ${sagaId} to be ${status}`).toBe(status);
         return saga!;
       }, WAIT);
     },

@@ -97,14 +97,27 @@ describe('sagastream dev shutdown', () => {
         total_amount: 12.5,
         simulate: { hangAt: 'process-payment' },
       });
+      // Nothing is stored when a step begins: the admin API shows it running from its BullMQ job.
+      const [, admin, token] = /admin (http:\/\/\S+), admin token (\S+)$/.exec(ready) ?? [];
+      const sagas = db.collection<{ _id: string }>('sagas');
+      let sagaId = '';
       await expect
         .poll(
-          async () =>
-            (
-              await db
-                .collection<{ steps: { status: string }[] }>('sagas')
-                .findOne({ 'trigger.documentKey._id': insertedId })
-            )?.steps[0]?.status,
+          async () => (sagaId = (await sagas.findOne({ 'trigger.documentKey._id': insertedId }))?._id ?? ''),
+          {
+            timeout: 30_000,
+            interval: 200,
+          },
+        )
+        .not.toBe('');
+      await expect
+        .poll(
+          async () => {
+            const response = await fetch(`${admin ?? ''}/api/sagas/${sagaId}`, {
+              headers: { authorization: `Bearer ${token ?? ''}` },
+            });
+            return ((await response.json()) as { steps: { status: string }[] }).steps[0]?.status;
+          },
           { timeout: 30_000, interval: 200 },
         )
         .toBe('running');

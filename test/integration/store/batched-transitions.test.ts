@@ -1,4 +1,4 @@
-// Group commit of step transitions (WriteBatcher) and the claim that skips the read (SagaStore.claimStep with a
+// Group commit of step transitions (WriteBatcher) and the one write per attempt (SagaStore.completeStep with a
 // known snapshot): concurrent updates share one bulkWrite yet each caller gets its own outcome, errors stay with
 // their caller, servers without bulkWrite get plain updates, and the state a worker keeps after a step equals
 // what MongoDB holds.
@@ -224,7 +224,7 @@ describe('WriteBatcher on a flaky connection', () => {
     }));
 });
 
-describe('SagaStore: the claim that skips the read', () => {
+describe('SagaStore: one write per attempt', () => {
   const probe = defineSaga({
     name: 'probe',
     trigger: { collection: 'orders', on: ['insert'] },
@@ -264,11 +264,10 @@ describe('SagaStore: the claim that skips the read', () => {
   const stored = (store: SagaStore, id: string) =>
     store.collection.findOne({ _id: id }, { projection: { history: 0 } });
 
-  it('after completing a step, holds exactly what MongoDB holds, and claims the next step without reading', async () => {
+  it("the result write is the step's only write: it schedules the next step, and the copy kept holds what MongoDB holds", async () => {
     const { store, saga, ref } = await runningSaga();
-    const claimed = (await store.claimStep(ref(0)))!;
-    expect(namesOf(commands)).toEqual(['findAndModify']);
-    const snapshot = BSON.deserialize(BSON.serialize(claimed)) as SagaDocument;
+    const snapshot = (await store.getForStep(saga._id))!;
+    expect(namesOf(commands)).toEqual(['find']);
     const output = {
       at: new Date(1_700_000_000_000),
       id: new ObjectId('64b7f0a2c3d4e5f601234567'),
@@ -277,39 +276,50 @@ describe('SagaStore: the claim that skips the read', () => {
       nothing: undefined,
       list: [1, 'two', { three: 3 }],
     };
-
-    expect(await store.completeStep(ref(0), output, false, snapshot)).toBe(true);
-    expect(snapshot).toEqual(await stored(store, saga._id));
-    expect(snapshot.steps[0]!.output).toEqual((await stored(store, saga._id))!.steps[0]!.output);
-
+    const startedAt = new Date(Date.now() - 50);
     commands.length = 0;
-    const next = (await store.claimStep(ref(1), snapshot))!;
+    expect(await store.completeStep(ref(0), output, false, startedAt, snapshot)).toBe(true);
     expect(namesOf(commands)).toEqual(['update']);
-    expect(next).toBe(snapshot);
-    expect(next).toEqual(await stored(store, saga._id));
-    expect(next.steps[1]).toMatchObject({ status: 'running', attempts: 1 });
-  });
+    const after = (await stored(store, saga._id))!;
+    expect(BSON.serialize(snapshot)).toEqual(BSON.serialize(after));
+    expect(after.steps[0]).toMatchObject({
+      status: 'completed',
+      attempts: 1,
+      startedAt,
+      attemptStartedAt: startedAt,
+    });
+    expect(after.steps[1]).toMatchObject({ status: 'scheduled', attempts: 1 });
 
-  it('falls back to reading the saga when it changed since the snapshot', async () => {
-    const { store, saga, ref } = await runningSaga();
-    const snapshot = BSON.deserialize(BSON.serialize((await store.claimStep(ref(0)))!)) as SagaDocument;
-    expect(await store.completeStep(ref(0), { ok: true }, false, snapshot)).toBe(true);
-    // Someone else (an operator, the sweeper) touched the saga: the snapshot's revision is stale.
-    await store.collection.updateOne({ _id: saga._id }, { $set: { note: 'changed' }, $inc: { revision: 1 } });
-
+    // The next attempt records its outcome the same way, against the scheduled step.
     commands.length = 0;
-    const next = (await store.claimStep(ref(1), snapshot))!;
-    expect(namesOf(commands)).toEqual(['update', 'findAndModify']);
-    expect(next).not.toBe(snapshot);
-    expect(next).toEqual(await stored(store, saga._id));
-    expect((next as SagaDocument & { note?: string }).note).toBe('changed');
+    expect(await store.completeStep(ref(1), 'two', false, new Date(), snapshot)).toBe(true);
+    expect(namesOf(commands)).toEqual(['update']);
+    expect(snapshot).toEqual(await stored(store, saga._id));
   });
 
-  it('a stale job finds nothing to claim, snapshot or not', async () => {
+  it("a retry is scheduled by the failed attempt's own write, and the retry's outcome matches it", async () => {
+    const { store, saga, ref } = await runningSaga();
+    const first = new Date(Date.now() - 100);
+    const error = { message: 'boom', code: 'STEP_FAILED' };
+    expect(await store.scheduleStepRetry(ref(0), error, false, new Date(Date.now() + 10), first)).toBe(true);
+    expect((await stored(store, saga._id))!.steps[0]).toMatchObject({ status: 'retrying', attempts: 1 });
+    // The same attempt cannot record a second outcome; the next one can.
+    expect(await store.completeStep(ref(0), null, false, new Date())).toBe(false);
+    const second = new Date();
+    expect(await store.completeStep({ ...ref(0), attempt: 2 }, null, false, second)).toBe(true);
+    expect((await stored(store, saga._id))!.steps[0]).toMatchObject({
+      status: 'completed',
+      attempts: 2,
+      startedAt: first,
+      attemptStartedAt: second,
+    });
+  });
+
+  it('a stale attempt records nothing', async () => {
     const { store, ref } = await runningSaga();
-    const snapshot = BSON.deserialize(BSON.serialize((await store.claimStep(ref(0)))!)) as SagaDocument;
-    expect(await store.completeStep(ref(0), null, false, snapshot)).toBe(true);
-    expect(await store.claimStep(ref(2), snapshot)).toBeNull();
-    expect(await store.claimStep(ref(0))).toBeNull();
+    expect(await store.completeStep(ref(0), null, false, new Date())).toBe(true);
+    expect(await store.completeStep(ref(2), null, false, new Date())).toBe(false);
+    expect(await store.completeStep(ref(0), null, false, new Date())).toBe(false);
+    expect(await store.completeStep({ ...ref(1), attempt: 2 }, null, false, new Date())).toBe(false);
   });
 });

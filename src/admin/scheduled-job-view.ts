@@ -1,0 +1,30 @@
+// Whether the attempt a running saga has scheduled waits in BullMQ or runs: MongoDB does not know, since nothing
+// is written when a step begins (one write per step, see engine/ARCHITECTURE.md). BullMQ's job state says.
+import { scheduledStepRef } from '../model/scheduled-attempt.js';
+import type { SagaDocument } from '../model/saga-document.js';
+import { stepJobId } from '../queue/queue-names.js';
+import type { SagaQueues } from '../queue/saga-queues.js';
+
+export interface ScheduledJobView {
+  state: 'queued' | 'running';
+  /** When a worker took the job (BullMQ's processedOn), while it runs. */
+  startedAt: Date | null;
+}
+
+const QUEUED_STATES: readonly string[] = ['waiting', 'delayed', 'prioritized', 'paused', 'waiting-children'];
+
+/** The scheduled attempt's job as shown; null when the saga waits for none or its job is missing. */
+export async function scheduledJobView(
+  queues: Pick<SagaQueues, 'stepQueue'>,
+  saga: SagaDocument,
+): Promise<ScheduledJobView | null> {
+  const ref = scheduledStepRef(saga);
+  if (!ref) return null;
+  const job = await queues.stepQueue(saga.saga).getJob(stepJobId(ref));
+  if (!job) return null;
+  const state = await job.getState();
+  if (state === 'active') {
+    return { state: 'running', startedAt: job.processedOn ? new Date(job.processedOn) : null };
+  }
+  return QUEUED_STATES.includes(state) ? { state: 'queued', startedAt: null } : null;
+}

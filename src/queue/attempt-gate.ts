@@ -1,0 +1,54 @@
+// Decides once per scheduled forward attempt whether it started or was stopped: one Redis key per attempt that the
+// worker (right before it runs the step) and a cancel or the deadline (before it looks at the attempt's job) both
+// try to set with a single `SET NX`. Whoever sets it first wins; the other reads what the winner wrote. BullMQ's
+// own keys are never touched, so this holds whatever BullMQ does with the job meanwhile.
+import type { StepJobRef } from '../model/step-job-ref.js';
+import { stepJobId } from './queue-names.js';
+
+export type StopReason = 'cancelled' | 'deadline';
+
+/**
+ * What an attempt's key holds:
+ * - `started`: a worker passed the gate and runs (or ran) the step; a stalled re-run of it passes again;
+ * - `lost`: the recovery sweeper re-added the attempt's job after Redis lost it, so it may have run before; a
+ *   worker still runs it, a stop counts it as may-have-acted;
+ * - `stopped:<reason>`: a cancel or the deadline won; no worker runs this attempt from now on. The stop that won
+ *   then appends what it found (`:not-started` or `:may-have-acted`), so a later stop of the same attempt (a cut-off
+ *   stop finished by the sweeper, a deadline racing a cancel) gives the same answer without the job, which the
+ *   first one may have removed (or Redis lost and the sweeper re-added).
+ */
+export type AttemptMark =
+  'started' | 'lost' | `stopped:${StopReason}` | `stopped:${StopReason}:${'not-started' | 'may-have-acted'}`;
+
+/**
+ * How long `stopped` and `lost` marks are kept: a week. They are rare (one per cancel, deadline or lost job) and
+ * must outlive anything that could still process the attempt's job from an old view of the saga: a job added
+ * after its stop (the write→add window) waiting behind a backlog, a worker's kept copy of the saga (see
+ * StepProcessor.known). A saga's own deadline would not do: a stale copy does not know the saga ended.
+ */
+export const STOP_MARK_HOLD_MS = 7 * 24 * 3_600_000;
+
+/**
+ * How much longer than its step's timeout a `started` mark is kept. One is written per step, so it is kept short:
+ * a stop only needs it while the job does not show that a worker took it, and BullMQ records that
+ * (`processedOn`, `attemptsStarted`) in the same call that hands the job to the worker, before the mark is set.
+ * Past it a stop wins the gate, finds the job taken (or gone) and counts the attempt as may-have-acted, as the
+ * mark would have; a stalled re-run sets the mark again.
+ */
+export const STARTED_MARK_MARGIN_MS = 60_000;
+
+/** `{prefix}:gate:<step job id>`: under the queues' hash tag, so in the same Redis Cluster slot as their keys. */
+export function attemptGateKey(prefix: string, ref: StepJobRef): string {
+  return `${prefix}:gate:${stepJobId(ref)}`;
+}
+
+/** The reason a stop mark names; null for any other mark. */
+export function stopReasonOf(mark: AttemptMark | null): StopReason | null {
+  if (!mark?.startsWith('stopped:')) return null;
+  return mark.split(':')[1] === 'deadline' ? 'deadline' : 'cancelled';
+}
+
+/** True for a mark that lets a worker run the attempt (its own `started`, or `lost`). */
+export function letsRun(mark: AttemptMark | null): boolean {
+  return mark === null || mark === 'started' || mark === 'lost';
+}
