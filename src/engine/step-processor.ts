@@ -98,12 +98,15 @@ export class StepProcessor {
     else await this.compensate(definition, ref);
   }
 
-  /** A job that lost its race: make sure the saga's current job exists (ids make this idempotent). */
+  /**
+   * A job that lost its race: make sure the saga's current job exists. It is re-added only when missing, and then
+   * as lost (`restoreStep`): Redis may have lost it after it ran, so a cancel must count it as may-have-acted.
+   */
   private async requeueCurrent(definition: SagaDefinition, sagaId: string): Promise<void> {
     const saga = await this.deps.store.get(sagaId);
     if (!saga) return;
     const job = expectedJob(saga, definition);
-    if (job) await this.deps.queues.enqueueSteps([job]);
+    if (job) await this.deps.queues.restoreStep(job);
   }
 
   /**
