@@ -60,6 +60,32 @@ function stepQueue(runtime: SagaRuntime, test: EngineTest) {
   return runtime.queues.stepQueue(test.saga.name);
 }
 
+/** A promise and its resolver: a test holds a hook on it until it releases it. */
+function gate<T = void>(): { wait: Promise<T>; open: (value: T) => void } {
+  let open!: (value: T) => void;
+  const wait = new Promise<T>((resolve) => (open = resolve));
+  return { wait, open };
+}
+
+/**
+ * Holds every saga's worker between the write that scheduled charge and the add of its job (the fail point)
+ * until `release()` (or the test's cleanup); `atFailPoint` resolves with charge's ref once a worker is there.
+ */
+function holdChargeAfterItsWrite(runtime: SagaRuntime): {
+  atFailPoint: Promise<StepJobRef>;
+  release: () => void;
+} {
+  const reached = gate<StepJobRef>();
+  const released = gate();
+  runtime.worker!.processor.hooks.afterScheduleWrite = async (next) => {
+    if (next.stepName !== 'charge') return;
+    reached.open(next);
+    await released.wait;
+  };
+  cleanups.push(() => Promise.resolve(released.open()));
+  return { atFailPoint: reached.wait, release: () => released.open() };
+}
+
 describe('a cancel while the next step is scheduled', () => {
   it('removes the job of a step still waiting in the queue: that step never runs and is not compensated', async () => {
     test = engineTest(client, 'queued-cancel');
@@ -100,16 +126,7 @@ describe('a cancel while the next step is scheduled', () => {
     test = engineTest(client, 'window-cancel', { stepTimeoutMs: 1_000 });
     const runtime = await test.start();
     const queue = stepQueue(runtime, test);
-    let reached!: (next: StepJobRef) => void;
-    const atFailPoint = new Promise<StepJobRef>((resolve) => (reached = resolve));
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => (release = resolve));
-    runtime.worker!.processor.hooks.afterScheduleWrite = async (next) => {
-      if (next.stepName !== 'charge') return;
-      reached(next);
-      await released;
-    };
-    cleanups.push(() => Promise.resolve(release()));
+    const { atFailPoint, release } = holdChargeAfterItsWrite(runtime);
     const doc = order();
     await test.orders.insertOne(doc);
     const next = await atFailPoint;
@@ -193,13 +210,6 @@ describe('a cancel while the next step is scheduled', () => {
     expect(undo!.at.getTime()).toBeGreaterThanOrEqual(since.getTime() + 500);
   });
 });
-
-/** A promise and its resolver: a test holds a hook on it until it releases it. */
-function gate<T = void>(): { wait: Promise<T>; open: (value: T) => void } {
-  let open!: (value: T) => void;
-  const wait = new Promise<T>((resolve) => (open = resolve));
-  return { wait, open };
-}
 
 describe("the attempt's gate decides between a cancel and a worker", () => {
   it('a worker that takes the job after the cancel set the gate does not run the step, whatever the job shows', async () => {
@@ -315,16 +325,7 @@ describe('a stop cut off before its transition', () => {
     test = engineTest(client, 'cut-off-stop', { timeoutMs: 600_000 });
     const runtime = await test.start();
     const queue = stepQueue(runtime, test);
-    let reached!: (next: StepJobRef) => void;
-    const atFailPoint = new Promise<StepJobRef>((resolve) => (reached = resolve));
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => (release = resolve));
-    runtime.worker!.processor.hooks.afterScheduleWrite = async (next) => {
-      if (next.stepName !== 'charge') return;
-      reached(next);
-      await released;
-    };
-    cleanups.push(() => Promise.resolve(release()));
+    const { atFailPoint, release } = holdChargeAfterItsWrite(runtime);
     const doc = order();
     await test.orders.insertOne(doc);
     const next = await atFailPoint;
