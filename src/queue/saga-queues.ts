@@ -271,19 +271,20 @@ export class SagaQueues {
    * @throws SagastreamError `CONNECTION_TIMEOUT`, or the connection's own error.
    */
   async ping(timeoutMs: number): Promise<void> {
-    const queues = [this.timers, this.deadLetters, ...this.stepQueues.values()];
-    await within(
-      Promise.all(
-        queues.map(async (queue): Promise<unknown> => (await queue.backend.client).runCommand('ping', [])),
-      ),
-      timeoutMs,
-      'Redis (PING)',
-    );
+    const pinging = (async () => {
+      // Queues given one shared connection all return the same client: each connection is pinged once.
+      const clients = new Set(await Promise.all(this.allQueues().map((queue) => queue.backend.client)));
+      await Promise.all([...clients].map((client): Promise<unknown> => client.runCommand('ping', [])));
+    })();
+    await within(pinging, timeoutMs, 'Redis (PING)');
+  }
+
+  private allQueues(): Queue[] {
+    return [this.timers, this.deadLetters, ...this.stepQueues.values()];
   }
 
   /** Closes the queues (not a shared connection: its owner closes it), waiting a second at most. */
   async close(): Promise<void> {
-    const queues = [this.timers, this.deadLetters, ...this.stepQueues.values()];
-    await settleWithin(Promise.allSettled(queues.map((queue) => queue.close())), CLOSE_TIMEOUT_MS);
+    await settleWithin(Promise.allSettled(this.allQueues().map((queue) => queue.close())), CLOSE_TIMEOUT_MS);
   }
 }
