@@ -7,7 +7,8 @@ import type { SagaDocument } from '../../src/model/saga-document.js';
 import { TERMINAL_STATUSES } from '../../src/model/saga-document.js';
 import type { LeaseDocument } from '../../src/store/lease.js';
 import type { ManagedProcess } from './chaos-processes.js';
-import type { SeededRandom } from './seeded-random.js';
+import type { ChaosCluster, RunnerClients } from './chaos-cluster.js';
+import { SeededRandom } from './seeded-random.js';
 
 export interface FaultInjectorOptions {
   readonly random: SeededRandom;
@@ -37,6 +38,25 @@ export class FaultInjector {
   private readonly background: Promise<void>[] = [];
 
   constructor(private readonly options: FaultInjectorOptions) {}
+
+  /** The faults of a runner's cluster, scheduled from `seed` (a random stream of their own, apart from the orders'). */
+  static forCluster(
+    cluster: ChaosCluster,
+    clients: RunnerClients,
+    roles: { watchers: readonly ManagedProcess[]; workers: readonly ManagedProcess[] },
+    seed: number,
+    say: (line: string) => void,
+  ): FaultInjector {
+    return new FaultInjector({
+      random: new SeededRandom(seed ^ 0x5eed),
+      db: clients.db,
+      redis: clients.redis,
+      mongo: cluster.mongo,
+      redisServer: cluster.redis,
+      ...roles,
+      say,
+    });
+  }
 
   /** The fault schedule over `durationMs`: single faults at spread-out fractions, worker kills in between. */
   plan(durationMs: number): { at: number; fault: Fault }[] {

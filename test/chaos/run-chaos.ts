@@ -72,16 +72,7 @@ try {
     total: orderCount,
     say,
   });
-  const faults = new FaultInjector({
-    random: new SeededRandom(seed ^ 0x5eed),
-    db,
-    redis: clients.redis,
-    mongo: cluster.mongo,
-    redisServer: cluster.redis,
-    watchers,
-    workers,
-    say,
-  });
+  const faults = FaultInjector.forCluster(cluster, clients, { watchers, workers }, seed, say);
   await Promise.all([feed.run(), faults.run(runSeconds * 1000)]);
   say(`all ${orderCount} orders inserted; waiting for every saga to end (at most ${drainSeconds} s)`);
   const quiet = await waitForQuiescence(db, orderCount, drainSeconds, say);

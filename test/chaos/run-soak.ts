@@ -131,16 +131,7 @@ try {
     'processes ready: watcher1, watcher2, worker-proxied (MongoDB and Redis through proxies), worker-direct',
   );
   const feed = new OrderFeed({ db, random: new SeededRandom(seed), runId: `k${seed}`, rate, say });
-  const faults = new FaultInjector({
-    random: new SeededRandom(seed ^ 0x5eed),
-    db,
-    redis: clients.redis,
-    mongo: cluster.mongo,
-    redisServer: cluster.redis,
-    watchers,
-    workers,
-    say,
-  });
+  const faults = FaultInjector.forCluster(cluster, clients, { watchers, workers }, seed, say);
   const feeding = feed.run();
   ticker = setInterval(() => void feed.progress().then(say), 30_000);
   const loadStart = Date.now();
