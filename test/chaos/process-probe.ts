@@ -48,16 +48,37 @@ export function eventLoopP99Ms(metricsText: string): number | undefined {
   return p99 === undefined ? undefined : Math.round(p99.value * 10_000) / 10;
 }
 
+/** The live JS heap after the last GC, in MB (prom-client's `nodejs_heap_size_used_bytes`). */
+export function heapUsedMb(metricsText: string): number | undefined {
+  const used = samples(metricsText).find((sample) => sample.name === 'nodejs_heap_size_used_bytes');
+  return used === undefined ? undefined : Math.round(used.value / 104_857.6) / 10;
+}
+
 export interface ProcessSample {
+  /** The process sampled: a restarted role has a new one, and its figures start over. */
+  pid: number | null;
+  /** Median RSS over the sampling period (one reading a second): a GC sawtooth does not decide it. */
   rssMb: number | null;
+  /** Highest RSS reading of the period. */
+  rssMaxMb: number | null;
   fds: number | null;
   /** Event-loop delay p99 over the sampling period; null for a process without a metrics listener. */
   eventLoopP99Ms: number | null;
+  /** Live JS heap at the end of the period; null without a metrics listener. */
+  heapUsedMb: number | null;
+}
+
+function median(values: readonly number[]): number | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 /**
- * RSS and open descriptors of `pid` now, and its event-loop delay p99 over `periodMs`: one scrape resets
- * prom-client's histogram, the next one, `periodMs` later, reads it.
+ * Samples `pid` over `periodMs`: RSS once a second (median and highest), open descriptors at the end, and from
+ * its metrics listener the event-loop delay p99 of the period (one scrape resets prom-client's histogram, the
+ * next one reads it) and the live heap.
  */
 export async function sampleProcess(
   pid: number | undefined,
@@ -65,11 +86,23 @@ export async function sampleProcess(
   periodMs: number,
 ): Promise<ProcessSample> {
   if (metricsPort !== undefined) await scrapeMetrics(metricsPort);
-  await new Promise((resolve) => setTimeout(resolve, periodMs));
+  const readings: number[] = [];
+  const periodEnd = Date.now() + periodMs;
+  while (pid !== undefined) {
+    const rss = await residentMegabytes(pid);
+    if (rss !== undefined) readings.push(rss);
+    const wait = Math.min(1_000, periodEnd - Date.now());
+    if (wait <= 0) break;
+    await new Promise((resolve) => setTimeout(resolve, wait));
+  }
+  if (pid === undefined) await new Promise((resolve) => setTimeout(resolve, periodMs));
   const text = metricsPort === undefined ? undefined : await scrapeMetrics(metricsPort);
   return {
-    rssMb: pid === undefined ? null : ((await residentMegabytes(pid)) ?? null),
+    pid: pid ?? null,
+    rssMb: median(readings),
+    rssMaxMb: readings.length === 0 ? null : Math.max(...readings),
     fds: pid === undefined ? null : ((await openFileDescriptors(pid)) ?? null),
     eventLoopP99Ms: text === undefined ? null : (eventLoopP99Ms(text) ?? null),
+    heapUsedMb: text === undefined ? null : (heapUsedMb(text) ?? null),
   };
 }
