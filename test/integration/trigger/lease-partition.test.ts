@@ -112,6 +112,9 @@ const orderSaga = defineSaga({
   .build();
 
 // A batch bound well above what a loaded CI machine takes; the Redis hand-over comes from the health check.
+// The hand-over tests wait, one after another, for the leader, the standby taking over and the heal: longer than
+// the default test timeout on a loaded machine, though each wait has its own bound.
+const HAND_OVER_TEST_TIMEOUT_MS = 90_000;
 const FAST = { leaseTtl: 3_000, batchTimeout: 5_000, healthCheckTimeout: 1_000 };
 
 /**
@@ -157,61 +160,74 @@ async function healAndCheck(context: TriggerTestContext, proxy: TcpProxy): Promi
 }
 
 describe('Trigger watcher whose Redis goes half-open', () => {
-  it('hands the trigger over to a watcher that can queue; every order gets exactly one saga', async () => {
-    const context = await createTriggerContext(mongo(), 'half-open-redis');
-    onCleanup(() => context.close());
-    const proxy = await proxyTo(redisUrl());
-    // The leader's queues reach Redis through the proxy; the standby's directly. Same prefix, same queues.
-    const leaderQueues = new SagaQueues({
-      connection: { host: '127.0.0.1', port: proxy.port, maxRetriesPerRequest: 1, enableOfflineQueue: false },
-      prefix: context.queuePrefix,
-    });
-    onCleanup(() => leaderQueues.close());
-    const { leaderState, standbyState } = await leaderAndStandby(context, {
-      ...context,
-      queues: leaderQueues,
-    });
+  it(
+    'hands the trigger over to a watcher that can queue; every order gets exactly one saga',
+    async () => {
+      const context = await createTriggerContext(mongo(), 'half-open-redis');
+      onCleanup(() => context.close());
+      const proxy = await proxyTo(redisUrl());
+      // The leader's queues reach Redis through the proxy; the standby's directly. Same prefix, same queues.
+      const leaderQueues = new SagaQueues({
+        connection: {
+          host: '127.0.0.1',
+          port: proxy.port,
+          maxRetriesPerRequest: 1,
+          enableOfflineQueue: false,
+        },
+        prefix: context.queuePrefix,
+      });
+      onCleanup(() => leaderQueues.close());
+      const { leaderState, standbyState } = await leaderAndStandby(context, {
+        ...context,
+        queues: leaderQueues,
+      });
 
-    await cutWhileOrdersArrive(context, proxy, standbyState);
-    // Started by a watcher that could queue: every saga's first step is in Redis (the sweeper would otherwise
-    // have to find them).
-    const sagas = await sagasOf(context.db, orderSaga.name);
-    const firstJob = (sagaId: string) =>
-      context.queues.stepQueue(orderSaga.name).getJob(
-        stepJobId({
-          sagaId,
-          saga: orderSaga.name,
-          phase: 'forward',
-          step: 0,
-          stepName: 'noop',
-          attempt: 1,
-          generation: 0,
-        }),
-      );
-    await expect
-      .poll(
-        async () => (await Promise.all(sagas.map(({ _id }) => firstJob(_id)))).filter((job) => !job).length,
-      )
-      .toBe(0);
-    expect(leaderState()).toBe('standby');
-    // The old leader stays a standby while the new one holds the lease, and nothing is started twice.
-    await healAndCheck(context, proxy);
-  });
+      await cutWhileOrdersArrive(context, proxy, standbyState);
+      // Started by a watcher that could queue: every saga's first step is in Redis (the sweeper would otherwise
+      // have to find them).
+      const sagas = await sagasOf(context.db, orderSaga.name);
+      const firstJob = (sagaId: string) =>
+        context.queues.stepQueue(orderSaga.name).getJob(
+          stepJobId({
+            sagaId,
+            saga: orderSaga.name,
+            phase: 'forward',
+            step: 0,
+            stepName: 'noop',
+            attempt: 1,
+            generation: 0,
+          }),
+        );
+      await expect
+        .poll(
+          async () => (await Promise.all(sagas.map(({ _id }) => firstJob(_id)))).filter((job) => !job).length,
+        )
+        .toBe(0);
+      expect(leaderState()).toBe('standby');
+      // The old leader stays a standby while the new one holds the lease, and nothing is started twice.
+      await healAndCheck(context, proxy);
+    },
+    HAND_OVER_TEST_TIMEOUT_MS,
+  );
 });
 
 describe('Trigger watcher cut off from MongoDB', () => {
-  it('stops before a standby can lead, and after the heal finds its lease gone; no order gets two sagas', async () => {
-    const context = await createTriggerContext(mongo(), 'cut-off-mongo');
-    onCleanup(() => context.close());
-    const proxy = await proxyTo(mongoUrl());
-    const leaderDb = (await mongoThrough(proxy)).db(context.db.databaseName);
-    const { leaderState, standbyState } = await leaderAndStandby(context, { ...context, db: leaderDb });
+  it(
+    'stops before a standby can lead, and after the heal finds its lease gone; no order gets two sagas',
+    async () => {
+      const context = await createTriggerContext(mongo(), 'cut-off-mongo');
+      onCleanup(() => context.close());
+      const proxy = await proxyTo(mongoUrl());
+      const leaderDb = (await mongoThrough(proxy)).db(context.db.databaseName);
+      const { leaderState, standbyState } = await leaderAndStandby(context, { ...context, db: leaderDb });
 
-    await cutWhileOrdersArrive(context, proxy, standbyState);
-    // The cut-off leader gave up before the standby could take over: never two active at once.
-    expect(leaderState()).not.toBe('active');
-    await healAndCheck(context, proxy);
-    expect(leaderState()).toBe('standby');
-    expect(standbyState()).toBe('active');
-  });
+      await cutWhileOrdersArrive(context, proxy, standbyState);
+      // The cut-off leader gave up before the standby could take over: never two active at once.
+      expect(leaderState()).not.toBe('active');
+      await healAndCheck(context, proxy);
+      expect(leaderState()).toBe('standby');
+      expect(standbyState()).toBe('active');
+    },
+    HAND_OVER_TEST_TIMEOUT_MS,
+  );
 });
