@@ -10,7 +10,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { Queue } from 'bullmq';
-import { MongoClient } from 'mongodb';
+import { MongoClient, type Document } from 'mongodb';
 import { startRedisServer } from '../src/embedded/redis-launcher.js';
 import { BENCH_ORDERS, BENCH_SAGA } from './bench-sagas.js';
 import {
@@ -277,6 +277,8 @@ interface OrchestratorResult {
   rssRanges: string;
   completed: number;
   cpu: string;
+  /** p50s of where a completed saga's time went (see `segmentsOf`). */
+  segments: string;
 }
 
 interface OrchestratorPhase {
@@ -378,7 +380,16 @@ async function orchestrator({
   const docs = await sagasCollection
     .find(
       { createdAt: { $gte: begin } },
-      { projection: { createdAt: 1, endedAt: 1, status: 1, 'input.insertedAt': 1 } },
+      {
+        projection: {
+          createdAt: 1,
+          endedAt: 1,
+          status: 1,
+          'input.insertedAt': 1,
+          'steps.attemptStartedAt': 1,
+          'steps.endedAt': 1,
+        },
+      },
     )
     .toArray();
   const trigger: number[] = [];
@@ -406,7 +417,34 @@ async function orchestrator({
     rssRanges: `${early.min}–${early.max} / ${late.min}–${late.max}`,
     completed: e2e.length,
     cpu: cpuPerStep,
+    segments: segmentsOf(docs),
   };
+}
+
+/**
+ * Where completed sagas' time went, as p50s in ms: `start` from the saga stored to its first step's attempt
+ * starting, `in step` from an attempt's start to its result (the step's code and the worker around it), `hop` from
+ * one step's result to the next step's start (the result write, the next job's add and pick-up), `end` from the
+ * last step's result to the saga's end.
+ */
+function segmentsOf(docs: readonly Document[]): string {
+  const start: number[] = [];
+  const inStep: number[] = [];
+  const hop: number[] = [];
+  const end: number[] = [];
+  const time = (value: unknown) => (value instanceof Date ? value.getTime() : NaN);
+  for (const doc of docs) {
+    if (doc.status !== 'completed') continue;
+    const steps = doc.steps as { attemptStartedAt?: Date; endedAt?: Date }[];
+    start.push(time(steps[0]?.attemptStartedAt) - time(doc.createdAt));
+    steps.forEach((step, index) => {
+      inStep.push(time(step.endedAt) - time(step.attemptStartedAt));
+      if (index > 0) hop.push(time(step.attemptStartedAt) - time(steps[index - 1]!.endedAt));
+    });
+    end.push(time(doc.endedAt) - time(steps.at(-1)?.endedAt));
+  }
+  const p50 = (values: number[]) => latencyOf(values.filter(Number.isFinite)).p50;
+  return `start ${p50(start)} · in step ${p50(inStep)} · hop ${p50(hop)} · end ${p50(end)}`;
 }
 
 const table: [string, string | number][] = [];
@@ -510,6 +548,7 @@ try {
       [`${name}: trigger p50 / p99 ms`, `${run.trigger.p50} / ${run.trigger.p99}`],
       [`${name}: end-to-end p50 / p99 ms`, `${run.e2e.p50} / ${run.e2e.p99}`],
       [`${name}: CPU µs per step`, run.cpu],
+      [`${name}: p50 ms per segment`, run.segments],
     );
   }
   if (halfRaw)
