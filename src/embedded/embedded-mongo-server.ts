@@ -33,13 +33,21 @@ export const embeddedMongoOptionsSchema = z.object({
   logger: z.custom<EmbeddedLogger>().optional(),
   /** Registers test-only commands (configureFailPoint), like mongod's enableTestCommands=1. Never in production. */
   enableTestCommands: z.boolean().default(false),
+  /**
+   * The MongoDB release the server presents as: 8.0 (buildInfo 8.0.x, wire version 25, the `bulkWrite` command and
+   * per-statement `sort` in updates), or 7.0 (wire version 21, neither), for testing code that must also run
+   * against a 7.0 deployment.
+   */
+  serverVersion: z.enum(['8.0', '7.0']).default('8.0'),
 });
 
 export type EmbeddedMongoOptions = z.input<typeof embeddedMongoOptionsSchema>;
 
-/** MongoDB 7.0 speaks wire version 21; buildInfo reports the matching version. */
-const SERVER_VERSION = '7.0.0';
-const MAX_WIRE_VERSION = 21;
+/** buildInfo's version and hello's maxWireVersion for each release the server can present as. */
+const RELEASES = {
+  '8.0': { version: '8.0.4', maxWireVersion: 25 },
+  '7.0': { version: '7.0.15', maxWireVersion: 21 },
+} as const;
 
 export class EmbeddedMongoServer {
   private readonly connections = new Set<Connection>();
@@ -115,8 +123,9 @@ export class EmbeddedMongoServer {
     const identity: ServerIdentity = {
       setName: options.replicaSetName,
       defaultHost: `${options.host}:${port}`,
-      version: SERVER_VERSION,
-      maxWireVersion: MAX_WIRE_VERSION,
+      release: options.serverVersion,
+      version: RELEASES[options.serverVersion].version,
+      maxWireVersion: RELEASES[options.serverVersion].maxWireVersion,
       startedAt: new Date(),
       processId: String(process.pid),
       topologyVersion: { processId: new ObjectId(), counter: Long.fromNumber(0) },

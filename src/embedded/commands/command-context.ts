@@ -10,6 +10,8 @@ export interface ServerIdentity {
   readonly setName: string;
   /** host:port the server advertises when it cannot tell which address a client dialled. */
   readonly defaultHost: string;
+  /** The MongoDB release the server presents as; 8.0-only commands and fields are refused under 7.0. */
+  readonly release: '8.0' | '7.0';
   readonly version: string;
   readonly maxWireVersion: number;
   readonly startedAt: Date;

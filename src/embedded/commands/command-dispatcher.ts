@@ -52,7 +52,8 @@ export class CommandDispatcher {
       handshakeCommands,
       adminCommands,
       writeCommands,
-      { bulkWrite },
+      // MongoDB 8.0's command: a 7.0 server answers CommandNotFound, which the saga store's group commit relies on.
+      server.release === '8.0' ? { bulkWrite } : {},
       readCommands,
       aggregateCommands,
       extraCommands,

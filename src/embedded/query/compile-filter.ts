@@ -8,6 +8,7 @@ import type { Document } from './document.js';
 import { compileFieldCondition } from './field-condition.js';
 import type { Predicate } from './field-condition.js';
 import { baseOptions, evaluateExpression, isTruthy } from './mingo-context.js';
+import { assertVariablesDefined } from './undefined-variables.js';
 
 export type DocumentMatcher = (doc: Document) => boolean;
 
@@ -17,6 +18,8 @@ const badValue = (message: string): MongoCommandError => new MongoCommandError('
 interface FilterScope {
   options: Partial<Options>;
   collated: ValueCompare | undefined;
+  /** A command's own filter: every `$$name` in `$expr` must be defined when it is compiled. */
+  checkVariables?: boolean;
 }
 
 /** The `let` variables and collation of a command, as the query layer's entry points take them. */
@@ -46,6 +49,7 @@ function compileLogical(operator: string, operand: unknown, options: FilterScope
 }
 
 function compileExpr(expression: unknown, scope: FilterScope): Predicate {
+  if (scope.checkVariables) assertVariablesDefined(expression, scope.options.variables);
   return (doc) => {
     try {
       return isTruthy(evaluateExpression(doc, expression, scope.options));
@@ -131,5 +135,11 @@ export function compileFilterWithOptions(filter: Document, options: Partial<Opti
  * Throws MongoCommandError('BadValue') for malformed filters, as MongoDB does at parse time.
  */
 export function compileFilter(filter: Document, options: QueryOptions = {}): DocumentMatcher {
-  return compileFilterWithOptions(filter, mingoOptionsFor(options));
+  if (!isPlainDocument(filter)) throw badValue('filter must be an object');
+  const mingoOptions = mingoOptionsFor(options);
+  return compileDocument(filter, {
+    options: mingoOptions,
+    collated: collatedValueCompare(mingoOptions.collation),
+    checkVariables: true,
+  });
 }
