@@ -13,6 +13,7 @@ import { FailPointRegistry } from './commands/fail-point-commands.js';
 import { DiskStore } from './persistence/disk-store.js';
 import type { SnapshotData } from './persistence/snapshot-file.js';
 import { Engine } from './storage/engine.js';
+import { TtlMonitor } from './storage/ttl-monitor.js';
 import { Connection } from './wire/connection.js';
 
 /** What the server logs through: pino's shape (a pino logger fits), narrowed to the calls it makes. */
@@ -39,6 +40,13 @@ export const embeddedMongoOptionsSchema = z.object({
    * against a 7.0 deployment.
    */
   serverVersion: z.enum(['8.0', '7.0']).default('8.0'),
+  /**
+   * Seconds between TTL monitor passes, 60 like mongod; setParameter ttlMonitorSleepSecs changes it at runtime.
+   * Fractions are allowed here so tests need not wait whole seconds.
+   */
+  ttlMonitorSleepSecs: z.number().positive().default(60),
+  /** Now in epoch milliseconds, as the TTL monitor sees it; injected by tests to expire documents without waiting. */
+  clock: z.custom<() => number>((value) => typeof value === 'function').optional(),
 });
 
 export type EmbeddedMongoOptions = z.input<typeof embeddedMongoOptionsSchema>;
@@ -64,6 +72,7 @@ export class EmbeddedMongoServer {
     readonly host: string,
     readonly port: number,
     readonly replicaSetName: string,
+    private readonly ttlMonitor: TtlMonitor,
   ) {}
 
   /** `mongodb://host:port/?replicaSet=rs0`: the driver sees a single-node replica-set primary. */
@@ -129,7 +138,13 @@ export class EmbeddedMongoServer {
       startedAt: new Date(),
       processId: String(process.pid),
       topologyVersion: { processId: new ObjectId(), counter: Long.fromNumber(0) },
+      parameters: { ttlMonitorSleepSecs: options.ttlMonitorSleepSecs },
     };
+    const ttlMonitor = new TtlMonitor(engine, {
+      intervalMs: () => identity.parameters.ttlMonitorSleepSecs * 1000,
+      clock: options.clock ?? Date.now,
+      onError: (error) => logger.error({ err: error }, 'TTL monitor pass failed; retrying on the next one'),
+    });
     const server = new EmbeddedMongoServer(
       listener,
       engine,
@@ -139,6 +154,7 @@ export class EmbeddedMongoServer {
       options.host,
       port,
       options.replicaSetName,
+      ttlMonitor,
     );
     const failPoints = options.enableTestCommands ? new FailPointRegistry() : null;
     const dispatcher = new CommandDispatcher(
@@ -151,6 +167,7 @@ export class EmbeddedMongoServer {
     );
     listener.on('connection', (socket: Socket) => server.accept(socket, dispatcher));
     if (store) engine.onCommit(() => server.maybeSnapshot());
+    ttlMonitor.start();
     return server;
   }
 
@@ -202,6 +219,7 @@ export class EmbeddedMongoServer {
   /** Stops listening, closes connections and cursors, and makes everything durable. Idempotent. */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
+      this.ttlMonitor.stop();
       await new Promise<void>((resolve) => {
         this.listener.close(() => resolve());
         for (const connection of this.connections) connection.close();

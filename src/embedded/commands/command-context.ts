@@ -6,6 +6,12 @@ import type { CursorRegistry } from './cursor-registry.js';
 import type { LocalSessions } from './local-sessions.js';
 import { MongoCommandError } from '../errors.js';
 
+/** Runtime parameters (setParameter / getParameter) the server acts on. */
+export interface ServerParameters {
+  /** Seconds between TTL monitor passes (mongod's ttlMonitorSleepSecs). */
+  ttlMonitorSleepSecs: number;
+}
+
 export interface ServerIdentity {
   readonly setName: string;
   /** host:port the server advertises when it cannot tell which address a client dialled. */
@@ -21,6 +27,8 @@ export interface ServerIdentity {
    * with every topology change (a single primary never has one).
    */
   readonly topologyVersion: { readonly processId: ObjectId; readonly counter: Long };
+  /** Mutable: setParameter changes them while the server runs. */
+  readonly parameters: ServerParameters;
 }
 
 export interface CommandContext {

@@ -9,7 +9,7 @@ import { MongoCommandError } from '../errors.js';
  * Arguments every command accepts (mongod's generic_argument.idl): API versioning, sessions and transactions,
  * gossiped cluster times, read/write concerns, maxTimeMS, comment, and the internal routing fields mongos sends.
  */
-const GENERIC_FIELDS = [
+export const GENERIC_FIELDS: readonly string[] = [
   '$db',
   'apiVersion',
   'apiStrict',
