@@ -8,6 +8,7 @@ import type { Document } from './document.js';
 import { compileFieldCondition } from './field-condition.js';
 import type { Predicate } from './field-condition.js';
 import { baseOptions, evaluateExpression, isTruthy } from './mingo-context.js';
+import { compileJsonSchema } from './json-schema.js';
 import { assertVariablesDefined } from './undefined-variables.js';
 
 export type DocumentMatcher = (doc: Document) => boolean;
@@ -95,7 +96,7 @@ function compileClause(key: string, operand: unknown, options: FilterScope): Pre
     case '$text':
       throw new MongoCommandError('IndexNotFound', 'text index required for $text query');
     case '$jsonSchema':
-      throw badValue('$jsonSchema is not supported by the embedded server');
+      return compileJsonSchema(operand);
     default:
       throw badValue(`unknown top level operator: ${key}`);
   }
