@@ -2,6 +2,7 @@
 import type { CollationSpec, Options } from 'mingo/types';
 import { MongoCommandError } from '../errors.js';
 import { isPlainDocument } from './bson-type-name.js';
+import { cloneForExpressions } from './clone-document.js';
 import { collatedValueCompare } from './collation.js';
 import type { ValueCompare } from './compare-values.js';
 import type { Document } from './document.js';
@@ -53,7 +54,8 @@ function compileExpr(expression: unknown, scope: FilterScope): Predicate {
   if (scope.checkVariables) assertVariablesDefined(expression, scope.options.variables);
   return (doc) => {
     try {
-      return isTruthy(evaluateExpression(doc, expression, scope.options));
+      // mingo's operators treat a bson Long or Double as an object: they see a copy with those as numbers.
+      return isTruthy(evaluateExpression(cloneForExpressions(doc), expression, scope.options));
     } catch (error) {
       if (error instanceof MongoCommandError) throw error;
       throw new MongoCommandError('BadValue', `Invalid $expr: ${(error as Error).message}`, { cause: error });

@@ -69,8 +69,9 @@ describe('numeric types', () => {
     expect(await count({ small: { $type: 'long' } })).toBe(1);
     expect(await count({ amount: { $type: 'decimal' } })).toBe(1);
     expect(await count({ list: { $type: 'double' } })).toBe(1);
-    // Equal by value across types, as MongoDB compares numbers.
+    // Equal by value across types, as MongoDB compares numbers, in $expr too.
     expect(await count({ two: 2, price: { $gte: 120 }, count: new Double(3) })).toBe(1);
+    expect(await count({ $expr: { $eq: [{ $add: ['$two', '$small', '$price'] }, 127] } })).toBe(1);
   });
 
   it('keeps the types through $inc, $mul and $set, with MongoDB type promotion', async () => {
