@@ -13,6 +13,7 @@ import { FailPointRegistry } from './commands/fail-point-commands.js';
 import { DiskStore } from './persistence/disk-store.js';
 import type { SnapshotData } from './persistence/snapshot-file.js';
 import { Engine } from './storage/engine.js';
+import { TtlMonitor } from './storage/ttl-monitor.js';
 import { Connection } from './wire/connection.js';
 
 /** What the server logs through: pino's shape (a pino logger fits), narrowed to the calls it makes. */
@@ -33,13 +34,28 @@ export const embeddedMongoOptionsSchema = z.object({
   logger: z.custom<EmbeddedLogger>().optional(),
   /** Registers test-only commands (configureFailPoint), like mongod's enableTestCommands=1. Never in production. */
   enableTestCommands: z.boolean().default(false),
+  /**
+   * The MongoDB release the server presents as: 8.0 (buildInfo 8.0.x, wire version 25, the `bulkWrite` command and
+   * per-statement `sort` in updates), or 7.0 (wire version 21, neither), for testing code that must also run
+   * against a 7.0 deployment.
+   */
+  serverVersion: z.enum(['8.0', '7.0']).default('8.0'),
+  /**
+   * Seconds between TTL monitor passes, 60 like mongod; setParameter ttlMonitorSleepSecs changes it at runtime.
+   * Fractions are allowed here so tests need not wait whole seconds.
+   */
+  ttlMonitorSleepSecs: z.number().positive().default(60),
+  /** Now in epoch milliseconds, as the TTL monitor sees it; injected by tests to expire documents without waiting. */
+  clock: z.custom<() => number>((value) => typeof value === 'function').optional(),
 });
 
 export type EmbeddedMongoOptions = z.input<typeof embeddedMongoOptionsSchema>;
 
-/** MongoDB 7.0 speaks wire version 21; buildInfo reports the matching version. */
-const SERVER_VERSION = '7.0.0';
-const MAX_WIRE_VERSION = 21;
+/** buildInfo's version and hello's maxWireVersion for each release the server can present as. */
+const RELEASES = {
+  '8.0': { version: '8.0.4', maxWireVersion: 25 },
+  '7.0': { version: '7.0.15', maxWireVersion: 21 },
+} as const;
 
 export class EmbeddedMongoServer {
   private readonly connections = new Set<Connection>();
@@ -56,6 +72,7 @@ export class EmbeddedMongoServer {
     readonly host: string,
     readonly port: number,
     readonly replicaSetName: string,
+    private readonly ttlMonitor: TtlMonitor,
   ) {}
 
   /** `mongodb://host:port/?replicaSet=rs0`: the driver sees a single-node replica-set primary. */
@@ -115,12 +132,19 @@ export class EmbeddedMongoServer {
     const identity: ServerIdentity = {
       setName: options.replicaSetName,
       defaultHost: `${options.host}:${port}`,
-      version: SERVER_VERSION,
-      maxWireVersion: MAX_WIRE_VERSION,
+      release: options.serverVersion,
+      version: RELEASES[options.serverVersion].version,
+      maxWireVersion: RELEASES[options.serverVersion].maxWireVersion,
       startedAt: new Date(),
       processId: String(process.pid),
       topologyVersion: { processId: new ObjectId(), counter: Long.fromNumber(0) },
+      parameters: { ttlMonitorSleepSecs: options.ttlMonitorSleepSecs },
     };
+    const ttlMonitor = new TtlMonitor(engine, {
+      intervalMs: () => identity.parameters.ttlMonitorSleepSecs * 1000,
+      clock: options.clock ?? Date.now,
+      onError: (error) => logger.error({ err: error }, 'TTL monitor pass failed; retrying on the next one'),
+    });
     const server = new EmbeddedMongoServer(
       listener,
       engine,
@@ -130,6 +154,7 @@ export class EmbeddedMongoServer {
       options.host,
       port,
       options.replicaSetName,
+      ttlMonitor,
     );
     const failPoints = options.enableTestCommands ? new FailPointRegistry() : null;
     const dispatcher = new CommandDispatcher(
@@ -142,6 +167,7 @@ export class EmbeddedMongoServer {
     );
     listener.on('connection', (socket: Socket) => server.accept(socket, dispatcher));
     if (store) engine.onCommit(() => server.maybeSnapshot());
+    ttlMonitor.start();
     return server;
   }
 
@@ -193,6 +219,7 @@ export class EmbeddedMongoServer {
   /** Stops listening, closes connections and cursors, and makes everything durable. Idempotent. */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
+      this.ttlMonitor.stop();
       await new Promise<void>((resolve) => {
         this.listener.close(() => resolve());
         for (const connection of this.connections) connection.close();

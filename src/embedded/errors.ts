@@ -45,6 +45,7 @@ export const ErrorCodes = {
   Location40674: 40674,
   Location50808: 50808,
   Location15976: 15976,
+  Location17276: 17276,
   Location31253: 31253,
   Location31254: 31254,
 } as const;

@@ -6,10 +6,18 @@ import type { CursorRegistry } from './cursor-registry.js';
 import type { LocalSessions } from './local-sessions.js';
 import { MongoCommandError } from '../errors.js';
 
+/** Runtime parameters (setParameter / getParameter) the server acts on. */
+export interface ServerParameters {
+  /** Seconds between TTL monitor passes (mongod's ttlMonitorSleepSecs). */
+  ttlMonitorSleepSecs: number;
+}
+
 export interface ServerIdentity {
   readonly setName: string;
   /** host:port the server advertises when it cannot tell which address a client dialled. */
   readonly defaultHost: string;
+  /** The MongoDB release the server presents as; 8.0-only commands and fields are refused under 7.0. */
+  readonly release: '8.0' | '7.0';
   readonly version: string;
   readonly maxWireVersion: number;
   readonly startedAt: Date;
@@ -19,6 +27,8 @@ export interface ServerIdentity {
    * with every topology change (a single primary never has one).
    */
   readonly topologyVersion: { readonly processId: ObjectId; readonly counter: Long };
+  /** Mutable: setParameter changes them while the server runs. */
+  readonly parameters: ServerParameters;
 }
 
 export interface CommandContext {

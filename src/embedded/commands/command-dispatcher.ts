@@ -13,6 +13,7 @@ import {
   type CommandInterceptor,
   type ServerIdentity,
 } from './command-context.js';
+import { checkCommandFields } from './command-fields.js';
 import type { CursorRegistry } from './cursor-registry.js';
 import { handshakeCommands } from './handshake-commands.js';
 import { LocalSessions } from './local-sessions.js';
@@ -52,7 +53,8 @@ export class CommandDispatcher {
       handshakeCommands,
       adminCommands,
       writeCommands,
-      { bulkWrite },
+      // MongoDB 8.0's command: a 7.0 server answers CommandNotFound, which the saga store's group commit relies on.
+      server.release === '8.0' ? { bulkWrite } : {},
       readCommands,
       aggregateCommands,
       extraCommands,
@@ -89,6 +91,7 @@ export class CommandDispatcher {
     const handler = this.handlers.get(name);
     if (!handler) throw new MongoCommandError('CommandNotFound', `no such command: '${name}'`);
     const command = request.command;
+    checkCommandFields(name, command);
     if (command.startTransaction === true || command.autocommit === false) {
       if (name === 'abortTransaction') return {};
       throw new MongoCommandError(

@@ -1,30 +1,16 @@
 // Collection validators: writes whose resulting document fails the validator are refused (121), as MongoDB does.
+// Query-operator and `$jsonSchema` validators alike; a schema's broken rules are reported in errInfo as mongod does.
 import type { Document } from 'bson';
 import { MongoCommandError } from '../errors.js';
-import { compileFilter, type DocumentMatcher } from '../query/index.js';
+import { compileFilter, schemaFailures, type DocumentMatcher } from '../query/index.js';
 import type { Collection } from '../storage/collection.js';
 
-/** null: a validator this server stores but cannot evaluate. */
-const compiled = new WeakMap<Document, DocumentMatcher | null>();
+const compiled = new WeakMap<Document, DocumentMatcher>();
 
-/** True when `$jsonSchema` appears at the top level or under $and/$or/$nor. */
-function usesJsonSchema(filter: unknown): boolean {
-  if (filter === null || typeof filter !== 'object') return false;
-  if (Array.isArray(filter)) return filter.some(usesJsonSchema);
-  return Object.entries(filter).some(
-    ([key, value]) =>
-      key === '$jsonSchema' || (['$and', '$or', '$nor'].includes(key) && usesJsonSchema(value)),
-  );
-}
-
-/**
- * The validator's matcher. `$jsonSchema` is not implemented by the query layer, so such validators are kept
- * (listCollections shows them) but not enforced; query-operator validators are.
- */
-function matcherFor(validator: Document): DocumentMatcher | null {
+function matcherFor(validator: Document): DocumentMatcher {
   let matcher = compiled.get(validator);
   if (matcher === undefined) {
-    matcher = usesJsonSchema(validator) ? null : compileFilter(validator);
+    matcher = compileFilter(validator);
     compiled.set(validator, matcher);
   }
   return matcher;
@@ -36,9 +22,25 @@ export function checkValidatorSyntax(validator: Document): void {
 }
 
 /**
+ * errInfo.details: for a `{$jsonSchema}` validator, the schema rules the document breaks (mongod's
+ * `schemaRulesNotSatisfied`); for query operators, the validator and a reason.
+ */
+function failureDetails(validator: Document, doc: Document): Document {
+  const keys = Object.keys(validator);
+  if (keys.length === 1 && keys[0] === '$jsonSchema') {
+    return {
+      operatorName: '$jsonSchema',
+      schemaRulesNotSatisfied: schemaFailures(validator.$jsonSchema as Document, doc),
+    };
+  }
+  return { specifiedAs: validator, reason: 'the document does not match the collection validator' };
+}
+
+/**
  * Throws DocumentValidationFailure when `next` fails the collection's validator. `previous` is the document
  * an update replaces: with validationLevel 'moderate' an already invalid document may stay invalid.
- * `bypass` is the command's bypassDocumentValidation.
+ * `bypass` is the command's bypassDocumentValidation; validationAction 'warn' lets the write through (mongod only
+ * logs it).
  */
 export function validateDocument(
   collection: Collection,
@@ -49,15 +51,12 @@ export function validateDocument(
   const { validator, validationLevel, validationAction } = collection.options;
   if (validator === undefined || bypass || validationLevel === 'off') return;
   const matcher = matcherFor(validator);
-  if (matcher === null || matcher(next)) return;
+  if (matcher(next)) return;
   if (validationLevel === 'moderate' && previous !== undefined && !matcher(previous)) return;
   if (validationAction === 'warn') return;
   throw new MongoCommandError('DocumentValidationFailure', 'Document failed validation', {
     extra: {
-      errInfo: {
-        failingDocumentId: next._id as unknown,
-        details: { specifiedAs: validator, reason: 'the document does not match the collection validator' },
-      },
+      errInfo: { failingDocumentId: next._id as unknown, details: failureDetails(validator, next) },
     },
   });
 }

@@ -3,6 +3,7 @@ import { Long, ObjectId, type Document } from 'bson';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MAX_BSON_OBJECT_SIZE, MAX_MESSAGE_SIZE } from '../wire/wire-protocol.js';
 import { MongoCommandError } from '../errors.js';
+import { GENERIC_FIELDS } from './command-fields.js';
 import { commandNumber, type CommandContext, type CommandHandlerFn } from './command-context.js';
 
 /** Constant so the driver never sees the primary's election go backwards (a decrease marks it stale). */
@@ -143,6 +144,28 @@ function replSetGetStatus(context: CommandContext): Document {
 
 const ok = (): Document => ({});
 
+/** setParameter for the parameters this server acts on; the reply carries each one's previous value, as mongod's. */
+function setParameter(context: CommandContext): Document {
+  const { command, server } = context;
+  const reply: Document = {};
+  for (const [name, value] of Object.entries(command)) {
+    if (name === 'setParameter' || GENERIC_FIELDS.includes(name)) continue;
+    if (name !== 'ttlMonitorSleepSecs') {
+      throw new MongoCommandError('InvalidOptions', `attempted to set unrecognized parameter [${name}]`);
+    }
+    const seconds = commandNumber(value);
+    if (seconds === undefined || !Number.isInteger(seconds) || seconds < 1) {
+      throw new MongoCommandError(
+        'BadValue',
+        `ttlMonitorSleepSecs must be an integer of at least 1, got ${String(value)}`,
+      );
+    }
+    reply.was = server.parameters.ttlMonitorSleepSecs;
+    server.parameters.ttlMonitorSleepSecs = seconds;
+  }
+  return reply;
+}
+
 export const handshakeCommands: Record<string, CommandHandlerFn> = {
   hello,
   isMaster: hello,
@@ -159,8 +182,12 @@ export const handshakeCommands: Record<string, CommandHandlerFn> = {
       };
     }
     if (command.authenticationMechanisms !== undefined) reply.authenticationMechanisms = [];
+    if (command.ttlMonitorSleepSecs !== undefined || command.getParameter === '*') {
+      reply.ttlMonitorSleepSecs = context.server.parameters.ttlMonitorSleepSecs;
+    }
     return reply;
   },
+  setParameter,
   serverStatus,
   hostInfo: () => ({
     system: { hostname: 'localhost', cpuArch: process.arch, numCores: 1 },

@@ -32,10 +32,11 @@ export function queryDocuments(
   filter: Document,
   options: { sort?: Document; skip?: number; limit?: number; query?: QueryOptions } = {},
 ): Document[] {
+  const queryOptions = options.query ?? {};
+  // Compiled first: a malformed filter fails even on a missing collection, as mongod parses it before reading.
+  const matcher = compileFilter(filter, queryOptions);
   const collection = engine.getCollection({ db, coll });
   if (!collection) return [];
-  const queryOptions = options.query ?? {};
-  const matcher = compileFilter(filter, queryOptions);
   const candidates = isView(collection)
     ? readableDocuments(engine, { db, coll })
     : candidateDocuments(collection, filter, queryOptions);

@@ -65,8 +65,8 @@ function findMatches(
   options: QueryOptions,
   sort?: Document,
 ): Document[] {
-  if (!collection) return [];
   const matcher = compileFilter(filter, options);
+  if (!collection) return [];
   const matches: Document[] = [];
   for (const doc of candidateDocuments(collection, filter, options)) {
     if (!matcher(doc)) continue;
@@ -212,13 +212,28 @@ const insert: CommandHandlerFn = (context) => {
   return writeErrors.length > 0 ? { n, writeErrors } : { n };
 };
 
+/**
+ * An update statement's `sort` (8.0) picks which match a single update changes; mongod refuses the whole command
+ * when a statement combines it with `multi: true`.
+ */
+function checkStatementSorts(statements: Document[]): void {
+  for (const statement of statements) {
+    if (statement.sort === undefined) continue;
+    optionalDocument(statement, 'sort');
+    if (statement.multi === true) {
+      throw new MongoCommandError('FailedToParse', 'Cannot specify sort with multi=true');
+    }
+  }
+}
+
 const update: CommandHandlerFn = (context) => {
   const ns = { db: context.db, coll: collectionName(context) };
   const statements = statementsOf(context.command, 'updates');
-  // MongoDB 7.0 (the version this server reports) has no per-statement sort; 8.0 added it.
-  if (statements.some((statement) => statement.sort !== undefined)) {
+  // MongoDB 7.0 has no per-statement sort; 8.0 added it.
+  if (context.server.release === '7.0' && statements.some((statement) => statement.sort !== undefined)) {
     throw new MongoCommandError('Location40415', "BSON field 'update.updates.sort' is an unknown field.");
   }
+  checkStatementSorts(statements);
   assertWritable(context.engine, ns);
   const bypassValidation = context.command.bypassDocumentValidation === true;
   const ordered = context.command.ordered !== false;
@@ -237,6 +252,7 @@ const update: CommandHandlerFn = (context) => {
           arrayFilters: raw.arrayFilters as Document[] | undefined,
           options: queryOptionsOf(context.command, raw),
           bypassValidation,
+          ...(raw.sort ? { sort: raw.sort as Document } : {}),
         });
         n += result.matched;
         nModified += result.modified;

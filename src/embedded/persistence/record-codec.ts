@@ -2,7 +2,8 @@
 //   uint32 LE payload length | uint32 LE CRC32 of the payload | BSON payload
 // A reader stops at the first record that is short or fails its CRC, which is how a torn tail is found.
 import { crc32 } from 'node:zlib';
-import { BSON, type DeserializeOptions, type Document, type SerializeOptions } from 'bson';
+import { BSON, type Document, type SerializeOptions } from 'bson';
+import { decodeBson } from '../query/decode-bson.js';
 
 export const RECORD_HEADER_BYTES = 8;
 
@@ -10,14 +11,8 @@ export const RECORD_HEADER_BYTES = 8;
 // ignoreUndefined: optional entry fields left `undefined` must vanish, not come back as null.
 const serializeOptions: SerializeOptions = { checkKeys: false, ignoreUndefined: true };
 
-// int32/double are promoted to numbers and int64 stays Long, exactly as the wire layer decodes, so a replayed
-// document equals the one the engine held. Timestamp, Long, Decimal128, Binary, UUID, ObjectId and Date stay
-// their classes; promoteBuffers stays off so Binary is not turned into a Buffer.
-const deserializeOptions: DeserializeOptions = {
-  promoteLongs: false,
-  promoteBuffers: false,
-  bsonRegExp: false,
-};
+// Decoded as the wire layer decodes (decodeBson: int32/double as numbers, whole int32-range doubles as Double,
+// int64 as Long, Binary not turned into a Buffer), so a replayed document equals the one the engine held.
 
 /** bson's default internal serialization buffer; documents larger than this need it grown first. */
 const DEFAULT_INTERNAL_BUFFER_BYTES = 17 * 1024 * 1024;
@@ -69,7 +64,7 @@ export function decodeRecords(buffer: Buffer): DecodedRecords {
       offset + RECORD_HEADER_BYTES + payloadBytes,
     );
     try {
-      records.push(BSON.deserialize(payload, deserializeOptions));
+      records.push(decodeBson(payload));
     } catch (error) {
       return { records, validBytes: offset, problem: `undecodable BSON at byte ${offset}: ${String(error)}` };
     }

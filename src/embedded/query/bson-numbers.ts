@@ -1,6 +1,6 @@
 // Numbers across JS number, bigint and the bson wrappers (Long beyond 2^53, Int32, Double, Decimal128).
-import { Decimal128, Long } from 'bson';
-import { bsonTag } from './bson-type-name.js';
+import { Decimal128, Double, Long } from 'bson';
+import { bsonTag, isInt32 } from './bson-type-name.js';
 
 /** An exact numeric value: a JS number, or a bigint for integers a double cannot hold exactly. */
 export type NumericValue = number | bigint;
@@ -73,24 +73,53 @@ export function numericKey(value: NumericValue): string {
 
 export type ArithmeticOperation = 'add' | 'multiply';
 
+type NumericKind = 0 | 1 | 2 | 3;
+const INT: NumericKind = 0;
+const LONG: NumericKind = 1;
+const DOUBLE: NumericKind = 2;
+const DECIMAL: NumericKind = 3;
+
+/** The BSON number type of a value the server holds: a JS number is an int32 in int32 range, else a double. */
+function numericKind(value: unknown): NumericKind {
+  if (typeof value === 'number') return Number.isInteger(value) && isInt32(value) ? INT : DOUBLE;
+  if (typeof value === 'bigint') return LONG;
+  switch (bsonTag(value as object)) {
+    case 'Long':
+      return LONG;
+    case 'Double':
+      return DOUBLE;
+    case 'Decimal128':
+      return DECIMAL;
+    default:
+      return INT;
+  }
+}
+
+/** A double result as the server holds it: a whole number in int32 range stays a Double so it is written back as one. */
+export function asDouble(value: number): unknown {
+  return Number.isInteger(value) && isInt32(value) && !Object.is(value, -0) ? new Double(value) : value;
+}
+
 /**
- * Adds or multiplies two BSON numbers keeping MongoDB's type promotion: Decimal128 wins, then doubles;
- * integers stay exact (a Long when the result leaves the safe range).
+ * Adds or multiplies two BSON numbers keeping MongoDB's type promotion: the wider type wins (int < long < double <
+ * decimal); int32 overflow becomes a long; integers stay exact.
  */
 export function arithmetic(operation: ArithmeticOperation, left: unknown, right: unknown): unknown {
   const a = numericValue(left);
   const b = numericValue(right);
   if (a === undefined || b === undefined) throw new TypeError('arithmetic on a non-number');
-  const isDecimal = bsonTag(left as object) === 'Decimal128' || bsonTag(right as object) === 'Decimal128';
-  const bothIntegers = isExactInteger(a) && isExactInteger(b);
-  if (bothIntegers && !isDecimal) {
+  const kind = Math.max(numericKind(left), numericKind(right)) as NumericKind;
+  if (kind <= LONG && isExactInteger(a) && isExactInteger(b)) {
+    // Fast path: two int32 results that fit in int32 (the saga store's counters).
+    if (typeof a === 'number' && typeof b === 'number') {
+      const result = operation === 'add' ? a + b : a * b;
+      if (kind === INT && isInt32(result)) return result;
+    }
     const result = operation === 'add' ? BigInt(a) + BigInt(b) : BigInt(a) * BigInt(b);
-    return result >= BigInt(Number.MIN_SAFE_INTEGER) && result <= BigInt(Number.MAX_SAFE_INTEGER)
-      ? Number(result)
-      : Long.fromBigInt(result);
+    return Long.fromBigInt(result);
   }
   const result = operation === 'add' ? Number(a) + Number(b) : Number(a) * Number(b);
-  return isDecimal ? Decimal128.fromString(String(result)) : result;
+  return kind === DECIMAL ? Decimal128.fromString(String(result)) : asDouble(result);
 }
 
 function isExactInteger(value: NumericValue): boolean {

@@ -1,4 +1,4 @@
-import { Long } from 'bson';
+import { Double, Long } from 'bson';
 import { isPlainDocument } from './bson-type-name.js';
 
 /**
@@ -38,6 +38,8 @@ function cloneExpressionValue(value: unknown): unknown {
     for (const key of Object.keys(value)) copy[key] = cloneExpressionValue(value[key]);
     return copy;
   }
+  // mingo's operators see a bson Double as an object; in expressions it is just its number.
+  if (value instanceof Double) return value.value;
   if (value instanceof Long) {
     return value.lessThanOrEqual(Number.MAX_SAFE_INTEGER) && value.greaterThanOrEqual(Number.MIN_SAFE_INTEGER)
       ? value.toNumber()

@@ -2,12 +2,15 @@
 import type { CollationSpec, Options } from 'mingo/types';
 import { MongoCommandError } from '../errors.js';
 import { isPlainDocument } from './bson-type-name.js';
+import { cloneForExpressions } from './clone-document.js';
 import { collatedValueCompare } from './collation.js';
 import type { ValueCompare } from './compare-values.js';
 import type { Document } from './document.js';
 import { compileFieldCondition } from './field-condition.js';
 import type { Predicate } from './field-condition.js';
 import { baseOptions, evaluateExpression, isTruthy } from './mingo-context.js';
+import { compileJsonSchema } from './json-schema.js';
+import { assertVariablesDefined } from './undefined-variables.js';
 
 export type DocumentMatcher = (doc: Document) => boolean;
 
@@ -17,6 +20,8 @@ const badValue = (message: string): MongoCommandError => new MongoCommandError('
 interface FilterScope {
   options: Partial<Options>;
   collated: ValueCompare | undefined;
+  /** A command's own filter: every `$$name` in `$expr` must be defined when it is compiled. */
+  checkVariables?: boolean;
 }
 
 /** The `let` variables and collation of a command, as the query layer's entry points take them. */
@@ -46,9 +51,11 @@ function compileLogical(operator: string, operand: unknown, options: FilterScope
 }
 
 function compileExpr(expression: unknown, scope: FilterScope): Predicate {
+  if (scope.checkVariables) assertVariablesDefined(expression, scope.options.variables);
   return (doc) => {
     try {
-      return isTruthy(evaluateExpression(doc, expression, scope.options));
+      // mingo's operators treat a bson Long or Double as an object: they see a copy with those as numbers.
+      return isTruthy(evaluateExpression(cloneForExpressions(doc), expression, scope.options));
     } catch (error) {
       if (error instanceof MongoCommandError) throw error;
       throw new MongoCommandError('BadValue', `Invalid $expr: ${(error as Error).message}`, { cause: error });
@@ -91,7 +98,7 @@ function compileClause(key: string, operand: unknown, options: FilterScope): Pre
     case '$text':
       throw new MongoCommandError('IndexNotFound', 'text index required for $text query');
     case '$jsonSchema':
-      throw badValue('$jsonSchema is not supported by the embedded server');
+      return compileJsonSchema(operand);
     default:
       throw badValue(`unknown top level operator: ${key}`);
   }
@@ -131,5 +138,11 @@ export function compileFilterWithOptions(filter: Document, options: Partial<Opti
  * Throws MongoCommandError('BadValue') for malformed filters, as MongoDB does at parse time.
  */
 export function compileFilter(filter: Document, options: QueryOptions = {}): DocumentMatcher {
-  return compileFilterWithOptions(filter, mingoOptionsFor(options));
+  if (!isPlainDocument(filter)) throw badValue('filter must be an object');
+  const mingoOptions = mingoOptionsFor(options);
+  return compileDocument(filter, {
+    options: mingoOptions,
+    collated: collatedValueCompare(mingoOptions.collation),
+    checkVariables: true,
+  });
 }

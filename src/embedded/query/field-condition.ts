@@ -1,7 +1,7 @@
 // Compiles the condition on one field of a filter ({age: {$gte: 18}}, {tags: 'x'}, {name: /^a/i}) to a predicate.
 import type { Binary, BSONRegExp } from 'bson';
 import { MongoCommandError } from '../errors.js';
-import { bsonTag, isInt32, isPlainDocument, TYPE_CODES, typeRank } from './bson-type-name.js';
+import { bsonTag, isPlainDocument, TYPE_CODES, typeRank } from './bson-type-name.js';
 import { bsonTypeName } from './bson-type-name.js';
 import { integerValue, isNumeric, numericValue } from './bson-numbers.js';
 import { compareValues, valuesEqual, type ValueCompare } from './compare-values.js';
@@ -173,14 +173,12 @@ function typeNames(operand: unknown): string[] {
   });
 }
 
-/** A promoted JS number may have been an int32, an int64 or a double on the wire; match the plausible ones. */
+/**
+ * A JS number is an int32 when it is an int32-range integer and a double otherwise (a whole-number double in that
+ * range is held as a bson Double, int64 as Long: decode-bson.ts), so the type is exact.
+ */
 function hasType(value: unknown, name: string): boolean {
   if (name === 'number') return isNumeric(value);
-  if (typeof value === 'number') {
-    if (name === 'int') return isInt32(value);
-    if (name === 'long') return Number.isInteger(value) && !isInt32(value);
-    return name === 'double' && !isInt32(value);
-  }
   return bsonTypeName(value) === name;
 }
 

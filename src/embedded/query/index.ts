@@ -15,3 +15,4 @@ export { compileSort } from './compile-sort.js';
 export { matchOnlyPipeline, runPipeline } from './run-pipeline.js';
 export type { RunPipelineOptions } from './run-pipeline.js';
 export type { Document } from './document.js';
+export { schemaFailures } from './json-schema.js';

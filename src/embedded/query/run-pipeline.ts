@@ -99,6 +99,30 @@ export function matchOnlyPipeline(pipeline: readonly Document[]): ((doc: Documen
   return matcher;
 }
 
+const isCount = (value: unknown): value is number =>
+  typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+
+/**
+ * A stage that only selects or orders documents, applied without mingo; undefined for any other stage (or an
+ * argument mingo should judge).
+ */
+function narrowNatively(
+  docs: Document[],
+  stage: Document,
+  options: Partial<Options>,
+): Document[] | undefined {
+  if (isPlainDocument(stage.$match)) {
+    const matcher = compileFilterWithOptions(stage.$match, options);
+    return docs.filter((doc) => matcher(doc));
+  }
+  if (isPlainDocument(stage.$sort) && Object.keys(stage.$sort).length > 0) {
+    return docs.slice().sort(compileSort(stage.$sort, options.collation));
+  }
+  if (isCount(stage.$skip)) return docs.slice(stage.$skip);
+  if (isCount(stage.$limit) && stage.$limit > 0) return docs.slice(0, stage.$limit);
+  return undefined;
+}
+
 /** Runs an aggregation pipeline over in-memory documents; never mutates `docs`. */
 export function runPipeline(
   docs: Document[],
@@ -115,13 +139,15 @@ export function runPipeline(
     ...(options.variables ? { variables: options.variables } : {}),
     ...(options.collation ? { collation: options.collation } : {}),
   };
-  // Leading $match stages run on the stored documents, so only the survivors are copied.
+  // Leading $match, $sort, $skip and $limit stages run here on the stored documents: only the survivors are
+  // copied, and a pipeline made of them alone returns documents with their exact BSON types (mingo's copies carry
+  // Longs and whole doubles as JS numbers).
   let first = 0;
   let input = docs;
-  while (first < pipeline.length && isPlainDocument(pipeline[first]?.$match)) {
-    const matcher = compileFilterWithOptions(pipeline[first]?.$match as Document, mingoOptions);
-    input = input.filter((doc) => matcher(doc));
-    first++;
+  for (; first < pipeline.length; first++) {
+    const narrowed = narrowNatively(input, pipeline[first]!, mingoOptions);
+    if (narrowed === undefined) break;
+    input = narrowed;
   }
   const rest = first === 0 ? pipeline : pipeline.slice(first);
   if (rest.length === 0) return input.map((doc) => cloneDocument(doc));

@@ -62,6 +62,11 @@ export class CollectionIndex {
     return !this.spec.sparse && !this.partialMatcher;
   }
 
+  /** Whether the index's partial filter (if any) admits `doc`: a TTL index only expires documents it covers. */
+  covers(doc: Document): boolean {
+    return this.partialMatcher === undefined || this.partialMatcher(doc);
+  }
+
   private includes(doc: Document): boolean {
     if (this.partialMatcher && !this.partialMatcher(doc)) return false;
     if (this.spec.sparse && this.fieldParts.every((parts) => valuesAtParts(doc, parts).length === 0))

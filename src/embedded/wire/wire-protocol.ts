@@ -1,5 +1,6 @@
 // MongoDB wire protocol framing: decodes OP_QUERY and OP_MSG requests, encodes OP_REPLY and OP_MSG replies.
 import { BSON, type Document } from 'bson';
+import { decodeBson } from '../query/decode-bson.js';
 
 export const OpCode = {
   Reply: 1,
@@ -63,14 +64,6 @@ export function crc32c(bytes: Uint8Array): number {
   return (crc ^ 0xffffffff) >>> 0;
 }
 
-/** int64 stays Long so a stored Long comes back as Long; command handlers read numbers via commandNumber. */
-const DESERIALIZE_OPTIONS = {
-  promoteLongs: false,
-  promoteValues: true,
-  promoteBuffers: false,
-  bsonRegExp: false,
-};
-
 export function readHeader(buffer: Buffer): MessageHeader {
   return {
     messageLength: buffer.readInt32LE(0),
@@ -87,7 +80,7 @@ function readDocument(buffer: Buffer, offset: number, end: number): { document: 
   if (size > MAX_BSON_OBJECT_SIZE + 16 * 1024)
     throw new WireProtocolError(`BSON document of ${size} bytes is too large`);
   try {
-    const document = BSON.deserialize(buffer.subarray(offset, offset + size), DESERIALIZE_OPTIONS);
+    const document = decodeBson(buffer.subarray(offset, offset + size));
     return { document, next: offset + size };
   } catch (error) {
     throw new WireProtocolError(`invalid BSON document: ${(error as Error).message}`);

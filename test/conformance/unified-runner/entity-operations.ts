@@ -11,6 +11,7 @@ import type {
   AggregationCursor,
   MongoClient,
 } from 'mongodb';
+import { clientBulkWrite } from './client-bulk-write.js';
 import type { EntityMap } from './entity-map.js';
 import {
   bulkWriteModels,
@@ -190,6 +191,7 @@ const databaseOperations: Record<string, Handler<Db>> = {
 };
 
 const clientOperations: Record<string, Handler<MongoClient>> = {
+  clientBulkWrite: (c, a, e) => clientBulkWrite(c, a, e),
   createChangeStream: (c, a, e) => watch(c)(c, a, e),
   listDatabases: async (c, a, e) =>
     rootArray((await c.db('admin').admin().listDatabases(driverOptions(e, a))).databases),

@@ -8,6 +8,7 @@ import {
   type Document,
   type WriteError,
 } from 'mongodb';
+import { clientBulkWriteResultDocument } from './client-bulk-write.js';
 import { assertMatches, type MatchEntities } from './matcher.js';
 import { resultDocument } from './operation-arguments.js';
 import type { ExpectedError } from './test-format.js';
@@ -18,8 +19,19 @@ interface ServerErrorDetail {
   errmsg?: string;
 }
 
+/**
+ * The server error a client bulk write wraps: the driver reports a top-level command failure as a
+ * MongoClientBulkWriteError whose `cause` is the server's error.
+ */
+function serverErrorOf(error: unknown): unknown {
+  return error instanceof MongoClientBulkWriteError && error.cause instanceof MongoServerError
+    ? error.cause
+    : error;
+}
+
 /** The top-level error plus, for bulk writes, each write error and the write concern error. */
-function errorDetails(error: unknown): ServerErrorDetail[] {
+function errorDetails(thrown: unknown): ServerErrorDetail[] {
+  const error = serverErrorOf(thrown);
   const details: ServerErrorDetail[] = [];
   if (error instanceof MongoServerError) {
     details.push({
@@ -61,7 +73,7 @@ export function assertExpectedError(expected: ExpectedError, error: unknown, ent
   const fail = (message: string): never => {
     throw new Error(`${message}; actual error: ${describeError(error)}`);
   };
-  const isServerError = error instanceof MongoServerError;
+  const isServerError = serverErrorOf(error) instanceof MongoServerError;
   if (expected.isClientError === true && isServerError) fail('expected a client error, got a server error');
   if (expected.isClientError === false && !isServerError) fail('expected a server error, got a client error');
   if (
@@ -98,7 +110,9 @@ export function assertExpectedError(expected: ExpectedError, error: unknown, ent
     if (labels.includes(label)) fail(`expected no error label ${label}`);
   }
   if (expected.errorResponse !== undefined) {
-    const response = isServerError ? (error as { errorResponse?: Document }).errorResponse : undefined;
+    const response = isServerError
+      ? (serverErrorOf(error) as { errorResponse?: Document }).errorResponse
+      : undefined;
     if (!response) fail('expected a server error response');
     assertMatches(expected.errorResponse, response, entities, true, 'errorResponse');
   }
@@ -107,7 +121,7 @@ export function assertExpectedError(expected: ExpectedError, error: unknown, ent
       error instanceof MongoBulkWriteError
         ? resultDocument(error.result)
         : error instanceof MongoClientBulkWriteError
-          ? error.partialResult
+          ? clientBulkWriteResultDocument(error.partialResult)
           : undefined;
     assertMatches(expected.expectResult, result, entities, true, 'expectError.expectResult');
   }

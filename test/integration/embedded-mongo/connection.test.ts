@@ -89,7 +89,7 @@ describe('connecting', () => {
       setName: 'rs0',
       primary: dialled,
       me: dialled,
-      maxWireVersion: 21,
+      maxWireVersion: 25,
       minWireVersion: 0,
       logicalSessionTimeoutMinutes: 30,
       helloOk: true,
@@ -112,11 +112,29 @@ describe('connecting', () => {
     expect(second.ismaster).toBe(true);
   });
 
-  it('reports a buildInfo version consistent with wire version 21 (MongoDB 7.0)', async () => {
+  it('reports a buildInfo version consistent with wire version 25 (MongoDB 8.0)', async () => {
     const info = await fixture.client.db('admin').command({ buildInfo: 1 });
     expect(info.ok).toBe(1);
-    expect(info.version).toMatch(/^7\.0\.\d+/);
-    expect((info.versionArray as number[]).slice(0, 2)).toEqual([7, 0]);
+    expect(info.version).toMatch(/^8\.0\.\d+$/);
+    expect((info.versionArray as number[]).slice(0, 2)).toEqual([8, 0]);
+  });
+
+  it('presents as MongoDB 7.0 with serverVersion 7.0: wire version 21, no bulkWrite, no update sort', async () => {
+    const seven = await withServer({ serverVersion: '7.0' });
+    try {
+      const admin = seven.client.db('admin');
+      expect((await admin.command({ buildInfo: 1 })).version).toMatch(/^7\.0\.\d+$/);
+      expect((await admin.command({ hello: 1 })).maxWireVersion).toBe(21);
+      await expectMongoError(
+        admin.command({ bulkWrite: 1, ops: [{ insert: 0, document: {} }], nsInfo: [{ ns: 'x.y' }] }),
+        59,
+      );
+      const items = seven.client.db(uniqueDbName('seven')).collection<{ _id: number }>('items');
+      await items.insertMany([{ _id: 1 }, { _id: 2 }]);
+      await expectMongoError(items.updateOne({}, { $set: { x: 1 } }, { sort: { _id: -1 } }), 40415);
+    } finally {
+      await seven.stop();
+    }
   });
 
   it('answers ping', async () => {

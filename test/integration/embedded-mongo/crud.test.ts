@@ -856,12 +856,11 @@ describe('BSON types', () => {
     });
     const raw = await items.findOne({ _id: 1 as never }, { promoteLongs: false, promoteValues: false });
     expect(bsonTypeOf(raw!.small)).toBe('Long');
-    // Documented limitation (src/embedded/ARCHITECTURE.md): doubles are promoted to JS numbers on the way in,
-    // so a whole-number double within int32 range is written back as Int32.
-    expect(bsonTypeOf(raw!.whole)).toBe('Int32');
+    expect(bsonTypeOf(raw!.whole)).toBe('Double');
     expect(bsonTypeOf(raw!.int)).toBe('Int32');
     expect(await items.countDocuments({ small: { $type: 'long' } })).toBe(1);
-    expect(await items.countDocuments({ whole: { $type: 'int' } })).toBe(1);
+    expect(await items.countDocuments({ whole: { $type: 'double' } })).toBe(1);
+    expect(await items.countDocuments({ whole: { $type: 'int' } })).toBe(0);
   });
 
   it('compares and sorts numbers by value across int32, double, Long and Decimal128', async () => {

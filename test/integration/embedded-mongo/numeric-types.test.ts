@@ -1,0 +1,145 @@
+// BSON number types through the driver: a whole-number double stays a double (not int32), `$type` tells double,
+// int, long and decimal apart, and Decimal128 and Long keep their types through insert, update, find, aggregate
+// and a restart from the --dbpath journal.
+import { Decimal128, Double, Int32, Long, type Collection, type Document } from 'mongodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  bsonTypeOf,
+  temporaryDirectory,
+  uniqueDbName,
+  withServer,
+  type ServerFixture,
+} from './embedded-server-fixture.js';
+
+/** Reads without promotion so each value shows the BSON type the server sent. */
+const RAW = { promoteValues: false, promoteLongs: false } as const;
+
+function typesOf(doc: Document | null): Record<string, string | undefined> {
+  return Object.fromEntries(
+    Object.entries(doc ?? {})
+      .filter(([key]) => key !== '_id' && key !== 'list')
+      .map(([key, value]) => [key, bsonTypeOf(value)]),
+  );
+}
+
+const sample = (): Document => ({
+  _id: 1,
+  price: new Double(120),
+  two: new Double(2),
+  half: 2.5,
+  count: new Int32(3),
+  small: Long.fromNumber(5),
+  amount: Decimal128.fromString('10'),
+  list: [new Double(1), 1],
+});
+
+const sampleTypes = {
+  price: 'Double',
+  two: 'Double',
+  half: 'Double',
+  count: 'Int32',
+  small: 'Long',
+  amount: 'Decimal128',
+};
+
+let fixture: ServerFixture;
+let counter = 0;
+const fresh = (): Collection => fixture.client.db(uniqueDbName('numbers')).collection(`n${++counter}`);
+
+beforeAll(async () => {
+  fixture = await withServer();
+});
+
+afterAll(async () => {
+  await fixture?.stop();
+});
+
+describe('numeric types', () => {
+  it('stores and returns a whole-number double as a double; $type tells the types apart', async () => {
+    const items = fresh();
+    await items.insertOne(sample());
+    const raw = await items.findOne({}, RAW);
+    expect(typesOf(raw)).toEqual(sampleTypes);
+    expect((raw!.list as unknown[]).map(bsonTypeOf)).toEqual(['Double', 'Int32']);
+    const count = (filter: Document) => items.countDocuments(filter);
+    expect(await count({ two: { $type: 'double' } })).toBe(1);
+    expect(await count({ two: { $type: 'int' } })).toBe(0);
+    expect(await count({ count: { $type: 'int' } })).toBe(1);
+    expect(await count({ count: { $type: 'double' } })).toBe(0);
+    expect(await count({ small: { $type: 'long' } })).toBe(1);
+    expect(await count({ amount: { $type: 'decimal' } })).toBe(1);
+    expect(await count({ list: { $type: 'double' } })).toBe(1);
+    // Equal by value across types, as MongoDB compares numbers, in $expr too.
+    expect(await count({ two: 2, price: { $gte: 120 }, count: new Double(3) })).toBe(1);
+    expect(await count({ $expr: { $eq: [{ $add: ['$two', '$small', '$price'] }, 127] } })).toBe(1);
+  });
+
+  it('keeps the types through $inc, $mul and $set, with MongoDB type promotion', async () => {
+    const items = fresh();
+    await items.insertOne(sample());
+    await items.updateOne(
+      { _id: 1 as never },
+      {
+        $inc: { price: 1, count: new Double(1), small: 1, amount: 1 },
+        $mul: { two: 2 },
+        $set: { added: new Double(7), half: 0.5 },
+      },
+    );
+    const raw = await items.findOne({}, RAW);
+    expect(typesOf(raw)).toMatchObject({
+      price: 'Double', // double + int = double
+      count: 'Double', // int + double = double
+      small: 'Long', // long + int = long
+      amount: 'Decimal128',
+      two: 'Double',
+      added: 'Double',
+      half: 'Double',
+    });
+    const promoted = await items.findOne({});
+    expect(promoted).toMatchObject({ price: 121, count: 4, two: 4, added: 7 });
+    expect(String(raw!.small)).toBe('6');
+    expect(String(raw!.amount)).toBe('11');
+    // int + int stays int; int32 overflow becomes a long.
+    await items.updateOne({ _id: 1 as never }, { $set: { i: 2147483647, j: 1 } });
+    await items.updateOne({ _id: 1 as never }, { $inc: { i: 1, j: 1 } });
+    expect(typesOf(await items.findOne({}, { ...RAW, projection: { i: 1, j: 1 } }))).toEqual({
+      i: 'Long',
+      j: 'Int32',
+    });
+  });
+
+  it('keeps Double, Decimal128 and Long through an aggregate $match/$sort and a change event', async () => {
+    const items = fresh();
+    const stream = items.watch([], { promoteValues: false });
+    await stream.tryNext();
+    await items.insertOne(sample());
+    const [found] = await items.aggregate([{ $match: { two: 2 } }, { $sort: { _id: 1 } }], RAW).toArray();
+    expect(typesOf(found!)).toEqual(sampleTypes);
+    const event = (await stream.next()) as { fullDocument?: Document };
+    expect(bsonTypeOf(event.fullDocument!.two)).toBe('Double');
+    await stream.close();
+  });
+
+  it('keeps the types across a restart from the --dbpath journal', async () => {
+    const directory = await temporaryDirectory('sagastream-numbers');
+    try {
+      const first = await withServer({ dbpath: directory.path, fsyncIntervalMs: 10 });
+      const dbName = uniqueDbName('journal');
+      await first.client.db(dbName).collection('items').insertOne(sample());
+      await first.client
+        .db(dbName)
+        .collection('items')
+        .updateOne({ _id: 1 as never }, { $set: { later: new Double(3) } });
+      await first.stop();
+      const second = await withServer({ dbpath: directory.path });
+      try {
+        const raw = await second.client.db(dbName).collection('items').findOne({}, RAW);
+        expect(typesOf(raw)).toEqual({ ...sampleTypes, later: 'Double' });
+      } finally {
+        await second.stop();
+      }
+    } finally {
+      await directory.remove();
+    }
+  });
+});

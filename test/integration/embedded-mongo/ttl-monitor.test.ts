@@ -1,0 +1,90 @@
+// The TTL monitor: expired documents of a TTL index (date field or array of dates, partial filter respected) are
+// deleted on the monitor's pass, with a delete change event, on an injected clock; setParameter sets the interval.
+import type { ChangeStreamDocument, Collection, Db, Timestamp } from 'mongodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { uniqueDbName, withServer, type ServerFixture } from './embedded-server-fixture.js';
+
+interface Session {
+  _id: number;
+  at?: Date | Date[] | string;
+  kind?: string;
+}
+
+const START = Date.parse('2030-01-01T00:00:00Z');
+let now = START;
+let fixture: ServerFixture;
+let db: Db;
+
+beforeAll(async () => {
+  fixture = await withServer({ ttlMonitorSleepSecs: 0.05, clock: () => now });
+  db = fixture.client.db(uniqueDbName('ttl'));
+});
+
+afterAll(async () => {
+  await fixture?.stop();
+});
+
+const ids = async (collection: Collection<Session>): Promise<number[]> =>
+  (await collection.find({}, { sort: { _id: 1 } }).toArray()).map((doc) => doc._id);
+
+describe('TTL monitor', () => {
+  it('deletes documents once their date plus expireAfterSeconds has passed, with delete events', async () => {
+    now = START;
+    const sessions = db.collection<Session>('sessions');
+    await sessions.createIndex({ at: 1 }, { expireAfterSeconds: 60 });
+    await sessions.insertMany([
+      { _id: 1, at: new Date(START - 30_000) },
+      { _id: 2, at: new Date(START + 120_000) },
+      // An array expires with its earliest date.
+      { _id: 3, at: [new Date(START + 600_000), new Date(START - 10_000)] },
+      // Not a date: never expires.
+      { _id: 4, at: '2000-01-01' },
+      { _id: 5 },
+    ]);
+    // From the cluster time of the inserts (inclusive): the deletes the monitor makes afterwards are all seen.
+    const { operationTime } = await db.command({ ping: 1 });
+    const stream = sessions.watch([{ $match: { operationType: 'delete' } }], {
+      startAtOperationTime: operationTime as Timestamp,
+    });
+    const events: ChangeStreamDocument<Session>[] = [];
+    const collecting = (async () => {
+      for await (const event of stream) events.push(event);
+    })().catch(() => undefined); // closing the stream ends the loop with an error
+
+    now = START + 55_000; // _id 1 expires at START+30s, _id 3 at START+50s
+    await expect.poll(() => ids(sessions)).toEqual([2, 4, 5]);
+    await expect
+      .poll(() => events.map((event) => (event.operationType === 'delete' ? event.documentKey._id : null)))
+      .toEqual([1, 3]);
+
+    now = START + 180_000;
+    await expect.poll(() => ids(sessions)).toEqual([4, 5]);
+    await stream.close();
+    await collecting;
+  });
+
+  it('respects a partial filter', async () => {
+    now = START;
+    const logins = db.collection<Session>('logins');
+    await logins.createIndex(
+      { at: 1 },
+      { expireAfterSeconds: 0, partialFilterExpression: { kind: 'guest' } },
+    );
+    await logins.insertMany([
+      { _id: 1, at: new Date(START - 1), kind: 'guest' },
+      { _id: 2, at: new Date(START - 1), kind: 'member' },
+    ]);
+    now = START + 1_000;
+    await expect.poll(() => ids(logins)).toEqual([2]);
+  });
+
+  it('reports and sets ttlMonitorSleepSecs (integer seconds of at least 1, as mongod)', async () => {
+    const admin = fixture.client.db('admin');
+    expect((await admin.command({ getParameter: 1, ttlMonitorSleepSecs: 1 })).ttlMonitorSleepSecs).toBe(0.05);
+    await expect(admin.command({ setParameter: 1, ttlMonitorSleepSecs: 0 })).rejects.toMatchObject({
+      code: 2,
+    });
+    expect(await admin.command({ setParameter: 1, ttlMonitorSleepSecs: 3600 })).toMatchObject({ was: 0.05 });
+    expect((await admin.command({ getParameter: 1, ttlMonitorSleepSecs: 1 })).ttlMonitorSleepSecs).toBe(3600);
+  });
+});
