@@ -33,6 +33,10 @@ export const embeddedMongoOptionsSchema = z.object({
   logger: z.custom<EmbeddedLogger>().optional(),
   /** Registers test-only commands (configureFailPoint), like mongod's enableTestCommands=1. Never in production. */
   enableTestCommands: z.boolean().default(false),
+  /** Transactions open longer are aborted (mongod's default is 60; setParameter changes it at run time). */
+  transactionLifetimeLimitSeconds: z.number().int().positive().default(60),
+  /** Clock for transaction lifetimes, in ms since the epoch; tests inject one instead of waiting. */
+  now: z.custom<() => number>((value) => typeof value === 'function').default(() => Date.now),
 });
 
 export type EmbeddedMongoOptions = z.input<typeof embeddedMongoOptionsSchema>;
@@ -99,7 +103,7 @@ export class EmbeddedMongoServer {
         'embedded MongoDB recovered its data',
       );
       const durable = store;
-      engine.onCommit((entries) => durable.append(entries));
+      engine.onCommit((entries, batch) => durable.append(entries, batch));
     }
     const cursors = new CursorRegistry();
     const listener = createServer();
@@ -139,6 +143,7 @@ export class EmbeddedMongoServer {
       logger,
       { ...failPoints?.commands, ...extraCommands },
       failPoints?.interceptor,
+      { lifetimeLimitSeconds: options.transactionLifetimeLimitSeconds, now: options.now },
     );
     listener.on('connection', (socket: Socket) => server.accept(socket, dispatcher));
     if (store) engine.onCommit(() => server.maybeSnapshot());

@@ -4,6 +4,7 @@ import type { Engine, WriteSession } from '../storage/engine.js';
 import type { ConnectionContext } from '../wire/connection.js';
 import type { CursorRegistry } from './cursor-registry.js';
 import type { LocalSessions } from './local-sessions.js';
+import type { SessionTransaction, TransactionSessions } from './transaction-sessions.js';
 import { MongoCommandError } from '../errors.js';
 
 export interface ServerIdentity {
@@ -30,6 +31,9 @@ export interface CommandContext {
   readonly db: string;
   readonly command: Document;
   readonly session: WriteSession;
+  readonly transactions: TransactionSessions;
+  /** The transaction the command runs in (its `engine` is then the transaction's view). */
+  readonly transaction?: SessionTransaction;
 }
 
 export type CommandHandlerFn = (context: CommandContext) => Document | Promise<Document>;

@@ -7,6 +7,7 @@ import type { CommandRequest } from '../wire/wire-protocol.js';
 import { adminCommands } from './admin-commands.js';
 import { bulkWrite } from './bulk-write-command.js';
 import { aggregateCommands } from './aggregate-command.js';
+import { addErrorLabels, RETRYABLE_WRITE_COMMANDS } from './error-labels.js';
 import {
   commandNumber,
   type CommandHandlerFn,
@@ -18,6 +19,8 @@ import { handshakeCommands } from './handshake-commands.js';
 import { LocalSessions } from './local-sessions.js';
 import { readCommands } from './read-commands.js';
 import { RetryableWriteCache } from './retryable-write-cache.js';
+import { transactionCommands } from './transaction-commands.js';
+import { TransactionSessions, type TransactionSessionsOptions } from './transaction-sessions.js';
 import { writeCommands } from './write-commands.js';
 
 export interface DispatcherLogger {
@@ -25,20 +28,13 @@ export interface DispatcherLogger {
   error(object: object, message: string): void;
 }
 
-const RETRYABLE_WRITES = new Set([
-  'insert',
-  'update',
-  'delete',
-  'findAndModify',
-  'findandmodify',
-  'bulkWrite',
-]);
 const ZERO_SIGNATURE = { hash: new Binary(Buffer.alloc(20)), keyId: Long.fromNumber(0) };
 
 export class CommandDispatcher {
   private readonly handlers = new Map<string, CommandHandlerFn>();
   private readonly retryableWrites = new RetryableWriteCache(10_000);
   private readonly sessions = new LocalSessions();
+  private readonly transactions: TransactionSessions;
 
   constructor(
     private readonly engine: Engine,
@@ -47,7 +43,9 @@ export class CommandDispatcher {
     private readonly logger: DispatcherLogger,
     extraCommands: Record<string, CommandHandlerFn> = {},
     private readonly interceptor?: CommandInterceptor,
+    transactionOptions: TransactionSessionsOptions = { lifetimeLimitSeconds: 60, now: Date.now },
   ) {
+    this.transactions = new TransactionSessions(engine, transactionOptions);
     for (const group of [
       handshakeCommands,
       adminCommands,
@@ -55,6 +53,7 @@ export class CommandDispatcher {
       { bulkWrite },
       readCommands,
       aggregateCommands,
+      transactionCommands,
       extraCommands,
     ]) {
       for (const [name, handler] of Object.entries(group)) this.handlers.set(name, handler);
@@ -65,37 +64,42 @@ export class CommandDispatcher {
     const command = request.command;
     const name = Object.keys(command)[0] ?? '';
     const execute = async (): Promise<Document> => {
-      try {
-        return withOk(await this.run(name, request, connection));
-      } catch (error) {
-        if (error instanceof MongoCommandError) return error.toReply();
-        this.logger.error({ err: error, command: name }, 'command failed unexpectedly');
-        return new MongoCommandError(
-          'InternalError',
-          `internal error in ${name}: ${(error as Error).message}`,
-        ).toReply();
-      }
+      const reply = await this.runToReply(name, request, connection);
+      // A statement that failed inside a transaction aborts it (a fail point's injected error does not).
+      if (command.autocommit === false) this.transactions.afterCommand(name, command, reply);
+      return reply;
     };
     const body = this.interceptor
       ? await this.interceptor({ name, db: request.db, command, connection }, execute)
       : await execute();
+    addErrorLabels(name, command, body);
     const clusterTime = this.engine.oplog.clusterTime;
     body.operationTime = clusterTime;
     body.$clusterTime = { clusterTime, signature: ZERO_SIGNATURE };
     return body;
   };
 
+  private async runToReply(
+    name: string,
+    request: CommandRequest,
+    connection: ConnectionContext,
+  ): Promise<Document> {
+    try {
+      return withOk(await this.run(name, request, connection));
+    } catch (error) {
+      if (error instanceof MongoCommandError) return error.toReply();
+      this.logger.error({ err: error, command: name }, 'command failed unexpectedly');
+      return new MongoCommandError(
+        'InternalError',
+        `internal error in ${name}: ${(error as Error).message}`,
+      ).toReply();
+    }
+  }
+
   private async run(name: string, request: CommandRequest, connection: ConnectionContext): Promise<Document> {
     const handler = this.handlers.get(name);
     if (!handler) throw new MongoCommandError('CommandNotFound', `no such command: '${name}'`);
     const command = request.command;
-    if (command.startTransaction === true || command.autocommit === false) {
-      if (name === 'abortTransaction') return {};
-      throw new MongoCommandError(
-        'OperationNotSupportedInTransaction',
-        'Transactions are not supported by the sagastream embedded MongoDB server; use a real MongoDB replica set for multi-document transactions.',
-      );
-    }
     const session: WriteSession = {};
     if (command.lsid && typeof command.lsid === 'object') {
       session.lsid = command.lsid as Document;
@@ -103,8 +107,15 @@ export class CommandDispatcher {
     }
     const txnNumber = commandNumber(command.txnNumber);
     if (txnNumber !== undefined) session.txnNumber = txnNumber;
+    // autocommit: false marks every command of a transaction; startTransaction: true only its first.
+    const transaction =
+      command.autocommit === false || command.startTransaction === true
+        ? this.transactions.enter(name, command, session.lsid, session.txnNumber)
+        : undefined;
     const context = {
-      engine: this.engine,
+      engine: transaction?.state === 'inProgress' ? transaction.transaction.engine : this.engine,
+      transactions: this.transactions,
+      ...(transaction ? { transaction } : {}),
       cursors: this.cursors,
       sessions: this.sessions,
       server: this.server,
@@ -113,7 +124,12 @@ export class CommandDispatcher {
       command,
       session,
     };
-    if (session.lsid && session.txnNumber !== undefined && RETRYABLE_WRITES.has(name)) {
+    if (
+      !transaction &&
+      session.lsid &&
+      session.txnNumber !== undefined &&
+      RETRYABLE_WRITE_COMMANDS.has(name)
+    ) {
       // A retried write (same session and txnNumber) gets the first attempt's reply and is not applied twice.
       return this.retryableWrites.run(session.lsid, session.txnNumber, () => handler(context));
     }

@@ -40,7 +40,14 @@ const RESUMABLE_CODES = new Map<number, string>([
 /** Names of other codes tests commonly inject; the rest get MongoDB's `Location<code>` fallback. */
 const OTHER_CODE_NAMES = new Map<number, string>([
   [50, 'MaxTimeMSExpired'],
+  [11601, 'Interrupted'],
+  [24, 'LockTimeout'],
+  [64, 'WriteConcernFailed'],
+  [79, 'UnknownReplWriteConcern'],
+  [100, 'UnsatisfiableWriteConcern'],
   [112, 'WriteConflict'],
+  [246, 'SnapshotUnavailable'],
+  [267, 'PreparedTransactionInProgress'],
   [216, 'ElectionInProgress'],
   [251, 'NoSuchTransaction'],
   [280, 'ChangeStreamFatalError'],
@@ -211,8 +218,9 @@ export class FailPointRegistry {
       code,
       codeName: codeName(code),
     };
+    // Explicit labels, even none, replace the ones the server would add (error-labels.ts).
     if (Array.isArray(data.errorLabels)) {
-      if (data.errorLabels.length > 0) reply.errorLabels = data.errorLabels as string[];
+      reply.errorLabels = data.errorLabels as string[];
     } else if (afterCursorCheckout && RESUMABLE_CODES.has(code)) {
       reply.errorLabels = ['ResumableChangeStreamError'];
     }
