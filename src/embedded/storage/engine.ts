@@ -72,12 +72,14 @@ export class Engine {
 
   /**
    * Runs `fn` as one write batch: the entries it records are appended to the oplog together, even when it
-   * throws part-way (an ordered insert that stops at a duplicate keeps what it inserted).
+   * throws part-way (an ordered insert that stops at a duplicate keeps what it inserted). The session of a write
+   * outside a transaction is not recorded: MongoDB shows lsid/txnNumber only on change events of transactions
+   * (writeAtomically).
    */
-  write<T>(fn: () => T, session: WriteSession = {}): T {
+  write<T>(fn: () => T, _session?: WriteSession): T {
     if (this.pending) return fn();
     this.pending = [];
-    this.session = session;
+    this.session = {};
     try {
       return fn();
     } finally {

@@ -16,7 +16,6 @@ import {
   encodeOpMsg,
   expectMongoError,
   RawConnection,
-  rejectionOf,
   uniqueDbName,
   withServer,
   type ServerFixture,
