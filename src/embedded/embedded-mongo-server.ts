@@ -143,7 +143,10 @@ export class EmbeddedMongoServer {
       logger,
       { ...failPoints?.commands, ...extraCommands },
       failPoints?.interceptor,
-      { lifetimeLimitSeconds: options.transactionLifetimeLimitSeconds, now: options.now },
+      {
+        transactions: { lifetimeLimitSeconds: options.transactionLifetimeLimitSeconds, now: options.now },
+        ...(failPoints ? { transactionalWriteFailure: failPoints.transactionalWriteFailure } : {}),
+      },
     );
     listener.on('connection', (socket: Socket) => server.accept(socket, dispatcher));
     if (store) engine.onCommit(() => server.maybeSnapshot());

@@ -38,6 +38,14 @@ export interface CommandContext {
 
 export type CommandHandlerFn = (context: CommandContext) => Document | Promise<Document>;
 
+/** What the onPrimaryTransactionalWrite fail point asks of one retryable write (fail-point-commands.ts). */
+export interface TransactionalWriteFailure {
+  /** Fail before the write is applied, with this code; absent: apply it, then act. */
+  readonly failBeforeCommitCode?: number;
+  /** Drop the connection (the default), so the driver retries the write. */
+  readonly closeConnection: boolean;
+}
+
 /** One command as an interceptor sees it, before it runs. */
 export interface InterceptedCommand {
   readonly name: string;

@@ -12,7 +12,9 @@ import {
   commandNumber,
   type CommandHandlerFn,
   type CommandInterceptor,
+  type CommandContext,
   type ServerIdentity,
+  type TransactionalWriteFailure,
 } from './command-context.js';
 import type { CursorRegistry } from './cursor-registry.js';
 import { handshakeCommands } from './handshake-commands.js';
@@ -30,11 +32,18 @@ export interface DispatcherLogger {
 
 const ZERO_SIGNATURE = { hash: new Binary(Buffer.alloc(20)), keyId: Long.fromNumber(0) };
 
+export interface DispatcherOptions {
+  transactions?: TransactionSessionsOptions;
+  /** The onPrimaryTransactionalWrite test fail point, consulted once per attempt of a retryable write. */
+  transactionalWriteFailure?: () => TransactionalWriteFailure | undefined;
+}
+
 export class CommandDispatcher {
   private readonly handlers = new Map<string, CommandHandlerFn>();
   private readonly retryableWrites = new RetryableWriteCache(10_000);
   private readonly sessions = new LocalSessions();
   private readonly transactions: TransactionSessions;
+  private readonly transactionalWriteFailure: (() => TransactionalWriteFailure | undefined) | undefined;
 
   constructor(
     private readonly engine: Engine,
@@ -43,9 +52,13 @@ export class CommandDispatcher {
     private readonly logger: DispatcherLogger,
     extraCommands: Record<string, CommandHandlerFn> = {},
     private readonly interceptor?: CommandInterceptor,
-    transactionOptions: TransactionSessionsOptions = { lifetimeLimitSeconds: 60, now: Date.now },
+    options: DispatcherOptions = {},
   ) {
-    this.transactions = new TransactionSessions(engine, transactionOptions);
+    this.transactions = new TransactionSessions(
+      engine,
+      options.transactions ?? { lifetimeLimitSeconds: 60, now: Date.now },
+    );
+    this.transactionalWriteFailure = options.transactionalWriteFailure;
     for (const group of [
       handshakeCommands,
       adminCommands,
@@ -131,9 +144,39 @@ export class CommandDispatcher {
       RETRYABLE_WRITE_COMMANDS.has(name)
     ) {
       // A retried write (same session and txnNumber) gets the first attempt's reply and is not applied twice.
-      return this.retryableWrites.run(session.lsid, session.txnNumber, () => handler(context));
+      return this.retryableWrites.run(session.lsid, session.txnNumber, () =>
+        this.runRetryableWrite(handler, context),
+      );
     }
     return handler(context);
+  }
+
+  /** One attempt of a retryable write, as the onPrimaryTransactionalWrite fail point (when set) bends it. */
+  private async runRetryableWrite(handler: CommandHandlerFn, context: CommandContext): Promise<Document> {
+    const failure = this.transactionalWriteFailure?.();
+    if (!failure) return handler(context);
+    if (failure.failBeforeCommitCode === undefined) {
+      // Applied (and cached by the caller), but the reply is lost: the driver's retry must get this result.
+      const reply = await handler(context);
+      if (failure.closeConnection) context.connection.close();
+      return reply;
+    }
+    const code = failure.failBeforeCommitCode;
+    const failed = new MongoCommandError('InternalError', 'Failing write for test due to failPoint', {
+      code,
+    });
+    try {
+      // Run as one atomic batch so that failing "before the commit" leaves nothing of the command behind.
+      this.engine.writeAtomically(() => {
+        if (handler(context) instanceof Promise)
+          throw new Error('a retryable write handler must be synchronous');
+        throw failed;
+      }, {});
+    } catch (error) {
+      if (error !== failed) throw error;
+    }
+    if (failure.closeConnection) context.connection.close();
+    throw failed;
   }
 }
 

@@ -10,9 +10,14 @@ import {
   type CommandHandlerFn,
   type CommandInterceptor,
   type InterceptedCommand,
+  type TransactionalWriteFailure,
 } from './command-context.js';
 
-const FAIL_POINT_NAMES = ['failCommand', 'failGetMoreAfterCursorCheckout'] as const;
+const FAIL_POINT_NAMES = [
+  'failCommand',
+  'failGetMoreAfterCursorCheckout',
+  'onPrimaryTransactionalWrite',
+] as const;
 type FailPointName = (typeof FAIL_POINT_NAMES)[number];
 
 /** Codes on which MongoDB ≥ 4.4 labels a change-stream getMore error ResumableChangeStreamError (change-streams.md). */
@@ -108,6 +113,29 @@ export class FailPointRegistry {
   };
 
   readonly interceptor: CommandInterceptor = (call, execute) => this.intercept(call, execute);
+
+  /**
+   * onPrimaryTransactionalWrite, consumed once per attempt of a retryable write: mongod's hook that drops the
+   * connection after the write is applied (the driver's retry must get the first result) or fails it before.
+   */
+  readonly transactionalWriteFailure = (): TransactionalWriteFailure | undefined => {
+    const point = this.active.get('onPrimaryTransactionalWrite');
+    if (!point) return undefined;
+    const { mode } = point;
+    if (mode.kind === 'skip' && mode.remaining > 0) {
+      mode.remaining -= 1;
+      return undefined;
+    }
+    if (mode.kind === 'times') {
+      mode.remaining -= 1;
+      if (mode.remaining <= 0) this.active.delete('onPrimaryTransactionalWrite');
+    }
+    const code = commandNumber(point.data.failBeforeCommitExceptionCode);
+    return {
+      ...(code === undefined ? {} : { failBeforeCommitCode: code }),
+      closeConnection: point.data.closeConnection !== false,
+    };
+  };
 
   private configure(context: CommandContext): Document {
     if (context.db !== 'admin') {

@@ -3,6 +3,7 @@
 import { EJSON } from 'bson';
 import type { Document, MongoClient } from 'mongodb';
 import { DRIVER_KNOWN_ISSUES } from './driver-known-issues.js';
+import { TOPOLOGY_LIMITS } from './topology-limits.js';
 import { commonOptions, EntityMap } from './entity-map.js';
 import { runEntityOperation, type OperationOutcome } from './entity-operations.js';
 import { assertExpectedError, describeUnexpectedError } from './error-expectation.js';
@@ -30,6 +31,8 @@ export interface FileRunSettings {
   internalClient: MongoClient;
   facts: ServerFacts;
   timeoutMs: number;
+  /** True against MONGODB_URL: the embedded server's topology limits do not apply. */
+  external?: boolean;
   /** Runs only tests whose "<file> <description>" contains this (case-insensitive). */
   filter?: string;
 }
@@ -245,7 +248,9 @@ export async function runTestFile(
       fileSkipReason ??
       (test.skipReason ? `skipReason: ${test.skipReason}` : null) ??
       (await requirementsSkipReason(test.runOnRequirements, settings.facts)) ??
-      DRIVER_KNOWN_ISSUES[test.description];
+      DRIVER_KNOWN_ISSUES[test.description] ??
+      DRIVER_KNOWN_ISSUES[`${name}: ${test.description}`] ??
+      (settings.external ? undefined : TOPOLOGY_LIMITS[`${name}: ${test.description}`]);
     if (skipReason) {
       results.push({ description: test.description, status: 'skipped', reason: skipReason, durationMs: 0 });
       continue;
