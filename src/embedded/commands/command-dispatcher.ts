@@ -128,7 +128,7 @@ export class CommandDispatcher {
     const context = {
       engine: transaction?.state === 'inProgress' ? transaction.transaction.engine : this.engine,
       transactions: this.transactions,
-      ...(transaction ? { transaction } : {}),
+      transaction,
       cursors: this.cursors,
       sessions: this.sessions,
       server: this.server,
@@ -151,10 +151,21 @@ export class CommandDispatcher {
     return handler(context);
   }
 
-  /** One attempt of a retryable write, as the onPrimaryTransactionalWrite fail point (when set) bends it. */
-  private async runRetryableWrite(handler: CommandHandlerFn, context: CommandContext): Promise<Document> {
+  /** One attempt of a retryable write; synchronous unless the onPrimaryTransactionalWrite fail point is set. */
+  private runRetryableWrite(
+    handler: CommandHandlerFn,
+    context: CommandContext,
+  ): Document | Promise<Document> {
     const failure = this.transactionalWriteFailure?.();
-    if (!failure) return handler(context);
+    return failure ? this.failTransactionalWrite(handler, context, failure) : handler(context);
+  }
+
+  /** What onPrimaryTransactionalWrite makes of one attempt (fail-point-commands.ts). */
+  private async failTransactionalWrite(
+    handler: CommandHandlerFn,
+    context: CommandContext,
+    failure: TransactionalWriteFailure,
+  ): Promise<Document> {
     if (failure.failBeforeCommitCode === undefined) {
       // Applied (and cached by the caller), but the reply is lost: the driver's retry must get this result.
       const reply = await handler(context);
