@@ -77,7 +77,12 @@ export class CommandDispatcher {
     const command = request.command;
     const name = Object.keys(command)[0] ?? '';
     const execute = async (): Promise<Document> => {
-      const reply = await this.runToReply(name, request, connection);
+      let reply: Document;
+      try {
+        reply = withOk(await this.run(name, request, connection));
+      } catch (error) {
+        reply = this.errorReply(name, error);
+      }
       // A statement that failed inside a transaction aborts it (a fail point's injected error does not).
       if (command.autocommit === false) this.transactions.afterCommand(name, command, reply);
       return reply;
@@ -92,21 +97,13 @@ export class CommandDispatcher {
     return body;
   };
 
-  private async runToReply(
-    name: string,
-    request: CommandRequest,
-    connection: ConnectionContext,
-  ): Promise<Document> {
-    try {
-      return withOk(await this.run(name, request, connection));
-    } catch (error) {
-      if (error instanceof MongoCommandError) return error.toReply();
-      this.logger.error({ err: error, command: name }, 'command failed unexpectedly');
-      return new MongoCommandError(
-        'InternalError',
-        `internal error in ${name}: ${(error as Error).message}`,
-      ).toReply();
-    }
+  private errorReply(name: string, error: unknown): Document {
+    if (error instanceof MongoCommandError) return error.toReply();
+    this.logger.error({ err: error, command: name }, 'command failed unexpectedly');
+    return new MongoCommandError(
+      'InternalError',
+      `internal error in ${name}: ${(error as Error).message}`,
+    ).toReply();
   }
 
   private async run(name: string, request: CommandRequest, connection: ConnectionContext): Promise<Document> {
