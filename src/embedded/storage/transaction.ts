@@ -170,5 +170,9 @@ export class Transaction {
     this.finished = true;
     for (const key of this.held) if (this.locks.get(key) === this) this.locks.delete(key);
     this.live.history.closeSnapshot(this.identity.id);
+    // The session keeps this object to answer a retried commit; the documents it wrote need not stay in memory.
+    this.operations.length = 0;
+    this.views.clear();
+    this.held.length = 0;
   }
 }
