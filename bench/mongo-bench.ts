@@ -1,12 +1,12 @@
-// `npm run bench:mongo`: throughput and change-event latency of the embedded MongoDB server through the
-// official driver. Starts `sagastream mongo` in its own process (or uses MONGODB_URL) so client and server
-// do not share an event loop. Options: --ops N (per phase), --quick.
+// `npm run bench:mongo`: throughput, change-event latency and 3-write transaction latency of the embedded MongoDB
+// server through the official driver. Starts `sagastream mongo` in its own process (or uses MONGODB_URL) so client
+// and server do not share an event loop. Options: --ops N (per phase), --quick.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { MongoClient, type Collection } from 'mongodb';
+import { MongoClient, type Collection, type Db } from 'mongodb';
 
 const { values } = parseArgs({
   options: {
@@ -46,6 +46,36 @@ async function measure(total: number, operation: (i: number) => Promise<unknown>
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+}
+
+/**
+ * Transactions of three writes (a ledger insert and two account updates), `concurrency` in flight, on accounts
+ * chosen so concurrent transactions rarely touch the same one; withTransaction retries the conflicts that remain.
+ * Returns each transaction's latency in ms, sorted.
+ */
+async function transactionLatency(client: MongoClient, db: Db, total: number): Promise<number[]> {
+  const accounts = db.collection<{ _id: number; balance: number }>('accounts');
+  const ledger = db.collection('ledger');
+  const accountCount = 1_000;
+  await accounts.insertMany(Array.from({ length: accountCount }, (_, id) => ({ _id: id, balance: 1_000 })));
+  const latencies: number[] = [];
+  await measure(total, async (i) => {
+    const from = (i * 2) % accountCount;
+    const to = (i * 2 + 1) % accountCount;
+    const session = client.startSession();
+    const started = performance.now();
+    try {
+      await session.withTransaction(async () => {
+        await ledger.insertOne({ i, from, to, amount: 1 }, { session });
+        await accounts.updateOne({ _id: from }, { $inc: { balance: -1 } }, { session });
+        await accounts.updateOne({ _id: to }, { $inc: { balance: 1 } }, { session });
+      });
+    } finally {
+      await session.endSession();
+    }
+    latencies.push(performance.now() - started);
+  });
+  return latencies.sort((a, b) => a - b);
 }
 
 async function changeLatency(collection: Collection, events: number, ratePerSec: number): Promise<number[]> {
@@ -96,12 +126,15 @@ try {
       .toArray(),
   );
   const latencies = await changeLatency(db.collection('events'), Math.min(ops, 5_000), 1_000);
+  const transactions = await transactionLatency(client, db, Math.min(ops, 5_000));
   const result = {
     insertPerSec: Math.round(insertPerSec),
     findOneAndUpdateByIdPerSec: Math.round(updatePerSec),
     findByIndexedFieldPerSec: Math.round(findPerSec),
     changeEventP50Ms: Number(percentile(latencies, 50).toFixed(2)),
     changeEventP99Ms: Number(percentile(latencies, 99).toFixed(2)),
+    transactionP50Ms: Number(percentile(transactions, 50).toFixed(2)),
+    transactionP99Ms: Number(percentile(transactions, 99).toFixed(2)),
   };
   console.log('| measure | value |\n| --- | --- |');
   for (const [name, value] of Object.entries(result)) console.log(`| ${name} | ${value} |`);

@@ -45,8 +45,13 @@ export const embeddedMongoOptionsSchema = z.object({
    * Fractions are allowed here so tests need not wait whole seconds.
    */
   ttlMonitorSleepSecs: z.number().positive().default(60),
-  /** Now in epoch milliseconds, as the TTL monitor sees it; injected by tests to expire documents without waiting. */
-  clock: z.custom<() => number>((value) => typeof value === 'function').optional(),
+  /** Transactions open longer are aborted (mongod's default is 60; setParameter changes it at run time). */
+  transactionLifetimeLimitSeconds: z.number().int().positive().default(60),
+  /**
+   * Now in epoch milliseconds, as the TTL monitor and transaction lifetimes see it; tests inject one to expire
+   * documents or transactions without waiting.
+   */
+  now: z.custom<() => number>((value) => typeof value === 'function').default(() => Date.now),
 });
 
 export type EmbeddedMongoOptions = z.input<typeof embeddedMongoOptionsSchema>;
@@ -116,7 +121,7 @@ export class EmbeddedMongoServer {
         'embedded MongoDB recovered its data',
       );
       const durable = store;
-      engine.onCommit((entries) => durable.append(entries));
+      engine.onCommit((entries, batch) => durable.append(entries, batch));
     }
     const cursors = new CursorRegistry();
     const listener = createServer();
@@ -142,7 +147,7 @@ export class EmbeddedMongoServer {
     };
     const ttlMonitor = new TtlMonitor(engine, {
       intervalMs: () => identity.parameters.ttlMonitorSleepSecs * 1000,
-      clock: options.clock ?? Date.now,
+      clock: options.now,
       onError: (error) => logger.error({ err: error }, 'TTL monitor pass failed; retrying on the next one'),
     });
     const server = new EmbeddedMongoServer(
@@ -164,6 +169,10 @@ export class EmbeddedMongoServer {
       logger,
       { ...failPoints?.commands, ...extraCommands },
       failPoints?.interceptor,
+      {
+        transactions: { lifetimeLimitSeconds: options.transactionLifetimeLimitSeconds, now: options.now },
+        ...(failPoints ? { transactionalWriteFailure: failPoints.transactionalWriteFailure } : {}),
+      },
     );
     listener.on('connection', (socket: Socket) => server.accept(socket, dispatcher));
     if (store) engine.onCommit(() => server.maybeSnapshot());

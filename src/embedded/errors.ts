@@ -23,7 +23,11 @@ export const ErrorCodes = {
   IndexOptionsConflict: 85,
   IndexKeySpecsConflict: 86,
   OperationFailed: 96,
+  WriteConflict: 112,
+  ConflictingOperationInProgress: 117,
+  TransactionTooOld: 225,
   NoSuchTransaction: 251,
+  TransactionCommitted: 256,
   InvalidResumeToken: 260,
   OperationNotSupportedInTransaction: 263,
   ChangeStreamFatalError: 280,
@@ -66,6 +70,8 @@ export interface CommandErrorOptions {
   /** Extra top-level reply fields (e.g. keyPattern/keyValue for duplicate keys). */
   extra?: Record<string, unknown>;
   cause?: unknown;
+  /** A code outside the registry (a test fail point's chosen code); `codeName` then only documents intent. */
+  code?: number;
 }
 
 /** A command failure: becomes `{ok: 0, errmsg, code, codeName, errorLabels?}` on the wire. */
@@ -78,7 +84,7 @@ export class MongoCommandError extends Error {
   constructor(codeName: ErrorCodeName, message: string, options: CommandErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'MongoCommandError';
-    this.code = ErrorCodes[codeName];
+    this.code = options.code ?? ErrorCodes[codeName];
     this.codeName = codeNameOf(this.code);
     this.labels = options.labels ?? [];
     this.extra = options.extra ?? {};

@@ -1,10 +1,12 @@
-// Runs MongoDB's unified-format spec tests (change streams, CRUD) through the official driver against the embedded
-// server (started with test commands enabled), or against MONGODB_URL when set.
+// Runs MongoDB's unified-format spec tests (change streams, CRUD, transactions, the convenient transaction API,
+// retryable writes) through the official driver against the embedded server (started with test commands enabled),
+// or against MONGODB_URL when set.
 //
 //   npx tsx test/conformance/run-conformance.ts [--verbose] [--filter <substring>] [--timeout <ms>] [--update-baseline]
 //
 // Prints a per-file table, the failures and skips, and as the last line
-// {"changeStreams":{"runnable":N,"passed":N,"failed":N,"skipped":N},"crud":{…}}. test/conformance/baseline.json
+// {"changeStreams":{"runnable":N,"passed":N,"failed":N,"skipped":N},"crud":{…},"transactions":{…},
+// "transactionsConvenientApi":{…},"retryableWrites":{…}}. test/conformance/baseline.json
 // lists the ids of the tests that passed; the run exits non-zero naming every one of them that did not pass now
 // (with --filter, only those that ran are judged). Tests that pass and are not listed are reported;
 // --update-baseline adds them. A test that is gone from the spec files for good is removed from the file by hand.
@@ -83,6 +85,7 @@ try {
         internalClient,
         facts,
         timeoutMs,
+        external: externalUrl !== undefined,
         ...(flags.filter ? { filter: flags.filter } : {}),
       });
     } catch (error) {

@@ -4,6 +4,7 @@ import type { Engine, WriteSession } from '../storage/engine.js';
 import type { ConnectionContext } from '../wire/connection.js';
 import type { CursorRegistry } from './cursor-registry.js';
 import type { LocalSessions } from './local-sessions.js';
+import type { SessionTransaction, TransactionSessions } from './transaction-sessions.js';
 import { MongoCommandError } from '../errors.js';
 
 /** Runtime parameters (setParameter / getParameter) the server acts on. */
@@ -40,9 +41,20 @@ export interface CommandContext {
   readonly db: string;
   readonly command: Document;
   readonly session: WriteSession;
+  readonly transactions: TransactionSessions;
+  /** The transaction the command runs in (its `engine` is then the transaction's view). */
+  readonly transaction?: SessionTransaction;
 }
 
 export type CommandHandlerFn = (context: CommandContext) => Document | Promise<Document>;
+
+/** What the onPrimaryTransactionalWrite fail point asks of one retryable write (fail-point-commands.ts). */
+export interface TransactionalWriteFailure {
+  /** Fail before the write is applied, with this code; absent: apply it, then act. */
+  readonly failBeforeCommitCode?: number;
+  /** Drop the connection (the default), so the driver retries the write. */
+  readonly closeConnection: boolean;
+}
 
 /** One command as an interceptor sees it, before it runs. */
 export interface InterceptedCommand {

@@ -7,11 +7,14 @@ import type { CommandRequest } from '../wire/wire-protocol.js';
 import { adminCommands } from './admin-commands.js';
 import { bulkWrite } from './bulk-write-command.js';
 import { aggregateCommands } from './aggregate-command.js';
+import { addErrorLabels, RETRYABLE_WRITE_COMMANDS } from './error-labels.js';
 import {
   commandNumber,
   type CommandHandlerFn,
   type CommandInterceptor,
+  type CommandContext,
   type ServerIdentity,
+  type TransactionalWriteFailure,
 } from './command-context.js';
 import { checkCommandFields } from './command-fields.js';
 import type { CursorRegistry } from './cursor-registry.js';
@@ -19,6 +22,8 @@ import { handshakeCommands } from './handshake-commands.js';
 import { LocalSessions } from './local-sessions.js';
 import { readCommands } from './read-commands.js';
 import { RetryableWriteCache } from './retryable-write-cache.js';
+import { transactionCommands } from './transaction-commands.js';
+import { TransactionSessions, type TransactionSessionsOptions } from './transaction-sessions.js';
 import { writeCommands } from './write-commands.js';
 
 export interface DispatcherLogger {
@@ -26,20 +31,20 @@ export interface DispatcherLogger {
   error(object: object, message: string): void;
 }
 
-const RETRYABLE_WRITES = new Set([
-  'insert',
-  'update',
-  'delete',
-  'findAndModify',
-  'findandmodify',
-  'bulkWrite',
-]);
 const ZERO_SIGNATURE = { hash: new Binary(Buffer.alloc(20)), keyId: Long.fromNumber(0) };
+
+export interface DispatcherOptions {
+  transactions?: TransactionSessionsOptions;
+  /** The onPrimaryTransactionalWrite test fail point, consulted once per attempt of a retryable write. */
+  transactionalWriteFailure?: () => TransactionalWriteFailure | undefined;
+}
 
 export class CommandDispatcher {
   private readonly handlers = new Map<string, CommandHandlerFn>();
   private readonly retryableWrites = new RetryableWriteCache(10_000);
   private readonly sessions = new LocalSessions();
+  private readonly transactions: TransactionSessions;
+  private readonly transactionalWriteFailure: (() => TransactionalWriteFailure | undefined) | undefined;
 
   constructor(
     private readonly engine: Engine,
@@ -48,7 +53,13 @@ export class CommandDispatcher {
     private readonly logger: DispatcherLogger,
     extraCommands: Record<string, CommandHandlerFn> = {},
     private readonly interceptor?: CommandInterceptor,
+    options: DispatcherOptions = {},
   ) {
+    this.transactions = new TransactionSessions(
+      engine,
+      options.transactions ?? { lifetimeLimitSeconds: 60, now: Date.now },
+    );
+    this.transactionalWriteFailure = options.transactionalWriteFailure;
     for (const group of [
       handshakeCommands,
       adminCommands,
@@ -57,6 +68,7 @@ export class CommandDispatcher {
       server.release === '8.0' ? { bulkWrite } : {},
       readCommands,
       aggregateCommands,
+      transactionCommands,
       extraCommands,
     ]) {
       for (const [name, handler] of Object.entries(group)) this.handlers.set(name, handler);
@@ -67,38 +79,40 @@ export class CommandDispatcher {
     const command = request.command;
     const name = Object.keys(command)[0] ?? '';
     const execute = async (): Promise<Document> => {
+      let reply: Document;
       try {
-        return withOk(await this.run(name, request, connection));
+        reply = withOk(await this.run(name, request, connection));
       } catch (error) {
-        if (error instanceof MongoCommandError) return error.toReply();
-        this.logger.error({ err: error, command: name }, 'command failed unexpectedly');
-        return new MongoCommandError(
-          'InternalError',
-          `internal error in ${name}: ${(error as Error).message}`,
-        ).toReply();
+        reply = this.errorReply(name, error);
       }
+      // A statement that failed inside a transaction aborts it (a fail point's injected error does not).
+      if (command.autocommit === false) this.transactions.afterCommand(name, command, reply);
+      return reply;
     };
     const body = this.interceptor
       ? await this.interceptor({ name, db: request.db, command, connection }, execute)
       : await execute();
+    addErrorLabels(name, command, body);
     const clusterTime = this.engine.oplog.clusterTime;
     body.operationTime = clusterTime;
     body.$clusterTime = { clusterTime, signature: ZERO_SIGNATURE };
     return body;
   };
 
+  private errorReply(name: string, error: unknown): Document {
+    if (error instanceof MongoCommandError) return error.toReply();
+    this.logger.error({ err: error, command: name }, 'command failed unexpectedly');
+    return new MongoCommandError(
+      'InternalError',
+      `internal error in ${name}: ${(error as Error).message}`,
+    ).toReply();
+  }
+
   private async run(name: string, request: CommandRequest, connection: ConnectionContext): Promise<Document> {
     const handler = this.handlers.get(name);
     if (!handler) throw new MongoCommandError('CommandNotFound', `no such command: '${name}'`);
     const command = request.command;
     checkCommandFields(name, command);
-    if (command.startTransaction === true || command.autocommit === false) {
-      if (name === 'abortTransaction') return {};
-      throw new MongoCommandError(
-        'OperationNotSupportedInTransaction',
-        'Transactions are not supported by the sagastream embedded MongoDB server; use a real MongoDB replica set for multi-document transactions.',
-      );
-    }
     const session: WriteSession = {};
     if (command.lsid && typeof command.lsid === 'object') {
       session.lsid = command.lsid as Document;
@@ -106,8 +120,15 @@ export class CommandDispatcher {
     }
     const txnNumber = commandNumber(command.txnNumber);
     if (txnNumber !== undefined) session.txnNumber = txnNumber;
+    // autocommit: false marks every command of a transaction; startTransaction: true only its first.
+    const transaction =
+      command.autocommit === false || command.startTransaction === true
+        ? this.transactions.enter(name, command, session.lsid, session.txnNumber)
+        : undefined;
     const context = {
-      engine: this.engine,
+      engine: transaction?.state === 'inProgress' ? transaction.transaction.engine : this.engine,
+      transactions: this.transactions,
+      transaction,
       cursors: this.cursors,
       sessions: this.sessions,
       server: this.server,
@@ -116,11 +137,57 @@ export class CommandDispatcher {
       command,
       session,
     };
-    if (session.lsid && session.txnNumber !== undefined && RETRYABLE_WRITES.has(name)) {
+    if (
+      !transaction &&
+      session.lsid &&
+      session.txnNumber !== undefined &&
+      RETRYABLE_WRITE_COMMANDS.has(name)
+    ) {
       // A retried write (same session and txnNumber) gets the first attempt's reply and is not applied twice.
-      return this.retryableWrites.run(session.lsid, session.txnNumber, () => handler(context));
+      return this.retryableWrites.run(session.lsid, session.txnNumber, () =>
+        this.runRetryableWrite(handler, context),
+      );
     }
     return handler(context);
+  }
+
+  /** One attempt of a retryable write; synchronous unless the onPrimaryTransactionalWrite fail point is set. */
+  private runRetryableWrite(
+    handler: CommandHandlerFn,
+    context: CommandContext,
+  ): Document | Promise<Document> {
+    const failure = this.transactionalWriteFailure?.();
+    return failure ? this.failTransactionalWrite(handler, context, failure) : handler(context);
+  }
+
+  /** What onPrimaryTransactionalWrite makes of one attempt (fail-point-commands.ts). */
+  private async failTransactionalWrite(
+    handler: CommandHandlerFn,
+    context: CommandContext,
+    failure: TransactionalWriteFailure,
+  ): Promise<Document> {
+    if (failure.failBeforeCommitCode === undefined) {
+      // Applied (and cached by the caller), but the reply is lost: the driver's retry must get this result.
+      const reply = await handler(context);
+      if (failure.closeConnection) context.connection.close();
+      return reply;
+    }
+    const code = failure.failBeforeCommitCode;
+    const failed = new MongoCommandError('InternalError', 'Failing write for test due to failPoint', {
+      code,
+    });
+    try {
+      // Run as one atomic batch so that failing "before the commit" leaves nothing of the command behind.
+      this.engine.writeAtomically(() => {
+        if (handler(context) instanceof Promise)
+          throw new Error('a retryable write handler must be synchronous');
+        throw failed;
+      }, {});
+    } catch (error) {
+      if (error !== failed) throw error;
+    }
+    if (failure.closeConnection) context.connection.close();
+    throw failed;
   }
 }
 

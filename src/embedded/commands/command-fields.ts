@@ -273,6 +273,9 @@ const COMMAND_FIELDS: Record<string, readonly string[]> = {
   ],
   listDatabases: ['listDatabases', 'filter', 'nameOnly', 'authorizedDatabases'],
   endSessions: ['endSessions'],
+  // transactions_command.idl: a mongos recovery token is accepted (and has nothing to recover on one node).
+  commitTransaction: ['commitTransaction', 'recoveryToken'],
+  abortTransaction: ['abortTransaction', 'recoveryToken'],
   killSessions: ['killSessions'],
   refreshSessions: ['refreshSessions'],
 };

@@ -10,9 +10,14 @@ import {
   type CommandHandlerFn,
   type CommandInterceptor,
   type InterceptedCommand,
+  type TransactionalWriteFailure,
 } from './command-context.js';
 
-const FAIL_POINT_NAMES = ['failCommand', 'failGetMoreAfterCursorCheckout'] as const;
+const FAIL_POINT_NAMES = [
+  'failCommand',
+  'failGetMoreAfterCursorCheckout',
+  'onPrimaryTransactionalWrite',
+] as const;
 type FailPointName = (typeof FAIL_POINT_NAMES)[number];
 
 /** Codes on which MongoDB ≥ 4.4 labels a change-stream getMore error ResumableChangeStreamError (change-streams.md). */
@@ -40,7 +45,14 @@ const RESUMABLE_CODES = new Map<number, string>([
 /** Names of other codes tests commonly inject; the rest get MongoDB's `Location<code>` fallback. */
 const OTHER_CODE_NAMES = new Map<number, string>([
   [50, 'MaxTimeMSExpired'],
+  [11601, 'Interrupted'],
+  [24, 'LockTimeout'],
+  [64, 'WriteConcernFailed'],
+  [79, 'UnknownReplWriteConcern'],
+  [100, 'UnsatisfiableWriteConcern'],
   [112, 'WriteConflict'],
+  [246, 'SnapshotUnavailable'],
+  [267, 'PreparedTransactionInProgress'],
   [216, 'ElectionInProgress'],
   [251, 'NoSuchTransaction'],
   [280, 'ChangeStreamFatalError'],
@@ -101,6 +113,29 @@ export class FailPointRegistry {
   };
 
   readonly interceptor: CommandInterceptor = (call, execute) => this.intercept(call, execute);
+
+  /**
+   * onPrimaryTransactionalWrite, consumed once per attempt of a retryable write: mongod's hook that drops the
+   * connection after the write is applied (the driver's retry must get the first result) or fails it before.
+   */
+  readonly transactionalWriteFailure = (): TransactionalWriteFailure | undefined => {
+    const point = this.active.get('onPrimaryTransactionalWrite');
+    if (!point) return undefined;
+    const { mode } = point;
+    if (mode.kind === 'skip' && mode.remaining > 0) {
+      mode.remaining -= 1;
+      return undefined;
+    }
+    if (mode.kind === 'times') {
+      mode.remaining -= 1;
+      if (mode.remaining <= 0) this.active.delete('onPrimaryTransactionalWrite');
+    }
+    const code = commandNumber(point.data.failBeforeCommitExceptionCode);
+    return {
+      ...(code === undefined ? {} : { failBeforeCommitCode: code }),
+      closeConnection: point.data.closeConnection !== false,
+    };
+  };
 
   private configure(context: CommandContext): Document {
     if (context.db !== 'admin') {
@@ -211,8 +246,9 @@ export class FailPointRegistry {
       code,
       codeName: codeName(code),
     };
+    // Explicit labels, even none, replace the ones the server would add (error-labels.ts).
     if (Array.isArray(data.errorLabels)) {
-      if (data.errorLabels.length > 0) reply.errorLabels = data.errorLabels as string[];
+      reply.errorLabels = data.errorLabels as string[];
     } else if (afterCursorCheckout && RESUMABLE_CODES.has(code)) {
       reply.errorLabels = ['ResumableChangeStreamError'];
     }

@@ -34,6 +34,6 @@ export function candidateDocuments(
   filter: Document,
   options: QueryOptions,
 ): Iterable<Document> {
-  if (options.collation && options.collation.locale !== 'simple') return collection.documents.values();
+  if (options.collation && options.collation.locale !== 'simple') return collection.allDocuments();
   return collection.candidates(filter);
 }

@@ -18,7 +18,7 @@ export function readableDocuments(engine: Engine, ns: Namespace, depth = 0): Doc
   const collection = engine.getCollection(ns);
   if (!collection) return [];
   const { viewOn, pipeline } = collection.options;
-  if (viewOn === undefined) return [...collection.documents.values()];
+  if (viewOn === undefined) return [...collection.allDocuments()];
   if (depth >= MAX_VIEW_DEPTH) {
     throw new MongoCommandError(
       'ViewDepthLimitExceeded',

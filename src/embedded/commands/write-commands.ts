@@ -31,8 +31,13 @@ interface WriteError {
   [field: string]: unknown;
 }
 
+/**
+ * A statement's failure as a writeError. An error carrying labels (a transaction's WriteConflict) fails the whole
+ * command instead, as in mongod, so its TransientTransactionError label reaches the driver.
+ */
 export function toWriteError(index: number, error: unknown): WriteError {
   if (error instanceof MongoCommandError) {
+    if (error.labels.length > 0) throw error;
     return { index, code: error.code, errmsg: error.message, ...error.extra };
   }
   return { index, code: 1, errmsg: error instanceof Error ? error.message : String(error) };

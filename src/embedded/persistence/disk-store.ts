@@ -82,12 +82,17 @@ export class DiskStore {
   /**
    * Journals entries the engine has just applied. Serializes first, so an unserializable entry throws before
    * anything is written; the bytes reach the OS before this returns; fsync follows within fsyncIntervalMs.
+   * `atomic` (a transaction's commit) writes the entries as one record `{t: [...]}`: one CRC covers them all,
+   * so a torn write drops the whole transaction on recovery and never keeps part of it.
    */
-  append(entries: readonly OplogEntry[]): void {
+  append(entries: readonly OplogEntry[], batch: { atomic: boolean } = { atomic: false }): void {
     this.assertWritable();
     const last = entries[entries.length - 1];
     if (last === undefined) return;
-    const frames = entries.map((entry) => encodeRecord({ e: entry }));
+    const frames =
+      batch.atomic && entries.length > 1
+        ? [encodeRecord({ t: entries })]
+        : entries.map((entry) => encodeRecord({ e: entry }));
     try {
       this.journal.write(frames.length === 1 && frames[0] ? frames[0] : Buffer.concat(frames));
       if (this.settings.fsyncIntervalMs === 0) this.journal.syncNow();

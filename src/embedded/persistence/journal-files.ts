@@ -40,7 +40,10 @@ export async function readJournalFile(path: string): Promise<JournalContents> {
     throw error;
   }
   const decoded = decodeRecords(buffer);
-  const entries = decoded.records.map((record) => record.e as OplogEntry);
+  // `{t: [...]}` is one committed transaction, written as a single record so it is recovered whole or not at all.
+  const entries = decoded.records.flatMap((record) =>
+    Array.isArray(record.t) ? (record.t as OplogEntry[]) : [record.e as OplogEntry],
+  );
   if (decoded.problem === null) return { entries, bytes: buffer.length, dropped: null };
   await truncate(path, decoded.validBytes);
   return {

@@ -127,6 +127,11 @@ export class CollectionIndex {
     }
   }
 
+  /** Ids of the documents holding a full key (from keysOf). */
+  holders(key: string): ReadonlySet<string> {
+    return this.byKey.get(key) ?? EMPTY;
+  }
+
   add(doc: Document, idKey: string): void {
     const { full, first } = this.keysOf(doc);
     for (const key of full) addTo(this.byKey, key, idKey);

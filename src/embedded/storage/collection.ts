@@ -38,6 +38,11 @@ export class Collection {
     return this.documents.size;
   }
 
+  /** Every document in natural order (a transaction's view overrides this with what its snapshot sees). */
+  allDocuments(): Iterable<Document> {
+    return this.documents.values();
+  }
+
   findById(id: unknown): Document | undefined {
     return this.documents.get(valueKey(id));
   }

@@ -1,10 +1,12 @@
 // The storage engine: databases, collections, and the oplog every mutation is recorded in.
 import { UUID, type Document, type Timestamp } from 'bson';
 import { MongoCommandError } from '../errors.js';
+import { valueKey } from '../query/index.js';
 import { Catalog } from './catalog.js';
 import { Collection, ID_INDEX_NAME } from './collection.js';
 import { Oplog } from './oplog.js';
 import { replayEntry } from './replay-entry.js';
+import { VersionHistory } from './version-history.js';
 import type {
   CollectionOptions,
   IndexSpec,
@@ -23,7 +25,8 @@ export interface WriteSession {
   txnNumber?: number;
 }
 
-export type CommitListener = (entries: readonly OplogEntry[]) => void;
+/** `atomic`: the entries are one transaction's commit, all or nothing (the journal writes them as one record). */
+export type CommitListener = (entries: readonly OplogEntry[], batch: { atomic: boolean }) => void;
 
 /** An entry before the engine stamps it; distributive so each variant keeps its own fields. */
 type Pending = OplogEntry extends unknown
@@ -47,13 +50,19 @@ export function assertValidNamespace(ns: Namespace): void {
 
 export class Engine {
   readonly oplog: Oplog;
+  /** Earlier document versions, recorded only while a transaction's snapshot is open. */
+  readonly history: VersionHistory;
   private readonly catalog = new Catalog();
   private readonly listeners: CommitListener[] = [];
   private pending: OplogEntry[] | null = null;
   private session: WriteSession = {};
+  /** Inverse of each mutation of the current atomic batch (writeAtomically), null otherwise. */
+  private undo: (() => void)[] | null = null;
 
-  constructor(options: EngineOptions) {
-    this.oplog = new Oplog({ maxEntries: options.historySize });
+  /** `shared` hands a transaction's engine the live oplog and history instead of new ones. */
+  constructor(options: EngineOptions, shared?: { oplog: Oplog; history: VersionHistory }) {
+    this.oplog = shared?.oplog ?? new Oplog({ maxEntries: options.historySize });
+    this.history = shared?.history ?? new VersionHistory();
   }
 
   /** Called with every batch of entries right after they are applied (the persistence journal). */
@@ -63,23 +72,61 @@ export class Engine {
 
   /**
    * Runs `fn` as one write batch: the entries it records are appended to the oplog together, even when it
-   * throws part-way (an ordered insert that stops at a duplicate keeps what it inserted).
+   * throws part-way (an ordered insert that stops at a duplicate keeps what it inserted). The session of a write
+   * outside a transaction is not recorded: MongoDB shows lsid/txnNumber only on change events of transactions
+   * (writeAtomically).
    */
-  write<T>(fn: () => T, session: WriteSession = {}): T {
+  write<T>(fn: () => T, _session?: WriteSession): T {
     if (this.pending) return fn();
     this.pending = [];
-    this.session = session;
+    this.session = {};
     try {
       return fn();
     } finally {
       const entries = this.pending;
       this.pending = null;
       this.session = {};
-      if (entries.length > 0) {
-        this.oplog.append(entries);
-        for (const listener of this.listeners) listener(entries);
-      }
+      if (entries.length > 0) this.publish(entries, false);
     }
+  }
+
+  /**
+   * Runs `fn` as one write batch that is all or nothing: when it throws, every mutation it made is undone and
+   * nothing reaches the oplog (a transaction's commit). Its entries are published as one atomic batch.
+   */
+  writeAtomically<T>(fn: () => T, session: WriteSession): T {
+    if (this.pending) throw new Error('Engine.writeAtomically() inside another write batch');
+    const entries: OplogEntry[] = [];
+    const undo: (() => void)[] = [];
+    this.pending = entries;
+    this.session = session;
+    this.undo = undo;
+    let committed = false;
+    try {
+      const result = fn();
+      committed = true;
+      return result;
+    } finally {
+      this.pending = null;
+      this.session = {};
+      this.undo = null;
+      if (!committed) for (let i = undo.length - 1; i >= 0; i -= 1) undo[i]!();
+      else if (entries.length > 0) this.publish(entries, true);
+    }
+  }
+
+  private publish(entries: OplogEntry[], atomic: boolean): void {
+    this.oplog.append(entries);
+    const batch = { atomic };
+    for (const listener of this.listeners) listener(entries, batch);
+  }
+
+  /** Keeps what an open snapshot or a rollback needs about a document write (`before`: its previous version). */
+  private track(collection: Collection, id: unknown, entry: Pending, before: Document | undefined): void {
+    const idKey = valueKey(id);
+    const uuid = collection.uuidString;
+    if (this.history.recording) this.history.record(uuid, idKey, (entry as OplogEntry).ts, before);
+    this.undo?.push(() => this.history.unrecord(uuid, idKey));
   }
 
   /** Stamps `entry` (a fresh object from the caller) in place: a spread copy with added fields is slow in V8. */
@@ -137,6 +184,7 @@ export class Engine {
     return this.write(() => {
       const collection = new Collection({ ...ns }, new UUID(), options);
       this.catalog.put(collection);
+      this.undo?.push(() => this.catalog.remove(ns));
       this.record({ op: 'create', ns: { ...ns }, options, uuid: collection.uuid.toHexString() });
       return collection;
     });
@@ -280,6 +328,10 @@ export class Engine {
       };
       if (collection.imagesEnabled) entry.imagesEnabled = true;
       this.record(entry);
+      if (this.history.recording || this.undo) {
+        this.undo?.push(() => collection.remove(doc));
+        this.track(collection, doc._id, entry, undefined);
+      }
     });
   }
 
@@ -315,6 +367,10 @@ export class Engine {
         entry.preImage = previous;
       }
       this.record(entry);
+      if (this.history.recording || this.undo) {
+        this.undo?.push(() => collection.replace(next, previous));
+        this.track(collection, next._id, entry, previous);
+      }
     });
   }
 
@@ -332,6 +388,10 @@ export class Engine {
         entry.preImage = doc;
       }
       this.record(entry);
+      if (this.history.recording || this.undo) {
+        this.undo?.push(() => collection.insert(doc));
+        this.track(collection, doc._id, entry, doc);
+      }
     });
   }
 

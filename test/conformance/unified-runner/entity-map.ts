@@ -44,6 +44,20 @@ const SENSITIVE_COMMANDS = new Set([
   'copydb',
 ]);
 
+/**
+ * The command as it was sent. The driver hands a transaction's first command the client's readConcern object itself
+ * and later adds afterClusterTime to it in place (sessions.js applySession), which would rewrite an event already
+ * recorded; the read and write concerns are copied when the event fires.
+ */
+function asSent(command: Document): Document {
+  const copy: Document = { ...command };
+  for (const field of ['readConcern', 'writeConcern']) {
+    const value: unknown = command[field];
+    if (value && typeof value === 'object') copy[field] = { ...(value as Document) };
+  }
+  return copy;
+}
+
 export class ClientEntity {
   readonly events: ObservedCommandEvent[] = [];
   /** Turned off once the operations are done, so cleanup (killCursors, endSessions) is not asserted. */
@@ -63,7 +77,7 @@ export class ClientEntity {
         type: 'commandStartedEvent',
         commandName: event.commandName,
         databaseName: event.databaseName,
-        command: event.command,
+        command: asSent(event.command),
         serviceId: event.serviceId,
         serverConnectionId: event.serverConnectionId,
       }),

@@ -50,9 +50,13 @@ function errorDetails(thrown: unknown): ServerErrorDetail[] {
   return details;
 }
 
+/** The error's labels, and those of the server error a client bulk write wraps (the labels the server sent). */
 function labelsOf(error: unknown): string[] {
-  if (error instanceof MongoError) return [...error.errorLabels];
-  return [];
+  const labels = new Set<string>();
+  for (const each of [error, serverErrorOf(error)]) {
+    if (each instanceof MongoError) for (const label of each.errorLabels) labels.add(label);
+  }
+  return [...labels];
 }
 
 function describeError(error: unknown): string {

@@ -6,7 +6,13 @@ import { EJSON } from 'bson';
 import type { TestFile } from './test-format.js';
 
 /** Suite key in the output → folder under the spec directory. */
-export const SUITES = { changeStreams: 'change-streams', crud: 'crud' } as const;
+export const SUITES = {
+  changeStreams: 'change-streams',
+  crud: 'crud',
+  transactions: 'transactions',
+  transactionsConvenientApi: 'transactions-convenient-api',
+  retryableWrites: 'retryable-writes',
+} as const;
 export type SuiteName = keyof typeof SUITES;
 
 export interface SpecFile {

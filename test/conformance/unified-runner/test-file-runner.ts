@@ -3,7 +3,8 @@
 import { EJSON } from 'bson';
 import type { Document, MongoClient } from 'mongodb';
 import { DRIVER_KNOWN_ISSUES } from './driver-known-issues.js';
-import { EntityMap } from './entity-map.js';
+import { TOPOLOGY_LIMITS } from './topology-limits.js';
+import { commonOptions, EntityMap } from './entity-map.js';
 import { runEntityOperation, type OperationOutcome } from './entity-operations.js';
 import { assertExpectedError, describeUnexpectedError } from './error-expectation.js';
 import { assertExpectedEvents } from './event-expectation.js';
@@ -30,6 +31,8 @@ export interface FileRunSettings {
   internalClient: MongoClient;
   facts: ServerFacts;
   timeoutMs: number;
+  /** True against MONGODB_URL: the embedded server's topology limits do not apply. */
+  external?: boolean;
   /** Runs only tests whose "<file> <description>" contains this (case-insensitive). */
   filter?: string;
 }
@@ -113,13 +116,25 @@ function assertResult(operation: OperationSpec, outcome: OperationOutcome, entit
   assertMatches(expected, outcome.result, entities, true);
 }
 
-async function runOperation(operation: OperationSpec, context: TestRunnerContext): Promise<void> {
+/**
+ * `propagateErrors`: inside a withTransaction callback an operation's error, once its expectations are checked, is
+ * rethrown so the driver sees it (and aborts or retries the transaction), as the unified format requires.
+ */
+async function runOperation(
+  operation: OperationSpec,
+  context: TestRunnerContext,
+  propagateErrors = false,
+): Promise<void> {
   const args = operation.arguments ?? {};
   if (operation.object === 'testRunner') {
     await runSpecialOperation(context, operation.name, args);
     return;
   }
   const { entities } = context;
+  if (operation.name === 'withTransaction') {
+    await runWithTransaction(operation, context);
+    return;
+  }
   let outcome: OperationOutcome = {};
   let failure: { error: unknown } | undefined;
   try {
@@ -127,7 +142,10 @@ async function runOperation(operation: OperationSpec, context: TestRunnerContext
   } catch (error) {
     failure = { error };
   }
-  if (operation.ignoreResultAndError) return;
+  if (operation.ignoreResultAndError) {
+    if (failure && propagateErrors) throw failure.error;
+    return;
+  }
   if (operation.expectError) {
     if (!failure) {
       const shown =
@@ -135,6 +153,7 @@ async function runOperation(operation: OperationSpec, context: TestRunnerContext
       throw new Error(`expected an error, but the operation succeeded with ${shown}`);
     }
     assertExpectedError(operation.expectError, failure.error, entities);
+    if (propagateErrors) throw failure.error;
     return;
   }
   if (failure) throw new Error(`unexpected error: ${describeUnexpectedError(failure.error)}`);
@@ -142,6 +161,34 @@ async function runOperation(operation: OperationSpec, context: TestRunnerContext
   if (operation.saveResultAsEntity) {
     entities.set(operation.saveResultAsEntity, outcome.entity ?? { kind: 'value', value: outcome.result });
   }
+}
+
+/**
+ * `withTransaction` (unified-test-format.md): the callback's operations run inside the driver's convenient API, each
+ * with its own expectations; the whole call may itself expect an error or a result.
+ */
+async function runWithTransaction(operation: OperationSpec, context: TestRunnerContext): Promise<void> {
+  const args = operation.arguments ?? {};
+  const session = context.entities.getAs(operation.object, 'session');
+  const callback = (args.callback as OperationSpec[] | undefined) ?? [];
+  const options = commonOptions(
+    Object.fromEntries(Object.entries(args).filter(([key]) => key !== 'callback')),
+  );
+  let failure: { error: unknown } | undefined;
+  try {
+    await session.withTransaction(async () => {
+      for (const inner of callback) await runOperation(inner, context, true);
+    }, options);
+  } catch (error) {
+    failure = { error };
+  }
+  if (operation.ignoreResultAndError) return;
+  if (operation.expectError) {
+    if (!failure) throw new Error('expected withTransaction to fail, but it succeeded');
+    assertExpectedError(operation.expectError, failure.error, context.entities);
+    return;
+  }
+  if (failure) throw new Error(`unexpected error: ${describeUnexpectedError(failure.error)}`);
 }
 
 async function runTest(file: TestFile, test: TestSpec, settings: FileRunSettings): Promise<void> {
@@ -201,7 +248,9 @@ export async function runTestFile(
       fileSkipReason ??
       (test.skipReason ? `skipReason: ${test.skipReason}` : null) ??
       (await requirementsSkipReason(test.runOnRequirements, settings.facts)) ??
-      DRIVER_KNOWN_ISSUES[test.description];
+      DRIVER_KNOWN_ISSUES[test.description] ??
+      DRIVER_KNOWN_ISSUES[`${name}: ${test.description}`] ??
+      (settings.external ? undefined : TOPOLOGY_LIMITS[`${name}: ${test.description}`]);
     if (skipReason) {
       results.push({ description: test.description, status: 'skipped', reason: skipReason, durationMs: 0 });
       continue;

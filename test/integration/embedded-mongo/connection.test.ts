@@ -16,7 +16,6 @@ import {
   encodeOpMsg,
   expectMongoError,
   RawConnection,
-  rejectionOf,
   uniqueDbName,
   withServer,
   type ServerFixture,
@@ -252,25 +251,6 @@ describe('sessions and retryable writes', () => {
     } finally {
       raw.destroy();
     }
-  });
-
-  it('refuses transactions with OperationNotSupportedInTransaction (263) and writes nothing', async () => {
-    const items = fixture.client.db(uniqueDbName('txn')).collection('items');
-    await items.insertOne({ before: true });
-    const session = fixture.client.startSession();
-    try {
-      const error = await rejectionOf(
-        session.withTransaction(async () => {
-          await items.insertOne({ inTransaction: true }, { session });
-        }),
-      );
-      expect(error.code).toBe(263);
-      expect(error.message).toMatch(/Transactions are not supported/);
-    } finally {
-      await session.endSession();
-    }
-    expect(await items.countDocuments({ inTransaction: true })).toBe(0);
-    expect(await items.countDocuments()).toBe(1);
   });
 });
 

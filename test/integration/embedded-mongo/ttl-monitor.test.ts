@@ -16,7 +16,7 @@ let fixture: ServerFixture;
 let db: Db;
 
 beforeAll(async () => {
-  fixture = await withServer({ ttlMonitorSleepSecs: 0.05, clock: () => now });
+  fixture = await withServer({ ttlMonitorSleepSecs: 0.05, now: () => now });
   db = fixture.client.db(uniqueDbName('ttl'));
 });
 

@@ -1,0 +1,178 @@
+// One multi-document transaction: a snapshot of the live engine, the writes it made (applied to its own views
+// only), the documents it holds, and the commit that applies everything to the live engine as one atomic batch.
+import type { Document, Timestamp } from 'bson';
+import { MongoCommandError } from '../errors.js';
+import { Collection } from './collection.js';
+import { assertValidNamespace, type Engine } from './engine.js';
+import type { CollectionOptions, Namespace, UpdateDescription } from './oplog-entry.js';
+import { TransactionCollection } from './transaction-collection.js';
+import { TransactionEngine } from './transaction-engine.js';
+
+/** A write as the transaction made it, replayed on the live engine in this order at commit. */
+export type TransactionOperation =
+  | { kind: 'create'; ns: Namespace; options: CollectionOptions; implicit: boolean }
+  | { kind: 'insert'; ns: Namespace; document: Document }
+  | { kind: 'replace'; ns: Namespace; next: Document; describe: (() => UpdateDescription) | null }
+  | { kind: 'delete'; ns: Namespace; id: unknown };
+
+/** Which transaction holds a document (first writer wins), by `<collection UUID>\0<id key>`. */
+export type DocumentLocks = Map<string, Transaction>;
+
+export interface TransactionIdentity {
+  /** Unique per server, names the transaction's snapshot in the VersionHistory. */
+  readonly id: number;
+  readonly lsid: Document;
+  readonly txnNumber: number;
+}
+
+function writeConflict(message: string, cause?: unknown): MongoCommandError {
+  return new MongoCommandError('WriteConflict', message, {
+    labels: ['TransientTransactionError'],
+    ...(cause === undefined ? {} : { cause }),
+  });
+}
+
+export class Transaction {
+  /** Cluster time of the snapshot: the transaction sees every commit at or before it, and none after. */
+  readonly snapshotTs: Timestamp;
+  /** What the transaction's commands run against instead of the live engine. */
+  readonly engine: TransactionEngine;
+  readonly operations: TransactionOperation[] = [];
+  private readonly views = new Map<string, TransactionCollection>();
+  private readonly held: string[] = [];
+  private finished = false;
+
+  constructor(
+    private readonly live: Engine,
+    private readonly locks: DocumentLocks,
+    readonly identity: TransactionIdentity,
+  ) {
+    this.snapshotTs = live.oplog.clusterTime;
+    live.history.openSnapshot(identity.id, this.snapshotTs);
+    this.engine = new TransactionEngine(live, this);
+  }
+
+  /** The transaction's view of `ns`, or undefined when the collection exists neither live nor in it. */
+  view(ns: Namespace): TransactionCollection | undefined {
+    const key = `${ns.db}.${ns.coll}`;
+    const known = this.views.get(key);
+    if (known) return known;
+    const base = this.live.getCollection(ns);
+    if (!base) return undefined;
+    const view = new TransactionCollection(base, this.snapshot, this.claim);
+    this.views.set(key, view);
+    return view;
+  }
+
+  /** Creates a collection inside the transaction; others see it once the transaction commits. */
+  createView(ns: Namespace, options: CollectionOptions, implicit: boolean): TransactionCollection {
+    assertValidNamespace(ns);
+    const view = new TransactionCollection(
+      new Collection({ ...ns }, undefined, options),
+      this.snapshot,
+      this.claim,
+    );
+    this.views.set(`${ns.db}.${ns.coll}`, view);
+    this.operations.push({ kind: 'create', ns: { ...ns }, options, implicit });
+    return view;
+  }
+
+  private get snapshot(): { history: Engine['history']; ts: Timestamp } {
+    return { history: this.live.history, ts: this.snapshotTs };
+  }
+
+  /**
+   * First writer wins, as in mongod: a document another open transaction wrote, or that anyone committed after
+   * this snapshot, cannot be written here (WriteConflict, which the driver's withTransaction retries).
+   */
+  private readonly claim = (collection: TransactionCollection, idKey: string): void => {
+    // By UUID: a collection dropped and created again starts with no locks.
+    const lockKey = `${collection.base.uuidString}\0${idKey}`;
+    const holder = this.locks.get(lockKey);
+    if (holder === this) return;
+    if (
+      holder !== undefined ||
+      this.live.history.changedSince(collection.base.uuidString, idKey, this.snapshotTs)
+    ) {
+      throw writeConflict(
+        'Caused by :: Write conflict during plan execution and yielding is disabled. :: Please retry your operation or multi-document transaction.',
+      );
+    }
+    this.locks.set(lockKey, this);
+    this.held.push(lockKey);
+  };
+
+  /**
+   * Applies every write to the live engine in one atomic batch (one journal record, change events carrying the
+   * session and txnNumber). A write outside any transaction may have changed a document since this one wrote it
+   * (those do not wait for locks here); then nothing is applied and the commit fails with WriteConflict.
+   */
+  commit(): void {
+    try {
+      for (const view of this.views.values()) {
+        for (const idKey of view.writes.keys()) {
+          if (this.live.history.changedSince(view.base.uuidString, idKey, this.snapshotTs)) {
+            throw writeConflict('a document this transaction wrote was written by another operation first');
+          }
+        }
+      }
+      if (this.operations.length === 0) return;
+      const { lsid, txnNumber } = this.identity;
+      try {
+        this.live.writeAtomically(
+          () => {
+            for (const operation of this.operations) this.apply(operation);
+          },
+          { lsid, txnNumber },
+        );
+      } catch (error) {
+        if (!(error instanceof MongoCommandError)) throw error;
+        throw writeConflict(`the transaction conflicts with a concurrent write: ${error.message}`, error);
+      }
+    } finally {
+      this.release();
+    }
+  }
+
+  /** Drops the transaction's writes and frees what it held. */
+  abort(): void {
+    this.release();
+  }
+
+  private apply(operation: TransactionOperation): void {
+    const live = this.live;
+    switch (operation.kind) {
+      case 'create':
+        if (operation.implicit) live.ensureCollection(operation.ns);
+        else live.createCollection(operation.ns, operation.options);
+        return;
+      case 'insert':
+        live.insertDocument(live.ensureCollection(operation.ns), operation.document);
+        return;
+      case 'replace': {
+        const collection = live.requireCollection(operation.ns);
+        const current = collection.findById(operation.next._id);
+        if (!current) throw new MongoCommandError('NoMatchingDocument', 'the document was deleted meanwhile');
+        live.replaceDocument(collection, current, operation.next, operation.describe);
+        return;
+      }
+      case 'delete': {
+        const collection = live.getCollection(operation.ns);
+        const current = collection?.findById(operation.id);
+        if (collection && current) live.deleteDocument(collection, current);
+        return;
+      }
+    }
+  }
+
+  private release(): void {
+    if (this.finished) return;
+    this.finished = true;
+    for (const key of this.held) if (this.locks.get(key) === this) this.locks.delete(key);
+    this.live.history.closeSnapshot(this.identity.id);
+    // The session keeps this object to answer a retried commit; the documents it wrote need not stay in memory.
+    this.operations.length = 0;
+    this.views.clear();
+    this.held.length = 0;
+  }
+}
