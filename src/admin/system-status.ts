@@ -6,6 +6,12 @@ import { DEAD_LETTER_STATES } from '../queue/saga-queues.js';
 import { SAGA_STATUSES, type SagaStatus } from '../model/saga-document.js';
 import { LeaseStore } from '../store/lease.js';
 import { triggerLeaseId } from '../trigger/trigger-watcher.js';
+import {
+  versionReports,
+  waitingForVersion,
+  type VersionReport,
+  type WaitingForVersion,
+} from './version-reports.js';
 
 export interface WatcherReport {
   saga: string;
@@ -35,6 +41,10 @@ export interface AdminStats {
   /** Sagas completed during the last minute. */
   completionsPerMinute: number;
   watchers: WatcherReport[];
+  /** Every known saga version with its sagas in flight (see version-reports.ts). */
+  versions: VersionReport[];
+  /** In-flight sagas whose version no running worker loads, per saga version. */
+  waitingForVersion: WaitingForVersion[];
 }
 
 export function emptyCounts(): StatusCounts {
@@ -93,7 +103,10 @@ export async function sagaCounts(
 }
 
 export async function queueDepths(backend: AdminBackend, registry: SagaRegistry): Promise<QueueDepth[]> {
-  const queues = [...registry.names.map((name) => backend.queues.stepQueue(name)), backend.queues.timers];
+  const queues = [
+    ...registry.all().map((definition) => backend.queues.stepQueue(definition.name, definition.version)),
+    backend.queues.timers,
+  ];
   return Promise.all(
     queues.map(async (queue) => {
       const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'prioritized');
@@ -121,12 +134,21 @@ export function completionsInLastMinute(backend: AdminBackend, now = Date.now())
 }
 
 export async function collectStats(backend: AdminBackend, registry: SagaRegistry): Promise<AdminStats> {
-  const [counts, queues, deadLetters, completionsPerMinute, watchers] = await Promise.all([
+  const [counts, queues, deadLetters, completionsPerMinute, watchers, versions] = await Promise.all([
     sagaCounts(backend, registry),
     queueDepths(backend, registry),
     deadLetterCount(backend),
     completionsInLastMinute(backend),
     watcherReports(backend, registry),
+    versionReports(backend, registry),
   ]);
-  return { ...counts, queues, deadLetters, completionsPerMinute, watchers };
+  return {
+    ...counts,
+    queues,
+    deadLetters,
+    completionsPerMinute,
+    watchers,
+    versions,
+    waitingForVersion: waitingForVersion(versions),
+  };
 }
