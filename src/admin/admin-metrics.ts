@@ -81,12 +81,12 @@ export class AdminMetrics {
 
   /** Refreshes the gauges, then renders every metric in the Prometheus text format. */
   async render(): Promise<string> {
-    const [counts, queues, deadLetters, versions] = await Promise.all([
+    const [counts, queues, deadLetters] = await Promise.all([
       sagaCounts(this.backend, this.sagaRegistry),
       queueDepths(this.backend, this.sagaRegistry),
       deadLetterCount(this.backend),
-      versionReports(this.backend, this.sagaRegistry),
     ]);
+    const versions = await versionReports(this.backend, this.sagaRegistry, counts.inFlight);
     this.inFlightByVersion.reset();
     this.waitingForVersion.reset();
     for (const { saga, version, inFlight, waitingForVersion } of versions) {

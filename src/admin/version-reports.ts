@@ -35,12 +35,14 @@ function keyOf(saga: string, version: number): string {
   return `${saga}@${version}`;
 }
 
+/** `inFlightCounts`: the counts when the caller has them already (sagaCounts), else they are read here. */
 export async function versionReports(
   backend: AdminBackend,
   registry: SagaRegistry,
+  inFlightCounts?: readonly VersionCount[],
 ): Promise<VersionReport[]> {
   const [counts, recorded] = await Promise.all([
-    inFlightByVersion(backend.store.collection),
+    inFlightCounts ?? inFlightByVersion(backend.store.collection),
     new DefinitionStore(backend.db).list(),
   ]);
   const known = new Map<string, VersionCount>();
