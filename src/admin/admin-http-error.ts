@@ -44,6 +44,8 @@ export interface ErrorResponse {
 const SAGASTREAM_STATUS: Readonly<Record<string, number>> = {
   SAGA_NOT_FOUND: 404,
   INVALID_STATE: 409,
+  // An operation (cancel, retry) on a saga of a version this admin process does not load: ask one that does.
+  VERSION_NOT_LOADED: 409,
   INPUT_VALIDATION_FAILED: 422,
 };
 

@@ -8,6 +8,7 @@ import type { SagaRegistry } from '../definition/index.js';
 import type { AdminBackend } from './admin-backend.js';
 import type { PrometheusSagaMetrics } from '../metrics/index.js';
 import { deadLetterCount, queueDepths, sagaCounts } from './system-status.js';
+import { versionReports } from './version-reports.js';
 
 export class AdminMetrics {
   private readonly registry = new Registry();
@@ -16,6 +17,8 @@ export class AdminMetrics {
   private readonly sagas: Gauge<'saga' | 'status'>;
   private readonly queueJobs: Gauge<'queue' | 'state'>;
   private readonly deadLetters: Gauge;
+  private readonly inFlightByVersion: Gauge<'saga' | 'version'>;
+  private readonly waitingForVersion: Gauge<'saga' | 'version'>;
   private readonly eventStreamClients: Gauge;
   private readonly eventStreamDrops: Counter;
 
@@ -39,6 +42,18 @@ export class AdminMetrics {
       name: 'sagastream_queue_jobs',
       help: 'Jobs in each BullMQ queue, by state.',
       labelNames: ['queue', 'state'],
+      registers,
+    });
+    this.inFlightByVersion = new Gauge({
+      name: 'sagastream_sagas_in_flight',
+      help: 'Sagas running or compensating, by saga and the definition version they run on.',
+      labelNames: ['saga', 'version'],
+      registers,
+    });
+    this.waitingForVersion = new Gauge({
+      name: 'sagastream_sagas_waiting_for_version',
+      help: 'Sagas in flight whose version no running worker loads, by saga and version.',
+      labelNames: ['saga', 'version'],
       registers,
     });
     this.deadLetters = new Gauge({
@@ -71,6 +86,13 @@ export class AdminMetrics {
       queueDepths(this.backend, this.sagaRegistry),
       deadLetterCount(this.backend),
     ]);
+    const versions = await versionReports(this.backend, this.sagaRegistry, counts.inFlight);
+    this.inFlightByVersion.reset();
+    this.waitingForVersion.reset();
+    for (const { saga, version, inFlight, waitingForVersion } of versions) {
+      this.inFlightByVersion.set({ saga, version: String(version) }, inFlight);
+      this.waitingForVersion.set({ saga, version: String(version) }, waitingForVersion);
+    }
     this.sagas.reset();
     for (const { saga, counts: byStatus } of counts.sagas) {
       for (const [status, count] of Object.entries(byStatus)) this.sagas.set({ saga, status }, count);

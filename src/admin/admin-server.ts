@@ -17,6 +17,7 @@ import { checkReadiness } from './readiness.js';
 import { SagaChangeFeed } from './saga-change-feed.js';
 import { registerSagaRoutes } from './saga-routes.js';
 import { collectStats } from './system-status.js';
+import { versionReports } from './version-reports.js';
 
 export interface AdminServerOptions {
   host: string;
@@ -128,6 +129,7 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
     reply.type('image/svg+xml').header('cache-control', 'public, max-age=86400').send(FAVICON_SVG),
   );
   app.get('/api/stats', async () => collectStats(backend, registry));
+  app.get('/api/versions', async () => ({ versions: await versionReports(backend, registry) }));
   app.get('/api/events', async (request, reply) => {
     reply.hijack();
     events.attach(reply.raw);

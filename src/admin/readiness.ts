@@ -6,6 +6,7 @@ import type { SagaRegistry } from '../definition/index.js';
 import type { AdminBackend } from './admin-backend.js';
 import { redactUrlsInText } from '../logging/logger.js';
 import { watcherReports, type WatcherReport } from './system-status.js';
+import { versionReports, waitingForVersion, type WaitingForVersion } from './version-reports.js';
 
 const PING_TIMEOUT_MS = 2_000;
 
@@ -16,6 +17,15 @@ export interface ReadinessReport {
   /** This process's connections that are not up (lost, or not connected yet). */
   connections: ConnectionProblem[];
   watchers: WatcherReport[];
+  /**
+   * Saga versions that need attention, never a reason for not ready (another process of the fleet may load them):
+   * `waiting` in-flight sagas whose version no running worker loads; `notLoaded` versions of this process's sagas
+   * with sagas in flight that this process does not load (a deploy dropped them too early).
+   */
+  versions: {
+    waiting: WaitingForVersion[];
+    notLoaded: { saga: string; version: number; inFlight: number }[];
+  };
   /** One line per failing part; empty when ready. */
   failing: string[];
 }
@@ -55,5 +65,17 @@ export async function checkReadiness(
       failing.push(`watchers: ${redactUrlsInText(error instanceof Error ? error.message : String(error))}`);
     }
   }
-  return { ready: failing.length === 0, mongodb, redis, connections, watchers, failing };
+  const versions: ReadinessReport['versions'] = { waiting: [], notLoaded: [] };
+  if (mongodb.ok && redis.ok) {
+    try {
+      const reports = await within(versionReports(backend, registry), PING_TIMEOUT_MS, 'the versions report');
+      versions.waiting = waitingForVersion(reports);
+      versions.notLoaded = reports
+        .filter((report) => registry.has(report.saga) && !report.loadedHere && report.inFlight > 0)
+        .map(({ saga, version, inFlight }) => ({ saga, version, inFlight }));
+    } catch {
+      // Informational only: a slow read leaves the lists empty rather than making the process not ready.
+    }
+  }
+  return { ready: failing.length === 0, mongodb, redis, connections, watchers, versions, failing };
 }

@@ -1,4 +1,5 @@
 // What the admin API shows of a saga document: a list summary and the full view with its step timeline.
+import { versionOf } from '../definition/index.js';
 import type {
   CompensationRecord,
   HistoryEvent,
@@ -11,6 +12,8 @@ import type { ScheduledJobView } from './scheduled-job-view.js';
 export interface SagaSummary {
   id: string;
   saga: string;
+  /** The definition version the saga runs on. */
+  version: number;
   status: SagaDocument['status'];
   key: string;
   /** The step running or being compensated; null once the saga ended. */
@@ -87,6 +90,7 @@ export function sagaSummary(saga: SagaDocument): SagaSummary {
   return {
     id: saga._id,
     saga: saga.saga,
+    version: versionOf(saga),
     status: saga.status,
     key: saga.key,
     step: currentStepName(saga),
@@ -221,7 +225,7 @@ export function sagaDetail(saga: SagaDocument, job: ScheduledJobView | null = nu
   return {
     id: saga._id,
     saga: saga.saga,
-    version: saga.version,
+    version: versionOf(saga),
     status: saga.status,
     key: saga.key,
     generation: saga.generation,

@@ -20,7 +20,7 @@ export async function scheduledJobView(
 ): Promise<ScheduledJobView | null> {
   const ref = scheduledStepRef(saga);
   if (!ref) return null;
-  const job = await queues.stepQueue(saga.saga).getJob(stepJobId(ref));
+  const job = await queues.stepQueue(saga.saga, ref.version).getJob(stepJobId(ref));
   if (!job) return null;
   const state = await job.getState();
   if (state === 'active') {

@@ -6,6 +6,13 @@ import { DEAD_LETTER_STATES } from '../queue/saga-queues.js';
 import { SAGA_STATUSES, type SagaStatus } from '../model/saga-document.js';
 import { LeaseStore } from '../store/lease.js';
 import { triggerLeaseId } from '../trigger/trigger-watcher.js';
+import type { VersionCount } from '../store/version-counts.js';
+import {
+  versionReports,
+  waitingForVersion,
+  type VersionReport,
+  type WaitingForVersion,
+} from './version-reports.js';
 
 export interface WatcherReport {
   saga: string;
@@ -35,6 +42,10 @@ export interface AdminStats {
   /** Sagas completed during the last minute. */
   completionsPerMinute: number;
   watchers: WatcherReport[];
+  /** Every known saga version with its sagas in flight (see version-reports.ts). */
+  versions: VersionReport[];
+  /** In-flight sagas whose version no running worker loads, per saga version. */
+  waitingForVersion: WaitingForVersion[];
 }
 
 export function emptyCounts(): StatusCounts {
@@ -70,18 +81,40 @@ export async function watcherReports(
   );
 }
 
-export async function sagaCounts(
-  backend: AdminBackend,
-  registry: SagaRegistry,
-): Promise<{ sagas: { saga: string; counts: StatusCounts }[]; totals: StatusCounts }> {
+export interface SagaCounts {
+  sagas: { saga: string; counts: StatusCounts }[];
+  totals: StatusCounts;
+  /** Running and compensating sagas per saga version, from the same aggregation. */
+  inFlight: VersionCount[];
+}
+
+export async function sagaCounts(backend: AdminBackend, registry: SagaRegistry): Promise<SagaCounts> {
+  // One pass over the sagas for both views; a saga stored before versions existed is version 1.
   const grouped = await backend.store.collection
-    .aggregate<{ _id: { saga: string; status: SagaStatus }; count: number }>([
-      { $group: { _id: { saga: '$saga', status: '$status' }, count: { $sum: 1 } } },
+    .aggregate<{ _id: { saga: string; status: SagaStatus; version: number }; count: number }>([
+      {
+        $group: {
+          _id: { saga: '$saga', status: '$status', version: { $ifNull: ['$version', 1] } },
+          count: { $sum: 1 },
+        },
+      },
     ])
     .toArray();
   const bySaga = new Map<string, StatusCounts>(registry.names.map((name) => [name, emptyCounts()]));
   const totals = emptyCounts();
+  const inFlight = new Map<string, VersionCount>();
   for (const { _id, count } of grouped) {
+    if (_id.status === 'running' || _id.status === 'compensating') {
+      const key = `${_id.saga}@${_id.version}`;
+      const entry = inFlight.get(key) ?? {
+        saga: _id.saga,
+        version: _id.version,
+        running: 0,
+        compensating: 0,
+      };
+      entry[_id.status] += count;
+      inFlight.set(key, entry);
+    }
     const counts = bySaga.get(_id.saga) ?? emptyCounts();
     bySaga.set(_id.saga, counts);
     if (Object.hasOwn(counts, _id.status)) {
@@ -89,11 +122,18 @@ export async function sagaCounts(
       totals[_id.status] += count;
     }
   }
-  return { sagas: [...bySaga].map(([saga, counts]) => ({ saga, counts })), totals };
+  return {
+    sagas: [...bySaga].map(([saga, counts]) => ({ saga, counts })),
+    totals,
+    inFlight: [...inFlight.values()],
+  };
 }
 
 export async function queueDepths(backend: AdminBackend, registry: SagaRegistry): Promise<QueueDepth[]> {
-  const queues = [...registry.names.map((name) => backend.queues.stepQueue(name)), backend.queues.timers];
+  const queues = [
+    ...registry.all().map((definition) => backend.queues.stepQueue(definition.name, definition.version)),
+    backend.queues.timers,
+  ];
   return Promise.all(
     queues.map(async (queue) => {
       const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'prioritized');
@@ -121,12 +161,21 @@ export function completionsInLastMinute(backend: AdminBackend, now = Date.now())
 }
 
 export async function collectStats(backend: AdminBackend, registry: SagaRegistry): Promise<AdminStats> {
-  const [counts, queues, deadLetters, completionsPerMinute, watchers] = await Promise.all([
+  const [{ inFlight, ...counts }, queues, deadLetters, completionsPerMinute, watchers] = await Promise.all([
     sagaCounts(backend, registry),
     queueDepths(backend, registry),
     deadLetterCount(backend),
     completionsInLastMinute(backend),
     watcherReports(backend, registry),
   ]);
-  return { ...counts, queues, deadLetters, completionsPerMinute, watchers };
+  const versions = await versionReports(backend, registry, inFlight);
+  return {
+    ...counts,
+    queues,
+    deadLetters,
+    completionsPerMinute,
+    watchers,
+    versions,
+    waitingForVersion: waitingForVersion(versions),
+  };
 }

@@ -13,6 +13,7 @@ import { runCommand } from './commands/run-command.js';
 import { dlqCommand } from './commands/dlq-command.js';
 import { sagaCommand } from './commands/saga-command.js';
 import { statusCommand } from './commands/status-command.js';
+import { versionsCommand } from './commands/versions-command.js';
 import { demoCommand } from './commands/demo-command.js';
 import { devCommand } from './commands/dev-command.js';
 import { mongoCommand } from './commands/mongo-command.js';
@@ -28,6 +29,7 @@ const commands: readonly CliCommand[] = [
   watcherCommand,
   adminCommand,
   statusCommand,
+  versionsCommand,
   sagaCommand,
   runCommand,
   dlqCommand,

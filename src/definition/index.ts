@@ -37,7 +37,7 @@ export {
   type SagaOptionsSpec,
   type TriggeredSagaDefinition,
 } from './saga-definition.js';
-export { SagaRegistry, isSagaRegistry, sagasOption } from './saga-registry.js';
+export { SagaRegistry, isSagaRegistry, ownRegistry, sagasOption, versionOf } from './saga-registry.js';
 export { scaleDefinition, scaleDuration, scaleRetryPolicy } from './scale-definition.js';
 export {
   idempotencyKeyFor,
@@ -61,3 +61,10 @@ export {
   type TriggerSpec,
 } from './trigger.js';
 export { findFilterProblems } from './trigger-filter.js';
+export {
+  definitionFingerprint,
+  definitionShape,
+  describeShapeChanges,
+  type DefinitionShape,
+  type StepShape,
+} from './definition-fingerprint.js';

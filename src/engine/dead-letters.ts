@@ -1,5 +1,6 @@
 // Dead-letter entries derived from the saga document, which stays the durable record.
 import type { DeadLetterJobData, DeadLetterKind } from '../queue/job-data.js';
+import { versionOf } from '../definition/index.js';
 import type { SagaDocument } from '../model/saga-document.js';
 
 export function deadLetterFor(saga: SagaDocument, kind: DeadLetterKind): DeadLetterJobData {
@@ -10,6 +11,7 @@ export function deadLetterFor(saga: SagaDocument, kind: DeadLetterKind): DeadLet
   return {
     sagaId: saga._id,
     saga: saga.saga,
+    version: versionOf(saga),
     generation: saga.generation,
     kind,
     ...(failedStep ? { step: failedStep.name } : {}),

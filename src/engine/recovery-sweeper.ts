@@ -3,7 +3,7 @@
 // and dead letters are restored.
 // MongoDB holds the truth, and every job id is deterministic, so a sweep is idempotent.
 import type { SagaLogger } from '../logging/saga-logger.js';
-import type { SagaRegistry } from '../definition/index.js';
+import { versionOf, type SagaRegistry } from '../definition/index.js';
 import type { SagaQueues } from '../queue/saga-queues.js';
 import type { SagaStore } from '../store/saga-store.js';
 import { deadLetterFor, deadLetterKindOf } from './dead-letters.js';
@@ -25,6 +25,8 @@ export interface SweepResult {
   stuck: number;
   /** Cancels and deadlines cut off between holding a step's job id and their transition, finished here. */
   stopsFinished: number;
+  /** Sagas checked of a version this process does not load (only their jobs and timers are restored). */
+  otherVersions: number;
 }
 
 export interface RecoverySweeperOptions {
@@ -84,6 +86,7 @@ export class RecoverySweeper {
       deadLettersRestored: 0,
       stuck: 0,
       stopsFinished: 0,
+      otherVersions: 0,
     };
     const known = new Set(this.registry.list().map((definition) => definition.name));
     const active = await this.store.findActive(this.options.batchSize);
@@ -91,14 +94,19 @@ export class RecoverySweeper {
     for (const saga of active) {
       if (!known.has(saga.saga)) continue;
       result.checked += 1;
-      if (saga.status === 'running' && saga.deadline.getTime() <= Date.now()) {
+      // Undefined for a version this process does not load: its job is still restored from the document (to that
+      // version's queue, for the workers that load it); what needs the definition is left to them (the deadline
+      // timer compensates an overdue saga there).
+      const definition = this.registry.find(saga.saga, versionOf(saga));
+      if (!definition) result.otherVersions += 1;
+      if (definition && saga.status === 'running' && saga.deadline.getTime() <= Date.now()) {
         if (await this.operations.deadlinePassed(saga._id, saga.generation)) result.overdue += 1;
         continue;
       }
       if (saga.stuck?.deadLetteredAt) continue;
-      const job = expectedJob(saga, this.registry.get(saga.saga));
+      const job = expectedJob(saga, definition);
       // Before restoring: the job of a stopped attempt may be gone (its stop removed it), and re-adding it is useless.
-      if (job && (await this.finishCutOffStop(saga, job.ref))) {
+      if (job && definition && (await this.finishCutOffStop(saga, job.ref))) {
         result.stopsFinished += 1;
         continue;
       }
@@ -126,6 +134,7 @@ export class RecoverySweeper {
         deadlines.push({
           sagaId: saga._id,
           saga: saga.saga,
+          version: versionOf(saga),
           generation: saga.generation,
           deadline: saga.deadline,
         });

@@ -3,7 +3,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from 'mongodb';
 import type { SagaLogger } from '../logging/saga-logger.js';
-import { describeIssues, parseSagaInput, validateValue, type SagaRegistry } from '../definition/index.js';
+import {
+  describeIssues,
+  parseSagaInput,
+  validateValue,
+  versionOf,
+  type SagaRegistry,
+} from '../definition/index.js';
 import { SagaStarter } from './saga-starter.js';
 import { SagastreamError } from '../errors/index.js';
 import type { DeadLetterJobData } from '../queue/job-data.js';
@@ -81,11 +87,17 @@ export class SagaOperations {
   }
 
   private async queueExpected(saga: SagaDocument): Promise<void> {
-    const job = expectedJob(saga, this.registry.get(saga.saga));
+    const job = expectedJob(saga, this.registry.forSaga(saga));
     if (job) await this.queues.enqueueSteps([job]);
     if (saga.status === 'running') {
       await this.queues.scheduleDeadlines([
-        { sagaId: saga._id, saga: saga.saga, generation: saga.generation, deadline: saga.deadline },
+        {
+          sagaId: saga._id,
+          saga: saga.saga,
+          version: versionOf(saga),
+          generation: saga.generation,
+          deadline: saga.deadline,
+        },
       ]);
     }
   }
@@ -95,7 +107,7 @@ export class SagaOperations {
     const saga = await this.requireSaga(sagaId);
     const updated = await beginCompensation(
       this.store,
-      this.registry.get(saga.saga),
+      this.registry.forSaga(saga),
       sagaId,
       'cancelled',
       undefined,
@@ -127,7 +139,7 @@ export class SagaOperations {
     }
     const updated = await beginCompensation(
       this.store,
-      this.registry.get(saga.saga),
+      this.registry.forSaga(saga),
       sagaId,
       'deadline',
       undefined,
@@ -155,7 +167,7 @@ export class SagaOperations {
     if (!saga) return null;
     const updated = await beginCompensation(
       this.store,
-      this.registry.get(saga.saga),
+      this.registry.forSaga(saga),
       sagaId,
       reason,
       undefined,
@@ -173,7 +185,7 @@ export class SagaOperations {
   /** Redrives a failed or rejected saga with a new generation and removes its dead letters. */
   async retry(sagaId: string): Promise<SagaDocument> {
     const saga = await this.requireSaga(sagaId);
-    const definition = this.registry.get(saga.saga);
+    const definition = this.registry.forSaga(saga);
     const updated = await redriveSaga(this.store, definition, sagaId, async (rejected) => {
       // A change event's documentKey is `{ _id }` (plus the shard key): a filter for the document as it is.
       // Only triggered sagas can be rejected (code-started ones throw instead), but keep the stored input then.
@@ -227,7 +239,7 @@ export class SagaOperations {
     // A stuck saga never left its state: hand it back to the sweeper and queue its job once more now.
     await this.store.clearStuck(job.data.sagaId);
     const saga = await this.requireSaga(job.data.sagaId);
-    const expected = expectedJob(saga, this.registry.get(saga.saga));
+    const expected = expectedJob(saga, this.registry.forSaga(saga));
     if (expected) await this.queues.restoreStep(expected);
     await job.remove();
     this.logger.info({ sagaId: saga._id, saga: saga.saga }, 'stuck saga released by an operator');

@@ -1,7 +1,7 @@
 // Starts sagas for a batch of trigger events: one unordered insertMany, then the first steps and deadline
 // timers in bulk. The unique {saga, key} index makes replayed events harmless.
 import type { SagaLogger } from '../logging/saga-logger.js';
-import type { SagaDefinition } from '../definition/index.js';
+import { versionOf, type SagaDefinition } from '../definition/index.js';
 import type { SagaQueues } from '../queue/saga-queues.js';
 import type { SagaDocument } from '../model/saga-document.js';
 import type { SagaStore } from '../store/saga-store.js';
@@ -95,12 +95,14 @@ export class SagaStarter {
     await Promise.all([
       this.queues.enqueueSteps(
         toQueue.map((saga) => ({
+          // From the document: a replayed saga not begun may be of an older version than `definition`.
           ref: {
             sagaId: saga._id,
             saga: saga.saga,
+            version: versionOf(saga),
             phase: 'forward' as const,
             step: 0,
-            stepName: definition.steps[0]!.name,
+            stepName: saga.steps[0]!.name,
             attempt: 1,
             generation: 0,
           },
@@ -110,6 +112,7 @@ export class SagaStarter {
         toQueue.map((saga) => ({
           sagaId: saga._id,
           saga: saga.saga,
+          version: versionOf(saga),
           generation: 0,
           deadline: saga.deadline,
         })),

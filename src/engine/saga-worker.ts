@@ -1,6 +1,6 @@
 // The worker role: BullMQ workers for the step queues of the selected sagas and for deadline timers, plus a
 // change stream on the saga collection that aborts in-flight attempts of sagas that stopped running.
-import { Worker, type Job } from 'bullmq';
+import { DelayedError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { ChangeStream, ChangeStreamUpdateDocument } from 'mongodb';
 import { settleWithin } from '../connections/deadline.js';
@@ -24,6 +24,11 @@ export interface WorkerConnections {
   release(connection: Redis): Promise<void>;
 }
 
+/**
+ * How long a deadline timer of a saga version this process does not load waits before another worker may take it:
+ * it is not acted on here (that needs the version's definition), and not failed.
+ */
+const OTHER_VERSION_TIMER_DELAY_MS = 5_000;
 /** After the grace period, how long the workers get to close once their connections are dropped. */
 const FORCED_CLOSE_MS = 500;
 /** How long closing the saga-state change stream may take. */
@@ -106,20 +111,29 @@ export class SagaWorker {
         ? {}
         : { stalledInterval: this.options.stalledIntervalMs }),
     };
-    for (const definition of this.registry.select(this.options.sagas).list()) {
+    // One BullMQ worker per loaded version: a job is queued on its saga's version's queue (stepQueueName), so a
+    // worker never takes a job of a version it does not load; that job waits for a worker that does.
+    for (const definition of this.registry.select(this.options.sagas).all()) {
       const connection = this.options.connections.create('worker');
+      const queueName = stepQueueName(definition.name, definition.version);
       const worker = new Worker<StepJobData>(
-        stepQueueName(definition.name),
+        queueName,
         (job: Job<StepJobData>) => this.processor.process(job.data),
         { ...common, connection, concurrency: this.options.concurrency },
       );
-      this.watch({ name: definition.name, worker, connection });
+      this.watch({ name: queueName, worker, connection });
     }
     if (this.options.timers) {
       const connection = this.options.connections.create('worker');
       const timers = new Worker<DeadlineJobData>(
         TIMER_QUEUE,
-        async (job: Job<DeadlineJobData>) => {
+        async (job: Job<DeadlineJobData>, token?: string) => {
+          const { saga, version = 1 } = job.data;
+          if (this.registry.has(saga) && !this.registry.find(saga, version)) {
+            // Compensating needs this version's definition: leave the timer for a worker that loads it.
+            await job.moveToDelayed(Date.now() + OTHER_VERSION_TIMER_DELAY_MS, token);
+            throw new DelayedError();
+          }
           await this.operations.deadlinePassed(job.data.sagaId, job.data.generation);
         },
         { ...common, connection, concurrency: 4 },

@@ -63,7 +63,7 @@ export async function stopStepJob(
 ): Promise<StepJobStop> {
   await hooks.beforeGate?.(ref);
   const mark = await queues.markAttempt(ref, `stopped:${reason}`, STOP_MARK_HOLD_MS);
-  const job = await queues.stepQueue(ref.saga).getJob(stepJobId(ref));
+  const job = await queues.stepQueue(ref.saga, ref.version).getJob(stepJobId(ref));
   await hooks.afterLook?.(ref);
   const stop = verdict(mark, job, now);
   if (mark === null) await queues.recordStopVerdict(ref, reason, stop.mayHaveStarted);

@@ -92,8 +92,10 @@ export class StepProcessor {
     return saga;
   }
 
+  /** @throws SagastreamError `VERSION_NOT_LOADED` for a version this process does not load (never run then). */
   async process(ref: StepJobRef): Promise<void> {
-    const definition = this.deps.registry.get(ref.saga);
+    // The job's own version: a saga runs on the definition it started on, whatever else is loaded here.
+    const definition = this.deps.registry.get(ref.saga, ref.version ?? 1);
     if (ref.phase === 'forward') await this.forward(definition, ref);
     else await this.compensate(definition, ref);
   }
@@ -278,7 +280,7 @@ export class StepProcessor {
     const waitUntil = (forward.attemptStartedAt?.getTime() ?? 0) + step.timeoutMs + IN_FLIGHT_GRACE_MS;
     if (forward.status === 'running' && Date.now() < waitUntil) {
       const round = Math.floor(Date.now() / 1000);
-      await queues.stepQueue(ref.saga).add(ref.phase, ref, {
+      await queues.stepQueue(ref.saga, ref.version).add(ref.phase, ref, {
         jobId: compensationWaitJobId(ref, round),
         delay: waitUntil - Date.now(),
         removeOnComplete: true,
@@ -376,7 +378,7 @@ export class StepProcessor {
     const record = saga.steps[forward.step]?.compensation;
     if (record?.status !== 'running') return;
     const ref: StepJobRef = { ...forward, phase: 'compensate', attempt: record.attempts, position };
-    await this.deps.queues.stepQueue(ref.saga).add(ref.phase, ref, {
+    await this.deps.queues.stepQueue(ref.saga, ref.version).add(ref.phase, ref, {
       jobId: compensationWakeJobId(ref, forward.attempt),
       removeOnComplete: true,
     });

@@ -24,6 +24,13 @@ export const ERROR_CODES = {
   COMPENSATION_FAILED: { retryable: false },
   /** No saga definition (or no saga instance) has the requested name or id. */
   SAGA_NOT_FOUND: { retryable: false },
+  /** A stored saga's version is not loaded in this process (its definition is not in the sagas module). */
+  VERSION_NOT_LOADED: { retryable: true },
+  /**
+   * A saga version's shape (steps, compensations, retries, timeouts, trigger) differs from the one stored for the
+   * same name and version: the process refuses to start; bump the version.
+   */
+  DEFINITION_CHANGED: { retryable: false },
   /** An operation does not apply to the saga's current state (e.g. cancelling a completed saga). */
   INVALID_STATE: { retryable: false },
   /** `SagaHandle.result` waited its whole timeout; the saga itself goes on. */

@@ -1,19 +1,23 @@
 // The job a non-terminal saga needs next, derived from its document alone. The recovery sweeper re-queues it
 // when Redis lost it; a stale job re-queues it so a saga never waits on a job that no longer exists.
-import type { SagaDefinition } from '../definition/index.js';
+import { versionOf, type SagaDefinition } from '../definition/index.js';
 import type { ScheduledStep } from './step-job-ref.js';
 import type { SagaDocument } from './saga-document.js';
 import { scheduledStepRef } from './scheduled-attempt.js';
 
+/**
+ * `definition` is the saga's own version's, when this process loads it; without it the job is derived from the
+ * document alone (the recovery sweeper restores jobs of versions it does not load, for the workers that do).
+ */
 export function expectedJob(
   saga: SagaDocument,
-  definition: SagaDefinition,
+  definition: SagaDefinition | undefined,
   now = Date.now(),
 ): ScheduledStep | null {
-  const base = { sagaId: saga._id, saga: saga.saga, generation: saga.generation };
+  const base = { sagaId: saga._id, saga: saga.saga, version: versionOf(saga), generation: saga.generation };
   if (saga.status === 'running') {
     const ref = scheduledStepRef(saga);
-    if (!ref || !definition.steps[ref.step]) return null;
+    if (!ref || (definition !== undefined && !definition.steps[ref.step])) return null;
     const step = saga.steps[ref.step]!;
     const due = step.status === 'retrying' ? step.nextAttemptAt?.getTime() : undefined;
     return { ref, delayMs: due === undefined ? 0 : Math.max(0, due - now) };

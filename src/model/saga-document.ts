@@ -93,7 +93,8 @@ export interface StuckState {
 export interface SagaDocument {
   _id: string;
   saga: string;
-  version: number;
+  /** The definition version it started on and runs on to the end; absent (stored before versions): 1. */
+  version?: number;
   key: string;
   status: SagaStatus;
   /** Forward: the step to run next (== steps.length once all completed). */

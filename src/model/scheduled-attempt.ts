@@ -1,5 +1,6 @@
 // Which forward attempt a running saga waits for, derived from its document: the one rule that the step
 // processor's check before running, the result write's filter and the recovery sweeper all follow.
+import { versionOf } from '../definition/index.js';
 import type { SagaDocument } from './saga-document.js';
 import type { StepJobRef } from './step-job-ref.js';
 
@@ -37,7 +38,7 @@ export function isScheduledAttempt(
 
 /** The forward job a running saga waits for; null once it left `running`. */
 export function scheduledStepRef(
-  saga: Pick<SagaDocument, '_id' | 'saga' | 'status' | 'steps' | 'stepIndex' | 'generation'>,
+  saga: Pick<SagaDocument, '_id' | 'saga' | 'version' | 'status' | 'steps' | 'stepIndex' | 'generation'>,
 ): StepJobRef | null {
   const attempt = scheduledAttempt(saga);
   const step = saga.steps[saga.stepIndex];
@@ -45,6 +46,7 @@ export function scheduledStepRef(
   return {
     sagaId: saga._id,
     saga: saga.saga,
+    version: versionOf(saga),
     phase: 'forward',
     step: saga.stepIndex,
     stepName: step.name,

@@ -4,6 +4,11 @@ export type Phase = 'forward' | 'compensate';
 export interface StepJobRef {
   sagaId: string;
   saga: string;
+  /**
+   * The saga's definition version: the job is queued on that version's queue and runs on its definition only.
+   * Absent in jobs queued before versions existed: 1.
+   */
+  version?: number;
   phase: Phase;
   /** Index of the step in the definition. */
   step: number;

@@ -8,6 +8,8 @@ export interface DeadlineJobData {
   kind: 'deadline';
   sagaId: string;
   saga: string;
+  /** The saga's version (absent in timers set before versions existed: 1): only a worker loading it acts. */
+  version?: number;
   generation: number;
 }
 
@@ -16,6 +18,8 @@ export type DeadLetterKind = 'rejected' | 'compensation-failed' | 'stuck';
 export interface DeadLetterJobData {
   sagaId: string;
   saga: string;
+  /** The saga's version (entries made before versions existed have none: 1). */
+  version?: number;
   generation: number;
   kind: DeadLetterKind;
   step?: string;

@@ -6,8 +6,13 @@ import type { DeadLetterKind } from './job-data.js';
 export const TIMER_QUEUE = 'saga-timers';
 export const DEAD_LETTER_QUEUE = 'dead-letters';
 
-export function stepQueueName(sagaName: string): string {
-  return `saga-${sagaName}`;
+/**
+ * One step queue per saga version: a worker listens only to the versions it loads, so a job never reaches a worker
+ * without its definition. Version 1 keeps the name of the releases before versions, so jobs in flight across that
+ * upgrade still run. Saga names have no `.`, so `saga-a.v2` is never another saga's version-1 queue.
+ */
+export function stepQueueName(sagaName: string, version = 1): string {
+  return version === 1 ? `saga-${sagaName}` : `saga-${sagaName}.v${version}`;
 }
 
 /** `{prefix}`: the hash tag that makes a prefix Redis Cluster safe. */

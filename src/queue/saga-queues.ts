@@ -75,11 +75,13 @@ export class SagaQueues {
     return { connection: this.options.connection, prefix: this.prefix };
   }
 
-  stepQueue(sagaName: string): Queue<StepJobData> {
-    let queue = this.stepQueues.get(sagaName);
+  /** The step queue of a saga version (see stepQueueName); version 1 when not given. */
+  stepQueue(sagaName: string, version = 1): Queue<StepJobData> {
+    const name = stepQueueName(sagaName, version);
+    let queue = this.stepQueues.get(name);
     if (!queue) {
-      queue = this.newQueue<StepJobData>(stepQueueName(sagaName));
-      this.stepQueues.set(sagaName, queue);
+      queue = this.newQueue<StepJobData>(name);
+      this.stepQueues.set(name, queue);
     }
     return queue;
   }
@@ -90,11 +92,13 @@ export class SagaQueues {
   }
 
   private async addSteps(steps: ScheduledStep[]): Promise<void> {
-    const bySaga = new Map<string, ScheduledStep[]>();
+    // Grouped per saga version: each version has its own queue.
+    const bySaga = new Map<Queue<StepJobData>, ScheduledStep[]>();
     for (const step of steps) {
-      const list = bySaga.get(step.ref.saga) ?? [];
+      const queue = this.stepQueue(step.ref.saga, step.ref.version);
+      const list = bySaga.get(queue) ?? [];
       list.push(step);
-      bySaga.set(step.ref.saga, list);
+      bySaga.set(queue, list);
     }
     const jobOf = ({ ref, delayMs, continuation }: ScheduledStep) => {
       const delay = Math.max(0, Math.round(delayMs ?? 0));
@@ -110,8 +114,7 @@ export class SagaQueues {
       };
     };
     await Promise.all(
-      [...bySaga].map(async ([saga, list]) => {
-        const queue = this.stepQueue(saga);
+      [...bySaga].map(async ([queue, list]) => {
         // One job (every step transition) is one script call; addBulk would wrap it in a MULTI pipeline.
         if (list.length === 1) {
           const { name, data, opts } = jobOf(list[0]!);
@@ -122,14 +125,14 @@ export class SagaQueues {
   }
 
   async scheduleDeadlines(
-    deadlines: { sagaId: string; saga: string; generation: number; deadline: Date }[],
+    deadlines: { sagaId: string; saga: string; version?: number; generation: number; deadline: Date }[],
   ): Promise<void> {
     if (deadlines.length === 0) return;
     const now = Date.now();
     const adding = this.timers.addBulk(
-      deadlines.map(({ sagaId, saga, generation, deadline }) => ({
+      deadlines.map(({ sagaId, saga, version, generation, deadline }) => ({
         name: 'deadline',
-        data: { kind: 'deadline' as const, sagaId, saga, generation },
+        data: { kind: 'deadline' as const, sagaId, saga, version: version ?? 1, generation },
         opts: {
           jobId: deadlineJobId(sagaId, generation),
           delay: Math.max(0, deadline.getTime() - now),
@@ -214,7 +217,7 @@ export class SagaQueues {
   }
 
   private async restore(step: ScheduledStep): Promise<'present' | 'added' | 'retried'> {
-    const job = await this.stepQueue(step.ref.saga).getJob(stepJobId(step.ref));
+    const job = await this.stepQueue(step.ref.saga, step.ref.version).getJob(stepJobId(step.ref));
     if (!job) {
       if (step.ref.phase === 'forward') await this.setMark(step.ref, 'lost', STOP_MARK_HOLD_MS);
       await this.addSteps([step]);
@@ -229,7 +232,10 @@ export class SagaQueues {
 
   /** True when a job with this id exists in any state. */
   async hasStepJob(ref: StepJobRef): Promise<boolean> {
-    const job = await this.bounded(this.stepQueue(ref.saga).getJob(stepJobId(ref)), 'read of a step job');
+    const job = await this.bounded(
+      this.stepQueue(ref.saga, ref.version).getJob(stepJobId(ref)),
+      'read of a step job',
+    );
     return job !== undefined;
   }
 

@@ -8,7 +8,12 @@ import {
   queuePrefixOption,
   redisUrlOption,
 } from '../config/connection-options.js';
-import { isSagaRegistry, positiveDurationSchema, type SagaRegistry } from '../definition/index.js';
+import {
+  isSagaRegistry,
+  ownRegistry,
+  positiveDurationSchema,
+  type SagaRegistry,
+} from '../definition/index.js';
 import type { SagaMetrics } from '../engine/saga-metrics.js';
 import type { TriggerWatcherOptionsInput } from '../trigger/trigger-watcher-options.js';
 
@@ -26,7 +31,15 @@ export const sagaRuntimeOptionsSchema = z.strictObject({
   database: databaseOption,
   redisUrl: redisUrlOption,
   queuePrefix: queuePrefixOption,
-  registry: z.custom<SagaRegistry>(isSagaRegistry, { error: 'registry must be a SagaRegistry' }),
+  registry: z
+    .custom<SagaRegistry>(isSagaRegistry, { error: 'registry must be a SagaRegistry' })
+    .transform(ownRegistry),
+  /**
+   * Compare each saga version's shape with the one stored in MongoDB for that name and version, and refuse to start
+   * when it changed (`DEFINITION_CHANGED`: bump the version). Off, a changed shape is recorded as the version's
+   * new one (`sagastream dev`). Default true.
+   */
+  checkDefinitions: z.boolean().default(true),
   /** Where the process logs (pino, or a logger with pino's methods); JSON lines at `info` on stdout when absent. */
   logger: z
     .custom<SagaLogger>(isSagaLogger, {

@@ -12,6 +12,8 @@ import { createLogger } from '../logging/logger.js';
 import type { SagaLogger } from '../logging/saga-logger.js';
 import { SagaQueues } from '../queue/saga-queues.js';
 import { SagaStore } from '../store/saga-store.js';
+import { DefinitionStore } from '../store/definition-store.js';
+import { inFlight, inFlightByVersion, versionsNotLoaded } from '../store/version-counts.js';
 import { LeaseStore } from '../store/lease.js';
 import { TriggerService, defaultHolderId } from '../trigger/trigger-service.js';
 import { RecoverySweeper } from '../engine/recovery-sweeper.js';
@@ -41,6 +43,30 @@ function parseRuntimeOptions(input: SagaRuntimeOptions): ResolvedSagaRuntimeOpti
     'CONFIG_INVALID',
     `SagaRuntime.start options are invalid: ${problems.join('; ')}`,
   );
+}
+
+/**
+ * A deploy that dropped a version while sagas of it are still in flight: they wait for a process that loads it.
+ * Logged, never fatal (another process of the fleet may load it); /readyz reports it too.
+ */
+async function warnOfVersionsNotLoaded(
+  store: SagaStore,
+  registry: ResolvedSagaRuntimeOptions['registry'],
+  logger: SagaLogger,
+): Promise<void> {
+  for (const count of versionsNotLoaded(await inFlightByVersion(store.collection), registry)) {
+    logger.warn(
+      {
+        saga: count.saga,
+        version: count.version,
+        inFlight: inFlight(count),
+        loaded: registry.versionsOf(count.saga),
+      },
+      `${inFlight(count)} saga(s) of ${count.saga} v${count.version} are in flight, but this process does not ` +
+        `load v${count.version}: they wait for a process that does (keep v${count.version} in the sagas ` +
+        'module until `sagastream versions` marks it retirable)',
+    );
+  }
 }
 
 /** How long each closing step after the workers (queues, connections) may take while stopping. */
@@ -108,7 +134,15 @@ export class SagaRuntime {
       throw error;
     }
     const store = new SagaStore(db);
-    await store.ensureIndexes();
+    try {
+      await store.ensureIndexes();
+      await new DefinitionStore(db).check(options.registry.all(), { enforce: options.checkDefinitions });
+      await warnOfVersionsNotLoaded(store, options.registry, logger);
+    } catch (error) {
+      mongoWatch.stop();
+      await client.close();
+      throw error;
+    }
     const redis = redisConnections(options, connections);
     const queues = new SagaQueues({
       connection: redis.create('producer'),

@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { SagaRegistry, isSagaRegistry, type SagaDefinition } from '../definition/index.js';
+import { SagaRegistry, isSagaRegistry, ownRegistry, type SagaDefinition } from '../definition/index.js';
 import type { ServicesSetupContext } from './saga-runtime.js';
 
 /** What a sagas module's `setup` receives: the process's database (MONGODB_DB) and a logger. */
@@ -28,7 +28,7 @@ export const DEFAULT_SAGAS_MODULE = fileURLToPath(new URL('../../sagas/index.js'
 const TYPESCRIPT_EXTENSIONS = new Set(['.ts', '.mts', '.cts']);
 
 function toRegistry(value: unknown): SagaRegistry | undefined {
-  if (isSagaRegistry(value)) return value;
+  if (isSagaRegistry(value)) return ownRegistry(value);
   if (Array.isArray(value) && value.length > 0) return new SagaRegistry(value as SagaDefinition[]);
   return undefined;
 }

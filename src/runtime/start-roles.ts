@@ -26,6 +26,8 @@ export interface StartRolesOptions {
   readonly sagas: SagasModule;
   readonly roles: RoleSelection;
   readonly logger: SagaLogger;
+  /** Refuse a saga version whose shape changed under the same number (default true; `dev` turns it off). */
+  readonly checkDefinitions?: boolean;
 }
 
 export interface RunningRoles {
@@ -74,6 +76,7 @@ export async function startRoles(options: StartRolesOptions): Promise<RunningRol
     queuePrefix: options.queuePrefix,
     registry: sagas.registry,
     logger,
+    ...(options.checkDefinitions === undefined ? {} : { checkDefinitions: options.checkDefinitions }),
     ...(metrics ? { metrics } : {}),
     ...(sagas.setup ? { setup: setupOf(sagas) } : {}),
     roles: [

@@ -10,7 +10,7 @@ const TIME_SCALE_RULE =
 
 export const testEnvironmentOptionsSchema = z.strictObject({
   /** The sagas to run: a SagaRegistry (a sagas module's default export) or an array of definitions. */
-  sagas: sagasOption.transform((registry): readonly SagaDefinition[] => registry.list()),
+  sagas: sagasOption.transform((registry): readonly SagaDefinition[] => registry.all()),
   /** What every step and compensation gets as `ctx.services`: your fakes. */
   services: z.unknown().optional(),
   /** Builds the services once connected, from the environment's database (used when `services` is absent). */

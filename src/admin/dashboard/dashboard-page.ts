@@ -71,6 +71,7 @@ const BODY = `
       <div class="panel-head"><h2 id="per-saga-title">By saga</h2></div>
       <table id="per-saga"><thead></thead><tbody></tbody></table>
       <div id="watchers"></div>
+      <div id="versions"></div>
     </section>
   </div>
 </main>`;

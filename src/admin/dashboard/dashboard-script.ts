@@ -116,6 +116,12 @@ export const DASHBOARD_SCRIPT = `
       return el('div', { class: 'watcher', text: 'watcher ' + w.saga + ': ' + w.state + ', lease held by ' +
         (w.leaseHolder || 'nobody') + (w.lagSeconds !== null ? ', lag ' + w.lagSeconds.toFixed(1) + ' s' : '') });
     }));
+    // In flight per saga version; a version no running worker loads says so (it waits for one that does).
+    replaceChildren($('versions'), (stats.versions || []).filter(function (v) { return v.inFlight > 0 || v.retirable; }).map(function (v) {
+      return el('div', { class: 'watcher', 'data-version': v.saga + '@' + v.version, text: v.saga + ' v' + v.version + ': ' +
+        v.inFlight + ' in flight' + (v.waitingForVersion > 0 ? ', ' + v.waitingForVersion + ' waiting for version ' + v.version : '') +
+        (v.retirable ? ', retirable' : '') });
+    }));
     var select = $('filter-saga');
     stats.sagas.forEach(function (row) {
       if (state.knownSagas[row.saga]) return;
@@ -150,7 +156,7 @@ export const DASHBOARD_SCRIPT = `
       return el('tr', { 'data-saga-id': saga.id, 'data-key': saga.key, 'data-status': saga.status,
         class: saga.id === state.selected ? 'selected' : '', title: saga.id,
         onclick: function () { select(saga.id); } }, [
-        el('td', null, [badge(saga.status)]), el('td', { text: saga.saga, title: saga.saga }),
+        el('td', null, [badge(saga.status)]), el('td', { text: saga.saga + ' v' + saga.version, title: saga.saga + ' v' + saga.version }),
         el('td', { text: saga.key, title: saga.key }), el('td', { text: saga.step || '', title: saga.step || null }),
         el('td', { class: 'time', text: time(saga.updatedAt) })
       ]);

@@ -36,7 +36,7 @@ export const checkCommand: CliCommand = {
       return 0;
     }
     const sagas = await loadSagasModule(values['sagas-module'], env);
-    const definitions = sagas.registry.list();
+    const definitions = sagas.registry.all();
     stdout.write(`${sagas.source}: ${definitions.length} saga${definitions.length === 1 ? '' : 's'}\n`);
     for (const definition of definitions) stdout.write(`  ${describeSaga(definition)}\n`);
     return 0;

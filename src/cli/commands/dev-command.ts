@@ -16,6 +16,7 @@ import { waitForShutdownSignal } from '../wait-for-shutdown-signal.js';
 import { parseRate } from './demo-command.js';
 
 const usage = `Usage: sagastream dev [--demo] [--mongo-port P] [--redis-port P] [--admin-port P] [--dbpath DIR]
+                      [--check-definitions]
 
 Starts the development stack in one process: the embedded MongoDB-compatible server, a redis-server child
 process, the trigger watcher, a worker and the admin API; then prints one ready line with the MongoDB URI,
@@ -34,6 +35,8 @@ Options:
   --dbpath DIR            keep data across restarts: MongoDB in DIR/mongo, Redis (AOF) in DIR/redis
   --sagas-module PATH     module exporting your SagaRegistry (default: SAGAS; with neither, --demo
                           runs the example order-fulfillment saga)
+  --check-definitions     refuse to start when a saga version's steps changed without a version bump, as
+                          the other commands do (default off here: edits are recorded as the version's shape)
   -h, --help              show this help
 
 Needs redis-server on PATH unless REDIS_URL is set (Debian/Ubuntu: apt-get install -y redis-server).
@@ -61,6 +64,7 @@ export const devCommand: CliCommand = {
       'admin-port': { type: 'string' },
       dbpath: { type: 'string' },
       'sagas-module': { type: 'string' },
+      'check-definitions': { type: 'boolean' },
     });
     if (help) {
       stdout.write(`${usage}\n`);
@@ -153,6 +157,7 @@ export const devCommand: CliCommand = {
           admin: { host: config.admin.host, port: adminPort, token: adminToken },
         },
         logger,
+        checkDefinitions: (values['check-definitions'] as unknown) === true,
       });
       parts.push({ url: roles.adminUrl ?? '', origin: 'roles', stop: () => roles.stop() });
       adminUrl = roles.adminUrl;

@@ -34,8 +34,11 @@ export function formatStats(stats: AdminStats): string {
       watcher.lagSeconds === null ? '-' : `${watcher.lagSeconds.toFixed(1)}s`,
     ]),
   );
+  // Older admin servers send no versions.
+  const waiting = (stats.waitingForVersion ?? []).map((entry) => entry.message);
   return [
     sagas,
+    ...(waiting.length > 0 ? ['', ...waiting] : []),
     '',
     queues,
     '',

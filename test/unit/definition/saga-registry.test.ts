@@ -4,9 +4,10 @@ import { defineSaga } from '../../../src/definition/define-saga.js';
 import { SagaRegistry } from '../../../src/definition/saga-registry.js';
 import { SagastreamError } from '../../../src/errors/sagastream-error.js';
 
-function saga(name: string) {
+function saga(name: string, version?: number) {
   return defineSaga({
     name,
+    ...(version === undefined ? {} : { version }),
     trigger: { collection: name },
     input: z.object({}),
     steps: [{ name: 'only', run: async () => Promise.resolve() }],
@@ -51,7 +52,7 @@ describe('SagaRegistry', () => {
     const error = errorOf(() => new SagaRegistry([orders, saga('orders'), refunds, saga('refunds')]));
     expect(error.code).toBe('INVALID_DEFINITION');
     expect(error.message).toMatch(
-      /^Saga names must be unique, but "orders", "refunds" are defined more than once/,
+      /^Saga names must be unique per version, but "orders" v1, "refunds" v1 are defined more than once/,
     );
   });
 
@@ -63,5 +64,39 @@ describe('SagaRegistry', () => {
     const error = errorOf(() => registry.select(['orders', 'a', 'b']));
     expect(error.code).toBe('SAGA_NOT_FOUND');
     expect(error.message).toBe('Unknown sagas "a", "b"; known sagas: orders, refunds, invoices.');
+  });
+
+  describe('versions', () => {
+    const v1 = saga('orders');
+    const v3 = saga('orders', 3);
+    const v2 = saga('orders', 2);
+    const versioned = new SagaRegistry([v1, v3, refunds, v2]);
+
+    it('holds several versions of a name; new sagas start on the highest', () => {
+      expect(versioned.get('orders')).toBe(v3);
+      expect(versioned.list()).toEqual([v3, refunds]);
+      expect(versioned.all()).toEqual([v3, v2, v1, refunds]);
+      expect(versioned.versionsOf('orders')).toEqual([3, 2, 1]);
+      expect(versioned.versionsOf('nope')).toEqual([]);
+      expect(versioned.names).toEqual(['orders', 'refunds']);
+    });
+
+    it('finds the exact version a stored saga runs on (none recorded: version 1)', () => {
+      expect(versioned.get('orders', 2)).toBe(v2);
+      expect(versioned.find('orders', 1)).toBe(v1);
+      expect(versioned.find('orders', 4)).toBeUndefined();
+      expect(versioned.forSaga({ saga: 'orders', version: 2 })).toBe(v2);
+      expect(versioned.forSaga({ saga: 'orders' })).toBe(v1);
+    });
+
+    it('names the loaded versions when one is missing', () => {
+      const error = errorOf(() => new SagaRegistry([v2, v3]).get('orders', 1));
+      expect(error.code).toBe('VERSION_NOT_LOADED');
+      expect(error.message).toMatch(/^Saga "orders" v1 is not loaded in this process \(it loads v3, v2\)/);
+    });
+
+    it('keeps every version of a selected saga', () => {
+      expect(versioned.select(['orders']).all()).toEqual([v3, v2, v1]);
+    });
   });
 });

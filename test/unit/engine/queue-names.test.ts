@@ -67,3 +67,13 @@ describe('queue names and job ids', () => {
     expect(validJobId(earlier)).toBe(true);
   });
 });
+
+describe('step queues per saga version', () => {
+  it('keeps version 1 on the name it had before versions, and never collides with another saga', () => {
+    expect(stepQueueName('orders')).toBe('saga-orders');
+    expect(stepQueueName('orders', 1)).toBe('saga-orders');
+    expect(stepQueueName('orders', 2)).toBe('saga-orders.v2');
+    // A saga named like a version suffix still gets its own queue (saga names have no dot).
+    expect(stepQueueName('orders-v2', 1)).not.toBe(stepQueueName('orders', 2));
+  });
+});

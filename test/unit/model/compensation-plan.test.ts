@@ -63,6 +63,7 @@ describe('deadLetterFor', () => {
     expect(deadLetterFor(saga, 'compensation-failed')).toEqual({
       sagaId: saga._id,
       saga: 'unit',
+      version: 1,
       generation: 1,
       kind: 'compensation-failed',
       step: 'a',

@@ -15,6 +15,7 @@ describe('expectedJob', () => {
       ref: {
         sagaId: saga._id,
         saga: 'unit',
+        version: 1,
         generation: 2,
         phase: 'forward',
         step: 1,
@@ -66,6 +67,7 @@ describe('expectedJob', () => {
       ref: {
         sagaId: saga._id,
         saga: 'unit',
+        version: 1,
         generation: 0,
         phase: 'compensate',
         step: 0,
@@ -75,6 +77,14 @@ describe('expectedJob', () => {
       },
       delayMs: 200,
     });
+  });
+
+  it("carries the saga's version (a saga stored without one is version 1), with or without its definition", () => {
+    const v3 = { ...sagaDocument({ steps: [step('a'), step('b'), step('c')] }), version: 3 };
+    expect(expectedJob(v3, undefined, NOW)?.ref).toMatchObject({ version: 3, step: 0, stepName: 'a' });
+    const legacy: Partial<ReturnType<typeof sagaDocument>> = sagaDocument({ steps: [step('a')] });
+    delete legacy.version;
+    expect(expectedJob(legacy as ReturnType<typeof sagaDocument>, undefined, NOW)?.ref.version).toBe(1);
   });
 
   it('terminal sagas and a finished plan need nothing', () => {
