@@ -144,25 +144,52 @@ function replSetGetStatus(context: CommandContext): Document {
 
 const ok = (): Document => ({});
 
-/** setParameter for the parameters this server acts on; the reply carries each one's previous value, as mongod's. */
+/** The runtime parameters this server acts on (each an integer number of seconds, at least 1, as mongod's). */
+const PARAMETERS: Record<
+  string,
+  { get(context: CommandContext): number; set(context: CommandContext, seconds: number): void }
+> = {
+  ttlMonitorSleepSecs: {
+    get: (context) => context.server.parameters.ttlMonitorSleepSecs,
+    set: (context, seconds) => {
+      context.server.parameters.ttlMonitorSleepSecs = seconds;
+    },
+  },
+  transactionLifetimeLimitSeconds: {
+    get: (context) => context.transactions.lifetimeLimitSeconds,
+    set: (context, seconds) => {
+      context.transactions.lifetimeLimitSeconds = seconds;
+    },
+  },
+};
+
+/** setParameter for the parameters this server acts on; the reply carries the previous value, as mongod's. */
 function setParameter(context: CommandContext): Document {
-  const { command, server } = context;
+  const { command } = context;
+  if (context.db !== 'admin') {
+    throw new MongoCommandError('Unauthorized', 'setParameter may only be run against the admin database.');
+  }
   const reply: Document = {};
+  let found = false;
   for (const [name, value] of Object.entries(command)) {
     if (name === 'setParameter' || GENERIC_FIELDS.includes(name)) continue;
-    if (name !== 'ttlMonitorSleepSecs') {
+    const parameter = PARAMETERS[name];
+    if (!parameter) {
       throw new MongoCommandError('InvalidOptions', `attempted to set unrecognized parameter [${name}]`);
     }
     const seconds = commandNumber(value);
     if (seconds === undefined || !Number.isInteger(seconds) || seconds < 1) {
       throw new MongoCommandError(
         'BadValue',
-        `ttlMonitorSleepSecs must be an integer of at least 1, got ${String(value)}`,
+        `${name} must be an integer of at least 1, got ${String(value)}`,
       );
     }
-    reply.was = server.parameters.ttlMonitorSleepSecs;
-    server.parameters.ttlMonitorSleepSecs = seconds;
+    reply.was = parameter.get(context);
+    parameter.set(context, seconds);
+    found = true;
   }
+  if (!found)
+    throw new MongoCommandError('InvalidOptions', 'no option found to set, use help:true to see options');
   return reply;
 }
 
@@ -182,8 +209,8 @@ export const handshakeCommands: Record<string, CommandHandlerFn> = {
       };
     }
     if (command.authenticationMechanisms !== undefined) reply.authenticationMechanisms = [];
-    if (command.ttlMonitorSleepSecs !== undefined || command.getParameter === '*') {
-      reply.ttlMonitorSleepSecs = context.server.parameters.ttlMonitorSleepSecs;
+    for (const [name, parameter] of Object.entries(PARAMETERS)) {
+      if (command[name] !== undefined || command.getParameter === '*') reply[name] = parameter.get(context);
     }
     return reply;
   },

@@ -1,12 +1,9 @@
-// commitTransaction and abortTransaction, and the transactionLifetimeLimitSeconds server parameter
-// (setParameter, and getParameter on top of the handshake's answer).
+// commitTransaction and abortTransaction, endSessions and killSessions (which abort a session's transaction). The
+// transactionLifetimeLimitSeconds parameter is set and read with the others (handshake-commands.ts).
 import type { Document } from 'bson';
 import { MongoCommandError } from '../errors.js';
 import { commandNumber, type CommandContext, type CommandHandlerFn } from './command-context.js';
-import { handshakeCommands } from './handshake-commands.js';
 import type { SessionTransaction } from './transaction-sessions.js';
-
-const LIFETIME_PARAMETER = 'transactionLifetimeLimitSeconds';
 
 function transactionOf(context: CommandContext, name: string): SessionTransaction {
   if (!context.transaction) {
@@ -57,35 +54,6 @@ const abortTransaction: CommandHandlerFn = (context) => {
   return {};
 };
 
-const setParameter: CommandHandlerFn = (context) => {
-  if (context.db !== 'admin') {
-    throw new MongoCommandError('Unauthorized', 'setParameter may only be run against the admin database.');
-  }
-  const raw: unknown = context.command[LIFETIME_PARAMETER];
-  if (raw === undefined) {
-    throw new MongoCommandError('InvalidOptions', `no option found to set, use help:true to see options`);
-  }
-  const seconds = commandNumber(raw);
-  if (seconds === undefined || !Number.isInteger(seconds) || seconds < 1) {
-    throw new MongoCommandError(
-      'BadValue',
-      `${LIFETIME_PARAMETER} must be an integer of at least 1, got ${JSON.stringify(raw)}`,
-    );
-  }
-  const was = context.transactions.lifetimeLimitSeconds;
-  context.transactions.lifetimeLimitSeconds = seconds;
-  return { was };
-};
-
-const getParameter: CommandHandlerFn = async (context) => {
-  const reply = await handshakeCommands.getParameter!(context);
-  const { command } = context;
-  if (command[LIFETIME_PARAMETER] !== undefined || command.getParameter === '*') {
-    reply[LIFETIME_PARAMETER] = context.transactions.lifetimeLimitSeconds;
-  }
-  return reply;
-};
-
 /** The lsids of endSessions/killSessions: `{endSessions: [{id}, ...]}`. */
 function sessionsOf(context: CommandContext, name: string): Document[] {
   const value: unknown = context.command[name];
@@ -109,6 +77,4 @@ export const transactionCommands: Record<string, CommandHandlerFn> = {
   },
   commitTransaction,
   abortTransaction,
-  setParameter,
-  getParameter,
 };

@@ -52,6 +52,11 @@ afterAll(async () => {
 });
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/engine-process.ts', import.meta.url));
+/**
+ * The step timeout of the recording saga in the spawned processes and in the test's own runtime alike: one saga
+ * version has one shape, and a process that loads a different one refuses to start.
+ */
+const STEP_TIMEOUT_MS = 30_000;
 
 interface EngineProcess {
   holder: string;
@@ -69,6 +74,7 @@ function startEngineProcess(test: EngineTest, holder: string, roles: string): En
       QUEUE_PREFIX: test.queuePrefix,
       HOLDER_ID: holder,
       ROLES: roles,
+      STEP_TIMEOUT_MS: String(STEP_TIMEOUT_MS),
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -132,7 +138,7 @@ describe('crash recovery', () => {
   });
 
   it('two watcher processes: one active, the other takes over when the holder is SIGKILLed', async () => {
-    test = engineTest(client, 'watchers');
+    test = engineTest(client, 'watchers', { stepTimeoutMs: STEP_TIMEOUT_MS });
     // Steps run in this process; the watcher processes only start sagas (and sweep).
     await test.start({ roles: ['worker'] });
     const watchers = [
@@ -165,7 +171,7 @@ describe('crash recovery', () => {
   }, 90_000);
 
   it('a worker SIGKILLed mid-step: the step runs again elsewhere and the saga completes', async () => {
-    test = engineTest(client, 'worker-kill');
+    test = engineTest(client, 'worker-kill', { stepTimeoutMs: STEP_TIMEOUT_MS });
     await test.start({ roles: ['watcher'] });
     const doomed = startEngineProcess(test, 'worker-doomed', 'worker');
     await expect.poll(() => doomed.state, { ...POLL, message: 'the worker process to start' }).toBe('worker');
