@@ -30,7 +30,7 @@ export interface SweepResult {
 }
 
 export interface RecoverySweeperOptions {
-  /** Sagas examined per sweep and per state; the oldest activity goes first. */
+  /** Active sagas examined per sweep, the oldest activity first; dead-letter candidates are read in batches of it. */
   batchSize: number;
   /** After this many retries of a job BullMQ failed for good, the saga is reported as a `stuck` dead letter. */
   stuckAfter: number;
@@ -38,6 +38,8 @@ export interface RecoverySweeperOptions {
 
 export class RecoverySweeper {
   private running: Promise<SweepResult> | null = null;
+  /** The Redis epoch (SagaQueues.redisEpoch) in which this sweeper checked every dead letter; null before. */
+  private deadLettersCheckedIn: string | null = null;
 
   constructor(
     private readonly registry: SagaRegistry,
@@ -142,12 +144,25 @@ export class RecoverySweeper {
     }
     // Adding an existing timer id is a no-op, so this only restores lost ones.
     await this.queues.scheduleDeadlines(deadlines);
-    for (const saga of await this.store.findDeadLetterCandidates(this.options.batchSize)) {
-      if (await this.queues.hasDeadLetter(saga._id, saga.generation)) continue;
+    // Every dead letter once per Redis epoch (this sweeper's first sweep, then after Redis lost its data); on other
+    // sweeps only those never recorded as queued. A sweep's cost then does not grow with the failed sagas stored.
+    const epoch = await this.queues.redisEpoch();
+    const everyDeadLetter = epoch !== this.deadLettersCheckedIn;
+    const candidates = this.store.deadLetterCandidates({
+      unqueued: !everyDeadLetter,
+      batchSize: this.options.batchSize,
+    });
+    for await (const saga of candidates) {
+      if (await this.queues.hasDeadLetter(saga._id, saga.generation)) {
+        if (saga.deadLetter?.queuedGeneration !== saga.generation)
+          await this.store.markDeadLettered(saga._id, saga.generation);
+        continue;
+      }
       await this.queues.addDeadLetters([deadLetterFor(saga, deadLetterKindOf(saga))]);
       await this.store.markDeadLettered(saga._id, saga.generation);
       result.deadLettersRestored += 1;
     }
+    if (everyDeadLetter) this.deadLettersCheckedIn = epoch;
     if (result.requeued + result.overdue + result.deadLettersRestored + result.stopsFinished > 0) {
       this.logger.warn(result, 'recovery sweep restored missing work');
     }

@@ -1,5 +1,6 @@
 // The BullMQ queues of a deployment: one step queue per saga, a timer queue for deadlines, and the dead-letter
 // queue. Producers fail fast: every operation here is bounded in time; workers (elsewhere) wait for Redis.
+import { randomUUID } from 'node:crypto';
 import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
 import { settleWithin } from '../connections/deadline.js';
 import { within } from '../errors/index.js';
@@ -245,6 +246,20 @@ export class SagaQueues {
       this.deadLetters.getRanges([...DEAD_LETTER_STATES], 0, -1),
       'read of the dead-letter ids',
     );
+  }
+
+  /**
+   * An id for the data Redis holds now: set once (`SET NX`) under the queues' prefix and kept as long as Redis keeps
+   * its data. A new one means Redis lost everything since the last call (FLUSHALL, a restart without persistence).
+   */
+  redisEpoch(): Promise<string> {
+    const reading = (async () => {
+      const client = await this.deadLetters.backend.client;
+      const fresh = randomUUID();
+      const previous: unknown = await client.runCommand('set', [`${this.prefix}:epoch`, fresh, 'NX', 'GET']);
+      return typeof previous === 'string' ? previous : fresh;
+    })();
+    return this.bounded(reading, 'read of the Redis epoch');
   }
 
   async hasDeadLetter(sagaId: string, generation: number): Promise<boolean> {

@@ -419,16 +419,20 @@ export class SagaStore {
       .toArray();
   }
 
-  /** Failed or rejected sagas whose dead letter was not discarded, for the sweeper to check. */
-  findDeadLetterCandidates(limit: number): Promise<SagaDocument[]> {
-    return this.collection
-      .find(
-        { status: { $in: ['failed', 'rejected'] }, 'deadLetter.discardedAt': { $exists: false } },
-        { projection: { history: 0 } },
-      )
-      .sort({ updatedAt: -1 })
-      .limit(limit)
-      .toArray();
+  /**
+   * Failed or rejected sagas whose dead letter was not discarded, for the sweeper to check against Redis after Redis
+   * lost its data: `unqueued` narrows them to those whose dead letter was never recorded as queued for their current
+   * generation (a process stopped between the transition and the queueing), which are checked on every sweep.
+   */
+  deadLetterCandidates(options: { unqueued: boolean; batchSize: number }): AsyncIterable<SagaDocument> {
+    return this.collection.find(
+      {
+        status: { $in: ['failed', 'rejected'] },
+        'deadLetter.discardedAt': { $exists: false },
+        ...(options.unqueued ? { $expr: { $ne: ['$deadLetter.queuedGeneration', '$generation'] } } : {}),
+      },
+      { projection: { history: 0 }, batchSize: options.batchSize },
+    );
   }
 
   async appendHistory(id: string, event: Omit<HistoryEvent, 'at'>, now = new Date()): Promise<void> {
