@@ -115,7 +115,10 @@ const orderSaga = defineSaga({
 // The hand-over tests wait, one after another, for the leader, the standby taking over and the heal: longer than
 // the default test timeout on a loaded machine, though each wait has its own bound.
 const HAND_OVER_TEST_TIMEOUT_MS = 90_000;
-const FAST = { leaseTtl: 3_000, batchTimeout: 5_000, healthCheckTimeout: 1_000 };
+// Leader and standby share this test's event loop: on a loaded machine a healthy PING can take over a second, and a
+// 1 s bound made the healthy standby stand down too. 2 s (and a lease long enough to renew behind it) keeps the
+// hand-over to the unhealthy leader's alone.
+const FAST = { leaseTtl: 6_000, batchTimeout: 5_000, healthCheckTimeout: 2_000 };
 
 /**
  * A leader on `leaderContext` (the context with one connection swapped for a proxied one), then a standby on the
