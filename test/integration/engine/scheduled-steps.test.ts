@@ -117,9 +117,12 @@ describe('a cancel while the next step is scheduled', () => {
     expect(saga.steps[1]!.compensation).toBeUndefined();
     expect(await effectTimeline(test.db, saga._id)).toEqual(['reserve', 'undo-reserve']);
     expect(await runsOf(test.db, saga._id, 'charge')).toEqual([]);
-    // The gate is stopped, so a job queued again (a sweeper, a stale re-run of reserve on a loaded machine) never
-    // runs charge, and is gone once a worker took it.
-    await expect.poll(() => queue.getJob(chargeJobId), POLL).toBeUndefined();
+    // The job is gone and the gate is stopped, so a job queued again (a sweeper, a stale re-run of reserve on a
+    // loaded machine) never runs charge: taken by a worker, it completes without running the step.
+    await expect
+      .poll(async () => (await queue.getJob(chargeJobId))?.getState() ?? 'gone', POLL)
+      .toBeOneOf(['gone', 'completed']);
+    expect(await runsOf(test.db, saga._id, 'charge')).toEqual([]);
     expect(await runtime.queues.attemptMark(chargeRef(scheduled))).toBe('stopped:cancelled:not-started');
   });
 
