@@ -92,11 +92,14 @@ export function roleCommand<T extends OptionsConfig>(spec: RoleCommandSpec<T>): 
       });
       const admin = running.adminUrl === undefined ? '' : `; admin API ${running.adminUrl}`;
       const metrics = running.metricsUrl === undefined ? '' : `; metrics ${running.metricsUrl}`;
+      // Listening before the ready line: a supervisor may send SIGTERM as soon as it reads it, and a signal with no
+      // listener yet would kill the process instead of stopping it gracefully.
+      const shutdownSignal = waitForShutdownSignal();
       stdout.write(
         `sagastream ${spec.name} ready: ${describeRoles(roles)} for ${sagas.registry.names.join(', ')}` +
           ` (database ${config.mongodb.db}, queue prefix ${config.queuePrefix})${admin}${metrics}\n`,
       );
-      const signal = await waitForShutdownSignal();
+      const signal = await shutdownSignal;
       logger.info({ signal }, `stopping sagastream ${spec.name}`);
       await running.stop();
       return 0;
