@@ -62,11 +62,13 @@ export const demoCommand: CliCommand = {
         output: stdout,
         logger,
       });
+      // Listening before the line: a supervisor may send SIGTERM as soon as it reads it.
+      const shutdownSignal = waitForShutdownSignal();
       stdout.write(
         `sagastream demo: inserting ${ordersPerSecond} orders/s into ${demo.target}` +
           `${count === undefined ? '' : ` (${count} in all)`}; Ctrl-C stops\n`,
       );
-      const signal = await Promise.race([waitForShutdownSignal(), demo.finished.then(() => undefined)]);
+      const signal = await Promise.race([shutdownSignal, demo.finished.then(() => undefined)]);
       if (signal !== undefined) logger.info({ signal }, 'stopping the demo');
       await demo.stop();
     } finally {

@@ -49,9 +49,10 @@ export const mongoCommand: CliCommand = {
       ...(historySize === undefined ? {} : { historySize }),
       logger,
     });
+    // Listening before the ready line: a supervisor may send SIGTERM as soon as it reads it.
+    const shutdownSignal = waitForShutdownSignal();
     stdout.write(`embedded MongoDB ready at ${server.uri}\n`);
-
-    const signal = await waitForShutdownSignal();
+    const signal = await shutdownSignal;
     logger.info({ signal }, 'stopping embedded MongoDB');
     await server.stop();
     return 0;

@@ -3,6 +3,7 @@
 // rather than by racing a real signal.
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
+import { mongoCommand } from '../../../src/cli/commands/mongo-command.js';
 import { workerCommand } from '../../../src/cli/commands/worker-command.js';
 import { EXAMPLE_SAGAS, roleEnvironment } from './cli-process.js';
 
@@ -35,6 +36,27 @@ describe('sagastream worker ready line', () => {
     for (const listener of added()) listener('SIGTERM');
     expect(await running).toBe(0);
     expect(lines[0]?.text).toMatch(/^sagastream worker ready: /);
+    expect(lines[0]?.listening).toBe(true);
+  });
+
+  it('holds for sagastream mongo too', async () => {
+    const existing = new Set(process.listeners('SIGTERM'));
+    const added = () => process.listeners('SIGTERM').filter((listener) => !existing.has(listener));
+    ownListeners = added;
+    const lines: { text: string; listening: boolean }[] = [];
+    const stdout = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        lines.push({ text: chunk.toString(), listening: added().length > 0 });
+        done();
+      },
+    });
+    const stderr = new Writable({ write: (_chunk, _encoding, done) => done() });
+
+    const running = mongoCommand.run(['--port', '0'], { stdout, stderr, env: { LOG_LEVEL: 'fatal' } });
+    await expect.poll(() => lines.length, { timeout: 30_000 }).toBe(1);
+    for (const listener of added()) listener('SIGTERM');
+    expect(await running).toBe(0);
+    expect(lines[0]?.text).toMatch(/^embedded MongoDB ready at /);
     expect(lines[0]?.listening).toBe(true);
   });
 });
