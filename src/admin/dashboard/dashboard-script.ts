@@ -237,11 +237,20 @@ export const DASHBOARD_SCRIPT = `
   // A duration goes inside its bar when it fits, else beside it (right, or left) where it covers no other bar or
   // label of its lane and stays on the track; otherwise only the bar's tooltip has it. Never cut off.
   function placeBarLabels() {
+    // Fractional boxes, not offsetLeft/offsetWidth: those are rounded, and a label placed by them could reach a
+    // fraction of a pixel into the next bar. GAP keeps a placed label clear of its neighbours.
+    var GAP = 1;
     Array.prototype.forEach.call(document.querySelectorAll('#timeline .tl-track'), function (track) {
+      var origin = track.getBoundingClientRect().left;
+      function span(node) {
+        var box = node.getBoundingClientRect();
+        return [box.left - origin, box.right - origin];
+      }
       var bars = Array.prototype.slice.call(track.querySelectorAll('.bar'));
       var taken = { forward: [], compensate: [] };
       bars.forEach(function (bar) {
-        taken[bar.getAttribute('data-phase')].push([bar.offsetLeft, bar.offsetLeft + bar.offsetWidth, bar]);
+        var at = span(bar);
+        taken[bar.getAttribute('data-phase')].push([at[0], at[1], bar]);
       });
       var trackWidth = track.clientWidth;
       bars.forEach(function (bar) {
@@ -249,13 +258,13 @@ export const DASHBOARD_SCRIPT = `
         label.className = 'bar-label';
         label.hidden = false;
         var lane = taken[bar.getAttribute('data-phase')];
-        var left = bar.offsetLeft, right = left + bar.offsetWidth, needed = label.offsetWidth;
+        var at = span(bar), left = at[0], right = at[1], needed = label.getBoundingClientRect().width;
         // A very short attempt is drawn 1% wide and may reach into the next bar: a label inside must clear it too.
         function free(from, to) {
           return from >= 0 && to <= trackWidth &&
-            lane.every(function (r) { return r[2] === bar || to <= r[0] || from >= r[1]; });
+            lane.every(function (r) { return r[2] === bar || to + GAP <= r[0] || from >= r[1] + GAP; });
         }
-        var place = needed <= bar.offsetWidth && free(left, right) ? ['inside', left, right]
+        var place = needed <= right - left && free(left, left + needed) ? ['inside', left, left + needed]
           : free(right, right + needed) ? ['outside-right', right, right + needed]
           : free(left - needed, left) ? ['outside-left', left - needed, left] : null;
         if (place) { label.classList.add(place[0]); lane.push([place[1], place[2]]); }
