@@ -3,6 +3,7 @@
 import { scheduledStepRef } from '../model/scheduled-attempt.js';
 import type { SagaDocument } from '../model/saga-document.js';
 import { stepJobId } from '../queue/queue-names.js';
+import { carrierOf } from '../queue/attempt-gate.js';
 import type { SagaQueues } from '../queue/saga-queues.js';
 
 export interface ScheduledJobView {
@@ -13,15 +14,24 @@ export interface ScheduledJobView {
 
 const QUEUED_STATES: readonly string[] = ['waiting', 'delayed', 'prioritized', 'paused', 'waiting-children'];
 
-/** The scheduled attempt's job as shown; null when the saga waits for none or its job is missing. */
+/**
+ * The scheduled attempt's job as shown; null when the saga waits for none or its job is missing. An attempt run
+ * inside an earlier step's job (its gate names that carrier, attempt-gate.ts) shows as running while the carrier is
+ * active, since the time in its mark.
+ */
 export async function scheduledJobView(
-  queues: Pick<SagaQueues, 'stepQueue'>,
+  queues: Pick<SagaQueues, 'stepQueue' | 'attemptMark'>,
   saga: SagaDocument,
 ): Promise<ScheduledJobView | null> {
   const ref = scheduledStepRef(saga);
   if (!ref) return null;
-  const job = await queues.stepQueue(saga.saga, ref.version).getJob(stepJobId(ref));
-  if (!job) return null;
+  const queue = queues.stepQueue(saga.saga, ref.version);
+  const job = await queue.getJob(stepJobId(ref));
+  if (!job) {
+    const carrier = ref.phase === 'forward' ? carrierOf(await queues.attemptMark(ref)) : null;
+    const carrierState = carrier ? await (await queue.getJob(carrier.jobId))?.getState() : undefined;
+    return carrier && carrierState === 'active' ? { state: 'running', startedAt: carrier.startedAt } : null;
+  }
   const state = await job.getState();
   if (state === 'active') {
     return { state: 'running', startedAt: job.processedOn ? new Date(job.processedOn) : null };

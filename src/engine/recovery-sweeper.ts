@@ -112,7 +112,7 @@ export class RecoverySweeper {
         result.stopsFinished += 1;
         continue;
       }
-      const restored = job ? await this.queues.restoreStep(job) : 'present';
+      const restored = job ? await this.queues.restoreStep(job, { unlessCarried: true }) : 'present';
       if (restored !== 'present') result.requeued += 1;
       if (
         restored === 'retried' &&

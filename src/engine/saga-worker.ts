@@ -63,6 +63,11 @@ export interface SagaWorkerOptions {
   metrics?: SagaMetrics;
   /** Given to every step and compensation as `ctx.services`. */
   services?: unknown;
+  /**
+   * Forward steps of a saga one job runs in a row before it queues the next one (StepProcessor's `Carrier`): the
+   * next step runs in the same slot, without a BullMQ job of its own. 1 queues every step. 1 when absent.
+   */
+  stepsPerJob?: number;
 }
 
 /** Errors of an unreachable or closing connection, which the connection's own state already reports. */
@@ -96,6 +101,8 @@ export class SagaWorker {
       logger,
       ...(options.metrics ? { metrics: options.metrics } : {}),
       services: options.services,
+      stepsPerJob: options.stepsPerJob ?? 1,
+      mayContinue: () => this.closing === null,
     });
   }
 
@@ -118,7 +125,7 @@ export class SagaWorker {
       const queueName = stepQueueName(definition.name, definition.version);
       const worker = new Worker<StepJobData>(
         queueName,
-        (job: Job<StepJobData>) => this.processor.process(job.data),
+        (job: Job<StepJobData>) => this.processor.process(job.data, job.id),
         { ...common, connection, concurrency: this.options.concurrency },
       );
       this.watch({ name: queueName, worker, connection });

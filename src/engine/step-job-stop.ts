@@ -4,7 +4,7 @@
 // (Redis lost the mark, or the mark expired).
 import type { Job } from 'bullmq';
 import type { StepJobData } from '../queue/job-data.js';
-import { STOP_MARK_HOLD_MS, type AttemptMark, type StopReason } from '../queue/attempt-gate.js';
+import { STOP_MARK_HOLD_MS, carrierOf, type AttemptMark, type StopReason } from '../queue/attempt-gate.js';
 import { stepJobId } from '../queue/queue-names.js';
 import type { SagaQueues } from '../queue/saga-queues.js';
 import type { StepJobRef } from '../model/step-job-ref.js';
@@ -33,8 +33,9 @@ function verdict(mark: AttemptMark | null, job: Job<StepJobData> | undefined, no
     if (mark.endsWith(':not-started')) return { mayHaveStarted: false };
     // A worker went through the gate first, the job may have run before Redis lost it, an earlier stop found it may
     // have acted, or one has not recorded what it found (it may have been cut off after Redis lost the job and the
-    // sweeper re-added it untaken): may have acted.
-    return { mayHaveStarted: true, since: since() };
+    // sweeper re-added it untaken): may have acted. An attempt run inside a carrier job has no job of its own; its
+    // mark holds when it began.
+    return { mayHaveStarted: true, since: carrierOf(mark)?.startedAt ?? since() };
   }
   // This stop set the gate: no worker runs the attempt from now on; the job tells whether one did before.
   if (!job) return { mayHaveStarted: true, since: now() };
@@ -45,7 +46,7 @@ function verdict(mark: AttemptMark | null, job: Job<StepJobData> | undefined, no
 /**
  * Makes sure attempt `ref` never starts from now on, and says whether it may have started before. The gate is set
  * to `stopped` first (no worker runs the attempt after that, whatever BullMQ does with its job), then:
- * - the gate held `started` (a worker passed it) or `lost` (its job was re-added after Redis lost it): may have
+ * - the gate held `started` (a worker passed it, in the attempt's job or inside a carrier job) or `lost` (its job was re-added after Redis lost it): may have
  *   acted, since the job was taken;
  * - the job waits, never taken: it never began (not compensated); removing it is only cleanup now;
  * - the job was taken (by a worker that then found the gate stopped, or before its mark expired): may have acted;

@@ -6,7 +6,7 @@ import type { SagaDefinition, SagaRegistry } from '../definition/index.js';
 import { backoffDelay, idempotencyKeyFor, parseStepOutput } from '../definition/index.js';
 import { SagastreamError, StepTimeoutError, isRetryable, serializeError } from '../errors/index.js';
 import type { SagaQueues } from '../queue/saga-queues.js';
-import { STARTED_MARK_MARGIN_MS, letsRun } from '../queue/attempt-gate.js';
+import { STARTED_MARK_MARGIN_MS, carriedMark, letsRun } from '../queue/attempt-gate.js';
 import { compensationWaitJobId, compensationWakeJobId } from '../queue/queue-names.js';
 import type { SagaDocument, StoredError } from '../model/saga-document.js';
 import { isScheduledAttempt } from '../model/scheduled-attempt.js';
@@ -37,6 +37,26 @@ export interface StepProcessorDependencies {
   services?: unknown;
   /** Fail points for tests (see StepProcessorHooks). */
   hooks?: StepProcessorHooks;
+  /**
+   * Forward steps one job may run in a row (see `Carrier`); 1 queues every step as its own job. 1 when absent.
+   */
+  stepsPerJob?: number;
+  /** Whether a job may go on to the saga's next step now; false once the worker is closing. Always when absent. */
+  mayContinue?: () => boolean;
+}
+
+/**
+ * The job a chain of forward steps runs in. After a step's result write scheduled the next step, the worker runs
+ * that step in the same slot instead of queueing it: no job is added, taken and finished for it, the Redis round
+ * trips that cost most of a step. The next step's gate holds `started:<ms>@<carrier job id>` (attempt-gate.ts), so
+ * a stop knows it may have acted and since when, and the sweeper leaves it alone while the carrier is active. If
+ * the worker dies, BullMQ re-runs the carrier once its lock expires; that re-run finds its own step done and queues
+ * the saga's current attempt, which runs again, as a crashed step's job would.
+ */
+interface Carrier {
+  readonly jobId: string;
+  /** Steps run in this job so far. */
+  steps: number;
 }
 
 /** Points where a test can hold the processor to hit a race deterministically. */
@@ -92,12 +112,23 @@ export class StepProcessor {
     return saga;
   }
 
-  /** @throws SagastreamError `VERSION_NOT_LOADED` for a version this process does not load (never run then). */
-  async process(ref: StepJobRef): Promise<void> {
+  /**
+   * Runs job `jobId` (absent: no job carries the attempt, so it never goes on to the next step).
+   * @throws SagastreamError `VERSION_NOT_LOADED` for a version this process does not load (never run then).
+   */
+  async process(ref: StepJobRef, jobId?: string): Promise<void> {
     // The job's own version: a saga runs on the definition it started on, whatever else is loaded here.
     const definition = this.deps.registry.get(ref.saga, ref.version ?? 1);
-    if (ref.phase === 'forward') await this.forward(definition, ref);
+    if (ref.phase === 'forward')
+      await this.forward(definition, ref, jobId === undefined ? null : { jobId, steps: 1 });
     else await this.compensate(definition, ref);
+  }
+
+  /** Whether `carrier` goes on to the next step itself instead of queueing it. */
+  private continues(carrier: Carrier | null): carrier is Carrier {
+    return (
+      carrier !== null && carrier.steps < (this.deps.stepsPerJob ?? 1) && this.deps.mayContinue?.() !== false
+    );
   }
 
   /**
@@ -123,7 +154,13 @@ export class StepProcessor {
     return saga && isScheduledAttempt(saga, ref) ? saga : null;
   }
 
-  private async forward(definition: SagaDefinition, ref: StepJobRef): Promise<void> {
+  /** `inCarrier`: the attempt runs inside `carrier`, an earlier step's job, and has no job of its own. */
+  private async forward(
+    definition: SagaDefinition,
+    ref: StepJobRef,
+    carrier: Carrier | null,
+    inCarrier = false,
+  ): Promise<void> {
     const { store, queues } = this.deps;
     const step = definition.steps[ref.step];
     if (!step)
@@ -134,7 +171,11 @@ export class StepProcessor {
     // makes a later stop of it count it as may-have-acted, which is safe.
     const [saga, mark] = await Promise.all([
       this.scheduledSaga(ref),
-      queues.markAttempt(ref, 'started', step.timeoutMs + STARTED_MARK_MARGIN_MS),
+      queues.markAttempt(
+        ref,
+        inCarrier ? carriedMark(carrier!.jobId, new Date()) : 'started',
+        step.timeoutMs + STARTED_MARK_MARGIN_MS,
+      ),
     ]);
     if (!saga) return this.requeueCurrent(definition, ref.sagaId);
     // A cancel or the deadline stopped this attempt first: it never runs; whoever stopped it moves the saga on.
@@ -207,6 +248,10 @@ export class StepProcessor {
             attempt: 1,
           };
           await this.hooks.afterScheduleWrite?.(nextRef);
+          if (this.continues(carrier)) {
+            carrier.steps += 1;
+            return this.forward(definition, nextRef, carrier, true);
+          }
           // Added after the write that scheduled it: a cancel in between takes the id first, making this a no-op.
           await queues.enqueueSteps([{ ref: nextRef, continuation: true }]);
         } else {

@@ -9,7 +9,12 @@ export type StopReason = 'cancelled' | 'deadline';
 
 /**
  * What an attempt's key holds:
- * - `started`: a worker passed the gate and runs (or ran) the step; a stalled re-run of it passes again;
+ * - `started`: a worker passed the gate and runs (or ran) the step in the attempt's own job; a stalled re-run of
+ *   it passes again;
+ * - `started:<ms>@<job id>`: a worker passed the gate at `<ms>` and runs (or ran) the step inside another job, the
+ *   carrier: the job of an earlier step of the saga, which goes on to the next step in the same slot instead of
+ *   queueing it (StepProcessor, `stepsPerJob`). The attempt has no job of its own while the carrier is active; if
+ *   the carrier's worker dies, BullMQ re-runs the carrier, which queues the attempt's job;
  * - `lost`: the recovery sweeper re-added the attempt's job after Redis lost it, so it may have run before; a
  *   worker still runs it, a stop counts it as may-have-acted;
  * - `stopped:<reason>`: a cancel or the deadline won; no worker runs this attempt from now on. The stop that won
@@ -18,7 +23,11 @@ export type StopReason = 'cancelled' | 'deadline';
  *   first one may have removed (or Redis lost and the sweeper re-added).
  */
 export type AttemptMark =
-  'started' | 'lost' | `stopped:${StopReason}` | `stopped:${StopReason}:${'not-started' | 'may-have-acted'}`;
+  | 'started'
+  | `started:${number}@${string}`
+  | 'lost'
+  | `stopped:${StopReason}`
+  | `stopped:${StopReason}:${'not-started' | 'may-have-acted'}`;
 
 /**
  * How long `stopped` and `lost` marks are kept: a week. They are rare (one per cancel, deadline or lost job) and
@@ -48,7 +57,18 @@ export function stopReasonOf(mark: AttemptMark | null): StopReason | null {
   return mark.split(':')[1] === 'deadline' ? 'deadline' : 'cancelled';
 }
 
-/** True for a mark that lets a worker run the attempt (its own `started`, or `lost`). */
+/** True for a mark that lets a worker run the attempt (a `started` of its own or of a carrier, or `lost`). */
 export function letsRun(mark: AttemptMark | null): boolean {
-  return mark === null || mark === 'started' || mark === 'lost';
+  return mark === null || mark.startsWith('started') || mark === 'lost';
+}
+
+/** The mark of an attempt run inside carrier job `jobId`, from `at`. */
+export function carriedMark(jobId: string, at: Date): AttemptMark {
+  return `started:${at.getTime()}@${jobId}`;
+}
+
+/** The carrier job and start of an attempt run inside another job; null for any other mark. */
+export function carrierOf(mark: AttemptMark | null): { jobId: string; startedAt: Date } | null {
+  const carried = mark === null ? null : /^started:(\d+)@(.+)$/.exec(mark);
+  return carried ? { jobId: carried[2]!, startedAt: new Date(Number(carried[1])) } : null;
 }

@@ -5,7 +5,13 @@ import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
 import { settleWithin } from '../connections/deadline.js';
 import { within } from '../errors/index.js';
 import type { ScheduledStep, StepJobRef } from '../model/step-job-ref.js';
-import { STOP_MARK_HOLD_MS, attemptGateKey, type AttemptMark, type StopReason } from './attempt-gate.js';
+import {
+  STOP_MARK_HOLD_MS,
+  attemptGateKey,
+  carrierOf,
+  type AttemptMark,
+  type StopReason,
+} from './attempt-gate.js';
 import type { DeadLetterJobData, DeadlineJobData, StepJobData } from './job-data.js';
 import {
   DEAD_LETTER_QUEUE,
@@ -212,14 +218,33 @@ export class SagaQueues {
    * up on it (infrastructure errors past the job's attempts, or stalled too often). True when it had to.
    * A forward attempt re-added here may have run before Redis lost its job: its gate is marked `lost` first (unless
    * it holds a mark), so a stop counts it as may-have-acted even once the new job waits untaken.
+   * With `unlessCarried`, an attempt without a job that runs inside a carrier job (attempt-gate.ts) still waiting or
+   * active counts as present: the carrier runs it, or queues it when BullMQ re-runs the carrier after its worker
+   * died. Only the sweeper asks so; the carrier's own re-run restores without it.
    */
-  restoreStep(step: ScheduledStep): Promise<'present' | 'added' | 'retried'> {
-    return this.bounded(this.restore(step), 'restore of a step job');
+  restoreStep(
+    step: ScheduledStep,
+    options: { unlessCarried?: boolean } = {},
+  ): Promise<'present' | 'added' | 'retried'> {
+    return this.bounded(this.restore(step, options.unlessCarried === true), 'restore of a step job');
   }
 
-  private async restore(step: ScheduledStep): Promise<'present' | 'added' | 'retried'> {
+  /** Whether attempt `ref` runs inside a carrier job that is active, or waits to be re-run. */
+  private async carried(ref: StepJobRef): Promise<boolean> {
+    const carrier = carrierOf(await this.attemptMark(ref));
+    if (!carrier) return false;
+    const job = await this.stepQueue(ref.saga, ref.version).getJob(carrier.jobId);
+    const state = await job?.getState();
+    return state !== undefined && state !== 'completed' && state !== 'failed' && state !== 'unknown';
+  }
+
+  private async restore(
+    step: ScheduledStep,
+    unlessCarried: boolean,
+  ): Promise<'present' | 'added' | 'retried'> {
     const job = await this.stepQueue(step.ref.saga, step.ref.version).getJob(stepJobId(step.ref));
     if (!job) {
+      if (unlessCarried && step.ref.phase === 'forward' && (await this.carried(step.ref))) return 'present';
       if (step.ref.phase === 'forward') await this.setMark(step.ref, 'lost', STOP_MARK_HOLD_MS);
       await this.addSteps([step]);
       return 'added';

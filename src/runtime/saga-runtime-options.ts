@@ -23,6 +23,9 @@ export interface ServicesSetupContext {
   readonly logger: SagaLogger;
 }
 
+/** Forward steps of one saga a worker runs in a row in one job (worker.stepsPerJob). */
+const DEFAULT_STEPS_PER_JOB = 32;
+
 export const RUNTIME_ROLES = ['watcher', 'worker'] as const;
 export type RuntimeRole = (typeof RUNTIME_ROLES)[number];
 
@@ -71,8 +74,13 @@ export const sagaRuntimeOptionsSchema = z.strictObject({
       /** BullMQ's job lock and stalled-job check: a crashed worker's step re-runs after about their sum. */
       lockDuration: positiveDurationSchema.optional(),
       stalledInterval: positiveDurationSchema.optional(),
+      /**
+       * Forward steps of one saga a job runs in a row: after a step, the worker runs the saga's next step in the
+       * same slot instead of queueing it (no BullMQ job is added, taken and finished for it). 1 queues every step.
+       */
+      stepsPerJob: z.number().int().min(1).default(DEFAULT_STEPS_PER_JOB),
     })
-    .default({ concurrency: 10, shutdownGrace: 10_000 }),
+    .default({ concurrency: 10, shutdownGrace: 10_000, stepsPerJob: DEFAULT_STEPS_PER_JOB }),
   /**
    * How Redis connections notice that they are dead (see "Network partitions and dead connections" in the
    * README): a PING every `pingInterval` that must answer within `pingTimeout`, a handshake that must finish

@@ -204,6 +204,7 @@ export class SagaRuntime {
           concurrency: options.worker.concurrency,
           ...(options.worker.sagas ? { sagas: options.worker.sagas } : {}),
           shutdownGraceMs: options.worker.shutdownGrace,
+          stepsPerJob: options.worker.stepsPerJob,
           timers: true,
           metrics,
           services,

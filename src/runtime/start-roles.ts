@@ -12,7 +12,9 @@ import { waitForWatchers } from './wait-for-watchers.js';
 
 export interface RoleSelection {
   readonly watcher: boolean;
-  readonly worker: false | { readonly concurrency?: number; readonly sagas?: readonly string[] };
+  readonly worker:
+    | false
+    | { readonly concurrency?: number; readonly stepsPerJob?: number; readonly sagas?: readonly string[] };
   readonly admin: false | { readonly host: string; readonly port: number; readonly token?: string };
   /** GET /metrics on its own listener (`--metrics-port`); with the admin role they are on its /metrics. */
   readonly metrics?: { readonly host: string; readonly port: number };
@@ -88,6 +90,7 @@ export async function startRoles(options: StartRolesOptions): Promise<RunningRol
       : {
           worker: {
             ...(worker.concurrency === undefined ? {} : { concurrency: worker.concurrency }),
+            ...(worker.stepsPerJob === undefined ? {} : { stepsPerJob: worker.stepsPerJob }),
             ...(worker.sagas === undefined ? {} : { sagas: [...worker.sagas] }),
           },
         }),

@@ -6,7 +6,9 @@ import { Redis } from 'ioredis';
 import type { MongoClient } from 'mongodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startRedisServer, type RedisServer } from '../../../src/embedded/redis-launcher.js';
+import { scheduledJobView } from '../../../src/admin/scheduled-job-view.js';
 import { stopStepJob } from '../../../src/engine/step-job-stop.js';
+import { carrierOf } from '../../../src/queue/attempt-gate.js';
 import type { SagaDocument } from '../../../src/model/saga-document.js';
 import type { StepJobRef } from '../../../src/model/step-job-ref.js';
 import { stepJobId } from '../../../src/queue/queue-names.js';
@@ -43,6 +45,14 @@ afterEach(async () => {
 afterAll(async () => {
   await client.close();
 });
+
+/** Every step queued as its own job, so a test can hold one in the queue (the default runs a chain in one job). */
+const QUEUED_STEPS = { worker: { ...FAST_WORKER, stepsPerJob: 1 } };
+/** Both ways a next step runs: queued as its own job, or carried on in the job of the step before. */
+const STEP_MODES = [
+  ['queued', QUEUED_STEPS],
+  ['carried', { worker: { ...FAST_WORKER, stepsPerJob: 32 } }],
+] as const;
 
 function chargeRef(saga: SagaDocument, attempt = 1): StepJobRef {
   return {
@@ -89,7 +99,7 @@ function holdChargeAfterItsWrite(runtime: SagaRuntime): {
 describe('a cancel while the next step is scheduled', () => {
   it('removes the job of a step still waiting in the queue: that step never runs and is not compensated', async () => {
     test = engineTest(client, 'queued-cancel');
-    const runtime = await test.start();
+    const runtime = await test.start(QUEUED_STEPS);
     const queue = stepQueue(runtime, test);
     // Once reserve's result write scheduled charge, no worker takes jobs any more: charge's job waits.
     runtime.worker!.processor.hooks.afterScheduleWrite = async (next) => {
@@ -128,7 +138,7 @@ describe('a cancel while the next step is scheduled', () => {
 
   it('hits the window between the write that scheduled a step and its job: the late job never runs the step', async () => {
     test = engineTest(client, 'window-cancel', { stepTimeoutMs: 1_000 });
-    const runtime = await test.start();
+    const runtime = await test.start(QUEUED_STEPS);
     const queue = stepQueue(runtime, test);
     const { atFailPoint, release } = holdChargeAfterItsWrite(runtime);
     const doc = order();
@@ -159,66 +169,72 @@ describe('a cancel while the next step is scheduled', () => {
     expect(await effectTimeline(test.db, saga._id)).toEqual(['reserve', 'undo-charge', 'undo-reserve']);
   });
 
-  it('waits for a step that is running when the cancel comes, and compensates it after it ended', async () => {
-    test = engineTest(client, 'running-cancel', { stepTimeoutMs: 10_000 });
-    const runtime = await test.start();
-    // charge ignores its signal: it takes effect after the cancel.
-    const doc = order({ charge: { sleepMs: 1_000 } });
-    await test.orders.insertOne(doc);
-    const running = await sagaOf(test.db, doc._id);
-    await expect
-      .poll(() => runsOf(test!.db, running._id, 'charge'), { ...POLL, message: 'charge to be running' })
-      .toHaveLength(1);
-    const cancelled = await runtime.operations.cancel(running._id);
-    // Nothing was written when charge began; its active job told the cancel that it may act.
-    expect(cancelled.steps[1]).toMatchObject({ status: 'running', attempts: 1 });
-    expect(cancelled.compensation?.plan).toEqual([1, 0]);
-    const saga = await sagaEndingIn(test.db, doc._id, ['compensated', 'failed']);
+  it.each(STEP_MODES)(
+    'waits for a step that is running when the cancel comes, and compensates it after it ended (%s)',
+    async (_mode, overrides) => {
+      test = engineTest(client, 'running-cancel', { stepTimeoutMs: 10_000 });
+      const runtime = await test.start(overrides);
+      // charge ignores its signal: it takes effect after the cancel.
+      const doc = order({ charge: { sleepMs: 1_000 } });
+      await test.orders.insertOne(doc);
+      const running = await sagaOf(test.db, doc._id);
+      await expect
+        .poll(() => runsOf(test!.db, running._id, 'charge'), { ...POLL, message: 'charge to be running' })
+        .toHaveLength(1);
+      const cancelled = await runtime.operations.cancel(running._id);
+      // Nothing was written when charge began; its active job told the cancel that it may act.
+      expect(cancelled.steps[1]).toMatchObject({ status: 'running', attempts: 1 });
+      expect(cancelled.compensation?.plan).toEqual([1, 0]);
+      const saga = await sagaEndingIn(test.db, doc._id, ['compensated', 'failed']);
 
-    expect(saga.status).toBe('compensated');
-    expect(saga.steps[1]).toMatchObject({ status: 'completed', late: true });
-    expect(await effectTimeline(test.db, saga._id)).toEqual([
-      'reserve',
-      'charge',
-      'undo-charge',
-      'undo-reserve',
-    ]);
-  });
+      expect(saga.status).toBe('compensated');
+      expect(saga.steps[1]).toMatchObject({ status: 'completed', late: true });
+      expect(await effectTimeline(test.db, saga._id)).toEqual([
+        'reserve',
+        'charge',
+        'undo-charge',
+        'undo-reserve',
+      ]);
+    },
+  );
 
-  it('compensates a running step that outlives its timeout only once that timeout passed', async () => {
-    test = engineTest(client, 'silent-cancel', { stepTimeoutMs: 500, stepAttempts: 1 });
-    const runtime = await test.start();
-    // charge takes effect, then outlives its timeout and ignores its signal.
-    const doc = order({ charge: { hang: 1, hangMs: 5_000 } });
-    await test.orders.insertOne(doc);
-    const running = await sagaOf(test.db, doc._id);
-    await expect
-      .poll(async () => (await effectsOf(test!.db, running._id)).map((effect) => effect.step), {
-        ...POLL,
-        message: 'charge to have acted',
-      })
-      .toEqual(['reserve', 'charge']);
-    const cancelled = await runtime.operations.cancel(running._id);
-    const since = cancelled.steps[1]!.attemptStartedAt!;
-    const saga = await sagaEndingIn(test.db, doc._id, ['compensated', 'failed']);
+  it.each(STEP_MODES)(
+    'compensates a running step that outlives its timeout only once that timeout passed (%s)',
+    async (_mode, overrides) => {
+      test = engineTest(client, 'silent-cancel', { stepTimeoutMs: 500, stepAttempts: 1 });
+      const runtime = await test.start(overrides);
+      // charge takes effect, then outlives its timeout and ignores its signal.
+      const doc = order({ charge: { hang: 1, hangMs: 5_000 } });
+      await test.orders.insertOne(doc);
+      const running = await sagaOf(test.db, doc._id);
+      await expect
+        .poll(async () => (await effectsOf(test!.db, running._id)).map((effect) => effect.step), {
+          ...POLL,
+          message: 'charge to have acted',
+        })
+        .toEqual(['reserve', 'charge']);
+      const cancelled = await runtime.operations.cancel(running._id);
+      const since = cancelled.steps[1]!.attemptStartedAt!;
+      const saga = await sagaEndingIn(test.db, doc._id, ['compensated', 'failed']);
 
-    expect(saga.status).toBe('compensated');
-    expect(saga.steps[1]).toMatchObject({ status: 'timed-out', mayHaveEffect: true, late: true });
-    expect(await effectTimeline(test.db, saga._id)).toEqual([
-      'reserve',
-      'charge',
-      'undo-charge',
-      'undo-reserve',
-    ]);
-    const [undo] = await runsOf(test.db, saga._id, 'charge', 'compensate');
-    expect(undo!.at.getTime()).toBeGreaterThanOrEqual(since.getTime() + 500);
-  });
+      expect(saga.status).toBe('compensated');
+      expect(saga.steps[1]).toMatchObject({ status: 'timed-out', mayHaveEffect: true, late: true });
+      expect(await effectTimeline(test.db, saga._id)).toEqual([
+        'reserve',
+        'charge',
+        'undo-charge',
+        'undo-reserve',
+      ]);
+      const [undo] = await runsOf(test.db, saga._id, 'charge', 'compensate');
+      expect(undo!.at.getTime()).toBeGreaterThanOrEqual(since.getTime() + 500);
+    },
+  );
 });
 
 describe("the attempt's gate decides between a cancel and a worker", () => {
   it('a worker that takes the job after the cancel set the gate does not run the step, whatever the job shows', async () => {
     test = engineTest(client, 'gate-stop-first');
-    const runtime = await test.start();
+    const runtime = await test.start(QUEUED_STEPS);
     const queue = stepQueue(runtime, test);
     runtime.worker!.processor.hooks.afterScheduleWrite = async (next) => {
       if (next.stepName === 'charge') await queue.pause();
@@ -262,7 +278,7 @@ describe("the attempt's gate decides between a cancel and a worker", () => {
 
   it("a worker that set the gate between the cancel's steps and then failed its write is compensated", async () => {
     test = engineTest(client, 'gate-worker-first', { stepTimeoutMs: 1_000 });
-    const runtime = await test.start();
+    const runtime = await test.start(QUEUED_STEPS);
     const queue = stepQueue(runtime, test);
     const processor = runtime.worker!.processor;
     processor.hooks.afterScheduleWrite = async (next) => {
@@ -327,7 +343,7 @@ describe("the attempt's gate decides between a cancel and a worker", () => {
 describe('a stop cut off before its transition', () => {
   it("is finished by the sweeper: a saga whose scheduled step's gate is stopped does not wait for its deadline", async () => {
     test = engineTest(client, 'cut-off-stop', { timeoutMs: 600_000 });
-    const runtime = await test.start();
+    const runtime = await test.start(QUEUED_STEPS);
     const queue = stepQueue(runtime, test);
     const { atFailPoint, release } = holdChargeAfterItsWrite(runtime);
     const doc = order();
@@ -363,7 +379,7 @@ describe('Redis losing scheduled steps', () => {
     const redisServer: RedisServer = await startRedisServer({});
     cleanups.push(() => redisServer.stop());
     test = engineTest(client, 'flush-scheduled', { stepTimeoutMs: 1_000 }, redisServer.url);
-    const runtime = await test.start({ worker: { ...FAST_WORKER, concurrency: 10 } });
+    const runtime = await test.start({ worker: { ...FAST_WORKER, concurrency: 10, stepsPerJob: 1 } });
     const queue = stepQueue(runtime, test);
     const docs = Array.from({ length: 6 }, () => order());
     // Every saga is held after the write that scheduled charge, until the queue is paused: then charge's jobs
@@ -410,6 +426,114 @@ describe('Redis losing scheduled steps', () => {
         expect(ended.status).toBe('completed');
         expect(timeline).toEqual(['reserve', 'charge', 'ship']);
       }
+    }
+  }, 90_000);
+});
+
+describe('a chain of steps carried in one job', () => {
+  const CARRIED = { worker: { ...FAST_WORKER, stepsPerJob: 32 } };
+
+  it('runs the next steps in the job of the first: no job is queued for them, their gate names the carrier', async () => {
+    test = engineTest(client, 'carried-chain');
+    const runtime = await test.start(CARRIED);
+    const queue = stepQueue(runtime, test);
+    const doc = order();
+    await test.orders.insertOne(doc);
+    const saga = await sagaEndingIn(test.db, doc._id, ['completed', 'compensated', 'failed']);
+
+    expect(saga.status).toBe('completed');
+    expect(await effectTimeline(test.db, saga._id)).toEqual(['reserve', 'charge', 'ship']);
+    const reserve = { ...chargeRef(saga), step: 0, stepName: 'reserve' };
+    expect(await (await queue.getJob(stepJobId(reserve)))?.getState()).toBe('completed');
+    for (const [step, stepName] of [
+      [1, 'charge'],
+      [2, 'ship'],
+    ] as const) {
+      const ref = { ...chargeRef(saga), step, stepName };
+      expect(await queue.getJob(stepJobId(ref))).toBeUndefined();
+      expect(carrierOf(await runtime.queues.attemptMark(ref))?.jobId).toBe(stepJobId(reserve));
+    }
+  });
+
+  it('shows a carried step as running, and the sweeper does not queue it again while its carrier runs it', async () => {
+    test = engineTest(client, 'carried-sweep', { stepTimeoutMs: 10_000 });
+    const runtime = await test.start(CARRIED);
+    const queue = stepQueue(runtime, test);
+    // charge runs for 3 s: the sweeper (every 500 ms here) looks at the saga several times meanwhile.
+    const doc = order({ charge: { sleepMs: 3_000 } });
+    await test.orders.insertOne(doc);
+    const started = await sagaOf(test.db, doc._id);
+    await expect
+      .poll(() => runsOf(test!.db, started._id, 'charge'), { ...POLL, message: 'charge to be running' })
+      .toHaveLength(1);
+    const running = (await sagasCollection(test.db).findOne({ _id: started._id }))!;
+    const view = await scheduledJobView(runtime.queues, running);
+    expect(view?.state).toBe('running');
+    expect(view!.startedAt!.getTime()).toBeLessThanOrEqual(Date.now());
+    const saga = await sagaEndingIn(test.db, doc._id, ['completed', 'compensated', 'failed']);
+
+    expect(saga.status).toBe('completed');
+    expect(await runsOf(test.db, saga._id, 'charge')).toHaveLength(1);
+    expect(await queue.getJob(stepJobId(chargeRef(saga)))).toBeUndefined();
+  });
+
+  it('queues the next step once the chain reached stepsPerJob', async () => {
+    test = engineTest(client, 'carried-cap');
+    const runtime = await test.start({ worker: { ...FAST_WORKER, stepsPerJob: 2 } });
+    const queue = stepQueue(runtime, test);
+    const doc = order();
+    await test.orders.insertOne(doc);
+    const saga = await sagaEndingIn(test.db, doc._id, ['completed', 'compensated', 'failed']);
+
+    expect(saga.status).toBe('completed');
+    const ship = { ...chargeRef(saga), step: 2, stepName: 'ship' };
+    expect(await queue.getJob(stepJobId(chargeRef(saga)))).toBeUndefined();
+    expect(await (await queue.getJob(stepJobId(ship)))?.getState()).toBe('completed');
+  });
+
+  it('a worker told to stop queues the next step instead of carrying on, and another worker runs it', async () => {
+    test = engineTest(client, 'carried-stop');
+    const runtime = await test.start(CARRIED);
+    const doc = order({ charge: { sleepMs: 1_000 } });
+    await test.orders.insertOne(doc);
+    const started = await sagaOf(test.db, doc._id);
+    await expect
+      .poll(() => runsOf(test!.db, started._id, 'charge'), { ...POLL, message: 'charge to be running' })
+      .toHaveLength(1);
+    // The stop waits for charge (its grace is 2 s), which then queues ship rather than running it here.
+    await runtime.stop();
+    const reader = await test.start({ roles: [] });
+    const ship = { ...chargeRef(started), step: 2, stepName: 'ship' };
+    expect(await (await stepQueue(reader, test).getJob(stepJobId(ship)))?.getState()).toBe('waiting');
+    expect(await runsOf(test.db, started._id, 'ship')).toEqual([]);
+
+    await test.start(CARRIED);
+    const saga = await sagaEndingIn(test.db, doc._id, ['completed', 'compensated', 'failed']);
+    expect(saga.status).toBe('completed');
+    expect(await effectTimeline(test.db, saga._id)).toEqual(['reserve', 'charge', 'ship']);
+  });
+
+  it('after FLUSHALL while steps run carried, every saga completes and each step takes effect', async () => {
+    const redisServer: RedisServer = await startRedisServer({});
+    cleanups.push(() => redisServer.stop());
+    test = engineTest(client, 'flush-carried', { stepTimeoutMs: 5_000 }, redisServer.url);
+    await test.start({ worker: { ...FAST_WORKER, concurrency: 10, stepsPerJob: 32 } });
+    const docs = Array.from({ length: 6 }, () => order({ charge: { sleepMs: 1_500 } }));
+    await test.orders.insertMany(docs);
+    await expect
+      .poll(() => test!.db.collection('runs').countDocuments({ step: 'charge' }), {
+        ...POLL,
+        message: 'charge running in every saga',
+      })
+      .toBe(docs.length);
+    const redis = new Redis(redisServer.url);
+    cleanups.push(async () => void (await redis.quit()));
+    await redis.flushall();
+
+    for (const doc of docs) {
+      const ended = await sagaEndingIn(test.db, doc._id, ['completed', 'compensated', 'failed'], 60_000);
+      expect(ended.status).toBe('completed');
+      expect(await effectTimeline(test.db, ended._id)).toEqual(['reserve', 'charge', 'ship']);
     }
   }, 90_000);
 });
