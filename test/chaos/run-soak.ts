@@ -3,6 +3,8 @@
 // restart), a redis-server restart, a partition of the proxied worker's MongoDB or Redis link. Samples RSS, open
 // descriptors, live heap and event-loop delay of every process after a warm-up, at the middle and at the end,
 // counts sagas/s per window, checks the invariants and the soak's goals (soak-goals.ts), and prints one JSON line.
+// Each sample also counts every process's descriptors by kind and peer (process-probe.ts), and whether a watcher
+// led its trigger.
 // Exit 1 when an invariant fails, a worker had to be restarted to resume, or (runs of 30 minutes or more, or
 // --goals) a goal is missed.
 import { parseArgs } from 'node:util';
@@ -79,6 +81,12 @@ const PARTITIONS: readonly { target: LinkTarget; mode: ProxyMode }[] = [
 /** How long each sample reads RSS (once a second) and the event-loop delay over. */
 const SAMPLE_PERIOD_MS = 10_000;
 const WARM_UP_MAX_MS = 10 * 60_000;
+/**
+ * No fault in this long before the end sample (a sixth of the run, at most 2 minutes): a fault's burst (a killed
+ * worker's stalled steps, a backlog after a partition) grows the connection pools, which close idle connections
+ * after a minute, so the last sample measures the steady state rather than the last fault.
+ */
+const SETTLE_MAX_MS = 2 * 60_000;
 
 const started = Date.now();
 const say = progress('soak', started);
@@ -103,10 +111,17 @@ say(
 );
 
 type Samples = Record<string, ProcessSample>;
+/** Names for the remote ports of the descriptors sampled: a socket left per reconnect shows under its target. */
+const portNames = new Map<number, string>([
+  [cluster.mongoPort, 'mongo'],
+  [cluster.redisPort, 'redis'],
+  [links.mongo.port, 'mongo-proxy'],
+  [links.redis.port, 'redis-proxy'],
+]);
 async function sampleAll(): Promise<Samples> {
   const all = [cluster.mongo, ...roles];
   const taken = await Promise.all(
-    all.map((role) => sampleProcess(role.pid, metricsPorts.get(role), SAMPLE_PERIOD_MS)),
+    all.map((role) => sampleProcess(role.pid, metricsPorts.get(role), SAMPLE_PERIOD_MS, portNames)),
   );
   return Object.fromEntries(all.map((role, index) => [role.spec.name, taken[index]!]));
 }
@@ -166,7 +181,8 @@ try {
     const kind = (['partition', 'kill-worker', 'restart-redis'] as const)[round % 3]!;
     const due = loadStart + (round + 0.5) * faultEverySeconds * 1000;
     const reserveMs = (kind === 'partition' ? partitionSeconds + 65 : 15) * 1000;
-    if (due + reserveMs > loadEnd - SAMPLE_PERIOD_MS) break;
+    const settleMs = Math.min(SETTLE_MAX_MS, (minutes * 60_000) / 6);
+    if (due + reserveMs > loadEnd - SAMPLE_PERIOD_MS - settleMs) break;
     await sleep(Math.max(0, due - Date.now()));
     if (kind === 'kill-worker') {
       await faults.inject('kill-worker');

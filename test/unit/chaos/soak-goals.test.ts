@@ -3,7 +3,16 @@ import type { ProcessSample } from '../../chaos/process-probe.js';
 import { judgeProcess, judgeSoak } from '../../chaos/soak-goals.js';
 
 function sample(pid: number, rssMb: number, fds = 40): ProcessSample {
-  return { pid, rssMb, rssMaxMb: rssMb, fds, eventLoopP99Ms: 5, heapUsedMb: 30 };
+  return {
+    pid,
+    rssMb,
+    rssMaxMb: rssMb,
+    fds,
+    fdKinds: null,
+    watcherActive: null,
+    eventLoopP99Ms: 5,
+    heapUsedMb: 30,
+  };
 }
 
 describe('soak goals', () => {
@@ -57,6 +66,63 @@ describe('soak goals', () => {
       met: true,
       processes: { mongo: { judged: false, why: 'holds the data' } },
     });
+  });
+
+  it('judges watchers that swapped roles by role: the leader across processes, and their sum', () => {
+    const watcher = (pid: number, rssMb: number, leading: boolean, fds = 40): ProcessSample => ({
+      ...sample(pid, rssMb, fds),
+      watcherActive: leading,
+    });
+    // The measured case: watcher1 led at the start, watcher2 at the end; the former leader keeps a leader's heap.
+    const swapped = judgeSoak(
+      {
+        watcher1: { start: watcher(1, 148.7, true), end: watcher(1, 122.4, false) },
+        watcher2: { start: watcher(2, 107.5, false), end: watcher(2, 150.1, true) },
+      },
+      [6, 6],
+    );
+    expect(swapped.processes.watcher1).toEqual({
+      judged: false,
+      why: 'changed role (leader → standby): judged with the other watchers',
+    });
+    expect(swapped.processes['watchers (leader)']).toMatchObject({
+      judged: true,
+      rssChange: 0.009,
+      flat: true,
+    });
+    expect(swapped.processes['watchers (sum)']).toMatchObject({ judged: true, rssChange: 0.064, flat: true });
+    expect(swapped.met).toBe(true);
+
+    // A leader that grows is caught across the swap, and so is a standby that grows (through the sum).
+    const leaking = judgeSoak(
+      {
+        watcher1: { start: watcher(1, 148.7, true), end: watcher(1, 122.4, false) },
+        watcher2: { start: watcher(2, 107.5, false), end: watcher(2, 180, true) },
+      },
+      [6, 6],
+    );
+    expect(leaking.processes['watchers (leader)']).toMatchObject({ flat: false });
+    expect(leaking.met).toBe(false);
+    const standbyLeaking = judgeSoak(
+      {
+        watcher1: { start: watcher(1, 148.7, true), end: watcher(1, 160, false) },
+        watcher2: { start: watcher(2, 107.5, false), end: watcher(2, 150.1, true) },
+      },
+      [6, 6],
+    );
+    expect(standbyLeaking.processes['watchers (sum)']).toMatchObject({ flat: false });
+    expect(standbyLeaking.met).toBe(false);
+
+    // Without a swap each watcher is judged on its own and no role verdict is added.
+    const kept = judgeSoak(
+      {
+        watcher1: { start: watcher(1, 148.7, true), end: watcher(1, 150, true) },
+        watcher2: { start: watcher(2, 107.5, false), end: watcher(2, 108, false) },
+      },
+      [6, 6],
+    );
+    expect(Object.keys(kept.processes)).toEqual(['watcher1', 'watcher2']);
+    expect(kept.met).toBe(true);
   });
 
   it('is not met when nothing could be judged or no window ran', () => {
