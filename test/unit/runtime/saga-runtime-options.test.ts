@@ -30,7 +30,12 @@ describe('SagaRuntime options', () => {
     expect([...options.roles]).toEqual(['worker']);
     expect(options.database).toBe('sagastream');
     expect(options.queuePrefix).toBe('sagastream');
-    expect(options.worker).toEqual({ concurrency: 10, shutdownGrace: 45_000, lockDuration: 60_000 });
+    expect(options.worker).toEqual({
+      concurrency: 10,
+      shutdownGrace: 45_000,
+      lockDuration: 60_000,
+      stepsPerJob: 32,
+    });
     expect(options.sweeper).toEqual({ interval: 5_000, leaseTtl: 15_000, batchSize: 1_000, stuckAfter: 3 });
   });
 
