@@ -34,7 +34,16 @@ export interface RecoverySweeperOptions {
   batchSize: number;
   /** After this many retries of a job BullMQ failed for good, the saga is reported as a `stuck` dead letter. */
   stuckAfter: number;
+  /**
+   * A saga that moved within this long has a worker on it: the job of the attempt its last write scheduled is about
+   * to be added, or the attempt is about to start inside the job of the step before (StepProcessor's carrier), its
+   * gate not set yet. Re-adding its job then would run that attempt twice at once. 15 s when absent (a worker's
+   * Redis commands time out after 5 s, which bounds that window).
+   */
+  idleBeforeRestoreMs?: number;
 }
+
+const DEFAULT_IDLE_BEFORE_RESTORE_MS = 15_000;
 
 export class RecoverySweeper {
   private running: Promise<SweepResult> | null = null;
@@ -112,7 +121,11 @@ export class RecoverySweeper {
         result.stopsFinished += 1;
         continue;
       }
-      const restored = job ? await this.queues.restoreStep(job, { unlessCarried: true }) : 'present';
+      const idleSince = Date.now() - (this.options.idleBeforeRestoreMs ?? DEFAULT_IDLE_BEFORE_RESTORE_MS);
+      const restored =
+        job && saga.updatedAt.getTime() <= idleSince
+          ? await this.queues.restoreStep(job, { unlessCarried: true })
+          : 'present';
       if (restored !== 'present') result.requeued += 1;
       if (
         restored === 'retried' &&

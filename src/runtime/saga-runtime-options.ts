@@ -102,8 +102,19 @@ export const sagaRuntimeOptionsSchema = z.strictObject({
       batchSize: z.number().int().min(1).default(1_000),
       /** Times BullMQ may give up on a saga's job before the sweeper dead-letters it as stuck. */
       stuckAfter: z.number().int().min(1).default(3),
+      /**
+       * A saga that moved more recently than this has a worker on it (its next step's job is being added, or the
+       * step starts in the same job): its missing job is restored only once it has been idle this long.
+       */
+      idleBeforeRestore: positiveDurationSchema.default(15_000),
     })
-    .default({ interval: 15_000, leaseTtl: 15_000, batchSize: 1_000, stuckAfter: 3 }),
+    .default({
+      interval: 15_000,
+      leaseTtl: 15_000,
+      batchSize: 1_000,
+      stuckAfter: 3,
+      idleBeforeRestore: 15_000,
+    }),
   /**
    * Where this process counts what it does: sagas started and ended, step durations and retries, watcher lag,
    * and (when the sink also has ConnectionMetrics' methods) its connections' states.

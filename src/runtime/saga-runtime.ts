@@ -181,6 +181,7 @@ export class SagaRuntime {
         {
           batchSize: options.sweeper.batchSize,
           stuckAfter: options.sweeper.stuckAfter,
+          idleBeforeRestoreMs: options.sweeper.idleBeforeRestore,
         },
       );
       sweeper = new SweeperService(recovery, new LeaseStore(db), logger.child({ component: 'sweeper' }), {

@@ -27,7 +27,7 @@ export const FAST_WATCHER = {
   retryDelay: 100,
   maxRetryDelay: 1_000,
 } as const;
-export const FAST_SWEEPER = { interval: 500, leaseTtl: 2_000 } as const;
+export const FAST_SWEEPER = { interval: 500, leaseTtl: 2_000, idleBeforeRestore: 1_000 } as const;
 export const FAST_WORKER = {
   concurrency: 5,
   shutdownGrace: 2_000,

@@ -8,6 +8,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startRedisServer, type RedisServer } from '../../../src/embedded/redis-launcher.js';
 import { scheduledJobView } from '../../../src/admin/scheduled-job-view.js';
 import { stopStepJob } from '../../../src/engine/step-job-stop.js';
+import { SagaRegistry } from '../../../src/definition/index.js';
+import { RecoverySweeper } from '../../../src/engine/recovery-sweeper.js';
 import { carrierOf } from '../../../src/queue/attempt-gate.js';
 import type { SagaDocument } from '../../../src/model/saga-document.js';
 import type { StepJobRef } from '../../../src/model/step-job-ref.js';
@@ -18,6 +20,7 @@ import {
   effectsOf,
   effectTimeline,
   engineTest,
+  FAST_SWEEPER,
   FAST_WORKER,
   order,
   POLL,
@@ -25,6 +28,7 @@ import {
   sagaEndingIn,
   sagaOf,
   sagasCollection,
+  testLogger,
   type EngineTest,
 } from './engine-test-kit.js';
 
@@ -475,6 +479,36 @@ describe('a chain of steps carried in one job', () => {
     expect(saga.status).toBe('completed');
     expect(await runsOf(test.db, saga._id, 'charge')).toHaveLength(1);
     expect(await queue.getJob(stepJobId(chargeRef(saga)))).toBeUndefined();
+  });
+
+  it('the sweeper leaves a saga that just moved alone: a step between its write and its gate is not queued twice', async () => {
+    test = engineTest(client, 'carried-window');
+    // The runtime's own sweeper would restore the held saga after its idle time: give it a long one.
+    const runtime = await test.start({ ...CARRIED, sweeper: { ...FAST_SWEEPER, idleBeforeRestore: 60_000 } });
+    const queue = stepQueue(runtime, test);
+    const { atFailPoint, release } = holdChargeAfterItsWrite(runtime);
+    const doc = order();
+    await test.orders.insertOne(doc);
+    const next = await atFailPoint;
+    // Written, gate not set, no job: what a sweep finds between the write and the carried start.
+    expect(await runtime.queues.attemptMark(next)).toBeNull();
+    const sweep = (idleBeforeRestoreMs: number) =>
+      new RecoverySweeper(
+        new SagaRegistry([test!.saga]),
+        runtime.store,
+        runtime.queues,
+        runtime.operations,
+        testLogger('carried-window'),
+        { batchSize: 100, stuckAfter: 3, idleBeforeRestoreMs },
+      ).sweep();
+    expect(await sweep(60_000)).toMatchObject({ checked: 1, requeued: 0 });
+    expect(await queue.getJob(stepJobId(next))).toBeUndefined();
+    release();
+    const saga = await sagaEndingIn(test.db, doc._id, ['completed', 'compensated', 'failed']);
+
+    expect(saga.status).toBe('completed');
+    expect(await runsOf(test.db, saga._id, 'charge')).toHaveLength(1);
+    expect(await queue.getJob(stepJobId(next))).toBeUndefined();
   });
 
   it('queues the next step once the chain reached stepsPerJob', async () => {

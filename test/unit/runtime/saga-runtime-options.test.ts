@@ -36,7 +36,13 @@ describe('SagaRuntime options', () => {
       lockDuration: 60_000,
       stepsPerJob: 32,
     });
-    expect(options.sweeper).toEqual({ interval: 5_000, leaseTtl: 15_000, batchSize: 1_000, stuckAfter: 3 });
+    expect(options.sweeper).toEqual({
+      interval: 5_000,
+      leaseTtl: 15_000,
+      batchSize: 1_000,
+      stuckAfter: 3,
+      idleBeforeRestore: 15_000,
+    });
   });
 
   it('refuses options it cannot use before connecting, naming every problem', async () => {
