@@ -220,6 +220,7 @@ describe('sagastream failure modes', { timeout: 60_000 }, () => {
 
   it('exits 2 for bad options, 1 for a sagas module that is missing or has no sagas', async () => {
     expect((await runCli(['worker', '--concurrency', '0'])).code).toBe(2);
+    expect((await runCli(['worker', '--steps-per-job', '0'])).code).toBe(2);
     expect((await runCli(['dev', '--admin-port', 'x'])).code).toBe(2);
     const missing = await runCli(['watcher', '--sagas-module', './no-such-module.ts'], {
       MONGODB_URL: mongoUrl(),

@@ -42,7 +42,8 @@ beforeAll(async () => {
   roles.push(
     startCli(['watcher'], env),
     startCli(['worker', '--concurrency', '2'], env),
-    startCli(['worker', '--concurrency', '2'], env),
+    // One worker queues every step as its own job, the other runs a saga's steps in a row: they share the sagas.
+    startCli(['worker', '--concurrency', '2', '--steps-per-job', '1'], env),
     startCli(['admin'], env),
   );
   const ready = await Promise.all(roles.map((role) => role.waitForLine(/ ready: /)));
