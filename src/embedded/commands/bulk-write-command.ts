@@ -140,7 +140,8 @@ export const bulkWrite: CommandHandlerFn = (context) => {
     const filter = op.filter as Document;
     const options = queryOptionsOf(command, op);
     if (kind === 'delete') {
-      const n = deleteStatement(engine, engine.getCollection(ns), filter, op.multi === true, options);
+      const collection = engine.getCollection(ns);
+      const n = deleteStatement(engine, collection, filter, op.multi === true, options, op.hint);
       counts.nDeleted += n;
       return { n };
     }
@@ -151,6 +152,7 @@ export const bulkWrite: CommandHandlerFn = (context) => {
       multi: op.multi === true,
       arrayFilters: op.arrayFilters as Document[] | undefined,
       ...(op.sort ? { sort: op.sort as Document } : {}),
+      hint: op.hint,
       options,
       bypassValidation,
     });

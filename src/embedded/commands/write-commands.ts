@@ -22,6 +22,7 @@ import {
 } from './command-context.js';
 import { validateDocument } from './document-validation.js';
 import { candidateDocuments, queryOptionsOf } from './query-options.js';
+import { resolveHint } from './index-hint.js';
 import { assertWritable } from './readable-documents.js';
 
 interface WriteError {
@@ -69,8 +70,10 @@ function findMatches(
   multi: boolean,
   options: QueryOptions,
   sort?: Document,
+  hint?: unknown,
 ): Document[] {
   const matcher = compileFilter(filter, options);
+  resolveHint(collection, hint);
   if (!collection) return [];
   const matches: Document[] = [];
   for (const doc of candidateDocuments(collection, filter, options)) {
@@ -89,6 +92,8 @@ interface UpdateStatement {
   multi: boolean;
   arrayFilters?: Document[];
   sort?: Document;
+  /** The statement's hint: one naming no index fails the statement (BadValue), as in mongod. */
+  hint?: unknown;
   options: QueryOptions;
   /** The command's bypassDocumentValidation. */
   bypassValidation: boolean;
@@ -117,7 +122,14 @@ export function applyUpdateStatement(
     );
   }
   const collection = engine.getCollection(ns);
-  const matches = findMatches(collection, statement.q, statement.multi, statement.options, statement.sort);
+  const matches = findMatches(
+    collection,
+    statement.q,
+    statement.multi,
+    statement.options,
+    statement.sort,
+    statement.hint,
+  );
   if (matches.length > 0 && collection) {
     let modified = 0;
     let last: { before: Document; after: Document } | undefined;
@@ -188,8 +200,9 @@ export function deleteStatement(
   filter: Document,
   multi: boolean,
   options: QueryOptions,
+  hint?: unknown,
 ): number {
-  const matches = findMatches(collection, filter, multi, options);
+  const matches = findMatches(collection, filter, multi, options, undefined, hint);
   for (const doc of matches) engine.deleteDocument(collection!, doc);
   return matches.length;
 }
@@ -256,6 +269,7 @@ const update: CommandHandlerFn = (context) => {
           multi: raw.multi === true,
           arrayFilters: raw.arrayFilters as Document[] | undefined,
           options: queryOptionsOf(context.command, raw),
+          hint: raw.hint,
           bypassValidation,
           ...(raw.sort ? { sort: raw.sort as Document } : {}),
         });
@@ -300,6 +314,7 @@ const deleteCommand: CommandHandlerFn = (context) => {
           (raw.q as Document | undefined) ?? {},
           limit === 0,
           queryOptionsOf(context.command, raw),
+          raw.hint,
         );
       } catch (error) {
         writeErrors.push(toWriteError(index, error));
@@ -330,7 +345,7 @@ const findAndModify: CommandHandlerFn = (context: CommandContext) => {
   return context.engine.write(() => {
     if (remove) {
       const collection = context.engine.getCollection(ns);
-      const [doc] = findMatches(collection, query, false, options, sort);
+      const [doc] = findMatches(collection, query, false, options, sort, command.hint);
       if (doc && collection) context.engine.deleteDocument(collection, doc);
       return { lastErrorObject: { n: doc ? 1 : 0 }, value: project(doc) };
     }
@@ -341,6 +356,7 @@ const findAndModify: CommandHandlerFn = (context: CommandContext) => {
       multi: false,
       arrayFilters: command.arrayFilters as Document[] | undefined,
       options,
+      hint: command.hint,
       bypassValidation: command.bypassDocumentValidation === true,
       ...(sort ? { sort } : {}),
     });
