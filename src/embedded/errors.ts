@@ -56,6 +56,8 @@ export const ErrorCodes = {
   Location51174: 51174,
   Location51175: 51175,
   APIStrictError: 323,
+  APIVersionError: 322,
+  Location4886600: 4886600,
 } as const;
 
 export type ErrorCodeName = keyof typeof ErrorCodes;

@@ -16,6 +16,7 @@ import {
   type ServerIdentity,
   type TransactionalWriteFailure,
 } from './command-context.js';
+import { checkApiParameters } from './api-strict.js';
 import { checkCommandFields } from './command-fields.js';
 import type { CursorRegistry } from './cursor-registry.js';
 import { handshakeCommands } from './handshake-commands.js';
@@ -113,6 +114,7 @@ export class CommandDispatcher {
     if (!handler) throw new MongoCommandError('CommandNotFound', `no such command: '${name}'`);
     const command = request.command;
     checkCommandFields(name, command);
+    checkApiParameters(name, command);
     const session: WriteSession = {};
     if (command.lsid && typeof command.lsid === 'object') {
       session.lsid = command.lsid as Document;
