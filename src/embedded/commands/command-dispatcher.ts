@@ -29,6 +29,7 @@ import { writeCommands } from './write-commands.js';
 
 export interface DispatcherLogger {
   debug(object: object, message: string): void;
+  warn(object: object, message: string): void;
   error(object: object, message: string): void;
 }
 
@@ -138,6 +139,7 @@ export class CommandDispatcher {
       db: request.db,
       command,
       session,
+      logger: this.logger,
     };
     if (
       !transaction &&

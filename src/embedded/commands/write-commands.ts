@@ -20,7 +20,7 @@ import {
   type CommandContext,
   type CommandHandlerFn,
 } from './command-context.js';
-import { validateDocument } from './document-validation.js';
+import { validateDocument, validationPolicyOf, type ValidationPolicy } from './document-validation.js';
 import { candidateDocuments, queryOptionsOf } from './query-options.js';
 import { resolveHint } from './index-hint.js';
 import { assertWritable } from './readable-documents.js';
@@ -95,8 +95,7 @@ interface UpdateStatement {
   /** The statement's hint: one naming no index fails the statement (BadValue), as in mongod. */
   hint?: unknown;
   options: QueryOptions;
-  /** The command's bypassDocumentValidation. */
-  bypassValidation: boolean;
+  validation: ValidationPolicy;
 }
 
 interface UpdateResult {
@@ -141,7 +140,7 @@ export function applyUpdateStatement(
       });
       last = { before: doc, after: outcome.modified ? outcome.document : doc };
       if (!outcome.modified) continue;
-      validateDocument(collection, outcome.document, doc, statement.bypassValidation);
+      validateDocument(collection, outcome.document, doc, statement.validation);
       engine.replaceDocument(
         collection,
         doc,
@@ -166,7 +165,7 @@ export function applyUpdateStatement(
   });
   const doc = withIdFirst(outcome.document);
   const target = engine.ensureCollection(ns);
-  validateDocument(target, doc, undefined, statement.bypassValidation);
+  validateDocument(target, doc, undefined, statement.validation);
   engine.insertDocument(target, doc);
   return { matched: 0, modified: 0, upsertedId: doc._id, after: doc };
 }
@@ -183,10 +182,10 @@ export function insertStatement(
   engine: Engine,
   collection: Collection,
   raw: Document,
-  bypassValidation: boolean,
+  validation: ValidationPolicy,
 ): void {
   const doc = withIdFirst(raw);
-  validateDocument(collection, doc, undefined, bypassValidation);
+  validateDocument(collection, doc, undefined, validation);
   engine.insertDocument(collection, doc);
 }
 
@@ -211,7 +210,7 @@ const insert: CommandHandlerFn = (context) => {
   const ns = { db: context.db, coll: collectionName(context) };
   const documents = statementsOf(context.command, 'documents');
   const ordered = context.command.ordered !== false;
-  const bypass = context.command.bypassDocumentValidation === true;
+  const validation = validationPolicyOf(context);
   assertWritable(context.engine, ns);
   const writeErrors: WriteError[] = [];
   let n = 0;
@@ -219,7 +218,7 @@ const insert: CommandHandlerFn = (context) => {
     const collection = context.engine.ensureCollection(ns);
     for (const [index, raw] of documents.entries()) {
       try {
-        insertStatement(context.engine, collection, raw, bypass);
+        insertStatement(context.engine, collection, raw, validation);
         n += 1;
       } catch (error) {
         writeErrors.push(toWriteError(index, error));
@@ -253,7 +252,7 @@ const update: CommandHandlerFn = (context) => {
   }
   checkStatementSorts(statements);
   assertWritable(context.engine, ns);
-  const bypassValidation = context.command.bypassDocumentValidation === true;
+  const validation = validationPolicyOf(context);
   const ordered = context.command.ordered !== false;
   const writeErrors: WriteError[] = [];
   const upserted: { index: number; _id: unknown }[] = [];
@@ -270,7 +269,7 @@ const update: CommandHandlerFn = (context) => {
           arrayFilters: raw.arrayFilters as Document[] | undefined,
           options: queryOptionsOf(context.command, raw),
           hint: raw.hint,
-          bypassValidation,
+          validation,
           ...(raw.sort ? { sort: raw.sort as Document } : {}),
         });
         n += result.matched;
@@ -357,7 +356,7 @@ const findAndModify: CommandHandlerFn = (context: CommandContext) => {
       arrayFilters: command.arrayFilters as Document[] | undefined,
       options,
       hint: command.hint,
-      bypassValidation: command.bypassDocumentValidation === true,
+      validation: validationPolicyOf(context),
       ...(sort ? { sort } : {}),
     });
     const lastErrorObject: Document = { n: result.matched > 0 || result.upsertedId !== undefined ? 1 : 0 };
