@@ -52,6 +52,12 @@ export const ErrorCodes = {
   Location17276: 17276,
   Location31253: 31253,
   Location31254: 31254,
+  Location51173: 51173,
+  Location51174: 51174,
+  Location51175: 51175,
+  APIStrictError: 323,
+  APIVersionError: 322,
+  Location4886600: 4886600,
 } as const;
 
 export type ErrorCodeName = keyof typeof ErrorCodes;

@@ -27,6 +27,7 @@ import { ArrayCursor, type CursorBatch, type ServerCursor } from './cursor-regis
 import { queryOptionsOf } from './query-options.js';
 import { cursorReply } from './read-commands.js';
 import { readableDocuments } from './readable-documents.js';
+import { resolveHint } from './index-hint.js';
 
 /** Change streams wait this long in getMore when the client sends no maxTimeMS (as mongod does). */
 const DEFAULT_AWAIT_MS = 1000;
@@ -127,6 +128,7 @@ const aggregate: CommandHandlerFn = async (context) => {
   let stages = output ? pipeline.slice(0, -1) : pipeline;
   let source: Document[];
   if (typeof target === 'string') {
+    resolveHint(context.engine.getCollection({ db: context.db, coll: target }), command.hint);
     source = readableDocuments(context.engine, { db: context.db, coll: target });
   } else {
     source = collectionlessSource(context, stages, options);

@@ -12,7 +12,7 @@ import type { Collection } from '../storage/collection.js';
 import { DuplicateKeyError } from '../storage/collection-index.js';
 import type { Namespace } from '../storage/oplog-entry.js';
 import type { CommandContext } from './command-context.js';
-import { validateDocument } from './document-validation.js';
+import { validateDocument, validationPolicyOf, type ValidationPolicy } from './document-validation.js';
 import { assertWritable } from './readable-documents.js';
 import { withIdFirst } from './write-commands.js';
 
@@ -111,7 +111,7 @@ export function writeOutput(
 ): void {
   const { engine } = context;
   assertWritable(engine, stage.ns);
-  const bypass = context.command.bypassDocumentValidation === true;
+  const validation = validationPolicyOf(context);
   engine.write(() => {
     const target = engine.ensureCollection(stage.ns);
     if (stage.kind === '$out') {
@@ -120,7 +120,7 @@ export function writeOutput(
       for (const doc of documents) engine.insertDocument(target, withIdFirst(doc));
       return;
     }
-    for (const doc of documents) mergeOne(context, target, stage, doc, options, bypass);
+    for (const doc of documents) mergeOne(context, target, stage, doc, options, validation);
   }, context.session);
 }
 
@@ -139,7 +139,7 @@ function mergeOne(
   stage: Extract<OutputStage, { kind: '$merge' }>,
   source: Document,
   options: QueryOptions,
-  bypass: boolean,
+  validation: ValidationPolicy,
 ): void {
   const { engine } = context;
   const doc =
@@ -154,7 +154,7 @@ function mergeOne(
       );
     }
     const inserted = withIdFirst(doc);
-    validateDocument(target, inserted, undefined, bypass);
+    validateDocument(target, inserted, undefined, validation);
     engine.insertDocument(target, inserted);
     return;
   }
@@ -186,6 +186,6 @@ function mergeOne(
   }
   const outcome = applyUpdate(existing, update, variables ? { variables } : {});
   if (!outcome.modified) return;
-  validateDocument(target, outcome.document, existing, bypass);
+  validateDocument(target, outcome.document, existing, validation);
   engine.replaceDocument(target, existing, outcome.document, () => outcome.updateDescription);
 }

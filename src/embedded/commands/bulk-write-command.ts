@@ -5,6 +5,7 @@ import { Long, type Document } from 'bson';
 import { MongoCommandError } from '../errors.js';
 import type { Namespace } from '../storage/oplog-entry.js';
 import { optionalArray, type CommandHandlerFn } from './command-context.js';
+import { validationPolicyOf } from './document-validation.js';
 import { queryOptionsOf } from './query-options.js';
 import { assertWritable } from './readable-documents.js';
 import { applyUpdateStatement, deleteStatement, insertStatement, toWriteError } from './write-commands.js';
@@ -103,7 +104,7 @@ export const bulkWrite: CommandHandlerFn = (context) => {
   const operations = ops.map((op, index) => parseOperation(op, index, namespaces));
   const ordered = command.ordered !== false;
   const errorsOnly = command.errorsOnly === true;
-  const bypassValidation = command.bypassDocumentValidation === true;
+  const validation = validationPolicyOf(context);
   const counts: Counts = { nErrors: 0, nInserted: 0, nMatched: 0, nModified: 0, nUpserted: 0, nDeleted: 0 };
   const results: Document[] = [];
   const engine = context.engine;
@@ -133,14 +134,15 @@ export const bulkWrite: CommandHandlerFn = (context) => {
 
   function runOperation(kind: OperationKind, op: Document, ns: Namespace): Document {
     if (kind === 'insert') {
-      insertStatement(engine, engine.ensureCollection(ns), op.document as Document, bypassValidation);
+      insertStatement(engine, engine.ensureCollection(ns), op.document as Document, validation);
       counts.nInserted += 1;
       return { n: 1 };
     }
     const filter = op.filter as Document;
     const options = queryOptionsOf(command, op);
     if (kind === 'delete') {
-      const n = deleteStatement(engine, engine.getCollection(ns), filter, op.multi === true, options);
+      const collection = engine.getCollection(ns);
+      const n = deleteStatement(engine, collection, filter, op.multi === true, options, op.hint);
       counts.nDeleted += n;
       return { n };
     }
@@ -151,8 +153,9 @@ export const bulkWrite: CommandHandlerFn = (context) => {
       multi: op.multi === true,
       arrayFilters: op.arrayFilters as Document[] | undefined,
       ...(op.sort ? { sort: op.sort as Document } : {}),
+      hint: op.hint,
       options,
-      bypassValidation,
+      validation,
     });
     counts.nMatched += result.matched;
     counts.nModified += result.modified;

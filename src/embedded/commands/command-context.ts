@@ -3,6 +3,7 @@ import { Double, Int32, Long, type Document, type ObjectId } from 'bson';
 import type { Engine, WriteSession } from '../storage/engine.js';
 import type { ConnectionContext } from '../wire/connection.js';
 import type { CursorRegistry } from './cursor-registry.js';
+import type { ValidationLogger } from './document-validation.js';
 import type { LocalSessions } from './local-sessions.js';
 import type { SessionTransaction, TransactionSessions } from './transaction-sessions.js';
 import { MongoCommandError } from '../errors.js';
@@ -42,6 +43,8 @@ export interface CommandContext {
   readonly command: Document;
   readonly session: WriteSession;
   readonly transactions: TransactionSessions;
+  /** The server's logger, for what mongod logs rather than answers (a validator's warnings). */
+  readonly logger: ValidationLogger;
   /** The transaction the command runs in (its `engine` is then the transaction's view). */
   readonly transaction?: SessionTransaction;
 }

@@ -16,6 +16,7 @@ import {
   type ServerIdentity,
   type TransactionalWriteFailure,
 } from './command-context.js';
+import { checkApiParameters } from './api-strict.js';
 import { checkCommandFields } from './command-fields.js';
 import type { CursorRegistry } from './cursor-registry.js';
 import { handshakeCommands } from './handshake-commands.js';
@@ -28,6 +29,7 @@ import { writeCommands } from './write-commands.js';
 
 export interface DispatcherLogger {
   debug(object: object, message: string): void;
+  warn(object: object, message: string): void;
   error(object: object, message: string): void;
 }
 
@@ -113,6 +115,7 @@ export class CommandDispatcher {
     if (!handler) throw new MongoCommandError('CommandNotFound', `no such command: '${name}'`);
     const command = request.command;
     checkCommandFields(name, command);
+    checkApiParameters(name, command);
     const session: WriteSession = {};
     if (command.lsid && typeof command.lsid === 'object') {
       session.lsid = command.lsid as Document;
@@ -136,6 +139,7 @@ export class CommandDispatcher {
       db: request.db,
       command,
       session,
+      logger: this.logger,
     };
     if (
       !transaction &&

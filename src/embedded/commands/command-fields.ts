@@ -1,6 +1,6 @@
 // Which fields each command accepts, as mongod's IDL defines them for 8.0: a field outside the command's list and
 // the generic arguments is refused with 40415 "BSON field '<command>.<field>' is an unknown field.", before the
-// command runs. Accepted fields a handler does not read (hint, readConcern, writeConcern on one node…) are ignored
+// command runs. Accepted fields a handler does not read (readConcern, writeConcern on one node…) are ignored
 // exactly where mongod's behaviour on a single-node replica set makes no observable difference.
 import type { Document } from 'bson';
 import { MongoCommandError } from '../errors.js';

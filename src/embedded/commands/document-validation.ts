@@ -36,27 +36,46 @@ function failureDetails(validator: Document, doc: Document): Document {
   return { specifiedAs: validator, reason: 'the document does not match the collection validator' };
 }
 
+export interface ValidationLogger {
+  warn(object: object, message: string): void;
+}
+
+/** How a command's writes meet validators: its bypassDocumentValidation, and where 'warn' failures are logged. */
+export interface ValidationPolicy {
+  bypass: boolean;
+  logger: ValidationLogger;
+}
+
+export function validationPolicyOf(context: {
+  command: Document;
+  logger: ValidationLogger;
+}): ValidationPolicy {
+  return { bypass: context.command.bypassDocumentValidation === true, logger: context.logger };
+}
+
 /**
  * Throws DocumentValidationFailure when `next` fails the collection's validator. `previous` is the document
- * an update replaces: with validationLevel 'moderate' an already invalid document may stay invalid.
- * `bypass` is the command's bypassDocumentValidation; validationAction 'warn' lets the write through (mongod only
- * logs it).
+ * an update replaces: with validationLevel 'moderate' an already invalid document may stay invalid. With
+ * validationAction 'warn' the write goes through and the failure is logged at warn level with the same errInfo,
+ * as mongod logs it ("Document would fail validation").
  */
 export function validateDocument(
   collection: Collection,
   next: Document,
   previous: Document | undefined,
-  bypass: boolean,
+  policy: ValidationPolicy,
 ): void {
   const { validator, validationLevel, validationAction } = collection.options;
-  if (validator === undefined || bypass || validationLevel === 'off') return;
+  if (validator === undefined || policy.bypass || validationLevel === 'off') return;
   const matcher = matcherFor(validator);
   if (matcher(next)) return;
   if (validationLevel === 'moderate' && previous !== undefined && !matcher(previous)) return;
-  if (validationAction === 'warn') return;
+  const errInfo = { failingDocumentId: next._id as unknown, details: failureDetails(validator, next) };
+  if (validationAction === 'warn') {
+    policy.logger.warn({ namespace: collection.fullName, errInfo }, 'Document would fail validation');
+    return;
+  }
   throw new MongoCommandError('DocumentValidationFailure', 'Document failed validation', {
-    extra: {
-      errInfo: { failingDocumentId: next._id as unknown, details: failureDetails(validator, next) },
-    },
+    extra: { errInfo },
   });
 }

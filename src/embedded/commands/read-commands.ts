@@ -8,7 +8,9 @@ import {
   compileSort,
   type QueryOptions,
 } from '../query/index.js';
+import type { Collection } from '../storage/collection.js';
 import type { Engine } from '../storage/engine.js';
+import type { IndexSpec } from '../storage/oplog-entry.js';
 import { valuesAtPath } from '../storage/document-paths.js';
 import { compareValues, valueKey } from '../query/index.js';
 import {
@@ -21,8 +23,22 @@ import {
   type CommandHandlerFn,
 } from './command-context.js';
 import { candidateDocuments, queryOptionsOf } from './query-options.js';
+import { compareIndexKeys, indexKeyOf, parseIndexBounds, withinIndexBounds } from './index-bounds.js';
+import { resolveHint } from './index-hint.js';
 import { isView, readableDocuments } from './readable-documents.js';
 import { ArrayCursor, type CursorBatch, type ServerCursor } from './cursor-registry.js';
+
+export interface QueryDocumentsOptions {
+  sort?: Document;
+  skip?: number;
+  limit?: number;
+  query?: QueryOptions;
+  /** The command's `hint`: checked against the indexes; `$natural: -1` reverses the natural order. */
+  hint?: unknown;
+  /** find's `min`/`max`: bounds on the hinted index, whose order the results then follow. */
+  min?: Document;
+  max?: Document;
+}
 
 /** Matching documents of a collection, in natural order, with skip/limit applied when there is no sort. */
 export function queryDocuments(
@@ -30,16 +46,26 @@ export function queryDocuments(
   db: string,
   coll: string,
   filter: Document,
-  options: { sort?: Document; skip?: number; limit?: number; query?: QueryOptions } = {},
+  options: QueryDocumentsOptions = {},
 ): Document[] {
   const queryOptions = options.query ?? {};
   // Compiled first: a malformed filter fails even on a missing collection, as mongod parses it before reading.
   const matcher = compileFilter(filter, queryOptions);
   const collection = engine.getCollection({ db, coll });
+  const hint = resolveHint(collection, options.hint);
+  const bounds = parseIndexBounds(options.min, options.max, hint);
   if (!collection) return [];
-  const candidates = isView(collection)
+  let candidates = isView(collection)
     ? readableDocuments(engine, { db, coll })
     : candidateDocuments(collection, filter, queryOptions);
+  if (bounds) {
+    const inBounds = [...candidates].filter((doc) => withinIndexBounds(doc, bounds));
+    candidates = inBounds.sort((a, b) =>
+      compareIndexKeys(indexKeyOf(a, bounds.spec), indexKeyOf(b, bounds.spec), bounds.spec),
+    );
+  } else if (hint?.kind === 'natural' && hint.direction < 0) {
+    candidates = [...candidates].reverse();
+  }
   const skip = options.skip ?? 0;
   const limit = options.limit && options.limit > 0 ? options.limit : Infinity;
   const out: Document[] = [];
@@ -61,6 +87,48 @@ export function queryDocuments(
   return out.slice(skip, skip + limit);
 }
 
+/**
+ * The index a find reads, for returnKey: the hinted one, else the one the planner picks for the filter; undefined
+ * for a collection scan (mongod's returnKey then gives `{}`).
+ */
+function indexUsed(
+  collection: Collection | undefined,
+  filter: Document,
+  hint: unknown,
+): IndexSpec | undefined {
+  if (!collection || isView(collection)) return undefined;
+  const resolved = resolveHint(collection, hint);
+  if (resolved) return resolved.kind === 'index' ? resolved.spec : undefined;
+  const { indexName } = collection.plan(filter);
+  return collection.indexSpecs().find((spec) => spec.name === indexName);
+}
+
+/** returnKey replaces each document by its index key; showRecordId adds `$recordId` after any projection. */
+function shapeFindResults(
+  context: CommandContext,
+  coll: string,
+  filter: Document,
+  matched: Document[],
+): Document[] {
+  const { command } = context;
+  const projection = optionalDocument(command, 'projection');
+  const collection = context.engine.getCollection({ db: context.db, coll });
+  let shaped = matched;
+  if (command.returnKey === true) {
+    const spec = indexUsed(collection, filter, command.hint);
+    shaped = matched.map((doc) => (spec ? indexKeyOf(doc, spec) : {}));
+  } else if (projection) {
+    shaped = matched.map((doc) => applyProjection(doc, projection));
+  }
+  if (command.showRecordId === true && collection && !isView(collection)) {
+    shaped = shaped.map((doc, at) => ({
+      ...doc,
+      $recordId: Long.fromNumber(collection.recordIdOf(matched[at]!)),
+    }));
+  }
+  return shaped;
+}
+
 export function cursorReply(
   context: CommandContext,
   ns: string,
@@ -76,7 +144,6 @@ const find: CommandHandlerFn = (context) => {
   const { command } = context;
   const filter = optionalDocument(command, 'filter') ?? {};
   const sort = optionalDocument(command, 'sort');
-  const projection = optionalDocument(command, 'projection');
   const skip = optionalNumber(command, 'skip') ?? 0;
   const rawLimit = optionalNumber(command, 'limit') ?? 0;
   if (skip < 0) throw new MongoCommandError('BadValue', 'skip value must be non-negative');
@@ -90,8 +157,11 @@ const find: CommandHandlerFn = (context) => {
     skip,
     limit,
     query: queryOptionsOf(command),
+    hint: command.hint,
+    min: optionalDocument(command, 'min'),
+    max: optionalDocument(command, 'max'),
   });
-  const documents = projection ? matched.map((doc) => applyProjection(doc, projection)) : matched;
+  const documents = shapeFindResults(context, coll, filter, matched);
   const ns = `${context.db}.${coll}`;
   const cursor = new ArrayCursor(ns, documents, context.session.lsid);
   const first = cursor.takeBatch(batchSize ?? 101);
@@ -143,6 +213,7 @@ const count: CommandHandlerFn = (context) => {
   const limit = Math.abs(optionalNumber(context.command, 'limit') ?? 0);
   if (Object.keys(filter).length === 0) {
     const collection = context.engine.getCollection({ db: context.db, coll });
+    resolveHint(collection, context.command.hint);
     const total = isView(collection)
       ? readableDocuments(context.engine, { db: context.db, coll }).length
       : (collection?.size ?? 0);
@@ -150,7 +221,8 @@ const count: CommandHandlerFn = (context) => {
     return { n: limit > 0 ? Math.min(limit, n) : n };
   }
   const query = queryOptionsOf(context.command);
-  return { n: queryDocuments(context.engine, context.db, coll, filter, { skip, limit, query }).length };
+  const hint: unknown = context.command.hint;
+  return { n: queryDocuments(context.engine, context.db, coll, filter, { skip, limit, query, hint }).length };
 };
 
 const distinct: CommandHandlerFn = (context) => {
@@ -163,7 +235,8 @@ const distinct: CommandHandlerFn = (context) => {
   const collated = collatedValueCompare(query.collation);
   const values = new Map<string, unknown>();
   const kept: unknown[] = [];
-  for (const doc of queryDocuments(context.engine, context.db, coll, filter, { query })) {
+  const hint: unknown = context.command.hint;
+  for (const doc of queryDocuments(context.engine, context.db, coll, filter, { query, hint })) {
     for (const value of valuesAtPath(doc, key)) {
       if (value === undefined) continue;
       // Under a collation equal strings ('PING', 'ping') are one value: the first one seen is kept.

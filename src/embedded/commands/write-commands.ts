@@ -20,8 +20,9 @@ import {
   type CommandContext,
   type CommandHandlerFn,
 } from './command-context.js';
-import { validateDocument } from './document-validation.js';
+import { validateDocument, validationPolicyOf, type ValidationPolicy } from './document-validation.js';
 import { candidateDocuments, queryOptionsOf } from './query-options.js';
+import { resolveHint } from './index-hint.js';
 import { assertWritable } from './readable-documents.js';
 
 interface WriteError {
@@ -69,8 +70,10 @@ function findMatches(
   multi: boolean,
   options: QueryOptions,
   sort?: Document,
+  hint?: unknown,
 ): Document[] {
   const matcher = compileFilter(filter, options);
+  resolveHint(collection, hint);
   if (!collection) return [];
   const matches: Document[] = [];
   for (const doc of candidateDocuments(collection, filter, options)) {
@@ -89,9 +92,10 @@ interface UpdateStatement {
   multi: boolean;
   arrayFilters?: Document[];
   sort?: Document;
+  /** The statement's hint: one naming no index fails the statement (BadValue), as in mongod. */
+  hint?: unknown;
   options: QueryOptions;
-  /** The command's bypassDocumentValidation. */
-  bypassValidation: boolean;
+  validation: ValidationPolicy;
 }
 
 interface UpdateResult {
@@ -117,7 +121,14 @@ export function applyUpdateStatement(
     );
   }
   const collection = engine.getCollection(ns);
-  const matches = findMatches(collection, statement.q, statement.multi, statement.options, statement.sort);
+  const matches = findMatches(
+    collection,
+    statement.q,
+    statement.multi,
+    statement.options,
+    statement.sort,
+    statement.hint,
+  );
   if (matches.length > 0 && collection) {
     let modified = 0;
     let last: { before: Document; after: Document } | undefined;
@@ -129,7 +140,7 @@ export function applyUpdateStatement(
       });
       last = { before: doc, after: outcome.modified ? outcome.document : doc };
       if (!outcome.modified) continue;
-      validateDocument(collection, outcome.document, doc, statement.bypassValidation);
+      validateDocument(collection, outcome.document, doc, statement.validation);
       engine.replaceDocument(
         collection,
         doc,
@@ -154,7 +165,7 @@ export function applyUpdateStatement(
   });
   const doc = withIdFirst(outcome.document);
   const target = engine.ensureCollection(ns);
-  validateDocument(target, doc, undefined, statement.bypassValidation);
+  validateDocument(target, doc, undefined, statement.validation);
   engine.insertDocument(target, doc);
   return { matched: 0, modified: 0, upsertedId: doc._id, after: doc };
 }
@@ -171,10 +182,10 @@ export function insertStatement(
   engine: Engine,
   collection: Collection,
   raw: Document,
-  bypassValidation: boolean,
+  validation: ValidationPolicy,
 ): void {
   const doc = withIdFirst(raw);
-  validateDocument(collection, doc, undefined, bypassValidation);
+  validateDocument(collection, doc, undefined, validation);
   engine.insertDocument(collection, doc);
 }
 
@@ -188,8 +199,9 @@ export function deleteStatement(
   filter: Document,
   multi: boolean,
   options: QueryOptions,
+  hint?: unknown,
 ): number {
-  const matches = findMatches(collection, filter, multi, options);
+  const matches = findMatches(collection, filter, multi, options, undefined, hint);
   for (const doc of matches) engine.deleteDocument(collection!, doc);
   return matches.length;
 }
@@ -198,7 +210,7 @@ const insert: CommandHandlerFn = (context) => {
   const ns = { db: context.db, coll: collectionName(context) };
   const documents = statementsOf(context.command, 'documents');
   const ordered = context.command.ordered !== false;
-  const bypass = context.command.bypassDocumentValidation === true;
+  const validation = validationPolicyOf(context);
   assertWritable(context.engine, ns);
   const writeErrors: WriteError[] = [];
   let n = 0;
@@ -206,7 +218,7 @@ const insert: CommandHandlerFn = (context) => {
     const collection = context.engine.ensureCollection(ns);
     for (const [index, raw] of documents.entries()) {
       try {
-        insertStatement(context.engine, collection, raw, bypass);
+        insertStatement(context.engine, collection, raw, validation);
         n += 1;
       } catch (error) {
         writeErrors.push(toWriteError(index, error));
@@ -240,7 +252,7 @@ const update: CommandHandlerFn = (context) => {
   }
   checkStatementSorts(statements);
   assertWritable(context.engine, ns);
-  const bypassValidation = context.command.bypassDocumentValidation === true;
+  const validation = validationPolicyOf(context);
   const ordered = context.command.ordered !== false;
   const writeErrors: WriteError[] = [];
   const upserted: { index: number; _id: unknown }[] = [];
@@ -256,7 +268,8 @@ const update: CommandHandlerFn = (context) => {
           multi: raw.multi === true,
           arrayFilters: raw.arrayFilters as Document[] | undefined,
           options: queryOptionsOf(context.command, raw),
-          bypassValidation,
+          hint: raw.hint,
+          validation,
           ...(raw.sort ? { sort: raw.sort as Document } : {}),
         });
         n += result.matched;
@@ -300,6 +313,7 @@ const deleteCommand: CommandHandlerFn = (context) => {
           (raw.q as Document | undefined) ?? {},
           limit === 0,
           queryOptionsOf(context.command, raw),
+          raw.hint,
         );
       } catch (error) {
         writeErrors.push(toWriteError(index, error));
@@ -330,7 +344,7 @@ const findAndModify: CommandHandlerFn = (context: CommandContext) => {
   return context.engine.write(() => {
     if (remove) {
       const collection = context.engine.getCollection(ns);
-      const [doc] = findMatches(collection, query, false, options, sort);
+      const [doc] = findMatches(collection, query, false, options, sort, command.hint);
       if (doc && collection) context.engine.deleteDocument(collection, doc);
       return { lastErrorObject: { n: doc ? 1 : 0 }, value: project(doc) };
     }
@@ -341,7 +355,8 @@ const findAndModify: CommandHandlerFn = (context: CommandContext) => {
       multi: false,
       arrayFilters: command.arrayFilters as Document[] | undefined,
       options,
-      bypassValidation: command.bypassDocumentValidation === true,
+      hint: command.hint,
+      validation: validationPolicyOf(context),
       ...(sort ? { sort } : {}),
     });
     const lastErrorObject: Document = { n: result.matched > 0 || result.upsertedId !== undefined ? 1 : 0 };

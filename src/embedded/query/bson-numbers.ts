@@ -71,7 +71,7 @@ export function numericKey(value: NumericValue): string {
   return String(value);
 }
 
-export type ArithmeticOperation = 'add' | 'multiply';
+export type ArithmeticOperation = 'add' | 'subtract' | 'multiply';
 
 type NumericKind = 0 | 1 | 2 | 3;
 const INT: NumericKind = 0;
@@ -101,7 +101,7 @@ export function asDouble(value: number): unknown {
 }
 
 /**
- * Adds or multiplies two BSON numbers keeping MongoDB's type promotion: the wider type wins (int < long < double <
+ * Adds, subtracts or multiplies two BSON numbers keeping MongoDB's type promotion: the wider type wins (int < long < double <
  * decimal); int32 overflow becomes a long; integers stay exact.
  */
 export function arithmetic(operation: ArithmeticOperation, left: unknown, right: unknown): unknown {
@@ -112,14 +112,18 @@ export function arithmetic(operation: ArithmeticOperation, left: unknown, right:
   if (kind <= LONG && isExactInteger(a) && isExactInteger(b)) {
     // Fast path: two int32 results that fit in int32 (the saga store's counters).
     if (typeof a === 'number' && typeof b === 'number') {
-      const result = operation === 'add' ? a + b : a * b;
+      const result = apply(operation, a, b);
       if (kind === INT && isInt32(result)) return result;
     }
-    const result = operation === 'add' ? BigInt(a) + BigInt(b) : BigInt(a) * BigInt(b);
-    return Long.fromBigInt(result);
+    return Long.fromBigInt(apply(operation, BigInt(a), BigInt(b)));
   }
-  const result = operation === 'add' ? Number(a) + Number(b) : Number(a) * Number(b);
+  const result = apply(operation, Number(a), Number(b));
   return kind === DECIMAL ? Decimal128.fromString(String(result)) : asDouble(result);
+}
+
+function apply<T extends number | bigint>(operation: ArithmeticOperation, a: T, b: T): T {
+  const [x, y] = [a as number, b as number];
+  return (operation === 'add' ? x + y : operation === 'subtract' ? x - y : x * y) as T;
 }
 
 function isExactInteger(value: NumericValue): boolean {

@@ -29,7 +29,7 @@ function comparison(name: string, test: (order: number) => boolean): ExpressionF
   };
 }
 
-const comparisonOverrides: Record<`$${string}`, ExpressionFn> = {
+export const comparisonOverrides: Record<`$${string}`, ExpressionFn> = {
   $eq: comparison('$eq', (order) => order === 0),
   $ne: comparison('$ne', (order) => order !== 0),
   $gt: comparison('$gt', (order) => order > 0),

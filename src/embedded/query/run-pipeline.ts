@@ -10,7 +10,17 @@ import { cloneDocument, cloneForExpressions } from './clone-document.js';
 import { compileFilterWithOptions } from './compile-filter.js';
 import { compileSort } from './compile-sort.js';
 import type { Document } from './document.js';
-import { baseContext, baseOptions } from './mingo-context.js';
+import * as expressionOperators from 'mingo/operators/expression';
+import * as pipelineOperators from 'mingo/operators/pipeline';
+import { baseContext, baseOptions, comparisonOverrides } from './mingo-context.js';
+import {
+  PLAIN_VALUE_OPERATOR,
+  tagTypedSource,
+  typedArithmeticOperators,
+  typedSourceOrSelf,
+  wrapStockOperators,
+} from './typed-arithmetic.js';
+import { ONE_TO_ONE_STAGES, retypingStage } from './typed-passthrough.js';
 
 export interface RunPipelineOptions {
   /** Documents of another collection of the same database, for $lookup, $graphLookup and $unionWith. */
@@ -38,7 +48,62 @@ const $sort: PipelineFn = (collection, expression, options) => {
   return collection.transform((docs: Document[]) => Lazy(docs.slice().sort(compare)));
 };
 
-const pipelineContext = Context.from(Context.init({ pipeline: { $match, $sort } }), baseContext);
+/**
+ * $facet runs each sub-pipeline as runPipeline runs a pipeline (on the typed sources of its input copies), so that
+ * the typed values one of its stages computes are copied to plain numbers before the next.
+ */
+const $facet: PipelineFn = (collection, expression, options) => {
+  if (!isPlainDocument(expression)) {
+    throw new MongoCommandError('BadValue', '$facet requires an object of sub-pipelines');
+  }
+  for (const subPipeline of Object.values(expression)) {
+    if (!Array.isArray(subPipeline)) {
+      throw new MongoCommandError('TypeMismatch', '$facet sub-pipelines must be arrays');
+    }
+    validateStages(subPipeline);
+  }
+  return collection.transform((docs: Document[]) => {
+    const sources = docs.map(typedSourceOrSelf);
+    const facets: Document = {};
+    for (const [name, subPipeline] of Object.entries(expression)) {
+      facets[name] = runStages(sources, subPipeline as Document[], options);
+    }
+    return Lazy([facets]);
+  });
+};
+
+/** `$group` keys are plain values, so that equal numbers of different types (5, Long(5)) form one group. */
+const stockGroup = pipelineOperators.$group as PipelineFn;
+const $group: PipelineFn = (collection, expression, options) =>
+  stockGroup(
+    collection,
+    isPlainDocument(expression) && '_id' in expression
+      ? { ...expression, _id: { [PLAIN_VALUE_OPERATOR]: expression._id } }
+      : expression,
+    options,
+  );
+
+/**
+ * Typed arithmetic ($sum, $avg, $add, $subtract, $multiply) ahead of mingo's, and mingo's other expression
+ * operators wrapped so that typed values never reach them (typed-arithmetic.ts).
+ */
+const stockExpressions = expressionOperators as unknown as Record<string, unknown>;
+const pipelineContext = Context.from(
+  Context.init({
+    pipeline: {
+      $match,
+      $sort,
+      $facet,
+      $group,
+      ...Object.fromEntries(
+        ONE_TO_ONE_STAGES.map((name) => [name, retypingStage(pipelineOperators[name] as PipelineFn)]),
+      ),
+    },
+    expression: { ...comparisonOverrides, ...typedArithmeticOperators(stockExpressions) },
+  }),
+  Context.init({ expression: wrapStockOperators(stockExpressions) }),
+  baseContext,
+);
 
 /** Stage names mingo knows but MongoDB would not run here (or that write), rejected as unknown. */
 const REJECTED_STAGES = new Set(['$out', '$merge']);
@@ -71,10 +136,11 @@ export function toCommandError(error: unknown): MongoCommandError {
 
 /**
  * Some mingo stages ($addFields, $unset, ...) modify documents in place; they must not reach stored ones.
- * The copies carry safe-range Longs as numbers so mingo's arithmetic works on them.
+ * The copies carry safe-range Longs and whole doubles as numbers so mingo's operators work on them, and point to
+ * the document they come from so that the typed operators read exact types there.
  */
 function* clonedLazily(docs: Document[]): Generator<Document> {
-  for (const doc of docs) yield cloneForExpressions(doc);
+  for (const doc of docs) yield tagTypedSource(cloneForExpressions(doc), doc);
 }
 
 const matchOnlyMatchers = new WeakMap<readonly Document[], ((doc: Document) => boolean) | null>();
@@ -139,21 +205,30 @@ export function runPipeline(
     ...(options.variables ? { variables: options.variables } : {}),
     ...(options.collation ? { collation: options.collation } : {}),
   };
-  // Leading $match, $sort, $skip and $limit stages run here on the stored documents: only the survivors are
-  // copied, and a pipeline made of them alone returns documents with their exact BSON types (mingo's copies carry
-  // Longs and whole doubles as JS numbers).
-  let first = 0;
-  let input = docs;
-  for (; first < pipeline.length; first++) {
-    const narrowed = narrowNatively(input, pipeline[first]!, mingoOptions);
-    if (narrowed === undefined) break;
-    input = narrowed;
-  }
-  const rest = first === 0 ? pipeline : pipeline.slice(first);
-  if (rest.length === 0) return input.map((doc) => cloneDocument(doc));
   try {
-    return new Aggregator(rest, mingoOptions).run(clonedLazily(input));
+    return runStages(docs, pipeline, mingoOptions);
   } catch (error) {
     throw toCommandError(error);
   }
+}
+
+/**
+ * $match, $sort, $skip and $limit stages run here on typed documents (stored ones before any other stage): only
+ * the survivors are copied, and a pipeline made of them alone returns documents with their exact BSON types.
+ * Every other stage runs in mingo on fresh copies of its input, so that the typed values one stage computes (a
+ * Long $sum) reach the next as numbers again. Never returns one of `docs` itself.
+ */
+function runStages(docs: Document[], pipeline: Document[], options: Partial<Options>): Document[] {
+  let current = docs;
+  let copied = false;
+  for (const stage of pipeline) {
+    const narrowed = narrowNatively(current, stage, options);
+    if (narrowed !== undefined) {
+      current = narrowed;
+      continue;
+    }
+    current = new Aggregator([stage], options).run(clonedLazily(current));
+    copied = true;
+  }
+  return copied ? current : current.map((doc) => cloneDocument(doc));
 }

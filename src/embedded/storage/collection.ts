@@ -19,6 +19,9 @@ export class Collection {
   ) {}
 
   private uuidHex: string | undefined;
+  /** Record ids (find's showRecordId), given out lazily so that writes pay nothing until someone asks. */
+  private recordIds: Map<string, number> | undefined;
+  private nextRecordId = 1;
 
   /** The UUID as hex, computed once: oplog entries carry it on every write. */
   get uuidString(): string {
@@ -81,6 +84,7 @@ export class Collection {
   remove(doc: Document): void {
     const idKey = valueKey(doc._id);
     if (!this.documents.delete(idKey)) return;
+    this.recordIds?.delete(idKey);
     for (const index of this.indexes.values()) index.remove(doc, idKey);
   }
 
@@ -102,10 +106,33 @@ export class Collection {
   }
 
   /**
+   * A document's record id: stable while it lives (updates keep it), increasing in natural order. Ids are assigned
+   * to every document without one, in natural order, when first asked for: documents inserted since the last
+   * assignment all come after those that already have one, so the order holds.
+   */
+  recordIdOf(doc: Document): number {
+    const idKey = valueKey(doc._id);
+    this.recordIds ??= new Map();
+    let recordId = this.recordIds.get(idKey);
+    if (recordId === undefined) {
+      for (const key of this.documents.keys()) {
+        if (!this.recordIds.has(key)) this.recordIds.set(key, this.nextRecordId++);
+      }
+      recordId = this.recordIds.get(idKey) ?? this.nextRecordId++;
+    }
+    return recordId;
+  }
+
+  /**
    * Documents that may match `filter`: by `_id` or an index when the filter pins one by equality, else all.
    * The caller still applies the full filter.
    */
   candidates(filter: Document): Iterable<Document> {
+    return this.plan(filter).documents;
+  }
+
+  /** The candidates of `filter` and the index that found them (undefined for a collection scan). */
+  plan(filter: Document): { indexName: string | undefined; documents: Iterable<Document> } {
     const idCondition = isPlainSubdocument(filter._id) ? [filter._id] : equalityValues(filter._id);
     if (idCondition) {
       const found: Document[] = [];
@@ -113,9 +140,10 @@ export class Collection {
         const doc = this.documents.get(valueKey(value));
         if (doc) found.push(doc);
       }
-      return found;
+      return { indexName: ID_INDEX_NAME, documents: found };
     }
     let best: ReadonlySet<string> | undefined;
+    let bestName: string | undefined;
     for (const index of this.indexes.values()) {
       if (!index.complete) continue;
       const first = index.fields[0];
@@ -126,17 +154,17 @@ export class Collection {
         // `$in` on the first field (the sweeper's {status: {$in: [...]}}): the union of one lookup per value.
         const union = new Set<string>();
         for (const value of values) for (const id of index.lookupFirst(value)) union.add(id);
-        if (!best || union.size < best.size) best = union;
+        if (!best || union.size < best.size) [best, bestName] = [union, index.name];
         continue;
       }
       const allFields = index.fields.map((field) => equalityValues(filter[field]));
       const ids = allFields.every((v) => v?.length === 1)
         ? index.lookup(allFields.map((v) => v![0]))
         : index.lookupFirst(values[0]);
-      if (!best || ids.size < best.size) best = ids;
+      if (!best || ids.size < best.size) [best, bestName] = [ids, index.name];
     }
-    if (best) return this.resolve(best);
-    return this.documents.values();
+    if (best) return { indexName: bestName, documents: this.resolve(best) };
+    return { indexName: undefined, documents: this.documents.values() };
   }
 
   private *resolve(ids: ReadonlySet<string>): Iterable<Document> {

@@ -2,6 +2,7 @@
 // replace and findAndModify with validationLevel and validationAction, errInfo as mongod reports it,
 // bypassDocumentValidation honoured, collMod changing them; $jsonSchema in queries.
 import { MongoBulkWriteError, MongoServerError, type Db, type Document } from 'mongodb';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rejectionOf, uniqueDbName, withServer, type ServerFixture } from './embedded-server-fixture.js';
 
@@ -130,5 +131,54 @@ describe('$jsonSchema validators', () => {
       items.find({ $jsonSchema: { bsonType: 'object', $ref: '#/x' } }).toArray(),
     );
     expect(error).toBeInstanceOf(MongoServerError);
+  });
+});
+
+describe('validationAction warn', () => {
+  it('lets the write through and logs a warning naming the namespace and the failing rule', async () => {
+    const logged: Document[] = [];
+    const logger = pino(
+      { level: 'warn' },
+      { write: (line: string) => logged.push(JSON.parse(line) as Document) },
+    );
+    const server = await withServer({ logger });
+    try {
+      const warnDb = server.client.db(uniqueDbName('validation_warn'));
+      await warnDb.createCollection('orders', {
+        validator: { $jsonSchema: schema },
+        validationAction: 'warn',
+      });
+      const orders = warnDb.collection('orders');
+      await orders.insertOne({ _id: 1 as never, name: 'ok', qty: 1 });
+      expect(logged).toEqual([]);
+
+      await orders.insertOne({ _id: 2 as never, name: 'no quantity' });
+      await orders.updateOne({ _id: 1 as never }, { $set: { qty: -5 } });
+      expect(await orders.countDocuments({})).toBe(2);
+      expect(await orders.findOne({ _id: 1 as never })).toEqual({ _id: 1, name: 'ok', qty: -5 });
+
+      const warnings = logged.filter((entry) => entry.msg === 'Document would fail validation');
+      expect(warnings).toHaveLength(2);
+      for (const warning of warnings) {
+        expect(warning.level).toBe(40);
+        expect(warning.namespace).toBe(`${warnDb.databaseName}.orders`);
+      }
+      expect(warnings[0]?.errInfo).toMatchObject({
+        failingDocumentId: 2,
+        details: {
+          operatorName: '$jsonSchema',
+          schemaRulesNotSatisfied: [
+            expect.objectContaining({ operatorName: 'required', missingProperties: ['qty'] }),
+          ],
+        },
+      });
+      expect(JSON.stringify(warnings[1]?.errInfo)).toContain('minimum');
+
+      // bypassDocumentValidation skips the validator altogether: nothing to warn about.
+      await orders.insertOne({ _id: 3 as never }, { bypassDocumentValidation: true });
+      expect(logged.filter((entry) => entry.msg === 'Document would fail validation')).toHaveLength(2);
+    } finally {
+      await server.stop();
+    }
   });
 });

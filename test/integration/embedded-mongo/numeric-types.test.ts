@@ -120,6 +120,144 @@ describe('numeric types', () => {
     await stream.close();
   });
 
+  it('gives $group $sum and $avg the type MongoDB gives them', async () => {
+    const items = fresh();
+    const docs: Document[] = [
+      { _id: 1, g: 'longs', v: Long.fromNumber(2) },
+      { _id: 2, g: 'longs', v: Long.fromNumber(3) },
+      { _id: 3, g: 'doubles', v: new Double(1.5) },
+      { _id: 4, g: 'doubles', v: new Double(2.5) },
+      { _id: 5, g: 'wholeDoubles', v: new Double(2) },
+      { _id: 6, g: 'wholeDoubles', v: new Double(3) },
+      { _id: 7, g: 'ints', v: 2 },
+      { _id: 8, g: 'ints', v: 4 },
+      { _id: 9, g: 'overflow', v: 2_147_483_647 },
+      { _id: 10, g: 'overflow', v: 1 },
+      { _id: 11, g: 'mixed', v: 1 },
+      { _id: 12, g: 'mixed', v: Long.fromNumber(2) },
+      { _id: 13, g: 'mixed', v: 'not a number' },
+    ];
+    await items.insertMany(docs);
+    const groups = await items
+      .aggregate(
+        [
+          { $group: { _id: '$g', sum: { $sum: '$v' }, avg: { $avg: '$v' }, n: { $sum: 1 } } },
+          { $sort: { _id: 1 } },
+        ],
+        RAW,
+      )
+      .toArray();
+    const shown = Object.fromEntries(
+      groups.map((group) => [
+        String(group._id),
+        {
+          sum: `${bsonTypeOf(group.sum)} ${String(group.sum)}`,
+          avg: `${bsonTypeOf(group.avg)} ${String(group.avg)}`,
+        },
+      ]),
+    );
+    expect(shown).toEqual({
+      doubles: { sum: 'Double 4', avg: 'Double 2' },
+      ints: { sum: 'Int32 6', avg: 'Double 3' },
+      longs: { sum: 'Long 5', avg: 'Double 2.5' },
+      mixed: { sum: 'Long 3', avg: 'Double 1.5' },
+      overflow: { sum: 'Long 2147483648', avg: 'Double 1073741824' },
+      wholeDoubles: { sum: 'Double 5', avg: 'Double 2.5' },
+    });
+    expect(groups.map((group) => bsonTypeOf(group.n))).toEqual(Array(6).fill('Int32'));
+  });
+
+  it('gives $project and $addFields arithmetic the type MongoDB gives it, stage after stage', async () => {
+    const items = fresh();
+    const doc: Document = {
+      _id: 1,
+      long: Long.fromNumber(10),
+      whole: new Double(4),
+      half: 0.5,
+      int: 2_000_000_000,
+      list: [Long.fromNumber(1), Long.fromNumber(2)],
+    };
+    await items.insertOne(doc);
+    const [projected] = await items
+      .aggregate(
+        [
+          {
+            $project: {
+              long: 1,
+              whole: 1,
+              longPlusInt: { $add: ['$long', 1] },
+              longTimesInt: { $multiply: ['$long', 3] },
+              longMinusInt: { $subtract: ['$long', 4] },
+              wholePlusInt: { $add: ['$whole', 1] },
+              halves: { $add: ['$half', '$half'] },
+              intOverflow: { $add: ['$int', '$int'] },
+              intProduct: { $multiply: ['$int', 1] },
+              nested: { $multiply: [{ $add: ['$long', 1] }, 2] },
+              sumOfList: { $sum: '$list' },
+              avgOfInts: { $avg: [2, 4] },
+              rounded: { $round: [{ $add: ['$whole', 0.25] }, 1] },
+            },
+          },
+          { $addFields: { next: { $add: ['$longPlusInt', 1] }, plain: { $abs: '$longPlusInt' } } },
+        ],
+        RAW,
+      )
+      .toArray();
+    expect(typesOf(projected!)).toEqual({
+      long: 'Long',
+      whole: 'Double',
+      longPlusInt: 'Long',
+      longTimesInt: 'Long',
+      longMinusInt: 'Long',
+      wholePlusInt: 'Double',
+      halves: 'Double',
+      intOverflow: 'Long',
+      intProduct: 'Int32',
+      nested: 'Long',
+      sumOfList: 'Long',
+      avgOfInts: 'Double',
+      rounded: 'Double',
+      next: 'Long',
+      plain: 'Int32',
+    });
+    expect(String(projected!.intOverflow)).toBe('4000000000');
+    expect(String(projected!.nested)).toBe('22');
+    expect(String(projected!.next)).toBe('12');
+  });
+
+  it('keeps the types inside $facet sub-pipelines, and groups equal numbers of different types together', async () => {
+    const items = fresh();
+    const docs: Document[] = [
+      { _id: 1, v: Long.fromNumber(2) },
+      { _id: 2, v: 2 },
+      { _id: 3, v: new Double(2) },
+    ];
+    await items.insertMany(docs);
+    const [facets] = await items
+      .aggregate(
+        [
+          {
+            $facet: {
+              stats: [
+                { $group: { _id: null, sum: { $sum: '$v' }, avg: { $avg: '$v' } } },
+                { $project: { sum: 1, avg: 1, rounded: { $round: ['$avg', 0] } } },
+              ],
+              byValue: [{ $group: { _id: { $add: ['$v', 0] }, n: { $sum: 1 } } }],
+            },
+          },
+        ],
+        RAW,
+      )
+      .toArray();
+    const [stats] = facets!.stats as Document[];
+    // A stock operator ($round) gets the typed average as a plain number: it computes, where a Double would fail it.
+    expect(typesOf(stats!)).toMatchObject({ sum: 'Double', avg: 'Double' });
+    expect([String(stats!.sum), String(stats!.avg), String(stats!.rounded)]).toEqual(['6', '2', '2']);
+    expect((facets!.byValue as Document[]).map((group) => [String(group._id), String(group.n)])).toEqual([
+      ['2', '3'],
+    ]);
+  });
+
   it('keeps the types across a restart from the --dbpath journal', async () => {
     const directory = await temporaryDirectory('sagastream-numbers');
     try {
