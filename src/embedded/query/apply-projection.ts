@@ -120,7 +120,9 @@ function compileProjection(projection: Document): CompiledProjection {
       `Cannot do ${mode === 'inclusion' ? 'exclusion' : 'inclusion'} on field ${field} in ${mode} projection`,
     );
   }
-  if (included !== undefined) compiled.mode = 'inclusion';
+  // `{_id: 1}` alone is an inclusion projection of `_id` only (with other fields excluded it keeps `_id`).
+  const onlyIdIncluded = entries.length === 1 && entries[0]![0] === '_id' && compiled.includeId;
+  if (included !== undefined || onlyIdIncluded) compiled.mode = 'inclusion';
   return compiled;
 }
 

@@ -37,6 +37,18 @@ describe('applyProjection', () => {
     expect(doc).toEqual(before);
   });
 
+  it('keeps only _id for {_id: 1} alone, and everything but _id for {_id: 0}', () => {
+    expect(applyProjection(doc, { _id: 1 })).toEqual({ _id: 1 });
+    expect(applyProjection(doc, { _id: true })).toEqual({ _id: 1 });
+    expect(applyProjection(doc, { _id: 0 })).toEqual({
+      a: 1,
+      b: { c: 2, d: 3 },
+      list: [1, 2, 3, 4],
+      items: doc.items,
+    });
+    expect(applyProjection(doc, { _id: 1, b: 0, list: 0, items: 0 })).toEqual({ _id: 1, a: 1 });
+  });
+
   it('returns the document for an empty or missing projection', () => {
     expect(applyProjection(doc, undefined)).toEqual(doc);
     expect(applyProjection(doc, {})).toEqual(doc);
