@@ -14,6 +14,10 @@ function noSpace(syscall: string): NodeJS.ErrnoException {
   });
 }
 
+function ioError(syscall: string): NodeJS.ErrnoException {
+  return Object.assign(new Error(`EIO: i/o error, ${syscall}`), { code: 'EIO', errno: -5, syscall });
+}
+
 export class FaultyIo implements PersistenceIo {
   /** Bytes journal writes may still store before they fail; null while the journal is healthy. */
   private journalBytesLeft: number | null = null;
@@ -23,6 +27,7 @@ export class FaultyIo implements PersistenceIo {
   journalFailures = 0;
   /** Snapshot record writes refused so far. */
   snapshotFailures = 0;
+  private fsyncsFail = false;
 
   /** From now on the journal takes `bytesBeforeFailure` more bytes (a torn record), then every write fails. */
   failJournalWrites(bytesBeforeFailure = 0): void {
@@ -34,10 +39,16 @@ export class FaultyIo implements PersistenceIo {
     this.snapshotRecordsLeft = recordsBeforeFailure;
   }
 
+  /** From now on every journal fsync fails with EIO (the write before it succeeds). */
+  failFsyncs(): void {
+    this.fsyncsFail = true;
+  }
+
   /** Space was freed. */
   heal(): void {
     this.journalBytesLeft = null;
     this.snapshotRecordsLeft = null;
+    this.fsyncsFail = false;
   }
 
   writeSync(fd: number, data: Buffer, offset: number, length: number): number {
@@ -52,10 +63,12 @@ export class FaultyIo implements PersistenceIo {
   }
 
   fsyncSync(fd: number): void {
+    if (this.fsyncsFail) throw ioError('fsync');
     nodePersistenceIo.fsyncSync(fd);
   }
 
   fsync(fd: number): Promise<void> {
+    if (this.fsyncsFail) return Promise.reject(ioError('fsync'));
     return nodePersistenceIo.fsync(fd);
   }
 
