@@ -4,6 +4,7 @@ import { MongoCommandError } from '../errors.js';
 import { valueKey } from '../query/index.js';
 import { Catalog } from './catalog.js';
 import { Collection, ID_INDEX_NAME } from './collection.js';
+import { assertValidNamespace, needsNewIndex } from './ddl-checks.js';
 import { Oplog } from './oplog.js';
 import { replayEntry } from './replay-entry.js';
 import { VersionHistory } from './version-history.js';
@@ -46,17 +47,6 @@ type Pending = OplogEntry extends unknown
       : never
     : never
   : never;
-
-const INVALID_DB_CHARS = /[/\\. "$\0]/;
-
-export function assertValidNamespace(ns: Namespace): void {
-  if (ns.db.length === 0 || INVALID_DB_CHARS.test(ns.db) || ns.db.length > 63) {
-    throw new MongoCommandError('InvalidNamespace', `Invalid database name: '${ns.db}'`);
-  }
-  if (ns.coll.length === 0 || ns.coll.includes('\0') || ns.coll.startsWith('$') || ns.coll.startsWith('.')) {
-    throw new MongoCommandError('InvalidNamespace', `Invalid collection name: '${ns.coll}'`);
-  }
-}
 
 export class Engine {
   readonly oplog: Oplog;
@@ -319,32 +309,7 @@ export class Engine {
     const before = collection.indexes.size + 1;
     const created: IndexSpec[] = [];
     for (const spec of specs) {
-      if (spec.name === ID_INDEX_NAME || isIdKey(spec.key)) continue;
-      const sameName = collection.indexes.get(spec.name);
-      const sameKey = [...collection.indexes.values()].find(
-        (index) => JSON.stringify(index.spec.key) === JSON.stringify(spec.key),
-      );
-      if (sameName) {
-        if (JSON.stringify(sameName.spec.key) !== JSON.stringify(spec.key)) {
-          throw new MongoCommandError(
-            'IndexKeySpecsConflict',
-            `An existing index has the same name as the requested index but different keys. Requested index: ${JSON.stringify(spec)}, existing index: ${JSON.stringify(sameName.spec)}`,
-          );
-        }
-        if (!sameOptions(sameName.spec, spec)) {
-          throw new MongoCommandError(
-            'IndexOptionsConflict',
-            `An existing index has the same name as the requested index but different options. Requested index: ${JSON.stringify(spec)}`,
-          );
-        }
-        continue;
-      }
-      if (sameKey) {
-        throw new MongoCommandError(
-          'IndexOptionsConflict',
-          `Index already exists with a different name: ${sameKey.spec.name}`,
-        );
-      }
+      if (!needsNewIndex(collection, spec)) continue;
       collection.addIndex(spec);
       this.undo?.push(() => collection.indexes.delete(spec.name));
       created.push(spec);
@@ -482,18 +447,4 @@ export class Engine {
 /** Inverses run newest first, so each one finds the state its mutation left. */
 function runUndo(undo: readonly (() => void)[]): void {
   for (let i = undo.length - 1; i >= 0; i -= 1) undo[i]!();
-}
-
-function isIdKey(key: Document): boolean {
-  const fields = Object.keys(key);
-  return fields.length === 1 && fields[0] === '_id';
-}
-
-function sameOptions(a: IndexSpec, b: IndexSpec): boolean {
-  return (
-    Boolean(a.unique) === Boolean(b.unique) &&
-    Boolean(a.sparse) === Boolean(b.sparse) &&
-    JSON.stringify(a.partialFilterExpression ?? null) === JSON.stringify(b.partialFilterExpression ?? null) &&
-    (a.expireAfterSeconds ?? null) === (b.expireAfterSeconds ?? null)
-  );
 }
