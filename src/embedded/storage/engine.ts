@@ -308,11 +308,18 @@ export class Engine {
     const collection = this.ensureCollection(ns);
     const before = collection.indexes.size + 1;
     const created: IndexSpec[] = [];
-    for (const spec of specs) {
-      if (!needsNewIndex(collection, spec)) continue;
-      collection.addIndex(spec);
-      this.undo?.push(() => collection.indexes.delete(spec.name));
-      created.push(spec);
+    try {
+      for (const spec of specs) {
+        if (!needsNewIndex(collection, spec)) continue;
+        collection.addIndex(spec);
+        this.undo?.push(() => collection.indexes.delete(spec.name));
+        created.push(spec);
+      }
+    } catch (error) {
+      // All or none, as in mongod: the ones built before the failure would otherwise stay without an oplog entry,
+      // in memory but not in the journal.
+      for (const spec of created) collection.indexes.delete(spec.name);
+      throw error;
     }
     if (created.length > 0) {
       this.record({

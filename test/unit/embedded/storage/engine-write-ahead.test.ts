@@ -137,6 +137,21 @@ describe('Engine with a write-ahead log', () => {
     expect(setup.engine.history.changedSince(uuid, valueKey(3), snapshotTs)).toBe(false);
   });
 
+  it('creates none of the indexes of a createIndexes that fails part-way, so memory holds only what is journaled', () => {
+    const { engine, journal } = journaledEngine();
+    const collection = engine.requireCollection(orders);
+    engine.insertDocument(collection, { _id: 3, orderNo: 'N3', amount: 10 });
+    const indexesBefore = collection.indexSpecs();
+    expect(() =>
+      engine.createIndexes(orders, [
+        { name: 'when_1', key: { when: 1 } },
+        { name: 'amount_unique', key: { amount: -1 }, unique: true },
+      ]),
+    ).toThrow(/E11000/);
+    expect(collection.indexSpecs()).toEqual(indexesBefore);
+    expect(journal.batches.flat().filter((entry) => entry.op === 'createIndexes')).toHaveLength(1);
+  });
+
   it('refuses a batch before it changes anything when the journal refuses writes', () => {
     const { engine } = journaledEngine();
     let ran = false;
