@@ -5,6 +5,7 @@ import { pino } from 'pino';
 import type { DispatcherLogger } from './commands/command-dispatcher.js';
 import type { ConnectionLogger } from './wire/connection.js';
 import type { DiskStoreLogger } from './persistence/disk-store-options.js';
+import { isPersistenceIo, type PersistenceIo } from './persistence/persistence-io.js';
 import { z } from 'zod';
 import { CommandDispatcher } from './commands/command-dispatcher.js';
 import type { CommandHandlerFn, ServerIdentity } from './commands/command-context.js';
@@ -31,6 +32,8 @@ export const embeddedMongoOptionsSchema = z.object({
   replicaSetName: z.string().min(1).default('rs0'),
   /** fsync cadence of the journal. */
   fsyncIntervalMs: z.number().int().min(0).default(100),
+  /** Test seam: the journal's and snapshot's file writes and fsyncs, so tests can make the disk fail. */
+  persistenceIo: z.custom<PersistenceIo>(isPersistenceIo).optional(),
   logger: z.custom<EmbeddedLogger>().optional(),
   /** Registers test-only commands (configureFailPoint), like mongod's enableTestCommands=1. Never in production. */
   enableTestCommands: z.boolean().default(false),
@@ -98,6 +101,7 @@ export class EmbeddedMongoServer {
       const opened = await DiskStore.open(options.dbpath, {
         fsyncIntervalMs: options.fsyncIntervalMs,
         logger,
+        ...(options.persistenceIo ? { io: options.persistenceIo } : {}),
       });
       store = opened.store;
       const { snapshot, journal } = opened.recovered;
@@ -120,8 +124,8 @@ export class EmbeddedMongoServer {
         { dbpath: options.dbpath, collections: engine.allCollections().length, replayed: journal.length },
         'embedded MongoDB recovered its data',
       );
-      const durable = store;
-      engine.onCommit((entries, batch) => durable.append(entries, batch));
+      // Write-ahead: a batch the journal refuses is undone and never reaches change streams (ARCHITECTURE.md).
+      engine.useWriteAheadLog(store);
     }
     const cursors = new CursorRegistry();
     const listener = createServer();

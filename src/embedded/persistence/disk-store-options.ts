@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isPersistenceIo, type PersistenceIo } from './persistence-io.js';
 
 /** Pino-compatible subset used for recovery reports and I/O failures. */
 export interface DiskStoreLogger {
@@ -28,6 +29,12 @@ export const diskStoreOptionsSchema = z.object({
     .positive()
     .default(64 * 1024 * 1024),
   logger: loggerSchema.optional(),
+  /** Test seam: the journal's and snapshot's file writes and fsyncs (the real file system by default). */
+  io: z
+    .custom<PersistenceIo>(isPersistenceIo, {
+      message: 'io must have writeSync, fsyncSync, fsync and writeSnapshotRecord methods',
+    })
+    .optional(),
 });
 
 export type DiskStoreOptions = z.input<typeof diskStoreOptionsSchema>;

@@ -20,12 +20,14 @@ import { isErrnoCode } from './is-errno-code.js';
 import { journalPath, listJournalGenerations, removeJournal } from './journal-files.js';
 import { JournalWriter } from './journal-writer.js';
 import { PersistenceError } from './persistence-error.js';
+import { nodePersistenceIo, type PersistenceIo } from './persistence-io.js';
 import { encodeRecord } from './record-codec.js';
 import { recoverDbPath, type RecoveredState } from './recover-dbpath.js';
 import { encodeSnapshot, writeSnapshotFile, type SnapshotData } from './snapshot-file.js';
 
 // The engine needs only this module: the shapes it hands in and gets back.
 export type { DiskStoreOptions, DiskStoreLogger } from './disk-store-options.js';
+export type { PersistenceIo } from './persistence-io.js';
 export type { RecoveredState } from './recover-dbpath.js';
 export type { CollectionSnapshot, SnapshotData } from './snapshot-file.js';
 
@@ -44,6 +46,7 @@ export class DiskStore {
     private readonly settings: DiskStoreSettings,
     private readonly logger: DiskStoreLogger,
     private readonly lock: DirLock,
+    private readonly io: PersistenceIo,
     journal: JournalWriter,
     newestJournalTs: Timestamp | null,
   ) {
@@ -61,6 +64,7 @@ export class DiskStore {
   ): Promise<{ store: DiskStore; recovered: RecoveredState }> {
     const settings = diskStoreOptionsSchema.parse(options);
     const logger = settings.logger ?? fallbackLogger;
+    const io = settings.io ?? nodePersistenceIo;
     const absoluteDir = resolve(dir);
     await ensureDirectory(absoluteDir);
     const lock = DirLock.acquire(absoluteDir);
@@ -70,8 +74,9 @@ export class DiskStore {
         journalPath(absoluteDir, recovery.currentGeneration),
         recovery.currentGeneration,
         recovery.currentBytes,
+        io,
       );
-      const store = new DiskStore(absoluteDir, settings, logger, lock, journal, recovery.currentNewestTs);
+      const store = new DiskStore(absoluteDir, settings, logger, lock, io, journal, recovery.currentNewestTs);
       return { store, recovered: recovery.recovered };
     } catch (error) {
       lock.release();
@@ -80,8 +85,10 @@ export class DiskStore {
   }
 
   /**
-   * Journals entries the engine has just applied. Serializes first, so an unserializable entry throws before
-   * anything is written; the bytes reach the OS before this returns; fsync follows within fsyncIntervalMs.
+   * Journals a batch before the engine publishes it (write-ahead: when this throws, the engine undoes the batch).
+   * Serializes first, so an unserializable entry throws before anything is written; the bytes reach the OS before
+   * this returns (with `fsyncIntervalMs: 0`, the disk); fsync follows within fsyncIntervalMs, one for every batch
+   * appended meanwhile. A failed write is cut back off the file, so a restart does not replay it either.
    * `atomic` (a transaction's commit) writes the entries as one record `{t: [...]}`: one CRC covers them all,
    * so a torn write drops the whole transaction on recovery and never keeps part of it.
    */
@@ -94,8 +101,9 @@ export class DiskStore {
         ? [encodeRecord({ t: entries })]
         : entries.map((entry) => encodeRecord({ e: entry }));
     try {
-      this.journal.write(frames.length === 1 && frames[0] ? frames[0] : Buffer.concat(frames));
-      if (this.settings.fsyncIntervalMs === 0) this.journal.syncNow();
+      this.journal.write(frames.length === 1 && frames[0] ? frames[0] : Buffer.concat(frames), {
+        sync: this.settings.fsyncIntervalMs === 0,
+      });
     } catch (error) {
       throw this.fail('write', error);
     }
@@ -130,14 +138,14 @@ export class DiskStore {
     } catch (error) {
       throw this.fail('fsync', error);
     }
-    this.journal = JournalWriter.open(journalPath(this.dir, nextGeneration), nextGeneration, 0);
+    this.journal = JournalWriter.open(journalPath(this.dir, nextGeneration), nextGeneration, 0, this.io);
     this.newestJournalTs = null;
     // Until the rename inside writeSnapshotFile, recovery uses the old snapshot plus every journal (old and new);
     // after it, the new snapshot plus journals from firstNeededGeneration. Deleting comes last, so no crash point
     // loses entries.
     const written = this.snapshotChain.then(async () => {
       await previous.close();
-      await writeSnapshotFile(this.dir, records);
+      await writeSnapshotFile(this.dir, records, this.io);
       for (const generation of await listJournalGenerations(this.dir)) {
         if (generation < firstNeededGeneration) await removeJournal(this.dir, generation);
       }
@@ -191,7 +199,8 @@ export class DiskStore {
     this.fsyncTimer = null;
   }
 
-  private assertWritable(): void {
+  /** Throws what append() would throw before it writes: closed, or failed since an earlier journal error. */
+  assertWritable(): void {
     if (this.closing !== null) {
       throw new PersistenceError('StoreClosed', `the store for ${this.dir} is closed`, { path: this.dir });
     }

@@ -1,12 +1,10 @@
 // The open journal file. Writes are synchronous (the bytes reach the OS before append() returns, so a crash of
 // this process loses nothing); fsync is asynchronous and coalesced, so a power cut loses at most the writes since
 // the last completed fsync.
-import { closeSync, fsync, fsyncSync, ftruncateSync, openSync, writeSync } from 'node:fs';
+import { closeSync, ftruncateSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { promisify } from 'node:util';
 import { fsyncDirectory, fsyncDirectorySync } from './fsync-directory.js';
-
-const fsyncAsync = promisify(fsync);
+import type { PersistenceIo } from './persistence-io.js';
 
 export class JournalWriter {
   private readonly fd: number;
@@ -24,6 +22,7 @@ export class JournalWriter {
     fd: number,
     bytes: number,
     created: boolean,
+    private readonly io: PersistenceIo,
   ) {
     this.fd = fd;
     this.writtenBytes = bytes;
@@ -32,9 +31,9 @@ export class JournalWriter {
   }
 
   /** Opens (creating if needed) a journal for appending; `existingBytes` is its current, already valid size. */
-  static open(path: string, generation: number, existingBytes: number): JournalWriter {
+  static open(path: string, generation: number, existingBytes: number, io: PersistenceIo): JournalWriter {
     const created = existingBytes === 0;
-    return new JournalWriter(path, generation, openSync(path, 'a'), existingBytes, created);
+    return new JournalWriter(path, generation, openSync(path, 'a'), existingBytes, created, io);
   }
 
   /** Size of the file including everything written. */
@@ -43,23 +42,27 @@ export class JournalWriter {
   }
 
   /**
-   * Writes `data` fully. On failure the file is cut back to its previous size, so a half-written record never
-   * sits in front of later ones, and the error is rethrown.
+   * Writes `data` fully, then fsyncs it when `sync`. On failure the file is cut back to its previous size, so a
+   * half-written record never sits in front of later ones and a refused batch is not replayed, and the error is
+   * rethrown.
    */
-  write(data: Buffer): void {
+  write(data: Buffer, options: { sync: boolean }): void {
     const sizeBefore = this.writtenBytes;
     try {
       let offset = 0;
-      while (offset < data.length) offset += writeSync(this.fd, data, offset, data.length - offset);
+      while (offset < data.length) offset += this.io.writeSync(this.fd, data, offset, data.length - offset);
+      this.writtenBytes += data.length;
+      if (options.sync) this.syncNow();
     } catch (error) {
+      // The caller undoes the batch in memory, so the bytes must not survive a restart either.
+      this.writtenBytes = sizeBefore;
       try {
         ftruncateSync(this.fd, sizeBefore);
       } catch {
-        // The original write error is the one worth reporting; the store refuses further writes either way.
+        // The original error is the one worth reporting; the store refuses further writes either way.
       }
       throw error;
     }
-    this.writtenBytes += data.length;
   }
 
   /** Makes everything written so far durable. Concurrent calls are coalesced. */
@@ -72,7 +75,7 @@ export class JournalWriter {
         this.directoryDirty = false;
       }
       if (target <= this.syncedBytes) return;
-      await fsyncAsync(this.fd);
+      await this.io.fsync(this.fd);
       this.syncedBytes = Math.max(this.syncedBytes, target);
     });
     return this.syncChain;
@@ -85,7 +88,7 @@ export class JournalWriter {
       this.directoryDirty = false;
     }
     if (this.writtenBytes <= this.syncedBytes) return;
-    fsyncSync(this.fd);
+    this.io.fsyncSync(this.fd);
     this.syncedBytes = this.writtenBytes;
   }
 

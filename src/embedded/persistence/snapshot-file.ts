@@ -9,6 +9,7 @@ import type { CollectionOptions, IndexSpec, OplogEntry } from '../storage/oplog-
 import { fsyncDirectory } from './fsync-directory.js';
 import { isErrnoCode } from './is-errno-code.js';
 import { PersistenceError } from './persistence-error.js';
+import type { PersistenceIo } from './persistence-io.js';
 import { decodeRecords, encodeRecord } from './record-codec.js';
 
 export const SNAPSHOT_FILE_NAME = 'snapshot.bson';
@@ -88,12 +89,19 @@ function chunkBySize<T extends Document>(items: readonly T[]): T[][] {
   return chunks;
 }
 
-/** Atomically replaces the snapshot file with `records`; durable when the promise resolves. */
-export async function writeSnapshotFile(dir: string, records: readonly Buffer[]): Promise<void> {
+/**
+ * Atomically replaces the snapshot file with `records`; durable when the promise resolves. A failure before the
+ * rename (a full disk half-way) leaves the previous snapshot in place and the `.tmp` file for the next open to delete.
+ */
+export async function writeSnapshotFile(
+  dir: string,
+  records: readonly Buffer[],
+  io: PersistenceIo,
+): Promise<void> {
   const tempPath = join(dir, TEMP_FILE_NAME);
   const handle = await open(tempPath, 'w');
   try {
-    for (const record of records) await handle.write(record);
+    for (const record of records) await io.writeSnapshotRecord(handle, record);
     await handle.sync();
   } finally {
     await handle.close();

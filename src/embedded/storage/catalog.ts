@@ -34,6 +34,15 @@ export class Catalog {
     this.put(collection);
   }
 
+  /** A function that puts the catalog back as it is now, order included (listCollections answers in this order). */
+  checkpoint(): () => void {
+    const saved = [...this.databases].map(([name, collections]) => [name, [...collections]] as const);
+    return () => {
+      this.databases.clear();
+      for (const [name, collections] of saved) this.databases.set(name, new Map(collections));
+    };
+  }
+
   removeDatabase(name: string): void {
     this.databases.delete(name);
   }

@@ -4,6 +4,7 @@ import { MongoCommandError } from '../errors.js';
 import { valueKey } from '../query/index.js';
 import { Catalog } from './catalog.js';
 import { Collection, ID_INDEX_NAME } from './collection.js';
+import { assertValidNamespace, needsNewIndex } from './ddl-checks.js';
 import { Oplog } from './oplog.js';
 import { replayEntry } from './replay-entry.js';
 import { VersionHistory } from './version-history.js';
@@ -28,6 +29,16 @@ export interface WriteSession {
 /** `atomic`: the entries are one transaction's commit, all or nothing (the journal writes them as one record). */
 export type CommitListener = (entries: readonly OplogEntry[], batch: { atomic: boolean }) => void;
 
+/**
+ * The journal, written ahead of publication: each batch goes to `append` before the oplog (change streams, cluster
+ * time) sees it; when `append` throws, the engine undoes the batch and publishes nothing.
+ */
+export interface WriteAheadLog {
+  /** Throws when writes are refused (the journal failed earlier, or is closed); checked before a batch starts. */
+  assertWritable(): void;
+  append(entries: readonly OplogEntry[], batch: { atomic: boolean }): void;
+}
+
 /** An entry before the engine stamps it; distributive so each variant keeps its own fields. */
 type Pending = OplogEntry extends unknown
   ? OplogEntry extends infer E
@@ -37,26 +48,16 @@ type Pending = OplogEntry extends unknown
     : never
   : never;
 
-const INVALID_DB_CHARS = /[/\\. "$\0]/;
-
-export function assertValidNamespace(ns: Namespace): void {
-  if (ns.db.length === 0 || INVALID_DB_CHARS.test(ns.db) || ns.db.length > 63) {
-    throw new MongoCommandError('InvalidNamespace', `Invalid database name: '${ns.db}'`);
-  }
-  if (ns.coll.length === 0 || ns.coll.includes('\0') || ns.coll.startsWith('$') || ns.coll.startsWith('.')) {
-    throw new MongoCommandError('InvalidNamespace', `Invalid collection name: '${ns.coll}'`);
-  }
-}
-
 export class Engine {
   readonly oplog: Oplog;
   /** Earlier document versions, recorded only while a transaction's snapshot is open. */
   readonly history: VersionHistory;
   private readonly catalog = new Catalog();
   private readonly listeners: CommitListener[] = [];
+  private journal: WriteAheadLog | null = null;
   private pending: OplogEntry[] | null = null;
   private session: WriteSession = {};
-  /** Inverse of each mutation of the current atomic batch (writeAtomically), null otherwise. */
+  /** Inverse of each mutation of the current batch when it may have to be undone (atomic or journaled), else null. */
   private undo: (() => void)[] | null = null;
 
   /** `shared` hands a transaction's engine the live oplog and history instead of new ones. */
@@ -65,9 +66,14 @@ export class Engine {
     this.history = shared?.history ?? new VersionHistory();
   }
 
-  /** Called with every batch of entries right after they are applied (the persistence journal). */
+  /** Called with every batch of entries once it is journaled and published. */
   onCommit(listener: CommitListener): void {
     this.listeners.push(listener);
+  }
+
+  /** Journals every batch before it is published (`--dbpath`); see WriteAheadLog. */
+  useWriteAheadLog(journal: WriteAheadLog): void {
+    this.journal = journal;
   }
 
   /**
@@ -78,15 +84,21 @@ export class Engine {
    */
   write<T>(fn: () => T, _session?: WriteSession): T {
     if (this.pending) return fn();
-    this.pending = [];
+    // A refused write changes nothing, so the undo below runs at most once in a store's life.
+    this.journal?.assertWritable();
+    const entries: OplogEntry[] = [];
+    const undo = this.journal ? [] : null;
+    const clockBefore = this.oplog.clusterTime;
+    this.pending = entries;
     this.session = {};
+    this.undo = undo;
     try {
       return fn();
     } finally {
-      const entries = this.pending;
       this.pending = null;
       this.session = {};
-      if (entries.length > 0) this.publish(entries, false);
+      this.undo = null;
+      if (entries.length > 0) this.publish(entries, false, undo, clockBefore);
     }
   }
 
@@ -96,11 +108,13 @@ export class Engine {
    */
   writeAtomically<T>(fn: () => T, session: WriteSession): T {
     if (this.pending) throw new Error('Engine.writeAtomically() inside another write batch');
+    this.journal?.assertWritable();
     const entries: OplogEntry[] = [];
     const undo: (() => void)[] = [];
     this.pending = entries;
     this.session = session;
     this.undo = undo;
+    const clockBefore = this.oplog.clusterTime;
     let committed = false;
     try {
       const result = fn();
@@ -110,22 +124,42 @@ export class Engine {
       this.pending = null;
       this.session = {};
       this.undo = null;
-      if (!committed) for (let i = undo.length - 1; i >= 0; i -= 1) undo[i]!();
-      else if (entries.length > 0) this.publish(entries, true);
+      if (!committed) {
+        runUndo(undo);
+        this.oplog.releaseTimestampsAfter(clockBefore);
+      } else if (entries.length > 0) this.publish(entries, true, undo, clockBefore);
     }
   }
 
-  private publish(entries: OplogEntry[], atomic: boolean): void {
-    this.oplog.append(entries);
+  /**
+   * Write-ahead: the journal first; only a batch it accepted reaches the oplog (change streams, cluster time) and
+   * the listeners. A batch it refused is undone, and its timestamps are taken back, so nothing of it is visible.
+   */
+  private publish(
+    entries: OplogEntry[],
+    atomic: boolean,
+    undo: (() => void)[] | null,
+    clockBefore: Timestamp,
+  ): void {
     const batch = { atomic };
+    if (this.journal) {
+      try {
+        this.journal.append(entries, batch);
+      } catch (error) {
+        if (undo) runUndo(undo);
+        this.oplog.releaseTimestampsAfter(clockBefore);
+        throw error;
+      }
+    }
+    this.oplog.append(entries);
     for (const listener of this.listeners) listener(entries, batch);
   }
 
-  /** Keeps what an open snapshot or a rollback needs about a document write (`before`: its previous version). */
+  /** Keeps a document's previous version (`before`) for the open snapshots, and how to forget it on a rollback. */
   private track(collection: Collection, id: unknown, entry: Pending, before: Document | undefined): void {
     const idKey = valueKey(id);
     const uuid = collection.uuidString;
-    if (this.history.recording) this.history.record(uuid, idKey, (entry as OplogEntry).ts, before);
+    this.history.record(uuid, idKey, (entry as OplogEntry).ts, before);
     this.undo?.push(() => this.history.unrecord(uuid, idKey));
   }
 
@@ -183,8 +217,8 @@ export class Engine {
   private addCollection(ns: Namespace, options: CollectionOptions): Collection {
     return this.write(() => {
       const collection = new Collection({ ...ns }, new UUID(), options);
+      if (this.undo) this.undo.push(this.catalog.checkpoint());
       this.catalog.put(collection);
-      this.undo?.push(() => this.catalog.remove(ns));
       this.record({ op: 'create', ns: { ...ns }, options, uuid: collection.uuid.toHexString() });
       return collection;
     });
@@ -193,7 +227,9 @@ export class Engine {
   modifyCollection(ns: Namespace, options: CollectionOptions): CollectionOptions {
     return this.write(() => {
       const collection = this.requireCollection(ns);
+      const previous = collection.options;
       collection.options = { ...collection.options, ...options };
+      this.undo?.push(() => (collection.options = previous));
       this.record({ op: 'modify', ns: { ...ns }, options, collectionUuid: collection.uuidString });
       return collection.options;
     });
@@ -203,6 +239,7 @@ export class Engine {
     return this.write(() => {
       const collection = this.catalog.get(ns);
       if (!collection) return false;
+      if (this.undo) this.undo.push(this.catalog.checkpoint());
       this.catalog.remove(ns);
       this.record({ op: 'drop', ns: { ...ns }, collectionUuid: collection.uuidString });
       return true;
@@ -222,6 +259,14 @@ export class Engine {
     this.write(() => {
       assertValidNamespace(to);
       const collection = this.requireCollection(from);
+      if (this.undo) {
+        const restoreCatalog = this.catalog.checkpoint();
+        const previousNs = collection.ns;
+        this.undo.push(() => {
+          collection.ns = previousNs;
+          restoreCatalog();
+        });
+      }
       const replaced = this.getCollection(to);
       if (replaced) {
         if (!dropTarget) throw new MongoCommandError('NamespaceExists', `target namespace exists`);
@@ -263,35 +308,18 @@ export class Engine {
     const collection = this.ensureCollection(ns);
     const before = collection.indexes.size + 1;
     const created: IndexSpec[] = [];
-    for (const spec of specs) {
-      if (spec.name === ID_INDEX_NAME || isIdKey(spec.key)) continue;
-      const sameName = collection.indexes.get(spec.name);
-      const sameKey = [...collection.indexes.values()].find(
-        (index) => JSON.stringify(index.spec.key) === JSON.stringify(spec.key),
-      );
-      if (sameName) {
-        if (JSON.stringify(sameName.spec.key) !== JSON.stringify(spec.key)) {
-          throw new MongoCommandError(
-            'IndexKeySpecsConflict',
-            `An existing index has the same name as the requested index but different keys. Requested index: ${JSON.stringify(spec)}, existing index: ${JSON.stringify(sameName.spec)}`,
-          );
-        }
-        if (!sameOptions(sameName.spec, spec)) {
-          throw new MongoCommandError(
-            'IndexOptionsConflict',
-            `An existing index has the same name as the requested index but different options. Requested index: ${JSON.stringify(spec)}`,
-          );
-        }
-        continue;
+    try {
+      for (const spec of specs) {
+        if (!needsNewIndex(collection, spec)) continue;
+        collection.addIndex(spec);
+        this.undo?.push(() => collection.indexes.delete(spec.name));
+        created.push(spec);
       }
-      if (sameKey) {
-        throw new MongoCommandError(
-          'IndexOptionsConflict',
-          `Index already exists with a different name: ${sameKey.spec.name}`,
-        );
-      }
-      collection.addIndex(spec);
-      created.push(spec);
+    } catch (error) {
+      // All or none, as in mongod: the ones built before the failure would otherwise stay without an oplog entry,
+      // in memory but not in the journal.
+      for (const spec of created) collection.indexes.delete(spec.name);
+      throw error;
     }
     if (created.length > 0) {
       this.record({
@@ -307,6 +335,14 @@ export class Engine {
   dropIndexes(ns: Namespace, names: string[]): void {
     this.write(() => {
       const collection = this.requireCollection(ns);
+      if (this.undo) {
+        // Back in their order: listIndexes answers in the Map's order.
+        const before = [...collection.indexes.entries()];
+        this.undo.push(() => {
+          collection.indexes.clear();
+          for (const [name, index] of before) collection.indexes.set(name, index);
+        });
+      }
       for (const name of names) collection.indexes.delete(name);
       if (names.length > 0) {
         this.record({ op: 'dropIndexes', ns: { ...ns }, names, collectionUuid: collection.uuidString });
@@ -328,10 +364,8 @@ export class Engine {
       };
       if (collection.imagesEnabled) entry.imagesEnabled = true;
       this.record(entry);
-      if (this.history.recording || this.undo) {
-        this.undo?.push(() => collection.remove(doc));
-        this.track(collection, doc._id, entry, undefined);
-      }
+      this.undo?.push(() => collection.remove(doc));
+      if (this.history.recording) this.track(collection, doc._id, entry, undefined);
     });
   }
 
@@ -367,10 +401,8 @@ export class Engine {
         entry.preImage = previous;
       }
       this.record(entry);
-      if (this.history.recording || this.undo) {
-        this.undo?.push(() => collection.replace(next, previous));
-        this.track(collection, next._id, entry, previous);
-      }
+      this.undo?.push(() => collection.replace(next, previous));
+      if (this.history.recording) this.track(collection, next._id, entry, previous);
     });
   }
 
@@ -388,10 +420,8 @@ export class Engine {
         entry.preImage = doc;
       }
       this.record(entry);
-      if (this.history.recording || this.undo) {
-        this.undo?.push(() => collection.insert(doc));
-        this.track(collection, doc._id, entry, doc);
-      }
+      this.undo?.push(() => collection.insert(doc));
+      if (this.history.recording) this.track(collection, doc._id, entry, doc);
     });
   }
 
@@ -421,16 +451,7 @@ export class Engine {
   }
 }
 
-function isIdKey(key: Document): boolean {
-  const fields = Object.keys(key);
-  return fields.length === 1 && fields[0] === '_id';
-}
-
-function sameOptions(a: IndexSpec, b: IndexSpec): boolean {
-  return (
-    Boolean(a.unique) === Boolean(b.unique) &&
-    Boolean(a.sparse) === Boolean(b.sparse) &&
-    JSON.stringify(a.partialFilterExpression ?? null) === JSON.stringify(b.partialFilterExpression ?? null) &&
-    (a.expireAfterSeconds ?? null) === (b.expireAfterSeconds ?? null)
-  );
+/** Inverses run newest first, so each one finds the state its mutation left. */
+function runUndo(undo: readonly (() => void)[]): void {
+  for (let i = undo.length - 1; i >= 0; i -= 1) undo[i]!();
 }

@@ -42,6 +42,14 @@ export class Oplog {
     return this.lastTime;
   }
 
+  /**
+   * Winds the clock back to `ts` (a time it showed before): the timestamps handed out since then belong to a batch
+   * the journal refused, which never reached the oplog, so no reply or change event ever carried them.
+   */
+  releaseTimestampsAfter(ts: Timestamp): void {
+    if (compareTimestamps(ts, this.lastTime) < 0) this.lastTime = ts;
+  }
+
   /** Appends entries whose `ts` came from nextTimestamp(), then wakes waiting change streams. */
   append(entries: readonly OplogEntry[]): void {
     if (entries.length === 0) return;

@@ -3,7 +3,8 @@
 import type { Document, Timestamp } from 'bson';
 import { MongoCommandError } from '../errors.js';
 import { Collection } from './collection.js';
-import { assertValidNamespace, type Engine } from './engine.js';
+import { assertValidNamespace } from './ddl-checks.js';
+import type { Engine } from './engine.js';
 import type { CollectionOptions, Namespace, UpdateDescription } from './oplog-entry.js';
 import { TransactionCollection } from './transaction-collection.js';
 import { TransactionEngine } from './transaction-engine.js';

@@ -12,6 +12,7 @@ import {
   insertedIds,
   withoutUndefined,
 } from './sample-entries.js';
+import { FaultyIo } from './faulty-io.js';
 import { useTempDir } from './temp-dir.js';
 
 const temp = useTempDir();
@@ -174,5 +175,41 @@ describe('DiskStore journal', () => {
 
     const { recovered } = await openStore(temp.path);
     expect(recovered.journal).toHaveLength(2);
+  });
+
+  it('cuts a write that failed half-way off the file, refuses later appends, and recovers what came before', async () => {
+    const next = clock();
+    const io = new FaultyIo();
+    const first = await openStore(temp.path, { io });
+    first.store.append([insertEntry(next(), { _id: 1 })]);
+    const sizeBefore = (await stat(journalFile(temp.path))).size;
+    io.failJournalWrites(10);
+    expect(() =>
+      first.store.append([insertEntry(next(), { _id: 2 }), insertEntry(next(), { _id: 3 })]),
+    ).toThrow(/journal write to .* failed \(Error: ENOSPC.*writes are refused from now on/);
+    expect((await stat(journalFile(temp.path))).size).toBe(sizeBefore);
+    io.heal();
+    expect(() => first.store.assertWritable()).toThrow(/writes are refused from now on/);
+    expect(() => first.store.append([insertEntry(next(), { _id: 4 })])).toThrow(/writes are refused/);
+    await first.store.close();
+
+    const { recovered } = await openStore(temp.path);
+    expect(insertedIds(recovered.journal)).toEqual([1]);
+  });
+
+  it('with fsyncIntervalMs 0, cuts a record whose fsync failed off the file, so a restart does not replay it', async () => {
+    const next = clock();
+    const io = new FaultyIo();
+    const first = await openStore(temp.path, { io, fsyncIntervalMs: 0 });
+    first.store.append([insertEntry(next(), { _id: 1 })]);
+    const sizeBefore = (await stat(journalFile(temp.path))).size;
+    io.failFsyncs();
+    expect(() => first.store.append([insertEntry(next(), { _id: 2 })])).toThrow(/journal write .* EIO/);
+    expect((await stat(journalFile(temp.path))).size).toBe(sizeBefore);
+    io.heal();
+    await first.store.close();
+
+    const { recovered } = await openStore(temp.path);
+    expect(insertedIds(recovered.journal)).toEqual([1]);
   });
 });
