@@ -154,13 +154,8 @@ export class StepProcessor {
     return saga && isScheduledAttempt(saga, ref) ? saga : null;
   }
 
-  /** `inCarrier`: the attempt runs inside `carrier`, an earlier step's job, and has no job of its own. */
-  private async forward(
-    definition: SagaDefinition,
-    ref: StepJobRef,
-    carrier: Carrier | null,
-    inCarrier = false,
-  ): Promise<void> {
+  /** From the carrier's second step on, the attempt runs inside an earlier step's job and has no job of its own. */
+  private async forward(definition: SagaDefinition, ref: StepJobRef, carrier: Carrier | null): Promise<void> {
     const { store, queues } = this.deps;
     const step = definition.steps[ref.step];
     if (!step)
@@ -173,7 +168,7 @@ export class StepProcessor {
       this.scheduledSaga(ref),
       queues.markAttempt(
         ref,
-        inCarrier ? carriedMark(carrier!.jobId, new Date()) : 'started',
+        carrier !== null && carrier.steps > 1 ? carriedMark(carrier.jobId, new Date()) : 'started',
         step.timeoutMs + STARTED_MARK_MARGIN_MS,
       ),
     ]);
@@ -250,7 +245,7 @@ export class StepProcessor {
           await this.hooks.afterScheduleWrite?.(nextRef);
           if (this.continues(carrier)) {
             carrier.steps += 1;
-            return this.forward(definition, nextRef, carrier, true);
+            return this.forward(definition, nextRef, carrier);
           }
           // Added after the write that scheduled it: a cancel in between takes the id first, making this a no-op.
           await queues.enqueueSteps([{ ref: nextRef, continuation: true }]);
