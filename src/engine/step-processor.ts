@@ -6,7 +6,7 @@ import type { SagaDefinition, SagaRegistry } from '../definition/index.js';
 import { backoffDelay, idempotencyKeyFor, parseStepOutput } from '../definition/index.js';
 import { SagastreamError, StepTimeoutError, isRetryable, serializeError } from '../errors/index.js';
 import type { SagaQueues } from '../queue/saga-queues.js';
-import { STARTED_MARK_MARGIN_MS, carriedMark, letsRun } from '../queue/attempt-gate.js';
+import { STARTED_MARK_MARGIN_MS, carriedMark, letsRun, type AttemptMark } from '../queue/attempt-gate.js';
 import { compensationWaitJobId, compensationWakeJobId } from '../queue/queue-names.js';
 import type { SagaDocument, StoredError } from '../model/saga-document.js';
 import { isScheduledAttempt } from '../model/scheduled-attempt.js';
@@ -154,8 +154,16 @@ export class StepProcessor {
     return saga && isScheduledAttempt(saga, ref) ? saga : null;
   }
 
-  /** From the carrier's second step on, the attempt runs inside an earlier step's job and has no job of its own. */
-  private async forward(definition: SagaDefinition, ref: StepJobRef, carrier: Carrier | null): Promise<void> {
+  /**
+   * From the carrier's second step on, the attempt runs inside an earlier step's job and has no job of its own, and
+   * its gate was set by the step before, alongside the write that scheduled it (`premarked`).
+   */
+  private async forward(
+    definition: SagaDefinition,
+    ref: StepJobRef,
+    carrier: Carrier | null,
+    premarked?: AttemptMark | null,
+  ): Promise<void> {
     const { store, queues } = this.deps;
     const step = definition.steps[ref.step];
     if (!step)
@@ -166,11 +174,9 @@ export class StepProcessor {
     // makes a later stop of it count it as may-have-acted, which is safe.
     const [saga, mark] = await Promise.all([
       this.scheduledSaga(ref),
-      queues.markAttempt(
-        ref,
-        carrier !== null && carrier.steps > 1 ? carriedMark(carrier.jobId, new Date()) : 'started',
-        step.timeoutMs + STARTED_MARK_MARGIN_MS,
-      ),
+      premarked !== undefined
+        ? premarked
+        : queues.markAttempt(ref, 'started', step.timeoutMs + STARTED_MARK_MARGIN_MS),
     ]);
     if (!saga) return this.requeueCurrent(definition, ref.sagaId);
     // A cancel or the deadline stopped this attempt first: it never runs; whoever stopped it moves the saga on.
@@ -232,20 +238,27 @@ export class StepProcessor {
     );
     await this.hooks.beforeResultWrite?.(ref);
     if ('output' in outcome) {
-      if (await store.completeStep(ref, outcome.output, isLast, attemptStartedAt, untouched)) {
+      const nextRef = isLast
+        ? null
+        : { ...ref, step: ref.step + 1, stepName: definition.steps[ref.step + 1]!.name, attempt: 1 };
+      const premark =
+        nextRef && this.continues(carrier) ? this.markCarried(definition, nextRef, carrier) : null;
+      let completed: boolean;
+      try {
+        completed = await store.completeStep(ref, outcome.output, isLast, attemptStartedAt, untouched);
+      } finally {
+        // Whatever happens from here, a mark that failed must not go unhandled; a mark that did not (and so never
+        // runs its step) is harmless, see `markCarried`.
+        premark?.catch(() => undefined);
+      }
+      if (completed) {
         if (this.deps.logger.isLevelEnabled?.('debug') !== false) logger().debug('step completed');
         if (untouched) this.remember(untouched);
-        if (!isLast) {
-          const nextRef = {
-            ...ref,
-            step: ref.step + 1,
-            stepName: definition.steps[ref.step + 1]!.name,
-            attempt: 1,
-          };
+        if (nextRef) {
           await this.hooks.afterScheduleWrite?.(nextRef);
-          if (this.continues(carrier)) {
+          if (premark && this.continues(carrier)) {
             carrier.steps += 1;
-            return this.forward(definition, nextRef, carrier);
+            return this.forward(definition, nextRef, carrier, await premark);
           }
           // Added after the write that scheduled it: a cancel in between takes the id first, making this a no-op.
           await queues.enqueueSteps([{ ref: nextRef, continuation: true }]);
@@ -292,6 +305,31 @@ export class StepProcessor {
       return this.wakeCompensation(ref);
     }
     return this.requeueCurrent(definition, ref.sagaId);
+  }
+
+  /**
+   * Sets the gate of the step a carrier goes on to, sent alongside the result write that schedules that step
+   * instead of after it, so a step costs one round trip between the two, not two. Early is safe:
+   * - the write fails or no longer matches: nothing scheduled the step, so nothing ever looks at its gate (its
+   *   key names the attempt and generation, which only a write from this state schedules, and a re-run of this
+   *   step that succeeds finds the mark its own and runs the step);
+   * - a stop that reads the step scheduled and sets the gate first wins, and the carrier does not run it; one that
+   *   comes after finds it started and counts it as may-have-acted, from the mark's time, which is at most one
+   *   round trip before the attempt's own start (IN_FLIGHT_GRACE_MS covers that);
+   * - the worker starts closing before the write returns: the step is queued as its own job, whose worker passes
+   *   the gate as the carrier's (a stop then counts it as may-have-acted, as it would count a carried one).
+   */
+  private markCarried(
+    definition: SagaDefinition,
+    next: StepJobRef,
+    carrier: Carrier,
+  ): Promise<AttemptMark | null> {
+    const { timeoutMs } = definition.steps[next.step]!;
+    return this.deps.queues.markAttempt(
+      next,
+      carriedMark(carrier.jobId, new Date()),
+      timeoutMs + STARTED_MARK_MARGIN_MS,
+    );
   }
 
   private async compensate(definition: SagaDefinition, ref: StepJobRef): Promise<void> {

@@ -490,8 +490,10 @@ describe('a chain of steps carried in one job', () => {
     const doc = order();
     await test.orders.insertOne(doc);
     const next = await atFailPoint;
-    // Written, gate not set, no job: what a sweep finds between the write and the carried start.
-    expect(await runtime.queues.attemptMark(next)).toBeNull();
+    // Written, no job, the gate set by the carrier alongside the write: what a sweep finds before the carried start.
+    expect(carrierOf(await runtime.queues.attemptMark(next))?.jobId).toBe(
+      stepJobId({ ...next, step: 0, stepName: 'reserve' }),
+    );
     const sweep = (idleBeforeRestoreMs: number) =>
       new RecoverySweeper(
         new SagaRegistry([test!.saga]),
