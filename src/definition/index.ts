@@ -50,10 +50,20 @@ export {
   type AnyStepContext,
   type LooseStepSpec,
   type ResolvedStep,
+  type ResolvedTaskStep,
+  type ResolvedWaitStep,
   type StepSpecWithoutSchema,
   type StepSpecWithSchema,
 } from './step-definition.js';
 export { defaultTriggerKey, type TriggerDocument } from './trigger-key.js';
+export {
+  WAIT_OPERATIONS,
+  type ResolvedWait,
+  type WaitMatchContext,
+  type WaitOperation,
+  type WaitOutput,
+  type WaitSpec,
+} from './wait-definition.js';
 export {
   type ResolvedTrigger,
   type TriggerKeyFunction,

@@ -10,6 +10,7 @@ import {
   type RetryPolicyInput,
 } from './retry-policy.js';
 import type { CompensationContext, StepContext } from './step-context.js';
+import { isWaitSpec, resolveWaitSpec, type ResolvedWait } from './wait-definition.js';
 import { functionField, NAME_RULE, NAME_SHAPE, zodSchemaField } from './zod-schema-check.js';
 
 export type AnyStepContext = StepContext<unknown, Readonly<Record<string, unknown>>>;
@@ -77,18 +78,32 @@ export interface LooseStepSpec<
   readonly compensate?: (ctx: CompensationContext<TInput, TOutputs, unknown, TServices>) => Promise<void>;
 }
 
-/** A step as the engine runs it. */
-export interface ResolvedStep {
+interface ResolvedStepBase {
   readonly name: string;
   /** Position in the saga, from 0; compensation walks completed steps from the highest index down. */
   readonly index: number;
-  readonly run: (ctx: AnyStepContext) => Promise<unknown>;
   readonly compensate?: (ctx: AnyCompensationContext) => Promise<void>;
+  /** Per attempt (of a wait: of entering it, which evaluates its `match` and stores it). */
   readonly timeoutMs: number;
   readonly retry: ResolvedRetryPolicy;
-  /** Validates the result of `run` before it is recorded (`parseStepOutput`). */
+  /** Validates the result of `run` (of a wait: the matched document) before it is recorded (`parseStepOutput`). */
   readonly output?: z.ZodType;
 }
+
+/** A step that runs code. */
+export interface ResolvedTaskStep extends ResolvedStepBase {
+  readonly kind?: 'task';
+  readonly run: (ctx: AnyStepContext) => Promise<unknown>;
+}
+
+/** A step that waits for a database change (wait-definition.ts). */
+export interface ResolvedWaitStep extends ResolvedStepBase {
+  readonly kind: 'wait';
+  readonly wait: ResolvedWait;
+}
+
+/** A step as the engine runs it. */
+export type ResolvedStep = ResolvedTaskStep | ResolvedWaitStep;
 
 export interface StepDefaults {
   readonly timeoutMs: number;
@@ -107,11 +122,12 @@ export function resolveStep(
   defaults: StepDefaults,
 ): { step: ResolvedStep | undefined; problems: string[] } {
   const label = stepLabel(spec, index);
+  if (isWaitSpec(spec)) return resolveWaitStep(spec, index, label, defaults);
   const parsed = stepSpecSchema.safeParse(spec);
   if (!parsed.success) return { step: undefined, problems: issuesToProblems(parsed.error, label) };
   const { name, run, compensate, timeout, retry, output } = parsed.data;
   const resolvedRetry = resolveRetryPolicy(retry, defaults.retry);
-  const step: ResolvedStep = {
+  const step: ResolvedTaskStep = {
     name,
     index,
     run,
@@ -121,4 +137,25 @@ export function resolveStep(
     ...(output === undefined ? {} : { output }),
   };
   return { step, problems: resolvedRetry.problems.map((problem) => `${label} retry.${problem}`) };
+}
+
+function resolveWaitStep(
+  spec: unknown,
+  index: number,
+  label: string,
+  defaults: StepDefaults,
+): { step: ResolvedStep | undefined; problems: string[] } {
+  const { parts, problems } = resolveWaitSpec(spec, label);
+  if (!parts) return { step: undefined, problems };
+  const step: ResolvedWaitStep = {
+    kind: 'wait',
+    name: parts.name,
+    index,
+    wait: parts.wait,
+    ...(parts.compensate === undefined ? {} : { compensate: parts.compensate }),
+    timeoutMs: defaults.timeoutMs,
+    retry: defaults.retry,
+    ...(parts.output === undefined ? {} : { output: parts.output }),
+  };
+  return { step, problems: [] };
 }

@@ -27,6 +27,8 @@ export interface StepFailure {
   timedOut: boolean;
   /** When the failed attempt began: stored with its outcome, the attempt's only write. */
   attemptStartedAt: Date;
+  /** A wait step that fails while it waits (its timeout, a document its schema refuses), not an attempt. */
+  waiting?: boolean;
 }
 
 /** The attempt a running saga had scheduled when a cancel or the deadline stopped it, and what that found. */
@@ -59,6 +61,15 @@ function stoppedStepFields(saga: SagaDocument, stopped: StoppedAttempt): Record<
     return { [`${path}.status`]: 'pending', [`${path}.attempts`]: stopped.ref.attempt - 1 };
   }
   return {};
+}
+
+/** Whether the saga waits at `ref`'s step, in its generation (a wait step's failure applies only then). */
+function isWaitingAt(saga: SagaDocument, ref: StepJobRef): boolean {
+  return (
+    saga.generation === ref.generation &&
+    saga.stepIndex === ref.step &&
+    saga.steps[ref.step]?.status === 'waiting'
+  );
 }
 
 /** Builds the update that moves a running saga into compensation (or straight to `compensated`). */
@@ -125,6 +136,8 @@ function compensationUpdate(
   const message = failure ? `${failure.ref.stepName}: ${failure.error.message}` : reason;
   return {
     $set: set,
+    // A wait ends with the saga's running: no watcher resumes it from now on.
+    $unset: { waiting: '' },
     $push: {
       history: {
         $each: [
@@ -162,7 +175,8 @@ export async function beginCompensation(
     const saga = await store.get(sagaId);
     if (!saga || saga.status !== 'running') return null;
     if (expectedGeneration !== undefined && saga.generation !== expectedGeneration) return null;
-    if (failure && !isScheduledAttempt(saga, failure.ref)) return null;
+    if (failure && !(failure.waiting ? isWaitingAt(saga, failure.ref) : isScheduledAttempt(saga, failure.ref)))
+      return null;
     let stopped: StoppedAttempt | undefined;
     const scheduled = failure || !stopScheduled ? null : scheduledStepRef(saga);
     if (scheduled && stopScheduled) {

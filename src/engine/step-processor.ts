@@ -1,14 +1,19 @@
 // Processes one step job: checks that its attempt is the one the saga waits for, runs the user's code with its
 // timeout, and applies the resulting transition in one write. A job whose attempt is no longer current only
 // re-queues what the saga needs now.
+import { EJSON, type Document } from 'bson';
 import type { SagaLogger } from '../logging/saga-logger.js';
-import type { SagaDefinition, SagaRegistry } from '../definition/index.js';
+import type { ResolvedWaitStep, SagaDefinition, SagaRegistry } from '../definition/index.js';
 import { backoffDelay, idempotencyKeyFor, parseStepOutput } from '../definition/index.js';
 import { SagastreamError, StepTimeoutError, isRetryable, serializeError } from '../errors/index.js';
 import type { SagaQueues } from '../queue/saga-queues.js';
 import { STARTED_MARK_MARGIN_MS, carriedMark, letsRun, type AttemptMark } from '../queue/attempt-gate.js';
 import { compensationWaitJobId, compensationWakeJobId } from '../queue/queue-names.js';
-import type { SagaDocument, StoredError } from '../model/saga-document.js';
+import type { SagaDocument, StoredError, WaitState } from '../model/saga-document.js';
+import { splitNamespace, waitNamespace } from '../model/wait-keys.js';
+import type { WaitStore } from '../store/wait-store.js';
+import { checkedWaitKeys } from './wait-filter.js';
+import type { WaitResumer } from './wait-resumer.js';
 import { isScheduledAttempt } from '../model/scheduled-attempt.js';
 import { copyOfStored } from '../store/local-update.js';
 import type { SagaStore } from '../store/saga-store.js';
@@ -43,6 +48,8 @@ export interface StepProcessorDependencies {
   stepsPerJob?: number;
   /** Whether a job may go on to the saga's next step now; false once the worker is closing. Always when absent. */
   mayContinue?: () => boolean;
+  /** Where wait steps are stored and ended; required by sagas that have wait steps. */
+  waits?: { store: WaitStore; resumer: WaitResumer };
 }
 
 /**
@@ -181,7 +188,9 @@ export class StepProcessor {
     if (!saga) return this.requeueCurrent(definition, ref.sagaId);
     // A cancel or the deadline stopped this attempt first: it never runs; whoever stopped it moves the saga on.
     if (!letsRun(mark)) return;
+    if (step.kind === 'wait') return this.enterWait(definition, step, ref, saga);
     const isLast = ref.step === definition.steps.length - 1;
+    const run = step.run;
     // A copy the step's code never sees (it may change its input or outputs): after the step completes, it is
     // the saga's new state for the next step's claim.
     const untouched = isLast ? undefined : copyOfStored(saga);
@@ -209,7 +218,7 @@ export class StepProcessor {
         },
         // The output check runs inside the attempt, so an async refinement that hangs times out like the step.
         async (signal) => {
-          const value = await step.run({
+          const value = await run({
             services: this.deps.services,
             sagaId: ref.sagaId,
             sagaName: ref.saga,
@@ -241,8 +250,10 @@ export class StepProcessor {
       const nextRef = isLast
         ? null
         : { ...ref, step: ref.step + 1, stepName: definition.steps[ref.step + 1]!.name, attempt: 1 };
-      const premark =
-        nextRef && this.continues(carrier) ? this.markCarried(definition, nextRef, carrier) : null;
+      // A wait step is entered by its own job: it ends the chain.
+      const carries =
+        nextRef !== null && this.continues(carrier) && definition.steps[nextRef.step]?.kind !== 'wait';
+      const premark = carries ? this.markCarried(definition, nextRef, carrier) : null;
       let completed: boolean;
       try {
         completed = await store.completeStep(ref, outcome.output, isLast, attemptStartedAt, untouched);
@@ -305,6 +316,82 @@ export class StepProcessor {
       return this.wakeCompensation(ref);
     }
     return this.requeueCurrent(definition, ref.sagaId);
+  }
+
+  /**
+   * Enters wait step `ref`: evaluates its `match`, stores the wait with the saga (one write; the step shows
+   * `waiting`), sets its timer, then looks once for a document that matches already. A document written before the
+   * wait was stored is found by that read; one written after reaches the wait watcher, which finds the wait stored.
+   * The wait then holds no job and no worker slot: only its timer.
+   */
+  private async enterWait(
+    definition: SagaDefinition,
+    step: ResolvedWaitStep,
+    ref: StepJobRef,
+    saga: SagaDocument,
+  ): Promise<void> {
+    const { store, queues } = this.deps;
+    const waits = this.waits();
+    const attemptStartedAt = new Date();
+    const ns = waitNamespace(step.wait.database ?? store.db.databaseName, step.wait.collection);
+    let filter: Document;
+    let keys: string[];
+    try {
+      filter = step.wait.match({
+        sagaId: ref.sagaId,
+        sagaName: ref.saga,
+        step: step.name,
+        input: saga.input,
+        outputs: outputsOf(saga),
+        services: this.deps.services,
+      });
+      keys = checkedWaitKeys(ns, filter, step.name);
+    } catch (error) {
+      // `match` is plain code over the saga's state: another attempt would give the same answer.
+      this.deps.logger.warn({ sagaId: ref.sagaId, step: step.name, err: toStored(error) }, 'wait match failed');
+      const updated = await beginCompensation(store, definition, ref.sagaId, 'step-failed', {
+        ref,
+        error: toStored(error),
+        timedOut: false,
+        attemptStartedAt,
+      });
+      if (updated) {
+        countIfEnded(this.metrics, updated);
+        await this.afterTransition(definition, updated);
+      }
+      return;
+    }
+    const timeoutMs = step.wait.timeoutMs;
+    const waiting: WaitState = {
+      step: ref.step,
+      ns,
+      on: [...step.wait.on],
+      filter: EJSON.stringify(filter, { relaxed: false }),
+      keys,
+      since: attemptStartedAt,
+      ...(timeoutMs === undefined ? {} : { timeoutAt: new Date(attemptStartedAt.getTime() + timeoutMs) }),
+    };
+    if (!(await waits.store.enter(ref, waiting, attemptStartedAt))) {
+      return this.requeueCurrent(definition, ref.sagaId);
+    }
+    const wait = {
+      sagaId: ref.sagaId,
+      saga: ref.saga,
+      version: definition.version,
+      generation: ref.generation,
+      step: ref.step,
+      stepName: step.name,
+    };
+    // Added after the write, like a step's job; lost (a crash in between, Redis lost), the sweeper adds it again.
+    if (waiting.timeoutAt) await queues.scheduleWaitTimeout(wait, waiting.timeoutAt);
+    const [database, collection] = splitNamespace(ns);
+    const existing = await store.db.client.db(database).collection(collection).findOne(filter);
+    if (existing) await waits.resumer.matched(wait, existing);
+  }
+
+  private waits(): NonNullable<StepProcessorDependencies['waits']> {
+    if (!this.deps.waits) throw new SagastreamError('INVALID_STATE', 'this step processor runs no wait steps');
+    return this.deps.waits;
   }
 
   /**

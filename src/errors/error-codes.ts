@@ -16,6 +16,10 @@ export const ERROR_CODES = {
   STEP_FAILED: { retryable: true },
   /** User code threw a `TerminalError`: no more attempts. */
   TERMINAL: { retryable: false },
+  /** A wait step's `timeout` passed with no matching document, and its `onTimeout` is `compensate`. */
+  WAIT_TIMEOUT: { retryable: false },
+  /** A wait step's `match` returned no usable filter (not an object, or no top-level equality field). */
+  INVALID_WAIT_FILTER: { retryable: false },
   /** The saga was cancelled by an operator. */
   CANCELLED: { retryable: false },
   /** The saga's overall deadline passed. */

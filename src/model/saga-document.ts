@@ -16,10 +16,11 @@ export const TERMINAL_STATUSES: readonly SagaStatus[] = ['completed', 'compensat
  * Forward progress of one step. `scheduled`: the write that completed the previous step queued attempt `attempts`
  * (whether its job waits or already runs, only BullMQ knows). `retrying`: attempt `attempts` failed and the next
  * one is due at `nextAttemptAt`. `running`: a cancel or the deadline found the attempt's job taken by a worker (or
- * lost), so it may have acted; its late result is still recorded.
+ * lost), so it may have acted; its late result is still recorded. `waiting`: a wait step (`.waitFor`) entered its
+ * wait, described by the saga's `waiting`.
  */
 export type StepStatus =
-  'pending' | 'scheduled' | 'running' | 'retrying' | 'completed' | 'failed' | 'timed-out';
+  'pending' | 'scheduled' | 'running' | 'retrying' | 'waiting' | 'completed' | 'failed' | 'timed-out';
 export type CompensationStatus = 'pending' | 'running' | 'retrying' | 'completed' | 'failed' | 'skipped';
 
 /** Why a saga compensates (or was rejected). */
@@ -90,6 +91,23 @@ export interface StuckState {
   deadLetteredAt?: Date;
 }
 
+/** What a saga in a wait step waits for; set by the write that entered the wait, unset by the one that ends it. */
+export interface WaitState {
+  /** The waiting step's index. */
+  step: number;
+  /** `<database>.<collection>` of the documents that can end the wait. */
+  ns: string;
+  /** The change events that count: insert, update, replace. */
+  on: string[];
+  /** The filter the step's `match` returned, in canonical Extended JSON (a stored document cannot hold `$` keys). */
+  filter: string;
+  /** One entry per equality field of the filter (model/wait-keys.ts): how a changed document finds its waits. */
+  keys: string[];
+  since: Date;
+  /** When the step's `timeout` ends the wait; absent: the saga's deadline does. */
+  timeoutAt?: Date;
+}
+
 export interface SagaDocument {
   _id: string;
   saga: string;
@@ -111,6 +129,8 @@ export interface SagaDocument {
   /** The change event that started the saga; absent for a saga started from code (`SagaClient.start`). */
   trigger?: TriggerMetadata;
   deadline: Date;
+  /** Present while a wait step waits. */
+  waiting?: WaitState;
   reason?: SagaReason;
   error?: StoredError;
   deadLetter?: DeadLetterState;

@@ -13,6 +13,20 @@ export interface DeadlineJobData {
   generation: number;
 }
 
+/** A wait step's timeout: fires when its `timeout` passed; ends the wait unless a document ended it first. */
+export interface WaitTimeoutJobData {
+  kind: 'wait-timeout';
+  sagaId: string;
+  saga: string;
+  version?: number;
+  generation: number;
+  step: number;
+  stepName: string;
+}
+
+/** What the timer queue holds. */
+export type TimerJobData = DeadlineJobData | WaitTimeoutJobData;
+
 export type DeadLetterKind = 'rejected' | 'compensation-failed' | 'stuck';
 
 export interface DeadLetterJobData {

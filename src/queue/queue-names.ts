@@ -30,6 +30,11 @@ export function deadlineJobId(sagaId: string, generation: number): string {
   return `${sagaId}.deadline.g${generation}`;
 }
 
+/** The timeout of the wait of step `step` in a generation: one per wait, so adding it again is harmless. */
+export function waitTimeoutJobId(sagaId: string, step: number, generation: number): string {
+  return `${sagaId}.wait${step}.g${generation}`;
+}
+
 export function compensationWaitJobId(ref: StepJobRef, round: number): string {
   return `${stepJobId(ref)}.w${round}`;
 }

@@ -12,7 +12,7 @@ import {
   type AttemptMark,
   type StopReason,
 } from './attempt-gate.js';
-import type { DeadLetterJobData, DeadlineJobData, StepJobData } from './job-data.js';
+import type { DeadLetterJobData, StepJobData, TimerJobData, WaitTimeoutJobData } from './job-data.js';
 import {
   DEAD_LETTER_QUEUE,
   TIMER_QUEUE,
@@ -21,6 +21,7 @@ import {
   deadlineJobId,
   stepJobId,
   stepQueueName,
+  waitTimeoutJobId,
 } from './queue-names.js';
 
 /** Nothing processes the dead-letter queue, so every entry stays in one of these states. */
@@ -55,7 +56,7 @@ export type { ScheduledStep };
 export class SagaQueues {
   readonly prefix: string;
   private readonly stepQueues = new Map<string, Queue<StepJobData>>();
-  readonly timers: Queue<DeadlineJobData>;
+  readonly timers: Queue<TimerJobData>;
   readonly deadLetters: Queue<DeadLetterJobData>;
 
   private readonly operationTimeoutMs: number;
@@ -63,7 +64,7 @@ export class SagaQueues {
   constructor(private readonly options: SagaQueuesOptions) {
     this.prefix = clusterSafePrefix(options.prefix);
     this.operationTimeoutMs = options.operationTimeoutMs ?? DEFAULT_OPERATION_TIMEOUT_MS;
-    this.timers = this.newQueue<DeadlineJobData>(TIMER_QUEUE);
+    this.timers = this.newQueue<TimerJobData>(TIMER_QUEUE);
     this.deadLetters = this.newQueue<DeadLetterJobData>(DEAD_LETTER_QUEUE);
   }
 
@@ -151,6 +152,31 @@ export class SagaQueues {
       })),
     );
     await this.bounded(adding, 'schedule of deadlines');
+  }
+
+  /** Adds the timer that ends wait `wait` at `at` (a no-op when it is queued already). */
+  async scheduleWaitTimeout(wait: Omit<WaitTimeoutJobData, 'kind'>, at: Date): Promise<void> {
+    const adding = this.timers.add(
+      'wait-timeout',
+      { kind: 'wait-timeout', ...wait, version: wait.version ?? 1 },
+      {
+        jobId: waitTimeoutJobId(wait.sagaId, wait.step, wait.generation),
+        delay: Math.max(0, at.getTime() - Date.now()),
+        removeOnComplete: true,
+        removeOnFail: { count: 1000 },
+        attempts: 5,
+        backoff: { type: 'exponential', delay: 1000 },
+      },
+    );
+    await this.bounded(adding, 'schedule of a wait timeout');
+  }
+
+  /** Cleanup once a wait ended otherwise: a timer that fires anyway finds the saga no longer waiting. */
+  async removeWaitTimeout(sagaId: string, step: number, generation: number): Promise<void> {
+    await this.bounded(
+      this.timers.remove(waitTimeoutJobId(sagaId, step, generation)),
+      'removal of a wait timeout',
+    ).catch(() => undefined);
   }
 
   async addDeadLetters(entries: DeadLetterJobData[]): Promise<void> {

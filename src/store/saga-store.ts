@@ -10,6 +10,7 @@ import {
 } from '../model/saga-document.js';
 import { applyLocally, roundTrip } from './local-update.js';
 import type { StepJobRef } from '../model/step-job-ref.js';
+import { scheduledAttemptFilter } from './scheduled-attempt-filter.js';
 import { WriteBatcher } from './write-batcher.js';
 
 export interface SagaListQuery {
@@ -22,7 +23,7 @@ export interface SagaListQuery {
 
 type SagaUpdate = UpdateFilter<SagaDocument>;
 
-function history(event: Omit<HistoryEvent, 'at'>, at: Date): SagaUpdate['$push'] {
+export function history(event: Omit<HistoryEvent, 'at'>, at: Date): SagaUpdate['$push'] {
   return { history: { $each: [{ at, ...event }], $slice: -HISTORY_LIMIT } } as SagaUpdate['$push'];
 }
 
@@ -33,13 +34,17 @@ export class SagaStore {
   /** The step transitions of concurrent jobs, sent together (see write-batcher.ts). */
   private readonly writes: WriteBatcher<SagaDocument>;
 
-  constructor(db: Db, collectionName = 'sagas') {
+  constructor(
+    /** The configured database: a wait step's collection is in it unless the step names another. */
+    readonly db: Db,
+    collectionName = 'sagas',
+  ) {
     this.collection = db.collection<SagaDocument>(collectionName);
     this.writes = new WriteBatcher(db.client, this.collection);
   }
 
   /** One conditional update, batched with other callers'; true when it changed the saga. */
-  private async conditionalUpdate(filter: Filter<SagaDocument>, update: SagaUpdate): Promise<boolean> {
+  async conditionalUpdate(filter: Filter<SagaDocument>, update: SagaUpdate): Promise<boolean> {
     return (await this.writes.updateOne(filter, update)).modified === 1;
   }
 
@@ -127,24 +132,6 @@ export class SagaStore {
   }
 
   /**
-   * Matches while `ref` is the attempt the saga has scheduled (see model/scheduled-attempt.ts, the same rule): the
-   * filter of every write that records a forward attempt's outcome. Nothing was written when the attempt began.
-   */
-  private scheduledAttemptFilter(ref: StepJobRef): Filter<SagaDocument> {
-    const path = `steps.${ref.step}`;
-    return {
-      _id: ref.sagaId,
-      status: 'running',
-      generation: ref.generation,
-      stepIndex: ref.step,
-      $or: [
-        { [`${path}.status`]: { $in: ['scheduled', 'running'] }, [`${path}.attempts`]: ref.attempt },
-        { [`${path}.status`]: { $in: ['pending', 'retrying'] }, [`${path}.attempts`]: ref.attempt - 1 },
-      ],
-    };
-  }
-
-  /**
    * Records a step's output and moves on: to the next step, `scheduled` as attempt 1 (its job is queued after
    * this write), or `completed` after the last one. This is the step's only write. With `saga` (the document the
    * step ran with), a successful write also brings it to the saga's new state, ready for the next step's check.
@@ -174,7 +161,7 @@ export class SagaStore {
         [`steps.${ref.step + 1}.attempts`]: 1,
       });
     const unset: Record<string, ''> = { [`${path}.error`]: '', [`${path}.nextAttemptAt`]: '' };
-    const completed = await this.conditionalUpdate(this.scheduledAttemptFilter(ref), {
+    const completed = await this.conditionalUpdate(scheduledAttemptFilter(ref), {
       $set: set,
       // $min keeps the first attempt's start (and sets it when missing).
       $min: { [`${path}.startedAt`]: attemptStartedAt },
@@ -221,7 +208,7 @@ export class SagaStore {
       updatedAt: now,
     };
     if (timedOut) set[`${path}.mayHaveEffect`] = true;
-    return this.conditionalUpdate(this.scheduledAttemptFilter(ref), {
+    return this.conditionalUpdate(scheduledAttemptFilter(ref), {
       $set: set,
       $min: { [`${path}.startedAt`]: attemptStartedAt },
       $inc: { revision: 1 },

@@ -64,7 +64,8 @@ describe('scaleDefinition', () => {
     expect(scaled.version).toBe(3);
     expect(scaled.trigger).toBe(saga.trigger);
     expect(scaled.input).toBe(saga.input);
-    expect(scaled.steps.map((step) => [step.name, step.index, step.run, step.compensate])).toEqual([
+    const runOf = (step: (typeof scaled.steps)[number]) => (step.kind === 'wait' ? undefined : step.run);
+    expect(scaled.steps.map((step) => [step.name, step.index, runOf(step), step.compensate])).toEqual([
       ['charge', 0, run, compensate],
       ['notify', 1, run, undefined],
     ]);

@@ -1,0 +1,140 @@
+// A step that waits for a database change instead of running code: `.waitFor({ collection, match, timeout })`.
+// The saga resumes when a document of `collection` matching `match(ctx)` is inserted, updated or replaced (or
+// already exists when the wait begins); that document is the step's output.
+import { z } from 'zod';
+import type { Document, Filter } from 'mongodb';
+import { issuesToProblems } from './definition-problems.js';
+import { positiveDurationSchema, type DurationInput } from './duration.js';
+import type { ResolvedRetryPolicy } from './retry-policy.js';
+import type { CompensationContext } from './step-context.js';
+import { functionField, NAME_RULE, NAME_SHAPE, zodSchemaField } from './zod-schema-check.js';
+
+export const WAIT_OPERATIONS = ['insert', 'update', 'replace'] as const;
+export type WaitOperation = (typeof WAIT_OPERATIONS)[number];
+
+/** What a wait's `match` receives: the saga's input and the outputs of the steps before it. */
+export interface WaitMatchContext<TInput = unknown, TOutputs = Record<string, unknown>, TServices = unknown> {
+  readonly sagaId: string;
+  readonly sagaName: string;
+  /** This step's name. */
+  readonly step: string;
+  readonly input: TInput;
+  readonly outputs: TOutputs;
+  readonly services: TServices;
+}
+
+type AnyMatch = (ctx: WaitMatchContext<unknown, Readonly<Record<string, unknown>>>) => Filter<Document>;
+type AnyWaitCompensate = (
+  ctx: CompensationContext<unknown, Readonly<Record<string, unknown>>, unknown>,
+) => Promise<void>;
+
+export const waitSpecSchema = z.strictObject({
+  name: z
+    .string({ error: 'name must be a string' })
+    .regex(NAME_SHAPE, { error: `name must be ${NAME_RULE}` }),
+  collection: z.string({ error: 'collection must be a string' }).min(1, { error: 'collection is empty' }),
+  database: z.string({ error: 'database must be a string' }).min(1, { error: 'database is empty' }).optional(),
+  on: z
+    .array(z.enum(WAIT_OPERATIONS, { error: `on lists ${WAIT_OPERATIONS.join(', ')}` }))
+    .min(1, { error: 'on lists at least one operation' })
+    .optional(),
+  match: functionField<AnyMatch>('match'),
+  timeout: positiveDurationSchema.optional(),
+  onTimeout: z.enum(['compensate', 'continue'], { error: "onTimeout is 'compensate' or 'continue'" }).optional(),
+  output: zodSchemaField('output').optional(),
+  compensate: functionField<AnyWaitCompensate>('compensate').optional(),
+});
+
+/** A wait step as users write it, typed by the saga's input, the earlier outputs and its `output` schema. */
+export interface WaitSpec<
+  TName extends string,
+  TInput,
+  TOutputs,
+  TSchema extends z.ZodType | undefined,
+  TOnTimeout extends 'compensate' | 'continue' = 'compensate',
+  TServices = unknown,
+> {
+  /** Unique within the saga. */
+  readonly name: TName;
+  /** The collection whose documents resume the saga (in the configured database unless `database` is set). */
+  readonly collection: string;
+  readonly database?: string;
+  /** Which changes count; default all three. */
+  readonly on?: readonly WaitOperation[];
+  /**
+   * A MongoDB filter on the document, from the saga's state, e.g.
+   * `(ctx) => ({ orderId: ctx.input.orderId, status: 'captured' })`. It needs at least one top-level field compared
+   * for equality (a plain value or `$eq`): waits are looked up by it.
+   */
+  readonly match: (ctx: WaitMatchContext<TInput, TOutputs, TServices>) => Filter<Document>;
+  /** How long the step waits; then `onTimeout`. Default: until the saga's deadline. */
+  readonly timeout?: DurationInput;
+  /** `compensate` (default): the saga compensates; `continue`: the step completes with output `null`. */
+  readonly onTimeout?: TOnTimeout;
+  /** Validates (and types) the matched document; a document it rejects fails the step for good. */
+  readonly output?: TSchema;
+  /** Undoes what the matched document stands for, if anything; a wait without it is skipped by compensation. */
+  readonly compensate?: (
+    ctx: CompensationContext<TInput, TOutputs, WaitOutput<TSchema, TOnTimeout>, TServices>,
+  ) => Promise<void>;
+}
+
+/** The output a wait step records: the matched document (as its schema outputs it), or null after a `continue`. */
+export type WaitOutput<TSchema extends z.ZodType | undefined, TOnTimeout> =
+  | (TSchema extends z.ZodType ? z.output<TSchema> : Document)
+  | (TOnTimeout extends 'continue' ? null : never);
+
+/** A wait as the engine runs it. */
+export interface ResolvedWait {
+  readonly collection: string;
+  readonly database: string | undefined;
+  readonly on: readonly WaitOperation[];
+  readonly match: AnyMatch;
+  /** Absent: the saga's deadline ends the wait. */
+  readonly timeoutMs: number | undefined;
+  readonly onTimeout: 'compensate' | 'continue';
+}
+
+/** Whether a step spec is a wait (it names a collection or a match instead of a `run`). */
+export function isWaitSpec(spec: unknown): boolean {
+  return typeof spec === 'object' && spec !== null && ('match' in spec || 'collection' in spec);
+}
+
+export interface WaitStepParts {
+  name: string;
+  wait: ResolvedWait;
+  output: z.ZodType | undefined;
+  compensate: AnyWaitCompensate | undefined;
+}
+
+/** Validates a wait spec; `label` names it in problems. */
+export function resolveWaitSpec(
+  spec: unknown,
+  label: string,
+): { parts: WaitStepParts | undefined; problems: string[] } {
+  const parsed = waitSpecSchema.safeParse(spec);
+  if (!parsed.success) return { parts: undefined, problems: issuesToProblems(parsed.error, label) };
+  const { name, collection, database, on, match, timeout, onTimeout, output, compensate } = parsed.data;
+  return {
+    parts: {
+      name,
+      wait: Object.freeze({
+        collection,
+        database,
+        on: Object.freeze([...(on ?? WAIT_OPERATIONS)]),
+        match,
+        timeoutMs: timeout,
+        onTimeout: onTimeout ?? 'compensate',
+      }),
+      output,
+      compensate,
+    },
+    problems: [],
+  };
+}
+
+/** A wait is entered by one short attempt (its `match` and one write), retried like a step's. */
+export interface WaitEntryDefaults {
+  readonly timeoutMs: number;
+  readonly retry: ResolvedRetryPolicy;
+}

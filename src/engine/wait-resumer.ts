@@ -1,0 +1,157 @@
+// Ends waits: with the document that matched (from the wait watcher, or found when the wait began), or with the
+// step's timeout. Every ending is one conditional write on the `waiting` state (store/wait-store.ts), so whichever
+// comes first wins and the others find nothing to do: a replayed event, a second watcher, a match racing the timer.
+import type { Document } from 'mongodb';
+import type { SagaLogger } from '../logging/saga-logger.js';
+import { parseStepOutput, type ResolvedWaitStep, type SagaDefinition, type SagaRegistry } from '../definition/index.js';
+import { SagastreamError, serializeError } from '../errors/index.js';
+import { expectedJob } from '../model/expected-job.js';
+import type { SagaQueues } from '../queue/saga-queues.js';
+import type { SagaStore } from '../store/saga-store.js';
+import { waitingFilter, type WaitRef, type WaitStore } from '../store/wait-store.js';
+import { noSagaMetrics, countIfEnded, type SagaMetrics } from './saga-metrics.js';
+import { beginCompensation } from './saga-transitions.js';
+
+export interface WaitResumerDependencies {
+  registry: SagaRegistry;
+  store: SagaStore;
+  waits: WaitStore;
+  queues: SagaQueues;
+  logger: SagaLogger;
+  metrics?: SagaMetrics;
+}
+
+export class WaitResumer {
+  private readonly metrics: SagaMetrics;
+
+  constructor(private readonly deps: WaitResumerDependencies) {
+    this.metrics = deps.metrics ?? noSagaMetrics;
+  }
+
+  /** The wait step `wait` names, in the saga's own version. */
+  private waitStep(wait: WaitRef): { definition: SagaDefinition; step: ResolvedWaitStep } {
+    const definition = this.deps.registry.get(wait.saga, wait.version ?? 1);
+    const step = definition.steps[wait.step];
+    if (step?.kind !== 'wait') {
+      throw new SagastreamError('INVALID_STATE', `step #${wait.step} of ${wait.saga} is not a wait step`, {
+        sagaId: wait.sagaId,
+      });
+    }
+    return { definition, step };
+  }
+
+  /**
+   * Ends the wait with `document` (validated by the step's `output` schema; one it refuses fails the step for
+   * good). True when this call ended it.
+   */
+  async matched(wait: WaitRef, document: Document): Promise<boolean> {
+    const { definition, step } = this.waitStep(wait);
+    let output: unknown;
+    try {
+      output = await parseStepOutput(step, document, wait.sagaId);
+    } catch (error) {
+      return this.fail(definition, wait, error);
+    }
+    return this.resume(definition, wait, output, 'matched');
+  }
+
+  /**
+   * The wait's timer fired: `continue` completes the step with output null, `compensate` fails it (the saga
+   * compensates the steps before it). A timer that fired early is queued again for the rest.
+   */
+  async timedOut(wait: WaitRef): Promise<boolean> {
+    const { definition, step } = this.waitStep(wait);
+    const saga = await this.deps.store.collection.findOne(waitingFilter(wait), {
+      projection: { waiting: 1 },
+    });
+    if (!saga?.waiting) return false;
+    const timeoutAt = saga.waiting.timeoutAt;
+    if (timeoutAt && timeoutAt.getTime() > Date.now()) {
+      await this.deps.queues.scheduleWaitTimeout(wait, timeoutAt);
+      return false;
+    }
+    if (step.wait.onTimeout === 'continue') return this.resume(definition, wait, null, 'timed-out');
+    const error = new SagastreamError(
+      'WAIT_TIMEOUT',
+      `no document of ${saga.waiting.ns} matched within the wait's timeout`,
+      { sagaId: wait.sagaId, step: wait.stepName },
+    );
+    return this.fail(definition, wait, error);
+  }
+
+  private async resume(
+    definition: SagaDefinition,
+    wait: WaitRef,
+    output: unknown,
+    reason: 'matched' | 'timed-out',
+  ): Promise<boolean> {
+    const { waits, queues } = this.deps;
+    const isLast = wait.step === definition.steps.length - 1;
+    if (!(await waits.resume(wait, output, isLast, reason))) return false;
+    this.deps.logger.debug({ sagaId: wait.sagaId, saga: wait.saga, step: wait.stepName, reason }, 'wait ended');
+    const cleanup = queues.removeWaitTimeout(wait.sagaId, wait.step, wait.generation);
+    if (isLast) {
+      this.metrics.sagasEnded(wait.saga, 'completed', 1);
+      await Promise.all([cleanup, queues.removeDeadline(wait.sagaId, wait.generation)]);
+      return true;
+    }
+    const next = definition.steps[wait.step + 1]!;
+    // Queued after the write that scheduled it, as every next step is (a cancel in between takes its gate first).
+    await Promise.all([
+      cleanup,
+      queues.enqueueSteps([
+        {
+          ref: {
+            sagaId: wait.sagaId,
+            saga: wait.saga,
+            version: definition.version,
+            phase: 'forward',
+            step: next.index,
+            stepName: next.name,
+            attempt: 1,
+            generation: wait.generation,
+          },
+          continuation: true,
+        },
+      ]),
+    ]);
+    return true;
+  }
+
+  /** The wait fails for good (a refused document, a timeout that compensates): the saga compensates. */
+  private async fail(definition: SagaDefinition, wait: WaitRef, error: unknown): Promise<boolean> {
+    const { message, code, name } = serializeError(error);
+    const saga = await this.deps.store.collection.findOne(waitingFilter(wait), {
+      projection: { [`steps.${wait.step}.attemptStartedAt`]: 1, [`steps.${wait.step}.attempts`]: 1 },
+    });
+    if (!saga) return false;
+    const record = saga.steps[wait.step];
+    const updated = await beginCompensation(this.deps.store, definition, wait.sagaId, 'step-failed', {
+      ref: {
+        sagaId: wait.sagaId,
+        saga: wait.saga,
+        version: definition.version,
+        phase: 'forward',
+        step: wait.step,
+        stepName: wait.stepName,
+        attempt: record?.attempts ?? 1,
+        generation: wait.generation,
+      },
+      error: { message, code, name },
+      timedOut: false,
+      attemptStartedAt: record?.attemptStartedAt ?? new Date(),
+      waiting: true,
+    });
+    if (!updated) return false;
+    this.deps.logger.warn(
+      { sagaId: wait.sagaId, saga: wait.saga, step: wait.stepName, err: { message, code } },
+      'wait failed; compensating',
+    );
+    countIfEnded(this.metrics, updated);
+    await this.deps.queues.removeWaitTimeout(wait.sagaId, wait.step, wait.generation);
+    const job = expectedJob(updated, definition);
+    if (job) await this.deps.queues.enqueueSteps([job]);
+    else if (updated.status === 'compensated') await this.deps.queues.removeDeadline(wait.sagaId, wait.generation);
+    return true;
+  }
+}

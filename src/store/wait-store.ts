@@ -1,0 +1,127 @@
+// The writes and reads of wait steps (`.waitFor`), on the sagas collection: entering a wait, ending it with the
+// matched document (or a timeout's `continue`), and finding the sagas a changed document may resume. Each write
+// is one conditional update on the state it leaves, so a document delivered twice, two wait watchers, or a match
+// racing the timeout end the wait once.
+import type { Filter } from 'mongodb';
+import type { SagaDocument, WaitState } from '../model/saga-document.js';
+import type { StepJobRef } from '../model/step-job-ref.js';
+import { history, type SagaStore } from './saga-store.js';
+import { scheduledAttemptFilter } from './scheduled-attempt-filter.js';
+
+/** Which wait of which saga: the waiting step, in the saga's generation. */
+export interface WaitRef {
+  sagaId: string;
+  saga: string;
+  version?: number;
+  generation: number;
+  step: number;
+  stepName: string;
+}
+
+/** A saga found waiting, with what the check against a changed document needs. */
+export type WaitingSaga = WaitRef & { waiting: WaitState };
+
+const WAITING_PROJECTION = { _id: 1, saga: 1, version: 1, generation: 1, waiting: 1, steps: 1 } as const;
+
+export class WaitStore {
+  constructor(private readonly store: SagaStore) {}
+
+  async ensureIndexes(): Promise<void> {
+    // Sparse: only waiting sagas hold `waiting`, so the index stays as small as the number of open waits.
+    await this.store.collection.createIndexes([
+      { key: { 'waiting.keys': 1 }, name: 'waiting_keys', sparse: true },
+      { key: { 'waiting.ns': 1 }, name: 'waiting_ns', sparse: true },
+    ]);
+  }
+
+  /** The entry attempt `ref` stores its wait: the step becomes `waiting`. False when the attempt is stale. */
+  enter(ref: StepJobRef, waiting: WaitState, attemptStartedAt: Date, now = new Date()): Promise<boolean> {
+    const path = `steps.${ref.step}`;
+    return this.store.conditionalUpdate(scheduledAttemptFilter(ref), {
+      $set: {
+        [`${path}.status`]: 'waiting',
+        [`${path}.attempts`]: ref.attempt,
+        [`${path}.attemptStartedAt`]: attemptStartedAt,
+        waiting,
+        updatedAt: now,
+      },
+      $min: { [`${path}.startedAt`]: attemptStartedAt },
+      $unset: { [`${path}.error`]: '', [`${path}.nextAttemptAt`]: '' },
+      $inc: { revision: 1 },
+      $push: history({ type: 'wait-started', step: ref.stepName, message: `waiting on ${waiting.ns}` }, now),
+    });
+  }
+
+  /**
+   * Ends the wait with `output` (the matched document, or null after a timeout's `continue`): the step completes
+   * and the next one is `scheduled` (its job is queued after this write), or the saga completes. False when the
+   * saga no longer waits there (already resumed, timed out, cancelled).
+   */
+  resume(wait: WaitRef, output: unknown, isLast: boolean, reason: 'matched' | 'timed-out', now = new Date()): Promise<boolean> {
+    const path = `steps.${wait.step}`;
+    const set: Record<string, unknown> = {
+      [`${path}.status`]: 'completed',
+      [`${path}.output`]: output,
+      [`${path}.endedAt`]: now,
+      stepIndex: wait.step + 1,
+      updatedAt: now,
+    };
+    if (isLast) Object.assign(set, { status: 'completed', endedAt: now });
+    else Object.assign(set, { [`steps.${wait.step + 1}.status`]: 'scheduled', [`steps.${wait.step + 1}.attempts`]: 1 });
+    return this.store.conditionalUpdate(waitingFilter(wait), {
+      $set: set,
+      $unset: { waiting: '' },
+      $inc: { revision: 1 },
+      $push: history(
+        {
+          type: isLast ? 'saga-completed' : 'wait-ended',
+          step: wait.stepName,
+          message: reason === 'matched' ? 'a matching document arrived' : 'timed out; continuing',
+        },
+        now,
+      ),
+    });
+  }
+
+  /** The running sagas waiting for any of `keys` (model/wait-keys.ts), through the `waiting_keys` index. */
+  findWaiting(keys: readonly string[]): Promise<WaitingSaga[]> {
+    return this.waitingWhere({ 'waiting.keys': { $in: [...keys] } });
+  }
+
+  /** Every running saga waiting on namespace `ns`: a reconcile after the watcher lost its place. */
+  findWaitingOn(ns: string): Promise<WaitingSaga[]> {
+    return this.waitingWhere({ 'waiting.ns': ns });
+  }
+
+  private async waitingWhere(filter: Filter<SagaDocument>): Promise<WaitingSaga[]> {
+    const docs = await this.store.collection
+      .find({ ...filter, status: 'running' }, { projection: WAITING_PROJECTION })
+      .toArray();
+    return docs.flatMap((doc) => {
+      const waiting = doc.waiting;
+      if (!waiting) return [];
+      return [
+        {
+          sagaId: doc._id,
+          saga: doc.saga,
+          ...(doc.version === undefined ? {} : { version: doc.version }),
+          generation: doc.generation,
+          step: waiting.step,
+          stepName: doc.steps[waiting.step]?.name ?? '',
+          waiting,
+        },
+      ];
+    });
+  }
+}
+
+/** Matches while the saga waits at `wait`'s step in its generation. */
+export function waitingFilter(wait: Pick<WaitRef, 'sagaId' | 'generation' | 'step'>): Filter<SagaDocument> {
+  return {
+    _id: wait.sagaId,
+    status: 'running',
+    generation: wait.generation,
+    stepIndex: wait.step,
+    [`steps.${wait.step}.status`]: 'waiting',
+  };
+}
