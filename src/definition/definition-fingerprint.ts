@@ -11,6 +11,14 @@ export interface StepShape {
   compensates: boolean;
   timeoutMs: number;
   retry: ResolvedRetryPolicy;
+  /** A wait step's collection, operations, timeout and what a timeout does (its `match` is code: not hashed). */
+  wait?: {
+    collection: string;
+    database: string | null;
+    on: string[];
+    timeoutMs: number | null;
+    onTimeout: string;
+  };
 }
 
 export interface DefinitionShape {
@@ -34,6 +42,18 @@ export function definitionShape(definition: SagaDefinition): DefinitionShape {
       compensates: step.compensate !== undefined,
       timeoutMs: step.timeoutMs,
       retry: retryShape(step.retry),
+      // Only wait steps carry the key, so the shapes (and hashes) of sagas without waits are what they were.
+      ...(step.kind === 'wait'
+        ? {
+            wait: {
+              collection: step.wait.collection,
+              database: step.wait.database ?? null,
+              on: [...step.wait.on],
+              timeoutMs: step.wait.timeoutMs ?? null,
+              onTimeout: step.wait.onTimeout,
+            },
+          }
+        : {}),
     })),
     timeoutMs: definition.timeoutMs,
     compensation: {
@@ -84,6 +104,11 @@ export function describeShapeChanges(stored: DefinitionShape, current: Definitio
     if (!same(before.retry, step.retry)) {
       changes.push(
         `step "${step.name}": retry changed from ${describeRetry(before.retry)} to ${describeRetry(step.retry)}`,
+      );
+    }
+    if (!same(before.wait ?? null, step.wait ?? null)) {
+      changes.push(
+        `step "${step.name}": wait changed from ${JSON.stringify(before.wait ?? null)} to ${JSON.stringify(step.wait ?? null)}`,
       );
     }
   }

@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import { resolveSagaDefinition, type SagaDefinition, type SagaOptionsSpec } from './saga-definition.js';
 import type { StepSpecWithoutSchema, StepSpecWithSchema } from './step-definition.js';
 import type { Stored } from './stored-value.js';
+import type { WaitOutput, WaitSpec } from './wait-definition.js';
 
 /** Flattens `{ a: A } & { b: B }` into `{ a: A; b: B }` for readable hovers and errors. */
 export type Simplify<T> = { [K in keyof T]: T[K] } & {};
@@ -34,6 +35,20 @@ export class SagaBuilder<TSchema extends z.ZodType, TOutputs extends object = ob
     spec: StepSpecWithoutSchema<TName, z.output<TSchema>, TOutputs, TResult, TServices>,
   ): SagaBuilder<TSchema, AddOutput<TOutputs, TName, TResult>, TServices>;
   step(spec: unknown): SagaBuilder<TSchema, object, TServices> {
+    return new SagaBuilder(this.#options, [...this.#steps, spec]);
+  }
+
+  /**
+   * Adds a step that waits for a document of `collection` matching `match(ctx)` to be inserted, updated or
+   * replaced (or to exist when the wait begins); the document, validated by `output`, is the step's output.
+   */
+  waitFor<
+    const TName extends string,
+    TOut extends z.ZodType | undefined = undefined,
+    TOnTimeout extends 'compensate' | 'continue' = 'compensate',
+  >(
+    spec: WaitSpec<TName, z.output<TSchema>, TOutputs, TOut, TOnTimeout, TServices>,
+  ): SagaBuilder<TSchema, AddOutput<TOutputs, TName, WaitOutput<TOut, TOnTimeout>>, TServices> {
     return new SagaBuilder(this.#options, [...this.#steps, spec]);
   }
 

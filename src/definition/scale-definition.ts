@@ -24,10 +24,19 @@ export function scaleRetryPolicy(policy: ResolvedRetryPolicy, factor: number): R
 }
 
 function scaleStep(step: ResolvedStep, factor: number): ResolvedStep {
-  return Object.freeze({
-    ...step,
+  const common = {
     timeoutMs: scaleDuration(step.timeoutMs, factor),
     retry: scaleRetryPolicy(step.retry, factor),
+  };
+  if (step.kind !== 'wait') return Object.freeze({ ...step, ...common });
+  const { timeoutMs } = step.wait;
+  return Object.freeze({
+    ...step,
+    ...common,
+    wait: Object.freeze({
+      ...step.wait,
+      timeoutMs: timeoutMs === undefined ? undefined : scaleDuration(timeoutMs, factor),
+    }),
   });
 }
 

@@ -33,14 +33,19 @@ export const waitSpecSchema = z.strictObject({
     .string({ error: 'name must be a string' })
     .regex(NAME_SHAPE, { error: `name must be ${NAME_RULE}` }),
   collection: z.string({ error: 'collection must be a string' }).min(1, { error: 'collection is empty' }),
-  database: z.string({ error: 'database must be a string' }).min(1, { error: 'database is empty' }).optional(),
+  database: z
+    .string({ error: 'database must be a string' })
+    .min(1, { error: 'database is empty' })
+    .optional(),
   on: z
     .array(z.enum(WAIT_OPERATIONS, { error: `on lists ${WAIT_OPERATIONS.join(', ')}` }))
     .min(1, { error: 'on lists at least one operation' })
     .optional(),
   match: functionField<AnyMatch>('match'),
   timeout: positiveDurationSchema.optional(),
-  onTimeout: z.enum(['compensate', 'continue'], { error: "onTimeout is 'compensate' or 'continue'" }).optional(),
+  onTimeout: z
+    .enum(['compensate', 'continue'], { error: "onTimeout is 'compensate' or 'continue'" })
+    .optional(),
   output: zodSchemaField('output').optional(),
   compensate: functionField<AnyWaitCompensate>('compensate').optional(),
 });
@@ -81,8 +86,7 @@ export interface WaitSpec<
 
 /** The output a wait step records: the matched document (as its schema outputs it), or null after a `continue`. */
 export type WaitOutput<TSchema extends z.ZodType | undefined, TOnTimeout> =
-  | (TSchema extends z.ZodType ? z.output<TSchema> : Document)
-  | (TOnTimeout extends 'continue' ? null : never);
+  (TSchema extends z.ZodType ? z.output<TSchema> : Document) | (TOnTimeout extends 'continue' ? null : never);
 
 /** A wait as the engine runs it. */
 export interface ResolvedWait {

@@ -175,7 +175,10 @@ export async function beginCompensation(
     const saga = await store.get(sagaId);
     if (!saga || saga.status !== 'running') return null;
     if (expectedGeneration !== undefined && saga.generation !== expectedGeneration) return null;
-    if (failure && !(failure.waiting ? isWaitingAt(saga, failure.ref) : isScheduledAttempt(saga, failure.ref)))
+    if (
+      failure &&
+      !(failure.waiting ? isWaitingAt(saga, failure.ref) : isScheduledAttempt(saga, failure.ref))
+    )
       return null;
     let stopped: StoppedAttempt | undefined;
     const scheduled = failure || !stopScheduled ? null : scheduledStepRef(saga);

@@ -6,11 +6,13 @@ import type { ChangeStream, ChangeStreamUpdateDocument } from 'mongodb';
 import { settleWithin } from '../connections/deadline.js';
 import type { SagaLogger } from '../logging/saga-logger.js';
 import type { SagaRegistry } from '../definition/index.js';
-import type { DeadlineJobData, StepJobData } from '../queue/job-data.js';
+import type { StepJobData, TimerJobData } from '../queue/job-data.js';
 import { TIMER_QUEUE, stepQueueName } from '../queue/queue-names.js';
 import type { SagaQueues } from '../queue/saga-queues.js';
 import type { SagaDocument } from '../model/saga-document.js';
 import type { SagaStore } from '../store/saga-store.js';
+import type { WaitStore } from '../store/wait-store.js';
+import type { WaitResumer } from './wait-resumer.js';
 import { AbortRegistry } from './abort-registry.js';
 import type { SagaMetrics } from './saga-metrics.js';
 import type { SagaOperations } from './saga-operations.js';
@@ -68,6 +70,8 @@ export interface SagaWorkerOptions {
    * next step runs in the same slot, without a BullMQ job of its own. 1 queues every step. 1 when absent.
    */
   stepsPerJob?: number;
+  /** Where wait steps are stored and ended (and their timers handled); needed by sagas with wait steps. */
+  waits?: { store: WaitStore; resumer: WaitResumer };
 }
 
 /** Errors of an unreachable or closing connection, which the connection's own state already reports. */
@@ -103,6 +107,7 @@ export class SagaWorker {
       services: options.services,
       stepsPerJob: options.stepsPerJob ?? 1,
       mayContinue: () => this.closing === null,
+      ...(options.waits ? { waits: options.waits } : {}),
     });
   }
 
@@ -132,16 +137,20 @@ export class SagaWorker {
     }
     if (this.options.timers) {
       const connection = this.options.connections.create('worker');
-      const timers = new Worker<DeadlineJobData>(
+      const timers = new Worker<TimerJobData>(
         TIMER_QUEUE,
-        async (job: Job<DeadlineJobData>, token?: string) => {
+        async (job: Job<TimerJobData>, token?: string) => {
           const { saga, version = 1 } = job.data;
           if (this.registry.has(saga) && !this.registry.find(saga, version)) {
             // Compensating needs this version's definition: leave the timer for a worker that loads it.
             await job.moveToDelayed(Date.now() + OTHER_VERSION_TIMER_DELAY_MS, token);
             throw new DelayedError();
           }
-          await this.operations.deadlinePassed(job.data.sagaId, job.data.generation);
+          if (job.data.kind === 'wait-timeout') {
+            if (!this.options.waits)
+              throw new Error('a wait timeout reached a worker that runs no wait steps');
+            await this.options.waits.resumer.timedOut(job.data);
+          } else await this.operations.deadlinePassed(job.data.sagaId, job.data.generation);
         },
         { ...common, connection, concurrency: 4 },
       );

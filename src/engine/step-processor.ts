@@ -348,7 +348,10 @@ export class StepProcessor {
       keys = checkedWaitKeys(ns, filter, step.name);
     } catch (error) {
       // `match` is plain code over the saga's state: another attempt would give the same answer.
-      this.deps.logger.warn({ sagaId: ref.sagaId, step: step.name, err: toStored(error) }, 'wait match failed');
+      this.deps.logger.warn(
+        { sagaId: ref.sagaId, step: step.name, err: toStored(error) },
+        'wait match failed',
+      );
       const updated = await beginCompensation(store, definition, ref.sagaId, 'step-failed', {
         ref,
         error: toStored(error),
@@ -390,7 +393,8 @@ export class StepProcessor {
   }
 
   private waits(): NonNullable<StepProcessorDependencies['waits']> {
-    if (!this.deps.waits) throw new SagastreamError('INVALID_STATE', 'this step processor runs no wait steps');
+    if (!this.deps.waits)
+      throw new SagastreamError('INVALID_STATE', 'this step processor runs no wait steps');
     return this.deps.waits;
   }
 

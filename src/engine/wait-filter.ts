@@ -1,6 +1,5 @@
 // The filter a wait step's `match` returned, checked before it is stored: a plain document with at least one
 // top-level equality field, which is how a changed document finds the wait (model/wait-keys.ts).
-import type { Document } from 'mongodb';
 import { SagastreamError } from '../errors/index.js';
 import { waitKeysOfFilter } from '../model/wait-keys.js';
 
@@ -15,7 +14,7 @@ export function checkedWaitKeys(ns: string, filter: unknown, step: string): stri
       `wait "${step}": match must return a MongoDB filter document, got ${Array.isArray(filter) ? 'an array' : typeof filter}`,
     );
   }
-  const keys = waitKeysOfFilter(ns, filter as Document);
+  const keys = waitKeysOfFilter(ns, filter);
   if (keys.length === 0) {
     throw new SagastreamError(
       'INVALID_WAIT_FILTER',

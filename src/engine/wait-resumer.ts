@@ -3,7 +3,12 @@
 // comes first wins and the others find nothing to do: a replayed event, a second watcher, a match racing the timer.
 import type { Document } from 'mongodb';
 import type { SagaLogger } from '../logging/saga-logger.js';
-import { parseStepOutput, type ResolvedWaitStep, type SagaDefinition, type SagaRegistry } from '../definition/index.js';
+import {
+  parseStepOutput,
+  type ResolvedWaitStep,
+  type SagaDefinition,
+  type SagaRegistry,
+} from '../definition/index.js';
 import { SagastreamError, serializeError } from '../errors/index.js';
 import { expectedJob } from '../model/expected-job.js';
 import type { SagaQueues } from '../queue/saga-queues.js';
@@ -88,7 +93,10 @@ export class WaitResumer {
     const { waits, queues } = this.deps;
     const isLast = wait.step === definition.steps.length - 1;
     if (!(await waits.resume(wait, output, isLast, reason))) return false;
-    this.deps.logger.debug({ sagaId: wait.sagaId, saga: wait.saga, step: wait.stepName, reason }, 'wait ended');
+    this.deps.logger.debug(
+      { sagaId: wait.sagaId, saga: wait.saga, step: wait.stepName, reason },
+      'wait ended',
+    );
     const cleanup = queues.removeWaitTimeout(wait.sagaId, wait.step, wait.generation);
     if (isLast) {
       this.metrics.sagasEnded(wait.saga, 'completed', 1);
@@ -151,7 +159,8 @@ export class WaitResumer {
     await this.deps.queues.removeWaitTimeout(wait.sagaId, wait.step, wait.generation);
     const job = expectedJob(updated, definition);
     if (job) await this.deps.queues.enqueueSteps([job]);
-    else if (updated.status === 'compensated') await this.deps.queues.removeDeadline(wait.sagaId, wait.generation);
+    else if (updated.status === 'compensated')
+      await this.deps.queues.removeDeadline(wait.sagaId, wait.generation);
     return true;
   }
 }

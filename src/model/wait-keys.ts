@@ -22,7 +22,8 @@ function numericValue(value: unknown): string | undefined {
   if (typeof value === 'bigint') return value.toString();
   if (typeof value !== 'object' || value === null) return undefined;
   const bsontype = (value as { _bsontype?: unknown })._bsontype;
-  if (bsontype === 'Int32' || bsontype === 'Double') return String((value as { valueOf(): number }).valueOf());
+  if (bsontype === 'Int32' || bsontype === 'Double')
+    return String((value as { valueOf(): number }).valueOf());
   if (bsontype === 'Long') {
     const long = value as { toBigInt(): bigint };
     const big = long.toBigInt();
@@ -40,10 +41,14 @@ function key(ns: string, field: string, value: unknown): string {
 function equalityValue(value: unknown): { value: unknown } | null {
   if (value === null || value === undefined) return null;
   if (value instanceof RegExp || (value as { _bsontype?: unknown })?._bsontype === 'BSONRegExp') return null;
-  if (typeof value === 'object' && !Array.isArray(value) && (value as { _bsontype?: unknown })._bsontype === undefined) {
+  if (
+    typeof value === 'object' &&
+    !Array.isArray(value) &&
+    (value as { _bsontype?: unknown })._bsontype === undefined
+  ) {
     const keys = Object.keys(value);
     if (keys.length > 0 && keys.every((name) => name.startsWith('$'))) {
-      return keys.length === 1 && '$eq' in value ? equalityValue((value as { $eq: unknown }).$eq) : null;
+      return keys.length === 1 && '$eq' in value ? equalityValue(value.$eq) : null;
     }
   }
   // An array value matches an equal array, or an array field holding it as an element: both key the same way below.
@@ -59,7 +64,8 @@ export function waitKeysOfFilter(ns: string, filter: Document): string[] {
   const visit = (part: Document): void => {
     for (const [field, value] of Object.entries(part)) {
       if (field === '$and' && Array.isArray(value)) {
-        for (const member of value) if (typeof member === 'object' && member !== null) visit(member as Document);
+        for (const member of value)
+          if (typeof member === 'object' && member !== null) visit(member as Document);
         continue;
       }
       if (field.startsWith('$') || field.includes('.')) continue;
@@ -77,7 +83,8 @@ export function waitKeysOfDocument(ns: string, document: Document): string[] {
   for (const [field, value] of Object.entries(document)) {
     if (value === null || value === undefined) continue;
     keys.add(key(ns, field, value));
-    if (Array.isArray(value)) for (const element of value) if (element != null) keys.add(key(ns, field, element));
+    if (Array.isArray(value))
+      for (const element of value) if (element != null) keys.add(key(ns, field, element));
   }
   return [...keys];
 }

@@ -12,6 +12,7 @@ import { createLogger } from '../logging/logger.js';
 import type { SagaLogger } from '../logging/saga-logger.js';
 import { SagaQueues } from '../queue/saga-queues.js';
 import { SagaStore } from '../store/saga-store.js';
+import { WaitStore } from '../store/wait-store.js';
 import { DefinitionStore } from '../store/definition-store.js';
 import { inFlight, inFlightByVersion, versionsNotLoaded } from '../store/version-counts.js';
 import { LeaseStore } from '../store/lease.js';
@@ -21,6 +22,7 @@ import { noSagaMetrics, type SagaMetrics } from '../engine/saga-metrics.js';
 import { SagaOperations } from '../engine/saga-operations.js';
 import { SagaWorker } from '../engine/saga-worker.js';
 import { SweeperService } from '../engine/sweeper-service.js';
+import { WaitResumer } from '../engine/wait-resumer.js';
 import {
   sagaRuntimeOptionsSchema,
   type ResolvedSagaRuntimeOptions,
@@ -134,8 +136,10 @@ export class SagaRuntime {
       throw error;
     }
     const store = new SagaStore(db);
+    const waitStore = new WaitStore(store);
     try {
       await store.ensureIndexes();
+      await waitStore.ensureIndexes();
       await new DefinitionStore(db).check(options.registry.all(), { enforce: options.checkDefinitions });
       await warnOfVersionsNotLoaded(store, options.registry, logger);
     } catch (error) {
@@ -158,6 +162,17 @@ export class SagaRuntime {
       logger.child({ component: 'operations' }),
       metrics,
     );
+    const waits = {
+      store: waitStore,
+      resumer: new WaitResumer({
+        registry: options.registry,
+        store,
+        waits: waitStore,
+        queues,
+        logger: logger.child({ component: 'waits' }),
+        metrics,
+      }),
+    };
     const holderId = options.watcher.holderId || defaultHolderId();
     let trigger: TriggerService | null = null;
     let sweeper: SweeperService | null = null;
@@ -207,6 +222,7 @@ export class SagaRuntime {
           shutdownGraceMs: options.worker.shutdownGrace,
           stepsPerJob: options.worker.stepsPerJob,
           timers: true,
+          waits,
           metrics,
           services,
           ...(options.worker.lockDuration === undefined

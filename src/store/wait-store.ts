@@ -57,7 +57,13 @@ export class WaitStore {
    * and the next one is `scheduled` (its job is queued after this write), or the saga completes. False when the
    * saga no longer waits there (already resumed, timed out, cancelled).
    */
-  resume(wait: WaitRef, output: unknown, isLast: boolean, reason: 'matched' | 'timed-out', now = new Date()): Promise<boolean> {
+  resume(
+    wait: WaitRef,
+    output: unknown,
+    isLast: boolean,
+    reason: 'matched' | 'timed-out',
+    now = new Date(),
+  ): Promise<boolean> {
     const path = `steps.${wait.step}`;
     const set: Record<string, unknown> = {
       [`${path}.status`]: 'completed',
@@ -67,7 +73,11 @@ export class WaitStore {
       updatedAt: now,
     };
     if (isLast) Object.assign(set, { status: 'completed', endedAt: now });
-    else Object.assign(set, { [`steps.${wait.step + 1}.status`]: 'scheduled', [`steps.${wait.step + 1}.attempts`]: 1 });
+    else
+      Object.assign(set, {
+        [`steps.${wait.step + 1}.status`]: 'scheduled',
+        [`steps.${wait.step + 1}.attempts`]: 1,
+      });
     return this.store.conditionalUpdate(waitingFilter(wait), {
       $set: set,
       $unset: { waiting: '' },

@@ -1,0 +1,152 @@
+// Wait steps (`.waitFor`): entering a wait stores it with the saga and holds no job; a document that already
+// matches ends it at once; its timeout compensates or continues; a cancel ends it; a filter without an equality
+// field fails the step.
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { SagaRegistry, defineSaga, type DurationInput, type SagaDefinition } from '../../../src/index.js';
+import { mongoAndCleanups } from '../helpers.js';
+import { FAST_WORKER, engineTest, sagasCollection, type EngineTest } from './engine-test-kit.js';
+
+const { mongo, onCleanup } = mongoAndCleanups();
+
+const POLL = { timeout: 20_000, interval: 50 };
+
+/** reserve → wait for the order's captured payment → ship with its provider reference. */
+function paymentSaga(
+  name: string,
+  wait: { timeout?: DurationInput; onTimeout?: 'compensate' | 'continue'; noEquality?: boolean } = {},
+): SagaDefinition {
+  return defineSaga({
+    name,
+    input: z.object({ orderId: z.string() }),
+  })
+    .step({
+      name: 'reserve',
+      run: () => Promise.resolve({ reserved: true }),
+      compensate: () => Promise.resolve(),
+    })
+    .waitFor({
+      name: 'payment-captured',
+      collection: 'payments',
+      match: (ctx) =>
+        wait.noEquality
+          ? { orderId: { $in: [ctx.input.orderId] }, status: { $ne: 'refused' } }
+          : { orderId: ctx.input.orderId, status: 'captured' },
+      ...(wait.timeout ? { timeout: wait.timeout } : {}),
+      ...(wait.onTimeout ? { onTimeout: wait.onTimeout } : {}),
+      output: z.object({ providerRef: z.string() }).passthrough(),
+    })
+    .step({
+      name: 'ship',
+      run: (ctx) =>
+        Promise.resolve({ shippedWith: ctx.outputs['payment-captured']?.providerRef ?? 'nothing' }),
+    })
+    .build();
+}
+
+async function started(
+  name: string,
+  definition: SagaDefinition,
+): Promise<{ test: EngineTest; registry: SagaRegistry }> {
+  const test = engineTest(mongo(), name);
+  onCleanup(() => test.stop());
+  const registry = new SagaRegistry([definition]);
+  await test.start({ registry, roles: ['worker'], worker: FAST_WORKER });
+  return { test, registry };
+}
+
+describe('wait steps', () => {
+  it('end at once with a matching document that exists when the wait begins', async () => {
+    const saga = paymentSaga('wait-existing');
+    const { test, registry } = await started('wait-existing', saga);
+    await test.db
+      .collection('payments')
+      .insertOne({ orderId: 'o-1', status: 'captured', providerRef: 'psp-7' });
+    const handle = await (await test.client(registry)).start(saga.name, { orderId: 'o-1' });
+
+    const result = await handle.result({ timeout: '20s' });
+
+    expect(result.status).toBe('completed');
+    const doc = (await sagasCollection(test.db).findOne({ _id: handle.id }))!;
+    expect(doc.steps[1]).toMatchObject({ name: 'payment-captured', status: 'completed' });
+    expect(doc.steps[1]!.output).toMatchObject({ orderId: 'o-1', providerRef: 'psp-7' });
+    expect(doc.steps[2]!.output).toEqual({ shippedWith: 'psp-7' });
+    expect(doc.waiting).toBeUndefined();
+  });
+
+  it('stores the wait with the saga and holds no step job while waiting', async () => {
+    const saga = paymentSaga('wait-stored', { timeout: '1h' });
+    const { test, registry } = await started('wait-stored', saga);
+    const handle = await (await test.client(registry)).start(saga.name, { orderId: 'o-2' });
+
+    await expect
+      .poll(async () => (await sagasCollection(test.db).findOne({ _id: handle.id }))?.steps[1]?.status, POLL)
+      .toBe('waiting');
+    const doc = (await sagasCollection(test.db).findOne({ _id: handle.id }))!;
+    expect(doc.waiting).toMatchObject({
+      step: 1,
+      ns: `${test.dbName}.payments`,
+      on: ['insert', 'update', 'replace'],
+    });
+    expect(doc.waiting!.keys).toHaveLength(2);
+    expect(doc.waiting!.timeoutAt!.getTime() - doc.waiting!.since.getTime()).toBe(3_600_000);
+    const runtime = test.runtimes[0]!;
+    const counts = await runtime.queues.stepQueue(saga.name).getJobCounts('active', 'waiting', 'delayed');
+    expect(counts).toEqual({ active: 0, waiting: 0, delayed: 0 });
+    expect(await runtime.queues.timers.getJob(`${handle.id}.wait1.g0`)).toBeDefined();
+  });
+
+  it('compensates the steps before it when its timeout passes with no document', async () => {
+    const saga = paymentSaga('wait-timeout', { timeout: '300ms' });
+    const { test, registry } = await started('wait-timeout', saga);
+    const handle = await (await test.client(registry)).start(saga.name, { orderId: 'o-3' });
+
+    const result = await handle.result({ timeout: '20s' });
+
+    expect(result.status).toBe('compensated');
+    const doc = (await sagasCollection(test.db).findOne({ _id: handle.id }))!;
+    expect(doc.steps[1]).toMatchObject({ status: 'failed', error: { code: 'WAIT_TIMEOUT' } });
+    expect(doc.steps[0]!.compensation).toMatchObject({ status: 'completed' });
+    expect(doc.steps[1]!.compensation).toBeUndefined();
+    expect(doc.waiting).toBeUndefined();
+  });
+
+  it("goes on with output null when its timeout passes and onTimeout is 'continue'", async () => {
+    const saga = paymentSaga('wait-continue', { timeout: '300ms', onTimeout: 'continue' });
+    const { test, registry } = await started('wait-continue', saga);
+    const handle = await (await test.client(registry)).start(saga.name, { orderId: 'o-4' });
+
+    expect((await handle.result({ timeout: '20s' })).status).toBe('completed');
+    const doc = (await sagasCollection(test.db).findOne({ _id: handle.id }))!;
+    expect(doc.steps[1]).toMatchObject({ status: 'completed', output: null });
+    expect(doc.steps[2]!.output).toEqual({ shippedWith: 'nothing' });
+  });
+
+  it('is ended by a cancel: the saga compensates the steps before it, and a later document changes nothing', async () => {
+    const saga = paymentSaga('wait-cancel', { timeout: '1h' });
+    const { test, registry } = await started('wait-cancel', saga);
+    const handle = await (await test.client(registry)).start(saga.name, { orderId: 'o-5' });
+    await expect
+      .poll(async () => (await sagasCollection(test.db).findOne({ _id: handle.id }))?.steps[1]?.status, POLL)
+      .toBe('waiting');
+
+    await test.runtimes[0]!.operations.cancel(handle.id);
+    const result = await handle.result({ timeout: '20s' });
+
+    expect(result.status).toBe('compensated');
+    const doc = (await sagasCollection(test.db).findOne({ _id: handle.id }))!;
+    expect(doc.waiting).toBeUndefined();
+    expect(doc.steps[1]).toMatchObject({ status: 'waiting' });
+    expect(doc.compensation?.plan).toEqual([0]);
+  });
+
+  it('fails the step, and compensates, when match gives no top-level equality field', async () => {
+    const saga = paymentSaga('wait-bad-filter', { noEquality: true });
+    const { test, registry } = await started('wait-bad-filter', saga);
+    const handle = await (await test.client(registry)).start(saga.name, { orderId: 'o-6' });
+
+    expect((await handle.result({ timeout: '20s' })).status).toBe('compensated');
+    const doc = (await sagasCollection(test.db).findOne({ _id: handle.id }))!;
+    expect(doc.steps[1]).toMatchObject({ status: 'failed', error: { code: 'INVALID_WAIT_FILTER' } });
+  });
+});
