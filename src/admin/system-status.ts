@@ -5,7 +5,7 @@ import type { AdminBackend } from './admin-backend.js';
 import { DEAD_LETTER_STATES } from '../queue/saga-queues.js';
 import { SAGA_STATUSES, type SagaStatus } from '../model/saga-document.js';
 import { LeaseStore } from '../store/lease.js';
-import { triggerLeaseId } from '../trigger/trigger-watcher.js';
+import { triggerLeaseId } from '../trigger/saga-trigger-target.js';
 import type { VersionCount } from '../store/version-counts.js';
 import {
   versionReports,

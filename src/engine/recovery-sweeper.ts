@@ -6,6 +6,7 @@ import type { SagaLogger } from '../logging/saga-logger.js';
 import { versionOf, type SagaRegistry } from '../definition/index.js';
 import type { SagaQueues } from '../queue/saga-queues.js';
 import type { SagaStore } from '../store/saga-store.js';
+import type { WaitStore } from '../store/wait-store.js';
 import { deadLetterFor, deadLetterKindOf } from './dead-letters.js';
 import { expectedJob } from '../model/expected-job.js';
 import type { SagaOperations } from './saga-operations.js';
@@ -27,6 +28,17 @@ export interface SweepResult {
   stopsFinished: number;
   /** Sagas checked of a version this process does not load (only their jobs and timers are restored). */
   otherVersions: number;
+  /** Waiting sagas whose timers (deadline, wait timeout) were checked. */
+  waitTimersChecked: number;
+}
+
+/** A waiting saga's timers. */
+interface SagaTimers {
+  deadline: { sagaId: string; saga: string; version: number; generation: number; deadline: Date };
+  timeout?: {
+    wait: { sagaId: string; saga: string; version: number; generation: number; step: number; stepName: string };
+    at: Date;
+  };
 }
 
 export interface RecoverySweeperOptions {
@@ -41,7 +53,12 @@ export interface RecoverySweeperOptions {
    * Redis commands time out after 5 s, which bounds that window).
    */
   idleBeforeRestoreMs?: number;
+  /** Where waiting sagas are found, to restore their timers; without it, their timers are not restored. */
+  waits?: WaitStore;
 }
+
+/** Waits entered this recently have their timers checked on every sweep (a crash between the wait's write and its timer). */
+const RECENT_WAIT_MS = 10 * 60_000;
 
 const DEFAULT_IDLE_BEFORE_RESTORE_MS = 15_000;
 
@@ -49,6 +66,8 @@ export class RecoverySweeper {
   private running: Promise<SweepResult> | null = null;
   /** The Redis epoch (SagaQueues.redisEpoch) in which this sweeper checked every dead letter; null before. */
   private deadLettersCheckedIn: string | null = null;
+  /** The same for the timers of every waiting saga. */
+  private waitTimersCheckedIn: string | null = null;
 
   constructor(
     private readonly registry: SagaRegistry,
@@ -89,6 +108,42 @@ export class RecoverySweeper {
     return (await this.operations.finishStop(saga._id, saga.generation, reason)) !== null;
   }
 
+  /**
+   * Waiting sagas hold no job, only timers (their deadline, their wait's timeout), which the main pass does not see:
+   * those of recent waits on every sweep (a process may have died between the wait's write and its timer), those of
+   * every wait once per Redis epoch (after Redis lost its data). Adding a timer that exists is a no-op.
+   */
+  private async restoreWaitTimers(epoch: string): Promise<number> {
+    const waits = this.options.waits;
+    if (!waits) return 0;
+    const everyWait = epoch !== this.waitTimersCheckedIn;
+    let checked = 0;
+    const flush = async (batch: SagaTimers[]): Promise<void> => {
+      await this.queues.scheduleDeadlines(batch.map((timers) => timers.deadline));
+      for (const { timeout } of batch) if (timeout) await this.queues.scheduleWaitTimeout(timeout.wait, timeout.at);
+    };
+    let batch: SagaTimers[] = [];
+    for await (const saga of waits.timersOf(everyWait ? undefined : new Date(Date.now() - RECENT_WAIT_MS))) {
+      if (!saga.waiting || !this.registry.has(saga.saga)) continue;
+      checked += 1;
+      const base = { sagaId: saga._id, saga: saga.saga, version: versionOf(saga), generation: saga.generation };
+      const { step, timeoutAt } = saga.waiting;
+      batch.push({
+        deadline: { ...base, deadline: saga.deadline },
+        ...(timeoutAt
+          ? { timeout: { wait: { ...base, step, stepName: saga.steps[step]?.name ?? '' }, at: timeoutAt } }
+          : {}),
+      });
+      if (batch.length >= this.options.batchSize) {
+        await flush(batch);
+        batch = [];
+      }
+    }
+    await flush(batch);
+    if (everyWait) this.waitTimersCheckedIn = epoch;
+    return checked;
+  }
+
   private async sweepOnce(): Promise<SweepResult> {
     const result: SweepResult = {
       checked: 0,
@@ -98,6 +153,7 @@ export class RecoverySweeper {
       stuck: 0,
       stopsFinished: 0,
       otherVersions: 0,
+      waitTimersChecked: 0,
     };
     const known = new Set(this.registry.list().map((definition) => definition.name));
     const active = await this.store.findActive(this.options.batchSize);
@@ -176,6 +232,7 @@ export class RecoverySweeper {
       result.deadLettersRestored += 1;
     }
     if (everyDeadLetter) this.deadLettersCheckedIn = epoch;
+    result.waitTimersChecked = await this.restoreWaitTimers(epoch);
     if (result.requeued + result.overdue + result.deadLettersRestored + result.stopsFinished > 0) {
       this.logger.warn(result, 'recovery sweep restored missing work');
     }

@@ -185,6 +185,7 @@ export class SagaRuntime {
         logger,
         watcher: { ...options.watcher, holderId },
         metrics,
+        waits,
       });
       await trigger.start();
       const recovery = new RecoverySweeper(
@@ -197,6 +198,7 @@ export class SagaRuntime {
           batchSize: options.sweeper.batchSize,
           stuckAfter: options.sweeper.stuckAfter,
           idleBeforeRestoreMs: options.sweeper.idleBeforeRestore,
+          waits: waitStore,
         },
       );
       sweeper = new SweeperService(recovery, new LeaseStore(db), logger.child({ component: 'sweeper' }), {

@@ -31,6 +31,7 @@ export class WaitStore {
     await this.store.collection.createIndexes([
       { key: { 'waiting.keys': 1 }, name: 'waiting_keys', sparse: true },
       { key: { 'waiting.ns': 1 }, name: 'waiting_ns', sparse: true },
+      { key: { 'waiting.since': 1 }, name: 'waiting_since', sparse: true },
     ]);
   }
 
@@ -101,6 +102,17 @@ export class WaitStore {
   /** Every running saga waiting on namespace `ns`: a reconcile after the watcher lost its place. */
   findWaitingOn(ns: string): Promise<WaitingSaga[]> {
     return this.waitingWhere({ 'waiting.ns': ns });
+  }
+
+  /**
+   * Waiting sagas with what their timers need (deadline, timeout), entered since `since` (or all of them, when
+   * absent), oldest first.
+   */
+  timersOf(since?: Date): AsyncIterable<Pick<SagaDocument, '_id' | 'saga' | 'version' | 'generation' | 'deadline' | 'waiting' | 'steps'>> {
+    return this.store.collection.find(
+      { 'waiting.since': since ? { $gte: since } : { $exists: true }, status: 'running' },
+      { projection: { _id: 1, saga: 1, version: 1, generation: 1, deadline: 1, waiting: 1, 'steps.name': 1 } },
+    );
   }
 
   private async waitingWhere(filter: Filter<SagaDocument>): Promise<WaitingSaga[]> {

@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Db } from 'mongodb';
+import { waitNamespace } from '../model/wait-keys.js';
 import type { SagaLogger } from '../logging/saga-logger.js';
 import { hasTrigger, type SagaDefinition, type SagaRegistry } from '../definition/index.js';
 import type { SagaMetrics } from '../engine/saga-metrics.js';
@@ -13,6 +14,11 @@ import { CheckpointStore } from './checkpoint-store.js';
 import { LeaseStore } from '../store/lease.js';
 import type { TriggerWatcherOptionsInput } from './trigger-watcher-options.js';
 import { TriggerWatcher, type TriggerWatcherStatus } from './trigger-watcher.js';
+import type { ChangeTarget } from './change-target.js';
+import { sagaTriggerTarget } from './saga-trigger-target.js';
+import { waitTarget } from './wait-target.js';
+import type { WaitStore } from '../store/wait-store.js';
+import type { WaitResumer } from '../engine/wait-resumer.js';
 
 export interface TriggerServiceOptions {
   /** The configured database (sagas, leases, checkpoints; triggers unless they name another database). */
@@ -32,6 +38,8 @@ export interface TriggerServiceOptions {
    * service used on its own.
    */
   store?: SagaStore;
+  /** Where waits are found and ended: one wait watcher runs per collection that a saga's wait steps wait on. */
+  waits?: { store: WaitStore; resumer: WaitResumer };
 }
 
 export interface TriggerServiceStatus {
@@ -50,6 +58,7 @@ export class TriggerService {
   readonly leases: LeaseStore;
   readonly checkpoints: CheckpointStore;
   private readonly watchers: TriggerWatcher[];
+  private readonly waitStore: WaitStore | null;
   private started = false;
 
   /** @throws SagastreamError `INVALID_DEFINITION` for duplicate saga names or a filter a change stream cannot run. */
@@ -61,11 +70,22 @@ export class TriggerService {
     const logger = options.logger.child({ component: 'trigger' });
     const starter = new SagaStarter(this.store, options.queues, logger, options.metrics);
     const seen = new Set<string>();
+    const all = 'list' in options.sagas ? options.sagas.list() : [...options.sagas];
     // Sagas without a trigger are started from code only: nothing to watch.
-    const definitions = ('list' in options.sagas ? options.sagas.list() : [...options.sagas]).filter(
-      hasTrigger,
-    );
-    this.watchers = definitions.map((definition) => {
+    const definitions = all.filter(hasTrigger);
+    const watcherOf = (target: ChangeTarget, perSaga?: Partial<TriggerWatcherOptionsInput>) =>
+      new TriggerWatcher(
+        {
+          target,
+          leases: this.leases,
+          checkpoints: this.checkpoints,
+          logger,
+          ...(options.metrics ? { metrics: options.metrics } : {}),
+          queueHealth: (timeoutMs) => options.queues.ping(timeoutMs),
+        },
+        { ...options.watcher, ...perSaga, holderId: this.holderId },
+      );
+    const triggerWatchers = definitions.map((definition) => {
       if (seen.has(definition.name)) {
         throw new SagastreamError(
           'INVALID_DEFINITION',
@@ -73,20 +93,24 @@ export class TriggerService {
         );
       }
       seen.add(definition.name);
-      return new TriggerWatcher(
-        {
-          definition,
-          db: options.db,
-          starter,
-          leases: this.leases,
-          checkpoints: this.checkpoints,
-          logger,
-          ...(options.metrics ? { metrics: options.metrics } : {}),
-          queueHealth: (timeoutMs) => options.queues.ping(timeoutMs),
-        },
-        { ...options.watcher, ...options.perSaga?.[definition.name], holderId: this.holderId },
+      return watcherOf(
+        sagaTriggerTarget(definition, options.db, starter),
+        options.perSaga?.[definition.name],
       );
     });
+    const waited = waitedNamespaces(all, options.db.databaseName);
+    if (waited.length > 0 && !options.waits) {
+      throw new SagastreamError(
+        'INVALID_STATE',
+        `sagas wait on ${waited.join(', ')}: give the trigger service the wait store and resumer (waits)`,
+      );
+    }
+    const waits = options.waits;
+    const waitWatchers = waits
+      ? waited.map((ns) => watcherOf(waitTarget(ns, options.db, waits.store, waits.resumer)))
+      : [];
+    this.watchers = [...triggerWatchers, ...waitWatchers];
+    this.waitStore = waits?.store ?? null;
   }
 
   /** Ensures the indexes the exactly-once guarantee needs, then starts every watcher (standby until leased). */
@@ -94,6 +118,7 @@ export class TriggerService {
     if (this.started) return;
     // The unique {saga, key} index must exist before the first saga is created: it is what makes replays harmless.
     await this.store.ensureIndexes();
+    await this.waitStore?.ensureIndexes();
     this.started = true;
     for (const watcher of this.watchers) watcher.start();
   }
@@ -128,4 +153,16 @@ export class TriggerService {
     );
     return Object.fromEntries(entries);
   }
+}
+
+/** The namespaces (`<db>.<collection>`) that the wait steps of `definitions` wait on, each once. */
+export function waitedNamespaces(definitions: readonly SagaDefinition[], database: string): string[] {
+  const namespaces = new Set<string>();
+  for (const definition of definitions) {
+    for (const step of definition.steps) {
+      if (step.kind === 'wait')
+        namespaces.add(waitNamespace(step.wait.database ?? database, step.wait.collection));
+    }
+  }
+  return [...namespaces].sort();
 }

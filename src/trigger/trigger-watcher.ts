@@ -1,28 +1,26 @@
-// Watches one saga's trigger collection while holding its lease and starts a saga per matching document.
-// Order per batch: read events → SagaStarter.start (durable) → checkpoint; so a crash only ever replays.
+// Follows one change target (change-target.ts: a saga's trigger collection, or a collection sagas wait on) while
+// holding its lease, and hands each batch of events to it. Order per batch: read events → the target's work
+// (durable) → checkpoint; so a crash only ever replays.
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   MongoServerError,
   type ChangeStreamDocument,
   type ChangeStreamOptions,
   type Collection,
-  type Db,
   type Document,
   type ResumeToken,
   type Timestamp,
 } from 'mongodb';
 import { SagastreamError, within } from '../errors/index.js';
 import type { SagaLogger } from '../logging/saga-logger.js';
-import type { TriggeredSagaDefinition } from '../definition/index.js';
 import { noSagaMetrics, type SagaMetrics } from '../engine/saga-metrics.js';
-import type { SagaStarter } from '../engine/saga-starter.js';
 import type { TriggerEvent } from '../engine/trigger-event.js';
+import type { ChangeTarget } from './change-target.js';
 import type { Checkpoint, CheckpointStore } from './checkpoint-store.js';
 import { readChangeBatch, type TriggerChangeStream } from './change-events.js';
-import { scanMatchingDocuments, type ScanReason } from './collection-scan.js';
+import type { ScanReason } from './collection-scan.js';
 import { HolderHealth } from '../store/holder-health.js';
 import { Lease, type LeaseStore } from '../store/lease.js';
-import { triggerFullDocument, triggerPipeline } from './trigger-pipeline.js';
 import {
   triggerWatcherOptionsSchema,
   type TriggerWatcherOptions,
@@ -32,6 +30,7 @@ import {
 export type TriggerWatcherState = 'standby' | 'active' | 'stopped';
 
 export interface TriggerWatcherStatus {
+  /** The saga whose trigger this is, or `wait:<db>.<collection>` for the watcher of a waited collection. */
   saga: string;
   state: TriggerWatcherState;
   /** This process's lease holder id. */
@@ -40,6 +39,7 @@ export interface TriggerWatcherStatus {
   fencingToken: number | null;
   /** Change events read (including skipped ones). */
   events: number;
+  /** Sagas started (by a wait watcher: resumed). */
   started: number;
   rejected: number;
   duplicates: number;
@@ -54,10 +54,8 @@ export interface TriggerWatcherStatus {
 }
 
 export interface TriggerWatcherDependencies {
-  definition: TriggeredSagaDefinition;
-  /** The configured database: its `leases` and `checkpoints`; also the trigger's unless it names another. */
-  db: Db;
-  starter: SagaStarter;
+  /** What to follow and what to do with it. */
+  target: ChangeTarget;
   leases: LeaseStore;
   checkpoints: CheckpointStore;
   logger: SagaLogger;
@@ -88,15 +86,11 @@ class FencedOutError extends Error {}
 /** How long closing a change stream may take before the watcher goes on without waiting for it. */
 const STREAM_CLOSE_TIMEOUT_MS = 2_000;
 
-export function triggerLeaseId(sagaName: string): string {
-  return `trigger:${sagaName}`;
-}
-
 export class TriggerWatcher {
   readonly options: TriggerWatcherOptions;
   /** Id of the lease and of the checkpoint. */
   readonly triggerId: string;
-  private readonly definition: TriggeredSagaDefinition;
+  private readonly target: ChangeTarget;
   private readonly source: Collection;
   private readonly pipeline: Document[];
   private readonly logger: SagaLogger;
@@ -125,18 +119,16 @@ export class TriggerWatcher {
   /** After handing the trigger over, this watcher leaves the lease to the others until then. */
   private holdOffUntil = 0;
 
-  /** @throws SagastreamError `INVALID_DEFINITION` when the trigger filter cannot run in a change stream. */
   constructor(
     private readonly deps: TriggerWatcherDependencies,
     options: TriggerWatcherOptionsInput,
   ) {
     this.options = triggerWatcherOptionsSchema.parse(options);
-    this.definition = deps.definition;
-    this.triggerId = triggerLeaseId(deps.definition.name);
-    this.pipeline = triggerPipeline(deps.definition.trigger);
-    const { database, collection } = deps.definition.trigger;
-    this.source = (database === undefined ? deps.db : deps.db.client.db(database)).collection(collection);
-    this.logger = deps.logger.child({ saga: deps.definition.name, trigger: this.source.namespace });
+    this.target = deps.target;
+    this.triggerId = deps.target.id;
+    this.pipeline = deps.target.pipeline;
+    this.source = deps.target.source;
+    this.logger = deps.logger.child({ saga: deps.target.name, trigger: this.source.namespace });
     this.metrics = deps.metrics ?? noSagaMetrics;
     this.health = new HolderHealth(
       async () => deps.queueHealth?.(this.options.healthCheckTimeout),
@@ -163,7 +155,7 @@ export class TriggerWatcher {
 
   status(): TriggerWatcherStatus {
     return {
-      saga: this.definition.name,
+      saga: this.target.name,
       state: this.state,
       holderId: this.options.holderId,
       fencingToken: this.state === 'active' && this.lease ? this.lease.fencingToken : null,
@@ -187,7 +179,7 @@ export class TriggerWatcher {
       if (!lease) break;
       this.lease = lease;
       this.state = 'active';
-      this.metrics.watcherActive(this.definition.name, true);
+      this.metrics.watcherActive(this.target.name, true);
       this.logger.info(
         { holderId: lease.holder, fencingToken: lease.fencingToken },
         'trigger lease acquired',
@@ -203,7 +195,7 @@ export class TriggerWatcher {
       } finally {
         await lease.release();
         this.lease = null;
-        this.metrics.watcherActive(this.definition.name, false);
+        this.metrics.watcherActive(this.target.name, false);
         // Another holder may have moved the checkpoint since: read it again after the next acquisition.
         this.streamStart = { kind: 'load-checkpoint' };
         this.pendingCheckpoint = null;
@@ -286,7 +278,7 @@ export class TriggerWatcher {
       const checkpoint = await this.deps.checkpoints.load(this.triggerId);
       this.streamStart = checkpoint
         ? { kind: 'token', resumeToken: checkpoint.resumeToken, invalidated: checkpoint.invalidated === true }
-        : { kind: 'now', scan: this.options.backfill ? 'backfill' : null };
+        : { kind: 'now', scan: this.target.initialScan(this.options.backfill) };
     }
     const start = this.streamStart;
     const stream: TriggerChangeStream = this.source.watch<Document, ChangeStreamDocument<Document>>(
@@ -333,7 +325,7 @@ export class TriggerWatcher {
   }
 
   private streamOptions(start: StreamStart): ChangeStreamOptions {
-    const fullDocument = triggerFullDocument(this.definition.trigger);
+    const fullDocument = this.target.fullDocument;
     return {
       maxAwaitTimeMS: this.options.maxAwaitTime,
       batchSize: this.options.batchSize,
@@ -366,13 +358,8 @@ export class TriggerWatcher {
   private async scan(reason: ScanReason, signal: AbortSignal): Promise<void> {
     const startedBefore = this.counters.started;
     this.logger.info({ reason }, 'scanning the trigger collection for documents without a saga');
-    const options = { reason, batchSize: this.options.batchSize, signal };
-    const scanned = await scanMatchingDocuments(
-      this.source,
-      this.definition.trigger.filter,
-      options,
-      (events) => this.startSagas(events),
-    );
+    const options = { batchSize: this.options.batchSize, signal };
+    const scanned = await this.target.scan(reason, options, (events) => this.startSagas(events));
     this.counters.scanned += scanned;
     if (reason === 'reconcile') this.counters.reconciles += 1;
     const started = this.counters.started - startedBefore;
@@ -382,7 +369,7 @@ export class TriggerWatcher {
   private async startSagas(events: TriggerEvent[]): Promise<void> {
     // Invalid input does not throw here: the starter stores it as a `rejected` saga with a dead letter.
     const result = await within(
-      this.deps.starter.start(this.definition, events),
+      this.target.handle(events),
       this.options.batchTimeout,
       `starting the sagas of ${events.length} trigger events`,
     );
@@ -399,7 +386,7 @@ export class TriggerWatcher {
     if (drained) this.counters.lagSeconds = 0;
     else if (clusterTime) this.counters.lagSeconds = Math.max(0, Date.now() / 1000 - clusterTime.t);
     if (this.counters.lagSeconds !== null)
-      this.metrics.watcherLag(this.definition.name, this.counters.lagSeconds);
+      this.metrics.watcherLag(this.target.name, this.counters.lagSeconds);
   }
 
   /** Writes the pending checkpoint when forced or when the last write is older than `checkpointInterval`. */

@@ -150,3 +150,81 @@ describe('wait steps', () => {
     expect(doc.steps[1]).toMatchObject({ status: 'failed', error: { code: 'INVALID_WAIT_FILTER' } });
   });
 });
+
+describe('the wait watcher', () => {
+  async function bothRoles(name: string, definition: SagaDefinition) {
+    const test = engineTest(mongo(), name);
+    onCleanup(() => test.stop());
+    const registry = new SagaRegistry([definition]);
+    await test.start({ registry, worker: FAST_WORKER });
+    const client = await test.client(registry);
+    return { test, client };
+  }
+
+  const waitingStep = (test: EngineTest, id: string) => async () =>
+    (await sagasCollection(test.db).findOne({ _id: id }))?.steps[1]?.status;
+
+  it('resumes a waiting saga when a matching document is inserted, and not for another order', async () => {
+    const saga = paymentSaga('watch-insert', { timeout: '1h' });
+    const { test, client } = await bothRoles('watch-insert', saga);
+    const handle = await client.start(saga.name, { orderId: 'w-1' });
+    await expect.poll(waitingStep(test, handle.id), POLL).toBe('waiting');
+
+    const payments = test.db.collection('payments');
+    await payments.insertOne({ orderId: 'w-other', status: 'captured', providerRef: 'not-mine' });
+    await payments.insertOne({ orderId: 'w-1', status: 'pending', providerRef: 'not-yet' });
+    await payments.insertOne({ orderId: 'w-1', status: 'captured', providerRef: 'psp-1' });
+
+    expect((await handle.result({ timeout: '20s' })).status).toBe('completed');
+    const doc = (await sagasCollection(test.db).findOne({ _id: handle.id }))!;
+    expect(doc.steps[1]!.output).toMatchObject({ orderId: 'w-1', providerRef: 'psp-1' });
+    expect(doc.steps[2]!.output).toEqual({ shippedWith: 'psp-1' });
+  });
+
+  it('resumes on an update that makes a document match, with the document as it is stored', async () => {
+    const saga = paymentSaga('watch-update', { timeout: '1h' });
+    const { test, client } = await bothRoles('watch-update', saga);
+    const payments = test.db.collection('payments');
+    const { insertedId } = await payments.insertOne({
+      orderId: 'w-2',
+      status: 'pending',
+      providerRef: 'psp-2',
+    });
+    const handle = await client.start(saga.name, { orderId: 'w-2' });
+    await expect.poll(waitingStep(test, handle.id), POLL).toBe('waiting');
+
+    await payments.updateOne({ _id: insertedId }, { $set: { status: 'captured' } });
+
+    expect((await handle.result({ timeout: '20s' })).status).toBe('completed');
+    const doc = (await sagasCollection(test.db).findOne({ _id: handle.id }))!;
+    expect(doc.steps[1]!.output).toMatchObject({ _id: insertedId, status: 'captured', providerRef: 'psp-2' });
+  });
+
+  it('resumes many concurrent waits, each once, whatever the order of their documents', async () => {
+    const saga = paymentSaga('watch-many', { timeout: '1h' });
+    const { test, client } = await bothRoles('watch-many', saga);
+    const orders = Array.from({ length: 300 }, (_, index) => `m-${index}`);
+    const handles = await Promise.all(orders.map((orderId) => client.start(saga.name, { orderId })));
+    await expect
+      .poll(() => sagasCollection(test.db).countDocuments({ 'steps.1.status': 'waiting' }), POLL)
+      .toBe(orders.length);
+
+    const shuffled = [...orders].sort(() => Math.random() - 0.5);
+    const payments = test.db.collection('payments');
+    // Some twice: a second matching document finds the wait ended.
+    for (const orderId of [...shuffled, ...shuffled.slice(0, 50)]) {
+      await payments.insertOne({ orderId, status: 'captured', providerRef: `ref-${orderId}` });
+    }
+
+    const results = await Promise.all(handles.map((handle) => handle.result({ timeout: '60s' })));
+    expect(results.every((result) => result.status === 'completed')).toBe(true);
+    const docs = await sagasCollection(test.db)
+      .find({ saga: saga.name }, { projection: { history: 1, input: 1, steps: 1 } })
+      .toArray();
+    for (const doc of docs) {
+      const { orderId } = doc.input as { orderId: string };
+      expect(doc.steps[2]!.output).toEqual({ shippedWith: `ref-${orderId}` });
+      expect(doc.history.filter((event) => event.type === 'wait-ended')).toHaveLength(1);
+    }
+  });
+});

@@ -1,0 +1,92 @@
+// A collection that sagas wait on (`.waitFor`) as a change target: each changed document resumes the sagas whose
+// wait it matches. Candidates come from one indexed query per batch on the waits' equality keys
+// (model/wait-keys.ts); each candidate's filter is then checked by MongoDB itself against the stored document, so
+// matching has MongoDB's semantics. A wait ends once, whoever gets there first (store/wait-store.ts).
+import { EJSON, type Document } from 'bson';
+import type { Db } from 'mongodb';
+import type { TriggerEvent } from '../engine/trigger-event.js';
+import type { WaitResumer } from '../engine/wait-resumer.js';
+import { splitNamespace, waitKeysOfDocument } from '../model/wait-keys.js';
+import type { WaitingSaga, WaitStore } from '../store/wait-store.js';
+import { scannedTriggerEvent } from './change-events.js';
+import type { ChangeTarget, HandledBatch } from './change-target.js';
+
+export function waitLeaseId(ns: string): string {
+  return `wait:${ns}`;
+}
+
+/** The wait watcher's target for namespace `ns` (`<db>.<collection>`). */
+export function waitTarget(ns: string, db: Db, waits: WaitStore, resumer: WaitResumer): ChangeTarget {
+  const [database, collection] = splitNamespace(ns);
+  const source = db.client.db(database).collection(collection);
+  const filterOf = (wait: WaitingSaga): Document =>
+    EJSON.parse(wait.waiting.filter, { relaxed: false }) as Document;
+
+  /** The document as stored now if it still matches `wait`'s filter (MongoDB decides), else null. */
+  const matchingNow = (wait: WaitingSaga, id: unknown): Promise<Document | null> =>
+    source.findOne({ $and: [{ _id: id }, filterOf(wait)] });
+
+  async function handle(events: TriggerEvent[]): Promise<HandledBatch> {
+    const keysOf = events.map((event) => new Set(waitKeysOfDocument(ns, event.document)));
+    const candidates = await waits.findWaiting([...new Set(keysOf.flatMap((keys) => [...keys]))]);
+    let started = 0;
+    let duplicates = 0;
+    const ended = new Set<string>();
+    for (const [index, event] of events.entries()) {
+      const keys = keysOf[index]!;
+      let resumedAny = false;
+      for (const wait of candidates) {
+        if (ended.has(wait.sagaId)) continue;
+        // Every equality field of the filter must be equal in the document; the rest is MongoDB's to check.
+        if (!wait.waiting.keys.every((key) => keys.has(key))) continue;
+        if (isChange(event) && !wait.waiting.on.includes(event.operationType)) continue;
+        const document = await matchingNow(wait, event.document._id);
+        if (!document) continue;
+        if (await resumer.matched(wait, document)) {
+          ended.add(wait.sagaId);
+          started += 1;
+          resumedAny = true;
+        }
+      }
+      if (!resumedAny) duplicates += 1;
+    }
+    return { started, rejected: 0, duplicates };
+  }
+
+  return {
+    id: waitLeaseId(ns),
+    name: waitLeaseId(ns),
+    source,
+    pipeline: [{ $match: { operationType: { $in: ['insert', 'update', 'replace', 'invalidate'] } } }],
+    fullDocument: 'updateLookup',
+    // No position yet (first start, or lost): a wait stored meanwhile may have missed its document.
+    initialScan: () => 'reconcile',
+    handle,
+    async scan(reason, { batchSize, signal }, onBatch) {
+      const open = await waits.findWaitingOn(ns);
+      let read = 0;
+      let batch: TriggerEvent[] = [];
+      for (const wait of open) {
+        if (signal.aborted) throw new Error(`${reason} of the waits on ${ns} interrupted`);
+        const document = await source.findOne(filterOf(wait));
+        read += 1;
+        if (document) batch.push(scannedTriggerEvent(document, { db: database, coll: collection }, reason));
+        if (batch.length >= batchSize) {
+          await onBatch(batch);
+          batch = [];
+        }
+      }
+      if (batch.length > 0) await onBatch(batch);
+      return read;
+    },
+  };
+}
+
+/** A change event (not a document found by a scan, which matches whatever operations the wait counts). */
+function isChange(
+  event: TriggerEvent,
+): event is TriggerEvent & { operationType: 'insert' | 'update' | 'replace' } {
+  return (
+    event.operationType === 'insert' || event.operationType === 'update' || event.operationType === 'replace'
+  );
+}
