@@ -36,7 +36,14 @@ export interface SweepResult {
 interface SagaTimers {
   deadline: { sagaId: string; saga: string; version: number; generation: number; deadline: Date };
   timeout?: {
-    wait: { sagaId: string; saga: string; version: number; generation: number; step: number; stepName: string };
+    wait: {
+      sagaId: string;
+      saga: string;
+      version: number;
+      generation: number;
+      step: number;
+      stepName: string;
+    };
     at: Date;
   };
 }
@@ -120,13 +127,19 @@ export class RecoverySweeper {
     let checked = 0;
     const flush = async (batch: SagaTimers[]): Promise<void> => {
       await this.queues.scheduleDeadlines(batch.map((timers) => timers.deadline));
-      for (const { timeout } of batch) if (timeout) await this.queues.scheduleWaitTimeout(timeout.wait, timeout.at);
+      for (const { timeout } of batch)
+        if (timeout) await this.queues.scheduleWaitTimeout(timeout.wait, timeout.at);
     };
     let batch: SagaTimers[] = [];
     for await (const saga of waits.timersOf(everyWait ? undefined : new Date(Date.now() - RECENT_WAIT_MS))) {
       if (!saga.waiting || !this.registry.has(saga.saga)) continue;
       checked += 1;
-      const base = { sagaId: saga._id, saga: saga.saga, version: versionOf(saga), generation: saga.generation };
+      const base = {
+        sagaId: saga._id,
+        saga: saga.saga,
+        version: versionOf(saga),
+        generation: saga.generation,
+      };
       const { step, timeoutAt } = saga.waiting;
       batch.push({
         deadline: { ...base, deadline: saga.deadline },

@@ -399,15 +399,17 @@ export class SagaStore {
 
   /** Non-terminal sagas, oldest activity first, for the recovery sweeper. */
   findActive(limit: number): Promise<SagaDocument[]> {
-    return this.collection
-      // A saga in a wait step does not move until its wait ends; its timers are restored apart (WaitStore).
-      .find(
-        { status: { $in: ['running', 'compensating'] }, waiting: { $exists: false } },
-        { projection: { history: 0 } },
-      )
-      .sort({ updatedAt: 1 })
-      .limit(limit)
-      .toArray();
+    return (
+      this.collection
+        // A saga in a wait step does not move until its wait ends; its timers are restored apart (WaitStore).
+        .find(
+          { status: { $in: ['running', 'compensating'] }, waiting: { $exists: false } },
+          { projection: { history: 0 } },
+        )
+        .sort({ updatedAt: 1 })
+        .limit(limit)
+        .toArray()
+    );
   }
 
   /**

@@ -108,10 +108,16 @@ export class WaitStore {
    * Waiting sagas with what their timers need (deadline, timeout), entered since `since` (or all of them, when
    * absent), oldest first.
    */
-  timersOf(since?: Date): AsyncIterable<Pick<SagaDocument, '_id' | 'saga' | 'version' | 'generation' | 'deadline' | 'waiting' | 'steps'>> {
+  timersOf(
+    since?: Date,
+  ): AsyncIterable<
+    Pick<SagaDocument, '_id' | 'saga' | 'version' | 'generation' | 'deadline' | 'waiting' | 'steps'>
+  > {
     return this.store.collection.find(
       { 'waiting.since': since ? { $gte: since } : { $exists: true }, status: 'running' },
-      { projection: { _id: 1, saga: 1, version: 1, generation: 1, deadline: 1, waiting: 1, 'steps.name': 1 } },
+      {
+        projection: { _id: 1, saga: 1, version: 1, generation: 1, deadline: 1, waiting: 1, 'steps.name': 1 },
+      },
     );
   }
 

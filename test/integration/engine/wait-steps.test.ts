@@ -5,11 +5,20 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { SagaRegistry, defineSaga, type DurationInput, type SagaDefinition } from '../../../src/index.js';
 import { mongoAndCleanups } from '../helpers.js';
-import { FAST_WORKER, engineTest, sagasCollection, type EngineTest } from './engine-test-kit.js';
+import { Redis } from 'ioredis';
+import { startRedisServer } from '../../../src/embedded/redis-launcher.js';
+import {
+  FAST_SWEEPER,
+  FAST_WORKER,
+  engineTest,
+  sagasCollection,
+  type EngineTest,
+} from './engine-test-kit.js';
 
 const { mongo, onCleanup } = mongoAndCleanups();
 
 const POLL = { timeout: 20_000, interval: 50 };
+const LONG_POLL = { timeout: 100_000, interval: 200 };
 
 /** reserve → wait for the order's captured payment → ship with its provider reference. */
 function paymentSaga(
@@ -200,31 +209,70 @@ describe('the wait watcher', () => {
     expect(doc.steps[1]!.output).toMatchObject({ _id: insertedId, status: 'captured', providerRef: 'psp-2' });
   });
 
-  it('resumes many concurrent waits, each once, whatever the order of their documents', async () => {
-    const saga = paymentSaga('watch-many', { timeout: '1h' });
-    const { test, client } = await bothRoles('watch-many', saga);
-    const orders = Array.from({ length: 300 }, (_, index) => `m-${index}`);
-    const handles = await Promise.all(orders.map((orderId) => client.start(saga.name, { orderId })));
+  it(
+    'resumes 1,000 concurrent waits, each once, whatever the order of their documents',
+    { timeout: 120_000 },
+    async () => {
+      const saga = paymentSaga('watch-many', { timeout: '1h' });
+      const { test, client } = await bothRoles('watch-many', saga);
+      const orders = Array.from({ length: 1_000 }, (_, index) => `m-${index}`);
+      const sagas = sagasCollection(test.db);
+      await Promise.all(orders.map((orderId) => client.start(saga.name, { orderId })));
+      await expect
+        .poll(() => sagas.countDocuments({ saga: saga.name, 'steps.1.status': 'waiting' }), LONG_POLL)
+        .toBe(orders.length);
+
+      const shuffled = [...orders].sort(() => Math.random() - 0.5);
+      // Some twice: a second matching document finds the wait ended.
+      const payments = [...shuffled, ...shuffled.slice(0, 100)].map((orderId) => ({
+        orderId,
+        status: 'captured',
+        providerRef: `ref-${orderId}`,
+      }));
+      for (let first = 0; first < payments.length; first += 50) {
+        await test.db.collection('payments').insertMany(payments.slice(first, first + 50));
+      }
+
+      await expect
+        .poll(() => sagas.countDocuments({ saga: saga.name, status: 'completed' }), LONG_POLL)
+        .toBe(orders.length);
+      const docs = await sagas
+        .find({ saga: saga.name }, { projection: { history: 1, input: 1, steps: 1 } })
+        .toArray();
+      for (const doc of docs) {
+        const { orderId } = doc.input as { orderId: string };
+        expect(doc.steps[2]!.output).toEqual({ shippedWith: `ref-${orderId}` });
+        expect(doc.history.filter((event) => event.type === 'wait-ended')).toHaveLength(1);
+      }
+    },
+  );
+});
+
+describe('a waiting saga after Redis lost its data', () => {
+  it('gets its timers back from the sweeper: the wait still times out and the deadline still holds', async () => {
+    const redisServer = await startRedisServer({});
+    onCleanup(() => redisServer.stop());
+    const saga = paymentSaga('wait-flush', { timeout: '3s' });
+    const test = engineTest(mongo(), 'wait-flush', {}, redisServer.url);
+    onCleanup(() => test.stop());
+    const registry = new SagaRegistry([saga]);
+    const runtime = await test.start({ registry, worker: FAST_WORKER, sweeper: FAST_SWEEPER });
+    const handle = await (await test.client(registry)).start(saga.name, { orderId: 'f-1' });
     await expect
-      .poll(() => sagasCollection(test.db).countDocuments({ 'steps.1.status': 'waiting' }), POLL)
-      .toBe(orders.length);
+      .poll(async () => (await sagasCollection(test.db).findOne({ _id: handle.id }))?.steps[1]?.status, POLL)
+      .toBe('waiting');
+    const redis = new Redis(redisServer.url);
+    onCleanup(async () => void (await redis.quit()));
+    await redis.flushall();
+    expect(await runtime.queues.timers.getJob(`${handle.id}.wait1.g0`)).toBeUndefined();
 
-    const shuffled = [...orders].sort(() => Math.random() - 0.5);
-    const payments = test.db.collection('payments');
-    // Some twice: a second matching document finds the wait ended.
-    for (const orderId of [...shuffled, ...shuffled.slice(0, 50)]) {
-      await payments.insertOne({ orderId, status: 'captured', providerRef: `ref-${orderId}` });
-    }
-
-    const results = await Promise.all(handles.map((handle) => handle.result({ timeout: '60s' })));
-    expect(results.every((result) => result.status === 'completed')).toBe(true);
-    const docs = await sagasCollection(test.db)
-      .find({ saga: saga.name }, { projection: { history: 1, input: 1, steps: 1 } })
-      .toArray();
-    for (const doc of docs) {
-      const { orderId } = doc.input as { orderId: string };
-      expect(doc.steps[2]!.output).toEqual({ shippedWith: `ref-${orderId}` });
-      expect(doc.history.filter((event) => event.type === 'wait-ended')).toHaveLength(1);
-    }
+    await expect
+      .poll(async () => (await runtime.queues.timers.getJob(`${handle.id}.wait1.g0`)) !== undefined, POLL)
+      .toBe(true);
+    expect(await runtime.queues.hasDeadline(handle.id, 0)).toBe(true);
+    const result = await handle.result({ timeout: '20s' });
+    expect(result.status).toBe('compensated');
+    const doc = (await sagasCollection(test.db).findOne({ _id: handle.id }))!;
+    expect(doc.steps[1]).toMatchObject({ status: 'failed', error: { code: 'WAIT_TIMEOUT' } });
   });
 });
