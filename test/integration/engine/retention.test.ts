@@ -3,9 +3,11 @@
 // operator's retry removes it; the TTL index then removes expired sagas (on a server whose TTL clock the test moves).
 import type { MongoClient } from 'mongodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { SagaClient } from '../../../src/client/index.js';
+import { SagaRegistry } from '../../../src/definition/index.js';
 import type { SagaDocument } from '../../../src/model/saga-document.js';
 import { withServer, type ServerFixture } from '../embedded-mongo/embedded-server-fixture.js';
-import { connectMongo } from '../helpers.js';
+import { connectMongo, mongoUrl, redisUrl } from '../helpers.js';
 import {
   engineTest,
   invalidOrder,
@@ -95,6 +97,34 @@ describe('expiry of finished sagas', () => {
     const saga = await sagaEndingIn(test.db, doc._id, ['completed']);
     expect(saga.endedAt).toBeInstanceOf(Date);
     expect(saga).not.toHaveProperty('expiresAt');
+  });
+});
+
+describe('retention in a SagaClient', () => {
+  it('a saga the client cancels before it began ends compensated with the expiry of its retention option', async () => {
+    test = engineTest(client, 'retention-client');
+    // No process runs the saga: the cancel finds its first step never taken, so nothing is left to compensate.
+    const sagaClient = await SagaClient.connect({
+      mongodbUrl: mongoUrl(),
+      redisUrl: redisUrl(),
+      database: test.dbName,
+      queuePrefix: test.queuePrefix,
+      sagas: new SagaRegistry([test.saga]),
+      retention: '2h',
+    });
+    try {
+      const started = await sagaClient.start(test.saga.name, { _id: 'o-1', status: 'new', customer: 'c1' });
+      await started.cancel();
+      const cancelled = await started.status();
+      expect(cancelled).toMatchObject({
+        status: 'compensated',
+        reason: 'cancelled',
+        compensation: { plan: [] },
+      });
+      expect(keptFor(cancelled!)).toBe(2 * HOUR);
+    } finally {
+      await sagaClient.close();
+    }
   });
 });
 
