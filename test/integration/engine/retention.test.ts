@@ -91,12 +91,20 @@ describe('expiry of finished sagas', () => {
 
   it("writes no expiry with retention off, the definition's setting winning over the process's", async () => {
     test = engineTest(client, 'retention-off', { retention: 'off' });
-    await test.start({ retention: '1h' });
+    const runtime = await test.start({ retention: '1h' });
     const doc = order();
-    await test.orders.insertOne(doc);
+    const invalid = invalidOrder();
+    await test.orders.insertMany([doc, invalid]);
     const saga = await sagaEndingIn(test.db, doc._id, ['completed']);
     expect(saga.endedAt).toBeInstanceOf(Date);
     expect(saga).not.toHaveProperty('expiresAt');
+
+    // Nor when a dead letter is discarded.
+    const rejected = await sagaEndingIn(test.db, invalid._id, ['rejected']);
+    await runtime.operations.discardDeadLetter((await deadLetterOf(test, rejected._id)).id);
+    const discarded = await sagasCollection(test.db).findOne({ _id: rejected._id });
+    expect(discarded?.deadLetter?.discardedAt).toBeInstanceOf(Date);
+    expect(discarded).not.toHaveProperty('expiresAt');
   });
 });
 
