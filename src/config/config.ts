@@ -50,9 +50,6 @@ const EXPECTED_FORMS = {
   SAGA_RETENTION: "a duration of at least 1s like '30d', '12h', '5m' or '30s', or 'off' (default 30d)",
 } as const;
 
-/** Variables whose value an error message may repeat: they hold no secret, and the value shows the typo. */
-const SHOWN_VALUES: ReadonlySet<VariableName> = new Set(['SAGA_RETENTION']);
-
 type VariableName = keyof typeof EXPECTED_FORMS;
 
 // An empty variable counts as unset: Compose and CI templates often export `NAME=`.
@@ -99,11 +96,13 @@ export function loadConfig<R extends ConfigRequirement = never>(
     for (const issue of parsed.error.issues) {
       const name = issue.path[0] as VariableName;
       if (problems.has(name)) continue;
-      // Only the name and the expected form: the value may be a password or token.
+      // Only the name and the expected form: the value may be a password or token. SAGA_RETENTION holds no
+      // secret, and its value shows the typo.
       const verb = name === 'ADMIN_TOKEN' ? 'is too short' : 'is invalid';
-      const detail = SHOWN_VALUES.has(name)
-        ? describeInvalidRetention(input[name])
-        : `expected ${EXPECTED_FORMS[name]}`;
+      const detail =
+        name === 'SAGA_RETENTION'
+          ? describeInvalidRetention(input[name])
+          : `expected ${EXPECTED_FORMS[name]}`;
       problems.set(name, `${name} ${verb}: ${detail}`);
     }
   }

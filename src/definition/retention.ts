@@ -62,7 +62,7 @@ export function formatRetention(retention: Retention): string {
 
 /**
  * The retention of a process for its ready line: `30d`, or `30d (payments: 7d, audit: off)` when definitions set
- * their own (versions are named only when they differ: `payments v2: 1d`).
+ * their own, naming the versions of a saga whose retentions differ (`payments v1: 7d, payments v2: 30d`).
  */
 export function describeRetentions(
   defaultRetention: Retention,
@@ -72,23 +72,17 @@ export function describeRetentions(
     readonly retention?: Retention | undefined;
   }[],
 ): string {
-  const own = definitions.filter((definition) => definition.retention !== undefined);
-  const versioned = new Set(
-    own
-      .filter((definition) =>
-        own.some((other) => other.name === definition.name && other.retention !== definition.retention),
-      )
-      .map((definition) => definition.name),
-  );
-  const seen = new Set<string>();
   const overrides: string[] = [];
-  for (const definition of own) {
-    const label = versioned.has(definition.name)
-      ? `${definition.name} v${definition.version}`
-      : definition.name;
-    if (seen.has(label)) continue;
-    seen.add(label);
-    overrides.push(`${label}: ${formatRetention(definition.retention ?? defaultRetention)}`);
+  const names = [...new Set(definitions.map((definition) => definition.name))];
+  for (const name of names) {
+    const versions = definitions.filter((definition) => definition.name === name);
+    if (versions.every((definition) => definition.retention === undefined)) continue;
+    const shown = versions.map((definition) => formatRetention(definition.retention ?? defaultRetention));
+    if (shown.every((retention) => retention === shown[0])) overrides.push(`${name}: ${shown[0]}`);
+    else
+      versions.forEach((definition, index) =>
+        overrides.push(`${name} v${definition.version}: ${shown[index]}`),
+      );
   }
   const base = formatRetention(defaultRetention);
   return overrides.length === 0 ? base : `${base} (${overrides.join(', ')})`;

@@ -88,6 +88,10 @@ describe('formatRetention and describeRetentions', () => {
     expect(describeRetentions(7 * DAY, [ordersSaga('1d'), ordersSaga('12h', 2)])).toBe(
       '7d (orders v1: 1d, orders v2: 12h)',
     );
+    // A version without its own retention has the process's.
+    expect(describeRetentions(7 * DAY, [ordersSaga('1d'), ordersSaga(undefined, 2)])).toBe(
+      '7d (orders v1: 1d, orders v2: 7d)',
+    );
   });
 });
 
