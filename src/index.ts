@@ -71,6 +71,7 @@ export type {
 export type { TriggerDocument } from './definition/trigger-key.js';
 export type { TriggerKeyFunction, TriggerOperation, TriggerSpec } from './definition/trigger.js';
 export { parseDuration, type DurationInput } from './definition/duration.js';
+export { parseRetention, type Retention, type RetentionInput } from './definition/retention.js';
 export type { Stored } from './definition/stored-value.js';
 export type { BackoffType, RetryPolicyInput } from './definition/retry-policy.js';
 

@@ -253,6 +253,8 @@ export function sagaDetail(saga: SagaDocument, job: ScheduledJobView | null = nu
     createdAt: saga.createdAt,
     updatedAt: saga.updatedAt,
     endedAt: saga.endedAt ?? null,
+    /** When retention removes it; null while it runs, with retention off, or while a dead letter is open. */
+    expiresAt: saga.expiresAt ?? null,
     history: saga.history ?? [],
     timeline: sagaTimeline(saga, job),
   };

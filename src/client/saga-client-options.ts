@@ -6,7 +6,7 @@ import {
   queuePrefixOption,
   redisUrlOption,
 } from '../config/connection-options.js';
-import { sagasOption } from '../definition/index.js';
+import { DEFAULT_RETENTION_MS, retentionSchema, sagasOption } from '../definition/index.js';
 
 export const sagaClientOptionsSchema = z.strictObject({
   /** The workers' MONGODB_URL: a replica set (`result` follows a change stream). */
@@ -19,6 +19,11 @@ export const sagaClientOptionsSchema = z.strictObject({
   queuePrefix: queuePrefixOption,
   /** The sagas this client may start: their input schemas validate `start`. */
   sagas: sagasOption,
+  /**
+   * As the workers' SAGA_RETENTION: how long a saga this client ends (a cancel with nothing to compensate) or whose
+   * dead letter it discards is kept, when its definition sets no `retention`. Default 30 days.
+   */
+  retention: retentionSchema.default(DEFAULT_RETENTION_MS),
 });
 
 export type SagaClientOptions = z.input<typeof sagaClientOptionsSchema>;

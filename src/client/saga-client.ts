@@ -5,6 +5,7 @@ import { mongoClientOptions } from '../connections/mongo-options.js';
 import { RedisConnections } from '../connections/redis-connections.js';
 import { silentLogger } from '../logging/saga-logger.js';
 import { SagaOperations, type DeadLetterPage } from '../engine/saga-operations.js';
+import { RetentionPolicy } from '../definition/index.js';
 import { SagaQueues } from '../queue/saga-queues.js';
 import type { SagaDocument } from '../model/saga-document.js';
 import { SagaStore } from '../store/saga-store.js';
@@ -35,11 +36,15 @@ export class SagaClient {
 
   /** Connects to MongoDB and Redis (the same ones, database and queue prefix as the workers). */
   static async connect(options: SagaClientOptions): Promise<SagaClient> {
-    const { mongodbUrl, redisUrl, database, queuePrefix, sagas } = sagaClientOptionsSchema.parse(options);
+    const { mongodbUrl, redisUrl, database, queuePrefix, sagas, retention } =
+      sagaClientOptionsSchema.parse(options);
     const mongo = new MongoClient(mongodbUrl, mongoClientOptions());
     await mongo.connect();
     const db = mongo.db(database);
-    const store = new SagaStore(db);
+    const store = new SagaStore(
+      db,
+      new RetentionPolicy(retention, (saga, version) => sagas.find(saga, version)),
+    );
     await store.ensureIndexes();
     // The client logs nothing itself (what it does is logged by the workers that run the sagas), but its Redis
     // connection is watched all the same, so a dead one is replaced.

@@ -1,6 +1,7 @@
 /**
  * Thrown by `loadConfig` when environment variables are missing or malformed. The message names every bad
- * variable with the form it expects, and never contains the values themselves (they may hold secrets).
+ * variable with the form it expects, and never contains the values of those that may hold secrets (URLs, tokens);
+ * a setting that cannot, such as SAGA_RETENTION, is quoted to show the typo.
  */
 export class ConfigError extends Error {
   readonly code = 'CONFIG_INVALID';

@@ -1,5 +1,11 @@
 // The one place that reads sagastream settings from the environment; everything else receives a Config.
 import { z } from 'zod';
+import {
+  DEFAULT_RETENTION_MS,
+  describeInvalidRetention,
+  retentionSchema,
+  type Retention,
+} from '../definition/index.js';
 import { LOG_LEVELS, type LogLevel } from '../logging/logger.js';
 import { ConfigError } from './config-error.js';
 import { MONGODB_DB_SHAPE, MONGODB_URL_SHAPE, QUEUE_PREFIX_SHAPE, isRedisUrl } from './connection-options.js';
@@ -14,6 +20,8 @@ export interface Config {
   /** BullMQ key prefix, so several deployments can share one Redis. */
   readonly queuePrefix: string;
   readonly admin: { readonly host: string; readonly port: number; readonly token: string | undefined };
+  /** How long finished sagas are kept (ms, or 'off') unless their definition says otherwise: SAGA_RETENTION. */
+  readonly retention: Retention;
 }
 
 /** A Config whose connection URLs are guaranteed for the requirements the caller named. */
@@ -39,6 +47,7 @@ const EXPECTED_FORMS = {
   ADMIN_HOST: 'a host name or IP address to listen on, like 127.0.0.1',
   ADMIN_PORT: 'a TCP port number from 0 to 65535, like 8080',
   ADMIN_TOKEN: 'a secret of at least 16 characters (or leave it unset)',
+  SAGA_RETENTION: "a duration of at least 1s like '30d', '12h', '5m' or '30s', or 'off' (default 30d)",
 } as const;
 
 type VariableName = keyof typeof EXPECTED_FORMS;
@@ -64,6 +73,11 @@ const environmentSchema = z.object({
     .refine((port) => /^\d{1,5}$/.test(port) && Number(port) <= 65535)
     .transform(Number),
   ADMIN_TOKEN: optionalText.refine((token) => token === undefined || token.length >= 16),
+  SAGA_RETENTION: optionalText
+    .refine((text) => text === undefined || retentionSchema.safeParse(text).success)
+    .transform((text): Retention =>
+      text === undefined ? DEFAULT_RETENTION_MS : retentionSchema.parse(text),
+    ),
 });
 
 /**
@@ -82,9 +96,14 @@ export function loadConfig<R extends ConfigRequirement = never>(
     for (const issue of parsed.error.issues) {
       const name = issue.path[0] as VariableName;
       if (problems.has(name)) continue;
-      // Only the name and the expected form: the value may be a password or token.
+      // Only the name and the expected form: the value may be a password or token. SAGA_RETENTION holds no
+      // secret, and its value shows the typo.
       const verb = name === 'ADMIN_TOKEN' ? 'is too short' : 'is invalid';
-      problems.set(name, `${name} ${verb}: expected ${EXPECTED_FORMS[name]}`);
+      const detail =
+        name === 'SAGA_RETENTION'
+          ? describeInvalidRetention(input[name])
+          : `expected ${EXPECTED_FORMS[name]}`;
+      problems.set(name, `${name} ${verb}: ${detail}`);
     }
   }
   const required = new Set<ConfigRequirement>(options.require ?? []);
@@ -109,6 +128,7 @@ export function loadConfig<R extends ConfigRequirement = never>(
     redis: Object.freeze({ url: values.REDIS_URL }),
     queuePrefix: values.SAGASTREAM_QUEUE_PREFIX,
     admin: Object.freeze({ host: values.ADMIN_HOST, port: values.ADMIN_PORT, token: values.ADMIN_TOKEN }),
+    retention: values.SAGA_RETENTION,
   };
   // The required URLs were checked above, which is what ConfigFor<R> promises.
   return Object.freeze(config) as ConfigFor<R>;

@@ -1,6 +1,7 @@
 // A saga version's shape and its hash: what a stored saga of that version relies on (step names and order, which
 // steps compensate, timeouts and retries, the trigger). Stored per (name, version); a process whose definition of
-// a version has another shape refuses to start (store/definition-store.ts).
+// a version has another shape refuses to start (store/definition-store.ts). A definition's `retention` is left out on
+// purpose: how long finished sagas are kept changes nothing a running saga relies on, so it needs no new version.
 import { createHash } from 'node:crypto';
 import { EJSON } from 'bson';
 import type { ResolvedRetryPolicy } from './retry-policy.js';

@@ -29,7 +29,8 @@ export function describeInvalidDuration(value: unknown): string {
   return `expected a duration like '30s', '5m' or a number of milliseconds, got ${describeValue(value)}`;
 }
 
-function describeValue(value: unknown): string {
+/** A value as an error message shows it: strings quoted, objects by their kind only. */
+export function describeValue(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
   if (typeof value === 'number' || typeof value === 'boolean' || value === null) return String(value);
   if (value === undefined) return 'nothing';

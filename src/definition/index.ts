@@ -37,6 +37,18 @@ export {
   type SagaOptionsSpec,
   type TriggeredSagaDefinition,
 } from './saga-definition.js';
+export {
+  DEFAULT_RETENTION_MS,
+  describeInvalidRetention,
+  describeRetentions,
+  expiryAfter,
+  formatRetention,
+  parseRetention,
+  RetentionPolicy,
+  retentionSchema,
+  type Retention,
+  type RetentionInput,
+} from './retention.js';
 export { SagaRegistry, isSagaRegistry, ownRegistry, sagasOption, versionOf } from './saga-registry.js';
 export { scaleDefinition, scaleDuration, scaleRetryPolicy } from './scale-definition.js';
 export {

@@ -11,6 +11,7 @@ import {
   type RetryPolicyInput,
   type RetryPolicyOutput,
 } from './retry-policy.js';
+import { retentionSchema, type Retention, type RetentionInput } from './retention.js';
 import { resolveStep, stepLabel, type ResolvedStep } from './step-definition.js';
 import { findFilterProblems } from './trigger-filter.js';
 import {
@@ -53,6 +54,7 @@ export const sagaOptionsSchema = z.strictObject({
   timeout: positiveDurationSchema.optional().transform((ms) => ms ?? DEFAULT_SAGA_TIMEOUT_MS),
   compensation: timeoutAndRetrySchema(DEFAULT_COMPENSATION_TIMEOUT_MS),
   defaults: timeoutAndRetrySchema(DEFAULT_STEP_TIMEOUT_MS),
+  retention: retentionSchema.optional(),
 });
 
 /** The saga-level options as users write them (the generic parts are typed by `SagaSpec`). */
@@ -77,6 +79,12 @@ export interface SagaOptionsSpec<TSchema extends z.ZodType, TServices = unknown>
   readonly compensation?: { readonly timeout?: DurationInput; readonly retry?: RetryPolicyInput };
   /** For every step that does not set its own: timeout default '30s'; retry default as for compensation. */
   readonly defaults?: { readonly timeout?: DurationInput; readonly retry?: RetryPolicyInput };
+  /**
+   * How long a finished saga (completed, compensated; failed or rejected once its dead letter is discarded) is
+   * kept before MongoDB's TTL monitor removes it: `'7d'`, `'12h'`, or `'off'` to keep it forever. Default: the
+   * process's SAGA_RETENTION, else 30 days. Not part of the version's shape: changing it needs no new version.
+   */
+  readonly retention?: RetentionInput;
 }
 
 /** A validated saga with every default filled in; what the registry, watcher and engine work with. */
@@ -90,6 +98,8 @@ export interface SagaDefinition<TInput = unknown> {
   readonly steps: readonly ResolvedStep[];
   readonly timeoutMs: number;
   readonly compensation: { readonly timeoutMs: number; readonly retry: ResolvedRetryPolicy };
+  /** Milliseconds a finished saga is kept, or `'off'`; undefined: the process's default (SAGA_RETENTION). */
+  readonly retention: Retention | undefined;
 }
 
 /**
@@ -130,7 +140,7 @@ export function resolveSagaDefinition<TInput>(
   });
 
   if (options === undefined || problems.length > 0) throw invalidDefinitionError(sagaName, problems);
-  const { name, version, trigger, input, timeout, compensation } = options;
+  const { name, version, trigger, input, timeout, compensation, retention } = options;
   const definition: SagaDefinition<TInput> = {
     name,
     version,
@@ -152,6 +162,7 @@ export function resolveSagaDefinition<TInput>(
     ),
     timeoutMs: timeout,
     compensation: Object.freeze({ timeoutMs: compensation.timeoutMs, retry: compensationRetry.policy }),
+    retention,
   };
   return Object.freeze(definition);
 }

@@ -246,14 +246,14 @@ export class SagaOperations {
     return saga;
   }
 
-  /** Drops a dead letter for good; the saga stays as it is, marked so the sweeper does not re-create it. */
+  /**
+   * Drops a dead letter for good; the saga stays as it is, marked so the sweeper does not re-create it, and expires
+   * after its retention from now.
+   */
   async discardDeadLetter(id: string): Promise<void> {
     const job = await this.queues.deadLetters.getJob(id);
     if (!job) throw new SagastreamError('SAGA_NOT_FOUND', `dead letter ${id} does not exist`);
-    await this.store.collection.updateOne(
-      { _id: job.data.sagaId },
-      { $set: { 'deadLetter.discardedAt': new Date() } },
-    );
+    await this.store.discardDeadLetter(job.data);
     await job.remove();
   }
 

@@ -80,6 +80,8 @@ function compensationUpdate(
   failure: StepFailure | undefined,
   stopped: StoppedAttempt | undefined,
   now: Date,
+  /** `{ expiresAt }` for a saga ending now (store.expiryFields), written only if nothing is left to compensate. */
+  expiry: { expiresAt?: Date },
 ): UpdateFilter<SagaDocument> {
   const set: Record<string, unknown> = { updatedAt: now, reason };
   if (failure) {
@@ -130,6 +132,7 @@ function compensationUpdate(
   if (plan.length === 0) {
     set.status = 'compensated';
     set.endedAt = now;
+    Object.assign(set, expiry);
   } else {
     set.status = 'compensating';
   }
@@ -191,9 +194,10 @@ export async function beginCompensation(
       }
       stopped = { ref: scheduled, stop };
     }
+    const now = new Date();
     const updated = await store.transition(
       saga,
-      compensationUpdate(saga, definition, reason, failure, stopped, new Date()),
+      compensationUpdate(saga, definition, reason, failure, stopped, now, store.expiryFields(saga, now)),
     );
     if (updated) return updated;
   }
@@ -229,7 +233,8 @@ export async function redriveSaga(
         set[`steps.${stepIndex}.compensation`] = { status: 'pending', attempts: 0 };
       update = {
         $set: set,
-        $unset: { endedAt: '' },
+        // Running again: kept until it ends (or its next dead letter is resolved).
+        $unset: { endedAt: '', expiresAt: '' },
         $push: {
           history: {
             $each: [{ at: now, type: 'saga-redriven', message: 'compensation resumed by an operator' }],
@@ -256,7 +261,15 @@ export async function redriveSaga(
           deadline: new Date(now.getTime() + definition.timeoutMs),
           updatedAt: now,
         },
-        $unset: { endedAt: '', error: '', reason: '', validationIssues: '', rawInput: '', compensation: '' },
+        $unset: {
+          endedAt: '',
+          expiresAt: '',
+          error: '',
+          reason: '',
+          validationIssues: '',
+          rawInput: '',
+          compensation: '',
+        },
         $push: {
           history: {
             $each: [{ at: now, type: 'saga-redriven', message: 'restarted after input was fixed' }],

@@ -139,6 +139,11 @@ export interface SagaDocument {
   createdAt: Date;
   updatedAt: Date;
   endedAt?: Date;
+  /**
+   * When the TTL index removes the saga: its end plus its retention, written by the update that ends it. Absent
+   * while it runs, with retention off, and while a dead letter of it is open (set when the letter is discarded).
+   */
+  expiresAt?: Date;
   history: HistoryEvent[];
 }
 

@@ -9,9 +9,11 @@ import {
   redisUrlOption,
 } from '../config/connection-options.js';
 import {
+  DEFAULT_RETENTION_MS,
   isSagaRegistry,
   ownRegistry,
   positiveDurationSchema,
+  retentionSchema,
   type SagaRegistry,
 } from '../definition/index.js';
 import type { SagaMetrics } from '../engine/saga-metrics.js';
@@ -43,6 +45,11 @@ export const sagaRuntimeOptionsSchema = z.strictObject({
    * new one (`sagastream dev`). Default true.
    */
   checkDefinitions: z.boolean().default(true),
+  /**
+   * How long finished sagas are kept when their definition sets no `retention` of its own: `'7d'`, `'12h'`, or
+   * `'off'` to keep them forever (SAGA_RETENTION in the CLI). Default 30 days.
+   */
+  retention: retentionSchema.default(DEFAULT_RETENTION_MS),
   /** Where the process logs (pino, or a logger with pino's methods); JSON lines at `info` on stdout when absent. */
   logger: z
     .custom<SagaLogger>(isSagaLogger, {

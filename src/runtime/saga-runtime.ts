@@ -7,6 +7,7 @@ import { mongoClientOptions } from '../connections/mongo-options.js';
 import { watchMongoClient, type MongoHealthWatch } from '../connections/mongo-health.js';
 import { RedisConnections } from '../connections/redis-connections.js';
 import { DEFAULT_REDIS_TIMEOUTS } from '../connections/redis-options.js';
+import { RetentionPolicy } from '../definition/index.js';
 import { SagastreamError } from '../errors/index.js';
 import { createLogger } from '../logging/logger.js';
 import type { SagaLogger } from '../logging/saga-logger.js';
@@ -135,7 +136,10 @@ export class SagaRuntime {
       await client.close();
       throw error;
     }
-    const store = new SagaStore(db);
+    const store = new SagaStore(
+      db,
+      new RetentionPolicy(options.retention, (saga, version) => options.registry.find(saga, version)),
+    );
     const waitStore = new WaitStore(store);
     try {
       await store.ensureIndexes();

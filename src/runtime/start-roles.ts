@@ -1,6 +1,7 @@
 // Starts the roles a CLI command asked for in this process — trigger watcher (with the recovery sweeper), step
 // worker, admin API, metrics listener — after checking that MongoDB and Redis answer, and stops them again in
 // reverse order.
+import type { Retention } from '../definition/index.js';
 import type { SagaLogger } from '../logging/saga-logger.js';
 import { checkReadiness, startAdminServer, type AdminServer } from '../admin/index.js';
 import { SagaRuntime, type ServicesSetupContext } from './saga-runtime.js';
@@ -30,6 +31,8 @@ export interface StartRolesOptions {
   readonly logger: SagaLogger;
   /** Refuse a saga version whose shape changed under the same number (default true; `dev` turns it off). */
   readonly checkDefinitions?: boolean;
+  /** How long finished sagas are kept unless their definition says otherwise (SAGA_RETENTION; default 30 days). */
+  readonly retention?: Retention;
 }
 
 export interface RunningRoles {
@@ -79,6 +82,7 @@ export async function startRoles(options: StartRolesOptions): Promise<RunningRol
     registry: sagas.registry,
     logger,
     ...(options.checkDefinitions === undefined ? {} : { checkDefinitions: options.checkDefinitions }),
+    ...(options.retention === undefined ? {} : { retention: options.retention }),
     ...(metrics ? { metrics } : {}),
     ...(sagas.setup ? { setup: setupOf(sagas) } : {}),
     roles: [

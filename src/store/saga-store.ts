@@ -1,6 +1,6 @@
 // Saga instances in MongoDB. Every transition is one conditional update on the expected state, so a
 // duplicate or stale job (BullMQ delivers at least once) can never apply a transition twice.
-import { MongoServerError, type Collection, type Db, type Filter, type UpdateFilter } from 'mongodb';
+import { type Collection, type Db, type Filter, type UpdateFilter } from 'mongodb';
 import {
   HISTORY_LIMIT,
   type HistoryEvent,
@@ -8,10 +8,12 @@ import {
   type SagaStatus,
   type StoredError,
 } from '../model/saga-document.js';
+import { RetentionPolicy } from '../definition/index.js';
 import { applyLocally, roundTrip } from './local-update.js';
 import type { StepJobRef } from '../model/step-job-ref.js';
 import { scheduledAttemptFilter } from './scheduled-attempt-filter.js';
 import { WriteBatcher } from './write-batcher.js';
+import { duplicateIndexes } from './duplicate-indexes.js';
 
 export interface SagaListQuery {
   saga?: string;
@@ -27,8 +29,6 @@ export function history(event: Omit<HistoryEvent, 'at'>, at: Date): SagaUpdate['
   return { history: { $each: [{ at, ...event }], $slice: -HISTORY_LIMIT } } as SagaUpdate['$push'];
 }
 
-const DUPLICATE_KEY = 11000;
-
 export class SagaStore {
   readonly collection: Collection<SagaDocument>;
   /** The step transitions of concurrent jobs, sent together (see write-batcher.ts). */
@@ -37,10 +37,21 @@ export class SagaStore {
   constructor(
     /** The configured database: a wait step's collection is in it unless the step names another. */
     readonly db: Db,
+    /** How long each saga is kept once finished: what its terminal update writes as `expiresAt`. */
+    readonly retention: RetentionPolicy = new RetentionPolicy(),
     collectionName = 'sagas',
   ) {
     this.collection = db.collection<SagaDocument>(collectionName);
     this.writes = new WriteBatcher(db.client, this.collection);
+  }
+
+  /** `{ expiresAt }` for a saga of `saga` that ends at `endedAt`, to ride in its terminal update; `{}` when kept. */
+  expiryFields(
+    saga: { readonly saga: string; readonly version?: number | null | undefined },
+    endedAt: Date,
+  ): { expiresAt?: Date } {
+    const expiresAt = this.retention.expiresAt(saga, endedAt);
+    return expiresAt ? { expiresAt } : {};
   }
 
   /** One conditional update, batched with other callers'; true when it changed the saga. */
@@ -55,6 +66,9 @@ export class SagaStore {
       { key: { status: 1, updatedAt: -1 }, name: 'status_updatedAt' },
       { key: { saga: 1, status: 1, createdAt: -1 }, name: 'saga_status_createdAt' },
       { key: { createdAt: -1 }, name: 'createdAt' },
+      // Retention: MongoDB's TTL monitor removes a saga once its `expiresAt` has passed. Sparse, so running sagas
+      // (which have no expiry) are not in it and their updates never touch it.
+      { key: { expiresAt: 1 }, name: 'expiresAt_ttl', expireAfterSeconds: 0, sparse: true },
     ]);
   }
 
@@ -154,7 +168,7 @@ export class SagaStore {
       stepIndex: ref.step + 1,
       updatedAt: now,
     };
-    if (isLast) Object.assign(set, { status: 'completed', endedAt: now });
+    if (isLast) Object.assign(set, { status: 'completed', endedAt: now }, this.expiryFields(ref, now));
     else
       Object.assign(set, {
         [`steps.${ref.step + 1}.status`]: 'scheduled',
@@ -301,7 +315,7 @@ export class SagaStore {
       'compensation.position': (ref.position ?? 0) + 1,
       updatedAt: now,
     };
-    if (isLast) Object.assign(set, { status: 'compensated', endedAt: now });
+    if (isLast) Object.assign(set, { status: 'compensated', endedAt: now }, this.expiryFields(ref, now));
     return this.conditionalUpdate(this.compensationAttemptFilter(ref), {
       $set: set,
       $unset: { [`${path}.error`]: '', [`${path}.nextAttemptAt`]: '' },
@@ -340,7 +354,10 @@ export class SagaStore {
     });
   }
 
-  /** The last compensation attempt failed: the saga is `failed` and needs an operator (dead letter). */
+  /**
+   * The last compensation attempt failed: the saga is `failed` and needs an operator (dead letter). No `expiresAt`:
+   * a saga is kept while its dead letter is open (discardDeadLetter sets it).
+   */
   async failCompensation(ref: StepJobRef, error: StoredError, now = new Date()): Promise<boolean> {
     const path = `steps.${ref.step}.compensation`;
     return this.conditionalUpdate(this.compensationAttemptFilter(ref), {
@@ -393,6 +410,23 @@ export class SagaStore {
     await this.collection.updateOne({ _id: id }, { $unset: { stuck: '' } });
   }
 
+  /**
+   * An operator discarded the dead letter of `letter.generation`: the sweeper must not re-create it, and a saga that
+   * ended (failed, rejected) in that generation expires, counted from now. One retried since runs again: no expiry.
+   */
+  async discardDeadLetter(
+    letter: { sagaId: string; saga: string; version?: number; generation: number },
+    now = new Date(),
+  ): Promise<void> {
+    await this.collection.updateOne({ _id: letter.sagaId }, { $set: { 'deadLetter.discardedAt': now } });
+    const expiry = this.expiryFields(letter, now);
+    if (expiry.expiresAt === undefined) return;
+    await this.collection.updateOne(
+      { _id: letter.sagaId, generation: letter.generation, status: { $in: ['failed', 'rejected'] } },
+      { $set: expiry },
+    );
+  }
+
   async markDeadLettered(id: string, generation: number): Promise<void> {
     await this.collection.updateOne({ _id: id }, { $set: { 'deadLetter.queuedGeneration': generation } });
   }
@@ -431,24 +465,4 @@ export class SagaStore {
   async appendHistory(id: string, event: Omit<HistoryEvent, 'at'>, now = new Date()): Promise<void> {
     await this.collection.updateOne({ _id: id }, { $push: history(event, now) });
   }
-}
-
-/** Indexes of the duplicate-key failures of an unordered insertMany, or null when other errors occurred. */
-function duplicateIndexes(error: unknown): number[] | null {
-  if (!(error instanceof MongoServerError) && !(error instanceof Error)) return null;
-  const writeErrors = (error as { writeErrors?: unknown }).writeErrors;
-  const list = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : [];
-  if (list.length === 0) return (error as { code?: number }).code === DUPLICATE_KEY ? [0] : null;
-  const indexes: number[] = [];
-  for (const writeError of list as {
-    code?: number;
-    index?: number;
-    err?: { code?: number; index?: number };
-  }[]) {
-    const code = writeError.code ?? writeError.err?.code;
-    const index = writeError.index ?? writeError.err?.index;
-    if (code !== DUPLICATE_KEY || index === undefined) return null;
-    indexes.push(index);
-  }
-  return indexes;
 }

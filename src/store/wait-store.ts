@@ -73,7 +73,8 @@ export class WaitStore {
       stepIndex: wait.step + 1,
       updatedAt: now,
     };
-    if (isLast) Object.assign(set, { status: 'completed', endedAt: now });
+    if (isLast)
+      Object.assign(set, { status: 'completed', endedAt: now, ...this.store.expiryFields(wait, now) });
     else
       Object.assign(set, {
         [`steps.${wait.step + 1}.status`]: 'scheduled',

@@ -143,12 +143,12 @@ describe('sagastream mongo', () => {
 
 describe('sagastream dev', () => {
   it(
-    'starts MongoDB and Redis, prints both URLs on one line, and stops both on SIGTERM',
+    'starts MongoDB and Redis, prints both URLs and the retention on one line, and stops both on SIGTERM',
     { timeout: 60_000 },
     async () => {
-      const cli = await startCli(['dev'], { SAGAS: EXAMPLE_SAGAS });
+      const cli = await startCli(['dev'], { SAGAS: EXAMPLE_SAGAS, SAGA_RETENTION: '36h' });
       expect(cli.readyLine).toMatch(
-        /^sagastream dev stack ready: MongoDB mongodb:\/\/\S+ .*Redis redis:\/\/\S+/,
+        /^sagastream dev stack ready: MongoDB mongodb:\/\/\S+ .*Redis redis:\/\/\S+ .*, retention 36h, admin /,
       );
       const mongoUrl = urlIn(cli.readyLine, 'mongodb://');
       const redisUrl = urlIn(cli.readyLine, 'redis://');

@@ -279,6 +279,7 @@ export const DASHBOARD_SCRIPT = `
     body.hidden = false;
     var meta = [['id', detail.id], ['saga', detail.saga + ' v' + detail.version], ['key', detail.key],
       ['step', detail.step || '–'], ['created', new Date(detail.createdAt).toLocaleString()]];
+    if (detail.expiresAt) meta.push(['expires', new Date(detail.expiresAt).toLocaleString()]);
     if (detail.reason) meta.push(['reason', detail.reason]);
     if (detail.error) meta.push(['error', detail.error.code + ': ' + detail.error.message]);
     var actions = [];

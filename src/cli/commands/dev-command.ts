@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Db } from 'mongodb';
 import { loadConfig } from '../../config/config.js';
+import { describeRetentions } from '../../definition/index.js';
 import { createLogger, redactUrl, type LogLevel } from '../../logging/logger.js';
 import type { CliCommand } from '../cli-command.js';
 import { runDemo } from '../demo/run-demo.js';
@@ -41,7 +42,8 @@ Options:
 
 Needs redis-server on PATH unless REDIS_URL is set (Debian/Ubuntu: apt-get install -y redis-server).
 Environment: LOG_LEVEL (default info; fatal with --demo, so the progress line stays readable), MONGODB_URL,
-REDIS_URL, MONGODB_DB, SAGAS, ADMIN_HOST, ADMIN_PORT, ADMIN_TOKEN (logs go to stderr).`;
+REDIS_URL, MONGODB_DB, SAGAS, ADMIN_HOST, ADMIN_PORT, ADMIN_TOKEN, SAGA_RETENTION (how long finished sagas
+are kept; default 30d, 'off' keeps them; logs go to stderr).`;
 
 interface RunningPart {
   readonly url: string;
@@ -158,6 +160,7 @@ export const devCommand: CliCommand = {
         },
         logger,
         checkDefinitions: (values['check-definitions'] as unknown) === true,
+        retention: config.retention,
       });
       parts.push({ url: roles.adminUrl ?? '', origin: 'roles', stop: () => roles.stop() });
       adminUrl = roles.adminUrl;
@@ -171,7 +174,10 @@ export const devCommand: CliCommand = {
     const [mongo, redis] = parts as [RunningPart, RunningPart];
     stdout.write(
       `sagastream dev stack ready: MongoDB ${redactUrl(mongo.url)} (${mongo.origin}), ` +
-        `Redis ${redactUrl(redis.url)} (${redis.origin}), admin ${adminUrl ?? '(not started)'}, ` +
+        `Redis ${redactUrl(redis.url)} (${redis.origin}), ` +
+        `retention ${describeRetentions(config.retention, sagas.registry.all())}, ` +
+        `admin ${adminUrl ?? '(not started)'}, ` +
+        // Last, so scripts can take it from the end of the line.
         `admin token ${config.admin.token === undefined ? adminToken : 'from ADMIN_TOKEN'}\n`,
     );
     if (demo) {

@@ -89,6 +89,7 @@ export function roleCommand<T extends OptionsConfig>(spec: RoleCommandSpec<T>): 
         sagas,
         roles,
         logger,
+        retention: config.retention,
       });
       const admin = running.adminUrl === undefined ? '' : `; admin API ${running.adminUrl}`;
       const metrics = running.metricsUrl === undefined ? '' : `; metrics ${running.metricsUrl}`;

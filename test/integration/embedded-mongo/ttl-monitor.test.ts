@@ -1,8 +1,14 @@
 // The TTL monitor: expired documents of a TTL index (date field or array of dates, partial filter respected) are
-// deleted on the monitor's pass, with a delete change event, on an injected clock; setParameter sets the interval.
+// deleted on the monitor's pass, with a delete change event and a journal entry, on an injected clock; the interval
+// is 60 s by default, and an option or setParameter sets it.
 import type { ChangeStreamDocument, Collection, Db, Timestamp } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { uniqueDbName, withServer, type ServerFixture } from './embedded-server-fixture.js';
+import {
+  temporaryDirectory,
+  uniqueDbName,
+  withServer,
+  type ServerFixture,
+} from './embedded-server-fixture.js';
 
 interface Session {
   _id: number;
@@ -86,5 +92,42 @@ describe('TTL monitor', () => {
     });
     expect(await admin.command({ setParameter: 1, ttlMonitorSleepSecs: 3600 })).toMatchObject({ was: 0.05 });
     expect((await admin.command({ getParameter: 1, ttlMonitorSleepSecs: 1 })).ttlMonitorSleepSecs).toBe(3600);
+  });
+
+  it("runs every 60 s unless told otherwise, as mongod's does", async () => {
+    const defaults = await withServer();
+    try {
+      const admin = defaults.client.db('admin');
+      expect((await admin.command({ getParameter: 1, ttlMonitorSleepSecs: 1 })).ttlMonitorSleepSecs).toBe(60);
+    } finally {
+      await defaults.stop();
+    }
+  });
+
+  it('journals its deletes: an expired document stays deleted after a restart on the same dbpath', async () => {
+    const directory = await temporaryDirectory('sagastream-ttl');
+    let clock = START;
+    const options = { dbpath: directory.path, ttlMonitorSleepSecs: 0.05, now: () => clock };
+    let running = await withServer(options);
+    try {
+      const dbName = uniqueDbName('ttl_journal');
+      const tokens = running.client.db(dbName).collection<Session>('tokens');
+      await tokens.createIndex({ at: 1 }, { expireAfterSeconds: 0 });
+      await tokens.insertMany([
+        { _id: 1, at: new Date(START + 1_000) },
+        { _id: 2, at: new Date(START + 600_000) },
+      ]);
+      clock = START + 2_000;
+      await expect.poll(() => ids(tokens)).toEqual([2]);
+      await running.stop();
+
+      // Restarted with the clock back before the expiry: only the journal can say that _id 1 was deleted.
+      clock = START;
+      running = await withServer(options);
+      expect(await ids(running.client.db(dbName).collection<Session>('tokens'))).toEqual([2]);
+    } finally {
+      await running.stop();
+      await directory.remove();
+    }
   });
 });

@@ -60,3 +60,12 @@ describe('a scheduled step in the admin views', () => {
     expect(detail.timeline.map((segment) => segment.step)).toEqual(['a']);
   });
 });
+
+describe('retention in the admin views', () => {
+  it('shows when a finished saga expires, and null while it has no expiry', () => {
+    const expiresAt = new Date('2030-01-31T00:00:02Z');
+    const finished = sagaDocument({ status: 'completed', endedAt: END, expiresAt });
+    expect(sagaDetail(finished)).toMatchObject({ endedAt: END, expiresAt });
+    expect(sagaDetail(scheduled)).toMatchObject({ expiresAt: null });
+  });
+});

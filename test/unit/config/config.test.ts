@@ -22,7 +22,24 @@ describe('loadConfig', () => {
       redis: { url: undefined },
       queuePrefix: 'sagastream',
       admin: { host: '127.0.0.1', port: 8080, token: undefined },
+      retention: 30 * 86_400_000,
     });
+  });
+
+  it('reads SAGA_RETENTION as milliseconds or off', () => {
+    expect(loadConfig({ SAGA_RETENTION: '7d' }).retention).toBe(7 * 86_400_000);
+    expect(loadConfig({ SAGA_RETENTION: ' 12h ' }).retention).toBe(12 * 3_600_000);
+    expect(loadConfig({ SAGA_RETENTION: 'off' }).retention).toBe('off');
+    expect(loadConfig({ SAGA_RETENTION: '' }).retention).toBe(30 * 86_400_000);
+  });
+
+  it('names a bad SAGA_RETENTION and its value', () => {
+    const error = configErrorOf(() => loadConfig({ SAGA_RETENTION: '30 days' }));
+    expect(error.variables).toEqual(['SAGA_RETENTION']);
+    expect(error.problems).toEqual([
+      "SAGA_RETENTION is invalid: expected a duration of at least 1s like '30d', '12h', '5m' or '30s', or 'off', " +
+        'got "30 days"',
+    ]);
   });
 
   it('reads every variable', () => {
