@@ -14,7 +14,7 @@ export interface AdminBackend {
   readonly queues: Pick<SagaQueues, 'attemptMark' | 'deadLetters' | 'stepQueue' | 'timers'>;
   readonly operations: Pick<
     SagaOperations,
-    'cancel' | 'deadLetterPage' | 'discardDeadLetter' | 'retry' | 'retryDeadLetter' | 'start'
+    'cancel' | 'deadLetterPage' | 'discardDeadLetter' | 'retry' | 'retryDeadLetter' | 'signal' | 'start'
   >;
   /** The state of this process's connections (readiness fails while one is lost); absent: probes only. */
   readonly connections?: Pick<ConnectionStates, 'problems'>;

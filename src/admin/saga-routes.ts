@@ -1,9 +1,10 @@
 // /api/sagas: start one from code, list (newest first, cursor on the time-ordered `_id`), one saga with its
-// timeline, cancel, retry.
+// timeline, cancel, retry, send a signal.
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { AdminBackend } from './admin-backend.js';
 import { ValidationError } from '../errors/index.js';
+import { NAME_RULE, NAME_SHAPE } from '../definition/index.js';
 import { SAGA_STATUSES } from '../model/saga-document.js';
 import { AdminHttpError } from './admin-http-error.js';
 import { parseParams, sagaIdParams } from './request-params.js';
@@ -24,6 +25,12 @@ const startBodySchema = z.strictObject({
   input: z.unknown(),
   key: z.string().min(1).max(1_000).optional(),
 });
+
+const signalParams = sagaIdParams.extend({
+  name: z.string().regex(NAME_SHAPE, { message: `must be ${NAME_RULE}` }),
+});
+
+const signalBodySchema = z.strictObject({ data: z.unknown().optional() });
 
 export function registerSagaRoutes(app: FastifyInstance, backend: AdminBackend): void {
   // 201 for a new saga, 200 with the same shape when the key already had one; 400 naming the input's issues.
@@ -71,6 +78,15 @@ export function registerSagaRoutes(app: FastifyInstance, backend: AdminBackend):
     const saga = await backend.operations.cancel(id);
     request.log.info({ sagaId: id }, 'saga cancelled through the admin API');
     return sagaSummary(saga);
+  });
+
+  // 202: the signal is stored; the saga's wait for it ends now, or when the saga reaches that step.
+  app.post('/api/sagas/:id/signals/:name', async (request, reply) => {
+    const { id, name } = parseParams(signalParams, request.params, 'path');
+    const body = parseParams(signalBodySchema, request.body ?? {}, 'body');
+    const { signalId } = await backend.operations.signal(id, name, body.data);
+    request.log.info({ sagaId: id, signal: name }, 'signal sent through the admin API');
+    return reply.code(202).send({ sagaId: id, signal: name, signalId });
   });
 
   app.post('/api/sagas/:id/retry', async (request) => {

@@ -8,6 +8,7 @@
 import type { CliCommand, CliContext } from './cli-command.js';
 import { adminCommand } from './commands/admin-command.js';
 import { cancelCommand } from './commands/cancel-command.js';
+import { signalCommand } from './commands/signal-command.js';
 import { checkCommand } from './commands/check-command.js';
 import { runCommand } from './commands/run-command.js';
 import { dlqCommand } from './commands/dlq-command.js';
@@ -34,6 +35,7 @@ const commands: readonly CliCommand[] = [
   runCommand,
   dlqCommand,
   cancelCommand,
+  signalCommand,
   devCommand,
   demoCommand,
   mongoCommand,

@@ -39,6 +39,15 @@ export class SagaHandle {
     private readonly operations: SagaOperations,
   ) {}
 
+  /**
+   * Sends signal `name` with `data` to this saga: its `.waitFor({ signal: name })` step ends with `data`, now or when
+   * the saga reaches it. @throws SagastreamError `INVALID_STATE` when the saga is not running or waits for no such
+   * signal.
+   */
+  async signal(name: string, data?: unknown): Promise<void> {
+    await this.operations.signal(this.id, name, data);
+  }
+
   /** The saga as stored now (status, steps with their outputs, timeline); null if no such saga exists. */
   status(): Promise<SagaDocument | null> {
     return this.sagas.findOne({ _id: this.id });

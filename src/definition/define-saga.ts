@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import { SagaBuilder } from './saga-builder.js';
 import { resolveSagaDefinition, type SagaDefinition, type SagaOptionsSpec } from './saga-definition.js';
 import type { LooseStepSpec } from './step-definition.js';
-import type { WaitSpec } from './wait-definition.js';
+import type { SignalWaitSpec, WaitSpec } from './wait-definition.js';
 
 /**
  * `ctx.outputs` in the array form: keyed by the saga's step names (a typo is a type error), values `unknown`
@@ -19,6 +19,14 @@ export interface SagaSpecWithSteps<
   /** Run in order; completed steps are compensated in reverse order. A step with `collection` and `match` waits. */
   readonly steps: readonly (
     | LooseStepSpec<TStepName, z.output<TSchema>, LooseOutputs<TStepName>, TServices>
+    | SignalWaitSpec<
+        TStepName,
+        z.output<TSchema>,
+        LooseOutputs<TStepName>,
+        z.ZodType | undefined,
+        'compensate' | 'continue',
+        TServices
+      >
     | WaitSpec<
         TStepName,
         z.output<TSchema>,

@@ -52,6 +52,7 @@ export function definitionShape(definition: SagaDefinition): DefinitionShape {
               on: [...step.wait.on],
               timeoutMs: step.wait.timeoutMs ?? null,
               onTimeout: step.wait.onTimeout,
+              ...(step.wait.signal === undefined ? {} : { signal: step.wait.signal }),
             },
           }
         : {}),

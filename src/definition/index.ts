@@ -69,8 +69,11 @@ export {
 } from './step-definition.js';
 export { defaultTriggerKey, type TriggerDocument } from './trigger-key.js';
 export {
+  SIGNALS_COLLECTION,
   WAIT_OPERATIONS,
   type ResolvedWait,
+  type SignalOutput,
+  type SignalWaitSpec,
   type WaitMatchContext,
   type WaitOperation,
   type WaitOutput,
@@ -90,3 +93,4 @@ export {
   type DefinitionShape,
   type StepShape,
 } from './definition-fingerprint.js';
+export { NAME_RULE, NAME_SHAPE } from './zod-schema-check.js';

@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import { resolveSagaDefinition, type SagaDefinition, type SagaOptionsSpec } from './saga-definition.js';
 import type { StepSpecWithoutSchema, StepSpecWithSchema } from './step-definition.js';
 import type { Stored } from './stored-value.js';
-import type { WaitOutput, WaitSpec } from './wait-definition.js';
+import type { SignalOutput, SignalWaitSpec, WaitOutput, WaitSpec } from './wait-definition.js';
 
 /** Flattens `{ a: A } & { b: B }` into `{ a: A; b: B }` for readable hovers and errors. */
 export type Simplify<T> = { [K in keyof T]: T[K] } & {};
@@ -48,7 +48,16 @@ export class SagaBuilder<TSchema extends z.ZodType, TOutputs extends object = ob
     TOnTimeout extends 'compensate' | 'continue' = 'compensate',
   >(
     spec: WaitSpec<TName, z.output<TSchema>, TOutputs, TOut, TOnTimeout, TServices>,
-  ): SagaBuilder<TSchema, AddOutput<TOutputs, TName, WaitOutput<TOut, TOnTimeout>>, TServices> {
+  ): SagaBuilder<TSchema, AddOutput<TOutputs, TName, WaitOutput<TOut, TOnTimeout>>, TServices>;
+  /** Adds a step that waits for signal `signal` sent to the saga; the signal's data is the step's output. */
+  waitFor<
+    const TName extends string,
+    TOut extends z.ZodType | undefined = undefined,
+    TOnTimeout extends 'compensate' | 'continue' = 'compensate',
+  >(
+    spec: SignalWaitSpec<TName, z.output<TSchema>, TOutputs, TOut, TOnTimeout, TServices>,
+  ): SagaBuilder<TSchema, AddOutput<TOutputs, TName, SignalOutput<TOut, TOnTimeout>>, TServices>;
+  waitFor(spec: unknown): SagaBuilder<TSchema, object, TServices> {
     return new SagaBuilder(this.#options, [...this.#steps, spec]);
   }
 

@@ -50,6 +50,49 @@ export const waitSpecSchema = z.strictObject({
   compensate: functionField<AnyWaitCompensate>('compensate').optional(),
 });
 
+/** The collection (in the configured database) where signals are kept until the wait they are for takes them. */
+export const SIGNALS_COLLECTION = 'signals';
+
+export const signalWaitSpecSchema = z.strictObject({
+  name: waitSpecSchema.shape.name,
+  signal: z
+    .string({ error: 'signal must be a string' })
+    .regex(NAME_SHAPE, { error: `signal must be ${NAME_RULE}` }),
+  timeout: positiveDurationSchema.optional(),
+  onTimeout: waitSpecSchema.shape.onTimeout,
+  output: zodSchemaField('output').optional(),
+  compensate: functionField<AnyWaitCompensate>('compensate').optional(),
+});
+
+/**
+ * A wait step ended by a signal sent to the saga (`handle.signal(name, data)`, `POST /api/sagas/:id/signals/:name`,
+ * `sagastream signal`): the signal's data, validated by `output`, is the step's output. A signal sent before the
+ * saga reaches the step is kept and used when it does.
+ */
+export interface SignalWaitSpec<
+  TName extends string,
+  TInput,
+  TOutputs,
+  TSchema extends z.ZodType | undefined,
+  TOnTimeout extends 'compensate' | 'continue' = 'compensate',
+  TServices = unknown,
+> {
+  readonly name: TName;
+  /** The signal's name. */
+  readonly signal: string;
+  readonly timeout?: DurationInput;
+  readonly onTimeout?: TOnTimeout;
+  /** Validates (and types) the signal's data; data it refuses fails the step for good. */
+  readonly output?: TSchema;
+  readonly compensate?: (
+    ctx: CompensationContext<TInput, TOutputs, SignalOutput<TSchema, TOnTimeout>, TServices>,
+  ) => Promise<void>;
+}
+
+/** What a signal wait records: the signal's data, or null after a `continue`. */
+export type SignalOutput<TSchema extends z.ZodType | undefined, TOnTimeout> =
+  (TSchema extends z.ZodType ? z.output<TSchema> : unknown) | (TOnTimeout extends 'continue' ? null : never);
+
 /** A wait step as users write it, typed by the saga's input, the earlier outputs and its `output` schema. */
 export interface WaitSpec<
   TName extends string,
@@ -97,11 +140,15 @@ export interface ResolvedWait {
   /** Absent: the saga's deadline ends the wait. */
   readonly timeoutMs: number | undefined;
   readonly onTimeout: 'compensate' | 'continue';
+  /** A signal wait: the signal's name (its documents are in SIGNALS_COLLECTION; the output is their `data`). */
+  readonly signal?: string;
 }
 
 /** Whether a step spec is a wait (it names a collection or a match instead of a `run`). */
 export function isWaitSpec(spec: unknown): boolean {
-  return typeof spec === 'object' && spec !== null && ('match' in spec || 'collection' in spec);
+  return (
+    typeof spec === 'object' && spec !== null && ('match' in spec || 'collection' in spec || 'signal' in spec)
+  );
 }
 
 export interface WaitStepParts {
@@ -116,6 +163,7 @@ export function resolveWaitSpec(
   spec: unknown,
   label: string,
 ): { parts: WaitStepParts | undefined; problems: string[] } {
+  if (typeof spec === 'object' && spec !== null && 'signal' in spec) return resolveSignalSpec(spec, label);
   const parsed = waitSpecSchema.safeParse(spec);
   if (!parsed.success) return { parts: undefined, problems: issuesToProblems(parsed.error, label) };
   const { name, collection, database, on, match, timeout, onTimeout, output, compensate } = parsed.data;
@@ -129,6 +177,32 @@ export function resolveWaitSpec(
         match,
         timeoutMs: timeout,
         onTimeout: onTimeout ?? 'compensate',
+      }),
+      output,
+      compensate,
+    },
+    problems: [],
+  };
+}
+
+function resolveSignalSpec(
+  spec: object,
+  label: string,
+): { parts: WaitStepParts | undefined; problems: string[] } {
+  const parsed = signalWaitSpecSchema.safeParse(spec);
+  if (!parsed.success) return { parts: undefined, problems: issuesToProblems(parsed.error, label) };
+  const { name, signal, timeout, onTimeout, output, compensate } = parsed.data;
+  return {
+    parts: {
+      name,
+      wait: Object.freeze({
+        collection: SIGNALS_COLLECTION,
+        database: undefined,
+        on: Object.freeze(['insert'] as const),
+        match: (ctx: WaitMatchContext) => ({ sagaId: ctx.sagaId, name: signal }),
+        timeoutMs: timeout,
+        onTimeout: onTimeout ?? 'compensate',
+        signal,
       }),
       output,
       compensate,

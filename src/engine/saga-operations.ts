@@ -1,7 +1,7 @@
 // What an operator (admin API, CLI) and the deadline timer can do to a saga: cancel it, retry it, and manage its
 // dead letters. MongoDB changes first; the queues follow, and the recovery sweeper covers a crash in between.
 import { randomUUID } from 'node:crypto';
-import type { Db } from 'mongodb';
+import { ObjectId, type Db } from 'mongodb';
 import type { SagaLogger } from '../logging/saga-logger.js';
 import {
   describeIssues,
@@ -12,6 +12,10 @@ import {
 } from '../definition/index.js';
 import { SagaStarter } from './saga-starter.js';
 import { SagastreamError } from '../errors/index.js';
+import { SIGNALS_COLLECTION } from '../definition/index.js';
+
+/** A signal outlives its saga's deadline by this much, then the `signals` TTL index removes it. */
+const SIGNAL_KEPT_AFTER_DEADLINE_MS = 24 * 3_600_000;
 import type { DeadLetterJobData } from '../queue/job-data.js';
 import { compareDeadLetterIds, deadLetterJobId } from '../queue/queue-names.js';
 import type { SagaQueues } from '../queue/saga-queues.js';
@@ -100,6 +104,47 @@ export class SagaOperations {
         },
       ]);
     }
+  }
+
+  /**
+   * Sends signal `name` with `data` to a running saga. Its wait step for that signal ends with `data` (checked by
+   * the step's `output` schema there); a saga that has not reached the step yet takes it when it does. The signal is
+   * kept in the `signals` collection until a day after the saga's deadline.
+   * @throws SagastreamError `SAGA_NOT_FOUND`; `INVALID_STATE` when the saga is not running or has no step waiting
+   * for `name`.
+   */
+  async signal(sagaId: string, name: string, data?: unknown): Promise<{ signalId: string }> {
+    const saga = await this.requireSaga(sagaId);
+    const definition = this.registry.forSaga(saga);
+    const names = definition.steps.flatMap((step) =>
+      step.kind === 'wait' && step.wait.signal !== undefined ? [step.wait.signal] : [],
+    );
+    if (!names.includes(name)) {
+      throw new SagastreamError(
+        'INVALID_STATE',
+        `saga ${saga.saga} has no step waiting for signal "${name}"` +
+          (names.length > 0 ? ` (its signals: ${names.join(', ')})` : ' (it waits for no signal)'),
+        { sagaId },
+      );
+    }
+    if (saga.status !== 'running') {
+      throw new SagastreamError(
+        'INVALID_STATE',
+        `saga ${sagaId} is ${saga.status}; only a running saga takes signals`,
+        { sagaId },
+      );
+    }
+    const signalId = new ObjectId();
+    await this.db.collection(SIGNALS_COLLECTION).insertOne({
+      _id: signalId,
+      sagaId,
+      name,
+      data: data ?? null,
+      sentAt: new Date(),
+      expiresAt: new Date(saga.deadline.getTime() + SIGNAL_KEPT_AFTER_DEADLINE_MS),
+    });
+    this.logger.info({ sagaId, saga: saga.saga, signal: name }, 'signal sent');
+    return { signalId: signalId.toHexString() };
   }
 
   /** Cancels a running saga: its completed steps are compensated and it ends `compensated` (reason `cancelled`). */

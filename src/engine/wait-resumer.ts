@@ -52,8 +52,10 @@ export class WaitResumer {
   async matched(wait: WaitRef, document: Document): Promise<boolean> {
     const { definition, step } = this.waitStep(wait);
     let output: unknown;
+    // A signal's step records the data it carries; a document wait, the document.
+    const value: unknown = step.wait.signal === undefined ? document : (document.data ?? null);
     try {
-      output = await parseStepOutput(step, document, wait.sagaId);
+      output = await parseStepOutput(step, value, wait.sagaId);
     } catch (error) {
       return this.fail(definition, wait, error);
     }

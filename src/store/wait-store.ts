@@ -3,6 +3,7 @@
 // is one conditional update on the state it leaves, so a document delivered twice, two wait watchers, or a match
 // racing the timeout end the wait once.
 import type { Filter } from 'mongodb';
+import { SIGNALS_COLLECTION } from '../definition/index.js';
 import type { SagaDocument, WaitState } from '../model/saga-document.js';
 import type { StepJobRef } from '../model/step-job-ref.js';
 import { history, type SagaStore } from './saga-store.js';
@@ -32,6 +33,11 @@ export class WaitStore {
       { key: { 'waiting.keys': 1 }, name: 'waiting_keys', sparse: true },
       { key: { 'waiting.ns': 1 }, name: 'waiting_ns', sparse: true },
       { key: { 'waiting.since': 1 }, name: 'waiting_since', sparse: true },
+    ]);
+    // Signals are looked up by saga and name when a signal wait begins, and removed a day after the saga's deadline.
+    await this.store.db.collection(SIGNALS_COLLECTION).createIndexes([
+      { key: { sagaId: 1, name: 1 }, name: 'sagaId_name' },
+      { key: { expiresAt: 1 }, name: 'expiresAt_ttl', expireAfterSeconds: 0 },
     ]);
   }
 
