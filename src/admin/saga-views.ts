@@ -1,5 +1,6 @@
 // What the admin API shows of a saga document: a list summary and the full view with its step timeline.
 import { versionOf } from '../definition/index.js';
+import { EJSON } from 'bson';
 import type {
   CompensationRecord,
   HistoryEvent,
@@ -221,6 +222,33 @@ export function sagaTimeline(saga: SagaDocument, job: ScheduledJobView | null = 
   ]);
 }
 
+/** What a saga in a wait step waits for: a signal, or a document of a collection matching a filter. */
+export interface WaitingView {
+  step: string;
+  /** `signal <name>`, or `<database>.<collection>`. */
+  for: string;
+  /** The filter in relaxed Extended JSON (a document wait); null for a signal. */
+  filter: unknown;
+  since: Date;
+  /** When the step's timeout ends the wait; null: the saga's deadline does. */
+  timeoutAt: Date | null;
+}
+
+export function waitingView(saga: Pick<SagaDocument, 'waiting' | 'steps'>): WaitingView | null {
+  const waiting = saga.waiting;
+  if (!waiting) return null;
+  return {
+    step: saga.steps[waiting.step]?.name ?? '',
+    for: waiting.signal === undefined ? waiting.ns : `signal ${waiting.signal}`,
+    filter:
+      waiting.signal === undefined
+        ? (JSON.parse(EJSON.stringify(EJSON.parse(waiting.filter), { relaxed: true })) as unknown)
+        : null,
+    since: waiting.since,
+    timeoutAt: waiting.timeoutAt ?? null,
+  };
+}
+
 export function sagaDetail(saga: SagaDocument, job: ScheduledJobView | null = null): Record<string, unknown> {
   return {
     id: saga._id,
@@ -247,6 +275,7 @@ export function sagaDetail(saga: SagaDocument, job: ScheduledJobView | null = nu
         ? { ...step.compensation, nextAttemptAt: nextAttemptAt(saga, step.compensation, 'compensating') }
         : null,
     })),
+    waiting: waitingView(saga),
     reason: saga.reason ?? null,
     error: saga.error ?? null,
     deadline: saga.deadline,

@@ -368,6 +368,7 @@ export class StepProcessor {
     const waiting: WaitState = {
       step: ref.step,
       ns,
+      ...(step.wait.signal === undefined ? {} : { signal: step.wait.signal }),
       on: [...step.wait.on],
       filter: EJSON.stringify(filter, { relaxed: false }),
       keys,

@@ -97,6 +97,8 @@ export interface WaitState {
   step: number;
   /** `<database>.<collection>` of the documents that can end the wait. */
   ns: string;
+  /** A signal wait: the signal's name. */
+  signal?: string;
   /** The change events that count: insert, update, replace. */
   on: string[];
   /** The filter the step's `match` returned, in canonical Extended JSON (a stored document cannot hold `$` keys). */

@@ -280,6 +280,10 @@ export const DASHBOARD_SCRIPT = `
     var meta = [['id', detail.id], ['saga', detail.saga + ' v' + detail.version], ['key', detail.key],
       ['step', detail.step || '–'], ['created', new Date(detail.createdAt).toLocaleString()]];
     if (detail.expiresAt) meta.push(['expires', new Date(detail.expiresAt).toLocaleString()]);
+    if (detail.waiting) meta.push(['waiting', detail.waiting.step + ' for ' + detail.waiting.for +
+      (detail.waiting.filter ? ' ' + JSON.stringify(detail.waiting.filter) : '') + ' since ' +
+      new Date(detail.waiting.since).toLocaleString() +
+      (detail.waiting.timeoutAt ? ', until ' + new Date(detail.waiting.timeoutAt).toLocaleString() : '')]);
     if (detail.reason) meta.push(['reason', detail.reason]);
     if (detail.error) meta.push(['error', detail.error.code + ': ' + detail.error.message]);
     var actions = [];

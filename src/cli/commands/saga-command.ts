@@ -29,6 +29,7 @@ interface SagaDetailView {
   input: unknown;
   createdAt: string;
   endedAt: string | null;
+  waiting?: { step: string; for: string; filter: unknown; since: string; timeoutAt: string | null } | null;
   steps: { name: string; status: string; attempts: number; compensation: { status: string } | null }[];
   timeline: (Omit<TimelineSegment, 'startedAt' | 'endedAt'> & {
     startedAt: string | null;
@@ -56,6 +57,13 @@ function formatInput(input: unknown): string {
   if (compact.length <= 100) return `input ${compact}`;
   const pretty = JSON.stringify(input, null, 2) ?? 'null';
   return `input\n${pretty.replace(/^/gm, '  ')}`;
+}
+
+/** `waiting payment-captured for shop.payments {"orderId":"o-1"} since … until …`. */
+function formatWaiting(waiting: NonNullable<SagaDetailView['waiting']>): string {
+  const filter = waiting.filter === null ? '' : ` ${JSON.stringify(waiting.filter)}`;
+  const until = waiting.timeoutAt === null ? '' : ` until ${waiting.timeoutAt}`;
+  return `waiting ${waiting.step} for ${waiting.for}${filter} since ${waiting.since}${until}`;
 }
 
 /** A bar per attempt on a 40-column scale from the saga's creation to its end (or now). */
@@ -92,6 +100,7 @@ export function formatSaga(saga: SagaDetailView): string {
     `saga ${saga.id}  ${saga.saga} v${saga.version}  ${saga.status.toUpperCase()}`,
     `key ${saga.key}${saga.step ? `  step ${saga.step}` : ''}${saga.reason ? `  reason ${saga.reason}` : ''}`,
     ...(saga.error ? [`error ${saga.error.code}: ${saga.error.message}`] : []),
+    ...(saga.waiting ? [formatWaiting(saga.waiting)] : []),
     formatInput(saga.input),
     '',
     formatTable(
