@@ -6,6 +6,8 @@ import { DEAD_LETTER_STATES } from '../queue/saga-queues.js';
 import { SAGA_STATUSES, type SagaStatus } from '../model/saga-document.js';
 import { LeaseStore } from '../store/lease.js';
 import { triggerLeaseId } from '../trigger/saga-trigger-target.js';
+import { waitedNamespaces } from '../trigger/trigger-service.js';
+import { waitLeaseId } from '../trigger/wait-target.js';
 import type { VersionCount } from '../store/version-counts.js';
 import {
   versionReports,
@@ -67,17 +69,24 @@ export async function watcherReports(
     }));
   }
   const leases = new LeaseStore(backend.db);
-  return Promise.all(
-    registry
+  // The lease ids of what the watcher role follows: each saga's trigger, and each collection a wait step waits on.
+  const followed = [
+    ...registry
       .list()
       .filter(hasTrigger)
-      .map(({ name: saga }) => saga)
-      .map(async (saga) => ({
-        saga,
-        state: 'not-here' as const,
-        leaseHolder: await leases.holderOf(triggerLeaseId(saga)),
-        lagSeconds: null,
-      })),
+      .map(({ name }) => ({ saga: name, leaseId: triggerLeaseId(name) })),
+    ...waitedNamespaces(registry.list(), backend.db.databaseName).map((ns) => ({
+      saga: waitLeaseId(ns),
+      leaseId: waitLeaseId(ns),
+    })),
+  ];
+  return Promise.all(
+    followed.map(async ({ saga, leaseId }) => ({
+      saga,
+      state: 'not-here' as const,
+      leaseHolder: await leases.holderOf(leaseId),
+      lagSeconds: null,
+    })),
   );
 }
 

@@ -187,6 +187,10 @@ describe('the wait watcher', () => {
     expect((await handle.result({ timeout: '20s' })).status).toBe('completed');
     const doc = (await sagasCollection(test.db).findOne({ _id: handle.id }))!;
     expect(doc.steps[1]!.output).toMatchObject({ orderId: 'w-1', providerRef: 'psp-1' });
+    // Followed behind its own lease, beside the saga's (absent) trigger.
+    expect(test.runtimes[0]!.trigger!.status().watchers).toEqual([
+      expect.objectContaining({ saga: `wait:${test.dbName}.payments`, state: 'active' }),
+    ]);
     expect(doc.steps[2]!.output).toEqual({ shippedWith: 'psp-1' });
   });
 
@@ -274,5 +278,62 @@ describe('a waiting saga after Redis lost its data', () => {
     expect(result.status).toBe('compensated');
     const doc = (await sagasCollection(test.db).findOne({ _id: handle.id }))!;
     expect(doc.steps[1]).toMatchObject({ status: 'failed', error: { code: 'WAIT_TIMEOUT' } });
+  });
+});
+
+describe('wait watchers across processes', () => {
+  it('hand over on failover: the standby takes the lease and resumes the wait', async () => {
+    const saga = paymentSaga('wait-failover', { timeout: '1h' });
+    const test = engineTest(mongo(), 'wait-failover');
+    onCleanup(() => test.stop());
+    const registry = new SagaRegistry([saga]);
+    const first = await test.start({ registry, worker: FAST_WORKER, watcher: FAST_WATCHER });
+    const second = await test.start({ registry, worker: FAST_WORKER, watcher: FAST_WATCHER });
+    const stateOf = (runtime: typeof first) => runtime.trigger!.status().watchers[0]!.state;
+    await expect.poll(() => [stateOf(first), stateOf(second)].sort(), POLL).toEqual(['active', 'standby']);
+    const [leader, standby] = stateOf(first) === 'active' ? [first, second] : [second, first];
+    const handle = await (await test.client(registry)).start(saga.name, { orderId: 'fo-1' });
+    await expect
+      .poll(async () => (await sagasCollection(test.db).findOne({ _id: handle.id }))?.steps[1]?.status, POLL)
+      .toBe('waiting');
+
+    await leader.stop();
+    await expect.poll(() => stateOf(standby), POLL).toBe('active');
+    await test.db
+      .collection('payments')
+      .insertOne({ orderId: 'fo-1', status: 'captured', providerRef: 'psp-fo' });
+
+    expect((await handle.result({ timeout: '20s' })).status).toBe('completed');
+  });
+
+  it('resume a saga once when a restart replays the event that matched it', async () => {
+    const saga = paymentSaga('wait-replay', { timeout: '1h' });
+    const test = engineTest(mongo(), 'wait-replay');
+    onCleanup(() => test.stop());
+    const registry = new SagaRegistry([saga]);
+    const runtime = await test.start({ registry, worker: FAST_WORKER, watcher: FAST_WATCHER });
+    const handle = await (await test.client(registry)).start(saga.name, { orderId: 'rp-1' });
+    await expect
+      .poll(async () => (await sagasCollection(test.db).findOne({ _id: handle.id }))?.steps[1]?.status, POLL)
+      .toBe('waiting');
+    const checkpoints = test.db.collection<{ _id: string }>('checkpoints');
+    const id = `wait:${test.dbName}.payments`;
+    const before = await checkpoints.findOne({ _id: id });
+    expect(before).not.toBeNull();
+
+    await test.db
+      .collection('payments')
+      .insertOne({ orderId: 'rp-1', status: 'captured', providerRef: 'psp-rp' });
+    expect((await handle.result({ timeout: '20s' })).status).toBe('completed');
+    await runtime.stop();
+    // The position from before the payment: the next watcher reads that insert again.
+    await checkpoints.replaceOne({ _id: id }, before!);
+    const restarted = await test.start({ registry, worker: FAST_WORKER, watcher: FAST_WATCHER });
+
+    await expect.poll(() => restarted.trigger!.status().watchers[0]!.events, POLL).toBeGreaterThanOrEqual(1);
+    expect(restarted.trigger!.status().watchers[0]).toMatchObject({ started: 0 });
+    const doc = (await sagasCollection(test.db).findOne({ _id: handle.id }))!;
+    expect(doc.status).toBe('completed');
+    expect(doc.history.filter((event) => event.type === 'wait-ended')).toHaveLength(1);
   });
 });
