@@ -9,6 +9,7 @@ import { Redis } from 'ioredis';
 import { startRedisServer } from '../../../src/embedded/redis-launcher.js';
 import {
   FAST_SWEEPER,
+  FAST_WATCHER,
   FAST_WORKER,
   engineTest,
   sagasCollection,
