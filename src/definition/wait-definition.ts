@@ -64,6 +64,20 @@ export const signalWaitSpecSchema = z.strictObject({
   compensate: functionField<AnyWaitCompensate>('compensate').optional(),
 });
 
+/** What every wait step has: its name, how long it waits and what then, its output schema and compensation. */
+interface WaitSpecCommon<TName extends string, TInput, TOutputs, TSchema, TOnTimeout, TServices, TOutput> {
+  /** Unique within the saga. */
+  readonly name: TName;
+  /** How long the step waits; then `onTimeout`. Default: until the saga's deadline. */
+  readonly timeout?: DurationInput;
+  /** `compensate` (default): the saga compensates; `continue`: the step completes with output `null`. */
+  readonly onTimeout?: TOnTimeout;
+  /** Validates (and types) what ends the wait; a value it refuses fails the step for good. */
+  readonly output?: TSchema;
+  /** Undoes what ending the wait stands for, if anything; a wait without it is skipped by compensation. */
+  readonly compensate?: (ctx: CompensationContext<TInput, TOutputs, TOutput, TServices>) => Promise<void>;
+}
+
 /**
  * A wait step ended by a signal sent to the saga (`handle.signal(name, data)`, `POST /api/sagas/:id/signals/:name`,
  * `sagastream signal`): the signal's data, validated by `output`, is the step's output. A signal sent before the
@@ -76,17 +90,17 @@ export interface SignalWaitSpec<
   TSchema extends z.ZodType | undefined,
   TOnTimeout extends 'compensate' | 'continue' = 'compensate',
   TServices = unknown,
+> extends WaitSpecCommon<
+  TName,
+  TInput,
+  TOutputs,
+  TSchema,
+  TOnTimeout,
+  TServices,
+  SignalOutput<TSchema, TOnTimeout>
 > {
-  readonly name: TName;
   /** The signal's name. */
   readonly signal: string;
-  readonly timeout?: DurationInput;
-  readonly onTimeout?: TOnTimeout;
-  /** Validates (and types) the signal's data; data it refuses fails the step for good. */
-  readonly output?: TSchema;
-  readonly compensate?: (
-    ctx: CompensationContext<TInput, TOutputs, SignalOutput<TSchema, TOnTimeout>, TServices>,
-  ) => Promise<void>;
 }
 
 /** What a signal wait records: the signal's data, or null after a `continue`. */
@@ -101,9 +115,15 @@ export interface WaitSpec<
   TSchema extends z.ZodType | undefined,
   TOnTimeout extends 'compensate' | 'continue' = 'compensate',
   TServices = unknown,
+> extends WaitSpecCommon<
+  TName,
+  TInput,
+  TOutputs,
+  TSchema,
+  TOnTimeout,
+  TServices,
+  WaitOutput<TSchema, TOnTimeout>
 > {
-  /** Unique within the saga. */
-  readonly name: TName;
   /** The collection whose documents resume the saga (in the configured database unless `database` is set). */
   readonly collection: string;
   readonly database?: string;
@@ -115,16 +135,6 @@ export interface WaitSpec<
    * for equality (a plain value or `$eq`): waits are looked up by it.
    */
   readonly match: (ctx: WaitMatchContext<TInput, TOutputs, TServices>) => Filter<Document>;
-  /** How long the step waits; then `onTimeout`. Default: until the saga's deadline. */
-  readonly timeout?: DurationInput;
-  /** `compensate` (default): the saga compensates; `continue`: the step completes with output `null`. */
-  readonly onTimeout?: TOnTimeout;
-  /** Validates (and types) the matched document; a document it rejects fails the step for good. */
-  readonly output?: TSchema;
-  /** Undoes what the matched document stands for, if anything; a wait without it is skipped by compensation. */
-  readonly compensate?: (
-    ctx: CompensationContext<TInput, TOutputs, WaitOutput<TSchema, TOnTimeout>, TServices>,
-  ) => Promise<void>;
 }
 
 /** The output a wait step records: the matched document (as its schema outputs it), or null after a `continue`. */

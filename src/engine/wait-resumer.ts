@@ -13,7 +13,8 @@ import { SagastreamError, serializeError } from '../errors/index.js';
 import { expectedJob } from '../model/expected-job.js';
 import type { SagaQueues } from '../queue/saga-queues.js';
 import type { SagaStore } from '../store/saga-store.js';
-import { waitingFilter, type WaitRef, type WaitStore } from '../store/wait-store.js';
+import type { WaitRef } from '../model/wait-ref.js';
+import { waitingFilter, type WaitStore } from '../store/wait-store.js';
 import { noSagaMetrics, countIfEnded, type SagaMetrics } from './saga-metrics.js';
 import { beginCompensation } from './saga-transitions.js';
 

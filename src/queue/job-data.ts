@@ -1,6 +1,7 @@
 // What queued jobs carry. Step jobs name the exact attempt they stand for (see StepJobRef).
 import type { StoredError } from '../model/saga-document.js';
 import type { StepJobRef } from '../model/step-job-ref.js';
+import type { WaitRef } from '../model/wait-ref.js';
 
 export type StepJobData = StepJobRef;
 
@@ -14,15 +15,7 @@ export interface DeadlineJobData {
 }
 
 /** A wait step's timeout: fires when its `timeout` passed; ends the wait unless a document ended it first. */
-export interface WaitTimeoutJobData {
-  kind: 'wait-timeout';
-  sagaId: string;
-  saga: string;
-  version?: number;
-  generation: number;
-  step: number;
-  stepName: string;
-}
+export type WaitTimeoutJobData = { kind: 'wait-timeout' } & WaitRef;
 
 /** What the timer queue holds. */
 export type TimerJobData = DeadlineJobData | WaitTimeoutJobData;

@@ -6,18 +6,9 @@ import type { Filter } from 'mongodb';
 import { SIGNALS_COLLECTION } from '../definition/index.js';
 import type { SagaDocument, WaitState } from '../model/saga-document.js';
 import type { StepJobRef } from '../model/step-job-ref.js';
+import type { WaitRef } from '../model/wait-ref.js';
 import { history, type SagaStore } from './saga-store.js';
 import { scheduledAttemptFilter } from './scheduled-attempt-filter.js';
-
-/** Which wait of which saga: the waiting step, in the saga's generation. */
-export interface WaitRef {
-  sagaId: string;
-  saga: string;
-  version?: number;
-  generation: number;
-  step: number;
-  stepName: string;
-}
 
 /** A saga found waiting, with what the check against a changed document needs. */
 export type WaitingSaga = WaitRef & { waiting: WaitState };

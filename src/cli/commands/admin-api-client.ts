@@ -162,3 +162,13 @@ export function requireOne(positionals: readonly string[], what: string): string
 export function writeJson(context: CliContext, value: unknown): void {
   context.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
+
+/** The JSON value of option `--name`; undefined when it was not given. */
+export function parseJsonOption(text: string | undefined, name: string): unknown {
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new UsageError(`--${name} is not valid JSON (${(error as Error).message})`);
+  }
+}

@@ -2,7 +2,13 @@
 // `--wait` follows it to its end.
 import type { CliCommand } from '../cli-command.js';
 import { UsageError } from '../usage-error.js';
-import { ADMIN_OPTIONS_USAGE, parseAdminCommandLine, requireOne, writeJson } from './admin-api-client.js';
+import {
+  ADMIN_OPTIONS_USAGE,
+  parseAdminCommandLine,
+  parseJsonOption,
+  requireOne,
+  writeJson,
+} from './admin-api-client.js';
 
 const usage = `Usage: sagastream run <saga> --input JSON [--key K] [--wait] [--url URL] [--token T] [--json]
 
@@ -35,11 +41,7 @@ interface Started {
 
 function parseInput(text: string | undefined): unknown {
   if (text === undefined) throw new UsageError('--input is required: the saga input as JSON');
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (error) {
-    throw new UsageError(`--input is not valid JSON (${(error as Error).message})`);
-  }
+  return parseJsonOption(text, 'input');
 }
 
 export const runCommand: CliCommand = {

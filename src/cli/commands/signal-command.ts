@@ -2,7 +2,12 @@
 // `.waitFor({ signal: name })` step ends with the data, now or when the saga reaches it.
 import type { CliCommand } from '../cli-command.js';
 import { UsageError } from '../usage-error.js';
-import { ADMIN_OPTIONS_USAGE, parseAdminCommandLine, writeJson } from './admin-api-client.js';
+import {
+  ADMIN_OPTIONS_USAGE,
+  parseAdminCommandLine,
+  parseJsonOption,
+  writeJson,
+} from './admin-api-client.js';
 
 const usage = `Usage: sagastream signal <saga id> <signal name> [--data JSON] [--url URL] [--token T] [--json]
 
@@ -20,15 +25,6 @@ interface Sent {
   signalId: string;
 }
 
-function parseData(text: string | undefined): unknown {
-  if (text === undefined) return undefined;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (error) {
-    throw new UsageError(`--data is not valid JSON (${(error as Error).message})`);
-  }
-}
-
 export const signalCommand: CliCommand = {
   name: 'signal',
   summary: 'send a signal to a running saga (admin API)',
@@ -44,7 +40,7 @@ export const signalCommand: CliCommand = {
     const [id, name] = positionals;
     if (positionals.length !== 2 || !id || !name)
       throw new UsageError('expected a saga id and a signal name');
-    const data = parseData(options.data);
+    const data = parseJsonOption(options.data, 'data');
     const sent = await client.post<Sent>(
       `/api/sagas/${encodeURIComponent(id)}/signals/${encodeURIComponent(name)}`,
       data === undefined ? {} : { data },
