@@ -5,6 +5,7 @@ import { valueKey } from '../query/index.js';
 import { Catalog } from './catalog.js';
 import { Collection, ID_INDEX_NAME } from './collection.js';
 import { assertValidNamespace, needsNewIndex } from './ddl-checks.js';
+import { DocumentLockedError, lockKey, type DocumentLocks, type LockHolder } from './document-locks.js';
 import { Oplog } from './oplog.js';
 import { replayEntry } from './replay-entry.js';
 import { VersionHistory } from './version-history.js';
@@ -52,6 +53,8 @@ export class Engine {
   readonly oplog: Oplog;
   /** Earlier document versions, recorded only while a transaction's snapshot is open. */
   readonly history: VersionHistory;
+  /** Documents held by open transactions: writes made here (outside them) refuse to touch those. */
+  readonly documentLocks: DocumentLocks = new Map();
   private readonly catalog = new Catalog();
   private readonly listeners: CommitListener[] = [];
   private journal: WriteAheadLog | null = null;
@@ -352,8 +355,26 @@ export class Engine {
 
   // ---- documents -----------------------------------------------------------------------------------------
 
+  /** Whether an open transaction holds the document (other than one applying its own commit). */
+  isLocked(collection: Collection, id: unknown): boolean {
+    return this.lockHolder(collection, id) !== undefined;
+  }
+
+  private lockHolder(collection: Collection, id: unknown): LockHolder | undefined {
+    if (this.documentLocks.size === 0) return undefined;
+    const holder = this.documentLocks.get(lockKey(collection.uuidString, valueKey(id)));
+    return holder?.committing === false ? holder : undefined;
+  }
+
+  /** Before a write outside any transaction: one it would overwrite uncommitted must wait for it (mongod's lock). */
+  private assertUnlocked(collection: Collection, id: unknown): void {
+    const holder = this.lockHolder(collection, id);
+    if (holder) throw new DocumentLockedError(holder, collection.fullName);
+  }
+
   insertDocument(collection: Collection, doc: Document): void {
     this.write(() => {
+      this.assertUnlocked(collection, doc._id);
       collection.insert(doc);
       const entry: Pending = {
         op: 'insert',
@@ -380,6 +401,7 @@ export class Engine {
     describe: (() => UpdateDescription) | null,
   ): void {
     this.write(() => {
+      this.assertUnlocked(collection, next._id);
       collection.replace(previous, next);
       const ns = { db: collection.ns.db, coll: collection.ns.coll };
       const documentKey = { _id: next._id as unknown };
@@ -408,6 +430,7 @@ export class Engine {
 
   deleteDocument(collection: Collection, doc: Document): void {
     this.write(() => {
+      this.assertUnlocked(collection, doc._id);
       collection.remove(doc);
       const entry: Pending = {
         op: 'delete',

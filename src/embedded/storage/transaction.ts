@@ -4,6 +4,7 @@ import type { Document, Timestamp } from 'bson';
 import { MongoCommandError } from '../errors.js';
 import { Collection } from './collection.js';
 import { assertValidNamespace } from './ddl-checks.js';
+import { lockKey, type DocumentLocks, type LockHolder } from './document-locks.js';
 import type { Engine } from './engine.js';
 import type { CollectionOptions, Namespace, UpdateDescription } from './oplog-entry.js';
 import { TransactionCollection } from './transaction-collection.js';
@@ -15,9 +16,6 @@ export type TransactionOperation =
   | { kind: 'insert'; ns: Namespace; document: Document }
   | { kind: 'replace'; ns: Namespace; next: Document; describe: (() => UpdateDescription) | null }
   | { kind: 'delete'; ns: Namespace; id: unknown };
-
-/** Which transaction holds a document (first writer wins), by `<collection UUID>\0<id key>`. */
-export type DocumentLocks = Map<string, Transaction>;
 
 export interface TransactionIdentity {
   /** Unique per server, names the transaction's snapshot in the VersionHistory. */
@@ -33,7 +31,7 @@ function writeConflict(message: string, cause?: unknown): MongoCommandError {
   });
 }
 
-export class Transaction {
+export class Transaction implements LockHolder {
   /** Cluster time of the snapshot: the transaction sees every commit at or before it, and none after. */
   readonly snapshotTs: Timestamp;
   /** What the transaction's commands run against instead of the live engine. */
@@ -41,7 +39,14 @@ export class Transaction {
   readonly operations: TransactionOperation[] = [];
   private readonly views = new Map<string, TransactionCollection>();
   private readonly held: string[] = [];
-  private finished = false;
+  /** Namespaces (`db.coll`) this transaction created: their views start empty and unregistered. */
+  private readonly created = new Set<string>();
+  private released = false;
+  /** Resolves when the transaction ends: writes outside it that wait for its documents go on then. */
+  readonly finished: Promise<void>;
+  private resolveFinished!: () => void;
+  /** Set while the commit applies the writes, which pass the locks this transaction holds. */
+  committing = false;
 
   constructor(
     private readonly live: Engine,
@@ -51,6 +56,7 @@ export class Transaction {
     this.snapshotTs = live.oplog.clusterTime;
     live.history.openSnapshot(identity.id, this.snapshotTs);
     this.engine = new TransactionEngine(live, this);
+    this.finished = new Promise((resolve) => (this.resolveFinished = resolve));
   }
 
   /** The transaction's view of `ns`, or undefined when the collection exists neither live nor in it. */
@@ -73,7 +79,9 @@ export class Transaction {
       this.snapshot,
       this.claim,
     );
-    this.views.set(`${ns.db}.${ns.coll}`, view);
+    const key = `${ns.db}.${ns.coll}`;
+    this.views.set(key, view);
+    this.created.add(key);
     this.operations.push({ kind: 'create', ns: { ...ns }, options, implicit });
     return view;
   }
@@ -87,9 +95,8 @@ export class Transaction {
    * this snapshot, cannot be written here (WriteConflict, which the driver's withTransaction retries).
    */
   private readonly claim = (collection: TransactionCollection, idKey: string): void => {
-    // By UUID: a collection dropped and created again starts with no locks.
-    const lockKey = `${collection.base.uuidString}\0${idKey}`;
-    const holder = this.locks.get(lockKey);
+    const key = lockKey(collection.base.uuidString, idKey);
+    const holder = this.locks.get(key);
     if (holder === this) return;
     if (
       holder !== undefined ||
@@ -99,18 +106,27 @@ export class Transaction {
         'Caused by :: Write conflict during plan execution and yielding is disabled. :: Please retry your operation or multi-document transaction.',
       );
     }
-    this.locks.set(lockKey, this);
-    this.held.push(lockKey);
+    this.locks.set(key, this);
+    this.held.push(key);
   };
 
   /**
    * Applies every write to the live engine in one atomic batch (one journal record, change events carrying the
-   * session and txnNumber). A write outside any transaction may have changed a document since this one wrote it
-   * (those do not wait for locks here); then nothing is applied and the commit fails with WriteConflict.
+   * session and txnNumber). Writes outside any transaction wait for the documents it holds, but DDL (a drop and
+   * re-create) does not: when a document it wrote changed since, nothing is applied and the commit fails with
+   * WriteConflict.
    */
   commit(): void {
     try {
-      for (const view of this.views.values()) {
+      for (const [key, view] of this.views) {
+        // Dropped (or renamed away) and perhaps created again since: its documents are not the ones written here.
+        if (
+          view.writes.size > 0 &&
+          !this.created.has(key) &&
+          this.live.getCollection(view.ns) !== view.base
+        ) {
+          throw writeConflict(`collection ${key} was dropped while this transaction wrote to it`);
+        }
         for (const idKey of view.writes.keys()) {
           if (this.live.history.changedSince(view.base.uuidString, idKey, this.snapshotTs)) {
             throw writeConflict('a document this transaction wrote was written by another operation first');
@@ -119,6 +135,7 @@ export class Transaction {
       }
       if (this.operations.length === 0) return;
       const { lsid, txnNumber } = this.identity;
+      this.committing = true;
       try {
         this.live.writeAtomically(
           () => {
@@ -167,13 +184,16 @@ export class Transaction {
   }
 
   private release(): void {
-    if (this.finished) return;
-    this.finished = true;
+    if (this.released) return;
+    this.released = true;
+    this.committing = false;
     for (const key of this.held) if (this.locks.get(key) === this) this.locks.delete(key);
     this.live.history.closeSnapshot(this.identity.id);
     // The session keeps this object to answer a retried commit; the documents it wrote need not stay in memory.
     this.operations.length = 0;
     this.views.clear();
+    this.created.clear();
     this.held.length = 0;
+    this.resolveFinished();
   }
 }
