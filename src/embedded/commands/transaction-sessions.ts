@@ -41,6 +41,8 @@ const ALLOWED_IN_TRANSACTION = new Set([
   'distinct',
   'bulkWrite',
   'create',
+  // Only on a collection the transaction creates (Transaction.createIndexes), as mongod ≥ 4.4.
+  'createIndexes',
   'commitTransaction',
   'abortTransaction',
 ]);

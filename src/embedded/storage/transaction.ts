@@ -3,16 +3,17 @@
 import type { Document, Timestamp } from 'bson';
 import { MongoCommandError } from '../errors.js';
 import { Collection } from './collection.js';
-import { assertValidNamespace } from './ddl-checks.js';
+import { assertValidNamespace, needsNewIndex } from './ddl-checks.js';
 import { lockKey, type DocumentLocks, type LockHolder } from './document-locks.js';
 import type { Engine } from './engine.js';
-import type { CollectionOptions, Namespace, UpdateDescription } from './oplog-entry.js';
+import type { CollectionOptions, IndexSpec, Namespace, UpdateDescription } from './oplog-entry.js';
 import { TransactionCollection } from './transaction-collection.js';
 import { TransactionEngine } from './transaction-engine.js';
 
 /** A write as the transaction made it, replayed on the live engine in this order at commit. */
 export type TransactionOperation =
   | { kind: 'create'; ns: Namespace; options: CollectionOptions; implicit: boolean }
+  | { kind: 'createIndexes'; ns: Namespace; specs: IndexSpec[] }
   | { kind: 'insert'; ns: Namespace; document: Document }
   | { kind: 'replace'; ns: Namespace; next: Document; describe: (() => UpdateDescription) | null }
   | { kind: 'delete'; ns: Namespace; id: unknown };
@@ -84,6 +85,43 @@ export class Transaction implements LockHolder {
     this.created.add(key);
     this.operations.push({ kind: 'create', ns: { ...ns }, options, implicit });
     return view;
+  }
+
+  /**
+   * createIndexes inside the transaction, as mongod ≥ 4.4 allows it: on a collection that does not exist yet (created
+   * here, implicitly) or that this transaction created and that holds no documents. Built on the transaction's own
+   * collection (its unique indexes hold for the writes that follow), applied to the live engine at commit.
+   */
+  createIndexes(
+    ns: Namespace,
+    specs: IndexSpec[],
+  ): { before: number; after: number; createdCollection: boolean } {
+    const key = `${ns.db}.${ns.coll}`;
+    const existing = this.view(ns);
+    if (existing && !this.created.has(key)) {
+      throw new MongoCommandError(
+        'OperationNotSupportedInTransaction',
+        `Cannot create new indexes on existing collection ${key} in a multi-document transaction.`,
+      );
+    }
+    if (existing && existing.size > 0) {
+      throw new MongoCommandError(
+        'OperationNotSupportedInTransaction',
+        `Cannot create new indexes on non-empty collection ${key} in a multi-document transaction.`,
+      );
+    }
+    const view = existing ?? this.createView(ns, {}, true);
+    const before = view.indexes.size + 1;
+    const built: IndexSpec[] = [];
+    for (const spec of specs) {
+      if (!needsNewIndex(view, spec)) continue;
+      // The view's base is the transaction's own unregistered (and empty) collection: nobody else sees it.
+      view.base.addIndex(spec);
+      view.indexes.set(spec.name, view.base.indexes.get(spec.name)!);
+      built.push(spec);
+    }
+    if (built.length > 0) this.operations.push({ kind: 'createIndexes', ns: { ...ns }, specs: built });
+    return { before, after: view.indexes.size + 1, createdCollection: existing === undefined };
   }
 
   private get snapshot(): { history: Engine['history']; ts: Timestamp } {
@@ -163,6 +201,9 @@ export class Transaction implements LockHolder {
       case 'create':
         if (operation.implicit) live.ensureCollection(operation.ns);
         else live.createCollection(operation.ns, operation.options);
+        return;
+      case 'createIndexes':
+        live.createIndexes(operation.ns, operation.specs);
         return;
       case 'insert':
         live.insertDocument(live.ensureCollection(operation.ns), operation.document);
