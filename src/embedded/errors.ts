@@ -50,6 +50,7 @@ export const ErrorCodes = {
   Location50808: 50808,
   Location15976: 15976,
   Location17276: 17276,
+  Location28680: 28680,
   Location31253: 31253,
   Location31254: 31254,
   Location51173: 51173,
