@@ -40,6 +40,7 @@ export const ErrorCodes = {
   Location40324: 40324,
   Location40573: 40573,
   MaxTimeMSExpired: 50,
+  ClientDisconnect: 279,
   InvalidLength: 51024,
   NoMatchingDocument: 47,
   Location40323: 40323,

@@ -68,13 +68,19 @@ function attempt(
 function waitFor(holder: LockHolder, deadline: number | undefined, signal: AbortSignal): Promise<void> {
   const expired = (): MongoCommandError =>
     new MongoCommandError('MaxTimeMSExpired', 'operation exceeded time limit');
-  if (signal.aborted) return Promise.reject(new Error('the connection closed while the write waited'));
+  // Nobody reads the reply; a quiet command error rather than an unexpected one that the server would log.
+  const disconnected = (): MongoCommandError =>
+    new MongoCommandError(
+      'ClientDisconnect',
+      'the connection closed while the write waited for a transaction',
+    );
+  if (signal.aborted) return Promise.reject(disconnected());
   const remaining = deadline === undefined ? undefined : deadline - Date.now();
   if (remaining !== undefined && remaining <= 0) return Promise.reject(expired());
   return new Promise((resolve, reject) => {
     const onAbort = (): void => {
       settle();
-      reject(new Error('the connection closed while the write waited'));
+      reject(disconnected());
     };
     const timer =
       remaining === undefined

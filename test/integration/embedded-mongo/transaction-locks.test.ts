@@ -2,7 +2,14 @@
 // apply after its commit or abort, on the document as it is then, or fail with MaxTimeMSExpired (50).
 import type { ClientSession, Collection } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectMongoError, uniqueDbName, withServer, type ServerFixture } from './embedded-server-fixture.js';
+import {
+  encodeOpMsg,
+  expectMongoError,
+  RawConnection,
+  uniqueDbName,
+  withServer,
+  type ServerFixture,
+} from './embedded-server-fixture.js';
 
 interface Account {
   _id: string;
@@ -200,6 +207,33 @@ describe('a write outside a transaction, on a document the transaction wrote', (
       await session.endSession();
     }
     expect(await collection.findOne({ _id: 'a' })).toEqual({ _id: 'a', balance: 101 });
+  });
+
+  it('is dropped when its client disconnects while it waits: it does not apply after the commit', async () => {
+    const collection = await accounts();
+    const session = openTransaction();
+    try {
+      await collection.updateOne({ _id: 'a' }, { $set: { balance: 1 } }, { session });
+      const raw = await RawConnection.open(fixture.server.port);
+      await raw.write(
+        encodeOpMsg({
+          update: collection.collectionName,
+          updates: [{ q: { _id: 'a' }, u: { $inc: { balance: 1000 } } }],
+          $db: collection.dbName,
+        }),
+      );
+      await expectStillWaiting({ settled: () => raw.isClosed }, collection);
+      const connected = fixture.server.connectionCount;
+      raw.destroy();
+      // The server has seen the socket close (nothing else here closes a connection).
+      await expect.poll(() => fixture.server.connectionCount).toBeLessThan(connected);
+      await session.commitTransaction();
+    } finally {
+      await session.endSession();
+    }
+    // A later write to the same document goes through, and nothing of the abandoned one shows.
+    await collection.updateOne({ _id: 'a' }, { $inc: { balance: 1 } });
+    expect(await collection.findOne({ _id: 'a' })).toEqual({ _id: 'a', balance: 2 });
   });
 
   it('writes to documents the transaction did not touch do not wait', async () => {
