@@ -18,6 +18,15 @@ export function lockKey(collectionUuid: string, idKey: string): string {
 }
 
 /**
+ * A unique index key a transaction's documents hold (before or after its writes): another writer putting the same
+ * key in would race the commit's unique check, so it waits too, as on mongod's index entries. `\x01` after the
+ * fixed-length UUID keeps these apart from document locks.
+ */
+export function uniqueKeyLock(collectionUuid: string, indexName: string, key: string): string {
+  return `${collectionUuid}\x01${indexName}\0${key}`;
+}
+
+/**
  * Thrown by the live engine before it changes a document another transaction holds. Not a command error: it never
  * reaches a client. The dispatcher undoes the attempt, waits for `holder` and runs the command again.
  */

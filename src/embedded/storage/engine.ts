@@ -5,7 +5,13 @@ import { valueKey } from '../query/index.js';
 import { Catalog } from './catalog.js';
 import { Collection, ID_INDEX_NAME } from './collection.js';
 import { assertValidNamespace, needsNewIndex } from './ddl-checks.js';
-import { DocumentLockedError, lockKey, type DocumentLocks, type LockHolder } from './document-locks.js';
+import {
+  DocumentLockedError,
+  lockKey,
+  uniqueKeyLock,
+  type DocumentLocks,
+  type LockHolder,
+} from './document-locks.js';
 import { Oplog } from './oplog.js';
 import { replayEntry } from './replay-entry.js';
 import { VersionHistory } from './version-history.js';
@@ -366,15 +372,30 @@ export class Engine {
     return holder?.committing === false ? holder : undefined;
   }
 
-  /** Before a write outside any transaction: one it would overwrite uncommitted must wait for it (mongod's lock). */
-  private assertUnlocked(collection: Collection, id: unknown): void {
-    const holder = this.lockHolder(collection, id);
+  /**
+   * Before a write outside any transaction: a document, or (for the one written, `doc`) a unique index key, that an
+   * open transaction holds must wait for it, as on mongod's locks; it would overwrite or race uncommitted writes.
+   */
+  private assertUnlocked(collection: Collection, id: unknown, doc?: Document): void {
+    if (this.documentLocks.size === 0) return;
+    const holder = this.lockHolder(collection, id) ?? (doc && this.uniqueKeyHolder(collection, doc));
     if (holder) throw new DocumentLockedError(holder, collection.fullName);
+  }
+
+  private uniqueKeyHolder(collection: Collection, doc: Document): LockHolder | undefined {
+    for (const index of collection.indexes.values()) {
+      if (!index.unique) continue;
+      for (const key of index.keysOf(doc).full) {
+        const holder = this.documentLocks.get(uniqueKeyLock(collection.uuidString, index.name, key));
+        if (holder?.committing === false) return holder;
+      }
+    }
+    return undefined;
   }
 
   insertDocument(collection: Collection, doc: Document): void {
     this.write(() => {
-      this.assertUnlocked(collection, doc._id);
+      this.assertUnlocked(collection, doc._id, doc);
       collection.insert(doc);
       const entry: Pending = {
         op: 'insert',
@@ -401,7 +422,7 @@ export class Engine {
     describe: (() => UpdateDescription) | null,
   ): void {
     this.write(() => {
-      this.assertUnlocked(collection, next._id);
+      this.assertUnlocked(collection, next._id, next);
       collection.replace(previous, next);
       const ns = { db: collection.ns.db, coll: collection.ns.coll };
       const documentKey = { _id: next._id as unknown };

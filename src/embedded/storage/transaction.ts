@@ -4,7 +4,7 @@ import type { Document, Timestamp } from 'bson';
 import { MongoCommandError } from '../errors.js';
 import { Collection } from './collection.js';
 import { assertValidNamespace, needsNewIndex } from './ddl-checks.js';
-import { lockKey, type DocumentLocks, type LockHolder } from './document-locks.js';
+import { lockKey, uniqueKeyLock, type DocumentLocks, type LockHolder } from './document-locks.js';
 import type { Engine } from './engine.js';
 import type { CollectionOptions, IndexSpec, Namespace, UpdateDescription } from './oplog-entry.js';
 import { TransactionCollection } from './transaction-collection.js';
@@ -24,6 +24,9 @@ export interface TransactionIdentity {
   readonly lsid: Document;
   readonly txnNumber: number;
 }
+
+const CONFLICT_MESSAGE =
+  'Caused by :: Write conflict during plan execution and yielding is disabled. :: Please retry your operation or multi-document transaction.';
 
 function writeConflict(message: string, cause?: unknown): MongoCommandError {
   return new MongoCommandError('WriteConflict', message, {
@@ -132,21 +135,40 @@ export class Transaction implements LockHolder {
    * First writer wins, as in mongod: a document another open transaction wrote, or that anyone committed after
    * this snapshot, cannot be written here (WriteConflict, which the driver's withTransaction retries).
    */
-  private readonly claim = (collection: TransactionCollection, idKey: string): void => {
-    const key = lockKey(collection.base.uuidString, idKey);
+  private readonly claim = (
+    collection: TransactionCollection,
+    idKey: string,
+    versions: readonly (Document | undefined)[],
+  ): void => {
+    const uuid = collection.base.uuidString;
+    const key = lockKey(uuid, idKey);
     const holder = this.locks.get(key);
-    if (holder === this) return;
-    if (
-      holder !== undefined ||
-      this.live.history.changedSince(collection.base.uuidString, idKey, this.snapshotTs)
-    ) {
-      throw writeConflict(
-        'Caused by :: Write conflict during plan execution and yielding is disabled. :: Please retry your operation or multi-document transaction.',
-      );
+    if (holder !== this) {
+      if (holder !== undefined || this.live.history.changedSince(uuid, idKey, this.snapshotTs)) {
+        throw writeConflict(CONFLICT_MESSAGE);
+      }
+      this.take(key);
     }
+    // Unique keys too: two writers of one key race the unique check, so one of them waits or conflicts.
+    for (const index of collection.indexes.values()) {
+      if (!index.unique) continue;
+      for (const version of versions) {
+        if (!version) continue;
+        for (const indexKey of index.keysOf(version).full) {
+          const uniqueKey = uniqueKeyLock(uuid, index.name, indexKey);
+          const keyHolder = this.locks.get(uniqueKey);
+          if (keyHolder === this) continue;
+          if (keyHolder !== undefined) throw writeConflict(CONFLICT_MESSAGE);
+          this.take(uniqueKey);
+        }
+      }
+    }
+  };
+
+  private take(key: string): void {
     this.locks.set(key, this);
     this.held.push(key);
-  };
+  }
 
   /**
    * Applies every write to the live engine in one atomic batch (one journal record, change events carrying the

@@ -160,6 +160,48 @@ describe('a write outside a transaction, on a document the transaction wrote', (
     ]);
   });
 
+  it('an insert racing an uncommitted unique key waits: duplicate after commit, inserted after abort', async () => {
+    const collection = await accounts();
+    await collection.createIndex({ balance: 1 }, { unique: true });
+    const committed = openTransaction();
+    try {
+      await collection.insertOne({ _id: 'c', balance: 7 }, { session: committed });
+      const racing = tracked(collection.insertOne({ _id: 'd', balance: 7 }));
+      await expectStillWaiting(racing, collection);
+      await committed.commitTransaction();
+      const duplicate = await expectMongoError(racing.promise, 11000);
+      expect(duplicate.message).toMatch(/balance_1/);
+    } finally {
+      await committed.endSession();
+    }
+    const aborted = openTransaction();
+    try {
+      await collection.updateOne({ _id: 'c' }, { $set: { balance: 8 } }, { session: aborted });
+      // Another transaction writing the same key conflicts at once, as in mongod.
+      const other = openTransaction();
+      try {
+        await expectMongoError(collection.insertOne({ _id: 'x', balance: 8 }, { session: other }), 112);
+      } finally {
+        await other.endSession();
+      }
+      const racing = tracked(collection.insertOne({ _id: 'e', balance: 8 }));
+      await expectStillWaiting(racing, collection);
+      await aborted.abortTransaction();
+      await racing.promise;
+    } finally {
+      await aborted.endSession();
+    }
+    expect(
+      await collection
+        .find({ _id: { $in: ['c', 'e'] } })
+        .sort({ _id: 1 })
+        .toArray(),
+    ).toEqual([
+      { _id: 'c', balance: 7 },
+      { _id: 'e', balance: 8 },
+    ]);
+  });
+
   it('an upsert that would insert the document a transaction inserted updates it once that commits', async () => {
     const collection = await accounts();
     const session = openTransaction();
