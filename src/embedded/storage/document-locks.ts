@@ -1,5 +1,8 @@
 // The documents open transactions hold (first writer wins), and what a write outside any transaction gets when it
 // touches one: mongod makes such a write wait for the transaction, so the command layer waits and runs it again.
+import type { Document } from 'bson';
+import { valueKey } from '../query/index.js';
+import type { Collection } from './collection.js';
 
 /** An open transaction as the lock table sees it. */
 export interface LockHolder {
@@ -38,4 +41,44 @@ export class DocumentLockedError extends Error {
     super(`a document of ${namespace} is held by an open transaction`);
     this.name = 'DocumentLockedError';
   }
+}
+
+/** The open transaction holding the document, unless it is the one applying its own commit. */
+export function documentHolder(
+  locks: DocumentLocks,
+  collection: Collection,
+  id: unknown,
+): LockHolder | undefined {
+  if (locks.size === 0) return undefined;
+  const holder = locks.get(lockKey(collection.uuidString, valueKey(id)));
+  return holder?.committing === false ? holder : undefined;
+}
+
+function uniqueKeyHolder(
+  locks: DocumentLocks,
+  collection: Collection,
+  doc: Document,
+): LockHolder | undefined {
+  for (const index of collection.indexes.values()) {
+    if (!index.unique) continue;
+    for (const key of index.keysOf(doc).full) {
+      const holder = locks.get(uniqueKeyLock(collection.uuidString, index.name, key));
+      if (holder?.committing === false) return holder;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Throws DocumentLockedError when an open transaction holds the document `id`, or a unique index key of `doc` (the
+ * version about to be written): the write would overwrite, or race, what the transaction has not committed yet.
+ */
+export function assertUnlocked(
+  locks: DocumentLocks,
+  collection: Collection,
+  id: unknown,
+  doc?: Document,
+): void {
+  const holder = documentHolder(locks, collection, id) ?? (doc && uniqueKeyHolder(locks, collection, doc));
+  if (holder) throw new DocumentLockedError(holder, collection.fullName);
 }

@@ -5,13 +5,7 @@ import { valueKey } from '../query/index.js';
 import { Catalog } from './catalog.js';
 import { Collection, ID_INDEX_NAME } from './collection.js';
 import { assertValidNamespace, needsNewIndex } from './ddl-checks.js';
-import {
-  DocumentLockedError,
-  lockKey,
-  uniqueKeyLock,
-  type DocumentLocks,
-  type LockHolder,
-} from './document-locks.js';
+import { assertUnlocked, documentHolder, type DocumentLocks } from './document-locks.js';
 import { Oplog } from './oplog.js';
 import { replayEntry } from './replay-entry.js';
 import { VersionHistory } from './version-history.js';
@@ -363,34 +357,12 @@ export class Engine {
 
   /** Whether an open transaction holds the document (other than one applying its own commit). */
   isLocked(collection: Collection, id: unknown): boolean {
-    return this.lockHolder(collection, id) !== undefined;
+    return documentHolder(this.documentLocks, collection, id) !== undefined;
   }
 
-  private lockHolder(collection: Collection, id: unknown): LockHolder | undefined {
-    if (this.documentLocks.size === 0) return undefined;
-    const holder = this.documentLocks.get(lockKey(collection.uuidString, valueKey(id)));
-    return holder?.committing === false ? holder : undefined;
-  }
-
-  /**
-   * Before a write outside any transaction: a document, or (for the one written, `doc`) a unique index key, that an
-   * open transaction holds must wait for it, as on mongod's locks; it would overwrite or race uncommitted writes.
-   */
+  /** Before a write outside any transaction: what an open transaction holds waits for it (document-locks.ts). */
   private assertUnlocked(collection: Collection, id: unknown, doc?: Document): void {
-    if (this.documentLocks.size === 0) return;
-    const holder = this.lockHolder(collection, id) ?? (doc && this.uniqueKeyHolder(collection, doc));
-    if (holder) throw new DocumentLockedError(holder, collection.fullName);
-  }
-
-  private uniqueKeyHolder(collection: Collection, doc: Document): LockHolder | undefined {
-    for (const index of collection.indexes.values()) {
-      if (!index.unique) continue;
-      for (const key of index.keysOf(doc).full) {
-        const holder = this.documentLocks.get(uniqueKeyLock(collection.uuidString, index.name, key));
-        if (holder?.committing === false) return holder;
-      }
-    }
-    return undefined;
+    if (this.documentLocks.size > 0) assertUnlocked(this.documentLocks, collection, id, doc);
   }
 
   insertDocument(collection: Collection, doc: Document): void {
