@@ -112,7 +112,7 @@ export function writeOutput(
   const { engine } = context;
   assertWritable(engine, stage.ns);
   const validation = validationPolicyOf(context);
-  engine.write(() => {
+  const batch = (): void => {
     const target = engine.ensureCollection(stage.ns);
     if (stage.kind === '$out') {
       // $out replaces the whole collection, keeping its options and indexes, as MongoDB's rename-over does.
@@ -121,7 +121,10 @@ export function writeOutput(
       return;
     }
     for (const doc of documents) mergeOne(context, target, stage, doc, options, validation);
-  }, context.session);
+  };
+  // A document held by an open transaction stops the batch (lock-waits.ts): undone whole, it runs again later.
+  if (engine.documentLocks.size > 0 && !context.transaction) engine.writeAtomically(batch, {});
+  else engine.write(batch, context.session);
 }
 
 function findMergeTarget(target: Collection, on: string[], doc: Document): Document | undefined {

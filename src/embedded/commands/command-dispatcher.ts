@@ -21,6 +21,7 @@ import { checkCommandFields } from './command-fields.js';
 import type { CursorRegistry } from './cursor-registry.js';
 import { handshakeCommands } from './handshake-commands.js';
 import { LocalSessions } from './local-sessions.js';
+import { mayWaitForLocks, runWaitingForLocks } from './lock-waits.js';
 import { readCommands } from './read-commands.js';
 import { RetryableWriteCache } from './retryable-write-cache.js';
 import { transactionCommands } from './transaction-commands.js';
@@ -141,6 +142,14 @@ export class CommandDispatcher {
       session,
       logger: this.logger,
     };
+    // Outside a transaction, a write reaching a document an open transaction holds waits for it, as in mongod.
+    const execute = (): Document | Promise<Document> =>
+      !transaction && this.engine.documentLocks.size > 0 && mayWaitForLocks(name)
+        ? runWaitingForLocks(this.engine, name, () => handler(context), {
+            maxTimeMS: commandNumber(command.maxTimeMS),
+            signal: connection.signal,
+          })
+        : handler(context);
     if (
       !transaction &&
       session.lsid &&
@@ -149,19 +158,20 @@ export class CommandDispatcher {
     ) {
       // A retried write (same session and txnNumber) gets the first attempt's reply and is not applied twice.
       return this.retryableWrites.run(session.lsid, session.txnNumber, () =>
-        this.runRetryableWrite(handler, context),
+        this.runRetryableWrite(handler, context, execute),
       );
     }
-    return handler(context);
+    return execute();
   }
 
   /** One attempt of a retryable write; synchronous unless the onPrimaryTransactionalWrite fail point is set. */
   private runRetryableWrite(
     handler: CommandHandlerFn,
     context: CommandContext,
+    execute: () => Document | Promise<Document>,
   ): Document | Promise<Document> {
     const failure = this.transactionalWriteFailure?.();
-    return failure ? this.failTransactionalWrite(handler, context, failure) : handler(context);
+    return failure ? this.failTransactionalWrite(handler, context, failure) : execute();
   }
 
   /** What onPrimaryTransactionalWrite makes of one attempt (fail-point-commands.ts). */

@@ -5,7 +5,7 @@ import { MongoCommandError } from '../errors.js';
 import { valueKey } from '../query/index.js';
 import { commandNumber } from './command-context.js';
 import type { Engine } from '../storage/engine.js';
-import { Transaction, type DocumentLocks } from '../storage/transaction.js';
+import { Transaction } from '../storage/transaction.js';
 
 export type TransactionState = 'inProgress' | 'committed' | 'aborted';
 
@@ -41,6 +41,8 @@ const ALLOWED_IN_TRANSACTION = new Set([
   'distinct',
   'bulkWrite',
   'create',
+  // Only on a collection the transaction creates (Transaction.createIndexes), as mongod ≥ 4.4.
+  'createIndexes',
   'commitTransaction',
   'abortTransaction',
 ]);
@@ -74,7 +76,6 @@ export class TransactionSessions {
   private readonly sessions = new Map<string, SessionTransaction>();
   /** The in-progress ones, so the lifetime check does not walk every session ever seen. */
   private readonly open = new Set<SessionTransaction>();
-  private readonly locks: DocumentLocks = new Map();
   private nextId = 1;
   /** Aborts expired transactions while some are open, so an abandoned one frees its documents without a command. */
   private sweeper: NodeJS.Timeout | undefined;
@@ -132,7 +133,11 @@ export class TransactionSessions {
       const started: SessionTransaction = {
         txnNumber,
         state: 'inProgress',
-        transaction: new Transaction(this.engine, this.locks, { id: this.nextId++, lsid, txnNumber }),
+        transaction: new Transaction(this.engine, this.engine.documentLocks, {
+          id: this.nextId++,
+          lsid,
+          txnNumber,
+        }),
         startedAt: this.options.now(),
       };
       this.sessions.delete(key);

@@ -10,6 +10,7 @@ import {
   type QueryOptions,
 } from '../query/index.js';
 import { assertValidId, type Collection } from '../storage/collection.js';
+import { DocumentLockedError } from '../storage/document-locks.js';
 import type { Engine } from '../storage/engine.js';
 import type { Namespace } from '../storage/oplog-entry.js';
 import {
@@ -34,9 +35,11 @@ interface WriteError {
 
 /**
  * A statement's failure as a writeError. An error carrying labels (a transaction's WriteConflict) fails the whole
- * command instead, as in mongod, so its TransientTransactionError label reaches the driver.
+ * command instead, as in mongod, so its TransientTransactionError label reaches the driver; so does a document
+ * locked by a transaction, which the command waits for (lock-waits.ts).
  */
 export function toWriteError(index: number, error: unknown): WriteError {
+  if (error instanceof DocumentLockedError) throw error;
   if (error instanceof MongoCommandError) {
     if (error.labels.length > 0) throw error;
     return { index, code: error.code, errmsg: error.message, ...error.extra };

@@ -10,6 +10,7 @@ import { cloneDocument, cloneForExpressions } from './clone-document.js';
 import { compileFilterWithOptions } from './compile-filter.js';
 import { compileSort } from './compile-sort.js';
 import type { Document } from './document.js';
+import * as accumulatorOperators from 'mingo/operators/accumulator';
 import * as expressionOperators from 'mingo/operators/expression';
 import * as pipelineOperators from 'mingo/operators/pipeline';
 import { baseContext, baseOptions, comparisonOverrides } from './mingo-context.js';
@@ -21,6 +22,7 @@ import {
   wrapStockOperators,
 } from './typed-arithmetic.js';
 import { ONE_TO_ONE_STAGES, retypingStage } from './typed-passthrough.js';
+import { typedValueOperators } from './typed-value-operators.js';
 
 export interface RunPipelineOptions {
   /** Documents of another collection of the same database, for $lookup, $graphLookup and $unionWith. */
@@ -84,8 +86,8 @@ const $group: PipelineFn = (collection, expression, options) =>
   );
 
 /**
- * Typed arithmetic ($sum, $avg, $add, $subtract, $multiply) ahead of mingo's, and mingo's other expression
- * operators wrapped so that typed values never reach them (typed-arithmetic.ts).
+ * Typed arithmetic ($sum, $avg, $add, $subtract, $multiply) and typed $first/$last/$min/$max/$round/$abs ahead of
+ * mingo's, and mingo's other expression operators wrapped so that typed values never reach them (typed-arithmetic.ts).
  */
 const stockExpressions = expressionOperators as unknown as Record<string, unknown>;
 const pipelineContext = Context.from(
@@ -99,7 +101,11 @@ const pipelineContext = Context.from(
         ONE_TO_ONE_STAGES.map((name) => [name, retypingStage(pipelineOperators[name] as PipelineFn)]),
       ),
     },
-    expression: { ...comparisonOverrides, ...typedArithmeticOperators(stockExpressions) },
+    expression: {
+      ...comparisonOverrides,
+      ...typedArithmeticOperators(stockExpressions),
+      ...typedValueOperators(stockExpressions, accumulatorOperators),
+    },
   }),
   Context.init({ expression: wrapStockOperators(stockExpressions) }),
   baseContext,

@@ -26,7 +26,7 @@ function typedSourceOf(value: unknown): object | undefined {
     : undefined;
 }
 
-type OperatorFn = (obj: unknown, expr: unknown, options: Options) => unknown;
+export type OperatorFn = (obj: unknown, expr: unknown, options: Options) => unknown;
 
 /** How many stock operators are being evaluated around the current call: inside one, results must be plain. */
 let stockDepth = 0;
@@ -61,8 +61,20 @@ export function wrapStockOperators(operators: Record<string, unknown>): Record<s
   return wrapped;
 }
 
+/** Calls one of mingo's own operators as a stock one: typed operators inside it answer plain numbers. */
+export function callStock(stock: OperatorFn, obj: unknown, expr: unknown, options: Options): unknown {
+  stockDepth += 1;
+  try {
+    return stock(obj, expr, options);
+  } finally {
+    stockDepth -= 1;
+  }
+}
+
 /** Runs a typed operator: operands are evaluated as top-level ones; the result is plain when it must be. */
-function typedOperator(compute: (obj: unknown, expr: unknown, options: Options) => unknown): OperatorFn {
+export function typedOperator(
+  compute: (obj: unknown, expr: unknown, options: Options) => unknown,
+): OperatorFn {
   return (obj, expr, options) => {
     const outerDepth = stockDepth;
     const typedContext = outerDepth === 0 && isTaggedContext(obj);
@@ -83,7 +95,7 @@ function isTaggedContext(obj: unknown): boolean {
 }
 
 /** An operand's value, read from the tagged source document when it is a plain field path. */
-function typedOperand(obj: unknown, expr: unknown, options: Options): unknown {
+export function typedOperand(obj: unknown, expr: unknown, options: Options): unknown {
   if (typeof expr === 'string' && expr.startsWith('$') && !expr.startsWith('$$')) {
     const source = typedSourceOf(obj);
     if (source !== undefined) return resolve(source as Record<string, unknown>, expr.slice(1));
@@ -91,7 +103,8 @@ function typedOperand(obj: unknown, expr: unknown, options: Options): unknown {
   return evalExpr(obj, expr, options);
 }
 
-const isNumber = (value: unknown): boolean => typeof value !== 'boolean' && numericValue(value) !== undefined;
+export const isNumber = (value: unknown): boolean =>
+  typeof value !== 'boolean' && numericValue(value) !== undefined;
 const isDecimal = (value: unknown): boolean =>
   typeof value === 'object' && value !== null && bsonTag(value) === 'Decimal128';
 
@@ -115,7 +128,7 @@ function typedAverage(values: readonly unknown[]): unknown {
  * The values an accumulator-style operator works on: in $group, the operand of each document of the group; as an
  * expression, one operand's array elements (or the value itself), or each of several operands (arrays skipped).
  */
-function accumulatedValues(obj: unknown, expr: unknown, options: Options): unknown[] {
+export function accumulatedValues(obj: unknown, expr: unknown, options: Options): unknown[] {
   if (Array.isArray(obj)) return obj.map((doc) => typedOperand(doc, expr, options));
   if (Array.isArray(expr)) {
     if (expr.length !== 1) return expr.map((operand) => typedOperand(obj, operand, options));

@@ -5,6 +5,7 @@ import { valueKey } from '../query/index.js';
 import { Catalog } from './catalog.js';
 import { Collection, ID_INDEX_NAME } from './collection.js';
 import { assertValidNamespace, needsNewIndex } from './ddl-checks.js';
+import { assertUnlocked, documentHolder, type DocumentLocks } from './document-locks.js';
 import { Oplog } from './oplog.js';
 import { replayEntry } from './replay-entry.js';
 import { VersionHistory } from './version-history.js';
@@ -52,6 +53,8 @@ export class Engine {
   readonly oplog: Oplog;
   /** Earlier document versions, recorded only while a transaction's snapshot is open. */
   readonly history: VersionHistory;
+  /** Documents held by open transactions: writes made here (outside them) refuse to touch those. */
+  readonly documentLocks: DocumentLocks = new Map();
   private readonly catalog = new Catalog();
   private readonly listeners: CommitListener[] = [];
   private journal: WriteAheadLog | null = null;
@@ -352,8 +355,19 @@ export class Engine {
 
   // ---- documents -----------------------------------------------------------------------------------------
 
+  /** Whether an open transaction holds the document (other than one applying its own commit). */
+  isLocked(collection: Collection, id: unknown): boolean {
+    return documentHolder(this.documentLocks, collection, id) !== undefined;
+  }
+
+  /** Before a write outside any transaction: what an open transaction holds waits for it (document-locks.ts). */
+  private assertUnlocked(collection: Collection, id: unknown, doc?: Document): void {
+    if (this.documentLocks.size > 0) assertUnlocked(this.documentLocks, collection, id, doc);
+  }
+
   insertDocument(collection: Collection, doc: Document): void {
     this.write(() => {
+      this.assertUnlocked(collection, doc._id, doc);
       collection.insert(doc);
       const entry: Pending = {
         op: 'insert',
@@ -380,6 +394,7 @@ export class Engine {
     describe: (() => UpdateDescription) | null,
   ): void {
     this.write(() => {
+      this.assertUnlocked(collection, next._id, next);
       collection.replace(previous, next);
       const ns = { db: collection.ns.db, coll: collection.ns.coll };
       const documentKey = { _id: next._id as unknown };
@@ -408,6 +423,7 @@ export class Engine {
 
   deleteDocument(collection: Collection, doc: Document): void {
     this.write(() => {
+      this.assertUnlocked(collection, doc._id);
       collection.remove(doc);
       const entry: Pending = {
         op: 'delete',

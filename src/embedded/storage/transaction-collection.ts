@@ -14,8 +14,15 @@ export interface TransactionSnapshot {
   readonly ts: Timestamp;
 }
 
-/** Throws WriteConflict when this transaction may not write the document (another writer came first). */
-export type ClaimDocument = (collection: TransactionCollection, idKey: string) => void;
+/**
+ * Throws WriteConflict when this transaction may not write the document (another writer came first); also claims
+ * the unique index keys of the versions it replaces or writes (`versions`).
+ */
+export type ClaimDocument = (
+  collection: TransactionCollection,
+  idKey: string,
+  versions: readonly (Document | undefined)[],
+) => void;
 
 export class TransactionCollection extends Collection {
   /** id key → the transaction's version of the document (null: deleted), in order of first write. */
@@ -108,21 +115,21 @@ export class TransactionCollection extends Collection {
 
   override insert(doc: Document): void {
     const idKey = valueKey(doc._id);
-    this.claim(this, idKey);
+    this.claim(this, idKey, [doc]);
     this.checkInsert(doc);
     this.writes.set(idKey, doc);
   }
 
-  override replace(_previous: Document, next: Document): void {
+  override replace(previous: Document, next: Document): void {
     const idKey = valueKey(next._id);
-    this.claim(this, idKey);
+    this.claim(this, idKey, [previous, next]);
     this.checkUniqueIndexes(next, idKey);
     this.writes.set(idKey, next);
   }
 
   override remove(doc: Document): void {
     const idKey = valueKey(doc._id);
-    this.claim(this, idKey);
+    this.claim(this, idKey, [doc]);
     this.writes.set(idKey, null);
   }
 

@@ -106,10 +106,10 @@ export class TransactionEngine extends Engine {
   }
 
   override createIndexes(
-    _ns: Namespace,
-    _specs: IndexSpec[],
+    ns: Namespace,
+    specs: IndexSpec[],
   ): { before: number; after: number; createdCollection: boolean } {
-    throw notInTransaction('createIndexes');
+    return this.transaction.createIndexes(ns, specs);
   }
 
   override dropIndexes(): void {

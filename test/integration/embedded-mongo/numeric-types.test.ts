@@ -167,6 +167,120 @@ describe('numeric types', () => {
     expect(groups.map((group) => bsonTypeOf(group.n))).toEqual(Array(6).fill('Int32'));
   });
 
+  it('gives $first, $last, $min and $max in $group the stored type of the value they pick', async () => {
+    const items = fresh();
+    const docs: Document[] = [
+      { _id: 1, g: 'a', v: Long.fromNumber(7) },
+      { _id: 2, g: 'a', v: new Double(2) },
+      { _id: 3, g: 'a', v: 5 },
+      { _id: 4, g: 'a', v: Decimal128.fromString('9') },
+      { _id: 5, g: 'b', v: 5 },
+      { _id: 6, g: 'b', v: Long.fromNumber(5) },
+    ];
+    await items.insertMany(docs);
+    const groups = await items
+      .aggregate(
+        [
+          { $sort: { _id: 1 } },
+          {
+            $group: {
+              _id: '$g',
+              first: { $first: '$v' },
+              last: { $last: '$v' },
+              min: { $min: '$v' },
+              max: { $max: '$v' },
+            },
+          },
+          { $sort: { _id: 1 } },
+        ],
+        RAW,
+      )
+      .toArray();
+    const shown = groups.map((group) =>
+      ['first', 'last', 'min', 'max'].map((key) => `${bsonTypeOf(group[key])} ${String(group[key])}`),
+    );
+    expect(shown).toEqual([
+      ['Long 7', 'Decimal128 9', 'Double 2', 'Decimal128 9'],
+      // Equal values of two types: $last is the last document's.
+      ['Int32 5', 'Long 5', 'Int32 5', 'Int32 5'],
+    ]);
+  });
+
+  it('keeps the input type through $round and $abs, and through a field renamed in $project', async () => {
+    const items = fresh();
+    await items.insertOne({
+      ...sample(),
+      negLong: Long.fromNumber(-5),
+      negWhole: new Double(-2),
+      negDecimal: Decimal128.fromString('-3.5'),
+      intMin: -2_147_483_648,
+      big: 1234,
+      nested: { deep: Long.fromNumber(8) },
+    });
+    const [projected] = await items
+      .aggregate(
+        [
+          {
+            $project: {
+              roundWhole: { $round: ['$two'] },
+              roundHalf: { $round: ['$half', 0] },
+              roundInt: { $round: ['$count', 0] },
+              roundIntTens: { $round: ['$big', -1] },
+              roundLong: { $round: ['$small', 1] },
+              roundDecimal: { $round: ['$amount', 0] },
+              absLong: { $abs: '$negLong' },
+              absWhole: { $abs: '$negWhole' },
+              absInt: { $abs: '$count' },
+              absDecimal: { $abs: '$negDecimal' },
+              absIntMin: { $abs: '$intMin' },
+              firstOfList: { $first: '$list' },
+              maxOf: { $max: ['$count', '$small'] },
+              minOf: { $min: ['$price', '$small'] },
+              renamedLong: '$small',
+              renamedDouble: '$price',
+              renamedDeep: '$nested.deep',
+              inner: { copy: '$two' },
+            },
+          },
+        ],
+        RAW,
+      )
+      .toArray();
+    const shown = Object.fromEntries(
+      Object.entries(projected!)
+        .filter(([key]) => key !== '_id')
+        .map(([key, value]) => [
+          key,
+          key === 'inner'
+            ? `${bsonTypeOf((value as Document).copy)} ${String((value as Document).copy)}`
+            : `${bsonTypeOf(value)} ${String(value)}`,
+        ]),
+    );
+    expect(shown).toEqual({
+      roundWhole: 'Double 2',
+      roundHalf: 'Double 2',
+      roundInt: 'Int32 3',
+      roundIntTens: 'Int32 1230',
+      roundLong: 'Long 5',
+      roundDecimal: 'Decimal128 10',
+      absLong: 'Long 5',
+      absWhole: 'Double 2',
+      absInt: 'Int32 3',
+      absDecimal: 'Decimal128 3.5',
+      absIntMin: 'Long 2147483648',
+      firstOfList: 'Double 1',
+      maxOf: 'Long 5',
+      minOf: 'Long 5',
+      renamedLong: 'Long 5',
+      renamedDouble: 'Double 120',
+      renamedDeep: 'Long 8',
+      inner: 'Double 2',
+    });
+    await expect(
+      items.aggregate([{ $project: { x: { $abs: { $literal: Long.MIN_VALUE } } } }]).toArray(),
+    ).rejects.toMatchObject({ code: 28680 });
+  });
+
   it('gives $project and $addFields arithmetic the type MongoDB gives it, stage after stage', async () => {
     const items = fresh();
     const doc: Document = {
@@ -218,7 +332,7 @@ describe('numeric types', () => {
       avgOfInts: 'Double',
       rounded: 'Double',
       next: 'Long',
-      plain: 'Int32',
+      plain: 'Long',
     });
     expect(String(projected!.intOverflow)).toBe('4000000000');
     expect(String(projected!.nested)).toBe('22');

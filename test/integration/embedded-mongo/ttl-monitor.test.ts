@@ -84,6 +84,28 @@ describe('TTL monitor', () => {
     await expect.poll(() => ids(logins)).toEqual([2]);
   });
 
+  it('leaves a document an open transaction holds for a pass after the transaction ends', async () => {
+    now = START;
+    const carts = db.collection<Session>('carts');
+    await carts.createIndex({ at: 1 }, { expireAfterSeconds: 0 });
+    await carts.insertMany([
+      { _id: 1, at: new Date(START + 500) },
+      { _id: 2, at: new Date(START + 500) },
+    ]);
+    const session = fixture.client.startSession();
+    try {
+      session.startTransaction();
+      await carts.updateOne({ _id: 1 }, { $set: { kind: 'held' } }, { session });
+      now = START + 1_000;
+      // The other expired document goes on the next passes; the held one stays until the commit.
+      await expect.poll(() => ids(carts)).toEqual([1]);
+      await session.commitTransaction();
+    } finally {
+      await session.endSession();
+    }
+    await expect.poll(() => ids(carts)).toEqual([]);
+  });
+
   it('reports and sets ttlMonitorSleepSecs (integer seconds of at least 1, as mongod)', async () => {
     const admin = fixture.client.db('admin');
     expect((await admin.command({ getParameter: 1, ttlMonitorSleepSecs: 1 })).ttlMonitorSleepSecs).toBe(0.05);

@@ -15,6 +15,32 @@ describe('runPipeline', () => {
     expect(runPipeline(orders, [{ $sort: { price: -1, qty: 1 } }]).map((d) => d._id)).toEqual([2, 1, 3]);
   });
 
+  it('rounds integers to negative places half to even, keeping int32 and Long', () => {
+    const values = [
+      { _id: 1, v: 25 },
+      { _id: 2, v: 35 },
+      { _id: 3, v: -25 },
+      { _id: 4, v: Long.fromString('9007199254740995') },
+      { _id: 5, v: 2_147_483_647 },
+    ];
+    const rounded = runPipeline(values, [{ $project: { _id: 0, r: { $round: ['$v', -1] } } }]);
+    expect(rounded.map((doc) => String(doc.r))).toEqual([
+      '20',
+      '40',
+      '-20',
+      '9007199254741000',
+      '2147483650',
+    ]);
+    // An int32 that rounds out of range becomes a Long, as MongoDB widens overflowing ints.
+    expect(rounded.map((doc) => (doc.r instanceof Long ? 'Long' : typeof doc.r))).toEqual([
+      'number',
+      'number',
+      'number',
+      'Long',
+      'Long',
+    ]);
+  });
+
   it('groups, counts, unwinds and projects', () => {
     expect(
       runPipeline(orders, [{ $group: { _id: '$item', total: { $sum: '$qty' } } }, { $sort: { _id: 1 } }]),
