@@ -175,6 +175,7 @@ export class EmbeddedMongoServer {
       failPoints?.interceptor,
       {
         transactions: { lifetimeLimitSeconds: options.transactionLifetimeLimitSeconds, now: options.now },
+        now: options.now,
         ...(failPoints ? { transactionalWriteFailure: failPoints.transactionalWriteFailure } : {}),
       },
     );

@@ -39,6 +39,8 @@ export interface DispatcherOptions {
   transactions?: TransactionSessionsOptions;
   /** The onPrimaryTransactionalWrite test fail point, consulted once per attempt of a retryable write. */
   transactionalWriteFailure?: () => TransactionalWriteFailure | undefined;
+  /** The server's clock (epoch ms), for maxTimeMS; Date.now when absent. */
+  now?: () => number;
 }
 
 export class CommandDispatcher {
@@ -47,6 +49,7 @@ export class CommandDispatcher {
   private readonly sessions = new LocalSessions();
   private readonly transactions: TransactionSessions;
   private readonly transactionalWriteFailure: (() => TransactionalWriteFailure | undefined) | undefined;
+  private readonly now: () => number;
 
   constructor(
     private readonly engine: Engine,
@@ -62,6 +65,7 @@ export class CommandDispatcher {
       options.transactions ?? { lifetimeLimitSeconds: 60, now: Date.now },
     );
     this.transactionalWriteFailure = options.transactionalWriteFailure;
+    this.now = options.now ?? Date.now;
     for (const group of [
       handshakeCommands,
       adminCommands,
@@ -140,6 +144,7 @@ export class CommandDispatcher {
       command,
       session,
       logger: this.logger,
+      now: this.now,
     };
     if (
       !transaction &&

@@ -39,6 +39,11 @@ export class CollectionIndex {
   private readonly byKey = new Map<string, Set<string>>();
   /** First field's key → ids; serves equality on an index prefix. */
   private readonly byFirstField = new Map<string, Set<string>>();
+  /**
+   * Whether some document ever held an array on an indexed path (mongod's multikey flag; never cleared). Until then
+   * every document has exactly one key, so the sets of distinct keys are disjoint and a count can add their sizes.
+   */
+  private multikeyFlag = false;
 
   constructor(readonly spec: IndexSpec) {
     this.fields = Object.keys(spec.key);
@@ -87,11 +92,16 @@ export class CollectionIndex {
     return true;
   }
 
+  get multikey(): boolean {
+    return this.multikeyFlag;
+  }
+
   /** The keys a document has in this index: several when an indexed field holds an array. */
   keysOf(doc: Document): IndexKeys {
     if (!this.includes(doc)) return { full: [], first: [] };
     let combinations: string[][] = [[]];
     for (const parts of this.fieldParts) {
+      if (!this.multikeyFlag && pathHoldsArray(doc, parts)) this.multikeyFlag = true;
       const values = valuesAtParts(doc, parts);
       const keys =
         values.length === 0 ? [valueKey(null)] : [...new Set(values.map((value) => valueKey(value)))];
@@ -159,6 +169,19 @@ export class CollectionIndex {
     return this.byFirstField.get(valueKey(value)) ?? EMPTY;
   }
 
+  /**
+   * How many documents have one of `values` in the first field, without reading them; undefined while the index is
+   * multikey (a document may then hold several of the values).
+   */
+  countFirst(values: readonly unknown[]): number | undefined {
+    if (this.multikeyFlag) return undefined;
+    let total = 0;
+    for (const key of new Set(values.map((value) => valueKey(value)))) {
+      total += this.byFirstField.get(key)?.size ?? 0;
+    }
+    return total;
+  }
+
   /** Ids of documents whose indexed fields equal `values` (one per field, in index order). */
   lookup(values: unknown[]): ReadonlySet<string> {
     return this.byKey.get(values.map((value) => valueKey(value)).join(KEY_SEPARATOR)) ?? EMPTY;
@@ -166,6 +189,17 @@ export class CollectionIndex {
 }
 
 const EMPTY: ReadonlySet<string> = new Set();
+
+/** Whether an array lies anywhere on `parts` in `doc` (at the end or on the way). */
+function pathHoldsArray(doc: Document, parts: readonly string[]): boolean {
+  let value: unknown = doc;
+  for (const part of parts) {
+    if (value === null || typeof value !== 'object') return false;
+    value = (value as Record<string, unknown>)[part];
+    if (Array.isArray(value)) return true;
+  }
+  return false;
+}
 
 function sameKeys(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((key, index) => key === b[index]);

@@ -167,6 +167,31 @@ export class Collection {
     return { indexName: undefined, documents: this.documents.values() };
   }
 
+  /**
+   * The number of documents matching `filter` when an index answers it alone ({field: v}, {$eq}, {$in} on the first
+   * field of a complete, non-multikey index, the driver's countDocuments by status), without reading them;
+   * undefined when the documents must be read.
+   */
+  countByIndex(filter: Document): number | undefined {
+    const fields = Object.keys(filter);
+    if (fields.length !== 1) return undefined;
+    const field = fields[0] as string;
+    const values = equalityValues(filter[field]);
+    if (!values || values.length === 0) return undefined;
+    if (field === '_id') {
+      let found = 0;
+      for (const key of new Set(values.map((value) => valueKey(value))))
+        if (this.documents.has(key)) found += 1;
+      return found;
+    }
+    for (const index of this.indexes.values()) {
+      if (!index.complete || index.fields[0] !== field) continue;
+      const counted = index.countFirst(values);
+      if (counted !== undefined) return counted;
+    }
+    return undefined;
+  }
+
   private *resolve(ids: ReadonlySet<string>): Iterable<Document> {
     // Copy first: the caller may modify the collection (and so the index set) while iterating.
     for (const idKey of [...ids]) {

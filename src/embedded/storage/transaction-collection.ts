@@ -98,6 +98,11 @@ export class TransactionCollection extends Collection {
     return found;
   }
 
+  /** The live indexes do not show this view's writes or its snapshot: its documents are read instead. */
+  override countByIndex(): number | undefined {
+    return undefined;
+  }
+
   override checkInsert(doc: Document): void {
     const idKey = valueKey(doc._id);
     if (this.view(idKey)) {

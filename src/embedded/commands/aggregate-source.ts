@@ -1,0 +1,85 @@
+// What a collection pipeline starts from: its leading `$match` answered through an index (a count without reading
+// documents when the index alone answers it), a counting `$group` run natively, and the rest left to runPipeline.
+import type { Document } from 'bson';
+import { compileFilter, isPlainDocument, type QueryOptions } from '../query/index.js';
+import type { Engine } from '../storage/engine.js';
+import { countingGroupOf, runCountingGroup } from './native-group.js';
+import { candidateDocuments } from './query-options.js';
+import { filterSliced, type ReadBudget } from './read-budget.js';
+import { isView, readableDocuments } from './readable-documents.js';
+
+export interface PipelineStart {
+  /** The documents the remaining stages run on (stored ones: the caller must not modify them). */
+  readonly documents: Document[];
+  readonly remaining: Document[];
+}
+
+const isCount = (value: unknown): value is number =>
+  typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+
+/**
+ * Runs what it can of `stages` on collection `coll` in slices under `budget`; the stages are already validated.
+ * A leading `$match` reads the index candidates (collection.candidates) rather than every document.
+ */
+export async function startCollectionPipeline(
+  engine: Engine,
+  ns: { db: string; coll: string },
+  stages: Document[],
+  options: QueryOptions,
+  budget: ReadBudget,
+): Promise<PipelineStart> {
+  const collection = engine.getCollection(ns);
+  const first = stages[0];
+  if (!collection || isView(collection) || !first || !isPlainDocument(first.$match)) {
+    return startWithGroup(readableDocuments(engine, ns), stages, budget);
+  }
+  const filter = first.$match;
+  const matcher = compileFilter(filter, options);
+  const simpleCollation = !options.collation || options.collation.locale === 'simple';
+  const counted = simpleCollation ? countShape(stages) : undefined;
+  if (counted) {
+    const total = collection.countByIndex(filter);
+    if (total !== undefined) {
+      // The driver's countDocuments: $match, optional $skip/$limit, then {$group: {_id: <const>, n: {$sum: 1}}}.
+      const n = Math.min(Math.max(0, total - counted.skip), counted.limit);
+      const groupDoc: Document = { _id: counted.constantKey };
+      for (const counter of counted.counters) groupDoc[counter] = n;
+      return { documents: n > 0 ? [groupDoc] : [], remaining: [] };
+    }
+  }
+  const matched = await filterSliced(candidateDocuments(collection, filter, options), matcher, budget);
+  return startWithGroup(matched, stages.slice(1), budget);
+}
+
+async function startWithGroup(
+  documents: Document[],
+  stages: Document[],
+  budget: ReadBudget,
+): Promise<PipelineStart> {
+  const group = countingGroupOf(stages[0]);
+  if (group) {
+    const grouped = await runCountingGroup(documents, group, budget);
+    if (grouped) return { documents: grouped, remaining: stages.slice(1) };
+  }
+  return { documents, remaining: stages };
+}
+
+/** `[$match, ($skip | $limit)*, counting $group with a constant key]`: the count it asks for, else undefined. */
+function countShape(
+  stages: Document[],
+): { skip: number; limit: number; constantKey: unknown; counters: readonly string[] } | undefined {
+  const last = stages.length > 1 ? countingGroupOf(stages[stages.length - 1]) : undefined;
+  if (!last || last.keyField !== undefined) return undefined;
+  let skip = 0;
+  let limit = Infinity;
+  for (const stage of stages.slice(1, -1)) {
+    if (Object.keys(stage).length !== 1) return undefined;
+    if (isCount(stage.$skip)) {
+      skip += stage.$skip;
+      limit = Math.max(0, limit - stage.$skip);
+    } else if (isCount(stage.$limit) && stage.$limit > 0) {
+      limit = Math.min(limit, stage.$limit);
+    } else return undefined;
+  }
+  return { skip, limit, constantKey: last.constantKey, counters: last.counters };
+}
