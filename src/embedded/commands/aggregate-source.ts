@@ -3,7 +3,7 @@
 import type { Document } from 'bson';
 import { compileFilter, isPlainDocument, type QueryOptions } from '../query/index.js';
 import type { Engine } from '../storage/engine.js';
-import { countingGroupOf, runCountingGroup } from './native-group.js';
+import { countingGroupOf, countStageName, runCountingGroup } from './native-group.js';
 import { candidateDocuments } from './query-options.js';
 import { filterSliced, type ReadBudget } from './read-budget.js';
 import { isView, readableDocuments } from './readable-documents.js';
@@ -42,9 +42,7 @@ export async function startCollectionPipeline(
     if (total !== undefined) {
       // The driver's countDocuments: $match, optional $skip/$limit, then {$group: {_id: <const>, n: {$sum: 1}}}.
       const n = Math.min(Math.max(0, total - counted.skip), counted.limit);
-      const groupDoc: Document = { _id: counted.constantKey };
-      for (const counter of counted.counters) groupDoc[counter] = n;
-      return { documents: n > 0 ? [groupDoc] : [], remaining: [] };
+      return { documents: n > 0 ? [counted.output(n)] : [], remaining: [] };
     }
   }
   const matched = await filterSliced(candidateDocuments(collection, filter, options), matcher, budget);
@@ -56,6 +54,11 @@ async function startWithGroup(
   stages: Document[],
   budget: ReadBudget,
 ): Promise<PipelineStart> {
+  const countName = countStageName(stages[0]);
+  if (countName !== undefined) {
+    const counted = documents.length > 0 ? [{ [countName]: documents.length }] : [];
+    return { documents: counted, remaining: stages.slice(1) };
+  }
   const group = countingGroupOf(stages[0]);
   if (group) {
     const grouped = await runCountingGroup(documents, group, budget);
@@ -64,12 +67,26 @@ async function startWithGroup(
   return { documents, remaining: stages };
 }
 
-/** `[$match, ($skip | $limit)*, counting $group with a constant key]`: the count it asks for, else undefined. */
+/**
+ * `[$match, ($skip | $limit)*, counting $group with a constant key or $count]`: the count it asks for and how its
+ * one output document looks, else undefined.
+ */
 function countShape(
   stages: Document[],
-): { skip: number; limit: number; constantKey: unknown; counters: readonly string[] } | undefined {
-  const last = stages.length > 1 ? countingGroupOf(stages[stages.length - 1]) : undefined;
-  if (!last || last.keyField !== undefined) return undefined;
+): { skip: number; limit: number; output: (n: number) => Document } | undefined {
+  if (stages.length < 2) return undefined;
+  const lastStage = stages[stages.length - 1];
+  const countName = countStageName(lastStage);
+  const group = countingGroupOf(lastStage);
+  let output: (n: number) => Document;
+  if (countName !== undefined) output = (n) => ({ [countName]: n });
+  else if (group && group.keyField === undefined) {
+    output = (n) => {
+      const groupDoc: Document = { _id: group.constantKey };
+      for (const counter of group.counters) groupDoc[counter] = n;
+      return groupDoc;
+    };
+  } else return undefined;
   let skip = 0;
   let limit = Infinity;
   for (const stage of stages.slice(1, -1)) {
@@ -81,5 +98,5 @@ function countShape(
       limit = Math.min(limit, stage.$limit);
     } else return undefined;
   }
-  return { skip, limit, constantKey: last.constantKey, counters: last.counters };
+  return { skip, limit, output };
 }

@@ -35,6 +35,17 @@ export function countingGroupOf(stage: Document | undefined): CountingGroup | un
   return { keyField, constantKey: keyField === undefined ? key : undefined, counters };
 }
 
+/**
+ * `{$count: 'name'}` as the CountingGroup it equals (`{_id: null, name: {$sum: 1}}` without the _id), or undefined
+ * for anything else (a name mingo must refuse).
+ */
+export function countStageName(stage: Document | undefined): string | undefined {
+  const name: unknown = stage?.$count;
+  if (stage === undefined || Object.keys(stage).length !== 1 || typeof name !== 'string') return undefined;
+  if (name === '' || name.startsWith('$') || name.includes('.') || name === '_id') return undefined;
+  return name;
+}
+
 /** Strings, booleans, null and finite numbers group by plain equality; anything else is left to mingo. */
 function isPlainConstant(value: unknown): boolean {
   return (

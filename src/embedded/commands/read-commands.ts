@@ -29,6 +29,7 @@ import { isView, readableDocuments } from './readable-documents.js';
 import { ArrayCursor, type CursorBatch, type ServerCursor } from './cursor-registry.js';
 import { filterSliced, ReadBudget, scanSliced } from './read-budget.js';
 import { SortedPage } from './sorted-page.js';
+import { planRead } from './read-plan.js';
 
 export interface QueryDocumentsOptions {
   sort?: Document;
@@ -62,9 +63,16 @@ export async function queryDocuments(
   const hint = resolveHint(collection, options.hint);
   const bounds = parseIndexBounds(options.min, options.max, hint);
   if (!collection) return [];
-  let candidates = isView(collection)
-    ? readableDocuments(engine, { db, coll })
-    : candidateDocuments(collection, filter, queryOptions);
+  let candidates: Iterable<Document>;
+  let sorted = false;
+  if (isView(collection)) candidates = readableDocuments(engine, { db, coll });
+  else if (bounds || hint?.kind === 'natural')
+    candidates = candidateDocuments(collection, filter, queryOptions);
+  else {
+    const plan = planRead(collection, filter, options.sort, queryOptions);
+    candidates = plan.documents;
+    sorted = plan.sorted;
+  }
   if (bounds) {
     const inBounds = await filterSliced(candidates, (doc) => withinIndexBounds(doc, bounds), budget);
     candidates = inBounds.sort((a, b) =>
@@ -76,7 +84,8 @@ export async function queryDocuments(
   const skip = options.skip ?? 0;
   const limit = options.limit && options.limit > 0 ? options.limit : Infinity;
   const out: Document[] = [];
-  if (!options.sort || Object.keys(options.sort).length === 0) {
+  if (sorted || !options.sort || Object.keys(options.sort).length === 0) {
+    // In natural order, or in the sort's order already (read from an index): the first matches are the answer.
     let skipped = 0;
     await scanSliced(
       candidates,

@@ -4,6 +4,7 @@ import { MongoCommandError } from '../errors.js';
 import { compileFilter, valueKey } from '../query/index.js';
 import type { IndexSpec } from './oplog-entry.js';
 import { formatKeyValue, valuesAtParts, valuesAtPath } from './document-paths.js';
+import { IndexOrder, type OrderedEntry } from './index-order.js';
 
 /** Thrown by unique checks; the command layer turns it into a writeError or a command error. */
 export class DuplicateKeyError extends MongoCommandError {
@@ -44,6 +45,8 @@ export class CollectionIndex {
    * every document has exactly one key, so the sets of distinct keys are disjoint and a count can add their sizes.
    */
   private multikeyFlag = false;
+  /** The entries in key order, once a sorted read asked for them (index-order.ts); kept only while not multikey. */
+  private order: IndexOrder | undefined;
 
   constructor(readonly spec: IndexSpec) {
     this.fields = Object.keys(spec.key);
@@ -146,22 +149,67 @@ export class CollectionIndex {
     const { full, first } = this.keysOf(doc);
     for (const key of full) addTo(this.byKey, key, idKey);
     for (const key of first) addTo(this.byFirstField, key, idKey);
+    if (this.order) this.orderAdd(doc, idKey, full.length > 0);
   }
 
-  /** Moves a document from its `previous` keys to `nextKeys`; nothing to do when its indexed values kept. */
-  replace(previous: Document, idKey: string, nextKeys: IndexKeys): void {
+  /**
+   * The index's entries in key order (forward or reverse), with `prefix` the values of its first fields when they
+   * are pinned; undefined while the index cannot serve a sort (multikey, sparse or partial). `documents` resolves ids.
+   */
+  ordered(
+    direction: 1 | -1,
+    prefix: readonly unknown[],
+    documents: ReadonlyMap<string, Document>,
+  ): Iterable<OrderedEntry> | undefined {
+    if (this.multikeyFlag || !this.complete) return undefined;
+    if (!this.order) {
+      const entries: OrderedEntry[] = [];
+      for (const [idKey, doc] of documents) entries.push({ values: this.orderValues(doc), idKey });
+      this.order = new IndexOrder(
+        this.fields.map((field) => (Number(this.spec.key[field]) < 0 ? -1 : 1)),
+        entries,
+      );
+      // Documents may have turned the index multikey while their values were read.
+      if (this.multikeyFlag) this.order = undefined;
+    }
+    return this.order?.walk(direction, prefix);
+  }
+
+  /** A document's values for the index order: one per field (null when missing), the index being single-key. */
+  private orderValues(doc: Document): unknown[] {
+    return this.fieldParts.map((parts) => {
+      if (pathHoldsArray(doc, parts)) this.multikeyFlag = true;
+      return valuesAtParts(doc, parts)[0] ?? null;
+    });
+  }
+
+  private orderAdd(doc: Document, idKey: string, indexed: boolean): void {
+    const values = this.orderValues(doc);
+    if (this.multikeyFlag || !this.order) {
+      this.order = undefined;
+      return;
+    }
+    if (indexed) this.order.add(idKey, values);
+    else this.order.remove(idKey);
+    if (this.order.overgrown) this.order = undefined;
+  }
+
+  /** Moves a document from its `previous` keys to `nextKeys` (those of `next`); nothing to do when they are kept. */
+  replace(previous: Document, idKey: string, nextKeys: IndexKeys, next: Document): void {
     const before = this.keysOf(previous);
     if (sameKeys(before.full, nextKeys.full) && sameKeys(before.first, nextKeys.first)) return;
     for (const key of before.full) removeFrom(this.byKey, key, idKey);
     for (const key of before.first) removeFrom(this.byFirstField, key, idKey);
     for (const key of nextKeys.full) addTo(this.byKey, key, idKey);
     for (const key of nextKeys.first) addTo(this.byFirstField, key, idKey);
+    if (this.order) this.orderAdd(next, idKey, nextKeys.full.length > 0);
   }
 
   remove(doc: Document, idKey: string): void {
     const { full, first } = this.keysOf(doc);
     for (const key of full) removeFrom(this.byKey, key, idKey);
     for (const key of first) removeFrom(this.byFirstField, key, idKey);
+    this.order?.remove(idKey);
   }
 
   /** Ids of documents whose first indexed field equals `value`. */

@@ -78,7 +78,7 @@ export class Collection {
       moves.push({ index, keys });
     }
     this.documents.set(idKey, next);
-    for (const { index, keys } of moves) index.replace(previous, idKey, keys);
+    for (const { index, keys } of moves) index.replace(previous, idKey, keys, next);
   }
 
   remove(doc: Document): void {
@@ -192,6 +192,47 @@ export class Collection {
     return undefined;
   }
 
+  /**
+   * The documents that may match `filter`, already in `sort` order, read from an index whose key order is the sort's
+   * (or its reverse) after the leading fields the filter pins by one equality value each ({status: 'x'} sorted by
+   * {updatedAt: -1} on {status: 1, updatedAt: -1}); undefined when no index gives that order. `pinned` says how many
+   * leading index fields the filter pinned (the read then starts at them instead of the index's start).
+   */
+  sortedCandidates(
+    filter: Document,
+    sort: Document,
+  ): { indexName: string; pinned: number; direction: 1 | -1; documents: Iterable<Document> } | undefined {
+    const sortFields = Object.keys(sort);
+    const sortDirections = sortFields.map((field) => sort[field] as unknown);
+    if (sortFields.length === 0 || !sortDirections.every((d) => d === 1 || d === -1)) return undefined;
+    for (const index of this.indexes.values()) {
+      const { fields } = index;
+      const prefix: unknown[] = [];
+      while (prefix.length < fields.length) {
+        const values = equalityValues(filter[fields[prefix.length]!]);
+        if (values?.length !== 1) break;
+        prefix.push(values[0]);
+      }
+      // The sort may start at any pinned field (a constant sorts nothing) but must then follow the index's fields.
+      for (let start = prefix.length; start >= 0; start--) {
+        const direction = walkDirection(index, start, sortFields, sortDirections as number[]);
+        if (direction === undefined) continue;
+        const entries = index.ordered(direction, prefix, this.documents);
+        if (!entries) break;
+        const documents = this.resolveEntries(entries);
+        return { indexName: index.name, pinned: prefix.length, direction, documents };
+      }
+    }
+    return undefined;
+  }
+
+  private *resolveEntries(entries: Iterable<{ idKey: string }>): Iterable<Document> {
+    for (const { idKey } of entries) {
+      const doc = this.documents.get(idKey);
+      if (doc) yield doc;
+    }
+  }
+
   private *resolve(ids: ReadonlySet<string>): Iterable<Document> {
     // Copy first: the caller may modify the collection (and so the index set) while iterating.
     for (const idKey of [...ids]) {
@@ -199,6 +240,27 @@ export class Collection {
       if (doc) yield doc;
     }
   }
+}
+
+/**
+ * 1 when walking `index` forward from field `start` gives `sortFields` in their directions, -1 when walking it
+ * backward does, undefined when neither does.
+ */
+function walkDirection(
+  index: CollectionIndex,
+  start: number,
+  sortFields: readonly string[],
+  sortDirections: readonly number[],
+): 1 | -1 | undefined {
+  let direction: 1 | -1 | undefined;
+  for (let at = 0; at < sortFields.length; at++) {
+    const field = index.fields[start + at];
+    if (field === undefined || field !== sortFields[at]) return undefined;
+    const relative = Number(index.spec.key[field]) < 0 ? -sortDirections[at]! : sortDirections[at]!;
+    if (direction !== undefined && relative !== direction) return undefined;
+    direction = relative === 1 ? 1 : -1;
+  }
+  return direction;
 }
 
 /**

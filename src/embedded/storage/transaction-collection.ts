@@ -103,6 +103,10 @@ export class TransactionCollection extends Collection {
     return undefined;
   }
 
+  override sortedCandidates(): undefined {
+    return undefined;
+  }
+
   override checkInsert(doc: Document): void {
     const idKey = valueKey(doc._id);
     if (this.view(idKey)) {

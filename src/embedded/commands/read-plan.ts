@@ -1,0 +1,70 @@
+// How a find, count or aggregate's leading $match reads a collection: by an index's key order (a sort served by the
+// index), by index lookups (equality and $in), or by a collection scan; and the winning plan explain reports for it.
+import type { Document } from 'bson';
+import type { QueryOptions } from '../query/index.js';
+import { ID_INDEX_NAME, type Collection } from '../storage/collection.js';
+
+export interface ReadPlan {
+  /** The documents that may match (the caller still applies the filter), in natural or index order. */
+  readonly documents: Iterable<Document>;
+  /** The documents come in the requested sort order already. */
+  readonly sorted: boolean;
+  /** The plan as mongod's explain shows it in queryPlanner.winningPlan (FETCH/IXSCAN, COLLSCAN, SORT). */
+  readonly winningPlan: Document;
+}
+
+/** The read plan for `filter` (and `sort`) on a collection that is not a view. */
+export function planRead(
+  collection: Collection,
+  filter: Document,
+  sort: Document | undefined,
+  options: QueryOptions,
+): ReadPlan {
+  const hasSort = sort !== undefined && Object.keys(sort).length > 0;
+  const sortStage = (input: Document): Document =>
+    hasSort ? { stage: 'SORT', sortPattern: sort, inputStage: input } : input;
+  // Index keys are binary: under a non-simple collation a collated equality can match another key.
+  if (options.collation && options.collation.locale !== 'simple') {
+    return { documents: collection.allDocuments(), sorted: false, winningPlan: sortStage(collscan(filter)) };
+  }
+  const lookupIndex = collection.plan(filter).indexName;
+  if (hasSort) {
+    const ordered = collection.sortedCandidates(filter, sort);
+    // An index order wins over lookups unless the lookups use another index and the order pins nothing.
+    if (ordered && (lookupIndex === undefined || (ordered.pinned > 0 && lookupIndex !== ID_INDEX_NAME))) {
+      return {
+        documents: ordered.documents,
+        sorted: true,
+        winningPlan: fetch(filter, ixscan(collection, ordered.indexName, ordered.direction)),
+      };
+    }
+  }
+  const documents = collection.candidates(filter);
+  if (lookupIndex === undefined) {
+    return { documents, sorted: false, winningPlan: sortStage(collscan(filter)) };
+  }
+  return {
+    documents,
+    sorted: false,
+    winningPlan: sortStage(fetch(filter, ixscan(collection, lookupIndex, 1))),
+  };
+}
+
+function collscan(filter: Document): Document {
+  return { stage: 'COLLSCAN', filter, direction: 'forward' };
+}
+
+function fetch(filter: Document, input: Document): Document {
+  return { stage: 'FETCH', filter, inputStage: input };
+}
+
+function ixscan(collection: Collection, indexName: string, direction: 1 | -1): Document {
+  const spec = collection.indexSpecs().find((candidate) => candidate.name === indexName);
+  return {
+    stage: 'IXSCAN',
+    keyPattern: spec?.key ?? {},
+    indexName,
+    isMultiKey: collection.indexes.get(indexName)?.multikey ?? false,
+    direction: direction === 1 ? 'forward' : 'backward',
+  };
+}
