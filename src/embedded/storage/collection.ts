@@ -204,7 +204,8 @@ export class Collection {
   ): { indexName: string; pinned: number; direction: 1 | -1; documents: Iterable<Document> } | undefined {
     const sortFields = Object.keys(sort);
     const sortDirections = sortFields.map((field) => sort[field] as unknown);
-    if (sortFields.length === 0 || !sortDirections.every((d) => d === 1 || d === -1)) return undefined;
+    const isDirection = (d: unknown): d is 1 | -1 => d === 1 || d === -1;
+    if (sortFields.length === 0 || !sortDirections.every(isDirection)) return undefined;
     for (const index of this.indexes.values()) {
       const { fields } = index;
       const prefix: unknown[] = [];
@@ -215,7 +216,7 @@ export class Collection {
       }
       // The sort may start at any pinned field (a constant sorts nothing) but must then follow the index's fields.
       for (let start = prefix.length; start >= 0; start--) {
-        const direction = walkDirection(index, start, sortFields, sortDirections as number[]);
+        const direction = walkDirection(index, start, sortFields, sortDirections);
         if (direction === undefined) continue;
         const entries = index.ordered(direction, prefix, this.documents);
         if (!entries) break;
