@@ -29,6 +29,7 @@ import { cursorReply } from './read-commands.js';
 import { readableDocuments } from './readable-documents.js';
 import { resolveHint } from './index-hint.js';
 import { startCollectionPipeline } from './aggregate-source.js';
+import { explainAggregate } from './explain-command.js';
 import { ReadBudget } from './read-budget.js';
 
 /** Change streams wait this long in getMore when the client sends no maxTimeMS (as mongod does). */
@@ -125,6 +126,9 @@ const aggregate: CommandHandlerFn = async (context) => {
     const batch = await cursor.nextBatch(batchSize, 0, context.connection.signal);
     return cursorReply(context, cursor.ns, cursor, batch);
   }
+  // What the driver's aggregate(...).explain() sends: the plan, nothing run.
+  if (command.explain === true && typeof target === 'string')
+    return explainAggregate(context, target, pipeline);
   const options = queryOptionsOf(command);
   const output: OutputStage | undefined = parseOutputStage(context, pipeline);
   let stages = output ? pipeline.slice(0, -1) : pipeline;

@@ -38,7 +38,7 @@ export async function startCollectionPipeline(
   const simpleCollation = !options.collation || options.collation.locale === 'simple';
   const counted = simpleCollation ? countShape(stages) : undefined;
   if (counted) {
-    const total = collection.countByIndex(filter);
+    const total = collection.countByIndex(filter)?.n;
     if (total !== undefined) {
       // The driver's countDocuments: $match, optional $skip/$limit, then {$group: {_id: <const>, n: {$sum: 1}}}.
       const n = Math.min(Math.max(0, total - counted.skip), counted.limit);
@@ -71,7 +71,7 @@ async function startWithGroup(
  * `[$match, ($skip | $limit)*, counting $group with a constant key or $count]`: the count it asks for and how its
  * one output document looks, else undefined.
  */
-function countShape(
+export function countShape(
   stages: Document[],
 ): { skip: number; limit: number; output: (n: number) => Document } | undefined {
   if (stages.length < 2) return undefined;

@@ -7,6 +7,7 @@ import type { CommandRequest } from '../wire/wire-protocol.js';
 import { adminCommands } from './admin-commands.js';
 import { bulkWrite } from './bulk-write-command.js';
 import { aggregateCommands } from './aggregate-command.js';
+import { explainCommands } from './explain-command.js';
 import { addErrorLabels, RETRYABLE_WRITE_COMMANDS } from './error-labels.js';
 import {
   commandNumber,
@@ -74,6 +75,7 @@ export class CommandDispatcher {
       server.release === '8.0' ? { bulkWrite } : {},
       readCommands,
       aggregateCommands,
+      explainCommands,
       transactionCommands,
       extraCommands,
     ]) {

@@ -305,7 +305,7 @@ export function countFromIndex(
   const collection = context.engine.getCollection({ db: context.db, coll });
   resolveHint(collection, context.command.hint);
   if (!collection || isView(collection)) return undefined;
-  return collection.countByIndex(filter);
+  return collection.countByIndex(filter)?.n;
 }
 
 export const readCommands: Record<string, CommandHandlerFn> = {

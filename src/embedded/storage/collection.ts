@@ -172,7 +172,7 @@ export class Collection {
    * field of a complete, non-multikey index, the driver's countDocuments by status), without reading them;
    * undefined when the documents must be read.
    */
-  countByIndex(filter: Document): number | undefined {
+  countByIndex(filter: Document): { n: number; indexName: string } | undefined {
     const fields = Object.keys(filter);
     if (fields.length !== 1) return undefined;
     const field = fields[0] as string;
@@ -182,12 +182,12 @@ export class Collection {
       let found = 0;
       for (const key of new Set(values.map((value) => valueKey(value))))
         if (this.documents.has(key)) found += 1;
-      return found;
+      return { n: found, indexName: ID_INDEX_NAME };
     }
     for (const index of this.indexes.values()) {
       if (!index.complete || index.fields[0] !== field) continue;
       const counted = index.countFirst(values);
-      if (counted !== undefined) return counted;
+      if (counted !== undefined) return { n: counted, indexName: index.name };
     }
     return undefined;
   }

@@ -99,7 +99,7 @@ export class TransactionCollection extends Collection {
   }
 
   /** The live indexes do not show this view's writes or its snapshot: its documents are read instead. */
-  override countByIndex(): number | undefined {
+  override countByIndex(): undefined {
     return undefined;
   }
 
