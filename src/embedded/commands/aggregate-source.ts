@@ -1,10 +1,10 @@
-// What a collection pipeline starts from: its leading `$match` answered through an index (a count without reading
+// What a collection pipeline starts from: its leading `$match` read through an index (read-plan.ts) (a count without reading
 // documents when the index alone answers it), a counting `$group` run natively, and the rest left to runPipeline.
 import type { Document } from 'bson';
 import { compileFilter, isPlainDocument, type QueryOptions } from '../query/index.js';
 import type { Engine } from '../storage/engine.js';
 import { countingGroupOf, countStageName, runCountingGroup } from './native-group.js';
-import { candidateDocuments } from './query-options.js';
+import { planRead } from './read-plan.js';
 import { filterSliced, type ReadBudget } from './read-budget.js';
 import { isView, readableDocuments } from './readable-documents.js';
 
@@ -19,7 +19,7 @@ const isCount = (value: unknown): value is number =>
 
 /**
  * Runs what it can of `stages` on collection `coll` in slices under `budget`; the stages are already validated.
- * A leading `$match` reads the index candidates (collection.candidates) rather than every document.
+ * A leading `$match` reads the documents its read plan finds (read-plan.ts) rather than every document.
  */
 export async function startCollectionPipeline(
   engine: Engine,
@@ -45,7 +45,8 @@ export async function startCollectionPipeline(
       return { documents: n > 0 ? [counted.output(n)] : [], remaining: [] };
     }
   }
-  const matched = await filterSliced(candidateDocuments(collection, filter, options), matcher, budget);
+  const candidates = planRead(collection, filter, undefined, options).documents;
+  const matched = await filterSliced(candidates, matcher, budget);
   return startWithGroup(matched, stages.slice(1), budget);
 }
 

@@ -28,16 +28,16 @@ export function planRead(
     return { documents: collection.allDocuments(), sorted: false, winningPlan: sortStage(collscan(filter)) };
   }
   const lookupIndex = collection.plan(filter).indexName;
-  if (hasSort) {
-    const ordered = collection.sortedCandidates(filter, sort);
-    // An index order wins over lookups unless the lookups use another index and the order pins nothing.
-    if (ordered && (lookupIndex === undefined || (ordered.pinned > 0 && lookupIndex !== ID_INDEX_NAME))) {
-      return {
-        documents: ordered.documents,
-        sorted: true,
-        winningPlan: fetch(filter, ixscan(collection, ordered.indexName, ordered.direction)),
-      };
-    }
+  const ordered = collection.orderedCandidates(filter, hasSort ? sort : undefined);
+  // An index walk wins unless the hash lookups use another index and the walk narrows nothing (a bare sort).
+  const narrows = ordered !== undefined && (ordered.pinned > 0 || ordered.ranged);
+  if (ordered && (lookupIndex === undefined || (narrows && lookupIndex !== ID_INDEX_NAME))) {
+    const walk = fetch(filter, ixscan(collection, ordered.indexName, ordered.direction));
+    return {
+      documents: ordered.documents,
+      sorted: ordered.sorted,
+      winningPlan: ordered.sorted ? walk : sortStage(walk),
+    };
   }
   const documents = collection.candidates(filter);
   if (lookupIndex === undefined) {

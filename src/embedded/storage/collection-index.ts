@@ -5,6 +5,7 @@ import { compileFilter, valueKey } from '../query/index.js';
 import type { IndexSpec } from './oplog-entry.js';
 import { formatKeyValue, valuesAtParts, valuesAtPath } from './document-paths.js';
 import { IndexOrder, type OrderedEntry } from './index-order.js';
+import type { FieldRange } from './filter-bounds.js';
 
 /** Thrown by unique checks; the command layer turns it into a writeError or a command error. */
 export class DuplicateKeyError extends MongoCommandError {
@@ -159,6 +160,7 @@ export class CollectionIndex {
   ordered(
     direction: 1 | -1,
     prefix: readonly unknown[],
+    range: FieldRange,
     documents: ReadonlyMap<string, Document>,
   ): Iterable<OrderedEntry> | undefined {
     if (this.multikeyFlag || !this.complete) return undefined;
@@ -172,7 +174,7 @@ export class CollectionIndex {
       // Documents may have turned the index multikey while their values were read.
       if (this.multikeyFlag) this.order = undefined;
     }
-    return this.order?.walk(direction, prefix);
+    return this.order?.walk(direction, prefix, range);
   }
 
   /** A document's values for the index order: one per field (null when missing), the index being single-key. */

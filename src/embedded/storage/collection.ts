@@ -4,6 +4,9 @@ import { MongoCommandError } from '../errors.js';
 import { valueKey } from '../query/index.js';
 import { CollectionIndex, DuplicateKeyError, type IndexKeys } from './collection-index.js';
 import type { CollectionOptions, IndexSpec, Namespace } from './oplog-entry.js';
+import { equalityValues } from './filter-bounds.js';
+import { IndexOrder } from './index-order.js';
+import { orderedCandidates, type OrderedCandidates } from './ordered-read.js';
 
 export const ID_INDEX_NAME = '_id_';
 
@@ -22,6 +25,7 @@ export class Collection {
   /** Record ids (find's showRecordId), given out lazily so that writes pay nothing until someone asks. */
   private recordIds: Map<string, number> | undefined;
   private nextRecordId = 1;
+  private idOrderCache: IndexOrder | undefined;
 
   /** The UUID as hex, computed once: oplog entries carry it on every write. */
   get uuidString(): string {
@@ -64,6 +68,7 @@ export class Collection {
     const idKey = valueKey(doc._id);
     this.documents.set(idKey, doc);
     for (const index of this.indexes.values()) index.add(doc, idKey);
+    this.idOrderCache?.add(idKey, [doc._id as unknown]);
   }
 
   /** Swaps a document for its new version (same _id), keeping its natural-order position. */
@@ -86,6 +91,7 @@ export class Collection {
     if (!this.documents.delete(idKey)) return;
     this.recordIds?.delete(idKey);
     for (const index of this.indexes.values()) index.remove(doc, idKey);
+    this.idOrderCache?.remove(idKey);
   }
 
   /** Builds an index over the existing documents; fails without side effects on a duplicate. */
@@ -193,45 +199,20 @@ export class Collection {
   }
 
   /**
-   * The documents that may match `filter`, already in `sort` order, read from an index whose key order is the sort's
-   * (or its reverse) after the leading fields the filter pins by one equality value each ({status: 'x'} sorted by
-   * {updatedAt: -1} on {status: 1, updatedAt: -1}); undefined when no index gives that order. `pinned` says how many
-   * leading index fields the filter pinned (the read then starts at them instead of the index's start).
+   * The documents that may match `filter` in the key order of an index (ordered-read.ts), or undefined when no
+   * index order serves the filter and sort.
    */
-  sortedCandidates(
-    filter: Document,
-    sort: Document,
-  ): { indexName: string; pinned: number; direction: 1 | -1; documents: Iterable<Document> } | undefined {
-    const sortFields = Object.keys(sort);
-    const sortDirections = sortFields.map((field) => sort[field] as unknown);
-    const isDirection = (d: unknown): d is 1 | -1 => d === 1 || d === -1;
-    if (sortFields.length === 0 || !sortDirections.every(isDirection)) return undefined;
-    for (const index of this.indexes.values()) {
-      const { fields } = index;
-      const prefix: unknown[] = [];
-      while (prefix.length < fields.length) {
-        const values = equalityValues(filter[fields[prefix.length]!]);
-        if (values?.length !== 1) break;
-        prefix.push(values[0]);
-      }
-      // The sort may start at any pinned field (a constant sorts nothing) but must then follow the index's fields.
-      for (let start = prefix.length; start >= 0; start--) {
-        const direction = walkDirection(index, start, sortFields, sortDirections);
-        if (direction === undefined) continue;
-        const entries = index.ordered(direction, prefix, this.documents);
-        if (!entries) break;
-        const documents = this.resolveEntries(entries);
-        return { indexName: index.name, pinned: prefix.length, direction, documents };
-      }
-    }
-    return undefined;
+  orderedCandidates(filter: Document, sort: Document | undefined): OrderedCandidates | undefined {
+    return orderedCandidates(this, filter, sort);
   }
 
-  private *resolveEntries(entries: Iterable<{ idKey: string }>): Iterable<Document> {
-    for (const { idKey } of entries) {
-      const doc = this.documents.get(idKey);
-      if (doc) yield doc;
+  /** The `_id` index's key order, built on first use and kept up to date by insert and remove from then on. */
+  idOrder(): IndexOrder {
+    if (!this.idOrderCache) {
+      const entries = [...this.documents].map(([idKey, doc]) => ({ values: [doc._id as unknown], idKey }));
+      this.idOrderCache = new IndexOrder([1], entries);
     }
+    return this.idOrderCache;
   }
 
   private *resolve(ids: ReadonlySet<string>): Iterable<Document> {
@@ -241,53 +222,6 @@ export class Collection {
       if (doc) yield doc;
     }
   }
-}
-
-/**
- * 1 when walking `index` forward from field `start` gives `sortFields` in their directions, -1 when walking it
- * backward does, undefined when neither does.
- */
-function walkDirection(
-  index: CollectionIndex,
-  start: number,
-  sortFields: readonly string[],
-  sortDirections: readonly number[],
-): 1 | -1 | undefined {
-  let direction: 1 | -1 | undefined;
-  for (let at = 0; at < sortFields.length; at++) {
-    const field = index.fields[start + at];
-    if (field === undefined || field !== sortFields[at]) return undefined;
-    const relative = Number(index.spec.key[field]) < 0 ? -sortDirections[at]! : sortDirections[at]!;
-    if (direction !== undefined && relative !== direction) return undefined;
-    direction = relative === 1 ? 1 : -1;
-  }
-  return direction;
-}
-
-/**
- * The values a filter condition pins a field to by plain equality (`v`, `{$eq: v}`, `{$in: [..]}`), or
- * undefined when it does not. Arrays, regexes, null and sub-documents are left to a scan: their matching rules
- * (element match, missing fields) do not map to one index key.
- */
-function equalityValues(condition: unknown): unknown[] | undefined {
-  if (condition === undefined) return undefined;
-  if (isIndexableScalar(condition)) return [condition];
-  if (condition === null || typeof condition !== 'object' || Array.isArray(condition)) return undefined;
-  const operators = Object.keys(condition);
-  if (operators.length !== 1) return undefined;
-  const record = condition as Record<string, unknown>;
-  if ('$eq' in record && isIndexableScalar(record.$eq)) return [record.$eq];
-  if ('$in' in record && Array.isArray(record.$in) && record.$in.every(isIndexableScalar))
-    return record.$in as unknown[];
-  return undefined;
-}
-
-function isIndexableScalar(value: unknown): boolean {
-  if (value === null || value === undefined || Array.isArray(value) || value instanceof RegExp) return false;
-  if (typeof value !== 'object') return true;
-  if (value instanceof Date) return true;
-  // BSON value classes (ObjectId, Long, Decimal128, UUID...) are scalars; plain objects are sub-documents.
-  return typeof (value as { _bsontype?: unknown })._bsontype === 'string';
 }
 
 function isPlainSubdocumentValue(value: unknown): value is Record<string, unknown> {

@@ -2,6 +2,7 @@
 // for it, then kept up to date at O(1) per write (changes wait in side lists that reads merge in and fold into the
 // sorted base once they have grown), so writes to a collection nobody reads sorted pay nothing.
 import { compareValues } from '../query/index.js';
+import type { FieldRange } from './filter-bounds.js';
 
 export interface OrderedEntry {
   /** The document's value for each index field (null when missing), in index order. */
@@ -53,21 +54,34 @@ export class IndexOrder {
 
   /**
    * The live entries in index order (`direction` 1) or reverse (-1); with `prefix`, only those whose first fields
-   * equal it, found by binary search.
+   * equal it, and with `range`, only those whose next field lies in it; both found by binary search.
    */
-  *walk(direction: 1 | -1, prefix: readonly unknown[] = []): Generator<OrderedEntry> {
+  *walk(direction: 1 | -1, prefix: readonly unknown[] = [], range: FieldRange = {}): Generator<OrderedEntry> {
     this.settle();
-    yield* this.merge(direction, prefix);
+    yield* this.merge(direction, prefix, range);
   }
 
   /** base and added merged in order, without the removed entries. */
-  private *merge(direction: 1 | -1, prefix: readonly unknown[]): Generator<OrderedEntry> {
+  private *merge(direction: 1 | -1, prefix: readonly unknown[], bounds: FieldRange): Generator<OrderedEntry> {
     const { base, added, removed } = this;
-    const comparePrefix = (entry: OrderedEntry): number => this.comparePrefix(entry.values, prefix);
-    // Positions of the first and one past the last entry within the prefix, in each sorted list.
+    // In entry order a descending field runs from its upper bound to its lower one.
+    const descending = (this.directions[prefix.length] ?? 1) < 0;
+    const first = descending ? bounds.upper : bounds.lower;
+    const last = descending ? bounds.lower : bounds.upper;
+    const startKey = first ? [...prefix, first.value] : prefix;
+    const endKey = last ? [...prefix, last.value] : prefix;
+    const startInclusive = first?.inclusive ?? true;
+    const endInclusive = last?.inclusive ?? true;
+    // Positions of the first and one past the last entry within prefix and range, in each sorted list.
     const range = (list: OrderedEntry[]): [number, number] => [
-      lowerBound(list, (entry) => comparePrefix(entry) < 0),
-      lowerBound(list, (entry) => comparePrefix(entry) <= 0),
+      lowerBound(list, (entry) => {
+        const compared = this.comparePrefix(entry.values, startKey);
+        return startInclusive ? compared < 0 : compared <= 0;
+      }),
+      lowerBound(list, (entry) => {
+        const compared = this.comparePrefix(entry.values, endKey);
+        return endInclusive ? compared <= 0 : compared < 0;
+      }),
     ];
     const [baseFrom, baseTo] = range(base);
     const [addedFrom, addedTo] = range(added);
@@ -97,7 +111,7 @@ export class IndexOrder {
     const pending = this.added.length + this.removed.size;
     if (pending <= Math.max(FOLD_MIN, this.base.length / FOLD_SHARE)) return;
     const merged: OrderedEntry[] = [];
-    for (const entry of this.merge(1, [])) merged.push(entry);
+    for (const entry of this.merge(1, [], {})) merged.push(entry);
     this.base = merged;
     this.added = [];
     this.removed.clear();

@@ -103,7 +103,7 @@ export class TransactionCollection extends Collection {
     return undefined;
   }
 
-  override sortedCandidates(): undefined {
+  override orderedCandidates(): undefined {
     return undefined;
   }
 
