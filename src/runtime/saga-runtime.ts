@@ -136,7 +136,9 @@ export class SagaRuntime {
     const store = new SagaStore(db);
     try {
       await store.ensureIndexes();
-      await new DefinitionStore(db).check(options.registry.all(), { enforce: options.checkDefinitions });
+      const definitions = new DefinitionStore(db);
+      await definitions.ensureIndexes();
+      await definitions.check(options.registry.all(), { enforce: options.checkDefinitions });
       await warnOfVersionsNotLoaded(store, options.registry, logger);
     } catch (error) {
       mongoWatch.stop();
