@@ -35,7 +35,7 @@ function explainRead(
     // A view is its pipeline over its source: reported as the scan it is here.
     return { filter, winningPlan: { stage: 'COLLSCAN', filter, direction: 'forward' } };
   }
-  return { filter, winningPlan: planRead(collection, filter, sort, options).winningPlan };
+  return { filter, winningPlan: planRead(collection, filter, sort, options).winningPlan() };
 }
 
 /** A count the index answers alone (COUNT_SCAN), else the read's plan under a COUNT stage. */

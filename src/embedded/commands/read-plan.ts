@@ -10,7 +10,7 @@ export interface ReadPlan {
   /** The documents come in the requested sort order already. */
   readonly sorted: boolean;
   /** The plan as mongod's explain shows it in queryPlanner.winningPlan (FETCH/IXSCAN, COLLSCAN, SORT). */
-  readonly winningPlan: Document;
+  winningPlan(): Document;
 }
 
 /** The read plan for `filter` (and `sort`) on a collection that is not a view. */
@@ -25,28 +25,38 @@ export function planRead(
     hasSort ? { stage: 'SORT', sortPattern: sort, inputStage: input } : input;
   // Index keys are binary: under a non-simple collation a collated equality can match another key.
   if (options.collation && options.collation.locale !== 'simple') {
-    return { documents: collection.allDocuments(), sorted: false, winningPlan: sortStage(collscan(filter)) };
+    return {
+      documents: collection.allDocuments(),
+      sorted: false,
+      winningPlan: () => sortStage(collscan(filter)),
+    };
   }
-  const lookupIndex = collection.plan(filter).indexName;
-  const ordered = collection.orderedCandidates(filter, hasSort ? sort : undefined);
+  const lookup = collection.plan(filter);
+  const lookupIndex = lookup.indexName;
+  // Nothing beats finding documents by _id, unless a sort could be served by an index walk.
+  const ordered =
+    lookupIndex === ID_INDEX_NAME && !hasSort
+      ? undefined
+      : collection.orderedCandidates(filter, hasSort ? sort : undefined);
   // An index walk wins unless the hash lookups use another index and the walk narrows nothing (a bare sort).
   const narrows = ordered !== undefined && (ordered.pinned > 0 || ordered.ranged);
   if (ordered && (lookupIndex === undefined || (narrows && lookupIndex !== ID_INDEX_NAME))) {
-    const walk = fetch(filter, ixscan(collection, ordered.indexName, ordered.direction));
+    const walk = (): Document => fetch(filter, ixscan(collection, ordered.indexName, ordered.direction));
     return {
       documents: ordered.documents,
       sorted: ordered.sorted,
-      winningPlan: ordered.sorted ? walk : sortStage(walk),
+      winningPlan: () => (ordered.sorted ? walk() : sortStage(walk())),
     };
   }
-  const documents = collection.candidates(filter);
+  // A transaction's view overrides candidates (its snapshot and own writes); the live collection reuses the lookup.
+  const documents = collection.candidates(filter, lookup);
   if (lookupIndex === undefined) {
-    return { documents, sorted: false, winningPlan: sortStage(collscan(filter)) };
+    return { documents, sorted: false, winningPlan: () => sortStage(collscan(filter)) };
   }
   return {
     documents,
     sorted: false,
-    winningPlan: sortStage(fetch(filter, ixscan(collection, lookupIndex, 1))),
+    winningPlan: () => sortStage(fetch(filter, ixscan(collection, lookupIndex, 1))),
   };
 }
 

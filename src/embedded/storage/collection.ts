@@ -133,8 +133,11 @@ export class Collection {
    * Documents that may match `filter`: by `_id` or an index when the filter pins one by equality, else all.
    * The caller still applies the full filter.
    */
-  candidates(filter: Document): Iterable<Document> {
-    return this.plan(filter).documents;
+  candidates(
+    filter: Document,
+    planned: { documents: Iterable<Document> } = this.plan(filter),
+  ): Iterable<Document> {
+    return planned.documents;
   }
 
   /** The candidates of `filter` and the index that found them (undefined for a collection scan). */

@@ -46,6 +46,8 @@ export function orderedCandidates(
   filter: Document,
   sort: Document | undefined,
 ): OrderedCandidates | undefined {
+  // The common case on the hot path (find by equality, no sort): nothing to walk, decided without allocating.
+  if (sort === undefined && !hasRange(filter)) return undefined;
   const sortFields = sort ? Object.keys(sort) : [];
   const sortDirections = sortFields.map((field) => sort?.[field] as unknown);
   const isDirection = (d: unknown): d is 1 | -1 => d === 1 || d === -1;
@@ -107,6 +109,11 @@ export function orderedCandidates(
     };
   }
   return best?.make();
+}
+
+function hasRange(filter: Document): boolean {
+  for (const field in filter) if (rangeOf(filter[field]) !== undefined) return true;
+  return false;
 }
 
 function* resolveEntries(
