@@ -87,7 +87,9 @@ export interface ReadBenchResult {
   countOneStatusMs: number;
   sortedPageMs: number;
   groupByStatusMs: number;
+  groupSumMs: number;
   pingDuringScanMaxMs: number;
+  pingDuringMingoGroupMaxMs: number;
 }
 
 /** Loads `total` saga documents into `db.sagas` (with the saga store's indexes) and measures the reads. */
@@ -111,30 +113,37 @@ export async function readBench(uri: string, db: Db, total: number): Promise<Rea
   const groupByStatusMs = await median(3, () =>
     sagas.aggregate([{ $group: { _id: '$status', n: { $sum: 1 } } }]).toArray(),
   );
+  // A $group the server runs through mingo (a sum of a field): the general aggregation path, per document.
+  const groupSum = () =>
+    sagas.aggregate([{ $group: { _id: '$input.currency', amount: { $sum: '$input.amount' } } }]).toArray();
+  const groupSumMs = await median(3, groupSum);
   const pinger = new MongoClient(uri, { maxPoolSize: 1 });
   await pinger.connect();
   try {
     await pinger.db('admin').command({ ping: 1 });
+    // Reads the server runs in slices (an unindexed count, find, $match + $count and counting $group), each with a
+    // small answer: the pinger shares this process, and decoding a large answer here would delay its replies too.
     const slowReads = [
       () => sagas.countDocuments({ 'input.amount': { $gte: 0 } }),
       () => sagas.find({ note: { $regex: 'y' } }).toArray(),
       () => sagas.aggregate([{ $match: { 'input.currency': 'EUR' } }, { $count: 'n' }]).toArray(),
-      () =>
-        sagas
-          .aggregate([{ $group: { _id: '$input.currency', amount: { $sum: '$input.amount' } } }])
-          .toArray(),
+      () => sagas.aggregate([{ $group: { _id: '$saga', n: { $sum: 1 } } }]).toArray(),
     ];
     let pingDuringScanMaxMs = 0;
     for (const slow of slowReads) {
       pingDuringScanMaxMs = Math.max(pingDuringScanMaxMs, await longestPingDuring(pinger, slow));
     }
+    // A stage mingo runs holds the event loop for its whole run.
+    const pingDuringMingoGroupMaxMs = await longestPingDuring(pinger, groupSum);
     return {
       readDocuments: total,
       countIndexedMs,
       countOneStatusMs,
       sortedPageMs,
       groupByStatusMs,
+      groupSumMs,
       pingDuringScanMaxMs: Number(pingDuringScanMaxMs.toFixed(2)),
+      pingDuringMingoGroupMaxMs: Number(pingDuringMingoGroupMaxMs.toFixed(2)),
     };
   } finally {
     await pinger.close();
