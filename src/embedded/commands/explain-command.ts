@@ -12,7 +12,7 @@ import {
   type CommandHandlerFn,
 } from './command-context.js';
 import { queryOptionsOf } from './query-options.js';
-import { planRead } from './read-plan.js';
+import { planRead, winningPlanOf } from './read-plan.js';
 import { isView } from './readable-documents.js';
 
 interface Explained {
@@ -35,7 +35,8 @@ function explainRead(
     // A view is its pipeline over its source: reported as the scan it is here.
     return { filter, winningPlan: { stage: 'COLLSCAN', filter, direction: 'forward' } };
   }
-  return { filter, winningPlan: planRead(collection, filter, sort, options).winningPlan() };
+  const plan = planRead(collection, filter, sort, options);
+  return { filter, winningPlan: winningPlanOf(collection, plan, filter, sort) };
 }
 
 /** A count the index answers alone (COUNT_SCAN), else the read's plan under a COUNT stage. */

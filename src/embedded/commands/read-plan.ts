@@ -9,11 +9,12 @@ export interface ReadPlan {
   readonly documents: Iterable<Document>;
   /** The documents come in the requested sort order already. */
   readonly sorted: boolean;
-  /** The plan as mongod's explain shows it in queryPlanner.winningPlan (FETCH/IXSCAN, COLLSCAN, SORT). */
-  winningPlan(): Document;
+  /** The index read (undefined: a collection scan), and in which direction; what explain reports. */
+  readonly indexName: string | undefined;
+  readonly direction: 1 | -1;
 }
 
-/** The read plan for `filter` (and `sort`) on a collection that is not a view. */
+/** The read plan for `filter` (and `sort`) on a collection that is not a view. Plain data: it is on the hot path. */
 export function planRead(
   collection: Collection,
   filter: Document,
@@ -21,15 +22,9 @@ export function planRead(
   options: QueryOptions,
 ): ReadPlan {
   const hasSort = sort !== undefined && Object.keys(sort).length > 0;
-  const sortStage = (input: Document): Document =>
-    hasSort ? { stage: 'SORT', sortPattern: sort, inputStage: input } : input;
   // Index keys are binary: under a non-simple collation a collated equality can match another key.
   if (options.collation && options.collation.locale !== 'simple') {
-    return {
-      documents: collection.allDocuments(),
-      sorted: false,
-      winningPlan: () => sortStage(collscan(filter)),
-    };
+    return { documents: collection.allDocuments(), sorted: false, indexName: undefined, direction: 1 };
   }
   const lookup = collection.plan(filter);
   const lookupIndex = lookup.indexName;
@@ -41,23 +36,27 @@ export function planRead(
   // An index walk wins unless the hash lookups use another index and the walk narrows nothing (a bare sort).
   const narrows = ordered !== undefined && (ordered.pinned > 0 || ordered.ranged);
   if (ordered && (lookupIndex === undefined || (narrows && lookupIndex !== ID_INDEX_NAME))) {
-    const walk = (): Document => fetch(filter, ixscan(collection, ordered.indexName, ordered.direction));
-    return {
-      documents: ordered.documents,
-      sorted: ordered.sorted,
-      winningPlan: () => (ordered.sorted ? walk() : sortStage(walk())),
-    };
+    const { documents, sorted, indexName, direction } = ordered;
+    return { documents, sorted, indexName, direction };
   }
   // A transaction's view overrides candidates (its snapshot and own writes); the live collection reuses the lookup.
   const documents = collection.candidates(filter, lookup);
-  if (lookupIndex === undefined) {
-    return { documents, sorted: false, winningPlan: () => sortStage(collscan(filter)) };
-  }
-  return {
-    documents,
-    sorted: false,
-    winningPlan: () => sortStage(fetch(filter, ixscan(collection, lookupIndex, 1))),
-  };
+  return { documents, sorted: false, indexName: lookupIndex, direction: 1 };
+}
+
+/** The plan as mongod's explain shows it in queryPlanner.winningPlan (FETCH/IXSCAN, COLLSCAN, SORT). */
+export function winningPlanOf(
+  collection: Collection,
+  plan: ReadPlan,
+  filter: Document,
+  sort: Document | undefined,
+): Document {
+  const read =
+    plan.indexName === undefined
+      ? collscan(filter)
+      : fetch(filter, ixscan(collection, plan.indexName, plan.direction));
+  const hasSort = sort !== undefined && Object.keys(sort).length > 0;
+  return hasSort && !plan.sorted ? { stage: 'SORT', sortPattern: sort, inputStage: read } : read;
 }
 
 function collscan(filter: Document): Document {
