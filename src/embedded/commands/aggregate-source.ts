@@ -1,9 +1,9 @@
 // What a collection pipeline starts from: its leading `$match` read through an index (read-plan.ts) (a count without reading
-// documents when the index alone answers it), a counting `$group` run natively, and the rest left to runPipeline.
+// documents when the index alone answers it), a counting or summing `$group` run natively, and the rest left to runPipeline.
 import type { Document } from 'bson';
 import { compileFilter, isPlainDocument, type QueryOptions } from '../query/index.js';
 import type { Engine } from '../storage/engine.js';
-import { countingGroupOf, countStageName, runCountingGroup } from './native-group.js';
+import { countStageName, isCountingGroup, runSimpleGroup, simpleGroupOf } from './native-group.js';
 import { planRead } from './read-plan.js';
 import { filterSliced, type ReadBudget } from './read-budget.js';
 import { isView, readableDocuments } from './readable-documents.js';
@@ -60,9 +60,9 @@ async function startWithGroup(
     const counted = documents.length > 0 ? [{ [countName]: documents.length }] : [];
     return { documents: counted, remaining: stages.slice(1) };
   }
-  const group = countingGroupOf(stages[0]);
+  const group = simpleGroupOf(stages[0]);
   if (group) {
-    const grouped = await runCountingGroup(documents, group, budget);
+    const grouped = await runSimpleGroup(documents, group, budget);
     if (grouped) return { documents: grouped, remaining: stages.slice(1) };
   }
   return { documents, remaining: stages };
@@ -78,13 +78,13 @@ export function countShape(
   if (stages.length < 2) return undefined;
   const lastStage = stages[stages.length - 1];
   const countName = countStageName(lastStage);
-  const group = countingGroupOf(lastStage);
+  const group = simpleGroupOf(lastStage);
   let output: (n: number) => Document;
   if (countName !== undefined) output = (n) => ({ [countName]: n });
-  else if (group && group.keyField === undefined) {
+  else if (group && group.keyPath === undefined && isCountingGroup(group)) {
     output = (n) => {
       const groupDoc: Document = { _id: group.constantKey };
-      for (const counter of group.counters) groupDoc[counter] = n;
+      for (const accumulator of group.accumulators) groupDoc[accumulator.name] = n;
       return groupDoc;
     };
   } else return undefined;

@@ -158,6 +158,64 @@ describe('indexed reads', () => {
   });
 });
 
+describe('a $group that counts or sums', () => {
+  it('answers as MongoDB does, and leaves doubles, int32 overflow and arrays to the general path', async () => {
+    const sums = db.collection<{ _id: number; g?: unknown; a?: unknown }>('sums');
+    await sums.insertMany([
+      { _id: 1, g: 'x', a: { b: 5 } },
+      { _id: 2, g: 'x', a: { b: -2 } },
+      { _id: 3, g: 'y', a: { b: 'not a number' } },
+      { _id: 4, a: { b: 7 } },
+      { _id: 5, g: null },
+      { _id: 6, g: 'y', a: [{ b: 1 }] },
+    ]);
+    const byKey = (docs: Record<string, unknown>[]) =>
+      docs.sort((left, right) => String(left._id).localeCompare(String(right._id)));
+    const group = { $group: { _id: '$g', total: { $sum: '$a.b' }, n: { $sum: 1 } } };
+    // Documents 1 to 5 hold plain keys and int32s (or no number): run natively. A missing key groups with null.
+    expect(byKey(await sums.aggregate([{ $match: { _id: { $lte: 5 } } }, group]).toArray())).toEqual([
+      { _id: null, total: 7, n: 2 },
+      { _id: 'x', total: 3, n: 2 },
+      { _id: 'y', total: 0, n: 1 },
+    ]);
+    // Document 6 has an array on a.b's path, left to the general path: $sum ignores it (not a number).
+    expect(byKey(await sums.aggregate([group]).toArray())).toEqual([
+      { _id: null, total: 7, n: 2 },
+      { _id: 'x', total: 3, n: 2 },
+      { _id: 'y', total: 0, n: 2 },
+    ]);
+    await sums.insertOne({ _id: 7, g: 'x', a: { b: 0.5 } });
+    const withDouble = await sums
+      .aggregate([{ $match: { g: 'x' } }, { $group: { _id: '$g', total: { $sum: '$a.b' } } }])
+      .toArray();
+    expect(withDouble).toEqual([{ _id: 'x', total: 3.5 }]);
+    await sums.insertMany([
+      { _id: 8, g: 'big', a: { b: 2 ** 31 - 1 } },
+      { _id: 9, g: 'big', a: { b: 1 } },
+    ]);
+    const overflow = await sums
+      .aggregate([{ $match: { g: 'big' } }, { $group: { _id: '$g', total: { $sum: '$a.b' } } }], {
+        useBigInt64: true,
+      })
+      .toArray();
+    // int32 overflow makes a Long (int64), as in MongoDB.
+    expect(overflow).toEqual([{ _id: 'big', total: 2n ** 31n }]);
+    const arrayKeys = await sums
+      .aggregate([{ $match: { _id: { $in: [10, 11] } } }, { $group: { _id: '$g', n: { $sum: 1 } } }])
+      .toArray();
+    expect(arrayKeys).toEqual([]);
+    await sums.insertMany([
+      { _id: 10, g: ['p', 'q'] },
+      { _id: 11, g: ['p', 'q'] },
+    ]);
+    expect(
+      await sums
+        .aggregate([{ $match: { _id: { $in: [10, 11] } } }, { $group: { _id: '$g', n: { $sum: 1 } } }])
+        .toArray(),
+    ).toEqual([{ _id: ['p', 'q'], n: 2 }]);
+  });
+});
+
 describe('explain', () => {
   /** The stages of a winning plan, outermost first. */
   function stagesOf(plan: Record<string, unknown>): string[] {
