@@ -1,22 +1,27 @@
 // `npm run bench:mongo`: throughput, change-event latency and 3-write transaction latency of the embedded MongoDB
-// server through the official driver. Starts `sagastream mongo` in its own process (or uses MONGODB_URL) so client
-// and server do not share an event loop. Options: --ops N (per phase), --quick.
+// server through the official driver, then reads over 100,000 saga-shaped documents (read-bench.ts). Starts
+// `sagastream mongo` in its own process (or uses MONGODB_URL) so client and server do not share an event loop.
+// Options: --ops N (per phase), --quick, --read-docs N (documents of the read phase), --reads (that phase only).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { MongoClient, type Collection, type Db } from 'mongodb';
+import { readBench } from './read-bench.js';
 
 const { values } = parseArgs({
   options: {
     ops: { type: 'string' },
     quick: { type: 'boolean', default: false },
     concurrency: { type: 'string' },
+    'read-docs': { type: 'string' },
+    reads: { type: 'boolean', default: false },
   },
 });
 const ops = Number(values.ops ?? (values.quick ? 2_000 : 20_000));
 const concurrency = Number(values.concurrency ?? 16);
+const readDocs = Number(values['read-docs'] ?? (values.quick ? 10_000 : 100_000));
 
 async function startServer(): Promise<{ uri: string; child?: ChildProcess }> {
   if (process.env.MONGODB_URL) return { uri: process.env.MONGODB_URL };
@@ -106,11 +111,8 @@ async function changeLatency(collection: Collection, events: number, ratePerSec:
   return latencies.sort((a, b) => a - b);
 }
 
-const { uri, child } = await startServer();
-const client = new MongoClient(uri, { maxPoolSize: concurrency });
-try {
-  await client.connect();
-  const db = client.db(`bench_${Date.now()}`);
+/** Inserts, updates by _id, finds by an indexed field, change events and transactions. */
+async function writeBench(db: Db): Promise<Record<string, number>> {
   const docs = db.collection<{ _id: number; k: number; n: number; payload: string }>('docs');
   await docs.createIndex({ k: 1 });
   const payload = 'x'.repeat(200);
@@ -127,7 +129,7 @@ try {
   );
   const latencies = await changeLatency(db.collection('events'), Math.min(ops, 5_000), 1_000);
   const transactions = await transactionLatency(client, db, Math.min(ops, 5_000));
-  const result = {
+  return {
     insertPerSec: Math.round(insertPerSec),
     findOneAndUpdateByIdPerSec: Math.round(updatePerSec),
     findByIndexedFieldPerSec: Math.round(findPerSec),
@@ -136,6 +138,15 @@ try {
     transactionP50Ms: Number(percentile(transactions, 50).toFixed(2)),
     transactionP99Ms: Number(percentile(transactions, 99).toFixed(2)),
   };
+}
+
+const { uri, child } = await startServer();
+const client = new MongoClient(uri, { maxPoolSize: concurrency });
+try {
+  await client.connect();
+  const db = client.db(`bench_${Date.now()}`);
+  const result: Record<string, number> = values.reads ? {} : await writeBench(db);
+  Object.assign(result, await readBench(uri, db, readDocs));
   console.log('| measure | value |\n| --- | --- |');
   for (const [name, value] of Object.entries(result)) console.log(`| ${name} | ${value} |`);
   console.log(JSON.stringify(result));

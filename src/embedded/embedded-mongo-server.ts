@@ -51,8 +51,8 @@ export const embeddedMongoOptionsSchema = z.object({
   /** Transactions open longer are aborted (mongod's default is 60; setParameter changes it at run time). */
   transactionLifetimeLimitSeconds: z.number().int().positive().default(60),
   /**
-   * Now in epoch milliseconds, as the TTL monitor and transaction lifetimes see it; tests inject one to expire
-   * documents or transactions without waiting.
+   * Now in epoch milliseconds, as the TTL monitor, transaction lifetimes and maxTimeMS deadlines see it; tests inject
+   * one to expire documents, transactions or long reads without waiting.
    */
   now: z.custom<() => number>((value) => typeof value === 'function').default(() => Date.now),
 });
@@ -175,6 +175,7 @@ export class EmbeddedMongoServer {
       failPoints?.interceptor,
       {
         transactions: { lifetimeLimitSeconds: options.transactionLifetimeLimitSeconds, now: options.now },
+        now: options.now,
         ...(failPoints ? { transactionalWriteFailure: failPoints.transactionalWriteFailure } : {}),
       },
     );

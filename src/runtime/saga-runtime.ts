@@ -144,7 +144,9 @@ export class SagaRuntime {
     try {
       await store.ensureIndexes();
       await waitStore.ensureIndexes();
-      await new DefinitionStore(db).check(options.registry.all(), { enforce: options.checkDefinitions });
+      const definitions = new DefinitionStore(db);
+      await definitions.ensureIndexes();
+      await definitions.check(options.registry.all(), { enforce: options.checkDefinitions });
       await warnOfVersionsNotLoaded(store, options.registry, logger);
     } catch (error) {
       mongoWatch.stop();

@@ -42,6 +42,11 @@ export class DefinitionStore {
     this.collection = db.collection<DefinitionRecord>(DEFINITIONS_COLLECTION);
   }
 
+  /** `sagastream versions` and the admin API list the records in (saga, version) order through this index. */
+  async ensureIndexes(): Promise<void> {
+    await this.collection.createIndexes([{ key: { saga: 1, version: 1 }, name: 'saga_version' }]);
+  }
+
   /**
    * Records each version's shape the first time a process runs it, and compares it with the stored one after.
    * @throws SagastreamError `DEFINITION_CHANGED` (with `enforce`) naming every saga version whose shape changed,

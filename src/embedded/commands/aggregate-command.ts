@@ -28,6 +28,9 @@ import { queryOptionsOf } from './query-options.js';
 import { cursorReply } from './read-commands.js';
 import { readableDocuments } from './readable-documents.js';
 import { resolveHint } from './index-hint.js';
+import { startCollectionPipeline } from './aggregate-source.js';
+import { explainAggregate } from './explain-command.js';
+import { ReadBudget } from './read-budget.js';
 
 /** Change streams wait this long in getMore when the client sends no maxTimeMS (as mongod does). */
 const DEFAULT_AWAIT_MS = 1000;
@@ -123,21 +126,36 @@ const aggregate: CommandHandlerFn = async (context) => {
     const batch = await cursor.nextBatch(batchSize, 0, context.connection.signal);
     return cursorReply(context, cursor.ns, cursor, batch);
   }
+  // What the driver's aggregate(...).explain() sends: the plan, nothing run.
+  if (command.explain === true && typeof target === 'string')
+    return explainAggregate(context, target, pipeline);
   const options = queryOptionsOf(command);
   const output: OutputStage | undefined = parseOutputStage(context, pipeline);
   let stages = output ? pipeline.slice(0, -1) : pipeline;
+  const resolveCollection = (name: string): Document[] =>
+    readableDocuments(context.engine, { db: context.db, coll: name });
+  const budget = ReadBudget.of(context);
   let source: Document[];
   if (typeof target === 'string') {
     resolveHint(context.engine.getCollection({ db: context.db, coll: target }), command.hint);
-    source = readableDocuments(context.engine, { db: context.db, coll: target });
+    // Every stage is parsed before anything is read, as mongod does (the run over no documents costs nothing).
+    runPipeline([], stages, { ...options, resolveCollection: () => [] });
+    const start = await startCollectionPipeline(
+      context.engine,
+      { db: context.db, coll: target },
+      stages,
+      options,
+      budget,
+    );
+    source = start.documents;
+    stages = start.remaining;
   } else {
     source = collectionlessSource(context, stages, options);
     stages = stages.slice(1);
   }
-  const documents = runPipeline(source, stages, {
-    ...options,
-    resolveCollection: (name) => readableDocuments(context.engine, { db: context.db, coll: name }),
-  });
+  // Stages run by mingo run in one piece; the deadline is checked again once they are done.
+  const documents = runPipeline(source, stages, { ...options, resolveCollection });
+  budget.checkDeadline();
   const ns = typeof target === 'string' ? `${context.db}.${target}` : `${context.db}.$cmd.aggregate`;
   if (output) {
     writeOutput(context, output, documents, options);

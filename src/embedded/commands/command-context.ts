@@ -47,6 +47,8 @@ export interface CommandContext {
   readonly logger: ValidationLogger;
   /** The transaction the command runs in (its `engine` is then the transaction's view). */
   readonly transaction?: SessionTransaction;
+  /** The server's clock (epoch ms): maxTimeMS deadlines are measured on it, so tests can inject one. */
+  readonly now: () => number;
 }
 
 export type CommandHandlerFn = (context: CommandContext) => Document | Promise<Document>;

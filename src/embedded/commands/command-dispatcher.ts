@@ -7,6 +7,7 @@ import type { CommandRequest } from '../wire/wire-protocol.js';
 import { adminCommands } from './admin-commands.js';
 import { bulkWrite } from './bulk-write-command.js';
 import { aggregateCommands } from './aggregate-command.js';
+import { explainCommands } from './explain-command.js';
 import { addErrorLabels, RETRYABLE_WRITE_COMMANDS } from './error-labels.js';
 import {
   commandNumber,
@@ -40,6 +41,8 @@ export interface DispatcherOptions {
   transactions?: TransactionSessionsOptions;
   /** The onPrimaryTransactionalWrite test fail point, consulted once per attempt of a retryable write. */
   transactionalWriteFailure?: () => TransactionalWriteFailure | undefined;
+  /** The server's clock (epoch ms), for maxTimeMS; Date.now when absent. */
+  now?: () => number;
 }
 
 export class CommandDispatcher {
@@ -48,6 +51,7 @@ export class CommandDispatcher {
   private readonly sessions = new LocalSessions();
   private readonly transactions: TransactionSessions;
   private readonly transactionalWriteFailure: (() => TransactionalWriteFailure | undefined) | undefined;
+  private readonly now: () => number;
 
   constructor(
     private readonly engine: Engine,
@@ -63,6 +67,7 @@ export class CommandDispatcher {
       options.transactions ?? { lifetimeLimitSeconds: 60, now: Date.now },
     );
     this.transactionalWriteFailure = options.transactionalWriteFailure;
+    this.now = options.now ?? Date.now;
     for (const group of [
       handshakeCommands,
       adminCommands,
@@ -71,6 +76,7 @@ export class CommandDispatcher {
       server.release === '8.0' ? { bulkWrite } : {},
       readCommands,
       aggregateCommands,
+      explainCommands,
       transactionCommands,
       extraCommands,
     ]) {
@@ -141,6 +147,7 @@ export class CommandDispatcher {
       command,
       session,
       logger: this.logger,
+      now: this.now,
     };
     // Outside a transaction, a write reaching a document an open transaction holds waits for it, as in mongod.
     const execute = (): Document | Promise<Document> =>

@@ -27,6 +27,9 @@ import { compareIndexKeys, indexKeyOf, parseIndexBounds, withinIndexBounds } fro
 import { resolveHint } from './index-hint.js';
 import { isView, readableDocuments } from './readable-documents.js';
 import { ArrayCursor, type CursorBatch, type ServerCursor } from './cursor-registry.js';
+import { filterSliced, ReadBudget, scanSliced } from './read-budget.js';
+import { SortedPage } from './sorted-page.js';
+import { planRead } from './read-plan.js';
 
 export interface QueryDocumentsOptions {
   sort?: Document;
@@ -40,14 +43,19 @@ export interface QueryDocumentsOptions {
   max?: Document;
 }
 
-/** Matching documents of a collection, in natural order, with skip/limit applied when there is no sort. */
-export function queryDocuments(
+/**
+ * Matching documents of a collection, in natural order (or `sort` order), with skip/limit applied. Reads in slices
+ * under `budget` (read-budget.ts: other commands run in between, and the read sees the collection as it was when it
+ * started).
+ */
+export async function queryDocuments(
   engine: Engine,
   db: string,
   coll: string,
   filter: Document,
+  budget: ReadBudget,
   options: QueryDocumentsOptions = {},
-): Document[] {
+): Promise<Document[]> {
   const queryOptions = options.query ?? {};
   // Compiled first: a malformed filter fails even on a missing collection, as mongod parses it before reading.
   const matcher = compileFilter(filter, queryOptions);
@@ -55,11 +63,18 @@ export function queryDocuments(
   const hint = resolveHint(collection, options.hint);
   const bounds = parseIndexBounds(options.min, options.max, hint);
   if (!collection) return [];
-  let candidates = isView(collection)
-    ? readableDocuments(engine, { db, coll })
-    : candidateDocuments(collection, filter, queryOptions);
+  let candidates: Iterable<Document>;
+  let sorted = false;
+  if (isView(collection)) candidates = readableDocuments(engine, { db, coll });
+  else if (bounds || hint?.kind === 'natural')
+    candidates = candidateDocuments(collection, filter, queryOptions);
+  else {
+    const plan = planRead(collection, filter, options.sort, queryOptions);
+    candidates = plan.documents;
+    sorted = plan.sorted;
+  }
   if (bounds) {
-    const inBounds = [...candidates].filter((doc) => withinIndexBounds(doc, bounds));
+    const inBounds = await filterSliced(candidates, (doc) => withinIndexBounds(doc, bounds), budget);
     candidates = inBounds.sort((a, b) =>
       compareIndexKeys(indexKeyOf(a, bounds.spec), indexKeyOf(b, bounds.spec), bounds.spec),
     );
@@ -69,22 +84,41 @@ export function queryDocuments(
   const skip = options.skip ?? 0;
   const limit = options.limit && options.limit > 0 ? options.limit : Infinity;
   const out: Document[] = [];
-  if (!options.sort || Object.keys(options.sort).length === 0) {
+  if (sorted || !options.sort || Object.keys(options.sort).length === 0) {
+    // In natural order, or in the sort's order already (read from an index): the first matches are the answer.
     let skipped = 0;
-    for (const doc of candidates) {
-      if (!matcher(doc)) continue;
-      if (skipped < skip) {
-        skipped += 1;
-        continue;
-      }
-      out.push(doc);
-      if (out.length >= limit) break;
-    }
+    await scanSliced(
+      candidates,
+      (doc) => {
+        if (!matcher(doc)) return true;
+        if (skipped < skip) {
+          skipped += 1;
+          return true;
+        }
+        out.push(doc);
+        return out.length < limit;
+      },
+      budget,
+    );
     return out;
   }
-  for (const doc of candidates) if (matcher(doc)) out.push(doc);
-  out.sort(compileSort(options.sort, queryOptions.collation));
-  return out.slice(skip, skip + limit);
+  const compare = compileSort(options.sort, queryOptions.collation);
+  if (limit !== Infinity) {
+    // A page: only the first skip + limit in sort order are kept while scanning.
+    const page = new SortedPage(skip + limit, compare);
+    await scanSliced(
+      candidates,
+      (doc) => {
+        if (matcher(doc)) page.offer(doc);
+        return true;
+      },
+      budget,
+    );
+    return page.documents.slice(skip);
+  }
+  const matched = await filterSliced(candidates, matcher, budget);
+  matched.sort(compare);
+  return matched.slice(skip);
 }
 
 /**
@@ -139,7 +173,7 @@ export function cursorReply(
   return { cursor: { firstBatch: first.documents, ...first.extra, id: Long.fromNumber(id), ns } };
 }
 
-const find: CommandHandlerFn = (context) => {
+const find: CommandHandlerFn = async (context) => {
   const coll = collectionName(context);
   const { command } = context;
   const filter = optionalDocument(command, 'filter') ?? {};
@@ -152,7 +186,7 @@ const find: CommandHandlerFn = (context) => {
   const batchSize = optionalNumber(command, 'batchSize');
   if (batchSize !== undefined && batchSize < 0)
     throw new MongoCommandError('BadValue', 'batchSize value must be non-negative');
-  const matched = queryDocuments(context.engine, context.db, coll, filter, {
+  const matched = await queryDocuments(context.engine, context.db, coll, filter, ReadBudget.of(context), {
     sort,
     skip,
     limit,
@@ -206,7 +240,7 @@ const killCursors: CommandHandlerFn = (context) => {
   return { cursorsKilled, cursorsNotFound, cursorsAlive: [], cursorsUnknown: [] };
 };
 
-const count: CommandHandlerFn = (context) => {
+const count: CommandHandlerFn = async (context) => {
   const coll = collectionName(context);
   const filter = optionalDocument(context.command, 'query') ?? {};
   const skip = optionalNumber(context.command, 'skip') ?? 0;
@@ -222,10 +256,17 @@ const count: CommandHandlerFn = (context) => {
   }
   const query = queryOptionsOf(context.command);
   const hint: unknown = context.command.hint;
-  return { n: queryDocuments(context.engine, context.db, coll, filter, { skip, limit, query, hint }).length };
+  const byIndex = countFromIndex(context, coll, filter, query);
+  if (byIndex !== undefined) {
+    const n = Math.max(0, byIndex - skip);
+    return { n: limit > 0 ? Math.min(limit, n) : n };
+  }
+  const budget = ReadBudget.of(context);
+  const options = { skip, limit, query, hint };
+  return { n: (await queryDocuments(context.engine, context.db, coll, filter, budget, options)).length };
 };
 
-const distinct: CommandHandlerFn = (context) => {
+const distinct: CommandHandlerFn = async (context) => {
   const coll = collectionName(context);
   const key: unknown = context.command.key;
   if (typeof key !== 'string')
@@ -236,7 +277,8 @@ const distinct: CommandHandlerFn = (context) => {
   const values = new Map<string, unknown>();
   const kept: unknown[] = [];
   const hint: unknown = context.command.hint;
-  for (const doc of queryDocuments(context.engine, context.db, coll, filter, { query, hint })) {
+  const budget = ReadBudget.of(context);
+  for (const doc of await queryDocuments(context.engine, context.db, coll, filter, budget, { query, hint })) {
     for (const value of valuesAtPath(doc, key)) {
       if (value === undefined) continue;
       // Under a collation equal strings ('PING', 'ping') are one value: the first one seen is kept.
@@ -247,6 +289,24 @@ const distinct: CommandHandlerFn = (context) => {
   }
   return { values: collated ? kept.sort(collated) : [...values.values()].sort(compareValues) };
 };
+
+/**
+ * A count an index answers without reading documents (Collection.countByIndex), for a collection read with the
+ * simple collation; undefined otherwise. The filter is still compiled first, so a malformed one fails as usual.
+ */
+export function countFromIndex(
+  context: CommandContext,
+  coll: string,
+  filter: Document,
+  query: QueryOptions,
+): number | undefined {
+  if (query.collation && query.collation.locale !== 'simple') return undefined;
+  compileFilter(filter, query);
+  const collection = context.engine.getCollection({ db: context.db, coll });
+  resolveHint(collection, context.command.hint);
+  if (!collection || isView(collection)) return undefined;
+  return collection.countByIndex(filter)?.n;
+}
 
 export const readCommands: Record<string, CommandHandlerFn> = {
   find,

@@ -23,6 +23,7 @@ import {
 } from './typed-arithmetic.js';
 import { ONE_TO_ONE_STAGES, retypingStage } from './typed-passthrough.js';
 import { typedValueOperators } from './typed-value-operators.js';
+import { fieldsReadBy, pickFields } from './stage-dependencies.js';
 
 export interface RunPipelineOptions {
   /** Documents of another collection of the same database, for $lookup, $graphLookup and $unionWith. */
@@ -145,8 +146,13 @@ export function toCommandError(error: unknown): MongoCommandError {
  * The copies carry safe-range Longs and whole doubles as numbers so mingo's operators work on them, and point to
  * the document they come from so that the typed operators read exact types there.
  */
-function* clonedLazily(docs: Document[]): Generator<Document> {
-  for (const doc of docs) yield tagTypedSource(cloneForExpressions(doc), doc);
+function* clonedLazily(docs: Document[], fields: readonly string[] | undefined): Generator<Document> {
+  if (fields === undefined) {
+    for (const doc of docs) yield tagTypedSource(cloneForExpressions(doc), doc);
+  } else {
+    // A stage that reads only these fields gets copies of only these (stage-dependencies.ts).
+    for (const doc of docs) yield tagTypedSource(cloneForExpressions(pickFields(doc, fields)), doc);
+  }
 }
 
 const matchOnlyMatchers = new WeakMap<readonly Document[], ((doc: Document) => boolean) | null>();
@@ -233,7 +239,7 @@ function runStages(docs: Document[], pipeline: Document[], options: Partial<Opti
       current = narrowed;
       continue;
     }
-    current = new Aggregator([stage], options).run(clonedLazily(current));
+    current = new Aggregator([stage], options).run(clonedLazily(current, fieldsReadBy(stage)));
     copied = true;
   }
   return copied ? current : current.map((doc) => cloneDocument(doc));

@@ -4,6 +4,8 @@ import { MongoCommandError } from '../errors.js';
 import { compileFilter, valueKey } from '../query/index.js';
 import type { IndexSpec } from './oplog-entry.js';
 import { formatKeyValue, valuesAtParts, valuesAtPath } from './document-paths.js';
+import { IndexOrder, type OrderedEntry } from './index-order.js';
+import type { FieldRange } from './filter-bounds.js';
 
 /** Thrown by unique checks; the command layer turns it into a writeError or a command error. */
 export class DuplicateKeyError extends MongoCommandError {
@@ -39,6 +41,13 @@ export class CollectionIndex {
   private readonly byKey = new Map<string, Set<string>>();
   /** First field's key → ids; serves equality on an index prefix. */
   private readonly byFirstField = new Map<string, Set<string>>();
+  /**
+   * Whether some document ever held an array on an indexed path (mongod's multikey flag; never cleared). Until then
+   * every document has exactly one key, so the sets of distinct keys are disjoint and a count can add their sizes.
+   */
+  private multikeyFlag = false;
+  /** The entries in key order, once a sorted read asked for them (index-order.ts); kept only while not multikey. */
+  private order: IndexOrder | undefined;
 
   constructor(readonly spec: IndexSpec) {
     this.fields = Object.keys(spec.key);
@@ -87,11 +96,16 @@ export class CollectionIndex {
     return true;
   }
 
+  get multikey(): boolean {
+    return this.multikeyFlag;
+  }
+
   /** The keys a document has in this index: several when an indexed field holds an array. */
   keysOf(doc: Document): IndexKeys {
     if (!this.includes(doc)) return { full: [], first: [] };
     let combinations: string[][] = [[]];
     for (const parts of this.fieldParts) {
+      if (!this.multikeyFlag && pathHoldsArray(doc, parts)) this.multikeyFlag = true;
       const values = valuesAtParts(doc, parts);
       const keys =
         values.length === 0 ? [valueKey(null)] : [...new Set(values.map((value) => valueKey(value)))];
@@ -136,27 +150,86 @@ export class CollectionIndex {
     const { full, first } = this.keysOf(doc);
     for (const key of full) addTo(this.byKey, key, idKey);
     for (const key of first) addTo(this.byFirstField, key, idKey);
+    if (this.order) this.orderAdd(doc, idKey, full.length > 0);
   }
 
-  /** Moves a document from its `previous` keys to `nextKeys`; nothing to do when its indexed values kept. */
-  replace(previous: Document, idKey: string, nextKeys: IndexKeys): void {
+  /**
+   * The index's entries in key order (forward or reverse), with `prefix` the values of its first fields when they
+   * are pinned; undefined while the index cannot serve a sort (multikey, sparse or partial). `documents` resolves ids.
+   */
+  ordered(
+    direction: 1 | -1,
+    prefix: readonly unknown[],
+    range: FieldRange,
+    documents: ReadonlyMap<string, Document>,
+  ): Iterable<OrderedEntry> | undefined {
+    if (this.multikeyFlag || !this.complete) return undefined;
+    if (!this.order) {
+      const entries: OrderedEntry[] = [];
+      for (const [idKey, doc] of documents) entries.push({ values: this.orderValues(doc), idKey });
+      this.order = new IndexOrder(
+        this.fields.map((field) => (Number(this.spec.key[field]) < 0 ? -1 : 1)),
+        entries,
+      );
+      // Documents may have turned the index multikey while their values were read.
+      if (this.multikeyFlag) this.order = undefined;
+    }
+    return this.order?.walk(direction, prefix, range);
+  }
+
+  /** A document's values for the index order: one per field (null when missing), the index being single-key. */
+  private orderValues(doc: Document): unknown[] {
+    return this.fieldParts.map((parts) => {
+      if (pathHoldsArray(doc, parts)) this.multikeyFlag = true;
+      return valuesAtParts(doc, parts)[0] ?? null;
+    });
+  }
+
+  private orderAdd(doc: Document, idKey: string, indexed: boolean): void {
+    const values = this.orderValues(doc);
+    if (this.multikeyFlag || !this.order) {
+      this.order = undefined;
+      return;
+    }
+    if (indexed) this.order.add(idKey, values);
+    else this.order.remove(idKey);
+    if (this.order.overgrown) this.order = undefined;
+  }
+
+  /** Moves a document from its `previous` keys to `nextKeys` (those of `next`); nothing to do when they are kept. */
+  replace(previous: Document, idKey: string, nextKeys: IndexKeys, next: Document): void {
     const before = this.keysOf(previous);
     if (sameKeys(before.full, nextKeys.full) && sameKeys(before.first, nextKeys.first)) return;
     for (const key of before.full) removeFrom(this.byKey, key, idKey);
     for (const key of before.first) removeFrom(this.byFirstField, key, idKey);
     for (const key of nextKeys.full) addTo(this.byKey, key, idKey);
     for (const key of nextKeys.first) addTo(this.byFirstField, key, idKey);
+    if (this.order) this.orderAdd(next, idKey, nextKeys.full.length > 0);
   }
 
   remove(doc: Document, idKey: string): void {
     const { full, first } = this.keysOf(doc);
     for (const key of full) removeFrom(this.byKey, key, idKey);
     for (const key of first) removeFrom(this.byFirstField, key, idKey);
+    this.order?.remove(idKey);
   }
 
   /** Ids of documents whose first indexed field equals `value`. */
   lookupFirst(value: unknown): ReadonlySet<string> {
     return this.byFirstField.get(valueKey(value)) ?? EMPTY;
+  }
+
+  /**
+   * How many documents have one of `values` in the first field, without reading them; undefined while the index is
+   * multikey (a document may then hold several of the values).
+   */
+  countFirst(values: readonly unknown[]): number | undefined {
+    if (this.multikeyFlag) return undefined;
+    let total = 0;
+    for (const key of new Set(values.map((value) => valueKey(value)))) {
+      total += this.byFirstField.get(key)?.size ?? 0;
+    }
+    return total;
   }
 
   /** Ids of documents whose indexed fields equal `values` (one per field, in index order). */
@@ -166,6 +239,17 @@ export class CollectionIndex {
 }
 
 const EMPTY: ReadonlySet<string> = new Set();
+
+/** Whether an array lies anywhere on `parts` in `doc` (at the end or on the way). */
+function pathHoldsArray(doc: Document, parts: readonly string[]): boolean {
+  let value: unknown = doc;
+  for (const part of parts) {
+    if (value === null || typeof value !== 'object') return false;
+    value = (value as Record<string, unknown>)[part];
+    if (Array.isArray(value)) return true;
+  }
+  return false;
+}
 
 function sameKeys(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((key, index) => key === b[index]);

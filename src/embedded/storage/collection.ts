@@ -4,6 +4,9 @@ import { MongoCommandError } from '../errors.js';
 import { valueKey } from '../query/index.js';
 import { CollectionIndex, DuplicateKeyError, type IndexKeys } from './collection-index.js';
 import type { CollectionOptions, IndexSpec, Namespace } from './oplog-entry.js';
+import { equalityValues } from './filter-bounds.js';
+import { IndexOrder } from './index-order.js';
+import { orderedCandidates, type OrderedCandidates } from './ordered-read.js';
 
 export const ID_INDEX_NAME = '_id_';
 
@@ -22,6 +25,7 @@ export class Collection {
   /** Record ids (find's showRecordId), given out lazily so that writes pay nothing until someone asks. */
   private recordIds: Map<string, number> | undefined;
   private nextRecordId = 1;
+  private idOrderCache: IndexOrder | undefined;
 
   /** The UUID as hex, computed once: oplog entries carry it on every write. */
   get uuidString(): string {
@@ -64,6 +68,7 @@ export class Collection {
     const idKey = valueKey(doc._id);
     this.documents.set(idKey, doc);
     for (const index of this.indexes.values()) index.add(doc, idKey);
+    this.idOrderCache?.add(idKey, [doc._id as unknown]);
   }
 
   /** Swaps a document for its new version (same _id), keeping its natural-order position. */
@@ -78,7 +83,7 @@ export class Collection {
       moves.push({ index, keys });
     }
     this.documents.set(idKey, next);
-    for (const { index, keys } of moves) index.replace(previous, idKey, keys);
+    for (const { index, keys } of moves) index.replace(previous, idKey, keys, next);
   }
 
   remove(doc: Document): void {
@@ -86,6 +91,7 @@ export class Collection {
     if (!this.documents.delete(idKey)) return;
     this.recordIds?.delete(idKey);
     for (const index of this.indexes.values()) index.remove(doc, idKey);
+    this.idOrderCache?.remove(idKey);
   }
 
   /** Builds an index over the existing documents; fails without side effects on a duplicate. */
@@ -127,8 +133,11 @@ export class Collection {
    * Documents that may match `filter`: by `_id` or an index when the filter pins one by equality, else all.
    * The caller still applies the full filter.
    */
-  candidates(filter: Document): Iterable<Document> {
-    return this.plan(filter).documents;
+  candidates(
+    filter: Document,
+    planned: { documents: Iterable<Document> } = this.plan(filter),
+  ): Iterable<Document> {
+    return planned.documents;
   }
 
   /** The candidates of `filter` and the index that found them (undefined for a collection scan). */
@@ -167,6 +176,48 @@ export class Collection {
     return { indexName: undefined, documents: this.documents.values() };
   }
 
+  /**
+   * The number of documents matching `filter` when an index answers it alone ({field: v}, {$eq}, {$in} on the first
+   * field of a complete, non-multikey index, the driver's countDocuments by status), without reading them;
+   * undefined when the documents must be read.
+   */
+  countByIndex(filter: Document): { n: number; indexName: string } | undefined {
+    const fields = Object.keys(filter);
+    if (fields.length !== 1) return undefined;
+    const field = fields[0] as string;
+    const values = equalityValues(filter[field]);
+    if (!values || values.length === 0) return undefined;
+    if (field === '_id') {
+      let found = 0;
+      for (const key of new Set(values.map((value) => valueKey(value))))
+        if (this.documents.has(key)) found += 1;
+      return { n: found, indexName: ID_INDEX_NAME };
+    }
+    for (const index of this.indexes.values()) {
+      if (!index.complete || index.fields[0] !== field) continue;
+      const counted = index.countFirst(values);
+      if (counted !== undefined) return { n: counted, indexName: index.name };
+    }
+    return undefined;
+  }
+
+  /**
+   * The documents that may match `filter` in the key order of an index (ordered-read.ts), or undefined when no
+   * index order serves the filter and sort.
+   */
+  orderedCandidates(filter: Document, sort: Document | undefined): OrderedCandidates | undefined {
+    return orderedCandidates(this, filter, sort);
+  }
+
+  /** The `_id` index's key order, built on first use and kept up to date by insert and remove from then on. */
+  idOrder(): IndexOrder {
+    if (!this.idOrderCache) {
+      const entries = [...this.documents].map(([idKey, doc]) => ({ values: [doc._id as unknown], idKey }));
+      this.idOrderCache = new IndexOrder([1], entries);
+    }
+    return this.idOrderCache;
+  }
+
   private *resolve(ids: ReadonlySet<string>): Iterable<Document> {
     // Copy first: the caller may modify the collection (and so the index set) while iterating.
     for (const idKey of [...ids]) {
@@ -174,32 +225,6 @@ export class Collection {
       if (doc) yield doc;
     }
   }
-}
-
-/**
- * The values a filter condition pins a field to by plain equality (`v`, `{$eq: v}`, `{$in: [..]}`), or
- * undefined when it does not. Arrays, regexes, null and sub-documents are left to a scan: their matching rules
- * (element match, missing fields) do not map to one index key.
- */
-function equalityValues(condition: unknown): unknown[] | undefined {
-  if (condition === undefined) return undefined;
-  if (isIndexableScalar(condition)) return [condition];
-  if (condition === null || typeof condition !== 'object' || Array.isArray(condition)) return undefined;
-  const operators = Object.keys(condition);
-  if (operators.length !== 1) return undefined;
-  const record = condition as Record<string, unknown>;
-  if ('$eq' in record && isIndexableScalar(record.$eq)) return [record.$eq];
-  if ('$in' in record && Array.isArray(record.$in) && record.$in.every(isIndexableScalar))
-    return record.$in as unknown[];
-  return undefined;
-}
-
-function isIndexableScalar(value: unknown): boolean {
-  if (value === null || value === undefined || Array.isArray(value) || value instanceof RegExp) return false;
-  if (typeof value !== 'object') return true;
-  if (value instanceof Date) return true;
-  // BSON value classes (ObjectId, Long, Decimal128, UUID...) are scalars; plain objects are sub-documents.
-  return typeof (value as { _bsontype?: unknown })._bsontype === 'string';
 }
 
 function isPlainSubdocumentValue(value: unknown): value is Record<string, unknown> {

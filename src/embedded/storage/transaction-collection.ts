@@ -105,6 +105,15 @@ export class TransactionCollection extends Collection {
     return found;
   }
 
+  /** The live indexes do not show this view's writes or its snapshot: its documents are read instead. */
+  override countByIndex(): undefined {
+    return undefined;
+  }
+
+  override orderedCandidates(): undefined {
+    return undefined;
+  }
+
   override checkInsert(doc: Document): void {
     const idKey = valueKey(doc._id);
     if (this.view(idKey)) {

@@ -40,6 +40,8 @@ export interface AdminFixtureOptions {
   /** False: no worker in the fixture's runtime (see `startWorker`). */
   worker?: boolean;
   sweeper?: { interval?: number; leaseTtl?: number; stuckAfter?: number };
+  /** Where the runtime connects to MongoDB (default: the harness's server), e.g. a recording proxy in front of it. */
+  mongodbUrl?: string;
 }
 
 export interface AdminFixture {
@@ -128,8 +130,9 @@ export async function startAdminFixture(options: AdminFixtureOptions = {}): Prom
   const queuePrefix = uniqueName('admin-q');
   const logger = quietLogger(database);
   const worker = { concurrency: 5, shutdownGrace: 1_000 };
+  const runtimeMongoUrl = options.mongodbUrl ?? mongoUrl();
   const runtime = await SagaRuntime.start({
-    mongodbUrl: mongoUrl(),
+    mongodbUrl: runtimeMongoUrl,
     database,
     redisUrl: redisUrl(),
     queuePrefix,
@@ -194,7 +197,7 @@ export async function startAdminFixture(options: AdminFixtureOptions = {}): Prom
     },
     async startWorker() {
       const workerRuntime = await SagaRuntime.start({
-        mongodbUrl: mongoUrl(),
+        mongodbUrl: runtimeMongoUrl,
         database,
         redisUrl: redisUrl(),
         queuePrefix,
