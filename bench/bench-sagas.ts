@@ -21,4 +21,25 @@ export const benchOrder = defineSaga({
   .step({ name: 'step-4', run: noop })
   .build();
 
-export default new SagaRegistry([benchOrder]);
+export const BENCH_WAIT_SAGA = 'bench-wait';
+export const BENCH_PAYMENTS = 'bench_payments';
+
+/**
+ * A saga that waits for its payment, then runs one no-op step: the wait phase stores its waiting instances up
+ * front (bench/waiting-sagas.ts) and measures how fast payments written at a steady rate resume them.
+ */
+export const benchWait = defineSaga({
+  name: BENCH_WAIT_SAGA,
+  input: z.object({ orderId: z.string() }),
+  timeout: '1h',
+})
+  .waitFor({
+    name: 'paid',
+    collection: BENCH_PAYMENTS,
+    on: ['insert'],
+    match: (ctx) => ({ orderId: ctx.input.orderId }),
+  })
+  .step({ name: 'after', run: noop })
+  .build();
+
+export default new SagaRegistry([benchOrder, benchWait]);

@@ -226,3 +226,14 @@ async function forkBaseline(script: string, args: string[], what: string): Promi
     },
   };
 }
+
+/** CPU used by named processes between `start()` and `read(steps)`, as µs per step, e.g. `worker 812 · redis 95`. */
+export function cpuMeter(processes: Record<string, number | undefined>) {
+  // A server given by URL runs elsewhere: its CPU is not ours to read.
+  const names = Object.keys(processes).filter((name) => processes[name] !== undefined);
+  const start = names.map((name) => cpuMs(processes[name]));
+  return (steps: number): string =>
+    names
+      .map((name, i) => `${name} ${round(((cpuMs(processes[name]) - start[i]!) * 1000) / steps)}`)
+      .join(' · ');
+}

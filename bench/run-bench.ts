@@ -3,7 +3,8 @@
 // --mongodb-url / --redis-url. Options: --sagas N, --rate R, --quick, --warmup N, --concurrency C,
 // --stored 10000,100000, --repeat N (growth phases run N times, medians reported), --cpu-prof DIR (profiles of
 // every child). Phases: throughput (offered above capacity), half load (offered at half the measured sagas/s,
-// for latency below saturation, with raw BullMQ chains at the same rate), growth (10k and 100k sagas stored).
+// for latency below saturation, with raw BullMQ chains at the same rate), growth (10k and 100k sagas stored),
+// waits (payments waking waiting sagas, with 1,000 and with 100,000 other waits open).
 // Progress goes to stderr; the last stdout line is one JSON object. Figures are informational: nothing here
 // asserts timings.
 import { performance } from 'node:perf_hooks';
@@ -16,9 +17,9 @@ import { BENCH_ORDERS, BENCH_SAGA } from './bench-sagas.js';
 import {
   atRate,
   childNodeFlags,
+  cpuMeter,
   givenMongo,
   givenRedis,
-  cpuMs,
   log,
   percentile,
   range,
@@ -32,6 +33,7 @@ import {
   type Child,
 } from './bench-support.js';
 import { storedSagas } from './stored-sagas.js';
+import { waitPhase } from './wait-phase.js';
 import {
   RAW_CHAIN_LENGTH,
   RAW_JOB_OPTIONS,
@@ -66,7 +68,12 @@ const [storedSmall = 10_000, storedLarge = 100_000] = (values.stored ?? (quick ?
   .split(',')
   .filter(Boolean)
   .map(Number);
-const only = new Set((values.only ?? 'raw,change,orchestrator,half,growth').split(','));
+const only = new Set((values.only ?? 'raw,change,orchestrator,half,growth,waits').split(','));
+// The wait phase: payments that wake `WAIT_TARGETS` waiting sagas, written at WAIT_RATE/s, with few and with many
+// other waits open (that never match).
+const [waitsFew, waitsMany] = quick ? [200, 2_000] : [1_000, 100_000];
+const WAIT_TARGETS = quick ? 500 : 5_000;
+const WAIT_RATE = quick ? 500 : 1_000;
 const repeat = Number(values.repeat ?? 1);
 // The half-load phase offers this many seconds of sagas at half the measured capacity.
 const HALF_LOAD_SECONDS = quick ? 10 : 30;
@@ -92,17 +99,6 @@ const latencyOf = (values: number[]): Latency => {
   values.sort((a, b) => a - b);
   return { p50: round(percentile(values, 50), 2), p99: round(percentile(values, 99), 2) };
 };
-
-/** CPU used by named processes between `start()` and `read(steps)`, as µs per step, e.g. `worker 812 · redis 95`. */
-function cpuMeter(processes: Record<string, number | undefined>) {
-  // A server given by URL runs elsewhere: its CPU is not ours to read.
-  const names = Object.keys(processes).filter((name) => processes[name] !== undefined);
-  const start = names.map((name) => cpuMs(processes[name]));
-  return (steps: number): string =>
-    names
-      .map((name, i) => `${name} ${round(((cpuMs(processes[name]) - start[i]!) * 1000) / steps)}`)
-      .join(' · ');
-}
 
 /**
  * Sends a baseline child `{type}` over IPC and resolves with its answer, the first message of the same type:
@@ -493,6 +489,14 @@ try {
       }),
     );
   }
+  const waitContext = { client, mongo, redis, runId, cleanup };
+  const waitRuns = only.has('waits')
+    ? [
+        await waitPhase(waitContext, waitsFew, WAIT_TARGETS, WAIT_RATE),
+        await waitPhase(waitContext, waitsMany, WAIT_TARGETS, WAIT_RATE),
+      ]
+    : [];
+  const [fewWaits, manyWaits] = waitRuns;
   const growth = (runs: OrchestratorResult[]) =>
     runs.length === 0 ? NaN : medianOf(runs, (run) => run.stepsPerSec);
   Object.assign(summary, {
@@ -520,6 +524,15 @@ try {
     rssStartMb: main?.rssStartMb ?? NaN,
     rssAt2kMb: main?.rss2kMb ?? NaN,
     rssEndMb: main?.rssEndMb ?? NaN,
+    waitOpen: manyWaits?.open ?? NaN,
+    waitWakeP50Ms: manyWaits?.wakeP50Ms ?? NaN,
+    waitWakeP99Ms: manyWaits?.wakeP99Ms ?? NaN,
+    waitCpuUsPerEvent: manyWaits?.cpuUsPerEvent ?? NaN,
+    waitFewOpen: fewWaits?.open ?? NaN,
+    waitFewWakeP50Ms: fewWaits?.wakeP50Ms ?? NaN,
+    waitFewWakeP99Ms: fewWaits?.wakeP99Ms ?? NaN,
+    waitFewCpuUsPerEvent: fewWaits?.cpuUsPerEvent ?? NaN,
+    waitCostRatio: round((manyWaits?.cpuUsPerEvent ?? NaN) / (fewWaits?.cpuUsPerEvent ?? NaN), 3),
   });
   table.push(
     ['sagas per run / insert rate / worker concurrency', `${sagas} / ${rate}/s / ${concurrency}`],
@@ -549,6 +562,14 @@ try {
       [`${name}: end-to-end p50 / p99 ms`, `${run.e2e.p50} / ${run.e2e.p99}`],
       [`${name}: CPU µs per step`, run.cpu],
       [`${name}: p50 ms per segment`, run.segments],
+    );
+  }
+  for (const run of waitRuns) {
+    const name = `waits, ${run.open} open + ${WAIT_TARGETS} woken at ${WAIT_RATE}/s`;
+    table.push(
+      [`${name}: woken`, run.woken],
+      [`${name}: payment written → next step queued p50 / p99 ms`, `${run.wakeP50Ms} / ${run.wakeP99Ms}`],
+      [`${name}: CPU µs per payment`, `${run.cpu} (sum ${run.cpuUsPerEvent})`],
     );
   }
   if (halfRaw)

@@ -390,7 +390,7 @@ export class StepProcessor {
     if (waiting.timeoutAt) await queues.scheduleWaitTimeout(wait, waiting.timeoutAt);
     const [database, collection] = splitNamespace(ns);
     const existing = await store.db.client.db(database).collection(collection).findOne(filter);
-    if (existing) await waits.resumer.matched(wait, existing);
+    if (existing) await waits.resumer.matched(wait, existing, waiting.timeoutAt !== undefined);
   }
 
   private waits(): NonNullable<StepProcessorDependencies['waits']> {

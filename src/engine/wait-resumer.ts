@@ -50,7 +50,7 @@ export class WaitResumer {
    * Ends the wait with `document` (validated by the step's `output` schema; one it refuses fails the step for
    * good). True when this call ended it.
    */
-  async matched(wait: WaitRef, document: Document): Promise<boolean> {
+  async matched(wait: WaitRef, document: Document, hasTimer = true): Promise<boolean> {
     const { definition, step } = this.waitStep(wait);
     let output: unknown;
     // A signal's step records the data it carries; a document wait, the document.
@@ -60,7 +60,7 @@ export class WaitResumer {
     } catch (error) {
       return this.fail(definition, wait, error);
     }
-    return this.resume(definition, wait, output, 'matched');
+    return this.resume(definition, wait, output, 'matched', hasTimer);
   }
 
   /**
@@ -78,7 +78,7 @@ export class WaitResumer {
       await this.deps.queues.scheduleWaitTimeout(wait, timeoutAt);
       return false;
     }
-    if (step.wait.onTimeout === 'continue') return this.resume(definition, wait, null, 'timed-out');
+    if (step.wait.onTimeout === 'continue') return this.resume(definition, wait, null, 'timed-out', false);
     const error = new SagastreamError(
       'WAIT_TIMEOUT',
       `no document of ${saga.waiting.ns} matched within the wait's timeout`,
@@ -92,6 +92,8 @@ export class WaitResumer {
     wait: WaitRef,
     output: unknown,
     reason: 'matched' | 'timed-out',
+    /** Whether the wait has a timer to remove (one with a timeout that has not fired). */
+    hasTimer: boolean,
   ): Promise<boolean> {
     const { waits, queues } = this.deps;
     const isLast = wait.step === definition.steps.length - 1;
@@ -100,7 +102,9 @@ export class WaitResumer {
       { sagaId: wait.sagaId, saga: wait.saga, step: wait.stepName, reason },
       'wait ended',
     );
-    const cleanup = queues.removeWaitTimeout(wait.sagaId, wait.step, wait.generation);
+    const cleanup = hasTimer
+      ? queues.removeWaitTimeout(wait.sagaId, wait.step, wait.generation)
+      : Promise.resolve();
     if (isLast) {
       this.metrics.sagasEnded(wait.saga, 'completed', 1);
       await Promise.all([cleanup, queues.removeDeadline(wait.sagaId, wait.generation)]);

@@ -29,28 +29,29 @@ export function waitTarget(ns: string, db: Db, waits: WaitStore, resumer: WaitRe
   async function handle(events: TriggerEvent[]): Promise<HandledBatch> {
     const keysOf = events.map((event) => new Set(waitKeysOfDocument(ns, event.document)));
     const candidates = await waits.findWaiting([...new Set(keysOf.flatMap((keys) => [...keys]))]);
-    let started = 0;
-    let duplicates = 0;
-    const ended = new Set<string>();
-    for (const [index, event] of events.entries()) {
-      const keys = keysOf[index]!;
-      let resumedAny = false;
-      for (const wait of candidates) {
-        if (ended.has(wait.sagaId)) continue;
-        // Every equality field of the filter must be equal in the document; the rest is MongoDB's to check.
-        if (!wait.waiting.keys.every((key) => keys.has(key))) continue;
-        if (isChange(event) && !wait.waiting.on.includes(event.operationType)) continue;
+    // Every (document, wait) pair worth asking MongoDB about: each equality field of the wait's filter is equal in
+    // the document, and the change is one the wait counts. The pairs are independent: checked and resumed at once
+    // (a wait that two documents of the batch match is resumed by one of them; the other finds it ended).
+    const pairs = events.flatMap((event, index) =>
+      candidates
+        .filter(
+          (wait) =>
+            wait.waiting.keys.every((key) => keysOf[index]!.has(key)) &&
+            (!isChange(event) || wait.waiting.on.includes(event.operationType)),
+        )
+        .map((wait) => ({ event, wait })),
+    );
+    const resumed = await Promise.all(
+      pairs.map(async ({ event, wait }) => {
         const document = await matchingNow(wait, event.document._id);
-        if (!document) continue;
-        if (await resumer.matched(wait, document)) {
-          ended.add(wait.sagaId);
-          started += 1;
-          resumedAny = true;
-        }
-      }
-      if (!resumedAny) duplicates += 1;
-    }
-    return { started, rejected: 0, duplicates };
+        return (
+          document !== null && (await resumer.matched(wait, document, wait.waiting.timeoutAt !== undefined))
+        );
+      }),
+    );
+    const started = resumed.filter(Boolean).length;
+    const resumedBy = new Set(pairs.filter((_, index) => resumed[index]).map(({ event }) => event));
+    return { started, rejected: 0, duplicates: events.length - resumedBy.size };
   }
 
   return {
