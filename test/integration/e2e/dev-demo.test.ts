@@ -28,7 +28,7 @@ describe('sagastream dev --demo', () => {
       const dev = startCli(['dev', '--demo', '--admin-port', '0', '--orders-per-second', '10'], devEnv);
       const ready = await dev.waitForLine(/^sagastream dev stack ready: /);
       expect(ready).toMatch(
-        /MongoDB mongodb:\/\/\S+ \(embedded\), Redis redis:\/\/\S+ \(redis-server\), admin http:\/\/\S+, admin token [\w-]{32}$/,
+        /MongoDB mongodb:\/\/\S+ \(embedded\), Redis redis:\/\/\S+ \(redis-server\), retention 30d, admin http:\/\/\S+, admin token [\w-]{32}$/,
       );
       const admin = /admin (http:\/\/\S+),/.exec(ready)?.[1] ?? '';
       expect((await fetch(`${admin}/healthz`)).status).toBe(200);
