@@ -97,9 +97,16 @@ export class WaitStore {
     return this.waitingWhere({ 'waiting.keys': { $in: [...keys] } });
   }
 
-  /** Every running saga waiting on namespace `ns`: a reconcile after the watcher lost its place. */
-  findWaitingOn(ns: string): Promise<WaitingSaga[]> {
-    return this.waitingWhere({ 'waiting.ns': ns });
+  /** Every running saga waiting on namespace `ns`, read as it goes: a reconcile after the watcher lost its place. */
+  async *waitingOn(ns: string): AsyncIterable<WaitingSaga> {
+    const cursor = this.store.collection.find(
+      { 'waiting.ns': ns, status: 'running' },
+      { projection: WAITING_PROJECTION },
+    );
+    for await (const doc of cursor) {
+      const waiting = asWaiting(doc);
+      if (waiting) yield waiting;
+    }
   }
 
   /**
@@ -123,22 +130,23 @@ export class WaitStore {
     const docs = await this.store.collection
       .find({ ...filter, status: 'running' }, { projection: WAITING_PROJECTION })
       .toArray();
-    return docs.flatMap((doc) => {
-      const waiting = doc.waiting;
-      if (!waiting) return [];
-      return [
-        {
-          sagaId: doc._id,
-          saga: doc.saga,
-          ...(doc.version === undefined ? {} : { version: doc.version }),
-          generation: doc.generation,
-          step: waiting.step,
-          stepName: doc.steps[waiting.step]?.name ?? '',
-          waiting,
-        },
-      ];
-    });
+    return docs.flatMap((doc) => asWaiting(doc) ?? []);
   }
+}
+
+/** The saga as a WaitingSaga; null when it waits for nothing (its wait ended between the query and now). */
+function asWaiting(doc: SagaDocument): WaitingSaga | null {
+  const waiting = doc.waiting;
+  if (!waiting) return null;
+  return {
+    sagaId: doc._id,
+    saga: doc.saga,
+    ...(doc.version === undefined ? {} : { version: doc.version }),
+    generation: doc.generation,
+    step: waiting.step,
+    stepName: doc.steps[waiting.step]?.name ?? '',
+    waiting,
+  };
 }
 
 /** Matches while the saga waits at `wait`'s step in its generation. */

@@ -64,20 +64,24 @@ export function waitTarget(ns: string, db: Db, waits: WaitStore, resumer: WaitRe
     initialScan: () => 'reconcile',
     handle,
     async scan(reason, { batchSize, signal }, onBatch) {
-      const open = await waits.findWaitingOn(ns);
       let read = 0;
-      let batch: TriggerEvent[] = [];
-      for (const wait of open) {
+      let chunk: WaitingSaga[] = [];
+      // The open waits a chunk at a time, each chunk's documents looked up at once.
+      const flush = async (): Promise<void> => {
+        const found = await Promise.all(chunk.map((wait) => source.findOne(filterOf(wait))));
+        read += chunk.length;
+        chunk = [];
+        const events = found.flatMap((document) =>
+          document ? [scannedTriggerEvent(document, { db: database, coll: collection }, reason)] : [],
+        );
+        if (events.length > 0) await onBatch(events);
+      };
+      for await (const wait of waits.waitingOn(ns)) {
         if (signal.aborted) throw new Error(`${reason} of the waits on ${ns} interrupted`);
-        const document = await source.findOne(filterOf(wait));
-        read += 1;
-        if (document) batch.push(scannedTriggerEvent(document, { db: database, coll: collection }, reason));
-        if (batch.length >= batchSize) {
-          await onBatch(batch);
-          batch = [];
-        }
+        chunk.push(wait);
+        if (chunk.length >= batchSize) await flush();
       }
-      if (batch.length > 0) await onBatch(batch);
+      await flush();
       return read;
     },
   };

@@ -307,6 +307,26 @@ describe('wait watchers across processes', () => {
     expect((await handle.result({ timeout: '20s' })).status).toBe('completed');
   });
 
+  it('reconcile on a first start: a document written while no wait watcher ran resumes its wait', async () => {
+    const saga = paymentSaga('wait-reconcile', { timeout: '1h' });
+    const test = engineTest(mongo(), 'wait-reconcile');
+    onCleanup(() => test.stop());
+    const registry = new SagaRegistry([saga]);
+    await test.start({ registry, roles: ['worker'], worker: FAST_WORKER });
+    const handle = await (await test.client(registry)).start(saga.name, { orderId: 'rc-1' });
+    await expect
+      .poll(async () => (await sagasCollection(test.db).findOne({ _id: handle.id }))?.steps[1]?.status, POLL)
+      .toBe('waiting');
+    await test.db
+      .collection('payments')
+      .insertOne({ orderId: 'rc-1', status: 'captured', providerRef: 'psp-rc' });
+
+    const watcher = await test.start({ registry, roles: ['watcher'], watcher: FAST_WATCHER });
+
+    expect((await handle.result({ timeout: '20s' })).status).toBe('completed');
+    expect(watcher.trigger!.status().watchers[0]).toMatchObject({ scanned: 1, started: 1 });
+  });
+
   it('resume a saga once when a restart replays the event that matched it', async () => {
     const saga = paymentSaga('wait-replay', { timeout: '1h' });
     const test = engineTest(mongo(), 'wait-replay');
