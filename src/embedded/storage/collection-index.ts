@@ -163,7 +163,29 @@ export class CollectionIndex {
     range: FieldRange,
     documents: ReadonlyMap<string, Document>,
   ): Iterable<OrderedEntry> | undefined {
-    if (this.multikeyFlag || !this.complete) return undefined;
+    if (!this.complete) return undefined;
+    return this.orderOf(documents)?.walk(direction, prefix, range);
+  }
+
+  /**
+   * The documents whose first field lies in `range`, in key order, for a caller that applies its own filter after
+   * (the TTL monitor). A sparse or partial index serves it too: a range with bounds holds no missing value.
+   * Undefined while the index is multikey.
+   */
+  inRange(range: FieldRange, documents: ReadonlyMap<string, Document>): Iterable<Document> | undefined {
+    const order = this.orderOf(documents);
+    if (!order) return undefined;
+    return (function* () {
+      for (const entry of order.walk(1, [], range)) {
+        const doc = documents.get(entry.idKey);
+        if (doc) yield doc;
+      }
+    })();
+  }
+
+  /** The key order, built from `documents` on first use; undefined while the index is multikey. */
+  private orderOf(documents: ReadonlyMap<string, Document>): IndexOrder | undefined {
+    if (this.multikeyFlag) return undefined;
     if (!this.order) {
       const entries: OrderedEntry[] = [];
       for (const [idKey, doc] of documents) entries.push({ values: this.orderValues(doc), idKey });
@@ -174,7 +196,7 @@ export class CollectionIndex {
       // Documents may have turned the index multikey while their values were read.
       if (this.multikeyFlag) this.order = undefined;
     }
-    return this.order?.walk(direction, prefix, range);
+    return this.order;
   }
 
   /** A document's values for the index order: one per field (null when missing), the index being single-key. */

@@ -8,6 +8,9 @@ import type { CollectionIndex } from './collection-index.js';
 import { valuesAtParts } from './document-paths.js';
 import type { Engine } from './engine.js';
 
+/** The earliest date BSON holds: a range from it holds only dates (index order sorts values by type first). */
+const EARLIEST_DATE = new Date(-8_640_000_000_000_000);
+
 export interface TtlMonitorOptions {
   /** Milliseconds between passes; read again before each wait, so setParameter takes effect on the next one. */
   intervalMs: () => number;
@@ -85,7 +88,15 @@ export class TtlMonitor {
       for (const index of ttlIndexes(collection)) {
         const parts = Object.keys(index.spec.key)[0]!.split('.');
         const seconds = index.spec.expireAfterSeconds!;
-        const expired = [...collection.documents.values()].filter((doc) => {
+        // Through the index's key order, only the dates up to the cutoff are read (a range from the earliest
+        // date); an index holding arrays (multikey) is scanned whole.
+        const cutoff = new Date(now - seconds * 1000);
+        const candidates =
+          index.inRange(
+            { lower: { value: EARLIEST_DATE, inclusive: true }, upper: { value: cutoff, inclusive: true } },
+            collection.documents,
+          ) ?? collection.documents.values();
+        const expired = [...candidates].filter((doc) => {
           const at = expiresAt(doc, parts, seconds);
           // One an open transaction holds is left for a later pass, as mongod's monitor retries its conflicts.
           return (

@@ -69,6 +69,26 @@ describe('TTL monitor', () => {
     await collecting;
   });
 
+  it('reads a sparse single-date index in key order: past dates go, later, missing and non-dates stay', async () => {
+    now = START;
+    const leases = db.collection<Session>('leases');
+    await leases.createIndex({ at: 1 }, { expireAfterSeconds: 0, sparse: true });
+    await leases.insertMany([
+      { _id: 1, at: new Date(START - 1_000) },
+      { _id: 2, at: new Date(START + 60_000) },
+      { _id: 3, at: '1999-01-01' },
+      { _id: 4, kind: 'no date' },
+      { _id: 5, at: new Date(START + 30_000) },
+    ]);
+    await expect.poll(() => ids(leases)).toEqual([2, 3, 4, 5]);
+    // Moved after the index's order was built: the order follows the update.
+    await leases.updateOne({ _id: 2 }, { $set: { at: new Date(START + 10_000) } });
+    await leases.updateOne({ _id: 4 }, { $set: { at: new Date(START + 20_000) } });
+
+    now = START + 25_000;
+    await expect.poll(() => ids(leases)).toEqual([3, 5]);
+  });
+
   it('respects a partial filter', async () => {
     now = START;
     const logins = db.collection<Session>('logins');
