@@ -79,3 +79,40 @@ describe('definition fingerprint', () => {
     ]);
   });
 });
+
+describe('definition fingerprint of wait steps', () => {
+  function waiting(wait: { collection?: string; timeout?: DurationInput; signal?: string; filter?: string }) {
+    return defineSaga({
+      name: 'refunds',
+      input: z.object({ orderId: z.string() }),
+      steps: [
+        { name: 'prepare', run },
+        wait.signal
+          ? { name: 'approval', signal: wait.signal, ...(wait.timeout ? { timeout: wait.timeout } : {}) }
+          : {
+              name: 'approval',
+              collection: wait.collection ?? 'approvals',
+              match: (ctx: { input: { orderId: string } }) => ({
+                orderId: ctx.input.orderId,
+                by: wait.filter,
+              }),
+              ...(wait.timeout ? { timeout: wait.timeout } : {}),
+            },
+      ],
+    });
+  }
+
+  it('changes with what a wait waits on, not with its match code', () => {
+    const base = waiting({});
+    expect(fingerprintOf(waiting({ filter: 'someone else' }))).toBe(fingerprintOf(base));
+    const variants = [
+      waiting({ collection: 'grants' }),
+      waiting({ timeout: '1h' }),
+      waiting({ signal: 'approval' }),
+    ];
+    expect(new Set([base, ...variants].map(fingerprintOf)).size).toBe(variants.length + 1);
+    expect(describeShapeChanges(definitionShape(base), definitionShape(variants[0]!))).toEqual([
+      expect.stringMatching(/^step "approval": wait changed from .*"approvals".* to .*"grants"/),
+    ]);
+  });
+});
