@@ -11,7 +11,7 @@ export interface AdminBackend {
   /** The process's database: pinged for readiness, and where the leases are read. */
   readonly db: Db;
   readonly store: Pick<SagaStore, 'collection' | 'get' | 'list'>;
-  readonly queues: Pick<SagaQueues, 'attemptMark' | 'deadLetters' | 'stepQueue' | 'timers'>;
+  readonly queues: Pick<SagaQueues, 'carrierOfAttempt' | 'deadLetters' | 'stepQueue' | 'timers'>;
   readonly operations: Pick<
     SagaOperations,
     'cancel' | 'deadLetterPage' | 'discardDeadLetter' | 'retry' | 'retryDeadLetter' | 'signal' | 'start'

@@ -3,7 +3,6 @@
 import { scheduledStepRef } from '../model/scheduled-attempt.js';
 import type { SagaDocument } from '../model/saga-document.js';
 import { stepJobId } from '../queue/queue-names.js';
-import { carrierOf } from '../queue/attempt-gate.js';
 import type { SagaQueues } from '../queue/saga-queues.js';
 
 export interface ScheduledJobView {
@@ -20,7 +19,7 @@ const QUEUED_STATES: readonly string[] = ['waiting', 'delayed', 'prioritized', '
  * active, since the time in its mark.
  */
 export async function scheduledJobView(
-  queues: Pick<SagaQueues, 'stepQueue' | 'attemptMark'>,
+  queues: Pick<SagaQueues, 'stepQueue' | 'carrierOfAttempt'>,
   saga: SagaDocument,
 ): Promise<ScheduledJobView | null> {
   const ref = scheduledStepRef(saga);
@@ -28,9 +27,8 @@ export async function scheduledJobView(
   const queue = queues.stepQueue(saga.saga, ref.version);
   const job = await queue.getJob(stepJobId(ref));
   if (!job) {
-    const carrier = ref.phase === 'forward' ? carrierOf(await queues.attemptMark(ref)) : null;
-    const carrierState = carrier ? await (await queue.getJob(carrier.jobId))?.getState() : undefined;
-    return carrier && carrierState === 'active' ? { state: 'running', startedAt: carrier.startedAt } : null;
+    const carrier = ref.phase === 'forward' ? await queues.carrierOfAttempt(ref) : null;
+    return carrier?.state === 'active' ? { state: 'running', startedAt: carrier.startedAt } : null;
   }
   const state = await job.getState();
   if (state === 'active') {

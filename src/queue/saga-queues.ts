@@ -256,11 +256,22 @@ export class SagaQueues {
   }
 
   /** Whether attempt `ref` runs inside a carrier job that is active, or waits to be re-run. */
-  private async carried(ref: StepJobRef): Promise<boolean> {
+  /**
+   * The carrier of forward attempt `ref` (the earlier step's job it runs in, attempt-gate.ts), when its gate names
+   * one: since when the attempt runs, and the carrier job's state (undefined once the job is gone).
+   */
+  async carrierOfAttempt(
+    ref: StepJobRef,
+  ): Promise<{ jobId: string; startedAt: Date; state: string | undefined } | null> {
     const carrier = carrierOf(await this.attemptMark(ref));
-    if (!carrier) return false;
+    if (!carrier) return null;
     const job = await this.stepQueue(ref.saga, ref.version).getJob(carrier.jobId);
-    const state = await job?.getState();
+    return { ...carrier, state: await job?.getState() };
+  }
+
+  /** Whether attempt `ref` runs inside a carrier that is still active or waiting to be re-run. */
+  private async carried(ref: StepJobRef): Promise<boolean> {
+    const state = (await this.carrierOfAttempt(ref))?.state;
     return state !== undefined && state !== 'completed' && state !== 'failed' && state !== 'unknown';
   }
 
