@@ -4,18 +4,15 @@
 // on the documents as they are then.
 import type { Document } from 'bson';
 import { MongoCommandError } from '../errors.js';
+import { RETRYABLE_WRITE_COMMANDS } from './error-labels.js';
 import { DocumentLockedError, type LockHolder } from '../storage/document-locks.js';
 import type { Engine } from '../storage/engine.js';
 
-/** Write commands whose handlers are synchronous: while locks exist, each attempt runs as one undoable batch. */
-const SYNCHRONOUS_WRITES = new Set([
-  'insert',
-  'update',
-  'delete',
-  'findAndModify',
-  'findandmodify',
-  'bulkWrite',
-]);
+/**
+ * Write commands whose handlers are synchronous: while locks exist, each attempt runs as one undoable batch. They
+ * are the write commands, the set retryable writes cover.
+ */
+const SYNCHRONOUS_WRITES = RETRYABLE_WRITE_COMMANDS;
 
 /** Commands that may meet a locked document outside a transaction (aggregate: its $out/$merge batch). */
 export function mayWaitForLocks(name: string): boolean {
