@@ -127,8 +127,7 @@ export class RecoverySweeper {
     let checked = 0;
     const flush = async (batch: SagaTimers[]): Promise<void> => {
       await this.queues.scheduleDeadlines(batch.map((timers) => timers.deadline));
-      for (const { timeout } of batch)
-        if (timeout) await this.queues.scheduleWaitTimeout(timeout.wait, timeout.at);
+      await this.queues.scheduleWaitTimeouts(batch.flatMap(({ timeout }) => (timeout ? [timeout] : [])));
     };
     let batch: SagaTimers[] = [];
     for await (const saga of waits.timersOf(everyWait ? undefined : new Date(Date.now() - RECENT_WAIT_MS))) {

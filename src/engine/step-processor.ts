@@ -387,7 +387,7 @@ export class StepProcessor {
       stepName: step.name,
     };
     // Added after the write, like a step's job; lost (a crash in between, Redis lost), the sweeper adds it again.
-    if (waiting.timeoutAt) await queues.scheduleWaitTimeout(wait, waiting.timeoutAt);
+    if (waiting.timeoutAt) await queues.scheduleWaitTimeouts([{ wait, at: waiting.timeoutAt }]);
     const [database, collection] = splitNamespace(ns);
     const existing = await store.db.client.db(database).collection(collection).findOne(filter);
     if (existing) await waits.resumer.matched(wait, existing, waiting.timeoutAt !== undefined);

@@ -75,7 +75,7 @@ export class WaitResumer {
     if (!saga?.waiting) return false;
     const timeoutAt = saga.waiting.timeoutAt;
     if (timeoutAt && timeoutAt.getTime() > Date.now()) {
-      await this.deps.queues.scheduleWaitTimeout(wait, timeoutAt);
+      await this.deps.queues.scheduleWaitTimeouts([{ wait, at: timeoutAt }]);
       return false;
     }
     if (step.wait.onTimeout === 'continue') return this.resume(definition, wait, null, 'timed-out', false);

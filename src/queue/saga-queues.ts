@@ -53,6 +53,14 @@ const STEP_JOB_OPTIONS: JobsOptions = {
 
 export type { ScheduledStep };
 
+/** What every timer job (a deadline, a wait's timeout) is added with. */
+const TIMER_JOB_OPTIONS = {
+  removeOnComplete: true,
+  removeOnFail: { count: 1000 },
+  attempts: 5,
+  backoff: { type: 'exponential', delay: 1000 },
+} as const satisfies JobsOptions;
+
 export class SagaQueues {
   readonly prefix: string;
   private readonly stepQueues = new Map<string, Queue<StepJobData>>();
@@ -144,31 +152,31 @@ export class SagaQueues {
         opts: {
           jobId: deadlineJobId(sagaId, generation),
           delay: Math.max(0, deadline.getTime() - now),
-          removeOnComplete: true,
-          removeOnFail: { count: 1000 },
-          attempts: 5,
-          backoff: { type: 'exponential', delay: 1000 },
+          ...TIMER_JOB_OPTIONS,
         },
       })),
     );
     await this.bounded(adding, 'schedule of deadlines');
   }
 
-  /** Adds the timer that ends wait `wait` at `at` (a no-op when it is queued already). */
-  async scheduleWaitTimeout(wait: Omit<WaitTimeoutJobData, 'kind'>, at: Date): Promise<void> {
-    const adding = this.timers.add(
-      'wait-timeout',
-      { kind: 'wait-timeout', ...wait, version: wait.version ?? 1 },
-      {
-        jobId: waitTimeoutJobId(wait.sagaId, wait.step, wait.generation),
-        delay: Math.max(0, at.getTime() - Date.now()),
-        removeOnComplete: true,
-        removeOnFail: { count: 1000 },
-        attempts: 5,
-        backoff: { type: 'exponential', delay: 1000 },
-      },
+  /** Adds the timers that end waits at their times (one that is queued already stays as it is). */
+  async scheduleWaitTimeouts(
+    timeouts: { wait: Omit<WaitTimeoutJobData, 'kind'>; at: Date }[],
+  ): Promise<void> {
+    if (timeouts.length === 0) return;
+    const now = Date.now();
+    const adding = this.timers.addBulk(
+      timeouts.map(({ wait, at }) => ({
+        name: 'wait-timeout',
+        data: { kind: 'wait-timeout' as const, ...wait, version: wait.version ?? 1 },
+        opts: {
+          jobId: waitTimeoutJobId(wait.sagaId, wait.step, wait.generation),
+          delay: Math.max(0, at.getTime() - now),
+          ...TIMER_JOB_OPTIONS,
+        },
+      })),
     );
-    await this.bounded(adding, 'schedule of a wait timeout');
+    await this.bounded(adding, 'schedule of wait timeouts');
   }
 
   /** Cleanup once a wait ended otherwise: a timer that fires anyway finds the saga no longer waiting. */
