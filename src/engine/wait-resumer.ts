@@ -13,6 +13,7 @@ import { SagastreamError, serializeError } from '../errors/index.js';
 import { expectedJob } from '../model/expected-job.js';
 import type { SagaQueues } from '../queue/saga-queues.js';
 import type { SagaStore } from '../store/saga-store.js';
+import type { SagaDocument } from '../model/saga-document.js';
 import type { WaitRef } from '../model/wait-ref.js';
 import { waitingFilter, type WaitStore } from '../store/wait-store.js';
 import { noSagaMetrics, countIfEnded, type SagaMetrics } from './saga-metrics.js';
@@ -70,7 +71,7 @@ export class WaitResumer {
   async timedOut(wait: WaitRef): Promise<boolean> {
     const { definition, step } = this.waitStep(wait);
     const saga = await this.deps.store.collection.findOne(waitingFilter(wait), {
-      projection: { waiting: 1 },
+      projection: { waiting: 1, ...attemptProjection(wait) },
     });
     if (!saga?.waiting) return false;
     const timeoutAt = saga.waiting.timeoutAt;
@@ -84,7 +85,7 @@ export class WaitResumer {
       `no document of ${saga.waiting.ns} matched within the wait's timeout`,
       { sagaId: wait.sagaId, step: wait.stepName },
     );
-    return this.fail(definition, wait, error);
+    return this.fail(definition, wait, error, saga);
   }
 
   private async resume(
@@ -134,11 +135,19 @@ export class WaitResumer {
   }
 
   /** The wait fails for good (a refused document, a timeout that compensates): the saga compensates. */
-  private async fail(definition: SagaDefinition, wait: WaitRef, error: unknown): Promise<boolean> {
+  private async fail(
+    definition: SagaDefinition,
+    wait: WaitRef,
+    error: unknown,
+    /** The saga as read already with attemptProjection, if it was; read here otherwise. */
+    read?: Pick<SagaDocument, 'steps'>,
+  ): Promise<boolean> {
     const { message, code, name } = serializeError(error);
-    const saga = await this.deps.store.collection.findOne(waitingFilter(wait), {
-      projection: { [`steps.${wait.step}.attemptStartedAt`]: 1, [`steps.${wait.step}.attempts`]: 1 },
-    });
+    const saga =
+      read ??
+      (await this.deps.store.collection.findOne(waitingFilter(wait), {
+        projection: attemptProjection(wait),
+      }));
     if (!saga) return false;
     const record = saga.steps[wait.step];
     const updated = await beginCompensation(this.deps.store, definition, wait.sagaId, 'step-failed', {
@@ -170,4 +179,9 @@ export class WaitResumer {
       await this.deps.queues.removeDeadline(wait.sagaId, wait.generation);
     return true;
   }
+}
+
+/** The waiting step's attempt fields, which a failure of the wait records. */
+function attemptProjection(wait: WaitRef): Record<string, 1> {
+  return { [`steps.${wait.step}.attemptStartedAt`]: 1, [`steps.${wait.step}.attempts`]: 1 };
 }
