@@ -23,7 +23,7 @@ import { runAttempt } from './attempt-runner.js';
 import { deadLetterFor } from './dead-letters.js';
 import { expectedJob } from '../model/expected-job.js';
 import { countIfEnded, noSagaMetrics, type SagaMetrics } from './saga-metrics.js';
-import { beginCompensation } from './saga-transitions.js';
+import { beginCompensation, type StepFailure } from './saga-transitions.js';
 
 /** How long past an in-flight attempt's timeout its compensation waits for that attempt to report. */
 const IN_FLIGHT_GRACE_MS = 2_000;
@@ -300,16 +300,7 @@ export class StepProcessor {
       }
     } else if (!cancelled) {
       logger().warn({ err: stored }, 'step failed for good; compensating');
-      const updated = await beginCompensation(store, definition, ref.sagaId, 'step-failed', {
-        ref,
-        error: stored,
-        timedOut,
-        attemptStartedAt,
-      });
-      if (updated) {
-        countIfEnded(this.metrics, updated);
-        return this.afterTransition(definition, updated);
-      }
+      if (await this.failForGood(definition, { ref, error: stored, timedOut, attemptStartedAt })) return;
     }
     // The saga moved on while this attempt ran (deadline, cancel): keep what happened for compensation.
     if (await store.recordLateResult(ref, { error: stored, timedOut: timedOut || cancelled })) {
@@ -348,20 +339,9 @@ export class StepProcessor {
       keys = checkedWaitKeys(ns, filter, step.name);
     } catch (error) {
       // `match` is plain code over the saga's state: another attempt would give the same answer.
-      this.deps.logger.warn(
-        { sagaId: ref.sagaId, step: step.name, err: toStored(error) },
-        'wait match failed',
-      );
-      const updated = await beginCompensation(store, definition, ref.sagaId, 'step-failed', {
-        ref,
-        error: toStored(error),
-        timedOut: false,
-        attemptStartedAt,
-      });
-      if (updated) {
-        countIfEnded(this.metrics, updated);
-        await this.afterTransition(definition, updated);
-      }
+      const stored = toStored(error);
+      this.deps.logger.warn({ sagaId: ref.sagaId, step: step.name, err: stored }, 'wait match failed');
+      await this.failForGood(definition, { ref, error: stored, timedOut: false, attemptStartedAt });
       return;
     }
     const timeoutMs = step.wait.timeoutMs;
@@ -552,6 +532,24 @@ export class StepProcessor {
       jobId: compensationWakeJobId(ref, forward.attempt),
       removeOnComplete: true,
     });
+  }
+
+  /**
+   * Attempt `failure.ref` failed for good: the saga compensates, and the first compensation's job is queued. False
+   * when the attempt was no longer the current one.
+   */
+  private async failForGood(definition: SagaDefinition, failure: StepFailure): Promise<boolean> {
+    const updated = await beginCompensation(
+      this.deps.store,
+      definition,
+      failure.ref.sagaId,
+      'step-failed',
+      failure,
+    );
+    if (!updated) return false;
+    countIfEnded(this.metrics, updated);
+    await this.afterTransition(definition, updated);
+    return true;
   }
 
   /** Queues the job a transition made necessary (the first compensation). */
