@@ -161,11 +161,13 @@ describe('the README walkthrough', () => {
         const deadOrder = (await db.collection('orders').insertOne({ ...failing })).insertedId;
         const failed = await sagaOf(db, deadOrder);
         expect(failed.status).toBe('failed');
-        const deadLetters = await api('/api/dead-letters');
-        const entry = (deadLetters.body as { items: { id: string; sagaId: string }[] }).items.find(
-          (item) => item.sagaId === failed._id,
-        );
-        expect(entry).toBeDefined();
+        // The dead letter is queued in Redis just after the saga is marked failed in MongoDB.
+        const deadLetterOf = async (sagaId: string) =>
+          ((await api('/api/dead-letters')).body as { items: { id: string; sagaId: string }[] }).items.find(
+            (item) => item.sagaId === sagaId,
+          );
+        await expect.poll(() => deadLetterOf(failed._id)).toBeDefined();
+        const entry = await deadLetterOf(failed._id);
         await db.collection<{ _id: string }>('outages').deleteOne({ _id: 'refund-payment' });
         // curl -X POST -H "Authorization: Bearer $ADMIN_TOKEN" http://127.0.0.1:8080/api/dead-letters/<id>/retry
         const retried = await api(`/api/dead-letters/${entry?.id ?? ''}/retry`, { method: 'POST' });
@@ -179,8 +181,7 @@ describe('the README walkthrough', () => {
         const { items: _items, ...withoutItems } = order;
         const rejected = await sagaOf(db, (await db.collection('orders').insertOne(withoutItems)).insertedId);
         expect(rejected.status).toBe('rejected');
-        const afterReject = (await api('/api/dead-letters')).body as { items: { sagaId: string }[] };
-        expect(afterReject.items.some((item) => item.sagaId === rejected._id)).toBe(true);
+        await expect.poll(() => deadLetterOf(rejected._id)).toBeDefined();
       } finally {
         await client.close();
       }

@@ -154,8 +154,11 @@ describe('order-fulfillment saga', { timeout: 60_000 }, () => {
     expect(saga.steps[0]?.compensation).toMatchObject({ status: 'failed', attempts: 3 });
     expect(await effect('payments', saga._id, 'process-payment')).toMatchObject({ status: 'captured' });
     expect(await effect('reservations', saga._id, 'reserve-inventory')).toMatchObject({ status: 'released' });
-    const deadLetters = await runtime.operations.listDeadLetters();
-    expect(deadLetters.some((entry) => entry.sagaId === saga._id)).toBe(true);
+    await expect
+      .poll(async () =>
+        (await runtime.operations.listDeadLetters()).some((entry) => entry.sagaId === saga._id),
+      )
+      .toBe(true);
   });
 
   it.each([
@@ -190,10 +193,10 @@ describe('order-fulfillment saga', { timeout: 60_000 }, () => {
       "refund-payment is unavailable: outages holds { _id: 'refund-payment' }",
     );
     expect(await effect('payments', failed._id, 'process-payment')).toMatchObject({ status: 'captured' });
-    const deadLetter = (await runtime.operations.listDeadLetters()).find(
-      (entry) => entry.sagaId === failed._id,
-    );
-    expect(deadLetter).toBeDefined();
+    const deadLetterOf = async () =>
+      (await runtime.operations.listDeadLetters()).find((entry) => entry.sagaId === failed._id);
+    await expect.poll(deadLetterOf).toBeDefined();
+    const deadLetter = await deadLetterOf();
 
     await db.collection<{ _id: string }>('outages').deleteOne({ _id: 'refund-payment' });
     await runtime.operations.retryDeadLetter(deadLetter?.id ?? '');
