@@ -2,6 +2,7 @@
 import type { z } from 'zod';
 import { SagaBuilder } from './saga-builder.js';
 import { resolveSagaDefinition, type SagaDefinition, type SagaOptionsSpec } from './saga-definition.js';
+import type { ParallelSpec } from './parallel-group.js';
 import type { LooseStepSpec } from './step-definition.js';
 import type { SignalWaitSpec, WaitSpec } from './wait-definition.js';
 
@@ -16,9 +17,13 @@ export interface SagaSpecWithSteps<
   TStepName extends string,
   TServices = unknown,
 > extends SagaOptionsSpec<TSchema, TServices> {
-  /** Run in order; completed steps are compensated in reverse order. A step with `collection` and `match` waits. */
+  /**
+   * Run in order; completed steps are compensated in reverse order. A step with `collection` and `match` waits;
+   * `{ parallel: 'name', steps: [...] }` runs its steps at the same time (SagaBuilder.parallel).
+   */
   readonly steps: readonly (
     | LooseStepSpec<TStepName, z.output<TSchema>, LooseOutputs<TStepName>, TServices>
+    | ParallelSpec<LooseStepSpec<TStepName, z.output<TSchema>, LooseOutputs<TStepName>, TServices>>
     | SignalWaitSpec<
         TStepName,
         z.output<TSchema>,

@@ -12,6 +12,8 @@ export interface StepShape {
   compensates: boolean;
   timeoutMs: number;
   retry: ResolvedRetryPolicy;
+  /** A parallel group's member: the group's name. */
+  group?: string;
   /** A wait step's collection, operations, timeout and what a timeout does (its `match` is code: not hashed). */
   wait?: {
     collection: string;
@@ -43,6 +45,8 @@ export function definitionShape(definition: SagaDefinition): DefinitionShape {
       compensates: step.compensate !== undefined,
       timeoutMs: step.timeoutMs,
       retry: retryShape(step.retry),
+      // Only members carry the key, so the hashes of sagas without groups are what they were.
+      ...(step.group ? { group: step.group.name } : {}),
       // Only wait steps carry the key, so the shapes (and hashes) of sagas without waits are what they were.
       ...(step.kind === 'wait'
         ? {
@@ -107,6 +111,10 @@ export function describeShapeChanges(stored: DefinitionShape, current: Definitio
       changes.push(
         `step "${step.name}": retry changed from ${describeRetry(before.retry)} to ${describeRetry(step.retry)}`,
       );
+    }
+    if ((before.group ?? null) !== (step.group ?? null)) {
+      const describe = (group: string | undefined) => (group === undefined ? 'no group' : `group "${group}"`);
+      changes.push(`step "${step.name}": moved from ${describe(before.group)} to ${describe(step.group)}`);
     }
     if (!same(before.wait ?? null, step.wait ?? null)) {
       changes.push(

@@ -25,6 +25,7 @@ export {
   type RetryPolicyOutput,
 } from './retry-policy.js';
 export { SagaBuilder, type AddOutput, type Simplify } from './saga-builder.js';
+export { ParallelBuilder, type ParallelSpec, type StepGroup } from './parallel-group.js';
 export {
   DEFAULT_COMPENSATION_TIMEOUT_MS,
   DEFAULT_SAGA_TIMEOUT_MS,

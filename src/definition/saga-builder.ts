@@ -2,6 +2,7 @@
 import type { z } from 'zod';
 import { resolveSagaDefinition, type SagaDefinition, type SagaOptionsSpec } from './saga-definition.js';
 import type { StepSpecWithoutSchema, StepSpecWithSchema } from './step-definition.js';
+import { ParallelBuilder } from './parallel-group.js';
 import type { Stored } from './stored-value.js';
 import type { SignalOutput, SignalWaitSpec, WaitOutput, WaitSpec } from './wait-definition.js';
 
@@ -59,6 +60,21 @@ export class SagaBuilder<TSchema extends z.ZodType, TOutputs extends object = ob
   ): SagaBuilder<TSchema, AddOutput<TOutputs, TName, SignalOutput<TOut, TOnTimeout>>, TServices>;
   waitFor(spec: unknown): SagaBuilder<TSchema, object, TServices> {
     return new SagaBuilder(this.#options, [...this.#steps, spec]);
+  }
+
+  /**
+   * Adds a parallel group: its members run at the same time, each as its own job with its own timeout and retries,
+   * and the saga moves on once all of them succeeded. Members see the outputs of the steps before the group; the
+   * steps after it see every member's.
+   */
+  parallel<const TGroup extends string, TAdded extends object>(
+    name: TGroup,
+    members: (
+      group: ParallelBuilder<z.output<TSchema>, TOutputs, object, TServices>,
+    ) => ParallelBuilder<z.output<TSchema>, TOutputs, TAdded, TServices>,
+  ): SagaBuilder<TSchema, Simplify<TOutputs & TAdded>, TServices> {
+    const group = members(new ParallelBuilder());
+    return new SagaBuilder(this.#options, [...this.#steps, { parallel: name, steps: group.members }]);
   }
 
   /**

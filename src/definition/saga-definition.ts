@@ -12,6 +12,7 @@ import {
   type RetryPolicyOutput,
 } from './retry-policy.js';
 import { retentionSchema, type Retention, type RetentionInput } from './retention.js';
+import { flattenSteps, type FlatStep } from './parallel-group.js';
 import { resolveStep, stepLabel, type ResolvedStep } from './step-definition.js';
 import { findFilterProblems } from './trigger-filter.js';
 import {
@@ -127,16 +128,18 @@ export function resolveSagaDefinition<TInput>(
   );
   problems.push(...stepRetry.problems.map((problem) => `defaults.retry.${problem}`));
   problems.push(...compensationRetry.problems.map((problem) => `compensation.retry.${problem}`));
-  problems.push(...checkSteps(steps));
+  const { flat, problems: groupProblems } = flattenSteps(steps);
+  problems.push(...groupProblems);
+  problems.push(...checkSteps(steps, flat));
 
   const stepDefaults = {
     timeoutMs: options?.defaults.timeoutMs ?? DEFAULT_STEP_TIMEOUT_MS,
     retry: stepRetry.policy,
   };
-  const resolvedSteps = steps.map((step, index) => {
+  const resolvedSteps = flat.map(({ spec: step, group }, index) => {
     const resolved = resolveStep(step, index, stepDefaults);
     problems.push(...resolved.problems);
-    return resolved.step;
+    return resolved.step && group ? { ...resolved.step, group: Object.freeze({ ...group }) } : resolved.step;
   });
 
   if (options === undefined || problems.length > 0) throw invalidDefinitionError(sagaName, problems);
@@ -178,13 +181,14 @@ function retryPolicyOnItsOwn(
   return parsed.success ? parsed.data : undefined;
 }
 
-function checkSteps(steps: readonly unknown[]): string[] {
+/** Step names (members' included) and group names share one namespace: each names one thing in outputs and views. */
+function checkSteps(steps: readonly unknown[], flat: readonly FlatStep[]): string[] {
   if (steps.length === 0) {
     return ['steps: a saga needs at least one step; add them with .step({ name, run }) or steps: [...]'];
   }
   const problems: string[] = [];
   const firstIndexByName = new Map<string, number>();
-  steps.forEach((step, index) => {
+  flat.forEach(({ spec: step }, index) => {
     const name = (step as { name?: unknown } | null | undefined)?.name;
     if (typeof name !== 'string') return;
     const first = firstIndexByName.get(name);
@@ -195,6 +199,16 @@ function checkSteps(steps: readonly unknown[]): string[] {
       );
     }
   });
+  const groups = new Set<string>();
+  for (const [index, { group }] of flat.entries()) {
+    if (group?.first !== index) continue;
+    if (groups.has(group.name) || firstIndexByName.has(group.name)) {
+      problems.push(
+        `parallel group "${group.name}": the name is already used; group and step names must be unique`,
+      );
+    }
+    groups.add(group.name);
+  }
   return problems;
 }
 

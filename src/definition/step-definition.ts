@@ -9,6 +9,7 @@ import {
   type ResolvedRetryPolicy,
   type RetryPolicyInput,
 } from './retry-policy.js';
+import type { StepGroup } from './parallel-group.js';
 import type { CompensationContext, StepContext } from './step-context.js';
 import { isWaitSpec, resolveWaitSpec, type ResolvedWait } from './wait-definition.js';
 import { functionField, NAME_RULE, NAME_SHAPE, zodSchemaField } from './zod-schema-check.js';
@@ -88,6 +89,8 @@ interface ResolvedStepBase {
   readonly retry: ResolvedRetryPolicy;
   /** Validates the result of `run` (of a wait: the matched document) before it is recorded (`parseStepOutput`). */
   readonly output?: z.ZodType;
+  /** A member of a parallel group (parallel-group.ts): runs at the same time as the group's other members. */
+  readonly group?: StepGroup;
 }
 
 /** A step that runs code. */

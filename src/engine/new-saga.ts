@@ -7,7 +7,12 @@ import { newSagaId } from './saga-id.js';
 import type { TriggerEvent } from './trigger-event.js';
 
 export function freshSteps(definition: SagaDefinition): StepRecord[] {
-  return definition.steps.map((step) => ({ name: step.name, status: 'pending', attempts: 0 }));
+  return definition.steps.map((step) => ({
+    name: step.name,
+    ...(step.group ? { group: step.group.name } : {}),
+    status: 'pending',
+    attempts: 0,
+  }));
 }
 
 function keyOf(definition: SagaDefinition, event: TriggerEvent): { key: string; error?: string } {

@@ -8,7 +8,16 @@ import type { SagaQueues } from '../queue/saga-queues.js';
 import type { SagaStore } from '../store/saga-store.js';
 import type { WaitStore } from '../store/wait-store.js';
 import { deadLetterFor, deadLetterKindOf } from './dead-letters.js';
-import { expectedJob } from '../model/expected-job.js';
+import { expectedJobs } from '../model/expected-job.js';
+import type { ScheduledStep } from '../model/step-job-ref.js';
+import { noSagaMetrics, type SagaMetrics } from './saga-metrics.js';
+import {
+  advancePastGroup,
+  advancePastWave,
+  groupDone,
+  waveDone,
+  type GroupAdvanceDependencies,
+} from './group-advance.js';
 import type { SagaOperations } from './saga-operations.js';
 import type { SagaDocument } from '../model/saga-document.js';
 import type { StepJobRef } from '../model/step-job-ref.js';
@@ -83,7 +92,13 @@ export class RecoverySweeper {
     private readonly operations: SagaOperations,
     private readonly logger: SagaLogger,
     private readonly options: RecoverySweeperOptions = { batchSize: 1_000, stuckAfter: 3 },
-  ) {}
+    metrics: SagaMetrics = noSagaMetrics,
+  ) {
+    this.advance = { store, queues, metrics };
+  }
+
+  /** What moving a saga past a finished group needs. */
+  private readonly advance: GroupAdvanceDependencies;
 
   /** Waits for a sweep in progress. */
   async stop(): Promise<void> {
@@ -113,6 +128,12 @@ export class RecoverySweeper {
     const reason = stopReasonOf(await this.queues.attemptMark(ref));
     if (!reason) return false;
     return (await this.operations.finishStop(saga._id, saga.generation, reason)) !== null;
+  }
+
+  /** `finishCutOffStop` for the first of `jobs` (of a group: any member) whose gate a cut-off stop set. */
+  private async finishCutOffStops(saga: SagaDocument, jobs: readonly ScheduledStep[]): Promise<boolean> {
+    for (const job of jobs) if (await this.finishCutOffStop(saga, job.ref)) return true;
+    return false;
   }
 
   /**
@@ -183,35 +204,45 @@ export class RecoverySweeper {
         continue;
       }
       if (saga.stuck?.deadLetteredAt) continue;
-      const job = expectedJob(saga, definition);
+      const idleSince = Date.now() - (this.options.idleBeforeRestoreMs ?? DEFAULT_IDLE_BEFORE_RESTORE_MS);
+      const idle = saga.updatedAt.getTime() <= idleSince;
+      // A parallel group (or compensation wave) all done that nothing moved past: its last member's process died
+      // between its result write and the move (group-advance.ts).
+      if (idle && definition && (groupDone(saga) || waveDone(saga))) {
+        const moved = groupDone(saga)
+          ? await advancePastGroup(this.advance, definition, saga)
+          : await advancePastWave(this.advance, saga);
+        if (moved) result.requeued += 1;
+        continue;
+      }
+      const jobs = expectedJobs(saga, definition);
       // Before restoring: the job of a stopped attempt may be gone (its stop removed it), and re-adding it is useless.
-      if (job && definition && (await this.finishCutOffStop(saga, job.ref))) {
+      if (definition && (await this.finishCutOffStops(saga, jobs))) {
         result.stopsFinished += 1;
         continue;
       }
-      const idleSince = Date.now() - (this.options.idleBeforeRestoreMs ?? DEFAULT_IDLE_BEFORE_RESTORE_MS);
-      const restored =
-        job && saga.updatedAt.getTime() <= idleSince
-          ? await this.queues.restoreStep(job, { unlessCarried: true })
-          : 'present';
-      if (restored !== 'present') result.requeued += 1;
-      if (
-        restored === 'retried' &&
-        (await this.store.countStuckRestore(saga._id)) >= this.options.stuckAfter
-      ) {
-        // BullMQ gave up on this job again and again (not user code: that is retried and compensated):
-        // an operator has to look, so it goes to the dead-letter queue and the sweeper leaves it alone.
-        await this.queues.addDeadLetters([
-          {
-            ...deadLetterFor(saga, 'stuck'),
-            error: {
-              message: `the saga's ${job!.ref.phase} job for step ${job!.ref.stepName} keeps failing in the worker`,
-              code: 'STUCK',
+      for (const job of idle ? jobs : []) {
+        const restored = await this.queues.restoreStep(job, { unlessCarried: true });
+        if (restored !== 'present') result.requeued += 1;
+        if (
+          restored === 'retried' &&
+          (await this.store.countStuckRestore(saga._id)) >= this.options.stuckAfter
+        ) {
+          // BullMQ gave up on this job again and again (not user code: that is retried and compensated):
+          // an operator has to look, so it goes to the dead-letter queue and the sweeper leaves it alone.
+          await this.queues.addDeadLetters([
+            {
+              ...deadLetterFor(saga, 'stuck'),
+              error: {
+                message: `the saga's ${job.ref.phase} job for step ${job.ref.stepName} keeps failing in the worker`,
+                code: 'STUCK',
+              },
             },
-          },
-        ]);
-        await this.store.markStuck(saga._id);
-        result.stuck += 1;
+          ]);
+          await this.store.markStuck(saga._id);
+          result.stuck += 1;
+          break;
+        }
       }
       if (saga.status === 'running') {
         deadlines.push({

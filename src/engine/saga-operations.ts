@@ -21,10 +21,11 @@ import { compareDeadLetterIds, deadLetterJobId } from '../queue/queue-names.js';
 import type { SagaQueues } from '../queue/saga-queues.js';
 import type { SagaDocument, SagaReason } from '../model/saga-document.js';
 import type { SagaStore } from '../store/saga-store.js';
-import { expectedJob } from '../model/expected-job.js';
+import { expectedJobs } from '../model/expected-job.js';
 import { countIfEnded, noSagaMetrics, type SagaMetrics } from './saga-metrics.js';
 import { beginCompensation, redriveSaga } from './saga-transitions.js';
 import { stopStepJob, type StepJobStop, type StepJobStopHooks } from './step-job-stop.js';
+import type { StopReason } from '../queue/attempt-gate.js';
 import type { StepJobRef } from '../model/step-job-ref.js';
 
 export interface DeadLetterEntry extends DeadLetterJobData {
@@ -79,7 +80,7 @@ export class SagaOperations {
     stopStepJob(
       this.queues,
       ref,
-      reason === 'deadline' ? 'deadline' : 'cancelled',
+      reason === 'deadline' || reason === 'step-failed' ? reason : 'cancelled',
       () => new Date(),
       this.stopHooks,
     );
@@ -91,8 +92,8 @@ export class SagaOperations {
   }
 
   private async queueExpected(saga: SagaDocument): Promise<void> {
-    const job = expectedJob(saga, this.registry.forSaga(saga));
-    if (job) await this.queues.enqueueSteps([job]);
+    const jobs = expectedJobs(saga, this.registry.forSaga(saga));
+    if (jobs.length > 0) await this.queues.enqueueSteps(jobs);
     if (saga.status === 'running') {
       await this.queues.scheduleDeadlines([
         {
@@ -203,11 +204,7 @@ export class SagaOperations {
    * A cancel or deadline that set its attempt's gate to `stopped` (see step-job-stop.ts) and was cut off before its
    * transition left the saga running with an attempt that can never run: the recovery sweeper finishes that stop.
    */
-  async finishStop(
-    sagaId: string,
-    generation: number,
-    reason: 'cancelled' | 'deadline',
-  ): Promise<SagaDocument | null> {
+  async finishStop(sagaId: string, generation: number, reason: StopReason): Promise<SagaDocument | null> {
     const saga = await this.store.get(sagaId);
     if (!saga) return null;
     const updated = await beginCompensation(
@@ -284,8 +281,8 @@ export class SagaOperations {
     // A stuck saga never left its state: hand it back to the sweeper and queue its job once more now.
     await this.store.clearStuck(job.data.sagaId);
     const saga = await this.requireSaga(job.data.sagaId);
-    const expected = expectedJob(saga, this.registry.forSaga(saga));
-    if (expected) await this.queues.restoreStep(expected);
+    for (const expected of expectedJobs(saga, this.registry.forSaga(saga)))
+      await this.queues.restoreStep(expected);
     await job.remove();
     this.logger.info({ sagaId: saga._id, saga: saga.saga }, 'stuck saga released by an operator');
     return saga;

@@ -1,5 +1,6 @@
 // Starts sagas for a batch of trigger events: one unordered insertMany, then the first steps and deadline
 // timers in bulk. The unique {saga, key} index makes replayed events harmless.
+import { scheduledStepRefs } from '../model/scheduled-attempt.js';
 import type { SagaLogger } from '../logging/saga-logger.js';
 import { versionOf, type SagaDefinition } from '../definition/index.js';
 import type { SagaQueues } from '../queue/saga-queues.js';
@@ -93,21 +94,9 @@ export class SagaStarter {
     if (rejected.length > 0) this.metrics.sagasEnded(definition.name, 'rejected', rejected.length);
     // Crash between the insert and these adds: the recovery sweeper queues what is missing.
     await Promise.all([
-      this.queues.enqueueSteps(
-        toQueue.map((saga) => ({
-          // From the document: a replayed saga not begun may be of an older version than `definition`.
-          ref: {
-            sagaId: saga._id,
-            saga: saga.saga,
-            version: versionOf(saga),
-            phase: 'forward' as const,
-            step: 0,
-            stepName: saga.steps[0]!.name,
-            attempt: 1,
-            generation: 0,
-          },
-        })),
-      ),
+      // From the document: a replayed saga not begun may be of an older version than `definition`. Its first step,
+      // or each member of a parallel group that comes first.
+      this.queues.enqueueSteps(toQueue.flatMap((saga) => scheduledStepRefs(saga).map((ref) => ({ ref })))),
       this.queues.scheduleDeadlines(
         toQueue.map((saga) => ({
           sagaId: saga._id,

@@ -14,7 +14,7 @@ import { HISTORY_LIMIT } from '../model/saga-document.js';
 import type { SagaStore } from '../store/saga-store.js';
 import type { StepJobRef } from '../model/step-job-ref.js';
 import { compensationPlan } from '../model/compensation-plan.js';
-import { isScheduledAttempt, scheduledStepRef } from '../model/scheduled-attempt.js';
+import { isScheduledAttempt, scheduledStepRefs } from '../model/scheduled-attempt.js';
 import { stepJobId } from '../queue/queue-names.js';
 import type { StepJobStop } from './step-job-stop.js';
 import { freshSteps } from './new-saga.js';
@@ -78,7 +78,7 @@ function compensationUpdate(
   definition: SagaDefinition,
   reason: SagaReason,
   failure: StepFailure | undefined,
-  stopped: StoppedAttempt | undefined,
+  stopped: readonly StoppedAttempt[],
   now: Date,
   /** `{ expiresAt }` for a saga ending now (store.expiryFields), written only if nothing is left to compensate. */
   expiry: { expiresAt?: Date },
@@ -111,15 +111,15 @@ function compensationUpdate(
         ),
       }
     : saga;
-  if (stopped) {
-    const fields = stoppedStepFields(saga, stopped);
+  for (const attempt of stopped) {
+    const fields = stoppedStepFields(saga, attempt);
     Object.assign(set, fields);
-    const status = fields[`steps.${stopped.ref.step}.status`] as StepStatus | undefined;
+    const status = fields[`steps.${attempt.ref.step}.status`] as StepStatus | undefined;
     if (status) {
       projected = {
         ...projected,
         steps: projected.steps.map((step, index) =>
-          index === stopped.ref.step ? { ...step, status } : step,
+          index === attempt.ref.step ? { ...step, status } : step,
         ),
       };
     }
@@ -160,9 +160,9 @@ function compensationUpdate(
 
 /**
  * Moves a running saga into compensation. With `failure`, only while that exact attempt is still the
- * current one; without, whenever the saga is running (deadline, cancel), after `stopScheduled` stopped the
- * attempt the saga waits for (a stop is not repeated: a removed job would look lost the second time). Null when
- * it no longer applies.
+ * current one; without, whenever the saga is running (deadline, cancel). With `stopScheduled`, after it stopped the
+ * attempts the saga waits for (one, or the other members of a parallel group; a stop is not repeated: a removed job
+ * would look lost the second time). Null when it no longer applies.
  */
 export async function beginCompensation(
   store: SagaStore,
@@ -183,16 +183,20 @@ export async function beginCompensation(
       !(failure.waiting ? isWaitingAt(saga, failure.ref) : isScheduledAttempt(saga, failure.ref))
     )
       return null;
-    let stopped: StoppedAttempt | undefined;
-    const scheduled = failure || !stopScheduled ? null : scheduledStepRef(saga);
-    if (scheduled && stopScheduled) {
-      const key = stepJobId(scheduled);
+    // The attempts to stop: every one the saga waits for (a parallel group waits for several), except the one whose
+    // failure this is, which has ended.
+    const scheduled = stopScheduled
+      ? scheduledStepRefs(saga).filter((ref) => ref.step !== failure?.ref.step)
+      : [];
+    const stopped: StoppedAttempt[] = [];
+    for (const ref of scheduled) {
+      const key = stepJobId(ref);
       let stop = stops.get(key);
       if (!stop) {
-        stop = await stopScheduled(scheduled, reason);
+        stop = await stopScheduled!(ref, reason);
         stops.set(key, stop);
       }
-      stopped = { ref: scheduled, stop };
+      stopped.push({ ref, stop });
     }
     const now = new Date();
     const updated = await store.transition(

@@ -21,7 +21,16 @@ import type { StepJobRef } from '../model/step-job-ref.js';
 import type { AbortRegistry } from './abort-registry.js';
 import { runAttempt } from './attempt-runner.js';
 import { deadLetterFor } from './dead-letters.js';
-import { expectedJob } from '../model/expected-job.js';
+import { expectedJobs } from '../model/expected-job.js';
+import { definitionSpan, firstAttempts, indexesOf, waveAt, type StepSpan } from '../model/step-group.js';
+import {
+  advancePastGroup,
+  advancePastWave,
+  groupDone,
+  waveDone,
+  type GroupAdvanceDependencies,
+} from './group-advance.js';
+import { stopStepJob } from './step-job-stop.js';
 import { countIfEnded, noSagaMetrics, type SagaMetrics } from './saga-metrics.js';
 import { beginCompensation, type StepFailure } from './saga-transitions.js';
 
@@ -145,8 +154,14 @@ export class StepProcessor {
   private async requeueCurrent(definition: SagaDefinition, sagaId: string): Promise<void> {
     const saga = await this.deps.store.get(sagaId);
     if (!saga) return;
-    const job = expectedJob(saga, definition);
-    if (job) await this.deps.queues.restoreStep(job);
+    // A group (or compensation wave) whose members are all done but that nothing moved past: move it on here.
+    if (groupDone(saga)) await advancePastGroup(this.advanceDeps(), definition, saga);
+    else if (waveDone(saga)) await advancePastWave(this.advanceDeps(), saga);
+    else for (const job of expectedJobs(saga, definition)) await this.deps.queues.restoreStep(job);
+  }
+
+  private advanceDeps(): GroupAdvanceDependencies {
+    return { store: this.deps.store, queues: this.deps.queues, metrics: this.metrics };
   }
 
   /**
@@ -189,11 +204,14 @@ export class StepProcessor {
     // A cancel or the deadline stopped this attempt first: it never runs; whoever stopped it moves the saga on.
     if (!letsRun(mark)) return;
     if (step.kind === 'wait') return this.enterWait(definition, step, ref, saga);
-    const isLast = ref.step === definition.steps.length - 1;
+    // A parallel group's member (of a group of more than one): its result write leaves the saga at the group.
+    const group = (step.group?.size ?? 1) > 1 ? definitionSpan(definition, ref.step) : null;
+    const next = group ? null : definitionSpan(definition, ref.step + 1);
+    const isLast = group === null && next === null;
     const run = step.run;
     // A copy the step's code never sees (it may change its input or outputs): after the step completes, it is
     // the saga's new state for the next step's claim.
-    const untouched = isLast ? undefined : copyOfStored(saga);
+    const untouched = isLast || group ? undefined : copyOfStored(saga);
     // Built on first use: a child logger serializes its bindings (through redaction) when created, which a
     // step that logs nothing should not pay for.
     const logger = lazyChild(this.deps.logger, {
@@ -246,17 +264,18 @@ export class StepProcessor {
       'output' in outcome ? 'completed' : outcome.error instanceof StepTimeoutError ? 'timed-out' : 'failed',
     );
     await this.hooks.beforeResultWrite?.(ref);
+    if ('output' in outcome && group)
+      return this.completeMember(definition, ref, group, outcome.output, attemptStartedAt);
     if ('output' in outcome) {
-      const nextRef = isLast
-        ? null
-        : { ...ref, step: ref.step + 1, stepName: definition.steps[ref.step + 1]!.name, attempt: 1 };
-      // A wait step is entered by its own job: it ends the chain.
+      const nextRefs = next === null ? [] : firstAttempts(ref, definition.steps, next);
+      const nextRef = nextRefs.length === 1 ? nextRefs[0]! : null;
+      // A wait step is entered by its own job, and a group's members each run in their own: both end the chain.
       const carries =
         nextRef !== null && this.continues(carrier) && definition.steps[nextRef.step]?.kind !== 'wait';
       const premark = carries ? this.markCarried(definition, nextRef, carrier) : null;
       let completed: boolean;
       try {
-        completed = await store.completeStep(ref, outcome.output, isLast, attemptStartedAt, untouched);
+        completed = await store.completeStep(ref, outcome.output, next, attemptStartedAt, untouched);
       } finally {
         // Whatever happens from here, a mark that failed must not go unhandled; a mark that did not (and so never
         // runs its step) is harmless, see `markCarried`.
@@ -265,14 +284,14 @@ export class StepProcessor {
       if (completed) {
         if (this.deps.logger.isLevelEnabled?.('debug') !== false) logger().debug('step completed');
         if (untouched) this.remember(untouched);
-        if (nextRef) {
-          await this.hooks.afterScheduleWrite?.(nextRef);
-          if (premark && this.continues(carrier)) {
+        if (nextRefs.length > 0) {
+          for (const scheduled of nextRefs) await this.hooks.afterScheduleWrite?.(scheduled);
+          if (nextRef && premark && this.continues(carrier)) {
             carrier.steps += 1;
             return this.forward(definition, nextRef, carrier, await premark);
           }
-          // Added after the write that scheduled it: a cancel in between takes the id first, making this a no-op.
-          await queues.enqueueSteps([{ ref: nextRef, continuation: true }]);
+          // Added after the write that scheduled them: a cancel in between takes the ids first, making this a no-op.
+          await queues.enqueueSteps(nextRefs.map((scheduled) => ({ ref: scheduled, continuation: true })));
         } else {
           this.metrics.sagasEnded(ref.saga, 'completed', 1);
           await queues.removeDeadline(ref.sagaId, ref.generation);
@@ -291,8 +310,17 @@ export class StepProcessor {
     if (!cancelled && isRetryable(error) && ref.attempt < step.retry.attempts) {
       const delay = backoffDelay(step.retry, ref.attempt);
       logger().warn({ err: stored, retryInMs: delay }, 'step attempt failed; retrying');
+      const retryAt = new Date(Date.now() + delay);
       if (
-        await store.scheduleStepRetry(ref, stored, timedOut, new Date(Date.now() + delay), attemptStartedAt)
+        await store.scheduleStepRetry(
+          ref,
+          stored,
+          timedOut,
+          retryAt,
+          attemptStartedAt,
+          undefined,
+          group?.first,
+        )
       ) {
         this.metrics.stepRetried(ref.saga, step.name, 'forward');
         await queues.enqueueSteps([{ ref: { ...ref, attempt: ref.attempt + 1 }, delayMs: delay }]);
@@ -307,6 +335,25 @@ export class StepProcessor {
       return this.wakeCompensation(ref);
     }
     return this.requeueCurrent(definition, ref.sagaId);
+  }
+
+  /**
+   * Records the output of a parallel group's member. When its write shows every member completed, it tries to move
+   * the saga past the group (group-advance.ts): of members that finish together, exactly one does.
+   */
+  private async completeMember(
+    definition: SagaDefinition,
+    ref: StepJobRef,
+    group: StepSpan,
+    output: unknown,
+    attemptStartedAt: Date,
+  ): Promise<void> {
+    const after = await this.deps.store.completeMember(ref, group, output, attemptStartedAt);
+    if (!after) {
+      if (await this.deps.store.recordLateResult(ref, { output })) return this.wakeCompensation(ref);
+      return this.requeueCurrent(definition, ref.sagaId);
+    }
+    await advancePastGroup(this.advanceDeps(), definition, after);
   }
 
   /**
@@ -492,6 +539,13 @@ export class StepProcessor {
     attemptEnded('compensated');
     const plan = saga.compensation?.plan ?? [];
     const position = ref.position ?? 0;
+    const wave = waveAt(saga, position);
+    if (wave.end - wave.first > 1) {
+      // One of a wave compensated at the same time: the last to finish moves compensation on.
+      const after = await store.completeWaveMember(ref);
+      if (after) await advancePastWave(this.advanceDeps(), after);
+      return;
+    }
     const isLast = position >= plan.length - 1;
     if (await store.completeCompensation(ref, isLast)) {
       const nextStep = plan[position + 1];
@@ -524,7 +578,8 @@ export class StepProcessor {
     const saga = await this.deps.store.get(forward.sagaId);
     if (!saga || saga.status !== 'compensating' || saga.generation !== forward.generation) return;
     const position = saga.compensation?.position ?? 0;
-    if (saga.compensation?.plan[position] !== forward.step) return;
+    const plan = saga.compensation?.plan ?? [];
+    if (!indexesOf(waveAt(saga, position)).some((at) => plan[at] === forward.step)) return;
     const record = saga.steps[forward.step]?.compensation;
     if (record?.status !== 'running') return;
     const ref: StepJobRef = { ...forward, phase: 'compensate', attempt: record.attempts, position };
@@ -545,6 +600,10 @@ export class StepProcessor {
       failure.ref.sagaId,
       'step-failed',
       failure,
+      undefined,
+      // The other members of a parallel group are stopped like a cancel stops an attempt: those that may have acted
+      // are compensated (after they report or time out), those that never began are not.
+      (ref) => stopStepJob(this.deps.queues, ref, 'step-failed'),
     );
     if (!updated) return false;
     countIfEnded(this.metrics, updated);
@@ -554,7 +613,7 @@ export class StepProcessor {
 
   /** Queues the job a transition made necessary (the first compensation). */
   async afterTransition(definition: SagaDefinition, saga: SagaDocument): Promise<void> {
-    const job = expectedJob(saga, definition);
-    if (job) await this.deps.queues.enqueueSteps([job]);
+    const jobs = expectedJobs(saga, definition);
+    if (jobs.length > 0) await this.deps.queues.enqueueSteps(jobs);
   }
 }

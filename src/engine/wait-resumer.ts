@@ -10,7 +10,8 @@ import {
   type SagaRegistry,
 } from '../definition/index.js';
 import { SagastreamError, serializeError } from '../errors/index.js';
-import { expectedJob } from '../model/expected-job.js';
+import { expectedJobs } from '../model/expected-job.js';
+import { definitionSpan, firstAttempts } from '../model/step-group.js';
 import type { SagaQueues } from '../queue/saga-queues.js';
 import type { SagaStore } from '../store/saga-store.js';
 import type { SagaDocument } from '../model/saga-document.js';
@@ -97,8 +98,9 @@ export class WaitResumer {
     hasTimer: boolean,
   ): Promise<boolean> {
     const { waits, queues } = this.deps;
-    const isLast = wait.step === definition.steps.length - 1;
-    if (!(await waits.resume(wait, output, isLast, reason))) return false;
+    const next = definitionSpan(definition, wait.step + 1);
+    const isLast = next === null;
+    if (!(await waits.resume(wait, output, next, reason))) return false;
     this.deps.logger.debug(
       { sagaId: wait.sagaId, saga: wait.saga, step: wait.stepName, reason },
       'wait ended',
@@ -111,25 +113,18 @@ export class WaitResumer {
       await Promise.all([cleanup, queues.removeDeadline(wait.sagaId, wait.generation)]);
       return true;
     }
-    const next = definition.steps[wait.step + 1]!;
-    // Queued after the write that scheduled it, as every next step is (a cancel in between takes its gate first).
+    // Queued after the write that scheduled them, as every next step is (a cancel in between takes its gate first).
+    const base = {
+      sagaId: wait.sagaId,
+      saga: wait.saga,
+      version: definition.version,
+      generation: wait.generation,
+    };
     await Promise.all([
       cleanup,
-      queues.enqueueSteps([
-        {
-          ref: {
-            sagaId: wait.sagaId,
-            saga: wait.saga,
-            version: definition.version,
-            phase: 'forward',
-            step: next.index,
-            stepName: next.name,
-            attempt: 1,
-            generation: wait.generation,
-          },
-          continuation: true,
-        },
-      ]),
+      queues.enqueueSteps(
+        firstAttempts(base, definition.steps, next).map((ref) => ({ ref, continuation: true })),
+      ),
     ]);
     return true;
   }
@@ -173,8 +168,8 @@ export class WaitResumer {
     );
     countIfEnded(this.metrics, updated);
     await this.deps.queues.removeWaitTimeout(wait.sagaId, wait.step, wait.generation);
-    const job = expectedJob(updated, definition);
-    if (job) await this.deps.queues.enqueueSteps([job]);
+    const jobs = expectedJobs(updated, definition);
+    if (jobs.length > 0) await this.deps.queues.enqueueSteps(jobs);
     else if (updated.status === 'compensated')
       await this.deps.queues.removeDeadline(wait.sagaId, wait.generation);
     return true;

@@ -43,6 +43,11 @@ export interface CompensationRecord {
 
 export interface StepRecord {
   name: string;
+  /**
+   * A parallel group's member: the group's name, on each of its members (consecutive records). The saga's
+   * `stepIndex` is then the group's first member while the group runs, and each member has its own status.
+   */
+  group?: string;
   status: StepStatus;
   attempts: number;
   startedAt?: Date;
@@ -122,7 +127,10 @@ export interface SagaDocument {
   /** Bumped by an operator's retry (redrive); part of every job id so old jobs are recognised as stale. */
   generation: number;
   steps: StepRecord[];
-  /** Steps to compensate, most recent first, and how far compensation got. */
+  /**
+   * Steps to compensate, most recent first, and how far compensation got. Consecutive entries of one parallel
+   * group form a wave (model/step-group.ts): compensated at the same time while `position` is the wave's first.
+   */
   compensation?: { plan: number[]; position: number };
   input: unknown;
   /** The trigger document as received, kept for rejected sagas so a redrive can re-validate it. */

@@ -5,7 +5,8 @@
 import type { StepJobRef } from '../model/step-job-ref.js';
 import { stepJobId } from './queue-names.js';
 
-export type StopReason = 'cancelled' | 'deadline';
+/** `step-failed`: a parallel group's member failed for good, which stops the other members. */
+export type StopReason = 'cancelled' | 'deadline' | 'step-failed';
 
 /**
  * What an attempt's key holds:
@@ -54,7 +55,8 @@ export function attemptGateKey(prefix: string, ref: StepJobRef): string {
 /** The reason a stop mark names; null for any other mark. */
 export function stopReasonOf(mark: AttemptMark | null): StopReason | null {
   if (!mark?.startsWith('stopped:')) return null;
-  return mark.split(':')[1] === 'deadline' ? 'deadline' : 'cancelled';
+  const reason = mark.split(':')[1];
+  return reason === 'deadline' || reason === 'step-failed' ? reason : 'cancelled';
 }
 
 /** True for a mark that lets a worker run the attempt (a `started` of its own or of a carrier, or `lost`). */

@@ -206,6 +206,7 @@ export class SagaRuntime {
           idleBeforeRestoreMs: options.sweeper.idleBeforeRestore,
           waits: waitStore,
         },
+        metrics,
       );
       sweeper = new SweeperService(recovery, new LeaseStore(db), logger.child({ component: 'sweeper' }), {
         holderId,

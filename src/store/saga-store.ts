@@ -8,7 +8,8 @@ import {
   type SagaStatus,
   type StoredError,
 } from '../model/saga-document.js';
-import { RetentionPolicy } from '../definition/index.js';
+import { RetentionPolicy, versionOf } from '../definition/index.js';
+import { indexesOf, scheduleFields, type StepSpan } from '../model/step-group.js';
 import { applyLocally, roundTrip } from './local-update.js';
 import type { StepJobRef } from '../model/step-job-ref.js';
 import { scheduledAttemptFilter } from './scheduled-attempt-filter.js';
@@ -146,43 +147,61 @@ export class SagaStore {
   }
 
   /**
-   * Records a step's output and moves on: to the next step, `scheduled` as attempt 1 (its job is queued after
-   * this write), or `completed` after the last one. This is the step's only write. With `saga` (the document the
-   * step ran with), a successful write also brings it to the saga's new state, ready for the next step's check.
+   * The `$set` that moves a running saga to `next` (its steps `scheduled` as attempt 1, their jobs queued after the
+   * write), or, with none, completes it.
+   */
+  private moveOnFields(ref: StepJobRef, next: StepSpan | null, now: Date): Record<string, unknown> {
+    if (next === null) return { status: 'completed', endedAt: now, ...this.expiryFields(ref, now) };
+    return { stepIndex: next.first, ...scheduleFields(next) };
+  }
+
+  /** The fields of a forward attempt that completed, and the ones it clears. */
+  private completedStepFields(ref: StepJobRef, output: unknown, attemptStartedAt: Date, now: Date) {
+    const path = `steps.${ref.step}`;
+    return {
+      set: {
+        [`${path}.status`]: 'completed',
+        [`${path}.attempts`]: ref.attempt,
+        [`${path}.attemptStartedAt`]: attemptStartedAt,
+        [`${path}.output`]: output,
+        [`${path}.endedAt`]: now,
+        updatedAt: now,
+      } as Record<string, unknown>,
+      unset: { [`${path}.error`]: '', [`${path}.nextAttemptAt`]: '' } as Record<string, ''>,
+      // $min keeps the first attempt's start (and sets it when missing).
+      min: { [`${path}.startedAt`]: attemptStartedAt },
+    };
+  }
+
+  /**
+   * Records a step's output and moves on: to `next` (the next step, or every member of the parallel group after it),
+   * `scheduled` as attempt 1 (their jobs are queued after this write), or, with none, `completed`. This is the
+   * step's only write. With `saga` (the document the step ran with), a successful write also brings it to the saga's
+   * new state, ready for the next step's check.
    */
   async completeStep(
     ref: StepJobRef,
     output: unknown,
-    isLast: boolean,
+    next: StepSpan | null,
     attemptStartedAt: Date,
     saga?: SagaDocument,
     now = new Date(),
   ): Promise<boolean> {
     const path = `steps.${ref.step}`;
-    const set: Record<string, unknown> = {
-      [`${path}.status`]: 'completed',
-      [`${path}.attempts`]: ref.attempt,
-      [`${path}.attemptStartedAt`]: attemptStartedAt,
-      [`${path}.output`]: output,
-      [`${path}.endedAt`]: now,
-      stepIndex: ref.step + 1,
-      updatedAt: now,
-    };
-    if (isLast) Object.assign(set, { status: 'completed', endedAt: now }, this.expiryFields(ref, now));
-    else
-      Object.assign(set, {
-        [`steps.${ref.step + 1}.status`]: 'scheduled',
-        [`steps.${ref.step + 1}.attempts`]: 1,
-      });
-    const unset: Record<string, ''> = { [`${path}.error`]: '', [`${path}.nextAttemptAt`]: '' };
+    const fields = this.completedStepFields(ref, output, attemptStartedAt, now);
+    const set = { ...fields.set, stepIndex: ref.step + 1, ...this.moveOnFields(ref, next, now) };
+    const unset = fields.unset;
     const completed = await this.conditionalUpdate(scheduledAttemptFilter(ref), {
       $set: set,
-      // $min keeps the first attempt's start (and sets it when missing).
-      $min: { [`${path}.startedAt`]: attemptStartedAt },
+      $min: fields.min,
       $unset: unset,
       $inc: { revision: 1 },
       $push: history(
-        { type: isLast ? 'saga-completed' : 'step-completed', step: ref.stepName, attempt: ref.attempt },
+        {
+          type: next === null ? 'saga-completed' : 'step-completed',
+          step: ref.stepName,
+          attempt: ref.attempt,
+        },
         now,
       ),
     });
@@ -203,6 +222,56 @@ export class SagaStore {
     return completed;
   }
 
+  /**
+   * Records the output of a parallel group's member, `group` its group's steps; the saga stays at the group. The
+   * document after the write tells whether every member has completed now (then `advancePastGroup`); null when the
+   * attempt was no longer the scheduled one.
+   */
+  completeMember(
+    ref: StepJobRef,
+    group: StepSpan,
+    output: unknown,
+    attemptStartedAt: Date,
+    now = new Date(),
+  ): Promise<SagaDocument | null> {
+    const fields = this.completedStepFields(ref, output, attemptStartedAt, now);
+    return this.collection.findOneAndUpdate(
+      scheduledAttemptFilter(ref, group.first),
+      {
+        $set: fields.set,
+        $min: fields.min,
+        $unset: fields.unset,
+        $inc: { revision: 1 },
+        $push: history({ type: 'step-completed', step: ref.stepName, attempt: ref.attempt }, now),
+      },
+      { returnDocument: 'after', projection: { history: 0 } },
+    );
+  }
+
+  /**
+   * Moves a saga whose parallel group `group` has completed to `next` (or completes it). Conditional on the saga
+   * still being at the group with every member completed, so of members that finish together (each of which may
+   * see all completed) exactly one moves it: true for that one.
+   */
+  advancePastGroup(
+    saga: Pick<SagaDocument, '_id' | 'saga' | 'version' | 'generation'>,
+    group: StepSpan,
+    next: StepSpan | null,
+    now = new Date(),
+  ): Promise<boolean> {
+    const members: Record<string, string> = {};
+    for (const index of indexesOf(group)) members[`steps.${index}.status`] = 'completed';
+    const ref = { sagaId: saga._id, saga: saga.saga, version: versionOf(saga) } as StepJobRef;
+    return this.conditionalUpdate(
+      { _id: saga._id, status: 'running', generation: saga.generation, stepIndex: group.first, ...members },
+      {
+        $set: { stepIndex: group.end, updatedAt: now, ...this.moveOnFields(ref, next, now) },
+        $inc: { revision: 1 },
+        ...(next === null ? { $push: history({ type: 'saga-completed' }, now) } : {}),
+      },
+    );
+  }
+
   /** A failed attempt with attempts left: the step waits for `nextAttemptAt`, and the next attempt's job with it. */
   async scheduleStepRetry(
     ref: StepJobRef,
@@ -211,6 +280,8 @@ export class SagaStore {
     nextAttemptAt: Date,
     attemptStartedAt: Date,
     now = new Date(),
+    /** The saga's `stepIndex` while the attempt is scheduled (scheduledAttemptFilter). */
+    at = ref.step,
   ): Promise<boolean> {
     const path = `steps.${ref.step}`;
     const set: Record<string, unknown> = {
@@ -222,7 +293,7 @@ export class SagaStore {
       updatedAt: now,
     };
     if (timedOut) set[`${path}.mayHaveEffect`] = true;
-    return this.conditionalUpdate(scheduledAttemptFilter(ref), {
+    return this.conditionalUpdate(scheduledAttemptFilter(ref, at), {
       $set: set,
       $min: { [`${path}.startedAt`]: attemptStartedAt },
       $inc: { revision: 1 },
@@ -325,6 +396,52 @@ export class SagaStore {
         now,
       ),
     });
+  }
+
+  /**
+   * A compensation of a wave (the members of one parallel group, compensated at the same time) succeeded. The
+   * document after the write tells whether the whole wave has (then `advancePastWave`); null for a stale attempt.
+   */
+  completeWaveMember(ref: StepJobRef, now = new Date()): Promise<SagaDocument | null> {
+    const path = `steps.${ref.step}.compensation`;
+    return this.collection.findOneAndUpdate(
+      this.compensationAttemptFilter(ref),
+      {
+        $set: { [`${path}.status`]: 'completed', [`${path}.endedAt`]: now, updatedAt: now },
+        $unset: { [`${path}.error`]: '', [`${path}.nextAttemptAt`]: '' },
+        $inc: { revision: 1 },
+        $push: history({ type: 'step-compensated', step: ref.stepName, attempt: ref.attempt }, now),
+      },
+      { returnDocument: 'after', projection: { history: 0 } },
+    );
+  }
+
+  /**
+   * Moves compensation past wave `wave` (plan positions) once every compensation in it completed, to the next
+   * planned one or, after the last, to `compensated`. Exactly one of members that finish together moves it.
+   */
+  advancePastWave(saga: SagaDocument, wave: StepSpan, now = new Date()): Promise<boolean> {
+    const plan = saga.compensation?.plan ?? [];
+    const members: Record<string, string> = {};
+    for (const position of indexesOf(wave))
+      members[`steps.${plan[position]!}.compensation.status`] = 'completed';
+    const isLast = wave.end >= plan.length;
+    const set: Record<string, unknown> = { 'compensation.position': wave.end, updatedAt: now };
+    if (isLast) Object.assign(set, { status: 'compensated', endedAt: now }, this.expiryFields(saga, now));
+    return this.conditionalUpdate(
+      {
+        _id: saga._id,
+        status: 'compensating',
+        generation: saga.generation,
+        'compensation.position': wave.first,
+        ...members,
+      },
+      {
+        $set: set,
+        $inc: { revision: 1 },
+        ...(isLast ? { $push: history({ type: 'saga-compensated' }, now) } : {}),
+      },
+    );
   }
 
   async scheduleCompensationRetry(

@@ -2,6 +2,7 @@
 // matched document (or a timeout's `continue`), and finding the sagas a changed document may resume. Each write
 // is one conditional update on the state it leaves, so a document delivered twice, two wait watchers, or a match
 // racing the timeout end the wait once.
+import { scheduleFields, type StepSpan } from '../model/step-group.js';
 import type { Filter } from 'mongodb';
 import { SIGNALS_COLLECTION } from '../definition/index.js';
 import type { SagaDocument, WaitState } from '../model/saga-document.js';
@@ -58,11 +59,13 @@ export class WaitStore {
   resume(
     wait: WaitRef,
     output: unknown,
-    isLast: boolean,
+    /** The step (or parallel group) after the wait; null when the wait is the last step. */
+    next: StepSpan | null,
     reason: 'matched' | 'timed-out',
     now = new Date(),
   ): Promise<boolean> {
     const path = `steps.${wait.step}`;
+    const isLast = next === null;
     const set: Record<string, unknown> = {
       [`${path}.status`]: 'completed',
       [`${path}.output`]: output,
@@ -72,11 +75,7 @@ export class WaitStore {
     };
     if (isLast)
       Object.assign(set, { status: 'completed', endedAt: now, ...this.store.expiryFields(wait, now) });
-    else
-      Object.assign(set, {
-        [`steps.${wait.step + 1}.status`]: 'scheduled',
-        [`steps.${wait.step + 1}.attempts`]: 1,
-      });
+    else Object.assign(set, scheduleFields(next));
     return this.store.conditionalUpdate(waitingFilter(wait), {
       $set: set,
       $unset: { waiting: '' },

@@ -484,27 +484,32 @@ describe('dead letters through the admin API', () => {
     }
   });
 
-  it('retries the dead letter of a stuck saga: the saga is released and finishes', async () => {
-    const breaker = fixture.startBreakingWorker();
-    const saga = await fixture.startOrder('ok');
-    const stuckId = `${saga._id}.stuck.g0`;
-    const stuckEntries = async () =>
-      (await page('?limit=1000')).items.filter((item) => item.sagaId === saga._id);
-    await expect
-      .poll(stuckEntries, { timeout: 20_000 })
-      .toEqual([expect.objectContaining({ id: stuckId, kind: 'stuck' })]);
-    await breaker.close();
-    expect((await fixture.runtime.store.get(saga._id))?.stuck?.deadLetteredAt).toBeDefined();
+  // Slow on a busy machine: the breaking worker fails the job in BullMQ, then the sweeper retries it three times.
+  it(
+    'retries the dead letter of a stuck saga: the saga is released and finishes',
+    { timeout: 90_000 },
+    async () => {
+      const breaker = fixture.startBreakingWorker();
+      const saga = await fixture.startOrder('ok');
+      const stuckId = `${saga._id}.stuck.g0`;
+      const stuckEntries = async () =>
+        (await page('?limit=1000')).items.filter((item) => item.sagaId === saga._id);
+      await expect
+        .poll(stuckEntries, { timeout: 45_000 })
+        .toEqual([expect.objectContaining({ id: stuckId, kind: 'stuck' })]);
+      await breaker.close();
+      expect((await fixture.runtime.store.get(saga._id))?.stuck?.deadLetteredAt).toBeDefined();
 
-    const retried = await call(`/api/dead-letters/${stuckId}/retry`, { method: 'POST' });
-    expect(retried.status).toBe(200);
-    expect(await retried.json()).toMatchObject({ id: saga._id, status: 'running' });
-    expect(await stuckEntries()).toEqual([]);
-    expect((await fixture.runtime.store.get(saga._id))?.stuck).toBeUndefined();
+      const retried = await call(`/api/dead-letters/${stuckId}/retry`, { method: 'POST' });
+      expect(retried.status).toBe(200);
+      expect(await retried.json()).toMatchObject({ id: saga._id, status: 'running' });
+      expect(await stuckEntries()).toEqual([]);
+      expect((await fixture.runtime.store.get(saga._id))?.stuck).toBeUndefined();
 
-    // Its job is queued again: a worker now runs the saga to the end.
-    await fixture.startWorker();
-    await fixture.waitForStatus(saga._id, 'completed');
-    expect((await call(`/api/dead-letters/${stuckId}/retry`, { method: 'POST' })).status).toBe(404);
-  });
+      // Its job is queued again: a worker now runs the saga to the end.
+      await fixture.startWorker();
+      await fixture.waitForStatus(saga._id, 'completed');
+      expect((await call(`/api/dead-letters/${stuckId}/retry`, { method: 'POST' })).status).toBe(404);
+    },
+  );
 });

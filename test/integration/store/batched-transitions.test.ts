@@ -94,6 +94,8 @@ async function seeded(count: number) {
   return collection;
 }
 
+/** The step after `step`, which its completion schedules. */
+const nextOf = (step: number) => ({ first: step + 1, end: step + 2 });
 describe('WriteBatcher', () => {
   it('sends concurrent conditional updates as one bulkWrite and tells each caller its own outcome', async () => {
     const collection = await seeded(5);
@@ -273,7 +275,7 @@ describe('SagaStore: one write per attempt', () => {
     };
     const startedAt = new Date(Date.now() - 50);
     commands.length = 0;
-    expect(await store.completeStep(ref(0), output, false, startedAt, snapshot)).toBe(true);
+    expect(await store.completeStep(ref(0), output, nextOf(0), startedAt, snapshot)).toBe(true);
     expect(namesOf(commands)).toEqual(['update']);
     const after = (await stored(store, saga._id))!;
     expect(BSON.serialize(snapshot)).toEqual(BSON.serialize(after));
@@ -287,7 +289,7 @@ describe('SagaStore: one write per attempt', () => {
 
     // The next attempt records its outcome the same way, against the scheduled step.
     commands.length = 0;
-    expect(await store.completeStep(ref(1), 'two', false, new Date(), snapshot)).toBe(true);
+    expect(await store.completeStep(ref(1), 'two', nextOf(1), new Date(), snapshot)).toBe(true);
     expect(namesOf(commands)).toEqual(['update']);
     expect(snapshot).toEqual(await stored(store, saga._id));
   });
@@ -299,9 +301,9 @@ describe('SagaStore: one write per attempt', () => {
     expect(await store.scheduleStepRetry(ref(0), error, false, new Date(Date.now() + 10), first)).toBe(true);
     expect((await stored(store, saga._id))!.steps[0]).toMatchObject({ status: 'retrying', attempts: 1 });
     // The same attempt cannot record a second outcome; the next one can.
-    expect(await store.completeStep(ref(0), null, false, new Date())).toBe(false);
+    expect(await store.completeStep(ref(0), null, nextOf(0), new Date())).toBe(false);
     const second = new Date();
-    expect(await store.completeStep({ ...ref(0), attempt: 2 }, null, false, second)).toBe(true);
+    expect(await store.completeStep({ ...ref(0), attempt: 2 }, null, nextOf(0), second)).toBe(true);
     expect((await stored(store, saga._id))!.steps[0]).toMatchObject({
       status: 'completed',
       attempts: 2,
@@ -312,9 +314,9 @@ describe('SagaStore: one write per attempt', () => {
 
   it('a stale attempt records nothing', async () => {
     const { store, ref } = await runningSaga();
-    expect(await store.completeStep(ref(0), null, false, new Date())).toBe(true);
-    expect(await store.completeStep(ref(2), null, false, new Date())).toBe(false);
-    expect(await store.completeStep(ref(0), null, false, new Date())).toBe(false);
-    expect(await store.completeStep({ ...ref(1), attempt: 2 }, null, false, new Date())).toBe(false);
+    expect(await store.completeStep(ref(0), null, nextOf(0), new Date())).toBe(true);
+    expect(await store.completeStep(ref(2), null, nextOf(2), new Date())).toBe(false);
+    expect(await store.completeStep(ref(0), null, nextOf(0), new Date())).toBe(false);
+    expect(await store.completeStep({ ...ref(1), attempt: 2 }, null, nextOf(1), new Date())).toBe(false);
   });
 });

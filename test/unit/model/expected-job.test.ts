@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { expectedJob } from '../../../src/model/expected-job.js';
+import { expectedJobs } from '../../../src/model/expected-job.js';
 import { definition, sagaDocument, step } from './saga-fixtures.js';
+
+/** The one job of a saga outside parallel groups. */
+const expectedJob = (...args: Parameters<typeof expectedJobs>) => expectedJobs(...args)[0] ?? null;
 
 const NOW = Date.parse('2030-01-01T00:00:10Z');
 

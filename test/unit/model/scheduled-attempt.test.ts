@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { expectedJob } from '../../../src/model/expected-job.js';
+import { expectedJobs } from '../../../src/model/expected-job.js';
 import {
   isScheduledAttempt,
   scheduledAttempt,
@@ -7,6 +7,9 @@ import {
 } from '../../../src/model/scheduled-attempt.js';
 import type { StepRecord } from '../../../src/model/saga-document.js';
 import { definition, sagaDocument, step } from './saga-fixtures.js';
+
+/** The one job of a saga outside parallel groups. */
+const expectedJob = (...args: Parameters<typeof expectedJobs>) => expectedJobs(...args)[0] ?? null;
 
 const at = (current: Partial<StepRecord>, overrides = {}) =>
   sagaDocument({
