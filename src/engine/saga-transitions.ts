@@ -14,6 +14,7 @@ import { HISTORY_LIMIT } from '../model/saga-document.js';
 import type { SagaStore } from '../store/saga-store.js';
 import type { StepJobRef } from '../model/step-job-ref.js';
 import { compensationPlan } from '../model/compensation-plan.js';
+import { indexesOf, waveAt } from '../model/step-group.js';
 import { isScheduledAttempt, scheduledStepRefs } from '../model/scheduled-attempt.js';
 import { stepJobId } from '../queue/queue-names.js';
 import type { StepJobStop } from './step-job-stop.js';
@@ -227,14 +228,18 @@ export async function redriveSaga(
     const now = new Date();
     let update: UpdateFilter<SagaDocument>;
     if (saga.status === 'failed' && saga.compensation) {
-      const stepIndex = saga.compensation.plan[saga.compensation.position];
+      const { plan, position } = saga.compensation;
       const set: Record<string, unknown> = {
         status: 'compensating',
         generation: saga.generation + 1,
         updatedAt: now,
       };
-      if (stepIndex !== undefined)
+      // The compensation that failed, or each one of its wave (a parallel group's) that did not complete.
+      for (const at of indexesOf(waveAt(saga, position))) {
+        const stepIndex = plan[at];
+        if (stepIndex === undefined || saga.steps[stepIndex]?.compensation?.status === 'completed') continue;
         set[`steps.${stepIndex}.compensation`] = { status: 'pending', attempts: 0 };
+      }
       update = {
         $set: set,
         // Running again: kept until it ends (or its next dead letter is resolved).

@@ -7,7 +7,9 @@ import { SagaRegistry, defineSaga, type SagaDefinition } from '../../../src/inde
 import type { SagaDocument } from '../../../src/model/saga-document.js';
 import type { StepJobRef } from '../../../src/model/step-job-ref.js';
 import { mongoAndCleanups } from '../helpers.js';
-import { FAST_WORKER, engineTest, sagasCollection, type EngineTest } from './engine-test-kit.js';
+import { RecoverySweeper } from '../../../src/engine/recovery-sweeper.js';
+import { SagaStore } from '../../../src/store/saga-store.js';
+import { FAST_WORKER, engineTest, sagasCollection, testLogger, type EngineTest } from './engine-test-kit.js';
 
 const { mongo, onCleanup } = mongoAndCleanups();
 
@@ -237,6 +239,127 @@ describe('parallel groups', () => {
     expect(saga.status).toBe('completed');
     expect(enqueued).toEqual(['1']);
     expect(journal.events.filter((event) => event === 'run:confirm')).toHaveLength(1);
+  });
+
+  it('stop every member when the saga is cancelled, and compensate those that may have acted after they report', async () => {
+    const journal: Journal = { events: [], confirmSaw: [] };
+    const release = gate();
+    const running = barrier(3);
+    const allRunning = gate();
+    const definition = groupSaga('parallel-cancel', journal, {
+      inRun: async (step) => {
+        if (step === 'reserve') return;
+        void running().then(allRunning.open);
+        await release.wait;
+      },
+    });
+    const { test, registry } = await started('parallel-cancel', definition);
+    const client = await test.client(registry);
+    const handle = await client.start(definition.name, { orderId: 'o-5' });
+    await allRunning.wait;
+
+    const cancelled = await test.runtimes[0]!.operations.cancel(handle.id);
+
+    expect(cancelled.status).toBe('compensating');
+    expect(cancelled.steps.slice(1, 4).map((step) => step.status)).toEqual(['running', 'running', 'running']);
+    release.open();
+    const saga = await finished(test, handle.id);
+    expect(saga.status).toBe('compensated');
+    expect(saga.reason).toBe('cancelled');
+    expect(saga.steps.slice(1, 4).map((step) => [step.status, step.late])).toEqual([
+      ['completed', true],
+      ['completed', true],
+      ['completed', true],
+    ]);
+    expect(journal.events.slice(-4).sort()).toEqual(
+      ['undo:courier', 'undo:inventory', 'undo:invoice', 'undo:reserve'].sort(),
+    );
+    expect(journal.events.at(-1)).toBe('undo:reserve');
+  });
+
+  it('are moved past by the recovery sweeper when the last member process died before the move', async () => {
+    const journal: Journal = { events: [], confirmSaw: [] };
+    const definition = groupSaga('parallel-sweep', journal);
+    const { test, registry } = await started('parallel-sweep', definition);
+    // This worker records each member's result but never moves the saga past the group, as if it died in between.
+    const worker = test.runtimes[0]!;
+    worker.store.advancePastGroup = () => Promise.resolve(false);
+    const handle = await (await test.client(registry)).start(definition.name, { orderId: 'o-6' });
+    await expect
+      .poll(async () => {
+        const saga = await sagasCollection(test.db).findOne({ _id: handle.id });
+        return saga?.steps.slice(1, 4).map((step) => step.status);
+      }, POLL)
+      .toEqual(['completed', 'completed', 'completed']);
+    expect((await sagasCollection(test.db).findOne({ _id: handle.id }))?.stepIndex).toBe(1);
+
+    // Another process's sweeper (its own store) finds the group done and moves the saga on.
+    const sweeper = new RecoverySweeper(
+      registry,
+      new SagaStore(test.db),
+      worker.queues,
+      worker.operations,
+      testLogger('parallel-sweep'),
+      { batchSize: 100, stuckAfter: 3, idleBeforeRestoreMs: 0 },
+    );
+    expect(await sweeper.sweep()).toMatchObject({ checked: 1, requeued: 1 });
+
+    const saga = await finished(test, handle.id);
+    expect(saga.status).toBe('completed');
+    expect(journal.events.filter((event) => event === 'run:confirm')).toHaveLength(1);
+  });
+
+  it('start with every member of a group that comes first, and complete after a group that comes last', async () => {
+    const runs: string[] = [];
+    const member = (name: string) => ({
+      name,
+      run: () => {
+        runs.push(name);
+        return Promise.resolve(name);
+      },
+    });
+    const definition = defineSaga({ name: 'parallel-only', input: z.object({}) })
+      .parallel('first', (p) => p.step(member('a')).step(member('b')))
+      .parallel('last', (p) => p.step(member('c')).step(member('d')))
+      .build();
+    const { test, registry } = await started('parallel-only', definition);
+    const handle = await (await test.client(registry)).start(definition.name, {});
+
+    const saga = await finished(test, handle.id);
+
+    expect(saga.status).toBe('completed');
+    expect(runs.slice(0, 2).sort()).toEqual(['a', 'b']);
+    expect(runs.slice(2).sort()).toEqual(['c', 'd']);
+    expect(saga.steps.map((step) => step.output)).toEqual(['a', 'b', 'c', 'd']);
+  });
+
+  it('resume a compensation wave after an operator retries the saga it failed', async () => {
+    const journal: Journal = { events: [], confirmSaw: [] };
+    let invoiceUndoBroken = true;
+    const definition = groupSaga('parallel-redrive', journal, {
+      fail: ['confirm-never', 'courier'],
+      inCompensate: (step) =>
+        step === 'invoice' && invoiceUndoBroken
+          ? Promise.reject(new Error('invoicing is down'))
+          : Promise.resolve(),
+    });
+    const { test, registry } = await started('parallel-redrive', definition);
+    const handle = await (await test.client(registry)).start(definition.name, { orderId: 'o-7' });
+    const failed = await finished(test, handle.id);
+    expect(failed.status).toBe('failed');
+    expect(failed.steps[3]?.compensation?.status).toBe('failed');
+    expect(failed.steps[1]?.compensation?.status).toBe('completed');
+    expect(journal.events).not.toContain('undo:reserve');
+
+    invoiceUndoBroken = false;
+    await test.runtimes[0]!.operations.retry(handle.id);
+
+    await expect
+      .poll(async () => (await sagasCollection(test.db).findOne({ _id: handle.id }))?.status, POLL)
+      .toBe('compensated');
+    expect(journal.events.filter((event) => event === 'undo:inventory')).toHaveLength(1);
+    expect(journal.events.filter((event) => event === 'undo:invoice')).toHaveLength(1);
+    expect(journal.events.at(-1)).toBe('undo:reserve');
   });
 
   it('are refused in a definition with a clear error for a wait member, an empty group or a taken name', () => {
