@@ -9,7 +9,7 @@ import { SAGA_STATUSES } from '../model/saga-document.js';
 import { AdminHttpError } from './admin-http-error.js';
 import { parseParams, sagaIdParams } from './request-params.js';
 import { sagaDetail, sagaSummary } from './saga-views.js';
-import { scheduledJobView } from './scheduled-job-view.js';
+import { scheduledJobViews } from './scheduled-job-view.js';
 
 export const MAX_PAGE_SIZE = 200;
 
@@ -70,7 +70,7 @@ export function registerSagaRoutes(app: FastifyInstance, backend: AdminBackend):
     const { id } = parseParams(sagaIdParams, request.params, 'path');
     const saga = await backend.store.get(id);
     if (!saga) throw new AdminHttpError('NOT_FOUND', `saga ${id} does not exist`);
-    return sagaDetail(saga, await scheduledJobView(backend.queues, saga));
+    return sagaDetail(saga, await scheduledJobViews(backend.queues, saga));
   });
 
   app.post('/api/sagas/:id/cancel', async (request) => {

@@ -8,6 +8,7 @@ import type {
   StepRecord,
   StepStatus,
 } from '../model/saga-document.js';
+import { indexesOf, spanAt, waveAt } from '../model/step-group.js';
 import type { ScheduledJobView } from './scheduled-job-view.js';
 
 export interface SagaSummary {
@@ -34,6 +35,8 @@ export type StepStatusView = StepStatus | 'cancelled' | 'queued';
 /** One bar of the timeline: one attempt of a step or of its compensation. */
 export interface TimelineSegment {
   step: string;
+  /** A forward attempt of a parallel group's member: the group (its members' bars run side by side). */
+  group?: string;
   phase: 'forward' | 'compensate';
   attempt: number;
   startedAt: Date | null;
@@ -47,12 +50,27 @@ export interface TimelineSegment {
   outcome: TimelineOutcome;
 }
 
+/**
+ * The step running or being compensated; at a parallel group, the group with its unfinished members
+ * (`prepare: inventory, courier`), and likewise for a compensation wave.
+ */
 export function currentStepName(
   saga: Pick<SagaDocument, 'status' | 'steps' | 'stepIndex' | 'compensation'>,
 ): string | null {
-  if (saga.status === 'running') return saga.steps[saga.stepIndex]?.name ?? null;
+  if (saga.status === 'running') {
+    const span = spanAt(saga.steps, saga.stepIndex);
+    if (span.end - span.first <= 1) return saga.steps[saga.stepIndex]?.name ?? null;
+    const open = indexesOf(span).filter((index) => saga.steps[index]?.status !== 'completed');
+    return `${saga.steps[span.first]?.group ?? ''}: ${open.map((index) => saga.steps[index]?.name).join(', ')}`;
+  }
   if (saga.status === 'compensating' && saga.compensation) {
-    const index = saga.compensation.plan[saga.compensation.position];
+    const { plan, position } = saga.compensation;
+    const wave = indexesOf(waveAt(saga, position)).map((at) => plan[at]!);
+    if (wave.length > 1) {
+      const open = wave.filter((index) => saga.steps[index]?.compensation?.status !== 'completed');
+      return `${saga.steps[wave[0]!]?.group ?? ''}: ${open.map((index) => saga.steps[index]?.name).join(', ')}`;
+    }
+    const index = plan[position];
     return index === undefined ? null : (saga.steps[index]?.name ?? null);
   }
   return null;
@@ -203,21 +221,26 @@ function compensationSegments(step: StepRecord, history: readonly HistoryEvent[]
   return segments;
 }
 
-/** The scheduled job's view belongs to the saga's current step only. */
-function jobOf(saga: SagaDocument, index: number, job: ScheduledJobView | null): ScheduledJobView | null {
-  return saga.status === 'running' && index === saga.stepIndex ? job : null;
+/** The BullMQ state of each attempt a running saga has scheduled, by step index (scheduled-job-view.ts). */
+export type ScheduledJobViews = ReadonlyMap<number, ScheduledJobView>;
+
+const NO_JOBS: ScheduledJobViews = new Map();
+
+/** A scheduled job's view belongs to the saga's current step (or a member of its current group) only. */
+function jobOf(saga: SagaDocument, index: number, jobs: ScheduledJobViews): ScheduledJobView | null {
+  return saga.status === 'running' ? (jobs.get(index) ?? null) : null;
 }
 
-/** `job`: the BullMQ state of the attempt the saga has scheduled (scheduled-job-view.ts), when known. */
-export function sagaTimeline(saga: SagaDocument, job: ScheduledJobView | null = null): TimelineSegment[] {
+/** `jobs`: the BullMQ state of the attempts the saga has scheduled, when known. */
+export function sagaTimeline(saga: SagaDocument, jobs: ScheduledJobViews = NO_JOBS): TimelineSegment[] {
   const history = saga.history ?? [];
   return saga.steps.flatMap((step, index) => [
     ...forwardSegments(
       step,
-      stepStatusView(saga, step, jobOf(saga, index, job)),
+      stepStatusView(saga, step, jobOf(saga, index, jobs)),
       history,
-      jobOf(saga, index, job),
-    ),
+      jobOf(saga, index, jobs),
+    ).map((segment) => (step.group ? { ...segment, group: step.group } : segment)),
     ...compensationSegments(step, history),
   ]);
 }
@@ -249,7 +272,7 @@ export function waitingView(saga: Pick<SagaDocument, 'waiting' | 'steps'>): Wait
   };
 }
 
-export function sagaDetail(saga: SagaDocument, job: ScheduledJobView | null = null): Record<string, unknown> {
+export function sagaDetail(saga: SagaDocument, jobs: ScheduledJobViews = NO_JOBS): Record<string, unknown> {
   return {
     id: saga._id,
     saga: saga.saga,
@@ -262,7 +285,9 @@ export function sagaDetail(saga: SagaDocument, job: ScheduledJobView | null = nu
     ...(saga.validationIssues ? { validationIssues: saga.validationIssues } : {}),
     steps: saga.steps.map((step, index) => ({
       name: step.name,
-      status: stepStatusView(saga, step, jobOf(saga, index, job)),
+      /** The parallel group the step is a member of; null for a step on its own. */
+      group: step.group ?? null,
+      status: stepStatusView(saga, step, jobOf(saga, index, jobs)),
       attempts: step.attempts,
       startedAt: step.startedAt ?? null,
       endedAt: step.endedAt ?? null,
@@ -285,6 +310,6 @@ export function sagaDetail(saga: SagaDocument, job: ScheduledJobView | null = nu
     /** When retention removes it; null while it runs, with retention off, or while a dead letter is open. */
     expiresAt: saga.expiresAt ?? null,
     history: saga.history ?? [],
-    timeline: sagaTimeline(saga, job),
+    timeline: sagaTimeline(saga, jobs),
   };
 }

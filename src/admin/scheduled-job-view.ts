@@ -1,6 +1,7 @@
 // Whether the attempt a running saga has scheduled waits in BullMQ or runs: MongoDB does not know, since nothing
 // is written when a step begins (one write per step, see engine/ARCHITECTURE.md). BullMQ's job state says.
-import { scheduledStepRef } from '../model/scheduled-attempt.js';
+import { scheduledStepRef, scheduledStepRefs } from '../model/scheduled-attempt.js';
+import type { StepJobRef } from '../model/step-job-ref.js';
 import type { SagaDocument } from '../model/saga-document.js';
 import { stepJobId } from '../queue/queue-names.js';
 import type { SagaQueues } from '../queue/saga-queues.js';
@@ -21,8 +22,8 @@ const QUEUED_STATES: readonly string[] = ['waiting', 'delayed', 'prioritized', '
 export async function scheduledJobView(
   queues: Pick<SagaQueues, 'stepQueue' | 'carrierOfAttempt'>,
   saga: SagaDocument,
+  ref: StepJobRef | null = scheduledStepRef(saga),
 ): Promise<ScheduledJobView | null> {
-  const ref = scheduledStepRef(saga);
   if (!ref) return null;
   const queue = queues.stepQueue(saga.saga, ref.version);
   const job = await queue.getJob(stepJobId(ref));
@@ -35,4 +36,17 @@ export async function scheduledJobView(
     return { state: 'running', startedAt: job.processedOn ? new Date(job.processedOn) : null };
   }
   return QUEUED_STATES.includes(state) ? { state: 'queued', startedAt: null } : null;
+}
+
+/** The view of each attempt the saga has scheduled (one, or one per unfinished member of a group), by step index. */
+export async function scheduledJobViews(
+  queues: Pick<SagaQueues, 'stepQueue' | 'carrierOfAttempt'>,
+  saga: SagaDocument,
+): Promise<Map<number, ScheduledJobView>> {
+  const views = new Map<number, ScheduledJobView>();
+  for (const ref of scheduledStepRefs(saga)) {
+    const view = await scheduledJobView(queues, saga, ref);
+    if (view) views.set(ref.step, view);
+  }
+  return views;
 }

@@ -223,6 +223,18 @@ export const DASHBOARD_SCRIPT = `
         el('div', { class: 'tl-track' }, bars)
       ]);
     });
+    // A parallel group's members sit together in one bracket, their bars side by side on the same time axis.
+    var grouped = [];
+    detail.steps.forEach(function (step, index) {
+      var last = grouped[grouped.length - 1];
+      if (step.group && last && last.group === step.group) { last.rows.push(rows[index]); return; }
+      grouped.push({ group: step.group, rows: [rows[index]] });
+    });
+    rows = grouped.map(function (entry) {
+      if (!entry.group) return entry.rows[0];
+      return el('div', { class: 'tl-group', 'data-group': entry.group },
+        [el('div', { class: 'tl-group-name', text: 'parallel · ' + entry.group })].concat(entry.rows));
+    });
     var legend = el('div', { class: 'legend' }, [['completed', 'var(--completed)'], ['failed', 'var(--failed)'],
       ['timed out', 'var(--timed-out)'], ['cancelled', 'var(--cancelled)'], ['running', 'var(--running)'],
       ['compensated (lower lane)', 'var(--compensated)']

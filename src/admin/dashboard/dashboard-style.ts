@@ -58,6 +58,8 @@ select, input { font: inherit; padding: 3px 6px; border: 1px solid #cbd2d9; bord
 .meta dt { color: var(--muted); } .meta dd { margin: 0; overflow-wrap: anywhere; }
 .actions { display: flex; gap: 8px; margin-bottom: 10px; }
 .timeline { display: flex; flex-direction: column; gap: 6px; margin: 8px 0; }
+.tl-group { display: flex; flex-direction: column; gap: 6px; border-left: 3px solid var(--muted); padding-left: 6px; }
+.tl-group-name { font-size: 12px; color: var(--muted); }
 .tl-row { display: grid; grid-template-columns: minmax(90px, 170px) 1fr; gap: 8px; align-items: center; }
 /* Step names and their status lines wrap rather than being cut. */
 .tl-name { overflow-wrap: anywhere; line-height: 1.25; }

@@ -30,7 +30,14 @@ interface SagaDetailView {
   createdAt: string;
   endedAt: string | null;
   waiting?: { step: string; for: string; filter: unknown; since: string; timeoutAt: string | null } | null;
-  steps: { name: string; status: string; attempts: number; compensation: { status: string } | null }[];
+  steps: {
+    name: string;
+    /** Absent from servers before parallel groups. */
+    group?: string | null;
+    status: string;
+    attempts: number;
+    compensation: { status: string } | null;
+  }[];
   timeline: (Omit<TimelineSegment, 'startedAt' | 'endedAt'> & {
     startedAt: string | null;
     endedAt: string | null;
@@ -105,7 +112,13 @@ export function formatSaga(saga: SagaDetailView): string {
     '',
     formatTable(
       ['STEP', 'STATUS', 'ATTEMPTS', 'COMPENSATION'],
-      saga.steps.map((step) => [step.name, step.status, step.attempts, step.compensation?.status ?? '-']),
+      // A parallel group's members are marked with the group: `∥ prepare  reserve-inventory`.
+      saga.steps.map((step) => [
+        step.group ? `∥ ${step.group}  ${step.name}` : step.name,
+        step.status,
+        step.attempts,
+        step.compensation?.status ?? '-',
+      ]),
     ),
     '',
     rows.length === 0

@@ -23,14 +23,14 @@ type Detail = {
 
 describe('a scheduled step in the admin views', () => {
   it('is queued while its job waits, with no timeline bar yet', () => {
-    const detail = sagaDetail(scheduled, { state: 'queued', startedAt: null }) as Detail;
+    const detail = sagaDetail(scheduled, new Map([[1, { state: 'queued', startedAt: null }]])) as Detail;
     expect(detail.steps.map((item) => item.status)).toEqual(['completed', 'queued', 'pending']);
     expect(detail.timeline.map((segment) => segment.step)).toEqual(['a']);
   });
 
   it('is running once a worker took its job, with a bar from when it was taken', () => {
     const taken = new Date('2030-01-01T00:00:03Z');
-    const detail = sagaDetail(scheduled, { state: 'running', startedAt: taken }) as Detail;
+    const detail = sagaDetail(scheduled, new Map([[1, { state: 'running', startedAt: taken }]])) as Detail;
     expect(detail.steps.map((item) => item.status)).toEqual(['completed', 'running', 'pending']);
     expect(detail.timeline.find((segment) => segment.step === 'b')).toMatchObject({
       attempt: 1,
@@ -45,9 +45,9 @@ describe('a scheduled step in the admin views', () => {
       steps: [step('a', { status: 'retrying', attempts: 1, startedAt: START }), step('b'), step('c')],
       history: [{ at: END, type: 'attempt-failed', step: 'a', attempt: 1 }],
     });
-    const queued = sagaDetail(retrying, { state: 'queued', startedAt: null }) as Detail;
+    const queued = sagaDetail(retrying, new Map([[0, { state: 'queued', startedAt: null }]])) as Detail;
     expect(queued.steps.map((item) => item.status)).toEqual(['retrying', 'pending', 'pending']);
-    const running = sagaDetail(retrying, { state: 'running', startedAt: END }) as Detail;
+    const running = sagaDetail(retrying, new Map([[0, { state: 'running', startedAt: END }]])) as Detail;
     expect(running.timeline.map((segment) => [segment.attempt, segment.outcome])).toEqual([
       [1, 'failed'],
       [2, 'running'],

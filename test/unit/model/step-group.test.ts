@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { currentStepName, sagaDetail } from '../../../src/admin/saga-views.js';
 import { defineSaga } from '../../../src/definition/index.js';
 import { compensationPlan } from '../../../src/model/compensation-plan.js';
 import { expectedJobs } from '../../../src/model/expected-job.js';
@@ -85,5 +86,38 @@ describe('parallel groups in the saga document', () => {
       ['c', 0],
       ['b', 0],
     ]);
+  });
+});
+
+describe('parallel groups in the admin views', () => {
+  it('name the group and its unfinished members as the current step, and mark members in steps and timeline', () => {
+    const records = steps(['completed', 'completed', 'scheduled', 'scheduled', 'pending']);
+    records[1]!.startedAt = new Date('2030-01-01T00:00:01Z');
+    const saga = sagaDocument({
+      stepIndex: 1,
+      steps: records,
+      history: [{ at: new Date('2030-01-01T00:00:02Z'), type: 'step-completed', step: 'b', attempt: 1 }],
+    });
+    expect(currentStepName(saga)).toBe('g: c, d');
+    const detail = sagaDetail(
+      saga,
+      new Map([
+        [2, { state: 'running', startedAt: new Date('2030-01-01T00:00:01Z') }],
+        [3, { state: 'queued', startedAt: null }],
+      ]),
+    ) as {
+      steps: { name: string; group: string | null; status: string }[];
+      timeline: { step: string; group?: string }[];
+    };
+    expect(detail.steps.map((item) => [item.name, item.group, item.status])).toEqual([
+      ['a', null, 'completed'],
+      ['b', 'g', 'completed'],
+      ['c', 'g', 'running'],
+      ['d', 'g', 'queued'],
+      ['e', null, 'pending'],
+    ]);
+    expect(detail.timeline.filter((segment) => segment.group === 'g').map((segment) => segment.step)).toEqual(
+      ['b', 'c'],
+    );
   });
 });
