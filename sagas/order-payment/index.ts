@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { TerminalError, defineSaga, type DurationInput } from '../../src/index.js';
 import { checkoutSchema } from './checkout-schema.js';
-import { OPEN_INTENT, PROVIDER_PAYMENTS_COLLECTION, type PaymentServices } from './services.js';
+import { INTENT_CREATED, PROVIDER_PAYMENTS_COLLECTION, type PaymentServices } from './services.js';
 
 const retry = { attempts: 3, backoff: { type: 'exponential', delay: '1s' } } as const;
 
@@ -53,7 +53,7 @@ export function defineOrderPayment(options: OrderPaymentOptions = {}) {
         output: z.object({ paymentIntentId: z.string(), amount: z.number(), currency: z.string() }),
         run: async (ctx) => {
           const { orderId, total_amount: amount, currency, paymentMethod, customer } = ctx.input;
-          await ctx.services.paymentIntents.apply(ctx.idempotencyKey, OPEN_INTENT, {
+          await ctx.services.paymentIntents.apply(ctx.idempotencyKey, INTENT_CREATED, {
             orderId,
             customerId: customer.id,
             amount,
@@ -63,7 +63,7 @@ export function defineOrderPayment(options: OrderPaymentOptions = {}) {
           return { paymentIntentId: ctx.idempotencyKey, amount, currency };
         },
         compensate: async (ctx) => {
-          await ctx.services.paymentIntents.undo(ctx.forwardIdempotencyKey, OPEN_INTENT, 'cancelled', {
+          await ctx.services.paymentIntents.undo(ctx.forwardIdempotencyKey, INTENT_CREATED, 'cancelled', {
             orderId: ctx.input.orderId,
             cancelKey: ctx.idempotencyKey,
             reason: ctx.reason,
@@ -175,6 +175,6 @@ export {
   createPaymentServices,
   PAYMENT_COLLECTIONS,
   PROVIDER_PAYMENTS_COLLECTION,
-  OPEN_INTENT,
+  INTENT_CREATED,
   type PaymentServices,
 } from './services.js';

@@ -15,8 +15,8 @@ export const PAYMENT_COLLECTIONS = {
 /** Where the payment provider writes its answers: `{ orderId, status: 'captured' | 'declined', providerRef }`. */
 export const PROVIDER_PAYMENTS_COLLECTION = 'provider_payments';
 
-/** The status of a payment intent the provider has yet to answer. */
-export const OPEN_INTENT = 'open';
+/** A payment intent as create-payment-intent records it; its compensation moves it to `cancelled`. */
+export const INTENT_CREATED = 'created';
 
 /** Each ledger records effects by the step's idempotency key, as order-fulfillment's do (see its services.ts). */
 export interface PaymentServices {

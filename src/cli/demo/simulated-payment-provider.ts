@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { ChangeStream, ChangeStreamInsertDocument, Collection, Document, ResumeToken } from 'mongodb';
 import type { SagaLogger } from '../../logging/saga-logger.js';
 import { answerFor } from '../../../sagas/order-payment/demo-checkouts.js';
-import { OPEN_INTENT } from '../../../sagas/order-payment/services.js';
+import { INTENT_CREATED } from '../../../sagas/order-payment/services.js';
 
 const REOPEN_DELAY_MS = 1_000;
 const DUPLICATE_KEY = 11000;
@@ -30,7 +30,7 @@ export function planAnswer(
   random: () => number,
   delays: AnswerDelays = DEFAULT_ANSWER_DELAYS,
 ): PlannedAnswer | undefined {
-  if (intent.status !== OPEN_INTENT) return undefined;
+  if (intent.status !== INTENT_CREATED) return undefined;
   const answer = answerFor(intent.paymentMethod);
   if (answer === undefined || answer === 'never') return undefined;
   return { status: answer, delayMs: Math.round(delays.minMs + random() * (delays.maxMs - delays.minMs)) };
@@ -90,7 +90,7 @@ export class SimulatedPaymentProvider {
       try {
         const stream = this.#options.intents.watch<Document, ChangeStreamInsertDocument>(
           // The saga's ledger upserts its intents: a new one is an insert, a retried attempt changes nothing.
-          [{ $match: { operationType: 'insert', 'fullDocument.status': OPEN_INTENT } }],
+          [{ $match: { operationType: 'insert', 'fullDocument.status': INTENT_CREATED } }],
           this.#resumeToken === null ? {} : { resumeAfter: this.#resumeToken },
         );
         this.#stream = stream;
