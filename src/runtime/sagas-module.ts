@@ -70,7 +70,7 @@ export function firstLine(error: unknown): string {
 }
 
 export interface LoadSagasOptions {
-  /** Without a module named, run the example order-fulfillment saga (`dev --demo`, `demo`); else refuse. */
+  /** Without a module named, run the example sagas (`dev --demo`, `demo`); else refuse. */
   readonly demoByDefault?: boolean;
   readonly cwd?: string;
 }
@@ -91,7 +91,7 @@ export async function loadSagasModule(
   if (named === undefined && !demoByDefault) {
     throw new Error(
       'No sagas module: name the module that exports your SagaRegistry with --sagas-module PATH or SAGAS=PATH ' +
-        '(the example order-fulfillment saga runs only under `sagastream dev --demo`).',
+        '(the example sagas run only under `sagastream dev --demo`).',
     );
   }
   const source = named === undefined ? DEFAULT_SAGAS_MODULE : resolve(cwd, named);

@@ -53,7 +53,7 @@ export async function createCluster(name: string, queuePrefix: string): Promise<
     MONGODB_DB: 'chaos',
     REDIS_URL: `redis://127.0.0.1:${redisPort}`,
     SAGASTREAM_QUEUE_PREFIX: queuePrefix,
-    // The example order-fulfillment saga: role commands run only the sagas module they are given.
+    // The example sagas: role commands run only the sagas module they are given.
     SAGAS: fileURLToPath(new URL('../../sagas/index.ts', import.meta.url)),
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
   };

@@ -14,10 +14,10 @@ import { loadSagasModule } from '../../runtime/sagas-module.js';
 import { startRoles } from '../../runtime/start-roles.js';
 import { UsageError } from '../usage-error.js';
 import { waitForShutdownSignal } from '../wait-for-shutdown-signal.js';
-import { parseRate } from './demo-command.js';
+import { parseCheckoutRate, parseRate } from './demo-command.js';
 
-const usage = `Usage: sagastream dev [--demo] [--mongo-port P] [--redis-port P] [--admin-port P] [--dbpath DIR]
-                      [--check-definitions]
+const usage = `Usage: sagastream dev [--demo] [--orders-per-second N] [--checkouts-per-second N] [--mongo-port P]
+                      [--redis-port P] [--admin-port P] [--dbpath DIR] [--check-definitions]
 
 Starts the development stack in one process: the embedded MongoDB-compatible server, a redis-server child
 process, the trigger watcher, a worker and the admin API; then prints one ready line with the MongoDB URI,
@@ -27,21 +27,24 @@ When MONGODB_URL or REDIS_URL is set, that server is used instead of starting on
 token is generated for this run (the admin API needs it for every request but /healthz and /readyz).
 
 Options:
-  --demo                  insert demo orders for the order-fulfillment saga (a mix that succeeds, retries,
-                          times out, compensates, dead-letters and is rejected) and show live progress
-  --orders-per-second N   demo insert rate (default 2)
-  --mongo-port P          port for the embedded MongoDB (default 0: a free port)
-  --redis-port P          port for redis-server (default 0: a free port)
-  --admin-port P          port for the admin API (default ADMIN_PORT, 8080; 0: a free port)
-  --dbpath DIR            keep data across restarts: MongoDB in DIR/mongo, Redis (AOF) in DIR/redis
-  --sagas-module PATH     module exporting your SagaRegistry (default: SAGAS; with neither, --demo
-                          runs the example order-fulfillment saga)
-  --check-definitions     refuse to start when a saga version's steps changed without a version bump, as
-                          the other commands do (default off here: edits are recorded as the version's shape)
-  -h, --help              show this help
+  --demo                     insert demo orders for the order-fulfillment saga (a mix that succeeds, retries,
+                             times out, compensates, dead-letters and is rejected) and demo checkouts for the
+                             order-payment saga (a simulated payment provider captures, declines or never
+                             answers their payments), and show live progress, a line per saga
+  --orders-per-second N      demo order rate (default 2)
+  --checkouts-per-second N   demo checkout rate (default: half the order rate; 0: no checkouts)
+  --mongo-port P             port for the embedded MongoDB (default 0: a free port)
+  --redis-port P             port for redis-server (default 0: a free port)
+  --admin-port P             port for the admin API (default ADMIN_PORT, 8080; 0: a free port)
+  --dbpath DIR               keep data across restarts: MongoDB in DIR/mongo, Redis (AOF) in DIR/redis
+  --sagas-module PATH        module exporting your SagaRegistry (default: SAGAS; with neither, --demo
+                             runs the example sagas, order-fulfillment and order-payment)
+  --check-definitions        refuse to start when a saga version's steps changed without a version bump, as
+                             the other commands do (default off here: edits are recorded as the version's shape)
+  -h, --help                 show this help
 
 Needs redis-server on PATH unless REDIS_URL is set (Debian/Ubuntu: apt-get install -y redis-server).
-Environment: LOG_LEVEL (default info; fatal with --demo, so the progress line stays readable), MONGODB_URL,
+Environment: LOG_LEVEL (default info; fatal with --demo, so the progress lines stay readable), MONGODB_URL,
 REDIS_URL, MONGODB_DB, SAGAS, ADMIN_HOST, ADMIN_PORT, ADMIN_TOKEN, SAGA_RETENTION (how long finished sagas
 are kept; default 30d, 'off' keeps them; logs go to stderr).`;
 
@@ -61,6 +64,7 @@ export const devCommand: CliCommand = {
     const { help, values } = parseCliOptions(args, {
       demo: { type: 'boolean' },
       'orders-per-second': { type: 'string' },
+      'checkouts-per-second': { type: 'string' },
       'mongo-port': { type: 'string' },
       'redis-port': { type: 'string' },
       'admin-port': { type: 'string' },
@@ -76,6 +80,7 @@ export const devCommand: CliCommand = {
     const mongoPort = parsePort(values['mongo-port'], '--mongo-port', 0);
     const redisPort = parsePort(values['redis-port'], '--redis-port', 0);
     const ordersPerSecond = parseRate(values['orders-per-second'], '--orders-per-second', 2);
+    const checkoutRate = parseCheckoutRate(values['checkouts-per-second'], ordersPerSecond);
     const dbpath = values.dbpath;
     const config = loadConfig(env);
     const adminPort = parsePort(values['admin-port'], '--admin-port', config.admin.port);
@@ -88,6 +93,8 @@ export const devCommand: CliCommand = {
         `--demo inserts orders for the order-fulfillment saga, which ${sagas.source} does not define`,
       );
     }
+    // A sagas module of your own may leave order-payment out: its checkouts would then start nothing.
+    const checkoutsPerSecond = sagas.registry.has('order-payment') ? checkoutRate : 0;
 
     // Listening from here on: a Ctrl-C while the servers start stops them once they are up, instead of killing
     // this process and leaving redis-server (its own process group) behind.
@@ -181,7 +188,18 @@ export const devCommand: CliCommand = {
         `admin token ${config.admin.token === undefined ? adminToken : 'from ADMIN_TOKEN'}\n`,
     );
     if (demo) {
-      const running = runDemo({ db, ordersPerSecond, output: stdout, logger });
+      // Its payment provider opens a change stream first, which can fail: the stack stops then, as above.
+      const running = await runDemo({
+        db,
+        ordersPerSecond,
+        checkoutsPerSecond,
+        output: stdout,
+        logger,
+      }).catch(async (error: unknown) => {
+        await stopAll();
+        process.off('exit', killChildren);
+        throw error;
+      });
       parts.push({ url: running.target, origin: 'demo', stop: () => running.stop() });
     }
 

@@ -1,5 +1,5 @@
-// Inserts demo orders at a steady rate until stopped (or until `count` orders), in small batches so high
-// rates do not need a timer per order.
+// Inserts demo documents (orders, checkouts) at a steady rate until stopped (or until `count` of them), in small
+// batches so high rates do not need a timer per document.
 import type { Collection, Document } from 'mongodb';
 import type { SagaLogger } from '../../logging/saga-logger.js';
 import { nextDemoOrder } from '../../../sagas/order-fulfillment/demo-orders.js';
@@ -7,9 +7,12 @@ import { nextDemoOrder } from '../../../sagas/order-fulfillment/demo-orders.js';
 const TICK_MS = 200;
 
 export interface DemoOrderStreamOptions {
-  readonly orders: Collection<Document>;
-  readonly ordersPerSecond: number;
-  /** Stop after this many orders; unbounded when absent. */
+  /** Where the documents go: the trigger collection of the saga they start. */
+  readonly collection: Collection<Document>;
+  readonly perSecond: number;
+  /** The document of the stream's `sequence`-th insert; default the order-fulfillment demo's mix. */
+  readonly next?: (sequence: number) => Document;
+  /** Stop after this many documents; unbounded when absent. */
   readonly count?: number;
   readonly logger: SagaLogger;
 }
@@ -40,20 +43,21 @@ export class DemoOrderStream {
 
   async #tick(): Promise<void> {
     if (this.#timer === undefined) return;
-    this.#due += (this.options.ordersPerSecond * TICK_MS) / 1000;
+    this.#due += (this.options.perSecond * TICK_MS) / 1000;
     const remaining = (this.options.count ?? Infinity) - this.#inserted;
     const batch = Math.min(Math.floor(this.#due), remaining);
     if (batch <= 0) return;
     this.#due -= batch;
-    const documents = Array.from(
-      { length: batch },
-      (_, index) => nextDemoOrder(this.#inserted + index).document,
-    );
+    const next = this.options.next ?? ((sequence: number) => nextDemoOrder(sequence).document);
+    const documents = Array.from({ length: batch }, (_, index) => next(this.#inserted + index));
     try {
-      await this.options.orders.insertMany(documents, { ordered: false });
+      await this.options.collection.insertMany(documents, { ordered: false });
       this.#inserted += batch;
     } catch (error) {
-      this.options.logger.warn({ err: error }, 'inserting demo orders failed; trying again on the next tick');
+      this.options.logger.warn(
+        { err: error },
+        `inserting demo documents into ${this.options.collection.collectionName} failed; trying again on the next tick`,
+      );
     }
     if (this.#inserted >= (this.options.count ?? Infinity)) {
       // Not stop(): that waits for the tick chain this very tick belongs to.

@@ -1,6 +1,6 @@
 // `sagastream dev --demo` as `npm start` runs it: its own embedded MongoDB and redis-server, every role, the
-// admin API, and demo orders whose sagas reach every end state; the README's walkthrough done step by step;
-// plus the CLI's failure modes and `demo`.
+// admin API, demo orders whose sagas reach every end state and demo checkouts answered by the simulated payment
+// provider; the README's walkthrough done step by step; plus the CLI's failure modes and `demo`.
 import { MongoClient, type Db, type ObjectId } from 'mongodb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { mongoUrl, uniqueName } from '../helpers.js';
@@ -43,7 +43,23 @@ describe('sagastream dev --demo', () => {
         .toSatisfy((counts: Record<string, number>) =>
           ['completed', 'compensated', 'failed', 'rejected'].every((status) => (counts[status] ?? 0) > 0),
         );
+      // The checkouts' line: captured payments complete, declined ones compensate (both within seconds).
+      await expect
+        .poll(() => countsIn(dev.lines.filter((line) => line.startsWith('checkouts ')).at(-1)), {
+          timeout: 60_000,
+          interval: 250,
+          message: 'completed and compensated checkouts in the progress line',
+        })
+        .toSatisfy(
+          (counts: Record<string, number>) =>
+            (counts.completed ?? 0) > 0 && (counts.compensated ?? 0) > 0 && counts.waiting !== undefined,
+        );
       const client = new MongoClient(/MongoDB (mongodb:\/\/\S+)/.exec(ready)?.[1] ?? '');
+      const paid = await client
+        .db('sagastream')
+        .collection('provider_payments')
+        .countDocuments({ status: 'captured' });
+      expect(paid).toBeGreaterThan(0);
       const retried = await client
         .db('sagastream')
         .collection('sagas')
@@ -62,14 +78,22 @@ interface SagaView {
   status: string;
   steps: { name: string; status: string; attempts: number }[];
   history: unknown[];
+  waiting?: { ns: string };
 }
 
-/** `db.sagas.findOne({ 'trigger.documentKey._id': … }, { status: 1, steps: 1, history: 1 })`, once terminal. */
+/** `db.sagas.findOne({ 'trigger.documentKey._id': … }, { status: 1, steps: 1, history: 1, waiting: 1 })`. */
+function readSaga(db: Db, orderId: ObjectId): Promise<SagaView | null> {
+  return db
+    .collection<SagaView>('sagas')
+    .findOne(
+      { 'trigger.documentKey._id': orderId },
+      { projection: { status: 1, steps: 1, history: 1, waiting: 1 } },
+    );
+}
+
+/** The saga of a trigger document once it has ended. */
 async function sagaOf(db: Db, orderId: ObjectId): Promise<SagaView> {
-  const read = () =>
-    db
-      .collection<SagaView>('sagas')
-      .findOne({ 'trigger.documentKey._id': orderId }, { projection: { status: 1, steps: 1, history: 1 } });
+  const read = () => readSaga(db, orderId);
   await expect
     .poll(async () => TERMINAL.includes((await read())?.status ?? ''), {
       timeout: 90_000,
@@ -83,7 +107,7 @@ describe('the README walkthrough', () => {
   // Each step as the README's "Five-minute walkthrough" says it, with the driver standing in for mongosh and
   // fetch for curl. Only --admin-port 0 differs: port 8080 may be taken on a test machine.
   it(
-    'runs as written: a saga completes, one compensates, one dead-letters and is redriven after its fix',
+    'runs as written: a saga completes, one compensates, one dead-letters and is redriven, one waits for an insert',
     { timeout: 180_000 },
     async () => {
       // 1. npm start
@@ -182,6 +206,48 @@ describe('the README walkthrough', () => {
         const rejected = await sagaOf(db, (await db.collection('orders').insertOne(withoutItems)).insertedId);
         expect(rejected.status).toBe('rejected');
         await expect.poll(() => deadLetterOf(rejected._id)).toBeDefined();
+
+        // 5. db.checkouts.insertOne({ status: 'awaiting-payment', customer: …, items: …, total_amount: 24.9 })
+        const checkoutId = (
+          await db.collection('checkouts').insertOne({ ...order, status: 'awaiting-payment' })
+        ).insertedId;
+        // db.sagas.findOne({ 'trigger.documentKey._id': ObjectId('…') }, { status: 1, waiting: 1 }) → running, waiting
+        await expect
+          .poll(async () => (await readSaga(db, checkoutId))?.waiting, { timeout: 30_000 })
+          .toBeDefined();
+        const waiting = (await readSaga(db, checkoutId))!;
+        expect(waiting.status).toBe('running');
+        expect(waiting.waiting?.ns).toBe('sagastream.provider_payments');
+        // curl -H "Authorization: Bearer $ADMIN_TOKEN" "http://127.0.0.1:8080/api/sagas/$SAGA_ID" → "waiting": { "step": "payment-answered", … }
+        const waitingView = (await api(`/api/sagas/${waiting._id}`)).body as {
+          status: string;
+          waiting: { step: string; for: string; filter: unknown; timeoutAt: string } | null;
+        };
+        expect(waitingView.status).toBe('running');
+        expect(waitingView.waiting).toMatchObject({
+          step: 'payment-answered',
+          for: 'sagastream.provider_payments',
+          filter: { orderId: checkoutId.toHexString(), status: { $in: ['captured', 'declined'] } },
+        });
+        expect(waitingView.waiting?.timeoutAt).toEqual(expect.any(String));
+        // The demo's provider leaves a checkout paid by 'card' alone: nothing answered it by itself.
+        expect(
+          await db.collection('provider_payments').countDocuments({ orderId: checkoutId.toHexString() }),
+        ).toBe(0);
+        // db.provider_payments.insertOne({ orderId: '…', status: 'captured', providerRef: 'psp-by-hand' })
+        await db
+          .collection('provider_payments')
+          .insertOne({ orderId: checkoutId.toHexString(), status: 'captured', providerRef: 'psp-by-hand' });
+        // db.sagas.findOne(…) → completed; db.courier_bookings.find({ orderId: '…' }) → booked
+        expect(await sagaOf(db, checkoutId)).toMatchObject({ status: 'completed' });
+        expect(
+          await db.collection('courier_bookings').find({ orderId: checkoutId.toHexString() }).toArray(),
+        ).toEqual([expect.objectContaining({ status: 'booked' })]);
+        expect(
+          await db.collection('stock_reservations').findOne({ orderId: checkoutId.toHexString() }),
+        ).toMatchObject({
+          status: 'reserved',
+        });
       } finally {
         await client.close();
       }
@@ -249,16 +315,45 @@ describe('sagastream failure modes', { timeout: 60_000 }, () => {
 });
 
 describe('sagastream demo', () => {
-  it('inserts --count demo orders into MONGODB_URL and exits 0', { timeout: 60_000 }, async () => {
+  it(
+    'inserts --count demo orders and checkouts into MONGODB_URL and exits 0',
+    { timeout: 60_000 },
+    async () => {
+      const database = uniqueName('e2e-demo');
+      const result = await runCli(['demo', '--orders-per-second', '50', '--count', '25'], {
+        MONGODB_URL: mongoUrl(),
+        MONGODB_DB: database,
+      });
+      expect(result.code).toBe(0);
+      expect(result.stdout).toContain(
+        `inserting 50 orders/s into ${database}.orders and 25 checkouts/s into ${database}.checkouts (25 of each)`,
+      );
+      const client = new MongoClient(mongoUrl());
+      expect(await client.db(database).collection('orders').countDocuments({ status: 'pending' })).toBe(25);
+      expect(
+        await client
+          .db(database)
+          .collection('checkouts')
+          .countDocuments({ status: 'awaiting-payment', paymentMethod: /^test-card-/ }),
+      ).toBe(25);
+      await client.close();
+    },
+  );
+
+  it('inserts only orders with --checkouts-per-second 0', { timeout: 60_000 }, async () => {
     const database = uniqueName('e2e-demo');
-    const result = await runCli(['demo', '--orders-per-second', '50', '--count', '25'], {
-      MONGODB_URL: mongoUrl(),
-      MONGODB_DB: database,
-    });
+    const result = await runCli(
+      ['demo', '--orders-per-second', '50', '--checkouts-per-second', '0', '--count', '5'],
+      {
+        MONGODB_URL: mongoUrl(),
+        MONGODB_DB: database,
+      },
+    );
     expect(result.code).toBe(0);
-    expect(result.stdout).toContain(`inserting 50 orders/s into ${database}.orders (25 in all)`);
+    expect(result.stdout).toContain(`inserting 50 orders/s into ${database}.orders (5 in all)`);
     const client = new MongoClient(mongoUrl());
-    expect(await client.db(database).collection('orders').countDocuments({ status: 'pending' })).toBe(25);
+    expect(await client.db(database).collection('orders').countDocuments()).toBe(5);
+    expect(await client.db(database).collection('checkouts').countDocuments()).toBe(0);
     await client.close();
   });
 });

@@ -49,13 +49,17 @@ describe('metrics of the worker and watcher processes', { timeout: 120_000 }, ()
       const report = (await ready.json()) as {
         ready: boolean;
         failing: string[];
-        watchers: { state: string }[];
+        watchers: { saga: string; state: string }[];
       };
       expect(ready.status, JSON.stringify(report)).toBe(200);
       expect(report.failing).toEqual([]);
-      // The worker runs no watcher: it reports the trigger as watched elsewhere.
-      expect(report.watchers.map((watcher) => watcher.state)).toEqual([
-        url === urls.watcher ? 'active' : 'not-here',
+      // Both example sagas' triggers and order-payment's wait. The worker runs no watcher: it reports them as
+      // watched elsewhere.
+      const state = url === urls.watcher ? 'active' : 'not-here';
+      expect(report.watchers.map((watcher) => [watcher.saga, watcher.state]).sort()).toEqual([
+        ['order-fulfillment', state],
+        ['order-payment', state],
+        [`wait:${db.databaseName}.provider_payments`, state],
       ]);
     }
   });

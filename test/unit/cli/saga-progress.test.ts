@@ -63,3 +63,13 @@ describe('fitToWidth', () => {
     expect(fitToWidth(line, undefined)).toBe(line);
   });
 });
+
+describe('formatProgress', () => {
+  it('starts with the row label and shows waiting sagas after the running ones when they are counted', () => {
+    expect(
+      formatProgress({ ...counts(4, 1), waiting: 3 }, 9, { inserted: 1, finished: 0.5 }, 'checkouts'),
+    ).toBe(
+      'checkouts 9 (1.0/s) | running 1 | waiting 3 | compensating 0 | completed 4 | compensated 0 | failed 0 | rejected 0 | finished 0.5/s',
+    );
+  });
+});
