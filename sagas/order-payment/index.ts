@@ -104,49 +104,51 @@ export function defineOrderPayment(options: OrderPaymentOptions = {}) {
           return Promise.resolve({ providerRef: answer.providerRef });
         },
       })
-      // parallel: reserve-stock and book-courier become one `.parallel('prepare', …)` group once it exists.
-      .step({
-        name: 'reserve-stock',
-        timeout: '15s',
-        output: z.object({ reservationId: z.string(), units: z.number() }),
-        run: async (ctx) => {
-          const { orderId, items } = ctx.input;
-          await ctx.services.stockReservations.apply(ctx.idempotencyKey, 'reserved', { orderId, items });
-          return {
-            reservationId: ctx.idempotencyKey,
-            units: items.reduce((sum, item) => sum + item.quantity, 0),
-          };
-        },
-        compensate: async (ctx) => {
-          await ctx.services.stockReservations.undo(ctx.forwardIdempotencyKey, 'reserved', 'released', {
-            orderId: ctx.input.orderId,
-            releaseKey: ctx.idempotencyKey,
-            reason: ctx.reason,
-          });
-        },
-      })
-      .step({
-        name: 'book-courier',
-        timeout: '15s',
-        output: z.object({ bookingId: z.string() }),
-        run: async (ctx) => {
-          const { orderId, customer, items } = ctx.input;
-          // Reads only the input, not reserve-stock's output: the two can run side by side.
-          await ctx.services.courierBookings.apply(ctx.idempotencyKey, 'booked', {
-            orderId,
-            customerId: customer.id,
-            parcels: items.length,
-          });
-          return { bookingId: ctx.idempotencyKey };
-        },
-        compensate: async (ctx) => {
-          await ctx.services.courierBookings.undo(ctx.forwardIdempotencyKey, 'booked', 'cancelled', {
-            orderId: ctx.input.orderId,
-            cancelKey: ctx.idempotencyKey,
-            reason: ctx.reason,
-          });
-        },
-      })
+      // Stock and courier do not depend on each other: they run at the same time, each as its own job.
+      .parallel('prepare', (p) =>
+        p
+          .step({
+            name: 'reserve-stock',
+            timeout: '15s',
+            output: z.object({ reservationId: z.string(), units: z.number() }),
+            run: async (ctx) => {
+              const { orderId, items } = ctx.input;
+              await ctx.services.stockReservations.apply(ctx.idempotencyKey, 'reserved', { orderId, items });
+              return {
+                reservationId: ctx.idempotencyKey,
+                units: items.reduce((sum, item) => sum + item.quantity, 0),
+              };
+            },
+            compensate: async (ctx) => {
+              await ctx.services.stockReservations.undo(ctx.forwardIdempotencyKey, 'reserved', 'released', {
+                orderId: ctx.input.orderId,
+                releaseKey: ctx.idempotencyKey,
+                reason: ctx.reason,
+              });
+            },
+          })
+          .step({
+            name: 'book-courier',
+            timeout: '15s',
+            output: z.object({ bookingId: z.string() }),
+            run: async (ctx) => {
+              const { orderId, customer, items } = ctx.input;
+              await ctx.services.courierBookings.apply(ctx.idempotencyKey, 'booked', {
+                orderId,
+                customerId: customer.id,
+                parcels: items.length,
+              });
+              return { bookingId: ctx.idempotencyKey };
+            },
+            compensate: async (ctx) => {
+              await ctx.services.courierBookings.undo(ctx.forwardIdempotencyKey, 'booked', 'cancelled', {
+                orderId: ctx.input.orderId,
+                cancelKey: ctx.idempotencyKey,
+                reason: ctx.reason,
+              });
+            },
+          }),
+      )
       .step({
         name: 'confirm',
         timeout: '5s',
