@@ -7,14 +7,19 @@ import type { SagaDocument } from '../../src/model/saga-document.js';
 import { TERMINAL_STATUSES } from '../../src/model/saga-document.js';
 import type { Say } from './chaos-cluster.js';
 import { sleep } from './chaos-cluster.js';
+import { checkCheckouts } from './checkout-invariants.js';
 import { checkInvariants, type InvariantCounts, type InvariantReport } from './invariants.js';
 
-/** True once there are `expectedOrders` order-fulfillment sagas and none is open; false after `drainSeconds`. */
+/**
+ * True once there are `expectedOrders` order-fulfillment sagas (and `expectedCheckouts` order-payment ones) and none
+ * is open; false after `drainSeconds`.
+ */
 export async function waitForQuiescence(
   db: Db,
   expectedOrders: number,
   drainSeconds: number,
   say: Say,
+  expectedCheckouts = 0,
 ): Promise<boolean> {
   const deadline = Date.now() + drainSeconds * 1000;
   let lastReport = 0;
@@ -22,8 +27,9 @@ export async function waitForQuiescence(
     try {
       const sagas = db.collection<SagaDocument>('sagas');
       const total = await sagas.countDocuments({ saga: 'order-fulfillment' });
+      const checkouts = expectedCheckouts > 0 ? await sagas.countDocuments({ saga: 'order-payment' }) : 0;
       const open = await sagas.countDocuments({ status: { $nin: [...TERMINAL_STATUSES] } });
-      if (total >= expectedOrders && open === 0) return true;
+      if (total >= expectedOrders && checkouts >= expectedCheckouts && open === 0) return true;
       if (Date.now() - lastReport > 10_000) {
         say(`waiting: ${total}/${expectedOrders} sagas, ${open} not ended`);
         lastReport = Date.now();
@@ -45,7 +51,9 @@ export function violations(counts: InvariantCounts): number {
     counts.wrongOutcome +
     counts.doubleEffects +
     counts.badCompensations +
-    counts.deadLettersMissing
+    counts.deadLettersMissing +
+    counts.waitResumes +
+    counts.waitingPastDeadline
   );
 }
 
@@ -59,6 +67,8 @@ export async function checkWithDeadLetters(
   queuePrefix: string,
   expectedOrders: number,
   say: Say,
+  /** Checkouts the run inserted (checkout-feed.ts): checked by checkout-invariants.ts too. */
+  expectedCheckouts = 0,
 ): Promise<InvariantReport> {
   const deadLetters = new Queue(DEAD_LETTER_QUEUE, {
     connection: { host: '127.0.0.1', port: redisPort, maxRetriesPerRequest: null },
@@ -68,10 +78,12 @@ export async function checkWithDeadLetters(
   try {
     const hasDeadLetter = async (sagaId: string, generation: number): Promise<boolean> =>
       (await deadLetters.getJob(deadLetterJobId(sagaId, generation))) !== undefined;
-    let report = await checkInvariants(db, expectedOrders, hasDeadLetter);
+    const check = async (): Promise<InvariantReport> =>
+      withCheckouts(await checkInvariants(db, expectedOrders, hasDeadLetter), db, expectedCheckouts);
+    let report = await check();
     for (let wait = 0; report.counts.deadLettersMissing > 0 && wait < 40; wait += 1) {
       await sleep(1_000);
-      report = await checkInvariants(db, expectedOrders, hasDeadLetter);
+      report = await check();
     }
     say(`outcomes: ${JSON.stringify(report.outcomes)}`);
     if (report.problems.length > 0) {
@@ -82,4 +94,28 @@ export async function checkWithDeadLetters(
   } finally {
     await deadLetters.close().catch(() => undefined);
   }
+}
+
+/** The orders' report with the checkouts' counts added to it (their outcomes prefixed `checkout:`). */
+async function withCheckouts(
+  report: InvariantReport,
+  db: Db,
+  expectedCheckouts: number,
+): Promise<InvariantReport> {
+  if (expectedCheckouts === 0) return report;
+  const checkouts = await checkCheckouts(db, expectedCheckouts);
+  const counts = { ...report.counts };
+  for (const key of Object.keys(checkouts.counts) as (keyof typeof checkouts.counts)[]) {
+    counts[key] = (counts[key] ?? 0) + checkouts.counts[key];
+  }
+  return {
+    counts,
+    outcomes: {
+      ...report.outcomes,
+      ...Object.fromEntries(
+        Object.entries(checkouts.outcomes).map(([status, n]) => [`checkout:${status}`, n]),
+      ),
+    },
+    problems: [...report.problems, ...checkouts.problems],
+  };
 }

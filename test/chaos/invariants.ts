@@ -15,6 +15,13 @@ export interface InvariantCounts {
   doubleEffects: number;
   badCompensations: number;
   deadLettersMissing: number;
+  /** Checkouts (checkout-invariants.ts), 0 in runs without them. */
+  checkouts: number;
+  checkoutSagas: number;
+  /** Waits resumed other than exactly once per answer. */
+  waitResumes: number;
+  /** Sagas still waiting past their deadline. */
+  waitingPastDeadline: number;
 }
 
 export interface InvariantReport {
@@ -69,6 +76,10 @@ export async function checkInvariants(
     doubleEffects: 0,
     badCompensations: 0,
     deadLettersMissing: 0,
+    checkouts: 0,
+    checkoutSagas: 0,
+    waitResumes: 0,
+    waitingPastDeadline: 0,
   };
   if (orders.length < expectedOrders)
     problems.push(`${expectedOrders - orders.length} inserted orders vanished`);

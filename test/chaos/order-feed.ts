@@ -11,23 +11,24 @@ import type { SeededRandom } from './seeded-random.js';
 
 const TICK_MS = 200;
 
-/** Inserts `orders`, retrying until they land (true) or `stopped()` says to give up (false). */
-export async function insertWithRetry(
+/** Inserts `orders` (into `collection`), retrying until they land (true) or `stopped()` says to give up (false). */
+export async function insertWithRetry<T extends { _id: string }>(
   db: Db,
-  orders: ChaosOrder[],
+  orders: T[],
   say: Say,
   stopped: () => boolean = () => false,
+  collection = 'orders',
 ): Promise<boolean> {
   for (let attempt = 1; !stopped(); attempt += 1) {
     try {
-      await db.collection<ChaosOrder>('orders').insertMany(orders, { ordered: false });
+      await db.collection<{ _id: string }>(collection).insertMany(orders, { ordered: false });
       return true;
     } catch (error) {
       // A retry after a lost acknowledgement meets its own earlier insert: duplicates mean "already there".
       const writeErrors = (error as { writeErrors?: { code?: number }[] | { code?: number } }).writeErrors;
       const list = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : [];
       if (list.length > 0 && list.every((writeError) => writeError.code === 11000)) return true;
-      if (attempt % 10 === 1) say(`order insert failed (${(error as Error).message}); retrying`);
+      if (attempt % 10 === 1) say(`${collection} insert failed (${(error as Error).message}); retrying`);
       await sleep(500);
     }
   }

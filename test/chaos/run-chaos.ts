@@ -1,5 +1,6 @@
-// `npm run test:chaos -- [--orders N] [--seconds S] [--seed X] [--drain-seconds D]`: runs the real processes
-// (embedded MongoDB, redis-server, 2 watchers, 3 workers), feeds orders, injects faults at seeded random times,
+// `npm run test:chaos -- [--orders N] [--checkouts N] [--seconds S] [--seed X] [--drain-seconds D]`: runs the real
+// processes (embedded MongoDB, redis-server, 2 watchers, 3 workers), feeds orders and checkouts (whose payment
+// answers it writes itself), injects faults at seeded random times,
 // waits for every saga to end and checks the invariants. The last stdout line is one JSON object.
 import { parseArgs } from 'node:util';
 import {
@@ -12,6 +13,7 @@ import {
   type RunnerClients,
 } from './chaos-cluster.js';
 import { checkWithDeadLetters, violations, waitForQuiescence } from './closing-checks.js';
+import { CheckoutFeed } from './checkout-feed.js';
 import { FaultInjector } from './fault-injector.js';
 import { OrderFeed } from './order-feed.js';
 import { SeededRandom } from './seeded-random.js';
@@ -25,6 +27,8 @@ if (process.argv.includes('--partitions')) {
 const { values } = parseArgs({
   options: {
     orders: { type: 'string', default: '300' },
+    // Checkouts for order-payment (a wait for the provider's answer, then a parallel group), besides the orders.
+    checkouts: { type: 'string', default: '100' },
     seconds: { type: 'string', default: '90' },
     seed: { type: 'string', default: '1' },
     'drain-seconds': { type: 'string', default: '240' },
@@ -32,16 +36,18 @@ const { values } = parseArgs({
   },
 });
 const orderCount = Number(values.orders);
+const checkoutCount = Number(values.checkouts);
 const runSeconds = Number(values.seconds);
 const seed = Number(values.seed);
 const drainSeconds = Number(values['drain-seconds']);
 if (
-  ![orderCount, runSeconds, seed, drainSeconds].every(Number.isFinite) ||
+  ![orderCount, checkoutCount, runSeconds, seed, drainSeconds].every(Number.isFinite) ||
   orderCount < 1 ||
+  checkoutCount < 0 ||
   runSeconds < 10
 ) {
   process.stderr.write(
-    'usage: run-chaos.ts [--orders N>=1] [--seconds S>=10] [--seed X] [--drain-seconds D]\n',
+    'usage: run-chaos.ts [--orders N>=1] [--checkouts N>=0] [--seconds S>=10] [--seed X] [--drain-seconds D]\n',
   );
   process.exit(2);
 }
@@ -51,7 +57,9 @@ const say = progress('chaos', started);
 killChildrenOnExit();
 
 const cluster = await createCluster('chaos', `chaos-${seed}`);
-say(`run dir ${cluster.runDir}; ${orderCount} orders over ${runSeconds} s, seed ${seed}`);
+say(
+  `run dir ${cluster.runDir}; ${orderCount} orders and ${checkoutCount} checkouts over ${runSeconds} s, seed ${seed}`,
+);
 const watchers = [1, 2].map((n) => roleProcess(cluster, `watcher${n}`, ['watcher']));
 const workers = [1, 2, 3].map((n) => roleProcess(cluster, `worker${n}`, ['worker']));
 
@@ -72,10 +80,22 @@ try {
     total: orderCount,
     say,
   });
+  const checkouts = new CheckoutFeed({
+    db,
+    random: new SeededRandom(seed + 1),
+    runId: `s${seed}`,
+    rate: checkoutCount / runSeconds,
+    total: checkoutCount,
+    say,
+  });
   const faults = FaultInjector.forCluster(cluster, clients, { watchers, workers }, seed, say);
-  await Promise.all([feed.run(), faults.run(runSeconds * 1000)]);
-  say(`all ${orderCount} orders inserted; waiting for every saga to end (at most ${drainSeconds} s)`);
-  const quiet = await waitForQuiescence(db, orderCount, drainSeconds, say);
+  await Promise.all([feed.run(), checkouts.run(), faults.run(runSeconds * 1000)]);
+  await checkouts.answered();
+  say(
+    `all ${orderCount} orders and ${checkoutCount} checkouts inserted, every payment answer written; waiting for ` +
+      `every saga to end (at most ${drainSeconds} s)`,
+  );
+  const quiet = await waitForQuiescence(db, orderCount, drainSeconds, say, checkoutCount);
   say(quiet ? 'every saga has ended' : 'gave up waiting: some sagas have not ended');
   await faults.settled();
 
@@ -85,6 +105,7 @@ try {
     cluster.env.SAGASTREAM_QUEUE_PREFIX!,
     orderCount,
     say,
+    checkoutCount,
   );
   const seconds = Math.round((Date.now() - started) / 1000);
   for (const line of faults.summary()) say(line);
