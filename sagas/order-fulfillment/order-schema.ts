@@ -36,9 +36,12 @@ const itemSchema = z.object({
     .min(1, { error: 'quantity must be at least 1' }),
 });
 
-/** Validates an inserted order; what fails here becomes a `rejected` saga with these messages. */
-export const orderSchema = z
-  .object({
+/**
+ * What any purchase document of the examples holds (an order, a checkout): its `_id`, who buys, what and for how
+ * much. `noun` names the document in the messages (`an order needs items`).
+ */
+export function purchaseFields(noun: 'an order' | 'a checkout', defaultCurrency: string) {
+  return {
     _id: z.unknown(),
     customer: z.object(
       {
@@ -48,28 +51,35 @@ export const orderSchema = z
           .min(1, { error: 'customer.id is empty' }),
         email: z.string().optional(),
       },
-      { error: 'an order needs a customer: { id, email? }' },
+      { error: `${noun} needs a customer: { id, email? }` },
     ),
     items: z
-      .array(itemSchema, { error: 'an order needs items: [{ sku, quantity }]' })
-      .min(1, { error: 'an order needs at least one item' }),
+      .array(itemSchema, { error: `${noun} needs items: [{ sku, quantity }]` })
+      .min(1, { error: `${noun} needs at least one item` }),
     total_amount: z
       .number({ error: 'total_amount must be a number' })
       .positive({ error: 'total_amount must be greater than 0' }),
     currency: z
       .string()
       .regex(/^[A-Z]{3}$/, { error: 'currency must be a three-letter code like EUR' })
-      .default('USD'),
-    simulate: simulateSchema.optional(),
-  })
-  .transform(({ _id, ...order }) => ({ orderId: orderIdOf(_id), ...order }));
+      .default(defaultCurrency),
+  };
+}
 
-export type Order = z.output<typeof orderSchema>;
-
-/** ObjectIds as hex, anything else as text: the order's id as it appears in the service collections. */
-function orderIdOf(id: unknown): string {
+/** ObjectIds as hex, anything else as text: the document's id as it appears in the service collections. */
+export function idAsText(id: unknown): string {
   if (typeof id === 'object' && id !== null && 'toHexString' in id && typeof id.toHexString === 'function') {
     return String((id as { toHexString(): unknown }).toHexString());
   }
   return String(id);
 }
+
+/** Validates an inserted order; what fails here becomes a `rejected` saga with these messages. */
+export const orderSchema = z
+  .object({
+    ...purchaseFields('an order', 'USD'),
+    simulate: simulateSchema.optional(),
+  })
+  .transform(({ _id, ...order }) => ({ orderId: idAsText(_id), ...order }));
+
+export type Order = z.output<typeof orderSchema>;

@@ -80,3 +80,17 @@ export async function advancePastWave(deps: GroupAdvanceDependencies, saga: Saga
   );
   return true;
 }
+
+/**
+ * Whether `saga` is at a parallel group (or compensation wave) all done that nothing moved past, and if so moves it
+ * on: what a stale job and the recovery sweeper check before re-queueing. Null when there is nothing to move.
+ */
+export async function moveOnIfDone(
+  deps: GroupAdvanceDependencies,
+  definition: SagaDefinition,
+  saga: SagaDocument,
+): Promise<boolean | null> {
+  if (groupDone(saga)) return advancePastGroup(deps, definition, saga);
+  if (waveDone(saga)) return advancePastWave(deps, saga);
+  return null;
+}

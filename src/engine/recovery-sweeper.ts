@@ -11,13 +11,7 @@ import { deadLetterFor, deadLetterKindOf } from './dead-letters.js';
 import { expectedJobs } from '../model/expected-job.js';
 import type { ScheduledStep } from '../model/step-job-ref.js';
 import { noSagaMetrics, type SagaMetrics } from './saga-metrics.js';
-import {
-  advancePastGroup,
-  advancePastWave,
-  groupDone,
-  waveDone,
-  type GroupAdvanceDependencies,
-} from './group-advance.js';
+import { moveOnIfDone, type GroupAdvanceDependencies } from './group-advance.js';
 import type { SagaOperations } from './saga-operations.js';
 import type { SagaDocument } from '../model/saga-document.js';
 import type { StepJobRef } from '../model/step-job-ref.js';
@@ -208,10 +202,8 @@ export class RecoverySweeper {
       const idle = saga.updatedAt.getTime() <= idleSince;
       // A parallel group (or compensation wave) all done that nothing moved past: its last member's process died
       // between its result write and the move (group-advance.ts).
-      if (idle && definition && (groupDone(saga) || waveDone(saga))) {
-        const moved = groupDone(saga)
-          ? await advancePastGroup(this.advance, definition, saga)
-          : await advancePastWave(this.advance, saga);
+      const moved = idle && definition ? await moveOnIfDone(this.advance, definition, saga) : null;
+      if (moved !== null) {
         if (moved) result.requeued += 1;
         continue;
       }

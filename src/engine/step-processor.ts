@@ -26,8 +26,7 @@ import { definitionSpan, firstAttempts, indexesOf, waveAt, type StepSpan } from 
 import {
   advancePastGroup,
   advancePastWave,
-  groupDone,
-  waveDone,
+  moveOnIfDone,
   type GroupAdvanceDependencies,
 } from './group-advance.js';
 import { stopStepJob } from './step-job-stop.js';
@@ -155,9 +154,8 @@ export class StepProcessor {
     const saga = await this.deps.store.get(sagaId);
     if (!saga) return;
     // A group (or compensation wave) whose members are all done but that nothing moved past: move it on here.
-    if (groupDone(saga)) await advancePastGroup(this.advanceDeps(), definition, saga);
-    else if (waveDone(saga)) await advancePastWave(this.advanceDeps(), saga);
-    else for (const job of expectedJobs(saga, definition)) await this.deps.queues.restoreStep(job);
+    if ((await moveOnIfDone(this.advanceDeps(), definition, saga)) !== null) return;
+    for (const job of expectedJobs(saga, definition)) await this.deps.queues.restoreStep(job);
   }
 
   private advanceDeps(): GroupAdvanceDependencies {
