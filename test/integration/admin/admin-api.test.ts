@@ -359,7 +359,7 @@ describe('admin API with a token', () => {
     expect(stats.sagas[0]?.saga).toBe('orders');
     expect(stats.sagas[0]?.counts.completed).toBeGreaterThanOrEqual(1);
     expect(stats.completionsPerMinute).toBeGreaterThanOrEqual(1);
-    expect(stats.queues.map((queue) => queue.queue)).toEqual(['saga-orders', 'saga-timers']);
+    expect(stats.queues.map((queue) => queue.queue)).toEqual(['saga-orders', 'saga-kits', 'saga-timers']);
     expect(stats.watchers[0]?.saga).toBe('orders');
 
     const text = await (await call('/metrics')).text();

@@ -113,6 +113,16 @@ export function ordersSaga(behaviour: Behaviour) {
     .build();
 }
 
+/** Started from code only: reserve, then the parallel group `prepare` (pack ∥ label), then ship. */
+export function kitsSaga() {
+  const ok = () => Promise.resolve({ ok: true });
+  return defineSaga({ name: 'kits', input: z.object({ kit: z.string() }) })
+    .step({ name: 'reserve', run: ok })
+    .parallel('prepare', (p) => p.step({ name: 'pack', run: ok }).step({ name: 'label', run: ok }))
+    .step({ name: 'ship', run: ok })
+    .build();
+}
+
 // The fixture starts in beforeAll hooks too, where expect.poll is not allowed: it waits with vi.waitFor, which
 // retries its callback until the assertions in it pass (tests themselves use expect.poll).
 const WAIT = { timeout: 20_000, interval: 50 };
@@ -125,7 +135,7 @@ function quietLogger(name: string) {
 
 export async function startAdminFixture(options: AdminFixtureOptions = {}): Promise<AdminFixture> {
   const behaviour: Behaviour = { compensationBroken: false };
-  const registry = new SagaRegistry([ordersSaga(behaviour)]);
+  const registry = new SagaRegistry([ordersSaga(behaviour), kitsSaga()]);
   const database = uniqueName('admin');
   const queuePrefix = uniqueName('admin-q');
   const logger = quietLogger(database);

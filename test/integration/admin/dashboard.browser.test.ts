@@ -153,6 +153,22 @@ describe.skipIf(skip)('dashboard in Chromium', () => {
     await page.locator('#timeline .bar[data-phase=compensate][data-outcome=completed]').waitFor();
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard.png'), fullPage: true });
 
+    // A saga with a parallel group: its members' rows sit in one bracket, their bars on the same time axis.
+    const kit = await fixture.runtime.operations.start('kits', { kit: 'k-1' });
+    await fixture.waitForStatus(kit.saga._id, 'completed');
+    await page.locator(`#sagas tr[data-saga-id="${kit.saga._id}"]`).click();
+    const group = page.locator('#timeline .tl-group[data-group=prepare]');
+    await group.locator('.tl-row[data-step=label] .bar[data-outcome=completed]').waitFor();
+    expect(
+      await group.locator('.tl-row').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-step'))),
+    ).toEqual(['pack', 'label']);
+    expect(await group.locator('.tl-group-name').textContent()).toBe('parallel · prepare');
+    expect(
+      await page
+        .locator('#timeline > .tl-row')
+        .evaluateAll((rows) => rows.map((row) => row.getAttribute('data-step'))),
+    ).toEqual(['reserve', 'ship']);
+
     // The token stays for the tab: a reload goes straight to live data.
     await page.reload();
     await page.locator('#conn[data-state=live]').waitFor();
