@@ -7,7 +7,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_TOKEN, startAdminFixture, type AdminFixture } from './admin-fixture.js';
 
@@ -88,6 +88,11 @@ describe.skipIf(skip)('dashboard in Chromium', () => {
     await page.click('#auth button[type=submit]');
   }
 
+  /** The `data-step` of each timeline row `rows` finds, in order. */
+  async function stepsOf(rows: Locator): Promise<(string | null)[]> {
+    return Promise.all((await rows.all()).map((row) => row.getAttribute('data-step')));
+  }
+
   afterAll(async () => {
     await browser?.close();
     await fixture?.close();
@@ -159,15 +164,9 @@ describe.skipIf(skip)('dashboard in Chromium', () => {
     await page.locator(`#sagas tr[data-saga-id="${kit.saga._id}"]`).click();
     const group = page.locator('#timeline .tl-group[data-group=prepare]');
     await group.locator('.tl-row[data-step=label] .bar[data-outcome=completed]').waitFor();
-    expect(
-      await group.locator('.tl-row').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-step'))),
-    ).toEqual(['pack', 'label']);
+    expect(await stepsOf(group.locator('.tl-row'))).toEqual(['pack', 'label']);
     expect(await group.locator('.tl-group-name').textContent()).toBe('parallel · prepare');
-    expect(
-      await page
-        .locator('#timeline > .tl-row')
-        .evaluateAll((rows) => rows.map((row) => row.getAttribute('data-step'))),
-    ).toEqual(['reserve', 'ship']);
+    expect(await stepsOf(page.locator('#timeline > .tl-row'))).toEqual(['reserve', 'ship']);
 
     // The token stays for the tab: a reload goes straight to live data.
     await page.reload();
