@@ -8,7 +8,7 @@ import { backoffDelay, idempotencyKeyFor, parseStepOutput } from '../definition/
 import { SagastreamError, StepTimeoutError, isRetryable, serializeError } from '../errors/index.js';
 import type { SagaQueues } from '../queue/saga-queues.js';
 import { STARTED_MARK_MARGIN_MS, carriedMark, letsRun, type AttemptMark } from '../queue/attempt-gate.js';
-import { compensationWaitJobId, compensationWakeJobId } from '../queue/queue-names.js';
+import { compensationWaitJobId, compensationWakeJobId, stepQueueName } from '../queue/queue-names.js';
 import type { SagaDocument, StoredError, WaitState } from '../model/saga-document.js';
 import { splitNamespace, waitNamespace } from '../model/wait-keys.js';
 import type { WaitStore } from '../store/wait-store.js';
@@ -18,6 +18,7 @@ import { isScheduledAttempt } from '../model/scheduled-attempt.js';
 import { copyOfStored } from '../store/local-update.js';
 import type { SagaStore } from '../store/saga-store.js';
 import type { StepJobRef } from '../model/step-job-ref.js';
+import { noSagaTracing, type SagaTracing } from '../tracing/saga-tracing.js';
 import type { AbortRegistry } from './abort-registry.js';
 import { runAttempt } from './attempt-runner.js';
 import { deadLetterFor } from './dead-letters.js';
@@ -38,6 +39,8 @@ export interface StepProcessorDependencies {
   logger: SagaLogger;
   /** Step durations, retries and saga outcomes, counted here as they happen. */
   metrics?: SagaMetrics;
+  /** Each attempt's span, and the root span of the sagas this worker ends. */
+  tracing?: SagaTracing;
   /** The process's services, given to every step as `ctx.services`. */
   services?: unknown;
   /** Fail points for tests (see StepProcessorHooks). */
@@ -99,11 +102,13 @@ export class StepProcessor {
    */
   private readonly known = new Map<string, SagaDocument>();
   private readonly metrics: SagaMetrics;
+  private readonly tracing: SagaTracing;
   /** @internal Fail points; tests set them on a running worker's processor. */
   readonly hooks: StepProcessorHooks;
 
   constructor(private readonly deps: StepProcessorDependencies) {
     this.metrics = deps.metrics ?? noSagaMetrics;
+    this.tracing = deps.tracing ?? noSagaTracing;
     this.hooks = deps.hooks ?? {};
   }
 
@@ -194,6 +199,11 @@ export class StepProcessor {
     // A copy the step's code never sees (it may change its input or outputs): after the step completes, it is
     // the saga's new state for the next step's claim.
     const untouched = isLast ? undefined : copyOfStored(saga);
+    const traced = this.tracing.attempt(ref, saga, {
+      timeoutMs: step.timeoutMs,
+      queue: stepQueueName(ref.saga, ref.version),
+      ...(carrier ? { jobId: carrier.jobId } : {}),
+    });
     // Built on first use: a child logger serializes its bindings (through redaction) when created, which a
     // step that logs nothing should not pay for.
     const logger = lazyChild(this.deps.logger, {
@@ -201,6 +211,7 @@ export class StepProcessor {
       saga: ref.saga,
       step: step.name,
       attempt: ref.attempt,
+      ...traced.logFields,
     });
     const inFlight = this.deps.aborts.register(ref.sagaId);
     const attemptStartedAt = new Date();
@@ -218,21 +229,24 @@ export class StepProcessor {
         },
         // The output check runs inside the attempt, so an async refinement that hangs times out like the step.
         async (signal) => {
-          const value = await run({
-            services: this.deps.services,
-            sagaId: ref.sagaId,
-            sagaName: ref.saga,
-            step: step.name,
-            input: saga.input,
-            outputs: outputsOf(saga),
-            idempotencyKey: idempotencyKeyFor(ref.sagaId, step.name, 'forward'),
-            attempt: ref.attempt,
-            signal,
-            get logger() {
-              return logger();
-            },
-            deadline: attemptDeadline,
-          });
+          const value = await traced.activate(() =>
+            run({
+              services: this.deps.services,
+              sagaId: ref.sagaId,
+              sagaName: ref.saga,
+              step: step.name,
+              input: saga.input,
+              outputs: outputsOf(saga),
+              idempotencyKey: idempotencyKeyFor(ref.sagaId, step.name, 'forward'),
+              attempt: ref.attempt,
+              signal,
+              get logger() {
+                return logger();
+              },
+              deadline: attemptDeadline,
+              span: traced.span,
+            }),
+          );
           return parseStepOutput(step, value, ref.sagaId);
         },
       );
@@ -245,6 +259,7 @@ export class StepProcessor {
     attemptEnded(
       'output' in outcome ? 'completed' : outcome.error instanceof StepTimeoutError ? 'timed-out' : 'failed',
     );
+    if ('output' in outcome) traced.end('completed');
     await this.hooks.beforeResultWrite?.(ref);
     if ('output' in outcome) {
       const nextRef = isLast
@@ -275,6 +290,7 @@ export class StepProcessor {
           await queues.enqueueSteps([{ ref: nextRef, continuation: true }]);
         } else {
           this.metrics.sagasEnded(ref.saga, 'completed', 1);
+          this.tracing.sagaEnded(saga, 'completed');
           await queues.removeDeadline(ref.sagaId, ref.generation);
         }
         return;
@@ -290,6 +306,7 @@ export class StepProcessor {
       inFlight.signal.aborted || (error instanceof SagastreamError && error.code === 'CANCELLED');
     if (!cancelled && isRetryable(error) && ref.attempt < step.retry.attempts) {
       const delay = backoffDelay(step.retry, ref.attempt);
+      traced.end('retrying', { error, retryDelayMs: delay });
       logger().warn({ err: stored, retryInMs: delay }, 'step attempt failed; retrying');
       if (
         await store.scheduleStepRetry(ref, stored, timedOut, new Date(Date.now() + delay), attemptStartedAt)
@@ -299,9 +316,11 @@ export class StepProcessor {
         return;
       }
     } else if (!cancelled) {
+      traced.end(timedOut ? 'timed-out' : 'failed', { error });
       logger().warn({ err: stored }, 'step failed for good; compensating');
       if (await this.failForGood(definition, { ref, error: stored, timedOut, attemptStartedAt })) return;
     }
+    traced.end('cancelled', { error });
     // The saga moved on while this attempt ran (deadline, cancel): keep what happened for compensation.
     if (await store.recordLateResult(ref, { error: stored, timedOut: timedOut || cancelled })) {
       return this.wakeCompensation(ref);
@@ -417,13 +436,6 @@ export class StepProcessor {
         { sagaId: ref.sagaId },
       );
     }
-    const logger = lazyChild(this.deps.logger, {
-      sagaId: ref.sagaId,
-      saga: ref.saga,
-      step: step.name,
-      phase: 'compensate',
-      attempt: ref.attempt,
-    });
     const forward = saga.steps[ref.step]!;
     // An attempt still in flight (deadline or cancel cut in) may yet take effect: wait for it to report or
     // to pass its timeout, so the compensation runs after the effect, not before.
@@ -438,38 +450,54 @@ export class StepProcessor {
       return;
     }
     const compensation = definition.compensation;
+    const traced = this.tracing.attempt(ref, saga, {
+      timeoutMs: compensation.timeoutMs,
+      queue: stepQueueName(ref.saga, ref.version),
+    });
+    const logger = lazyChild(this.deps.logger, {
+      sagaId: ref.sagaId,
+      saga: ref.saga,
+      step: step.name,
+      phase: 'compensate',
+      attempt: ref.attempt,
+      ...traced.logFields,
+    });
     const attemptEnded = this.metrics.stepAttemptStarted(ref.saga, step.name);
     try {
       await runAttempt(
         { sagaId: ref.sagaId, step: step.name, phase: 'compensate', timeoutMs: compensation.timeoutMs },
         (signal) =>
-          compensateFn({
-            services: this.deps.services,
-            sagaId: ref.sagaId,
-            sagaName: ref.saga,
-            step: step.name,
-            input: saga.input,
-            outputs: outputsOf(saga),
-            output: forward.status === 'completed' ? forward.output : undefined,
-            reason:
-              saga.reason === 'step-failed'
-                ? (saga.error?.message ?? 'a step failed')
-                : (saga.reason ?? 'unknown'),
-            idempotencyKey: idempotencyKeyFor(ref.sagaId, step.name, 'compensate'),
-            forwardIdempotencyKey: idempotencyKeyFor(ref.sagaId, step.name, 'forward'),
-            attempt: ref.attempt,
-            signal,
-            get logger() {
-              return logger();
-            },
-            deadline: new Date(Date.now() + compensation.timeoutMs),
-          }),
+          traced.activate(() =>
+            compensateFn({
+              services: this.deps.services,
+              sagaId: ref.sagaId,
+              sagaName: ref.saga,
+              step: step.name,
+              input: saga.input,
+              outputs: outputsOf(saga),
+              output: forward.status === 'completed' ? forward.output : undefined,
+              reason:
+                saga.reason === 'step-failed'
+                  ? (saga.error?.message ?? 'a step failed')
+                  : (saga.reason ?? 'unknown'),
+              idempotencyKey: idempotencyKeyFor(ref.sagaId, step.name, 'compensate'),
+              forwardIdempotencyKey: idempotencyKeyFor(ref.sagaId, step.name, 'forward'),
+              attempt: ref.attempt,
+              signal,
+              get logger() {
+                return logger();
+              },
+              deadline: new Date(Date.now() + compensation.timeoutMs),
+              span: traced.span,
+            }),
+          ),
       );
     } catch (error) {
       attemptEnded('compensation-failed');
       const stored = toStored(error);
       if (isRetryable(error) && ref.attempt < compensation.retry.attempts) {
         const delay = backoffDelay(compensation.retry, ref.attempt);
+        traced.end('retrying', { error, retryDelayMs: delay });
         logger().warn({ err: stored, retryInMs: delay }, 'compensation attempt failed; retrying');
         if (await store.scheduleCompensationRetry(ref, stored, new Date(Date.now() + delay))) {
           this.metrics.stepRetried(ref.saga, step.name, 'compensate');
@@ -477,10 +505,12 @@ export class StepProcessor {
         }
         return;
       }
+      traced.end('compensation-failed', { error });
       logger().error({ err: stored }, 'compensation failed for good; saga failed, dead letter queued');
       if (await store.failCompensation(ref, stored)) {
         this.metrics.sagasEnded(ref.saga, 'failed', 1);
         const failed = await store.get(ref.sagaId);
+        this.tracing.sagaEnded(failed ?? saga, 'failed');
         if (failed) {
           await queues.addDeadLetters([deadLetterFor(failed, 'compensation-failed')]);
           await store.markDeadLettered(failed._id, failed.generation);
@@ -490,6 +520,7 @@ export class StepProcessor {
       return;
     }
     attemptEnded('compensated');
+    traced.end('compensated');
     const plan = saga.compensation?.plan ?? [];
     const position = ref.position ?? 0;
     const isLast = position >= plan.length - 1;
@@ -510,6 +541,7 @@ export class StepProcessor {
         ]);
       } else if (isLast) {
         this.metrics.sagasEnded(ref.saga, 'compensated', 1);
+        this.tracing.sagaEnded(saga, 'compensated');
         await queues.removeDeadline(ref.sagaId, ref.generation);
       }
     }
@@ -548,6 +580,7 @@ export class StepProcessor {
     );
     if (!updated) return false;
     countIfEnded(this.metrics, updated);
+    this.tracing.sagaEnded(updated);
     await this.afterTransition(definition, updated);
     return true;
   }

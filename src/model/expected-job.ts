@@ -14,10 +14,18 @@ export function expectedJob(
   definition: SagaDefinition | undefined,
   now = Date.now(),
 ): ScheduledStep | null {
-  const base = { sagaId: saga._id, saga: saga.saga, version: versionOf(saga), generation: saga.generation };
+  const trace = saga.trace ? { trace: saga.trace.traceparent } : {};
+  const base = {
+    sagaId: saga._id,
+    saga: saga.saga,
+    version: versionOf(saga),
+    generation: saga.generation,
+    ...trace,
+  };
   if (saga.status === 'running') {
-    const ref = scheduledStepRef(saga);
-    if (!ref || (definition !== undefined && !definition.steps[ref.step])) return null;
+    const scheduled = scheduledStepRef(saga);
+    if (!scheduled || (definition !== undefined && !definition.steps[scheduled.step])) return null;
+    const ref = { ...scheduled, ...trace };
     const step = saga.steps[ref.step]!;
     const due = step.status === 'retrying' ? step.nextAttemptAt?.getTime() : undefined;
     return { ref, delayMs: due === undefined ? 0 : Math.max(0, due - now) };
