@@ -1,7 +1,7 @@
 // One OpenTelemetry trace per saga, asserted on the spans the SDK's in-memory exporter received: a watcher runtime and
 // a worker runtime, each with its own tracer provider and exporter (as two processes would have), joined by trace id.
 import { Writable } from 'node:stream';
-import { trace } from '@opentelemetry/api';
+import { context, propagation, trace } from '@opentelemetry/api';
 import {
   BasicTracerProvider,
   InMemorySpanExporter,
@@ -81,6 +81,17 @@ const orderSaga = defineSaga({
   })
   .build();
 
+/** reserve → wait for the payment → ship. */
+const paymentSaga = defineSaga({ name: 'traced-payment', input: z.object({ orderId: z.string() }) })
+  .step({ name: 'reserve', run: () => Promise.resolve({ reserved: true }) })
+  .waitFor({
+    name: 'payment-captured',
+    collection: 'payments',
+    match: (ctx) => ({ orderId: ctx.input.orderId, status: 'captured' }),
+  })
+  .step({ name: 'ship', run: () => Promise.resolve({ shipped: true }) })
+  .build();
+
 /** Log lines of the worker, as JSON objects. */
 const workerLog: Record<string, unknown>[] = [];
 const workerLogger = pino(
@@ -108,7 +119,10 @@ afterEach(async () => {
 afterAll(async () => {
   await client.close();
   await Promise.all([watcherProvider.shutdown(), workerProvider.shutdown()]);
+  // The API's registrations live on globalThis: leave none behind for the next test file in this worker.
   trace.disable();
+  context.disable();
+  propagation.disable();
 });
 
 function attributes(span: ReadableSpan): Record<string, unknown> {
@@ -119,8 +133,7 @@ function spansOfTrace(exporter: InMemorySpanExporter, traceId: string): Readable
   return exporter.getFinishedSpans().filter((span) => span.spanContext().traceId === traceId);
 }
 
-async function startRoles(test: EngineTest): Promise<void> {
-  const registry = new SagaRegistry([orderSaga]);
+async function startRoles(test: EngineTest, registry = new SagaRegistry([orderSaga])): Promise<void> {
   await test.start({
     registry,
     roles: ['watcher'],
@@ -247,6 +260,38 @@ describe('one trace per saga', () => {
     expect(rootSpan.links.map((link) => link.context.spanId)).toEqual([requestSpanId]);
     // Its first step joined the same trace through the job that carried it.
     expect(spansOfTrace(workerSpans, root.traceId).map((span) => span.name)).toContain('step reserve');
+  });
+
+  it('a wait step gets a wait span from its start to the document that ended it', async () => {
+    test = engineTest(client, 'trace-wait');
+    const registry = new SagaRegistry([paymentSaga]);
+    await startRoles(test, registry);
+    const sagas = await test.client(registry);
+    const started = await sagas.start('traced-payment', { orderId: 'o-3' });
+    await expect
+      .poll(
+        async () =>
+          (await test!.db.collection<SagaDocument>('sagas').findOne({ _id: started.id }))?.steps[1]?.status,
+      )
+      .toBe('waiting');
+    await test.db.collection('payments').insertOne({ orderId: 'o-3', status: 'captured' });
+    const saga = await sagaEndingIn(test.db, await sagaKey(test, started.id), ['completed']);
+    const root = parseTraceparent(saga.trace?.traceparent)!;
+    await expect
+      .poll(() => spansOfTrace(workerSpans, root.traceId).some((span) => span.name === 'saga traced-payment'))
+      .toBe(true);
+    const spans = [...spansOfTrace(watcherSpans, root.traceId), ...spansOfTrace(workerSpans, root.traceId)];
+    const wait = spans.find((span) => span.name === 'wait payment-captured');
+    expect(wait?.parentSpanContext?.spanId).toBe(root.spanId);
+    expect(attributes(wait!)['sagastream.saga.outcome']).toBe('matched');
+    const waitStart = wait!.startTime[0] * 1000 + wait!.startTime[1] / 1e6;
+    expect(waitStart).toBeCloseTo(saga.steps[1]!.attemptStartedAt!.getTime(), -1);
+    expect(spans.map((span) => span.name).sort()).toEqual([
+      'saga traced-payment',
+      'step reserve',
+      'step ship',
+      'wait payment-captured',
+    ]);
   });
 });
 
