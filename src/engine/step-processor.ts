@@ -133,7 +133,7 @@ export class StepProcessor {
     const definition = this.deps.registry.get(ref.saga, ref.version ?? 1);
     if (ref.phase === 'forward')
       await this.forward(definition, ref, jobId === undefined ? null : { jobId, steps: 1 });
-    else await this.compensate(definition, ref);
+    else await this.compensate(definition, ref, jobId);
   }
 
   /** Whether `carrier` goes on to the next step itself instead of queueing it. */
@@ -423,7 +423,7 @@ export class StepProcessor {
     );
   }
 
-  private async compensate(definition: SagaDefinition, ref: StepJobRef): Promise<void> {
+  private async compensate(definition: SagaDefinition, ref: StepJobRef, jobId?: string): Promise<void> {
     const { store, queues } = this.deps;
     const saga = await store.claimCompensation(ref);
     if (!saga) return this.requeueCurrent(definition, ref.sagaId);
@@ -453,6 +453,7 @@ export class StepProcessor {
     const traced = this.tracing.attempt(ref, saga, {
       timeoutMs: compensation.timeoutMs,
       queue: stepQueueName(ref.saga, ref.version),
+      ...(jobId === undefined ? {} : { jobId }),
     });
     const logger = lazyChild(this.deps.logger, {
       sagaId: ref.sagaId,

@@ -218,6 +218,10 @@ describe('one trace per saga', () => {
       'messaging.destination.name': 'saga-traced-order',
     });
     expect(failedCharge.status).toMatchObject({ code: 2, message: 'card network busy' });
+    // Every attempt names the BullMQ job it ran in (a compensation's own, a carried step's carrier).
+    for (const span of worker.filter((item) => item.parentSpanContext?.spanId === rootId)) {
+      expect(attributes(span)['messaging.message.id'], span.name).toEqual(expect.any(String));
+    }
 
     // The step's own span nests under its attempt's span; ctx.span is that span.
     const reserve = worker.find((span) => span.name === 'step reserve')!;
