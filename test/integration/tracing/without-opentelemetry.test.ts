@@ -6,8 +6,10 @@ import type { MongoClient } from 'mongodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { connectMongo, mongoUrl, redisUrl } from '../helpers.js';
 import { engineTest, order, sagaEndingIn, watching, type EngineTest } from '../engine/engine-test-kit.js';
+import { roleEnvironment } from '../e2e/cli-process.js';
 
 const FIXTURE = fileURLToPath(new URL('../engine/fixtures/engine-process.ts', import.meta.url));
+const BIN = fileURLToPath(new URL('../../../bin/sagastream.js', import.meta.url));
 
 const HOOKS = `export async function resolve(specifier, context, next) {
   if (specifier.startsWith('@opentelemetry/')) {
@@ -79,4 +81,24 @@ describe('without @opentelemetry/api', () => {
     expect(saga.trace).toBeUndefined();
     expect(child.exitCode).toBeNull();
   }, 60_000);
+
+  it('the CLI asked to export traces without the SDK installed exits with one line naming what to install', () => {
+    const run = spawnSync(process.execPath, ['--import', HIDE_OPENTELEMETRY, BIN, 'worker'], {
+      encoding: 'utf8',
+      env: {
+        ...process.env,
+        ...roleEnvironment('no-otel-cli'),
+        LOG_LEVEL: 'warn',
+        OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318',
+      },
+      timeout: 30_000,
+    });
+    expect(run.status).toBe(1);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toBe(
+      'OTEL_EXPORTER_OTLP_ENDPOINT is set, but @opentelemetry/sdk-node and @opentelemetry/exporter-trace-otlp-proto ' +
+        'are not installed: run npm install @opentelemetry/sdk-node @opentelemetry/exporter-trace-otlp-proto ' +
+        '(or unset OTEL_EXPORTER_OTLP_ENDPOINT)\n',
+    );
+  }, 40_000);
 });
