@@ -195,7 +195,6 @@ export class StepProcessor {
     if (!letsRun(mark)) return;
     if (step.kind === 'wait') return this.enterWait(definition, step, ref, saga);
     const isLast = ref.step === definition.steps.length - 1;
-    const run = step.run;
     // A copy the step's code never sees (it may change its input or outputs): after the step completes, it is
     // the saga's new state for the next step's claim.
     const untouched = isLast ? undefined : copyOfStored(saga);
@@ -204,6 +203,8 @@ export class StepProcessor {
       queue: stepQueueName(ref.saga, ref.version),
       ...(carrier ? { jobId: carrier.jobId } : {}),
     });
+    // The user's code runs with the attempt's span active: its own spans nest under it.
+    const run = traced.wrap(step.run);
     // Built on first use: a child logger serializes its bindings (through redaction) when created, which a
     // step that logs nothing should not pay for.
     const logger = lazyChild(this.deps.logger, {
@@ -229,24 +230,22 @@ export class StepProcessor {
         },
         // The output check runs inside the attempt, so an async refinement that hangs times out like the step.
         async (signal) => {
-          const value = await traced.activate(() =>
-            run({
-              services: this.deps.services,
-              sagaId: ref.sagaId,
-              sagaName: ref.saga,
-              step: step.name,
-              input: saga.input,
-              outputs: outputsOf(saga),
-              idempotencyKey: idempotencyKeyFor(ref.sagaId, step.name, 'forward'),
-              attempt: ref.attempt,
-              signal,
-              get logger() {
-                return logger();
-              },
-              deadline: attemptDeadline,
-              span: traced.span,
-            }),
-          );
+          const value = await run({
+            services: this.deps.services,
+            sagaId: ref.sagaId,
+            sagaName: ref.saga,
+            step: step.name,
+            input: saga.input,
+            outputs: outputsOf(saga),
+            idempotencyKey: idempotencyKeyFor(ref.sagaId, step.name, 'forward'),
+            attempt: ref.attempt,
+            signal,
+            get logger() {
+              return logger();
+            },
+            deadline: attemptDeadline,
+            span: traced.span,
+          });
           return parseStepOutput(step, value, ref.sagaId);
         },
       );
@@ -436,6 +435,21 @@ export class StepProcessor {
         { sagaId: ref.sagaId },
       );
     }
+    // Not ended (so never exported) when the compensation only parks below, waiting for an attempt in flight.
+    const traced = this.tracing.attempt(ref, saga, {
+      timeoutMs: definition.compensation.timeoutMs,
+      queue: stepQueueName(ref.saga, ref.version),
+      ...(jobId === undefined ? {} : { jobId }),
+    });
+    const runCompensation = traced.wrap(compensateFn);
+    const logger = lazyChild(this.deps.logger, {
+      sagaId: ref.sagaId,
+      saga: ref.saga,
+      step: step.name,
+      phase: 'compensate',
+      attempt: ref.attempt,
+      ...traced.logFields,
+    });
     const forward = saga.steps[ref.step]!;
     // An attempt still in flight (deadline or cancel cut in) may yet take effect: wait for it to report or
     // to pass its timeout, so the compensation runs after the effect, not before.
@@ -450,48 +464,33 @@ export class StepProcessor {
       return;
     }
     const compensation = definition.compensation;
-    const traced = this.tracing.attempt(ref, saga, {
-      timeoutMs: compensation.timeoutMs,
-      queue: stepQueueName(ref.saga, ref.version),
-      ...(jobId === undefined ? {} : { jobId }),
-    });
-    const logger = lazyChild(this.deps.logger, {
-      sagaId: ref.sagaId,
-      saga: ref.saga,
-      step: step.name,
-      phase: 'compensate',
-      attempt: ref.attempt,
-      ...traced.logFields,
-    });
     const attemptEnded = this.metrics.stepAttemptStarted(ref.saga, step.name);
     try {
       await runAttempt(
         { sagaId: ref.sagaId, step: step.name, phase: 'compensate', timeoutMs: compensation.timeoutMs },
         (signal) =>
-          traced.activate(() =>
-            compensateFn({
-              services: this.deps.services,
-              sagaId: ref.sagaId,
-              sagaName: ref.saga,
-              step: step.name,
-              input: saga.input,
-              outputs: outputsOf(saga),
-              output: forward.status === 'completed' ? forward.output : undefined,
-              reason:
-                saga.reason === 'step-failed'
-                  ? (saga.error?.message ?? 'a step failed')
-                  : (saga.reason ?? 'unknown'),
-              idempotencyKey: idempotencyKeyFor(ref.sagaId, step.name, 'compensate'),
-              forwardIdempotencyKey: idempotencyKeyFor(ref.sagaId, step.name, 'forward'),
-              attempt: ref.attempt,
-              signal,
-              get logger() {
-                return logger();
-              },
-              deadline: new Date(Date.now() + compensation.timeoutMs),
-              span: traced.span,
-            }),
-          ),
+          runCompensation({
+            services: this.deps.services,
+            sagaId: ref.sagaId,
+            sagaName: ref.saga,
+            step: step.name,
+            input: saga.input,
+            outputs: outputsOf(saga),
+            output: forward.status === 'completed' ? forward.output : undefined,
+            reason:
+              saga.reason === 'step-failed'
+                ? (saga.error?.message ?? 'a step failed')
+                : (saga.reason ?? 'unknown'),
+            idempotencyKey: idempotencyKeyFor(ref.sagaId, step.name, 'compensate'),
+            forwardIdempotencyKey: idempotencyKeyFor(ref.sagaId, step.name, 'forward'),
+            attempt: ref.attempt,
+            signal,
+            get logger() {
+              return logger();
+            },
+            deadline: new Date(Date.now() + compensation.timeoutMs),
+            span: traced.span,
+          }),
       );
     } catch (error) {
       attemptEnded('compensation-failed');

@@ -163,7 +163,8 @@ export class OtelSagaTracing implements SagaTracing {
         span_id: spanContext.spanId,
         trace_flags: `0${spanContext.traceFlags.toString(16)}`.slice(-2),
       },
-      activate: (body) => api.context.with(api.trace.setSpan(api.context.active(), span), body),
+      wrap: (fn) => (arg) =>
+        api.context.with(api.trace.setSpan(api.context.active(), span), fn, undefined, arg),
       end: (outcome, result = {}) => {
         if (ended) return;
         ended = true;

@@ -27,8 +27,8 @@ export interface AttemptTrace {
   readonly span: StepSpan;
   /** `trace_id`, `span_id` and `trace_flags` for the attempt's log lines; empty when not traced. */
   readonly logFields: Readonly<Record<string, string>>;
-  /** Runs `body` with the attempt's span active, so spans the user's code starts (and HTTP calls) nest under it. */
-  activate<T>(body: () => T): T;
+  /** `fn`, run with the attempt's span active, so spans the user's code starts (and HTTP calls) nest under it. */
+  wrap<A, R>(fn: (arg: A) => R): (arg: A) => R;
   /** Ends the span with the attempt's outcome; only the first call counts. */
   end(outcome: AttemptOutcome, details?: { error?: unknown; retryDelayMs?: number }): void;
 }
@@ -69,7 +69,7 @@ export interface SagaTracing {
 const untracedAttempt: AttemptTrace = {
   span: noopStepSpan,
   logFields: {},
-  activate: (body) => body(),
+  wrap: (fn) => fn,
   end: () => undefined,
 };
 
