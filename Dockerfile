@@ -11,6 +11,10 @@ COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts
 COPY . .
 RUN npm run build && npm prune --omit=dev --ignore-scripts
+# The OpenTelemetry SDK and its OTLP/HTTP trace exporters, optional peers of sagastream, at the versions the tests
+# ran with: a role exports its traces when OTEL_EXPORTER_OTLP_ENDPOINT is set (README, "Tracing").
+RUN npm install --save-prod --omit=dev --ignore-scripts \
+      $(node -p "['sdk-node','exporter-trace-otlp-proto','exporter-trace-otlp-http'].map((name) => '@opentelemetry/' + name + '@' + require('./package.json').devDependencies['@opentelemetry/' + name]).join(' ')")
 
 FROM node:20-slim AS runtime
 ENV NODE_ENV=production

@@ -14,6 +14,12 @@ const ENGINE_LAYERS = [
   './src/connections',
 ];
 
+/** @opentelemetry/* are optional peers: only src/tracing (and the CLI's SDK start) import them, guarded. */
+const OPENTELEMETRY_IMPORTS = {
+  group: ['@opentelemetry/*'],
+  message: 'trace through SagaTracing (src/tracing/saga-tracing.ts): @opentelemetry/api is an optional peer',
+};
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'test-artifacts/**', '.scratch/**'] },
   js.configs.recommended,
@@ -88,6 +94,20 @@ export default tseslint.config(
               message: 'the shared model (src/model) and definitions depend on no store or queue',
             },
             {
+              // Tracing is a leaf the engine calls through SagaTracing: it knows the saga model, not who calls it.
+              target: ['./src/tracing'],
+              from: [
+                ...ENGINE_LAYERS.filter((layer) => layer !== './src/model'),
+                './src/runtime',
+                './src/client',
+                './src/cli',
+                './src/admin',
+                './src/metrics',
+              ],
+              message:
+                'src/tracing depends only on the saga model (and logging): the engine calls it, not the reverse',
+            },
+            {
               // The testing kit (sagastream/testing) is a user of the package, like a test: nothing depends on it.
               target: ['./src/!(testing)/**/*', './src/*.ts'],
               from: './src/testing',
@@ -123,8 +143,15 @@ export default tseslint.config(
               message: 'report through SagaMetrics (src/engine/saga-metrics.ts); src/metrics implements it',
             },
           ],
+          patterns: [OPENTELEMETRY_IMPORTS],
         },
       ],
+    },
+  },
+  {
+    files: ['src/model/**/*.ts', 'src/definition/**/*.ts', 'src/runtime/**/*.ts', 'src/client/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [OPENTELEMETRY_IMPORTS] }],
     },
   },
   {

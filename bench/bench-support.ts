@@ -163,10 +163,24 @@ export interface RoleEnvironment {
 }
 
 /** `sagastream watcher|worker --sagas-module bench/bench-sagas.ts`; resolves once it printed its ready line. */
-export async function startRole(role: 'watcher' | 'worker', env: RoleEnvironment, args: string[] = []) {
+/** A role process of the CLI; `nodeFlags` go to that process only (the tracing phase's preload). */
+export async function startRole(
+  role: 'watcher' | 'worker',
+  env: RoleEnvironment,
+  args: string[] = [],
+  nodeFlags: string[] = [],
+) {
   const child = spawn(
     process.execPath,
-    [...childNodeFlags, 'bin/sagastream.js', role, '--sagas-module', 'bench/bench-sagas.ts', ...args],
+    [
+      ...childNodeFlags,
+      ...nodeFlags,
+      'bin/sagastream.js',
+      role,
+      '--sagas-module',
+      'bench/bench-sagas.ts',
+      ...args,
+    ],
     {
       stdio: ['ignore', 'pipe', 'inherit'],
       env: {

@@ -4,7 +4,8 @@
 // --stored 10000,100000, --repeat N (growth phases run N times, medians reported), --cpu-prof DIR (profiles of
 // every child). Phases: throughput (offered above capacity), half load (offered at half the measured sagas/s,
 // for latency below saturation, with raw BullMQ chains at the same rate), growth (10k and 100k sagas stored),
-// waits (payments waking waiting sagas, with 1,000 and with 100,000 other waits open).
+// waits (payments waking waiting sagas, with 1,000 and with 100,000 other waits open), tracing (the throughput
+// phase again with OpenTelemetry on in the roles: in-memory exporter, batch processor; bench/tracing-preload.ts).
 // Progress goes to stderr; the last stdout line is one JSON object. Figures are informational: nothing here
 // asserts timings.
 import { performance } from 'node:perf_hooks';
@@ -68,7 +69,9 @@ const [storedSmall = 10_000, storedLarge = 100_000] = (values.stored ?? (quick ?
   .split(',')
   .filter(Boolean)
   .map(Number);
-const only = new Set((values.only ?? 'raw,change,orchestrator,half,growth,waits').split(','));
+const only = new Set((values.only ?? 'raw,change,orchestrator,half,growth,waits,tracing').split(','));
+/** Node flags of the tracing phase's role processes: an SDK registered before the CLI starts. */
+const TRACING_FLAGS = ['--import', 'tsx', '--import', './bench/tracing-preload.ts'];
 // The wait phase: payments that wake `WAIT_TARGETS` waiting sagas, written at WAIT_RATE/s, with few and with many
 // other waits open (that never match).
 const [waitsFew, waitsMany] = quick ? [200, 2_000] : [1_000, 100_000];
@@ -284,6 +287,8 @@ interface OrchestratorPhase {
   /** Orders offered, and at what rate. */
   count: number;
   offeredRate: number;
+  /** OpenTelemetry on in the watcher and the worker (TRACING_FLAGS). */
+  traced?: boolean;
 }
 
 /** How often the worker's RSS is read, from the first order offered to the last saga completed. */
@@ -294,6 +299,7 @@ async function orchestrator({
   stored,
   count,
   offeredRate,
+  traced = false,
 }: OrchestratorPhase): Promise<OrchestratorResult> {
   const database = `bench_${runId}_${label}`;
   const db = client.db(database);
@@ -311,8 +317,9 @@ async function orchestrator({
     database,
     queuePrefix: `bench-${runId}-${label}`,
   };
-  const watcher = await startRole('watcher', env);
-  const worker = await startRole('worker', env, ['--concurrency', String(concurrency)]);
+  const nodeFlags = traced ? TRACING_FLAGS : [];
+  const watcher = await startRole('watcher', env, [], nodeFlags);
+  const worker = await startRole('worker', env, ['--concurrency', String(concurrency)], nodeFlags);
   cleanup.push(watcher, worker);
   const pid = worker.process.pid;
   const rssStartMb = rssMb(pid);
@@ -489,6 +496,10 @@ try {
       }),
     );
   }
+  // The throughput phase again with tracing on, next to it: what one trace per saga costs in steps/s.
+  const traced = only.has('tracing')
+    ? await orchestrator({ label: 'traced', stored: 0, count: sagas, offeredRate: rate, traced: true })
+    : null;
   const waitContext = { client, mongo, redis, runId, cleanup };
   const waitRuns = only.has('waits')
     ? [
@@ -533,6 +544,8 @@ try {
     waitFewWakeP99Ms: fewWaits?.wakeP99Ms ?? NaN,
     waitFewCpuUsPerEvent: fewWaits?.cpuUsPerEvent ?? NaN,
     waitCostRatio: round((manyWaits?.cpuUsPerEvent ?? NaN) / (fewWaits?.cpuUsPerEvent ?? NaN), 3),
+    tracedStepsPerSec: traced?.stepsPerSec ?? NaN,
+    tracingCost: round(1 - (traced?.stepsPerSec ?? NaN) / (main?.stepsPerSec ?? NaN), 3),
   });
   table.push(
     ['sagas per run / insert rate / worker concurrency', `${sagas} / ${rate}/s / ${concurrency}`],
@@ -543,6 +556,7 @@ try {
   );
   const phases: [string, OrchestratorResult | null | undefined][] = [
     ['orchestrator at overload', main],
+    ['orchestrator at overload, tracing on', traced],
     [`orchestrator at half load (${round(halfRate)} sagas/s offered)`, half],
     ...smallRuns.map((run, i): [string, OrchestratorResult] => [
       `orchestrator, ${storedSmall} stored #${i + 1}`,
@@ -584,6 +598,7 @@ try {
     ]);
   table.push(
     ['stepsRatio (goal ≥ 0.45)', summary.stepsRatio!],
+    ['tracingCost: 1 − steps/s traced ÷ untraced (goal < 0.1)', summary.tracingCost!],
     ['e2eRatio at half load (goal ≤ 3)', summary.e2eRatio!],
     [
       'growth: 100k vs 10k stored steps/s (goal ≥ 0.9)',

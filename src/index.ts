@@ -121,3 +121,10 @@ export {
 
 // Logging: give SagaRuntime.start a pino logger, or any logger with pino's methods
 export type { LogMethod, SagaLogger } from './logging/saga-logger.js';
+
+// Tracing: one OpenTelemetry trace per saga when @opentelemetry/api is installed (README, Tracing). Set up the SDK
+// yourself with `idGenerator: new SagaIdGenerator()`, or let the CLI do it (OTEL_EXPORTER_OTLP_ENDPOINT).
+export { SagaIdGenerator } from './tracing/saga-id-generator.js';
+export type { SpanAttributeValue, StepSpan, StepSpanContext } from './tracing/step-span.js';
+export type { TracingOptions, TracerProviderLike } from './tracing/tracing-options.js';
+export type { SagaTraceContext } from './model/saga-document.js';

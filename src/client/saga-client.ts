@@ -9,6 +9,8 @@ import { RetentionPolicy } from '../definition/index.js';
 import { SagaQueues } from '../queue/saga-queues.js';
 import type { SagaDocument } from '../model/saga-document.js';
 import { SagaStore } from '../store/saga-store.js';
+import { loadSagaTracing } from '../tracing/load-saga-tracing.js';
+import { tracingOptionsSchema } from '../tracing/tracing-options.js';
 import { SagaHandle } from './saga-handle.js';
 import { sagaClientOptionsSchema, type SagaClientOptions } from './saga-client-options.js';
 
@@ -53,7 +55,9 @@ export class SagaClient {
       states: new ConnectionStates({ logger: silentLogger }),
     });
     const queues = new SagaQueues({ connection: redis.create('producer'), prefix: queuePrefix });
-    const operations = new SagaOperations(db, sagas, store, queues, silentLogger);
+    // Traced like the runtime: a saga started here gets its trace, linked to the caller's active span.
+    const tracing = await loadSagaTracing(tracingOptionsSchema.parse({}), silentLogger);
+    const operations = new SagaOperations(db, sagas, store, queues, silentLogger, undefined, tracing);
     return new SagaClient(mongo, store, queues, operations, redis);
   }
 

@@ -1,5 +1,6 @@
 // What a step's `run` and `compensate` receive from the engine.
 import type { SagaLogger } from '../logging/saga-logger.js';
+import type { StepSpan } from '../tracing/step-span.js';
 import type { Stored } from './stored-value.js';
 
 export type StepPhase = 'forward' | 'compensate';
@@ -27,6 +28,12 @@ export interface StepContext<TInput = unknown, TOutputs = Record<string, unknown
   readonly logger: SagaLogger;
   /** When this attempt will be aborted: the earlier of its timeout and (going forward) the saga deadline. */
   readonly deadline: Date;
+  /**
+   * This attempt's OpenTelemetry span (`step <name>` or `compensate <name>`), a child of the saga's trace. It is also
+   * the active span while `run`/`compensate` runs, so spans you start (and auto-instrumented HTTP calls) nest under
+   * it. Records nothing when tracing is off or @opentelemetry/api is not installed.
+   */
+  readonly span: StepSpan;
   /**
    * The process's services (clients, repositories), as the sagas module's `setup` returned them or
    * `SagaRuntime.start({ services })` gave them; typed by the saga's `services` declaration. Ready before the

@@ -16,12 +16,15 @@ import {
 import { expectedJobs } from '../model/expected-job.js';
 import type { SagaQueues } from '../queue/saga-queues.js';
 import type { SagaStore } from '../store/saga-store.js';
+import type { SagaTracing } from '../tracing/saga-tracing.js';
 import type { SagaMetrics } from './saga-metrics.js';
 
 export interface GroupAdvanceDependencies {
   store: SagaStore;
   queues: SagaQueues;
   metrics: SagaMetrics;
+  /** Records the saga's root span when the move ends it. */
+  tracing: SagaTracing;
 }
 
 /** Whether `saga` (running) is at a parallel group all of whose members completed: ready to move past it. */
@@ -53,6 +56,7 @@ export async function advancePastGroup(
   if (!(await deps.store.advancePastGroup(saga, group, next))) return false;
   if (next === null) {
     deps.metrics.sagasEnded(saga.saga, 'completed', 1);
+    deps.tracing.sagaEnded(saga, 'completed');
     await deps.queues.removeDeadline(saga._id, saga.generation);
     return true;
   }
@@ -70,6 +74,7 @@ export async function advancePastWave(deps: GroupAdvanceDependencies, saga: Saga
   if (!(await deps.store.advancePastWave(saga, wave))) return false;
   if (wave.end >= saga.compensation!.plan.length) {
     deps.metrics.sagasEnded(saga.saga, 'compensated', 1);
+    deps.tracing.sagaEnded(saga, 'compensated');
     await deps.queues.removeDeadline(saga._id, saga.generation);
     return true;
   }

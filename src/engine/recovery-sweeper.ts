@@ -11,6 +11,7 @@ import { deadLetterFor, deadLetterKindOf } from './dead-letters.js';
 import { expectedJobs } from '../model/expected-job.js';
 import type { ScheduledStep } from '../model/step-job-ref.js';
 import { noSagaMetrics, type SagaMetrics } from './saga-metrics.js';
+import { noSagaTracing, type SagaTracing } from '../tracing/saga-tracing.js';
 import { moveOnIfDone, type GroupAdvanceDependencies } from './group-advance.js';
 import type { SagaOperations } from './saga-operations.js';
 import type { SagaDocument } from '../model/saga-document.js';
@@ -87,8 +88,9 @@ export class RecoverySweeper {
     private readonly logger: SagaLogger,
     private readonly options: RecoverySweeperOptions = { batchSize: 1_000, stuckAfter: 3 },
     metrics: SagaMetrics = noSagaMetrics,
+    tracing: SagaTracing = noSagaTracing,
   ) {
-    this.advance = { store, queues, metrics };
+    this.advance = { store, queues, metrics, tracing };
   }
 
   /** What moving a saga past a finished group needs. */

@@ -22,6 +22,7 @@ import type { SagaQueues } from '../queue/saga-queues.js';
 import type { SagaDocument, SagaReason } from '../model/saga-document.js';
 import type { SagaStore } from '../store/saga-store.js';
 import { expectedJobs } from '../model/expected-job.js';
+import { noSagaTracing, type SagaTracing } from '../tracing/saga-tracing.js';
 import { countIfEnded, noSagaMetrics, type SagaMetrics } from './saga-metrics.js';
 import { beginCompensation, redriveSaga } from './saga-transitions.js';
 import { stopStepJob, type StepJobStop, type StepJobStopHooks } from './step-job-stop.js';
@@ -49,8 +50,10 @@ export class SagaOperations {
     private readonly logger: SagaLogger,
     /** A cancel or deadline of a saga with nothing to compensate ends it here, in whichever process calls. */
     private readonly metrics: SagaMetrics = noSagaMetrics,
+    /** The root span of a saga a cancel or deadline ends here. */
+    private readonly tracing: SagaTracing = noSagaTracing,
   ) {
-    this.starter = new SagaStarter(store, queues, logger, metrics);
+    this.starter = new SagaStarter(store, queues, logger, metrics, tracing);
   }
 
   /**
@@ -170,6 +173,7 @@ export class SagaOperations {
     }
     this.logger.info({ sagaId, saga: saga.saga }, 'saga cancelled');
     countIfEnded(this.metrics, updated);
+    this.tracing.sagaEnded(updated);
     await this.queueExpected(updated);
     return updated;
   }
@@ -195,6 +199,7 @@ export class SagaOperations {
     if (updated) {
       this.logger.warn({ sagaId, saga: saga.saga }, 'saga deadline passed; compensating');
       countIfEnded(this.metrics, updated);
+      this.tracing.sagaEnded(updated);
       await this.queueExpected(updated);
     }
     return updated;
@@ -219,6 +224,7 @@ export class SagaOperations {
     if (updated) {
       this.logger.warn({ sagaId, saga: saga.saga, reason }, 'finished a stop that was cut off; compensating');
       countIfEnded(this.metrics, updated);
+      this.tracing.sagaEnded(updated);
       await this.queueExpected(updated);
     }
     return updated;

@@ -6,6 +6,7 @@ import { versionOf, type SagaDefinition } from '../definition/index.js';
 import type { SagaQueues } from '../queue/saga-queues.js';
 import type { SagaDocument } from '../model/saga-document.js';
 import type { SagaStore } from '../store/saga-store.js';
+import { noSagaTracing, type SagaStartTrace, type SagaTracing } from '../tracing/saga-tracing.js';
 import { deadLetterFor } from './dead-letters.js';
 import { noSagaMetrics, type SagaMetrics } from './saga-metrics.js';
 import { codeStartedSagaDocument, legacyKeyOf, newSagaDocument, sameTriggerDocument } from './new-saga.js';
@@ -25,6 +26,7 @@ export class SagaStarter {
     private readonly queues: SagaQueues,
     private readonly logger: SagaLogger,
     private readonly metrics: SagaMetrics = noSagaMetrics,
+    private readonly tracing: SagaTracing = noSagaTracing,
   ) {}
 
   async start(definition: SagaDefinition, events: readonly TriggerEvent[]): Promise<StartResult> {
@@ -36,8 +38,10 @@ export class SagaStarter {
       if (!byKey.has(saga.key)) byKey.set(saga.key, { saga, event });
     }
     const legacy = await this.startedUnderLegacyKeys(definition, [...byKey.values()]);
-    const fresh = [...byKey.values()].filter(({ saga }) => !legacy.has(saga.key)).map(({ saga }) => saga);
-    const { inserted, duplicates } = await this.store.insertMany(fresh);
+    const fresh = [...byKey.values()].filter(({ saga }) => !legacy.has(saga.key));
+    const traces = this.traceStarts(fresh, now);
+    const { inserted, duplicates } = await this.store.insertMany(fresh.map(({ saga }) => saga));
+    for (const saga of inserted) traces?.get(saga._id)?.stored(saga);
     // Replayed events whose saga never began: the watcher that stored it may not have queued its first job.
     const notBegun =
       duplicates.length === 0
@@ -65,8 +69,11 @@ export class SagaStarter {
     key: string,
   ): Promise<{ saga: SagaDocument; created: boolean }> {
     const saga = codeStartedSagaDocument(definition, input, key);
+    const trace = this.tracing.sagaStarting(saga);
+    if (trace.context) saga.trace = trace.context;
     const { inserted } = await this.store.insertMany([saga]);
     if (inserted.length === 1) {
+      trace.stored(saga);
       await this.launch(definition, inserted);
       return { saga, created: true };
     }
@@ -74,6 +81,22 @@ export class SagaStarter {
     if (!existing)
       throw new Error(`saga ${definition.name} with key ${key} vanished after a duplicate insert`);
     return { saga: existing, created: false };
+  }
+
+  /** Starts the trace of each saga about to be stored (`saga.trace`); null when tracing is off. */
+  private traceStarts(
+    fresh: readonly { saga: SagaDocument; event: TriggerEvent }[],
+    receivedAt: Date,
+  ): Map<string, SagaStartTrace> | null {
+    if (!this.tracing.enabled) return null;
+    const traces = new Map<string, SagaStartTrace>();
+    for (const { saga, event } of fresh) {
+      const { document, ns, operationType } = event;
+      const trace = this.tracing.sagaStarting(saga, { document, ns, operationType, receivedAt });
+      if (trace.context) saga.trace = trace.context;
+      traces.set(saga._id, trace);
+    }
+    return traces;
   }
 
   /**

@@ -11,6 +11,7 @@ import { TIMER_QUEUE, stepQueueName } from '../queue/queue-names.js';
 import type { SagaQueues } from '../queue/saga-queues.js';
 import type { SagaDocument } from '../model/saga-document.js';
 import type { SagaStore } from '../store/saga-store.js';
+import type { SagaTracing } from '../tracing/saga-tracing.js';
 import type { WaitStore } from '../store/wait-store.js';
 import type { WaitResumer } from './wait-resumer.js';
 import { AbortRegistry } from './abort-registry.js';
@@ -65,6 +66,8 @@ export interface SagaWorkerOptions {
   metrics?: SagaMetrics;
   /** Given to every step and compensation as `ctx.services`. */
   services?: unknown;
+  /** Each attempt's span and the root span of the sagas ended here (src/tracing). */
+  tracing?: SagaTracing;
   /**
    * Forward steps of a saga one job runs in a row before it queues the next one (StepProcessor's `Carrier`): the
    * next step runs in the same slot, without a BullMQ job of its own. 1 queues every step. 1 when absent.
@@ -104,6 +107,7 @@ export class SagaWorker {
       aborts: this.aborts,
       logger,
       ...(options.metrics ? { metrics: options.metrics } : {}),
+      ...(options.tracing ? { tracing: options.tracing } : {}),
       services: options.services,
       stepsPerJob: options.stepsPerJob ?? 1,
       mayContinue: () => this.closing === null,

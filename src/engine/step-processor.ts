@@ -8,7 +8,7 @@ import { backoffDelay, idempotencyKeyFor, parseStepOutput } from '../definition/
 import { SagastreamError, StepTimeoutError, isRetryable, serializeError } from '../errors/index.js';
 import type { SagaQueues } from '../queue/saga-queues.js';
 import { STARTED_MARK_MARGIN_MS, carriedMark, letsRun, type AttemptMark } from '../queue/attempt-gate.js';
-import { compensationWaitJobId, compensationWakeJobId } from '../queue/queue-names.js';
+import { compensationWaitJobId, compensationWakeJobId, stepQueueName } from '../queue/queue-names.js';
 import type { SagaDocument, StoredError, WaitState } from '../model/saga-document.js';
 import { splitNamespace, waitNamespace } from '../model/wait-keys.js';
 import type { WaitStore } from '../store/wait-store.js';
@@ -18,6 +18,7 @@ import { isScheduledAttempt } from '../model/scheduled-attempt.js';
 import { copyOfStored } from '../store/local-update.js';
 import type { SagaStore } from '../store/saga-store.js';
 import type { StepJobRef } from '../model/step-job-ref.js';
+import { noSagaTracing, type SagaTracing } from '../tracing/saga-tracing.js';
 import type { AbortRegistry } from './abort-registry.js';
 import { runAttempt } from './attempt-runner.js';
 import { deadLetterFor } from './dead-letters.js';
@@ -46,6 +47,8 @@ export interface StepProcessorDependencies {
   logger: SagaLogger;
   /** Step durations, retries and saga outcomes, counted here as they happen. */
   metrics?: SagaMetrics;
+  /** Each attempt's span, and the root span of the sagas this worker ends. */
+  tracing?: SagaTracing;
   /** The process's services, given to every step as `ctx.services`. */
   services?: unknown;
   /** Fail points for tests (see StepProcessorHooks). */
@@ -107,11 +110,13 @@ export class StepProcessor {
    */
   private readonly known = new Map<string, SagaDocument>();
   private readonly metrics: SagaMetrics;
+  private readonly tracing: SagaTracing;
   /** @internal Fail points; tests set them on a running worker's processor. */
   readonly hooks: StepProcessorHooks;
 
   constructor(private readonly deps: StepProcessorDependencies) {
     this.metrics = deps.metrics ?? noSagaMetrics;
+    this.tracing = deps.tracing ?? noSagaTracing;
     this.hooks = deps.hooks ?? {};
   }
 
@@ -136,7 +141,7 @@ export class StepProcessor {
     const definition = this.deps.registry.get(ref.saga, ref.version ?? 1);
     if (ref.phase === 'forward')
       await this.forward(definition, ref, jobId === undefined ? null : { jobId, steps: 1 });
-    else await this.compensate(definition, ref);
+    else await this.compensate(definition, ref, jobId);
   }
 
   /** Whether `carrier` goes on to the next step itself instead of queueing it. */
@@ -159,7 +164,7 @@ export class StepProcessor {
   }
 
   private advanceDeps(): GroupAdvanceDependencies {
-    return { store: this.deps.store, queues: this.deps.queues, metrics: this.metrics };
+    return { store: this.deps.store, queues: this.deps.queues, metrics: this.metrics, tracing: this.tracing };
   }
 
   /**
@@ -206,10 +211,16 @@ export class StepProcessor {
     const group = (step.group?.size ?? 1) > 1 ? definitionSpan(definition, ref.step) : null;
     const next = group ? null : definitionSpan(definition, ref.step + 1);
     const isLast = group === null && next === null;
-    const run = step.run;
     // A copy the step's code never sees (it may change its input or outputs): after the step completes, it is
     // the saga's new state for the next step's claim.
     const untouched = isLast || group ? undefined : copyOfStored(saga);
+    const traced = this.tracing.attempt(ref, saga, {
+      timeoutMs: step.timeoutMs,
+      queue: stepQueueName(ref.saga, ref.version),
+      ...(carrier ? { jobId: carrier.jobId } : {}),
+    });
+    // The user's code runs with the attempt's span active: its own spans nest under it.
+    const run = traced.wrap(step.run);
     // Built on first use: a child logger serializes its bindings (through redaction) when created, which a
     // step that logs nothing should not pay for.
     const logger = lazyChild(this.deps.logger, {
@@ -217,6 +228,7 @@ export class StepProcessor {
       saga: ref.saga,
       step: step.name,
       attempt: ref.attempt,
+      ...traced.logFields,
     });
     const inFlight = this.deps.aborts.register(ref.sagaId);
     const attemptStartedAt = new Date();
@@ -248,6 +260,7 @@ export class StepProcessor {
               return logger();
             },
             deadline: attemptDeadline,
+            span: traced.span,
           });
           return parseStepOutput(step, value, ref.sagaId);
         },
@@ -261,6 +274,7 @@ export class StepProcessor {
     attemptEnded(
       'output' in outcome ? 'completed' : outcome.error instanceof StepTimeoutError ? 'timed-out' : 'failed',
     );
+    if ('output' in outcome) traced.end('completed');
     await this.hooks.beforeResultWrite?.(ref);
     if ('output' in outcome && group)
       return this.completeMember(definition, ref, group, outcome.output, attemptStartedAt);
@@ -292,6 +306,7 @@ export class StepProcessor {
           await queues.enqueueSteps(nextRefs.map((scheduled) => ({ ref: scheduled, continuation: true })));
         } else {
           this.metrics.sagasEnded(ref.saga, 'completed', 1);
+          this.tracing.sagaEnded(saga, 'completed');
           await queues.removeDeadline(ref.sagaId, ref.generation);
         }
         return;
@@ -307,6 +322,7 @@ export class StepProcessor {
       inFlight.signal.aborted || (error instanceof SagastreamError && error.code === 'CANCELLED');
     if (!cancelled && isRetryable(error) && ref.attempt < step.retry.attempts) {
       const delay = backoffDelay(step.retry, ref.attempt);
+      traced.end('retrying', { error, retryDelayMs: delay });
       logger().warn({ err: stored, retryInMs: delay }, 'step attempt failed; retrying');
       const retryAt = new Date(Date.now() + delay);
       if (
@@ -325,9 +341,11 @@ export class StepProcessor {
         return;
       }
     } else if (!cancelled) {
+      traced.end(timedOut ? 'timed-out' : 'failed', { error });
       logger().warn({ err: stored }, 'step failed for good; compensating');
       if (await this.failForGood(definition, { ref, error: stored, timedOut, attemptStartedAt })) return;
     }
+    traced.end('cancelled', { error });
     // The saga moved on while this attempt ran (deadline, cancel): keep what happened for compensation.
     if (await store.recordLateResult(ref, { error: stored, timedOut: timedOut || cancelled })) {
       return this.wakeCompensation(ref);
@@ -449,7 +467,7 @@ export class StepProcessor {
     );
   }
 
-  private async compensate(definition: SagaDefinition, ref: StepJobRef): Promise<void> {
+  private async compensate(definition: SagaDefinition, ref: StepJobRef, jobId?: string): Promise<void> {
     const { store, queues } = this.deps;
     const saga = await store.claimCompensation(ref);
     if (!saga) return this.requeueCurrent(definition, ref.sagaId);
@@ -462,12 +480,20 @@ export class StepProcessor {
         { sagaId: ref.sagaId },
       );
     }
+    // Not ended (so never exported) when the compensation only parks below, waiting for an attempt in flight.
+    const traced = this.tracing.attempt(ref, saga, {
+      timeoutMs: definition.compensation.timeoutMs,
+      queue: stepQueueName(ref.saga, ref.version),
+      ...(jobId === undefined ? {} : { jobId }),
+    });
+    const runCompensation = traced.wrap(compensateFn);
     const logger = lazyChild(this.deps.logger, {
       sagaId: ref.sagaId,
       saga: ref.saga,
       step: step.name,
       phase: 'compensate',
       attempt: ref.attempt,
+      ...traced.logFields,
     });
     const forward = saga.steps[ref.step]!;
     // An attempt still in flight (deadline or cancel cut in) may yet take effect: wait for it to report or
@@ -488,7 +514,7 @@ export class StepProcessor {
       await runAttempt(
         { sagaId: ref.sagaId, step: step.name, phase: 'compensate', timeoutMs: compensation.timeoutMs },
         (signal) =>
-          compensateFn({
+          runCompensation({
             services: this.deps.services,
             sagaId: ref.sagaId,
             sagaName: ref.saga,
@@ -508,6 +534,7 @@ export class StepProcessor {
               return logger();
             },
             deadline: new Date(Date.now() + compensation.timeoutMs),
+            span: traced.span,
           }),
       );
     } catch (error) {
@@ -515,6 +542,7 @@ export class StepProcessor {
       const stored = toStored(error);
       if (isRetryable(error) && ref.attempt < compensation.retry.attempts) {
         const delay = backoffDelay(compensation.retry, ref.attempt);
+        traced.end('retrying', { error, retryDelayMs: delay });
         logger().warn({ err: stored, retryInMs: delay }, 'compensation attempt failed; retrying');
         if (await store.scheduleCompensationRetry(ref, stored, new Date(Date.now() + delay))) {
           this.metrics.stepRetried(ref.saga, step.name, 'compensate');
@@ -522,10 +550,12 @@ export class StepProcessor {
         }
         return;
       }
+      traced.end('compensation-failed', { error });
       logger().error({ err: stored }, 'compensation failed for good; saga failed, dead letter queued');
       if (await store.failCompensation(ref, stored)) {
         this.metrics.sagasEnded(ref.saga, 'failed', 1);
         const failed = await store.get(ref.sagaId);
+        this.tracing.sagaEnded(failed ?? saga, 'failed');
         if (failed) {
           await queues.addDeadLetters([deadLetterFor(failed, 'compensation-failed')]);
           await store.markDeadLettered(failed._id, failed.generation);
@@ -535,6 +565,7 @@ export class StepProcessor {
       return;
     }
     attemptEnded('compensated');
+    traced.end('compensated');
     const plan = saga.compensation?.plan ?? [];
     const position = ref.position ?? 0;
     const wave = waveAt(saga, position);
@@ -562,6 +593,7 @@ export class StepProcessor {
         ]);
       } else if (isLast) {
         this.metrics.sagasEnded(ref.saga, 'compensated', 1);
+        this.tracing.sagaEnded(saga, 'compensated');
         await queues.removeDeadline(ref.sagaId, ref.generation);
       }
     }
@@ -605,6 +637,7 @@ export class StepProcessor {
     );
     if (!updated) return false;
     countIfEnded(this.metrics, updated);
+    this.tracing.sagaEnded(updated);
     await this.afterTransition(definition, updated);
     return true;
   }

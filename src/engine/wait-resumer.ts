@@ -17,6 +17,7 @@ import type { SagaStore } from '../store/saga-store.js';
 import type { SagaDocument } from '../model/saga-document.js';
 import type { WaitRef } from '../model/wait-ref.js';
 import { waitingFilter, type WaitStore } from '../store/wait-store.js';
+import { noSagaTracing, type SagaTracing } from '../tracing/saga-tracing.js';
 import { noSagaMetrics, countIfEnded, type SagaMetrics } from './saga-metrics.js';
 import { beginCompensation } from './saga-transitions.js';
 
@@ -27,13 +28,35 @@ export interface WaitResumerDependencies {
   queues: SagaQueues;
   logger: SagaLogger;
   metrics?: SagaMetrics;
+  /** Each wait's `wait <name>` span, and the root span of a saga a wait ends. */
+  tracing?: SagaTracing;
 }
 
 export class WaitResumer {
   private readonly metrics: SagaMetrics;
+  private readonly tracing: SagaTracing;
 
   constructor(private readonly deps: WaitResumerDependencies) {
     this.metrics = deps.metrics ?? noSagaMetrics;
+    this.tracing = deps.tracing ?? noSagaTracing;
+  }
+
+  /**
+   * Records the wait's span (from its start, stored as the step's attempt start) once a write ended it, and the
+   * saga's root if that write ended the saga. Tracing only: the saga is read again for its trace.
+   */
+  private async traceWaitEnded(
+    wait: WaitRef,
+    outcome: string,
+    ended?: SagaDocument,
+  ): Promise<SagaDocument | null> {
+    if (!this.tracing.enabled) return null;
+    const saga = ended ?? (await this.deps.store.getForStep(wait.sagaId));
+    if (!saga) return null;
+    const since = saga.steps[wait.step]?.attemptStartedAt;
+    if (since) this.tracing.waitEnded(saga, wait.stepName, since, outcome);
+    this.tracing.sagaEnded(saga);
+    return saga;
   }
 
   /** The wait step `wait` names, in the saga's own version. */
@@ -105,6 +128,7 @@ export class WaitResumer {
       { sagaId: wait.sagaId, saga: wait.saga, step: wait.stepName, reason },
       'wait ended',
     );
+    const traced = await this.traceWaitEnded(wait, reason);
     const cleanup = hasTimer
       ? queues.removeWaitTimeout(wait.sagaId, wait.step, wait.generation)
       : Promise.resolve();
@@ -119,6 +143,7 @@ export class WaitResumer {
       saga: wait.saga,
       version: definition.version,
       generation: wait.generation,
+      ...(traced?.trace ? { trace: traced.trace.traceparent } : {}),
     };
     await Promise.all([
       cleanup,
@@ -167,6 +192,7 @@ export class WaitResumer {
       'wait failed; compensating',
     );
     countIfEnded(this.metrics, updated);
+    await this.traceWaitEnded(wait, code === 'WAIT_TIMEOUT' ? 'timed-out' : 'failed', updated);
     await this.deps.queues.removeWaitTimeout(wait.sagaId, wait.step, wait.generation);
     const jobs = expectedJobs(updated, definition);
     if (jobs.length > 0) await this.deps.queues.enqueueSteps(jobs);

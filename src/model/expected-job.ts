@@ -16,7 +16,13 @@ export function expectedJobs(
   definition: SagaDefinition | undefined,
   now = Date.now(),
 ): ScheduledStep[] {
-  const base = { sagaId: saga._id, saga: saga.saga, version: versionOf(saga), generation: saga.generation };
+  const base = {
+    sagaId: saga._id,
+    saga: saga.saga,
+    version: versionOf(saga),
+    generation: saga.generation,
+    ...(saga.trace ? { trace: saga.trace.traceparent } : {}),
+  };
   if (saga.status === 'running') {
     return scheduledStepRefs(saga).flatMap((ref) => {
       if (definition !== undefined && !definition.steps[ref.step]) return [];

@@ -74,6 +74,14 @@ export interface TriggerMetadata {
   clusterTime?: Timestamp;
 }
 
+/** The saga's OpenTelemetry trace (src/tracing): its root span, which the process that ends the saga records. */
+export interface SagaTraceContext {
+  /** W3C `traceparent` of the saga's root span `saga <name>`, which starts at `createdAt`. */
+  traceparent: string;
+  /** The `traceparent` the trigger document (or the code that started the saga) carried: a link on the root. */
+  link?: string;
+}
+
 export interface HistoryEvent {
   at: Date;
   type: string;
@@ -139,6 +147,8 @@ export interface SagaDocument {
   /** The change event that started the saga; absent for a saga started from code (`SagaClient.start`). */
   trigger?: TriggerMetadata;
   deadline: Date;
+  /** Absent when tracing was off (or the trace not valid) as the saga started. */
+  trace?: SagaTraceContext;
   /** Present while a wait step waits. */
   waiting?: WaitState;
   reason?: SagaReason;

@@ -48,7 +48,10 @@ export function isScheduledAttempt(
 
 /** The forward jobs a running saga waits for (one, or one per unfinished member of a group); none once it left `running`. */
 export function scheduledStepRefs(
-  saga: Pick<SagaDocument, '_id' | 'saga' | 'version' | 'status' | 'steps' | 'stepIndex' | 'generation'>,
+  saga: Pick<
+    SagaDocument,
+    '_id' | 'saga' | 'version' | 'status' | 'steps' | 'stepIndex' | 'generation' | 'trace'
+  >,
 ): StepJobRef[] {
   if (saga.status !== 'running') return [];
   return indexesOf(spanAt(saga.steps, saga.stepIndex)).flatMap((index) => {
@@ -65,6 +68,8 @@ export function scheduledStepRefs(
         stepName: step.name,
         attempt,
         generation: saga.generation,
+        // The saga's trace context rides in every job (tracing/).
+        ...(saga.trace ? { trace: saga.trace.traceparent } : {}),
       },
     ];
   });
@@ -72,7 +77,10 @@ export function scheduledStepRefs(
 
 /** The forward job a running saga waits for; null once it left `running` (of a group: its first unfinished member). */
 export function scheduledStepRef(
-  saga: Pick<SagaDocument, '_id' | 'saga' | 'version' | 'status' | 'steps' | 'stepIndex' | 'generation'>,
+  saga: Pick<
+    SagaDocument,
+    '_id' | 'saga' | 'version' | 'status' | 'steps' | 'stepIndex' | 'generation' | 'trace'
+  >,
 ): StepJobRef | null {
   return scheduledStepRefs(saga)[0] ?? null;
 }

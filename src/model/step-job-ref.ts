@@ -18,6 +18,8 @@ export interface StepJobRef {
   generation: number;
   /** Compensate phase: position of the step in the compensation plan. */
   position?: number;
+  /** The saga's trace (`traceparent` of its root span), so the attempt's span joins it; absent when not traced. */
+  trace?: string;
 }
 
 /** A step job to queue: which attempt, after how long. */

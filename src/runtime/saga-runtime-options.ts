@@ -18,6 +18,7 @@ import {
 } from '../definition/index.js';
 import type { SagaMetrics } from '../engine/saga-metrics.js';
 import type { TriggerWatcherOptionsInput } from '../trigger/trigger-watcher-options.js';
+import { tracingOptionsSchema } from '../tracing/tracing-options.js';
 
 /** What a `setup` function receives: the process's database (its `database` option) and a logger. */
 export interface ServicesSetupContext {
@@ -65,6 +66,11 @@ export const sagaRuntimeOptionsSchema = z.strictObject({
       error: "roles names what this process runs: ['watcher'], ['worker'], both, or [] (neither)",
     })
     .transform((roles) => new Set(roles)),
+  /**
+   * OpenTelemetry tracing, one trace per saga (README, Tracing): on by default when @opentelemetry/api is installed,
+   * a no-op otherwise. `{ enabled: false }` turns it off; `traceparentField` names the trigger document's field.
+   */
+  tracing: tracingOptionsSchema.prefault({}),
   /** The trigger watchers (each behind its own lease): see TriggerWatcherOptionsInput. */
   watcher: z.custom<Partial<TriggerWatcherOptionsInput>>((value) => typeof value === 'object').default({}),
   worker: z

@@ -24,6 +24,7 @@ import { SagaOperations } from '../engine/saga-operations.js';
 import { SagaWorker } from '../engine/saga-worker.js';
 import { SweeperService } from '../engine/sweeper-service.js';
 import { WaitResumer } from '../engine/wait-resumer.js';
+import { loadSagaTracing } from '../tracing/load-saga-tracing.js';
 import {
   sagaRuntimeOptionsSchema,
   type ResolvedSagaRuntimeOptions,
@@ -119,6 +120,7 @@ export class SagaRuntime {
     const options = parseRuntimeOptions(input);
     const logger = options.logger ?? createLogger({ level: 'info', name: 'sagastream', pretty: false });
     const metrics = options.metrics ?? noSagaMetrics;
+    const tracing = await loadSagaTracing(options.tracing, logger.child({ component: 'tracing' }));
     const connections = new ConnectionStates({
       logger: logger.child({ component: 'connections' }),
       ...(isConnectionMetrics(metrics) ? { metrics } : {}),
@@ -167,6 +169,7 @@ export class SagaRuntime {
       queues,
       logger.child({ component: 'operations' }),
       metrics,
+      tracing,
     );
     const waits = {
       store: waitStore,
@@ -177,6 +180,7 @@ export class SagaRuntime {
         queues,
         logger: logger.child({ component: 'waits' }),
         metrics,
+        tracing,
       }),
     };
     const holderId = options.watcher.holderId || defaultHolderId();
@@ -191,6 +195,7 @@ export class SagaRuntime {
         logger,
         watcher: { ...options.watcher, holderId },
         metrics,
+        tracing,
         waits,
       });
       await trigger.start();
@@ -207,6 +212,7 @@ export class SagaRuntime {
           waits: waitStore,
         },
         metrics,
+        tracing,
       );
       sweeper = new SweeperService(recovery, new LeaseStore(db), logger.child({ component: 'sweeper' }), {
         holderId,
@@ -233,6 +239,7 @@ export class SagaRuntime {
           timers: true,
           waits,
           metrics,
+          tracing,
           services,
           ...(options.worker.lockDuration === undefined
             ? {}

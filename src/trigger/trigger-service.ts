@@ -7,6 +7,7 @@ import type { SagaLogger } from '../logging/saga-logger.js';
 import { hasTrigger, type SagaDefinition, type SagaRegistry } from '../definition/index.js';
 import type { SagaMetrics } from '../engine/saga-metrics.js';
 import { SagaStarter } from '../engine/saga-starter.js';
+import type { SagaTracing } from '../tracing/saga-tracing.js';
 import { SagastreamError } from '../errors/sagastream-error.js';
 import type { SagaQueues } from '../queue/saga-queues.js';
 import { SagaStore } from '../store/saga-store.js';
@@ -33,6 +34,8 @@ export interface TriggerServiceOptions {
   perSaga?: Readonly<Record<string, Partial<TriggerWatcherOptionsInput>>>;
   /** Where sagas started and rejected, and each watcher's state and lag, are counted. */
   metrics?: SagaMetrics;
+  /** Each new saga's trace: its root and `trigger` spans (src/tracing). */
+  tracing?: SagaTracing;
   /**
    * The process's saga store (and with it its one write batcher); a store of its own on `db` when absent, for a
    * service used on its own.
@@ -68,7 +71,7 @@ export class TriggerService {
     this.leases = new LeaseStore(options.db);
     this.checkpoints = new CheckpointStore(options.db);
     const logger = options.logger.child({ component: 'trigger' });
-    const starter = new SagaStarter(this.store, options.queues, logger, options.metrics);
+    const starter = new SagaStarter(this.store, options.queues, logger, options.metrics, options.tracing);
     const seen = new Set<string>();
     const all = 'list' in options.sagas ? options.sagas.list() : [...options.sagas];
     // Sagas without a trigger are started from code only: nothing to watch.

@@ -12,6 +12,7 @@ import { parseCliOptions, parsePort } from '../parse-cli-options.js';
 import { isAddressInUse, PortInUseError } from '../port-in-use-error.js';
 import { loadSagasModule } from '../../runtime/sagas-module.js';
 import { startRoles } from '../../runtime/start-roles.js';
+import { startOtelSdk } from '../../tracing/otel-sdk.js';
 import { UsageError } from '../usage-error.js';
 import { waitForShutdownSignal } from '../wait-for-shutdown-signal.js';
 import { parseCheckoutRate, parseRate } from './demo-command.js';
@@ -154,6 +155,8 @@ export const devCommand: CliCommand = {
         parts.push({ url: config.redis.url, origin: 'REDIS_URL', stop: () => Promise.resolve() });
       }
       const [mongo, redis] = parts as [RunningPart, RunningPart];
+      const sdk = await startOtelSdk(env);
+      if (sdk) parts.push({ url: '', origin: 'opentelemetry', stop: () => sdk.shutdown() });
       const roles = await startRoles({
         mongodbUrl: mongo.url,
         database: config.mongodb.db,

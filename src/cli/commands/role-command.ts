@@ -7,6 +7,7 @@ import type { CliCommand } from '../cli-command.js';
 import { parseCliOptions, parsePort } from '../parse-cli-options.js';
 import { loadSagasModule, type SagasModule } from '../../runtime/sagas-module.js';
 import { describeRoles, startRoles, type RoleSelection } from '../../runtime/start-roles.js';
+import { startOtelSdk } from '../../tracing/otel-sdk.js';
 import { UsageError } from '../usage-error.js';
 import { waitForShutdownSignal } from '../wait-for-shutdown-signal.js';
 
@@ -48,7 +49,7 @@ export function metricsListener(values: {
 
 export const ROLE_ENVIRONMENT_HELP =
   'Environment: MONGODB_URL and REDIS_URL (required), MONGODB_DB, SAGASTREAM_QUEUE_PREFIX, SAGAS, LOG_LEVEL\n' +
-  '(logs go to stderr; stdout carries only the ready line).';
+  '(logs go to stderr; stdout carries only the ready line); OTEL_EXPORTER_OTLP_ENDPOINT exports traces (README, Tracing).';
 
 export interface RoleCommandSpec<T extends OptionsConfig> {
   readonly name: string;
@@ -81,6 +82,8 @@ export function roleCommand<T extends OptionsConfig>(spec: RoleCommandSpec<T>): 
       const sagas = await loadSagasModule(values['sagas-module'], env);
       const roles = spec.roles(values, config, sagas);
       const logger = createLogger({ level: config.logLevel, name: spec.name, destination: 2 });
+      // Before the roles, so their spans have somewhere to go; flushed after they stopped.
+      const sdk = await startOtelSdk(env);
       const running = await startRoles({
         mongodbUrl: config.mongodb.url,
         database: config.mongodb.db,
@@ -90,6 +93,9 @@ export function roleCommand<T extends OptionsConfig>(spec: RoleCommandSpec<T>): 
         roles,
         logger,
         retention: config.retention,
+      }).catch(async (error: unknown) => {
+        await sdk?.shutdown().catch(() => undefined);
+        throw error;
       });
       const admin = running.adminUrl === undefined ? '' : `; admin API ${running.adminUrl}`;
       const metrics = running.metricsUrl === undefined ? '' : `; metrics ${running.metricsUrl}`;
@@ -103,6 +109,9 @@ export function roleCommand<T extends OptionsConfig>(spec: RoleCommandSpec<T>): 
       const signal = await shutdownSignal;
       logger.info({ signal }, `stopping sagastream ${spec.name}`);
       await running.stop();
+      await sdk
+        ?.shutdown()
+        .catch((error: unknown) => logger.warn({ err: error }, 'exporting the last spans failed'));
       return 0;
     },
   };

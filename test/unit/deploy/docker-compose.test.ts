@@ -6,6 +6,9 @@ import { parseDuration } from '../../../src/definition/duration.js';
 
 interface Service {
   image?: string;
+  profiles?: string[];
+  environment?: Record<string, string>;
+  ports?: string[];
   build?: unknown;
   stop_grace_period?: string;
   healthcheck?: { test?: string[] };
@@ -45,5 +48,17 @@ describe('docker-compose.yml', () => {
   it('uses no key that needs Docker Engine 25 (healthcheck.start_interval)', () => {
     const checks = Object.values(compose.services).map((service) => service.healthcheck ?? {});
     expect(checks.filter((check) => 'start_interval' in check)).toEqual([]);
+  });
+
+  it('exports traces only when asked: Jaeger in the `tracing` profile, the roles off while the endpoint is unset', () => {
+    const jaeger = compose.services.jaeger;
+    expect(jaeger?.profiles).toEqual(['tracing']);
+    expect(jaeger?.ports).toEqual(['127.0.0.1:16686:16686']);
+    for (const [name, service] of roles) {
+      expect(service.environment?.OTEL_EXPORTER_OTLP_ENDPOINT, name).toBe('${OTEL_EXPORTER_OTLP_ENDPOINT:-}');
+    }
+    expect(text).toContain(
+      'OTEL_EXPORTER_OTLP_ENDPOINT=http://jaeger:4318 docker compose --profile tracing up',
+    );
   });
 });
