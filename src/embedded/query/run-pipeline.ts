@@ -147,12 +147,12 @@ export function toCommandError(error: unknown): MongoCommandError {
  * the document they come from so that the typed operators read exact types there.
  */
 export function* clonedLazily(docs: Document[], fields: readonly string[] | undefined): Generator<Document> {
-  if (fields === undefined) {
-    for (const doc of docs) yield tagTypedSource(cloneForExpressions(doc), doc);
-  } else {
-    // A stage that reads only these fields gets copies of only these (stage-dependencies.ts).
-    for (const doc of docs) yield tagTypedSource(cloneForExpressions(pickFields(doc, fields)), doc);
-  }
+  for (const doc of docs) yield pipelineCopy(doc, fields);
+}
+
+/** The copy of `doc` a mingo stage gets; one reading only `fields` gets only those (stage-dependencies.ts). */
+export function pipelineCopy(doc: Document, fields: readonly string[] | undefined): Document {
+  return tagTypedSource(cloneForExpressions(fields === undefined ? doc : pickFields(doc, fields)), doc);
 }
 
 const matchOnlyMatchers = new WeakMap<readonly Document[], ((doc: Document) => boolean) | null>();

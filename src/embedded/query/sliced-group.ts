@@ -1,146 +1,47 @@
-// $group and $bucket in slices, with the results mingo's stages give: documents are copied and put in their groups a
-// slice at a time, the common accumulators ($sum, $avg, $first, $last) fold as documents arrive, and any other one is
-// evaluated by mingo on its group's copies once every group is known (one call per group: a single group's
-// $push or $stdDevPop over every document is the part that still runs in one piece).
+// $group and $bucket in slices, with the results mingo's stages give: documents are put in their groups a slice at a
+// time and the common accumulators are computed as they arrive (group-accumulator.ts); the others are evaluated by
+// mingo on each group's copies once every group is known. With a field path key and accumulators that read field
+// paths nothing is copied: the key is read from the stored document and only it is copied.
 import { evalExpr } from 'mingo/core';
 import * as pipelineOperators from 'mingo/operators/pipeline';
 import { Lazy } from 'mingo/lazy';
 import { HashMap, assert, compare, findInsertIndex, isNil, resolve } from 'mingo/util';
 import type { Options } from 'mingo/types';
-import { arithmetic } from './bson-numbers.js';
-import { copyComputeOptions, type ComputeOptions } from './compute-options.js';
 import { isPlainDocument } from './bson-type-name.js';
+import { cloneForExpressions } from './clone-document.js';
+import { copyComputeOptions, type ComputeOptions } from './compute-options.js';
 import type { Document } from './document.js';
+import { GroupAccumulator, fieldPath, type GroupState } from './group-accumulator.js';
 import type { PipelineBudget } from './pipeline-budget.js';
-import { clonedLazily } from './run-pipeline.js';
+import { pipelineCopy } from './run-pipeline.js';
 import { fieldsReadBy } from './stage-dependencies.js';
-import {
-  PLAIN_VALUE_OPERATOR,
-  addToTypedSum,
-  isDecimal,
-  isNumber,
-  typedMean,
-  typedSourceOrSelf,
-} from './typed-arithmetic.js';
+import { PLAIN_VALUE_OPERATOR } from './typed-arithmetic.js';
 
-/** How one output field of a group is computed. */
-type Accumulation =
-  | { kind: 'count'; factor: number }
-  | { kind: 'sum' | 'avg'; path: string }
-  | { kind: 'first' | 'last' | 'mingo'; expression: unknown };
-
-/** A group's running state: one slot per output field, its copies only when a field needs mingo. */
-interface GroupState {
-  count: number;
-  sums: unknown[];
-  numbers: number[];
-  decimals: boolean[];
-  first: Document | undefined;
-  last: Document | undefined;
-  copies: Document[];
-}
-
-/** A plain field path operand (`'$a.b'`), which typed-arithmetic's $sum/$avg read from the typed source. */
-function fieldPath(operand: unknown): string | undefined {
-  return typeof operand === 'string' &&
-    operand.length > 1 &&
-    operand.startsWith('$') &&
-    !operand.startsWith('$$')
-    ? operand.slice(1)
-    : undefined;
-}
-
-/** Which accumulations fold here, as typed-arithmetic.ts and typed-value-operators.ts compute them for a group. */
-function accumulationOf(expression: unknown): Accumulation {
-  if (!isPlainDocument(expression)) return { kind: 'mingo', expression };
-  const names = Object.keys(expression);
-  const name = names[0];
-  if (names.length !== 1 || name === undefined) return { kind: 'mingo', expression };
-  const operand: unknown = expression[name];
-  const path = fieldPath(operand);
-  if (name === '$sum' && typeof operand === 'number') return { kind: 'count', factor: operand };
-  if ((name === '$sum' || name === '$avg') && path !== undefined) {
-    return { kind: name === '$sum' ? 'sum' : 'avg', path };
-  }
-  if (name === '$first' || name === '$last')
-    return { kind: name === '$first' ? 'first' : 'last', expression };
-  return { kind: 'mingo', expression };
-}
-
-class GroupAccumulator {
-  private readonly keepCopies: boolean;
-
-  constructor(private readonly fields: ReadonlyArray<readonly [string, Accumulation]>) {
-    this.keepCopies = fields.some(([, accumulation]) => accumulation.kind === 'mingo');
-  }
-
-  get evaluatesGroups(): boolean {
-    return this.keepCopies;
-  }
-
-  newState(): GroupState {
-    const slots = this.fields.length;
-    return {
-      count: 0,
-      sums: new Array<unknown>(slots).fill(0),
-      numbers: new Array<number>(slots).fill(0),
-      decimals: new Array<boolean>(slots).fill(false),
-      first: undefined,
-      last: undefined,
-      copies: [],
+/**
+ * How a document's group key is read: mingo evaluates `expression` on the document's copy. A field path there
+ * resolves on the copy (mingo's computeExpression does just that), which is the copy of what it resolves to on the
+ * document, so without accumulators needing copies none is made. Also answers the copy when one was made.
+ */
+function keyReader(
+  key: unknown,
+  expression: unknown,
+  accumulator: GroupAccumulator,
+  options: ComputeOptions,
+): (doc: Document) => [unknown, Document | undefined] {
+  const path = fieldPath(key);
+  if (path === undefined) {
+    return (doc) => {
+      const copy = accumulator.copyOf(doc);
+      return [evalExpr(copy, expression, options), copy];
     };
   }
-
-  add(state: GroupState, copy: Document): void {
-    state.count++;
-    state.first ??= copy;
-    state.last = copy;
-    if (this.keepCopies) state.copies.push(copy);
-    const source = typedSourceOrSelf(copy);
-    for (let slot = 0; slot < this.fields.length; slot++) {
-      const accumulation = (this.fields[slot] as readonly [string, Accumulation])[1];
-      if (accumulation.kind !== 'sum' && accumulation.kind !== 'avg') continue;
-      // typedOperand reads a field path from the copy's typed source.
-      const value: unknown = resolve(source, accumulation.path);
-      if (!isNumber(value)) continue;
-      state.sums[slot] = addToTypedSum(state.sums[slot], value);
-      state.numbers[slot] = (state.numbers[slot] as number) + 1;
-      if (isDecimal(value)) state.decimals[slot] = true;
-    }
+  if (accumulator.copiesEach) {
+    return (doc) => {
+      const copy = accumulator.copyOf(doc);
+      return [resolve(copy, path), copy];
+    };
   }
-
-  /** The output fields of a non-empty group, in the stage's order, as mingo's evaluation of each would give them. */
-  finish(state: GroupState, output: Document, options: ComputeOptions): void {
-    for (let slot = 0; slot < this.fields.length; slot++) {
-      const [name, accumulation] = this.fields[slot] as readonly [string, Accumulation];
-      switch (accumulation.kind) {
-        case 'count':
-          // typed $sum of a constant: the group's size times it (an int32 count overflows to a long).
-          output[name] = arithmetic('multiply', state.count, accumulation.factor);
-          break;
-        case 'sum':
-          output[name] = state.sums[slot];
-          break;
-        case 'avg':
-          output[name] = typedMean(
-            state.sums[slot],
-            state.numbers[slot] as number,
-            state.decimals[slot] === true,
-          );
-          break;
-        // $first/$last read one document of the group: the typed operand of that one is what they return.
-        case 'first':
-          output[name] = evalExpr([state.first], accumulation.expression, options);
-          break;
-        case 'last':
-          output[name] = evalExpr([state.last], accumulation.expression, options);
-          break;
-        case 'mingo':
-          output[name] = evalExpr(state.copies, accumulation.expression, options);
-          break;
-      }
-    }
-  }
+  return (doc) => [cloneForExpressions(resolve(doc, path)), undefined];
 }
 
 /**
@@ -154,19 +55,22 @@ export async function groupInSlices(
   budget: PipelineBudget,
 ): Promise<Document[] | undefined> {
   if (!isPlainDocument(spec) || !('_id' in spec)) return undefined;
-  const keyExpression = { [PLAIN_VALUE_OPERATOR]: spec._id };
-  const names = Object.keys(spec).filter((name) => name !== '_id');
-  const accumulator = new GroupAccumulator(names.map((name) => [name, accumulationOf(spec[name])] as const));
+  const { _id: idSpec, ...accumulators } = spec;
+  const keyExpression = { [PLAIN_VALUE_OPERATOR]: idSpec };
+  const fields = fieldsReadBy({ $group: spec });
+  const accumulator = new GroupAccumulator(accumulators, (doc) => pipelineCopy(doc, fields), options);
+  const keyOf = keyReader(idSpec, keyExpression, accumulator, options);
   const groups = HashMap.init<unknown, GroupState>();
-  for (const copy of clonedLazily(docs as Document[], fieldsReadBy({ $group: spec }))) {
+  for (const doc of docs) {
+    const [rawKey, copy] = keyOf(doc);
     // mingo's groupBy: a missing key is null.
-    const key: unknown = evalExpr(copy, keyExpression, options) ?? null;
+    const key = rawKey ?? null;
     let state = groups.get(key);
     if (state === undefined) {
       state = accumulator.newState();
       groups.set(key, state);
     }
-    accumulator.add(state, copy);
+    accumulator.add(state, doc, copy);
     if (budget.due()) await budget.pause();
   }
   const groupOptions = copyComputeOptions(options);
@@ -179,7 +83,7 @@ export async function groupInSlices(
       groupOptions.update({ root: null, groupId }),
     );
     out.push(output);
-    if (accumulator.evaluatesGroups ? budget.dueNow() : budget.due()) await budget.pause();
+    if (accumulator.keepsCopies ? budget.dueNow() : budget.due()) await budget.pause();
   }
   return out;
 }
@@ -210,19 +114,19 @@ export async function bucketInSlices(
   const lower: unknown = boundaries[0];
   const upper: unknown = boundaries[boundaries.length - 1];
   const names = Object.keys(output);
-  const accumulator = new GroupAccumulator(
-    names.map((name) => [name, accumulationOf(output[name])] as const),
-  );
+  const fields = fieldsReadBy({ $bucket: spec });
+  const accumulator = new GroupAccumulator(output, (doc) => pipelineCopy(doc, fields), options);
   const buckets = boundaries.slice(0, -1).map(() => accumulator.newState());
   const defaultBucket = accumulator.newState();
-  for (const copy of clonedLazily(docs as Document[], fieldsReadBy({ $bucket: spec }))) {
-    const key: unknown = evalExpr(copy, groupBy, options);
+  const keyOf = keyReader(groupBy, groupBy, accumulator, options);
+  for (const doc of docs) {
+    const [key, copy] = keyOf(doc);
     if (isNil(key) || compare(key, lower) < 0 || compare(key, upper) >= 0) {
       assert(!isNil(defaultKey), '$bucket require a default for out of range values');
-      accumulator.add(defaultBucket, copy);
+      accumulator.add(defaultBucket, doc, copy);
     } else {
       const index = findInsertIndex(boundaries, key);
-      accumulator.add(buckets[Math.max(0, index - 1)] as GroupState, copy);
+      accumulator.add(buckets[Math.max(0, index - 1)] as GroupState, doc, copy);
     }
     if (budget.due()) await budget.pause();
   }

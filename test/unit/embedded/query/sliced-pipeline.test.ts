@@ -72,6 +72,22 @@ const PIPELINES: Record<string, Document[]> = {
       },
     },
   ],
+  'a $group gathering values: $push, $addToSet, $min, $max on paths and computed operands': [
+    {
+      $group: {
+        _id: { $mod: ['$_id', 3] },
+        pushed: { $push: { id: '$_id', n: '$n' } },
+        cats: { $addToSet: '$cat' },
+        doubledTags: { $addToSet: { $size: '$tags' } },
+        smallest: { $min: '$n' },
+        largest: { $max: '$n' },
+        largestCat: { $max: '$cat' },
+        smallestCat: { $min: '$cat' },
+        computedMax: { $max: { $multiply: ['$_id', 2] } },
+      },
+    },
+  ],
+  'a $group by null with one $max over every document': [{ $group: { _id: null, largest: { $max: '$n' } } }],
   'a $group by a computed key, with a computed $sum': [
     {
       $group: {
@@ -103,6 +119,21 @@ const PIPELINES: Record<string, Document[]> = {
   ],
   '$bucket with an empty bucket': [{ $bucket: { groupBy: '$_id', boundaries: [0, 2_000, 5_000, 6_000] } }],
   $sortByCount: [{ $sortByCount: '$cat' }],
+  'inclusion, nested, computed and exclusion $project': [
+    {
+      $project: {
+        cat: 1,
+        twice: { $multiply: ['$_id', 2] },
+        nested: { first: { $arrayElemAt: ['$tags', 0] } },
+      },
+    },
+    { $project: { _id: 0, cat: 1, 'nested.first': 1 } },
+    { $project: { cat: 0 } },
+  ],
+  '$project of a path through arrays and of $$ROOT': [
+    { $project: { tagCount: { $size: '$tags' }, whole: '$$ROOT' } },
+    { $project: { n: '$whole.n', tagCount: 1 } },
+  ],
   $facet: [
     {
       $facet: {
