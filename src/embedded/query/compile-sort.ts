@@ -58,10 +58,13 @@ function sortValue(doc: Document, key: SortKey, compare: ValueCompare): unknown 
   return best;
 }
 
-/** A sort compiled into each document's sort values (computed once per document) and their comparison. */
+/** A sort compiled into each document's sort values (read once per document) and their order. */
 export interface SortKeys {
-  valuesOf(doc: Document): unknown[];
-  compareValues(a: readonly unknown[], b: readonly unknown[]): number;
+  /** How many values a document sorts by. */
+  readonly width: number;
+  valueAt(doc: Document, key: number): unknown;
+  /** The order of two documents' values at `key`, its direction applied. */
+  compareAt(key: number, a: unknown, b: unknown): number;
 }
 
 /** compileSort's order, for a sort that reads each document's values once instead of at every comparison. */
@@ -72,14 +75,9 @@ export function compileSortKeys(sort: Document, collation?: CollationSpec): Sort
     direction: parseDirection(field, sort[field]),
   }));
   return {
-    valuesOf: (doc) => keys.map((key) => sortValue(doc, key, compare)),
-    compareValues: (a, b) => {
-      for (let at = 0; at < keys.length; at++) {
-        const order = compareKeys(a[at], b[at], compare);
-        if (order !== 0) return (keys[at] as SortKey).direction * order;
-      }
-      return 0;
-    },
+    width: keys.length,
+    valueAt: (doc, key) => sortValue(doc, keys[key] as SortKey, compare),
+    compareAt: (key, a, b) => (keys[key] as SortKey).direction * compareKeys(a, b, compare),
   };
 }
 

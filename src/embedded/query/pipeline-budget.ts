@@ -24,17 +24,3 @@ export async function filterInSlices(
   }
   return out;
 }
-
-/** `map` of each item (into a new array), pausing between slices. */
-export async function mapInSlices<T, R>(
-  docs: readonly T[],
-  map: (doc: T) => R,
-  budget: PipelineBudget,
-): Promise<R[]> {
-  const out = new Array<R>(docs.length);
-  for (let index = 0; index < docs.length; index++) {
-    out[index] = map(docs[index] as T);
-    if (budget.due()) await budget.pause();
-  }
-  return out;
-}

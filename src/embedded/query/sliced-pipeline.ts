@@ -5,10 +5,9 @@ import type { Options } from 'mingo/types';
 import { isPlainDocument } from './bson-type-name.js';
 import { cloneDocument } from './clone-document.js';
 import { compileFilterWithOptions } from './compile-filter.js';
-import { compileSortKeys } from './compile-sort.js';
 import { computeOptionsFor, type ComputeOptions } from './compute-options.js';
 import type { Document } from './document.js';
-import { filterInSlices, mapInSlices, type PipelineBudget } from './pipeline-budget.js';
+import { filterInSlices, type PipelineBudget } from './pipeline-budget.js';
 import {
   clonedLazily,
   isCount,
@@ -104,15 +103,7 @@ async function narrowInSlices(
     return filterInSlices(docs, matcher, run.budget);
   }
   if (isPlainDocument(stage.$sort) && Object.keys(stage.$sort).length > 0) {
-    // Each document's sort values are read once, not at each of its log n comparisons.
-    const sortKeys = compileSortKeys(stage.$sort, run.options.collation);
-    const keyed = await mapInSlices(docs, (doc) => ({ doc, values: sortKeys.valuesOf(doc) }), run.budget);
-    const sorted = await sortInSlices(
-      keyed,
-      (a, b) => sortKeys.compareValues(a.values, b.values),
-      run.budget,
-    );
-    return mapInSlices(sorted, (entry) => entry.doc, run.budget);
+    return sortInSlices(docs, stage.$sort, run.options.collation, run.budget);
   }
   if (isCount(stage.$skip)) return docs.slice(stage.$skip);
   if (isCount(stage.$limit) && stage.$limit > 0) return docs.slice(0, stage.$limit);

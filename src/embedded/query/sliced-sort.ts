@@ -1,28 +1,62 @@
-// A stable sort that pauses between slices: sorted runs merged pairwise, so that a $sort of 100,000 documents never
-// holds the event loop for its whole n log n.
+// A sort that pauses between slices, for $sort over a whole collection: each document's sort values are read once
+// into one flat array, and an array of indexes (no object per document, so little for the collector to do) is
+// sorted in runs and merged pairwise, so that the n log n comparisons never hold the event loop in one piece.
+import { compileSortKeys } from './compile-sort.js';
+import type { CollationSpec } from 'mingo/types';
+import type { Document } from './document.js';
 import type { PipelineBudget } from './pipeline-budget.js';
 
-/** Documents sorted in one piece: below this a pause would cost more than the sort. */
+/** Indexes sorted in one piece: below this a pause would cost more than the sort. */
 const RUN_LENGTH = 512;
 
 /**
- * The same order as `items.slice().sort(compare)` (both are stable: equal items keep their input order, since
- * each run is sorted stably and a merge takes from the left run on ties); never modifies `items`.
+ * `docs` in compileSort's order, equal documents in input order (the same as `docs.slice().sort(compileSort(...))`,
+ * which is stable); never modifies `docs`.
  */
-export async function sortInSlices<T>(
-  items: readonly T[],
-  compare: (left: T, right: T) => number,
+export async function sortInSlices(
+  docs: readonly Document[],
+  sort: Document,
+  collation: CollationSpec | undefined,
   budget: PipelineBudget,
-): Promise<T[]> {
-  const count = items.length;
-  if (count <= RUN_LENGTH) return items.slice().sort(compare);
-  let source: T[] = new Array<T>(count);
+): Promise<Document[]> {
+  const sortKeys = compileSortKeys(sort, collation);
+  const width = sortKeys.width;
+  const count = docs.length;
+  const values = new Array<unknown>(count * width);
+  for (let index = 0; index < count; index++) {
+    for (let key = 0; key < width; key++) values[index * width + key] = sortKeys.valueAt(docs[index]!, key);
+    if (budget.due()) await budget.pause();
+  }
+  // Ties go by input position, so that the order is the stable one whatever the sort algorithm.
+  const compare = (left: number, right: number): number => {
+    for (let key = 0; key < width; key++) {
+      const order = sortKeys.compareAt(key, values[left * width + key], values[right * width + key]);
+      if (order !== 0) return order;
+    }
+    return left - right;
+  };
+  const order = await sortIndexesInSlices(count, compare, budget);
+  const out = new Array<Document>(count);
+  for (let at = 0; at < count; at++) {
+    out[at] = docs[order[at]!]!;
+    if (budget.due()) await budget.pause();
+  }
+  return out;
+}
+
+/** The indexes 0..count-1 sorted by `compare` (a total order), in sorted runs merged pairwise. */
+async function sortIndexesInSlices(
+  count: number,
+  compare: (left: number, right: number) => number,
+  budget: PipelineBudget,
+): Promise<Uint32Array> {
+  let source = new Uint32Array(count);
+  for (let index = 0; index < count; index++) source[index] = index;
   for (let start = 0; start < count; start += RUN_LENGTH) {
-    const run = items.slice(start, start + RUN_LENGTH).sort(compare);
-    for (let offset = 0; offset < run.length; offset++) source[start + offset] = run[offset] as T;
+    source.subarray(start, Math.min(start + RUN_LENGTH, count)).sort(compare);
     if (budget.dueNow()) await budget.pause();
   }
-  let target: T[] = new Array<T>(count);
+  let target = new Uint32Array(count);
   for (let width = RUN_LENGTH; width < count; width *= 2) {
     for (let left = 0; left < count; left += 2 * width) {
       const middle = Math.min(left + width, count);
@@ -31,19 +65,19 @@ export async function sortInSlices<T>(
       let fromRight = middle;
       let at = left;
       while (fromLeft < middle && fromRight < end) {
-        const leftItem = source[fromLeft] as T;
-        const rightItem = source[fromRight] as T;
-        if (compare(rightItem, leftItem) < 0) {
-          target[at++] = rightItem;
+        const leftIndex = source[fromLeft]!;
+        const rightIndex = source[fromRight]!;
+        if (compare(rightIndex, leftIndex) < 0) {
+          target[at++] = rightIndex;
           fromRight++;
         } else {
-          target[at++] = leftItem;
+          target[at++] = leftIndex;
           fromLeft++;
         }
         if (budget.due()) await budget.pause();
       }
-      while (fromLeft < middle) target[at++] = source[fromLeft++] as T;
-      while (fromRight < end) target[at++] = source[fromRight++] as T;
+      while (fromLeft < middle) target[at++] = source[fromLeft++]!;
+      while (fromRight < end) target[at++] = source[fromRight++]!;
     }
     [source, target] = [target, source];
   }
