@@ -3,14 +3,14 @@
 // $push, $addToSet, $min and $max gather each document's value and reduce once, in one linear pass. Any other
 // accumulator is left to mingo over the group's copies (one call per group, the part that is not sliced).
 import { evalExpr } from 'mingo/core';
-import { compare, isNil, resolve, unique } from 'mingo/util';
-import { arithmetic } from './bson-numbers.js';
+import { HashMap, compare, isNil, resolve } from 'mingo/util';
+import { arithmetic, numericValue } from './bson-numbers.js';
 import { isPlainDocument } from './bson-type-name.js';
 import { cloneForExpressions } from './clone-document.js';
 import { copyComputeOptions, type ComputeOptions } from './compute-options.js';
 import type { Document } from './document.js';
 import { addToTypedSum, isDecimal, isNumber, typedMean } from './typed-arithmetic.js';
-import { typedEqual } from './typed-value-operators.js';
+import type { PipelineBudget } from './pipeline-budget.js';
 
 /** How one output field of a group is computed; `path` when the operand is a plain field path. */
 type Accumulation =
@@ -156,7 +156,12 @@ export class GroupAccumulator {
   }
 
   /** The output fields of a non-empty group, in the stage's order, as mingo's evaluation of each would give them. */
-  finish(state: GroupState, output: Document, options: ComputeOptions): void {
+  async finish(
+    state: GroupState,
+    output: Document,
+    options: ComputeOptions,
+    budget: PipelineBudget,
+  ): Promise<void> {
     for (let slot = 0; slot < this.fields.length; slot++) {
       const [name, accumulation] = this.fields[slot] as readonly [string, Accumulation];
       const values = state.values[slot] as unknown[];
@@ -179,11 +184,16 @@ export class GroupAccumulator {
           output[name] = values;
           break;
         case 'addToSet':
-          output[name] = unique(values);
+          output[name] = await uniqueInSlices(values, budget);
           break;
         case 'min':
         case 'max':
-          output[name] = typedEqual(picked(values, accumulation.kind), state.typedValues[slot] as unknown[]);
+          output[name] = await pickedInSlices(
+            values,
+            state.typedValues[slot] as unknown[],
+            accumulation.kind,
+            budget,
+          );
           break;
         // $first/$last read one document of the group: the typed operand of that one is what they return.
         case 'first':
@@ -201,17 +211,40 @@ export class GroupAccumulator {
 }
 
 /**
- * mingo's $min/$max: the first, or last, of the values sorted stably with its `compare` (null when that is null or
- * missing; $min leaves those out first). One pass finds the same value: the first smallest, the last largest.
+ * typed-value-operators' $min/$max over a group: mingo's accumulator (the first, or last, of the values sorted stably
+ * with its `compare`, null when that is null or missing; $min leaves those out first), then the first stored operand
+ * with that value (typed-value-operators' typedEqual). One pass finds the same value: the first smallest, the last largest.
  */
-function picked(values: readonly unknown[], kind: 'min' | 'max'): unknown {
+async function pickedInSlices(
+  values: readonly unknown[],
+  typedValues: readonly unknown[],
+  kind: 'min' | 'max',
+  budget: PipelineBudget,
+): Promise<unknown> {
   let best: unknown = undefined;
   let found = false;
   for (const value of values) {
-    // $min leaves out null and missing values; $max sorts them first.
+    if (budget.due()) await budget.pause();
     if (kind === 'min' && isNil(value)) continue;
     if (!found || (kind === 'min' ? compare(value, best) < 0 : compare(value, best) >= 0)) best = value;
     found = true;
   }
-  return isNil(best) ? null : best;
+  const result = isNil(best) ? null : best;
+  if (typeof result !== 'number' || Number.isNaN(result)) return result;
+  // typedEqual's search, a slice at a time.
+  for (const candidate of typedValues) {
+    if (isNumber(candidate) && Number(numericValue(candidate)) === result) return candidate;
+    if (budget.due()) await budget.pause();
+  }
+  return result;
+}
+
+/** mingo's `unique` (first occurrences, in order, by its value equality), a slice at a time. */
+async function uniqueInSlices(values: readonly unknown[], budget: PipelineBudget): Promise<unknown[]> {
+  const seen = HashMap.init<unknown, true>();
+  for (const value of values) {
+    seen.set(value, true);
+    if (budget.due()) await budget.pause();
+  }
+  return Array.from(seen.keys());
 }

@@ -77,10 +77,11 @@ export async function groupInSlices(
   const out: Document[] = [];
   for (const groupId of Array.from(groups.keys())) {
     const output: Document = { _id: groupId };
-    accumulator.finish(
+    await accumulator.finish(
       groups.get(groupId) as GroupState,
       output,
       groupOptions.update({ root: null, groupId }),
+      budget,
     );
     out.push(output);
     if (accumulator.keepsCopies ? budget.dueNow() : budget.due()) await budget.pause();
@@ -140,7 +141,7 @@ export async function bucketInSlices(
     if (state.count === 0) {
       // An empty bucket: mingo's accumulators over no documents (a plain 0 count, a null average).
       for (const name of names) fields[name] = evalExpr([], output[name], options);
-    } else accumulator.finish(state, fields, options);
+    } else await accumulator.finish(state, fields, options, budget);
     fields._id = key;
     out.push(fields);
     if (budget.dueNow()) await budget.pause();

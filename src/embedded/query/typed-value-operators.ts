@@ -18,7 +18,7 @@ import {
 } from './typed-arithmetic.js';
 
 /** The operand whose value is mingo's plain `result`, in the order given, so the stored type comes back. */
-export function typedEqual(result: unknown, candidates: readonly unknown[]): unknown {
+function typedEqual(result: unknown, candidates: readonly unknown[]): unknown {
   if (typeof result !== 'number' || Number.isNaN(result)) return result;
   for (const candidate of candidates) {
     if (isNumber(candidate) && Number(numericValue(candidate)) === result) return candidate;
