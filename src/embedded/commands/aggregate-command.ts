@@ -28,7 +28,7 @@ import {
 import { ArrayCursor, type CursorBatch, type ServerCursor } from './cursor-registry.js';
 import { queryOptionsOf } from './query-options.js';
 import { cursorReply } from './read-commands.js';
-import { readableDocuments } from './readable-documents.js';
+import { evaluateSnapshot, readableDocuments, snapshotNamespace } from './readable-documents.js';
 import { resolveHint } from './index-hint.js';
 import { startCollectionPipeline } from './aggregate-source.js';
 import { explainAggregate } from './explain-command.js';
@@ -142,12 +142,9 @@ const aggregate: CommandHandlerFn = async (context) => {
     runPipeline([], stages, { ...options, resolveCollection: () => [] });
   }
   // Snapshot rule: the collections $lookup/$graphLookup/$unionWith read are taken now, before the first pause.
-  const foreign = new Map<string, Document[]>();
-  for (const name of foreignCollections(stages)) {
-    foreign.set(name, readableDocuments(context.engine, { db: context.db, coll: name }));
-  }
-  const resolveCollection = (name: string): Document[] =>
-    foreign.get(name) ?? readableDocuments(context.engine, { db: context.db, coll: name });
+  const joined = [...foreignCollections(stages)].map(
+    (name) => [name, snapshotNamespace(context.engine, { db: context.db, coll: name })] as const,
+  );
   if (typeof target === 'string') {
     const start = await startCollectionPipeline(
       context.engine,
@@ -162,6 +159,10 @@ const aggregate: CommandHandlerFn = async (context) => {
     source = collectionlessSource(context, stages, options);
     stages = stages.slice(1);
   }
+  const foreign = new Map<string, Document[]>();
+  for (const [name, snapshot] of joined) foreign.set(name, await evaluateSnapshot(snapshot, budget));
+  const resolveCollection = (name: string): Document[] =>
+    foreign.get(name) ?? readableDocuments(context.engine, { db: context.db, coll: name });
   const documents = await runPipelineInSlices(source, stages, { ...options, resolveCollection }, budget);
   budget.checkDeadline();
   const ns = typeof target === 'string' ? `${context.db}.${target}` : `${context.db}.$cmd.aggregate`;

@@ -126,6 +126,46 @@ describe('a long read', () => {
     }
   });
 
+  it('lets a ping answer before a find, count or aggregate of a view, whose pipeline runs in slices too', async () => {
+    const other = await fixture.connect();
+    await other.db('admin').command({ ping: 1 });
+    await docs.db.createCollection('averages', {
+      viewOn: docs.collectionName,
+      pipeline: [{ $group: { _id: '$group', average: { $avg: '$v' } } }],
+    });
+    const view = docs.db.collection<TestDocument>('averages');
+    const reads: Array<{ read: () => Promise<unknown>; expected: unknown }> = [
+      {
+        read: () => view.find({}, { maxTimeMS: NO_LIMIT_MS }).toArray(),
+        expected: [{ _id: 'a', average: 0 }],
+      },
+      {
+        read: () => docs.db.command({ count: 'averages', maxTimeMS: NO_LIMIT_MS }),
+        expected: expect.objectContaining({ n: 1 }),
+      },
+      {
+        read: () => view.aggregate([{ $project: { average: 1 } }], { maxTimeMS: NO_LIMIT_MS }).toArray(),
+        expected: [{ _id: 'a', average: 0 }],
+      },
+    ];
+    for (const { read, expected } of reads) {
+      const answered: string[] = [];
+      const started = nextReadStarts();
+      const reading = read().then((result) => {
+        answered.push('read');
+        return result;
+      });
+      await started;
+      const ping = other
+        .db('admin')
+        .command({ ping: 1 })
+        .then(() => answered.push('ping'));
+      const [result] = await Promise.all([reading, ping]);
+      expect(answered).toEqual(['ping', 'read']);
+      expect(result).toEqual(expected);
+    }
+  });
+
   it('reads the collections a $lookup and a $unionWith join as they were when it started', async () => {
     const others = docs.db.collection<TestDocument>('others');
     await others.insertMany([
