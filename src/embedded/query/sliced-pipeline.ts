@@ -17,6 +17,7 @@ import {
   type RunPipelineOptions,
 } from './run-pipeline.js';
 import { bucketInSlices, groupInSlices } from './sliced-group.js';
+import { lookupInSlices } from './sliced-lookup.js';
 import { sortInSlices } from './sliced-sort.js';
 import { fieldsReadBy } from './stage-dependencies.js';
 
@@ -116,6 +117,10 @@ async function mingoStageInSlices(docs: Document[], stage: Document, run: Sliced
   const spec: unknown = stage[name];
   if (PER_DOCUMENT_STAGES.has(name) || (name === '$lookup' && isPipelineLookup(spec))) {
     return perDocumentInChunks(docs, stage, run);
+  }
+  if (name === '$lookup') {
+    const joined = await lookupInSlices(docs, spec, run.options.collectionResolver, run.budget);
+    if (joined) return joined;
   }
   if (name === '$group') {
     const grouped = await groupInSlices(docs, spec, run.computeOptions, run.budget);

@@ -36,6 +36,9 @@ const OTHERS: Document[] = [
   { _id: 'o1', cat: 'a' },
   { _id: 'o2', cat: 'b' },
   { _id: 'o3', cat: 'a' },
+  { _id: 'o4', cat: ['c', 'd'] },
+  { _id: 'o5' },
+  { _id: 'o6', cat: 'yy', n: Long.fromNumber(3) },
 ];
 
 /** A budget that pauses after every document and every chunk: the most slices a run can be cut into. */
@@ -160,11 +163,11 @@ const PIPELINES: Record<string, Document[]> = {
       },
     },
   ],
-  'a $lookup by fields and $unionWith (run in one piece)': [
+  'a $lookup by fields (scalar, missing and array local values, arrays of foreign values)': [
     { $lookup: { from: 'others', localField: 'cat', foreignField: 'cat', as: 'joined' } },
-    { $unionWith: 'others' },
-    { $skip: 2_990 },
+    { $lookup: { from: 'others', localField: 'tags', foreignField: 'cat', as: 'byTag', pipeline: [] } },
   ],
+  '$unionWith (run in one piece)': [{ $unionWith: 'others' }, { $skip: 2_990 }],
   '$bucketAuto (run in one piece)': [{ $bucketAuto: { groupBy: '$_id', buckets: 4 } }],
 };
 
