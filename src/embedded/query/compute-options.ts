@@ -15,20 +15,41 @@ export interface ComputeOptions extends Options {
 
 const CAPTURE_STAGE = '$_captureComputeOptions';
 
-/** ComputeOptions for `options`, with `$$NOW` fixed from now on. */
+/** Each context with the capture stage added, built once: the Aggregator below copies it (its own, per command). */
+const captureContexts = new WeakMap<Context, Context>();
+
+/** ComputeOptions for `options` (whose context is copied, as mingo's Aggregator does), with `$$NOW` fixed. */
 export function computeOptionsFor(options: Partial<Options>): ComputeOptions {
   let captured: ComputeOptions | undefined;
   const capture = (collection: Iterator, _expression: unknown, computeOptions: Options): Iterator => {
     captured = computeOptions as ComputeOptions;
     return collection;
   };
-  // A stage only this Aggregator knows: mingo hands every stage the ComputeOptions it built from `options`.
-  const context = Context.from(Context.init({ pipeline: { [CAPTURE_STAGE]: capture } }), options.context!);
-  new Aggregator([{ [CAPTURE_STAGE]: 1 }], { ...options, context }).run([]);
+  const base = options.context!;
+  let context = captureContexts.get(base);
+  if (context === undefined) {
+    // A stage only this context knows, which hands on the ComputeOptions mingo built from `options`.
+    context = Context.from(Context.init({ pipeline: { [CAPTURE_STAGE]: captureStage } }), base);
+    captureContexts.set(base, context);
+  }
+  capturing = capture;
+  try {
+    new Aggregator([{ [CAPTURE_STAGE]: 1 }], { ...options, context }).run([]);
+  } finally {
+    capturing = undefined;
+  }
   if (captured === undefined) throw new Error('mingo did not run the capture stage');
   void captured.now;
   return captured;
 }
+
+type StageFn = (collection: Iterator, expression: unknown, options: Options) => Iterator;
+
+/** The capture of the computeOptionsFor call under way (calls never overlap: they are synchronous). */
+let capturing: StageFn | undefined;
+
+const captureStage: StageFn = (collection, expression, options) =>
+  capturing ? capturing(collection, expression, options) : collection;
 
 /** A copy with the same options and locals, whose `update` leaves `options` alone (mingo's ComputeOptions.init). */
 export function copyComputeOptions(options: ComputeOptions): ComputeOptions {

@@ -60,7 +60,15 @@ export async function runPipelineInSlices(
   validateStages(pipeline);
   const mingoOptions = pipelineOptions(options);
   try {
-    const run: SlicedRun = { options: mingoOptions, computeOptions: computeOptionsFor(mingoOptions), budget };
+    let computeOptions: ComputeOptions | undefined;
+    const run: SlicedRun = {
+      options: mingoOptions,
+      budget,
+      // Built only when a stage goes to mingo: pipelines of native stages (a count's) pay nothing for it.
+      get computeOptions() {
+        return (computeOptions ??= computeOptionsFor(mingoOptions));
+      },
+    };
     return await runStagesInSlices(docs, pipeline, run);
   } catch (error) {
     throw toCommandError(error);
