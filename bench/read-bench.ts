@@ -1,5 +1,6 @@
-// The read phase of `npm run bench:mongo`: indexed counts, a sorted page, a $group by status and how long a ping
-// on another connection waits while slow reads run, over saga-shaped documents (~1 KB each).
+// The read phase of `npm run bench:mongo`: indexed counts, a sorted page, $group, $sort + $project, $bucket and $facet
+// pipelines, and how long a ping on another connection waits while slow reads run, over saga-shaped documents
+// (~1 KB each).
 import { performance } from 'node:perf_hooks';
 import { MongoClient, type Db } from 'mongodb';
 
@@ -89,8 +90,14 @@ export interface ReadBenchResult {
   groupByStatusMs: number;
   groupSumMs: number;
   groupAvgMs: number;
+  sortProjectMs: number;
+  bucketMs: number;
+  facetMs: number;
   pingDuringScanMaxMs: number;
   pingDuringMingoGroupMaxMs: number;
+  pingDuringSortProjectMaxMs: number;
+  pingDuringBucketMaxMs: number;
+  pingDuringFacetMaxMs: number;
 }
 
 /** Loads `total` saga documents into `db.sagas` (with the saga store's indexes) and measures the reads. */
@@ -121,6 +128,48 @@ export async function readBench(uri: string, db: Db, total: number): Promise<Rea
   const groupAvg = () =>
     sagas.aggregate([{ $group: { _id: '$input.currency', amount: { $avg: '$input.amount' } } }]).toArray();
   const groupAvgMs = await median(3, groupAvg);
+  // Other stages mingo computes, each over every document: a sort of all of them and a projection, buckets with an
+  // accumulator mingo evaluates per bucket ($addToSet), and a $facet of three sub-pipelines.
+  const sortProject = () =>
+    sagas
+      .aggregate([
+        { $sort: { 'input.amount': -1, _id: 1 } },
+        { $project: { key: 1, amount: '$input.amount' } },
+        { $limit: 20 },
+      ])
+      .toArray();
+  const bucket = () =>
+    sagas
+      .aggregate([
+        {
+          $bucket: {
+            groupBy: '$input.amount',
+            boundaries: [0, 1_000, 2_000, 3_000],
+            output: {
+              n: { $sum: 1 },
+              average: { $avg: '$input.amount' },
+              customers: { $addToSet: '$input.customer' },
+            },
+          },
+        },
+        { $project: { n: 1, average: 1, customers: { $size: '$customers' } } },
+      ])
+      .toArray();
+  const facet = () =>
+    sagas
+      .aggregate([
+        {
+          $facet: {
+            byStatus: [{ $sortByCount: '$status' }],
+            recent: [{ $sort: { createdAt: -1 } }, { $limit: 5 }, { $project: { key: 1 } }],
+            largest: [{ $group: { _id: null, amount: { $max: '$input.amount' } } }],
+          },
+        },
+      ])
+      .toArray();
+  const sortProjectMs = await median(3, sortProject);
+  const bucketMs = await median(3, bucket);
+  const facetMs = await median(3, facet);
   const pinger = new MongoClient(uri, { maxPoolSize: 1 });
   await pinger.connect();
   try {
@@ -137,8 +186,11 @@ export async function readBench(uri: string, db: Db, total: number): Promise<Rea
     for (const slow of slowReads) {
       pingDuringScanMaxMs = Math.max(pingDuringScanMaxMs, await longestPingDuring(pinger, slow));
     }
-    // A stage mingo runs holds the event loop for its whole run.
+    // Stages mingo computes run in slices too.
     const pingDuringMingoGroupMaxMs = await longestPingDuring(pinger, groupAvg);
+    const pingDuringSortProjectMaxMs = await longestPingDuring(pinger, sortProject);
+    const pingDuringBucketMaxMs = await longestPingDuring(pinger, bucket);
+    const pingDuringFacetMaxMs = await longestPingDuring(pinger, facet);
     return {
       readDocuments: total,
       countIndexedMs,
@@ -147,8 +199,14 @@ export async function readBench(uri: string, db: Db, total: number): Promise<Rea
       groupByStatusMs,
       groupSumMs,
       groupAvgMs,
+      sortProjectMs,
+      bucketMs,
+      facetMs,
       pingDuringScanMaxMs: Number(pingDuringScanMaxMs.toFixed(2)),
       pingDuringMingoGroupMaxMs: Number(pingDuringMingoGroupMaxMs.toFixed(2)),
+      pingDuringSortProjectMaxMs: Number(pingDuringSortProjectMaxMs.toFixed(2)),
+      pingDuringBucketMaxMs: Number(pingDuringBucketMaxMs.toFixed(2)),
+      pingDuringFacetMaxMs: Number(pingDuringFacetMaxMs.toFixed(2)),
     };
   } finally {
     await pinger.close();

@@ -9,9 +9,11 @@ import {
 import { MongoCommandError } from '../errors.js';
 import {
   evaluateExpression,
+  foreignCollections,
   isPlainDocument,
   mingoOptionsFor,
   runPipeline,
+  runPipelineInSlices,
   type QueryOptions,
 } from '../query/index.js';
 import type { Engine } from '../storage/engine.js';
@@ -26,7 +28,7 @@ import {
 import { ArrayCursor, type CursorBatch, type ServerCursor } from './cursor-registry.js';
 import { queryOptionsOf } from './query-options.js';
 import { cursorReply } from './read-commands.js';
-import { readableDocuments } from './readable-documents.js';
+import { evaluateSnapshot, readableDocuments, snapshotNamespace } from './readable-documents.js';
 import { resolveHint } from './index-hint.js';
 import { startCollectionPipeline } from './aggregate-source.js';
 import { explainAggregate } from './explain-command.js';
@@ -132,14 +134,18 @@ const aggregate: CommandHandlerFn = async (context) => {
   const options = queryOptionsOf(command);
   const output: OutputStage | undefined = parseOutputStage(context, pipeline);
   let stages = output ? pipeline.slice(0, -1) : pipeline;
-  const resolveCollection = (name: string): Document[] =>
-    readableDocuments(context.engine, { db: context.db, coll: name });
   const budget = ReadBudget.of(context);
   let source: Document[];
   if (typeof target === 'string') {
     resolveHint(context.engine.getCollection({ db: context.db, coll: target }), command.hint);
     // Every stage is parsed before anything is read, as mongod does (the run over no documents costs nothing).
     runPipeline([], stages, { ...options, resolveCollection: () => [] });
+  }
+  // Snapshot rule: the collections $lookup/$graphLookup/$unionWith read are taken now, before the first pause.
+  const joined = [...foreignCollections(stages)].map(
+    (name) => [name, snapshotNamespace(context.engine, { db: context.db, coll: name })] as const,
+  );
+  if (typeof target === 'string') {
     const start = await startCollectionPipeline(
       context.engine,
       { db: context.db, coll: target },
@@ -153,8 +159,11 @@ const aggregate: CommandHandlerFn = async (context) => {
     source = collectionlessSource(context, stages, options);
     stages = stages.slice(1);
   }
-  // Stages run by mingo run in one piece; the deadline is checked again once they are done.
-  const documents = runPipeline(source, stages, { ...options, resolveCollection });
+  const foreign = new Map<string, Document[]>();
+  for (const [name, snapshot] of joined) foreign.set(name, await evaluateSnapshot(snapshot, budget));
+  const resolveCollection = (name: string): Document[] =>
+    foreign.get(name) ?? readableDocuments(context.engine, { db: context.db, coll: name });
+  const documents = await runPipelineInSlices(source, stages, { ...options, resolveCollection }, budget);
   budget.checkDeadline();
   const ns = typeof target === 'string' ? `${context.db}.${target}` : `${context.db}.$cmd.aggregate`;
   if (output) {

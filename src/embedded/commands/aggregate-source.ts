@@ -6,7 +6,7 @@ import type { Engine } from '../storage/engine.js';
 import { countStageName, isCountingGroup, runSimpleGroup, simpleGroupOf } from './native-group.js';
 import { planRead } from './read-plan.js';
 import { filterSliced, type ReadBudget } from './read-budget.js';
-import { isView, readableDocuments } from './readable-documents.js';
+import { isView, readableDocuments, readableDocumentsInSlices } from './readable-documents.js';
 
 export interface PipelineStart {
   /** The documents the remaining stages run on (stored ones: the caller must not modify them). */
@@ -30,7 +30,9 @@ export async function startCollectionPipeline(
 ): Promise<PipelineStart> {
   const collection = engine.getCollection(ns);
   const first = stages[0];
-  if (!collection || isView(collection) || !first || !isPlainDocument(first.$match)) {
+  if (isView(collection))
+    return startWithGroup(await readableDocumentsInSlices(engine, ns, budget), stages, budget);
+  if (!collection || !first || !isPlainDocument(first.$match)) {
     return startWithGroup(readableDocuments(engine, ns), stages, budget);
   }
   const filter = first.$match;

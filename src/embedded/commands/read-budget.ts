@@ -4,6 +4,7 @@ import type { Document } from 'bson';
 import { performance } from 'node:perf_hooks';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { MongoCommandError } from '../errors.js';
+import type { PipelineBudget } from '../query/index.js';
 import { commandNumber, type CommandContext } from './command-context.js';
 
 /** Work between two pauses: short enough that a ping waits at most a few ms behind a scan. */
@@ -11,7 +12,7 @@ const SLICE_MS = 4;
 /** The clocks are read once per this many documents (a power of two, checked with a mask). */
 const CHECK_EVERY = 256;
 
-export class ReadBudget {
+export class ReadBudget implements PipelineBudget {
   private sliceStartedAt = performance.now();
   private visited = 0;
   private readonly deadline: number | undefined;
@@ -36,6 +37,12 @@ export class ReadBudget {
    */
   due(): boolean {
     if ((++this.visited & (CHECK_EVERY - 1)) !== 0) return false;
+    this.checkDeadline();
+    return performance.now() - this.sliceStartedAt >= SLICE_MS;
+  }
+
+  /** After a batch of work of unknown cost (a chunk through a mingo stage): the same answer as due(), now. */
+  dueNow(): boolean {
     this.checkDeadline();
     return performance.now() - this.sliceStartedAt >= SLICE_MS;
   }

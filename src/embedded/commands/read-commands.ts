@@ -25,7 +25,7 @@ import {
 import { candidateDocuments, queryOptionsOf } from './query-options.js';
 import { compareIndexKeys, indexKeyOf, parseIndexBounds, withinIndexBounds } from './index-bounds.js';
 import { resolveHint } from './index-hint.js';
-import { isView, readableDocuments } from './readable-documents.js';
+import { isView, readableDocumentsInSlices } from './readable-documents.js';
 import { ArrayCursor, type CursorBatch, type ServerCursor } from './cursor-registry.js';
 import { filterSliced, ReadBudget, scanSliced } from './read-budget.js';
 import { SortedPage } from './sorted-page.js';
@@ -65,7 +65,7 @@ export async function queryDocuments(
   if (!collection) return [];
   let candidates: Iterable<Document>;
   let sorted = false;
-  if (isView(collection)) candidates = readableDocuments(engine, { db, coll });
+  if (isView(collection)) candidates = await readableDocumentsInSlices(engine, { db, coll }, budget);
   else if (bounds || hint?.kind === 'natural')
     candidates = candidateDocuments(collection, filter, queryOptions);
   else {
@@ -249,7 +249,8 @@ const count: CommandHandlerFn = async (context) => {
     const collection = context.engine.getCollection({ db: context.db, coll });
     resolveHint(collection, context.command.hint);
     const total = isView(collection)
-      ? readableDocuments(context.engine, { db: context.db, coll }).length
+      ? (await readableDocumentsInSlices(context.engine, { db: context.db, coll }, ReadBudget.of(context)))
+          .length
       : (collection?.size ?? 0);
     const n = Math.max(0, total - skip);
     return { n: limit > 0 ? Math.min(limit, n) : n };

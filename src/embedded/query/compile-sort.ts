@@ -58,6 +58,29 @@ function sortValue(doc: Document, key: SortKey, compare: ValueCompare): unknown 
   return best;
 }
 
+/** A sort compiled into each document's sort values (read once per document) and their order. */
+export interface SortKeys {
+  /** How many values a document sorts by. */
+  readonly width: number;
+  valueAt(doc: Document, key: number): unknown;
+  /** The order of two documents' values at `key`, its direction applied. */
+  compareAt(key: number, a: unknown, b: unknown): number;
+}
+
+/** compileSort's order, for a sort that reads each document's values once instead of at every comparison. */
+export function compileSortKeys(sort: Document, collation?: CollationSpec): SortKeys {
+  const compare = collatedValueCompare(collation) ?? compareValues;
+  const keys: SortKey[] = Object.keys(sort).map((field) => ({
+    parts: splitPath(field),
+    direction: parseDirection(field, sort[field]),
+  }));
+  return {
+    width: keys.length,
+    valueAt: (doc, key) => sortValue(doc, keys[key] as SortKey, compare),
+    compareAt: (key, a, b) => (keys[key] as SortKey).direction * compareKeys(a, b, compare),
+  };
+}
+
 /**
  * Parses a sort specification ({a: 1, 'b.c': -1}); the comparator is stable-sort friendly (0 on ties).
  * With a collation, strings sort by it.

@@ -16,3 +16,6 @@ export { matchOnlyPipeline, runPipeline } from './run-pipeline.js';
 export type { RunPipelineOptions } from './run-pipeline.js';
 export type { Document } from './document.js';
 export { schemaFailures } from './json-schema.js';
+export { runPipelineInSlices } from './sliced-pipeline.js';
+export type { PipelineBudget } from './pipeline-budget.js';
+export { foreignCollections } from './foreign-collections.js';

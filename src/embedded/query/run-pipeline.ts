@@ -91,7 +91,7 @@ const $group: PipelineFn = (collection, expression, options) =>
  * mingo's, and mingo's other expression operators wrapped so that typed values never reach them (typed-arithmetic.ts).
  */
 const stockExpressions = expressionOperators as unknown as Record<string, unknown>;
-const pipelineContext = Context.from(
+export const pipelineContext = Context.from(
   Context.init({
     pipeline: {
       $match,
@@ -115,7 +115,7 @@ const pipelineContext = Context.from(
 /** Stage names mingo knows but MongoDB would not run here (or that write), rejected as unknown. */
 const REJECTED_STAGES = new Set(['$out', '$merge']);
 
-function validateStages(pipeline: unknown[]): void {
+export function validateStages(pipeline: unknown[]): void {
   for (const stage of pipeline) {
     if (!isPlainDocument(stage)) {
       throw new MongoCommandError('TypeMismatch', "Each element of the 'pipeline' array must be an object");
@@ -146,13 +146,13 @@ export function toCommandError(error: unknown): MongoCommandError {
  * The copies carry safe-range Longs and whole doubles as numbers so mingo's operators work on them, and point to
  * the document they come from so that the typed operators read exact types there.
  */
-function* clonedLazily(docs: Document[], fields: readonly string[] | undefined): Generator<Document> {
-  if (fields === undefined) {
-    for (const doc of docs) yield tagTypedSource(cloneForExpressions(doc), doc);
-  } else {
-    // A stage that reads only these fields gets copies of only these (stage-dependencies.ts).
-    for (const doc of docs) yield tagTypedSource(cloneForExpressions(pickFields(doc, fields)), doc);
-  }
+export function* clonedLazily(docs: Document[], fields: readonly string[] | undefined): Generator<Document> {
+  for (const doc of docs) yield pipelineCopy(doc, fields);
+}
+
+/** The copy of `doc` a mingo stage gets; one reading only `fields` gets only those (stage-dependencies.ts). */
+export function pipelineCopy(doc: Document, fields: readonly string[] | undefined): Document {
+  return tagTypedSource(cloneForExpressions(fields === undefined ? doc : pickFields(doc, fields)), doc);
 }
 
 const matchOnlyMatchers = new WeakMap<readonly Document[], ((doc: Document) => boolean) | null>();
@@ -177,7 +177,7 @@ export function matchOnlyPipeline(pipeline: readonly Document[]): ((doc: Documen
   return matcher;
 }
 
-const isCount = (value: unknown): value is number =>
+export const isCount = (value: unknown): value is number =>
   typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 
 /**
@@ -201,6 +201,17 @@ function narrowNatively(
   return undefined;
 }
 
+/** mingo's options for a pipeline run with `options`. */
+export function pipelineOptions(options: RunPipelineOptions): Partial<Options> {
+  return {
+    ...baseOptions,
+    context: pipelineContext,
+    ...(options.resolveCollection ? { collectionResolver: options.resolveCollection } : {}),
+    ...(options.variables ? { variables: options.variables } : {}),
+    ...(options.collation ? { collation: options.collation } : {}),
+  };
+}
+
 /** Runs an aggregation pipeline over in-memory documents; never mutates `docs`. */
 export function runPipeline(
   docs: Document[],
@@ -210,13 +221,7 @@ export function runPipeline(
   if (!Array.isArray(pipeline))
     throw new MongoCommandError('TypeMismatch', "'pipeline' option must be specified as an array");
   validateStages(pipeline);
-  const mingoOptions: Partial<Options> = {
-    ...baseOptions,
-    context: pipelineContext,
-    ...(options.resolveCollection ? { collectionResolver: options.resolveCollection } : {}),
-    ...(options.variables ? { variables: options.variables } : {}),
-    ...(options.collation ? { collation: options.collation } : {}),
-  };
+  const mingoOptions = pipelineOptions(options);
   try {
     return runStages(docs, pipeline, mingoOptions);
   } catch (error) {

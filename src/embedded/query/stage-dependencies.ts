@@ -1,5 +1,6 @@
-// The top-level fields a stage reads, when it builds new documents from them alone: its input copies then hold
-// only those fields (mongod's dependency analysis), instead of whole ~1 KB documents copied for a count.
+// The top-level fields a stage reads, when it builds new documents from them alone ($group, $bucket, an inclusion
+// $project...): its input copies then hold only those fields (mongod's dependency analysis), instead of whole ~1 KB
+// documents copied for a count.
 import type { Document } from './document.js';
 import { isPlainDocument } from './bson-type-name.js';
 
@@ -13,11 +14,44 @@ const WHOLE_DOCUMENT_OPERATORS = new Set(['$getField', '$setField', '$unsetField
 export function fieldsReadBy(stage: Document): string[] | undefined {
   const names = Object.keys(stage);
   const name = names[0];
+  if (names.length === 1 && name === '$project') return fieldsProjected(stage.$project);
   if (names.length !== 1 || name === undefined || !REBUILDING_STAGES.has(name)) return undefined;
   // $count's argument is the output field's name, not an expression: it reads nothing.
   if (name === '$count') return [];
   const fields = new Set<string>();
   return collectFields(stage[name], fields) ? [...fields] : undefined;
+}
+
+/**
+ * An inclusion `$project` builds its output from `_id`, the fields it keeps and those its expressions read; an
+ * exclusion one (a field set to 0 or false, also nested, or `_id` alone) passes the rest through: undefined.
+ */
+function fieldsProjected(spec: unknown): string[] | undefined {
+  if (!isPlainDocument(spec)) return undefined;
+  const fields = new Set<string>(['_id']);
+  // `{_id: 0}` alone excludes: every other field passes through.
+  const onlyExcludesId = Object.keys(spec).every(
+    (path) => path === '_id' && (spec._id === 0 || spec._id === false),
+  );
+  return !onlyExcludesId && projectedFields(spec, true, fields) ? [...fields] : undefined;
+}
+
+function projectedFields(spec: Document, top: boolean, fields: Set<string>): boolean {
+  for (const [path, value] of Object.entries(spec)) {
+    if (value === 0 || value === false) {
+      if (top && path === '_id') continue;
+      return false;
+    }
+    if (top) fields.add(path.split('.')[0] ?? path);
+    if (value === 1 || value === true) continue;
+    if (isPlainDocument(value) && Object.keys(value).some((key) => !key.startsWith('$'))) {
+      // A nested projection ({a: {b: 1, c: '$x'}}): the same rules inside it.
+      if (!projectedFields(value, false, fields)) return false;
+    } else if (typeof value === 'string' || isPlainDocument(value)) {
+      if (!collectFields(value, fields)) return false;
+    } else return false;
+  }
+  return true;
 }
 
 /** Adds the fields `value` reads to `fields`; false when it reads the whole document. */

@@ -105,23 +105,31 @@ export function typedOperand(obj: unknown, expr: unknown, options: Options): unk
 
 export const isNumber = (value: unknown): boolean =>
   typeof value !== 'boolean' && numericValue(value) !== undefined;
-const isDecimal = (value: unknown): boolean =>
+export const isDecimal = (value: unknown): boolean =>
   typeof value === 'object' && value !== null && bsonTag(value) === 'Decimal128';
+
+/** One step of $sum (sliced $group folds with it too): a non-number leaves the total as it is. */
+export function addToTypedSum(total: unknown, value: unknown): unknown {
+  return isNumber(value) ? arithmetic('add', total, value) : total;
+}
 
 /** Sum of the numeric values (others ignored): int32 unless a long, a double or an int32 overflow widens it. */
 function typedSum(values: readonly unknown[]): unknown {
   let total: unknown = 0;
-  for (const value of values) if (isNumber(value)) total = arithmetic('add', total, value);
+  for (const value of values) total = addToTypedSum(total, value);
   return total;
 }
 
-/** Mean of the numeric values: a double (a decimal when one of them is), null when there are none. */
+/** Mean of `count` numbers summing to `total`: a double (a decimal when one of them is), null when there are none. */
+export function typedMean(total: unknown, count: number, anyDecimal: boolean): unknown {
+  if (count === 0) return null;
+  const mean = Number(numericValue(total)) / count;
+  return anyDecimal ? Decimal128.fromString(String(mean)) : asDouble(mean);
+}
+
 function typedAverage(values: readonly unknown[]): unknown {
   const numbers = values.filter(isNumber);
-  if (numbers.length === 0) return null;
-  const total = Number(numericValue(typedSum(numbers)));
-  const mean = total / numbers.length;
-  return numbers.some(isDecimal) ? Decimal128.fromString(String(mean)) : asDouble(mean);
+  return typedMean(typedSum(numbers), numbers.length, numbers.some(isDecimal));
 }
 
 /**

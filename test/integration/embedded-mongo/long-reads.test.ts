@@ -79,6 +79,125 @@ describe('a long read', () => {
     expect(grouped).toEqual([{ _id: 'a', n: DOCUMENTS }]);
   });
 
+  it('lets a ping answer before a pipeline whose stages mingo runs', async () => {
+    const other = await fixture.connect();
+    await other.db('admin').command({ ping: 1 });
+    const pipelines: Array<{ pipeline: Record<string, unknown>[]; expected: unknown[] }> = [
+      {
+        pipeline: [{ $group: { _id: '$group', average: { $avg: '$v' } } }],
+        expected: [{ _id: 'a', average: 0 }],
+      },
+      {
+        // The greatest note in string order is 'note 9999 …'.
+        pipeline: [{ $sort: { note: -1 } }, { $project: { v: 1 } }, { $limit: 1 }],
+        expected: [{ _id: 9_999, v: 0 }],
+      },
+      {
+        // Half-way keys: none falls on a boundary.
+        pipeline: [{ $bucket: { groupBy: { $add: ['$_id', 0.5] }, boundaries: [0, 10_000, DOCUMENTS] } }],
+        expected: [
+          { _id: 0, count: 10_000 },
+          { _id: 10_000, count: DOCUMENTS - 10_000 },
+        ],
+      },
+      {
+        pipeline: [{ $facet: { counted: [{ $count: 'n' }], byGroup: [{ $sortByCount: '$group' }] } }],
+        expected: [{ counted: [{ n: DOCUMENTS }], byGroup: [{ _id: 'a', count: DOCUMENTS }] }],
+      },
+    ];
+    for (const { pipeline, expected } of pipelines) {
+      const answered: string[] = [];
+      const started = nextReadStarts();
+      const aggregate = docs
+        .aggregate(pipeline, { maxTimeMS: NO_LIMIT_MS })
+        .toArray()
+        .then((result) => {
+          answered.push('aggregate');
+          return result;
+        });
+      await started;
+      const ping = other
+        .db('admin')
+        .command({ ping: 1 })
+        .then(() => answered.push('ping'));
+      const [result] = await Promise.all([aggregate, ping]);
+      expect(answered, JSON.stringify(pipeline)).toEqual(['ping', 'aggregate']);
+      expect(result).toEqual(expected);
+    }
+  });
+
+  it('lets a ping answer before a find, count or aggregate of a view, whose pipeline runs in slices too', async () => {
+    const other = await fixture.connect();
+    await other.db('admin').command({ ping: 1 });
+    await docs.db.createCollection('averages', {
+      viewOn: docs.collectionName,
+      pipeline: [{ $group: { _id: '$group', average: { $avg: '$v' } } }],
+    });
+    const view = docs.db.collection<TestDocument>('averages');
+    const reads: Array<{ read: () => Promise<unknown>; expected: unknown }> = [
+      {
+        read: () => view.find({}, { maxTimeMS: NO_LIMIT_MS }).toArray(),
+        expected: [{ _id: 'a', average: 0 }],
+      },
+      {
+        read: () => docs.db.command({ count: 'averages', maxTimeMS: NO_LIMIT_MS }),
+        expected: expect.objectContaining({ n: 1 }),
+      },
+      {
+        read: () => view.aggregate([{ $project: { average: 1 } }], { maxTimeMS: NO_LIMIT_MS }).toArray(),
+        expected: [{ _id: 'a', average: 0 }],
+      },
+    ];
+    for (const { read, expected } of reads) {
+      const answered: string[] = [];
+      const started = nextReadStarts();
+      const reading = read().then((result) => {
+        answered.push('read');
+        return result;
+      });
+      await started;
+      const ping = other
+        .db('admin')
+        .command({ ping: 1 })
+        .then(() => answered.push('ping'));
+      const [result] = await Promise.all([reading, ping]);
+      expect(answered).toEqual(['ping', 'read']);
+      expect(result).toEqual(expected);
+    }
+  });
+
+  it('reads the collections a $lookup and a $unionWith join as they were when it started', async () => {
+    const others = docs.db.collection<TestDocument>('others');
+    await others.insertMany([
+      { _id: 1, group: 'a' },
+      { _id: 2, group: 'a' },
+    ]);
+    const writer = await fixture.connect();
+    const started = nextReadStarts();
+    let readDone = false;
+    const read = docs
+      .aggregate(
+        [
+          { $group: { _id: '$group', average: { $avg: '$v' } } },
+          { $lookup: { from: 'others', pipeline: [{ $count: 'n' }], as: 'joined' } },
+          { $unionWith: 'others' },
+        ],
+        { maxTimeMS: NO_LIMIT_MS },
+      )
+      .toArray()
+      .finally(() => (readDone = true));
+    await started;
+    await writer.db(docs.dbName).collection<TestDocument>('others').insertOne({ _id: 3, group: 'a' });
+    const landedMidRead = !readDone;
+    const joined = await read;
+    expect(landedMidRead, 'the insert was applied while the aggregate was running').toBe(true);
+    expect(joined).toEqual([
+      { _id: 'a', average: 0, joined: [{ n: 2 }] },
+      { _id: 1, group: 'a' },
+      { _id: 2, group: 'a' },
+    ]);
+  });
+
   it('sees a write that lands while it runs either wholly or not at all', async () => {
     const writer = await fixture.connect();
     const namespace = docs.namespace;
@@ -159,6 +278,19 @@ describe('maxTimeMS', () => {
       const error = await expectMongoError(operation(), 50);
       expect(error.codeName).toBe('MaxTimeMSExpired');
       expect(error.message).toBe('operation exceeded time limit');
+    }
+  });
+
+  it('stops a pipeline whose stages mingo runs with MaxTimeMSExpired (50)', async () => {
+    const pipelines = [
+      [{ $group: { _id: '$k', average: { $avg: '$_id' } } }],
+      [{ $sort: { k: -1 } }, { $project: { k: 1 } }],
+      [{ $bucket: { groupBy: '$k', boundaries: [0, 7, 200] } }],
+      [{ $facet: { byK: [{ $sortByCount: '$k' }] } }],
+    ];
+    for (const pipeline of pipelines) {
+      const error = await expectMongoError(slowDocs.aggregate(pipeline, { maxTimeMS: 3_000 }).toArray(), 50);
+      expect(error.codeName).toBe('MaxTimeMSExpired');
     }
   });
 

@@ -150,4 +150,23 @@ describe('runPipeline', () => {
     }
     expect((caught as MongoCommandError).code).toBe(2);
   });
+
+  it('projects what an inclusion $project names from copies of only what it reads, and keeps the rest otherwise', () => {
+    const docs = [{ _id: 1, a: Long.fromNumber(5), b: { c: 2, d: 3 }, e: [1, 2] }];
+    // Inclusion: only _id, the kept fields and what the expressions read.
+    expect(runPipeline(docs, [{ $project: { b: { d: 1 }, n: { $add: ['$a', 1] } } }])).toEqual([
+      { _id: 1, b: { d: 3 }, n: Long.fromNumber(6) },
+    ]);
+    // $$ROOT reads the whole document (the copy mingo computes on: a safe-range Long is a number there).
+    expect(runPipeline(docs, [{ $project: { whole: '$$ROOT' } }])).toEqual([
+      { _id: 1, whole: { _id: 1, a: 5, b: { c: 2, d: 3 }, e: [1, 2] } },
+    ]);
+    // Exclusion, also of _id alone or of a nested field: every other field passes through.
+    expect(runPipeline(docs, [{ $project: { _id: 0 } }])).toEqual([
+      { a: Long.fromNumber(5), b: { c: 2, d: 3 }, e: [1, 2] },
+    ]);
+    expect(runPipeline(docs, [{ $project: { 'b.d': 0 } }])).toEqual([
+      { _id: 1, a: Long.fromNumber(5), b: { c: 2 }, e: [1, 2] },
+    ]);
+  });
 });
