@@ -3,7 +3,6 @@
 // the saga past the group, and whichever member's write matches queues what comes next. A process that dies between
 // the two leaves a group all done and not moved past: the recovery sweeper makes the same move.
 import type { SagaDefinition } from '../definition/index.js';
-import { versionOf } from '../definition/index.js';
 import type { SagaDocument } from '../model/saga-document.js';
 import {
   definitionSpan,
@@ -14,6 +13,7 @@ import {
   waveCompensated,
 } from '../model/step-group.js';
 import { expectedJobs } from '../model/expected-job.js';
+import { jobBase } from '../model/scheduled-attempt.js';
 import type { SagaQueues } from '../queue/saga-queues.js';
 import type { SagaStore } from '../store/saga-store.js';
 import type { SagaTracing } from '../tracing/saga-tracing.js';
@@ -60,9 +60,8 @@ export async function advancePastGroup(
     await deps.queues.removeDeadline(saga._id, saga.generation);
     return true;
   }
-  const base = { sagaId: saga._id, saga: saga.saga, version: versionOf(saga), generation: saga.generation };
   await deps.queues.enqueueSteps(
-    firstAttempts(base, definition.steps, next).map((ref) => ({ ref, continuation: true })),
+    firstAttempts(jobBase(saga), definition.steps, next).map((ref) => ({ ref, continuation: true })),
   );
   return true;
 }

@@ -1,9 +1,9 @@
 // The jobs a non-terminal saga needs next, derived from its document alone. The recovery sweeper re-queues them
 // when Redis lost them; a stale job re-queues them so a saga never waits on a job that no longer exists.
-import { versionOf, type SagaDefinition } from '../definition/index.js';
+import type { SagaDefinition } from '../definition/index.js';
 import type { ScheduledStep } from './step-job-ref.js';
 import type { SagaDocument } from './saga-document.js';
-import { scheduledStepRefs } from './scheduled-attempt.js';
+import { jobBase, scheduledStepRefs } from './scheduled-attempt.js';
 import { indexesOf, waveAt } from './step-group.js';
 
 /**
@@ -16,13 +16,7 @@ export function expectedJobs(
   definition: SagaDefinition | undefined,
   now = Date.now(),
 ): ScheduledStep[] {
-  const base = {
-    sagaId: saga._id,
-    saga: saga.saga,
-    version: versionOf(saga),
-    generation: saga.generation,
-    ...(saga.trace ? { trace: saga.trace.traceparent } : {}),
-  };
+  const base = jobBase(saga);
   if (saga.status === 'running') {
     return scheduledStepRefs(saga).flatMap((ref) => {
       if (definition !== undefined && !definition.steps[ref.step]) return [];

@@ -25,6 +25,19 @@ export function attemptOf(step: Pick<StepRecord, 'status' | 'attempts'> | undefi
 
 type ScheduledFields = Pick<SagaDocument, 'status' | 'steps' | 'stepIndex'>;
 
+/** What every job derived from a saga document names of it, its trace context included (tracing/). */
+export function jobBase(
+  saga: Pick<SagaDocument, '_id' | 'saga' | 'version' | 'generation' | 'trace'>,
+): Pick<StepJobRef, 'sagaId' | 'saga' | 'version' | 'generation' | 'trace'> {
+  return {
+    sagaId: saga._id,
+    saga: saga.saga,
+    version: versionOf(saga),
+    generation: saga.generation,
+    ...(saga.trace ? { trace: saga.trace.traceparent } : {}),
+  };
+}
+
 /** The attempt of its current step a running saga has scheduled (of a group: of its first member). */
 export function scheduledAttempt(saga: ScheduledFields): number | null {
   if (saga.status !== 'running') return null;
@@ -54,24 +67,12 @@ export function scheduledStepRefs(
   >,
 ): StepJobRef[] {
   if (saga.status !== 'running') return [];
+  const base = jobBase(saga);
   return indexesOf(spanAt(saga.steps, saga.stepIndex)).flatMap((index) => {
     const step = saga.steps[index];
     const attempt = attemptOf(step);
     if (attempt === null || !step) return [];
-    return [
-      {
-        sagaId: saga._id,
-        saga: saga.saga,
-        version: versionOf(saga),
-        phase: 'forward' as const,
-        step: index,
-        stepName: step.name,
-        attempt,
-        generation: saga.generation,
-        // The saga's trace context rides in every job (tracing/).
-        ...(saga.trace ? { trace: saga.trace.traceparent } : {}),
-      },
-    ];
+    return [{ ...base, phase: 'forward' as const, step: index, stepName: step.name, attempt }];
   });
 }
 

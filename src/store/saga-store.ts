@@ -8,7 +8,7 @@ import {
   type SagaStatus,
   type StoredError,
 } from '../model/saga-document.js';
-import { RetentionPolicy, versionOf } from '../definition/index.js';
+import { RetentionPolicy } from '../definition/index.js';
 import { indexesOf, scheduleFields, type StepSpan } from '../model/step-group.js';
 import { applyLocally, roundTrip } from './local-update.js';
 import type { StepJobRef } from '../model/step-job-ref.js';
@@ -147,11 +147,15 @@ export class SagaStore {
   }
 
   /**
-   * The `$set` that moves a running saga to `next` (its steps `scheduled` as attempt 1, their jobs queued after the
-   * write), or, with none, completes it.
+   * The `$set` that moves a running saga of `saga` to `next` (its steps `scheduled` as attempt 1, their jobs queued
+   * after the write), or, with none, completes it: what a step's result, a wait's end and a group's move share.
    */
-  private moveOnFields(ref: StepJobRef, next: StepSpan | null, now: Date): Record<string, unknown> {
-    if (next === null) return { status: 'completed', endedAt: now, ...this.expiryFields(ref, now) };
+  moveOnFields(
+    saga: { readonly saga: string; readonly version?: number | null | undefined },
+    next: StepSpan | null,
+    now: Date,
+  ): Record<string, unknown> {
+    if (next === null) return { status: 'completed', endedAt: now, ...this.expiryFields(saga, now) };
     return { stepIndex: next.first, ...scheduleFields(next) };
   }
 
@@ -261,11 +265,10 @@ export class SagaStore {
   ): Promise<boolean> {
     const members: Record<string, string> = {};
     for (const index of indexesOf(group)) members[`steps.${index}.status`] = 'completed';
-    const ref = { sagaId: saga._id, saga: saga.saga, version: versionOf(saga) } as StepJobRef;
     return this.conditionalUpdate(
       { _id: saga._id, status: 'running', generation: saga.generation, stepIndex: group.first, ...members },
       {
-        $set: { stepIndex: group.end, updatedAt: now, ...this.moveOnFields(ref, next, now) },
+        $set: { stepIndex: group.end, updatedAt: now, ...this.moveOnFields(saga, next, now) },
         $inc: { revision: 1 },
         ...(next === null ? { $push: history({ type: 'saga-completed' }, now) } : {}),
       },

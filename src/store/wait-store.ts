@@ -2,7 +2,7 @@
 // matched document (or a timeout's `continue`), and finding the sagas a changed document may resume. Each write
 // is one conditional update on the state it leaves, so a document delivered twice, two wait watchers, or a match
 // racing the timeout end the wait once.
-import { scheduleFields, type StepSpan } from '../model/step-group.js';
+import type { StepSpan } from '../model/step-group.js';
 import type { Filter } from 'mongodb';
 import { SIGNALS_COLLECTION } from '../definition/index.js';
 import type { SagaDocument, WaitState } from '../model/saga-document.js';
@@ -72,10 +72,8 @@ export class WaitStore {
       [`${path}.endedAt`]: now,
       stepIndex: wait.step + 1,
       updatedAt: now,
+      ...this.store.moveOnFields(wait, next, now),
     };
-    if (isLast)
-      Object.assign(set, { status: 'completed', endedAt: now, ...this.store.expiryFields(wait, now) });
-    else Object.assign(set, scheduleFields(next));
     return this.store.conditionalUpdate(waitingFilter(wait), {
       $set: set,
       $unset: { waiting: '' },
