@@ -6,7 +6,7 @@ import type { SagaLogger } from '../logging/saga-logger.js';
 import { versionOf, type SagaRegistry } from '../definition/index.js';
 import type { SagaQueues } from '../queue/saga-queues.js';
 import type { SagaStore } from '../store/saga-store.js';
-import type { WaitStore } from '../store/wait-store.js';
+import type { WaitSteps } from './wait-resumer.js';
 import { deadLetterFor, deadLetterKindOf } from './dead-letters.js';
 import { expectedJobs } from '../model/expected-job.js';
 import type { ScheduledStep } from '../model/step-job-ref.js';
@@ -34,6 +34,10 @@ export interface SweepResult {
   otherVersions: number;
   /** Waiting sagas whose timers (deadline, wait timeout) were checked. */
   waitTimersChecked: number;
+  /** Waits entered since the last sweep whose document was looked for again (their worker may have died first). */
+  waitsRechecked: number;
+  /** Of those, the waits a document that matched already ended here: wake-ups that would have been lost. */
+  waitsMatched: number;
 }
 
 /** A waiting saga's timers. */
@@ -64,12 +68,21 @@ export interface RecoverySweeperOptions {
    * Redis commands time out after 5 s, which bounds that window).
    */
   idleBeforeRestoreMs?: number;
-  /** Where waiting sagas are found, to restore their timers; without it, their timers are not restored. */
-  waits?: WaitStore;
+  /**
+   * Where waiting sagas are found, to restore their timers and repeat their entering read; without it, neither is
+   * done.
+   */
+  waits?: WaitSteps;
 }
 
 /** Waits entered this recently have their timers checked on every sweep (a crash between the wait's write and its timer). */
 const RECENT_WAIT_MS = 10 * 60_000;
+
+/**
+ * A wait's `since` is its worker's clock before the wait's write: waits that far back from the previous sweep's
+ * start are read again, for the write's flight and for clocks that differ between machines.
+ */
+const RECHECK_MARGIN_MS = 60_000;
 
 const DEFAULT_IDLE_BEFORE_RESTORE_MS = 15_000;
 
@@ -79,6 +92,8 @@ export class RecoverySweeper {
   private deadLettersCheckedIn: string | null = null;
   /** The same for the timers of every waiting saga. */
   private waitTimersCheckedIn: string | null = null;
+  /** When this sweeper's last sweep began reading waits; null before its first (which reads every wait). */
+  private waitsRecheckedFrom: number | null = null;
 
   constructor(
     private readonly registry: SagaRegistry,
@@ -136,41 +151,59 @@ export class RecoverySweeper {
    * Waiting sagas hold no job, only timers (their deadline, their wait's timeout), which the main pass does not see:
    * those of recent waits on every sweep (a process may have died between the wait's write and its timer), those of
    * every wait once per Redis epoch (after Redis lost its data). Adding a timer that exists is a no-op.
+   *
+   * The waits entered since the last sweep (every wait on this sweeper's first) also get their entering read again
+   * (WaitResumer.matchExisting): the worker that stored one may have died before it looked for a document written
+   * while no wait watcher could see the wait, which nothing else would ever wake it for.
    */
-  private async restoreWaitTimers(epoch: string): Promise<number> {
+  private async sweepWaits(epoch: string, result: SweepResult): Promise<void> {
     const waits = this.options.waits;
-    if (!waits) return 0;
+    if (!waits) return;
+    const startedAt = Date.now();
     const everyWait = epoch !== this.waitTimersCheckedIn;
-    let checked = 0;
-    const flush = async (batch: SagaTimers[]): Promise<void> => {
-      await this.queues.scheduleDeadlines(batch.map((timers) => timers.deadline));
-      await this.queues.scheduleWaitTimeouts(batch.flatMap(({ timeout }) => (timeout ? [timeout] : [])));
+    const timersSince = everyWait ? null : startedAt - RECENT_WAIT_MS;
+    const recheckSince =
+      this.waitsRecheckedFrom === null ? null : this.waitsRecheckedFrom - RECHECK_MARGIN_MS;
+    const since = timersSince === null || recheckSince === null ? null : Math.min(timersSince, recheckSince);
+    let timers: SagaTimers[] = [];
+    let rechecks: Promise<boolean>[] = [];
+    const flush = async (): Promise<void> => {
+      await this.queues.scheduleDeadlines(timers.map((saga) => saga.deadline));
+      await this.queues.scheduleWaitTimeouts(timers.flatMap(({ timeout }) => (timeout ? [timeout] : [])));
+      result.waitsMatched += (await Promise.all(rechecks)).filter(Boolean).length;
+      timers = [];
+      rechecks = [];
     };
-    let batch: SagaTimers[] = [];
-    for await (const saga of waits.timersOf(everyWait ? undefined : new Date(Date.now() - RECENT_WAIT_MS))) {
+    for await (const saga of waits.store.timersOf(since === null ? undefined : new Date(since))) {
       if (!saga.waiting || !this.registry.has(saga.saga)) continue;
-      checked += 1;
+      const { step, timeoutAt } = saga.waiting;
       const base = {
         sagaId: saga._id,
         saga: saga.saga,
         version: versionOf(saga),
         generation: saga.generation,
       };
-      const { step, timeoutAt } = saga.waiting;
-      batch.push({
-        deadline: { ...base, deadline: saga.deadline },
-        ...(timeoutAt
-          ? { timeout: { wait: { ...base, step, stepName: saga.steps[step]?.name ?? '' }, at: timeoutAt } }
-          : {}),
-      });
-      if (batch.length >= this.options.batchSize) {
-        await flush(batch);
-        batch = [];
+      const wait = { ...base, step, stepName: saga.steps[step]?.name ?? '' };
+      const enteredAt = saga.waiting.since.getTime();
+      if (timersSince === null || enteredAt >= timersSince) {
+        result.waitTimersChecked += 1;
+        timers.push({
+          deadline: { ...base, deadline: saga.deadline },
+          ...(timeoutAt ? { timeout: { wait, at: timeoutAt } } : {}),
+        });
       }
+      if (
+        (recheckSince === null || enteredAt >= recheckSince) &&
+        this.registry.find(saga.saga, base.version)
+      ) {
+        result.waitsRechecked += 1;
+        rechecks.push(waits.resumer.matchExisting(wait, saga.waiting));
+      }
+      if (timers.length + rechecks.length >= this.options.batchSize) await flush();
     }
-    await flush(batch);
+    await flush();
     if (everyWait) this.waitTimersCheckedIn = epoch;
-    return checked;
+    this.waitsRecheckedFrom = startedAt;
   }
 
   private async sweepOnce(): Promise<SweepResult> {
@@ -183,6 +216,8 @@ export class RecoverySweeper {
       stopsFinished: 0,
       otherVersions: 0,
       waitTimersChecked: 0,
+      waitsRechecked: 0,
+      waitsMatched: 0,
     };
     const known = new Set(this.registry.list().map((definition) => definition.name));
     const active = await this.store.findActive(this.options.batchSize);
@@ -269,8 +304,15 @@ export class RecoverySweeper {
       result.deadLettersRestored += 1;
     }
     if (everyDeadLetter) this.deadLettersCheckedIn = epoch;
-    result.waitTimersChecked = await this.restoreWaitTimers(epoch);
-    if (result.requeued + result.overdue + result.deadLettersRestored + result.stopsFinished > 0) {
+    await this.sweepWaits(epoch, result);
+    if (
+      result.requeued +
+        result.overdue +
+        result.deadLettersRestored +
+        result.stopsFinished +
+        result.waitsMatched >
+      0
+    ) {
       this.logger.warn(result, 'recovery sweep restored missing work');
     }
     return result;

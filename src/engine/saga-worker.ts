@@ -12,8 +12,7 @@ import type { SagaQueues } from '../queue/saga-queues.js';
 import type { SagaDocument } from '../model/saga-document.js';
 import type { SagaStore } from '../store/saga-store.js';
 import type { SagaTracing } from '../tracing/saga-tracing.js';
-import type { WaitStore } from '../store/wait-store.js';
-import type { WaitResumer } from './wait-resumer.js';
+import type { WaitSteps } from './wait-resumer.js';
 import { AbortRegistry } from './abort-registry.js';
 import type { SagaMetrics } from './saga-metrics.js';
 import type { SagaOperations } from './saga-operations.js';
@@ -74,7 +73,7 @@ export interface SagaWorkerOptions {
    */
   stepsPerJob?: number;
   /** Where wait steps are stored and ended (and their timers handled); needed by sagas with wait steps. */
-  waits?: { store: WaitStore; resumer: WaitResumer };
+  waits?: WaitSteps;
 }
 
 /** Errors of an unreachable or closing connection, which the connection's own state already reports. */

@@ -10,10 +10,9 @@ import type { SagaQueues } from '../queue/saga-queues.js';
 import { STARTED_MARK_MARGIN_MS, carriedMark, letsRun, type AttemptMark } from '../queue/attempt-gate.js';
 import { compensationWaitJobId, compensationWakeJobId, stepQueueName } from '../queue/queue-names.js';
 import type { SagaDocument, StoredError, WaitState } from '../model/saga-document.js';
-import { splitNamespace, waitNamespace } from '../model/wait-keys.js';
-import type { WaitStore } from '../store/wait-store.js';
+import { waitNamespace } from '../model/wait-keys.js';
 import { checkedWaitKeys } from './wait-filter.js';
-import type { WaitResumer } from './wait-resumer.js';
+import type { WaitSteps } from './wait-resumer.js';
 import { isScheduledAttempt } from '../model/scheduled-attempt.js';
 import { copyOfStored } from '../store/local-update.js';
 import type { SagaStore } from '../store/saga-store.js';
@@ -60,7 +59,7 @@ export interface StepProcessorDependencies {
   /** Whether a job may go on to the saga's next step now; false once the worker is closing. Always when absent. */
   mayContinue?: () => boolean;
   /** Where wait steps are stored and ended; required by sagas that have wait steps. */
-  waits?: { store: WaitStore; resumer: WaitResumer };
+  waits?: WaitSteps;
 }
 
 /**
@@ -83,6 +82,8 @@ export interface StepProcessorHooks {
   afterScheduleWrite?: (next: StepJobRef) => Promise<void>;
   /** After forward attempt `ref` ran, before its outcome's write; a throw stands for a write that failed. */
   beforeResultWrite?: (ref: StepJobRef) => Promise<void>;
+  /** After wait step `ref` stored its wait, before its timer and its read of a document that matches already. */
+  afterWaitEntered?: (ref: StepJobRef) => Promise<void>;
 }
 
 /** `parent.child(bindings)`, created on the first call and reused after. */
@@ -429,11 +430,11 @@ export class StepProcessor {
       step: ref.step,
       stepName: step.name,
     };
+    await this.hooks.afterWaitEntered?.(ref);
     // Added after the write, like a step's job; lost (a crash in between, Redis lost), the sweeper adds it again.
     if (waiting.timeoutAt) await queues.scheduleWaitTimeouts([{ wait, at: waiting.timeoutAt }]);
-    const [database, collection] = splitNamespace(ns);
-    const existing = await store.db.client.db(database).collection(collection).findOne(filter);
-    if (existing) await waits.resumer.matched(wait, existing, waiting.timeoutAt !== undefined);
+    // A document written before the wait was stored; if this process dies first, the sweeper reads it instead.
+    await waits.resumer.matchExisting(wait, waiting);
   }
 
   private waits(): NonNullable<StepProcessorDependencies['waits']> {

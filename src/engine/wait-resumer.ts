@@ -14,9 +14,10 @@ import { expectedJobs } from '../model/expected-job.js';
 import { definitionSpan, firstAttempts } from '../model/step-group.js';
 import type { SagaQueues } from '../queue/saga-queues.js';
 import type { SagaStore } from '../store/saga-store.js';
-import type { SagaDocument } from '../model/saga-document.js';
+import type { SagaDocument, WaitState } from '../model/saga-document.js';
+import { splitNamespace } from '../model/wait-keys.js';
 import type { WaitRef } from '../model/wait-ref.js';
-import { waitingFilter, type WaitStore } from '../store/wait-store.js';
+import { storedWaitFilter, waitingFilter, type WaitStore } from '../store/wait-store.js';
 import { noSagaTracing, type SagaTracing } from '../tracing/saga-tracing.js';
 import { noSagaMetrics, countIfEnded, type SagaMetrics } from './saga-metrics.js';
 import { beginCompensation } from './saga-transitions.js';
@@ -30,6 +31,12 @@ export interface WaitResumerDependencies {
   metrics?: SagaMetrics;
   /** Each wait's `wait <name>` span, and the root span of a saga a wait ends. */
   tracing?: SagaTracing;
+}
+
+/** What the roles that end waits share: where waits are stored and what ends them. */
+export interface WaitSteps {
+  store: WaitStore;
+  resumer: WaitResumer;
 }
 
 export class WaitResumer {
@@ -86,6 +93,25 @@ export class WaitResumer {
       return this.fail(definition, wait, error);
     }
     return this.resume(definition, wait, output, 'matched', hasTimer);
+  }
+
+  /**
+   * The read that makes a wait safe from a lost wake-up: once the wait is stored, a document that matches already
+   * (written before, while no wait watcher could see the wait) ends it. Run by the worker that entered the wait,
+   * and again by the sweeper for waits entered since its last sweep (that worker may have died in between): one
+   * such read after the wait's write, plus the wait watcher for every later change, leaves no document unseen.
+   * True when this call ended the wait.
+   */
+  async matchExisting(
+    wait: WaitRef,
+    waiting: Pick<WaitState, 'ns' | 'filter' | 'timeoutAt'>,
+  ): Promise<boolean> {
+    const [database, collection] = splitNamespace(waiting.ns);
+    const existing = await this.deps.store.db.client
+      .db(database)
+      .collection(collection)
+      .findOne(storedWaitFilter(waiting));
+    return existing !== null && this.matched(wait, existing, waiting.timeoutAt !== undefined);
   }
 
   /**

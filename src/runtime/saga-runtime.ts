@@ -209,7 +209,7 @@ export class SagaRuntime {
           batchSize: options.sweeper.batchSize,
           stuckAfter: options.sweeper.stuckAfter,
           idleBeforeRestoreMs: options.sweeper.idleBeforeRestore,
-          waits: waitStore,
+          waits,
         },
         metrics,
         tracing,

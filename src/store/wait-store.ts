@@ -3,7 +3,8 @@
 // is one conditional update on the state it leaves, so a document delivered twice, two wait watchers, or a match
 // racing the timeout end the wait once.
 import type { StepSpan } from '../model/step-group.js';
-import type { Filter } from 'mongodb';
+import { EJSON } from 'bson';
+import type { Document, Filter } from 'mongodb';
 import { SIGNALS_COLLECTION } from '../definition/index.js';
 import type { SagaDocument, WaitState } from '../model/saga-document.js';
 import type { StepJobRef } from '../model/step-job-ref.js';
@@ -155,4 +156,9 @@ export function waitingFilter(wait: Pick<WaitRef, 'sagaId' | 'generation' | 'ste
     stepIndex: wait.step,
     [`steps.${wait.step}.status`]: 'waiting',
   };
+}
+
+/** The filter a wait stored (canonical Extended JSON), as a query. */
+export function storedWaitFilter(waiting: Pick<WaitState, 'filter'>): Document {
+  return EJSON.parse(waiting.filter, { relaxed: false }) as Document;
 }

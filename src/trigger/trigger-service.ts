@@ -19,7 +19,7 @@ import type { ChangeTarget } from './change-target.js';
 import { sagaTriggerTarget } from './saga-trigger-target.js';
 import { waitTarget } from './wait-target.js';
 import type { WaitStore } from '../store/wait-store.js';
-import type { WaitResumer } from '../engine/wait-resumer.js';
+import type { WaitSteps } from '../engine/wait-resumer.js';
 
 export interface TriggerServiceOptions {
   /** The configured database (sagas, leases, checkpoints; triggers unless they name another database). */
@@ -42,7 +42,7 @@ export interface TriggerServiceOptions {
    */
   store?: SagaStore;
   /** Where waits are found and ended: one wait watcher runs per collection that a saga's wait steps wait on. */
-  waits?: { store: WaitStore; resumer: WaitResumer };
+  waits?: WaitSteps;
 }
 
 export interface TriggerServiceStatus {

@@ -2,12 +2,12 @@
 // wait it matches. Candidates come from one indexed query per batch on the waits' equality keys
 // (model/wait-keys.ts); each candidate's filter is then checked by MongoDB itself against the stored document, so
 // matching has MongoDB's semantics. A wait ends once, whoever gets there first (store/wait-store.ts).
-import { EJSON, type Document } from 'bson';
+import type { Document } from 'bson';
 import type { Db } from 'mongodb';
 import type { TriggerEvent } from '../engine/trigger-event.js';
 import type { WaitResumer } from '../engine/wait-resumer.js';
 import { splitNamespace, waitKeysOfDocument } from '../model/wait-keys.js';
-import type { WaitingSaga, WaitStore } from '../store/wait-store.js';
+import { storedWaitFilter, type WaitingSaga, type WaitStore } from '../store/wait-store.js';
 import { scannedTriggerEvent } from './change-events.js';
 import type { ChangeTarget, HandledBatch } from './change-target.js';
 
@@ -19,8 +19,7 @@ export function waitLeaseId(ns: string): string {
 export function waitTarget(ns: string, db: Db, waits: WaitStore, resumer: WaitResumer): ChangeTarget {
   const [database, collection] = splitNamespace(ns);
   const source = db.client.db(database).collection(collection);
-  const filterOf = (wait: WaitingSaga): Document =>
-    EJSON.parse(wait.waiting.filter, { relaxed: false }) as Document;
+  const filterOf = (wait: WaitingSaga): Document => storedWaitFilter(wait.waiting);
 
   /** The document as stored now if it still matches `wait`'s filter (MongoDB decides), else null. */
   const matchingNow = (wait: WaitingSaga, id: unknown): Promise<Document | null> =>

@@ -7,12 +7,19 @@ import { SagaRegistry, defineSaga, type DurationInput, type SagaDefinition } fro
 import { mongoAndCleanups } from '../helpers.js';
 import { Redis } from 'ioredis';
 import { startRedisServer } from '../../../src/embedded/redis-launcher.js';
+import { RecoverySweeper } from '../../../src/engine/recovery-sweeper.js';
+import { SWEEPER_LEASE_ID } from '../../../src/engine/sweeper-service.js';
+import { WaitResumer } from '../../../src/engine/wait-resumer.js';
+import type { StepJobRef } from '../../../src/model/step-job-ref.js';
+import { SagaStore } from '../../../src/store/saga-store.js';
+import { WaitStore } from '../../../src/store/wait-store.js';
 import {
   FAST_SWEEPER,
   FAST_WATCHER,
   FAST_WORKER,
   engineTest,
   sagasCollection,
+  testLogger,
   type EngineTest,
 } from './engine-test-kit.js';
 
@@ -282,6 +289,49 @@ describe('a waiting saga after Redis lost its data', () => {
   });
 });
 
+describe('a wait whose worker died between storing it and looking for its document', () => {
+  it('is ended by the sweeper, which looks again for the waits entered since its last sweep', async () => {
+    const saga = paymentSaga('wait-entry-lost', { timeout: '1h' });
+    const { test, registry } = await started('wait-entry-lost', saga);
+    const worker = test.runtimes[0]!;
+    // The payment is written before the saga reaches its wait, while no wait watcher runs: only the read after the
+    // wait's write can find it. This worker stores the wait and dies (throws) before that read, each time.
+    await test.db
+      .collection('payments')
+      .insertOne({ orderId: 'el-1', status: 'captured', providerRef: 'psp-el' });
+    const entered: number[] = [];
+    worker.worker!.processor.hooks.afterWaitEntered = (ref: StepJobRef) => {
+      entered.push(ref.step);
+      return Promise.reject(new Error('worker died after storing the wait'));
+    };
+    const handle = await (await test.client(registry)).start(saga.name, { orderId: 'el-1' });
+    await expect
+      .poll(async () => (await sagasCollection(test.db).findOne({ _id: handle.id }))?.steps[1]?.status, POLL)
+      .toBe('waiting');
+    expect(entered).toEqual([1]);
+
+    // Another process's sweeper reads the waits entered since its last sweep (every wait, on its first) again.
+    const store = new SagaStore(test.db);
+    const waits = new WaitStore(store);
+    const logger = testLogger('wait-entry-lost');
+    const resumer = new WaitResumer({ registry, store, waits, queues: worker.queues, logger });
+    const sweeper = new RecoverySweeper(registry, store, worker.queues, worker.operations, logger, {
+      batchSize: 100,
+      stuckAfter: 3,
+      waits: { store: waits, resumer },
+    });
+    expect(await sweeper.sweep()).toMatchObject({ waitsRechecked: 1, waitsMatched: 1 });
+
+    const result = await handle.result({ timeout: '20s' });
+    expect(result.status).toBe('completed');
+    const doc = (await sagasCollection(test.db).findOne({ _id: handle.id }))!;
+    expect(doc.steps[2]!.output).toEqual({ shippedWith: 'psp-el' });
+    expect(doc.history.filter((event) => event.type === 'wait-ended')).toHaveLength(1);
+    // The next sweep reads only the waits entered since this one (less a margin): this saga waits no more.
+    expect(await sweeper.sweep()).toMatchObject({ waitsRechecked: 0, waitsMatched: 0 });
+  });
+});
+
 describe('wait watchers across processes', () => {
   it('hand over on failover: the standby takes the lease and resumes the wait', async () => {
     const saga = paymentSaga('wait-failover', { timeout: '1h' });
@@ -320,6 +370,16 @@ describe('wait watchers across processes', () => {
     await test.db
       .collection('payments')
       .insertOne({ orderId: 'rc-1', status: 'captured', providerRef: 'psp-rc' });
+    // Another process sweeps (this one's sweeper would read every wait again on its first sweep and end it first).
+    const now = new Date();
+    await test.db.collection<{ _id: string } & Record<string, unknown>>('leases').insertOne({
+      _id: SWEEPER_LEASE_ID,
+      holder: 'another-process',
+      fencingToken: 1,
+      acquiredAt: now,
+      renewedAt: now,
+      expiresAt: new Date(now.getTime() + 3_600_000),
+    });
 
     const watcher = await test.start({ registry, roles: ['watcher'], watcher: FAST_WATCHER });
 
