@@ -22,6 +22,8 @@ export interface Config {
   readonly admin: { readonly host: string; readonly port: number; readonly token: string | undefined };
   /** How long finished sagas are kept (ms, or 'off') unless their definition says otherwise: SAGA_RETENTION. */
   readonly retention: Retention;
+  /** The trigger document field holding the W3C traceparent its saga's trace links to: SAGASTREAM_TRACEPARENT_FIELD. */
+  readonly traceparentField: string;
 }
 
 /** A Config whose connection URLs are guaranteed for the requirements the caller named. */
@@ -48,6 +50,8 @@ const EXPECTED_FORMS = {
   ADMIN_PORT: 'a TCP port number from 0 to 65535, like 8080',
   ADMIN_TOKEN: 'a secret of at least 16 characters (or leave it unset)',
   SAGA_RETENTION: "a duration of at least 1s like '30d', '12h', '5m' or '30s', or 'off' (default 30d)",
+  SAGASTREAM_TRACEPARENT_FIELD:
+    'a top-level field name: a letter or "_", then letters, digits, "_" or "-" (1-64 characters), like traceparent',
 } as const;
 
 type VariableName = keyof typeof EXPECTED_FORMS;
@@ -78,6 +82,9 @@ const environmentSchema = z.object({
     .transform((text): Retention =>
       text === undefined ? DEFAULT_RETENTION_MS : retentionSchema.parse(text),
     ),
+  SAGASTREAM_TRACEPARENT_FIELD: optionalText
+    .default('traceparent')
+    .refine((field) => /^[A-Za-z_][A-Za-z0-9_-]{0,63}$/.test(field)),
 });
 
 /**
@@ -129,6 +136,7 @@ export function loadConfig<R extends ConfigRequirement = never>(
     queuePrefix: values.SAGASTREAM_QUEUE_PREFIX,
     admin: Object.freeze({ host: values.ADMIN_HOST, port: values.ADMIN_PORT, token: values.ADMIN_TOKEN }),
     retention: values.SAGA_RETENTION,
+    traceparentField: values.SAGASTREAM_TRACEPARENT_FIELD,
   };
   // The required URLs were checked above, which is what ConfigFor<R> promises.
   return Object.freeze(config) as ConfigFor<R>;

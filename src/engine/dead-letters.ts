@@ -18,6 +18,7 @@ export function deadLetterFor(saga: SagaDocument, kind: DeadLetterKind): DeadLet
     error: saga.error ?? { message: 'unknown failure', code: 'UNEXPECTED' },
     attempts: failedStep ? (failedStep.compensation?.attempts ?? failedStep.attempts) : 0,
     at: (saga.endedAt ?? saga.updatedAt).toISOString(),
+    ...(saga.trace ? { trace: saga.trace.traceparent } : {}),
   };
 }
 

@@ -9,6 +9,7 @@ import type { SagaStore } from '../store/saga-store.js';
 import type { WaitSteps } from './wait-resumer.js';
 import { deadLetterFor, deadLetterKindOf } from './dead-letters.js';
 import { expectedJobs } from '../model/expected-job.js';
+import { jobBase } from '../model/scheduled-attempt.js';
 import type { ScheduledStep } from '../model/step-job-ref.js';
 import { noSagaMetrics, type SagaMetrics } from './saga-metrics.js';
 import { noSagaTracing, type SagaTracing } from '../tracing/saga-tracing.js';
@@ -42,18 +43,8 @@ export interface SweepResult {
 
 /** A waiting saga's timers. */
 interface SagaTimers {
-  deadline: { sagaId: string; saga: string; version: number; generation: number; deadline: Date };
-  timeout?: {
-    wait: {
-      sagaId: string;
-      saga: string;
-      version: number;
-      generation: number;
-      step: number;
-      stepName: string;
-    };
-    at: Date;
-  };
+  deadline: Parameters<SagaQueues['scheduleDeadlines']>[0][number];
+  timeout?: Parameters<SagaQueues['scheduleWaitTimeouts']>[0][number];
 }
 
 export interface RecoverySweeperOptions {
@@ -177,12 +168,7 @@ export class RecoverySweeper {
     for await (const saga of waits.store.timersOf(since === null ? undefined : new Date(since))) {
       if (!saga.waiting || !this.registry.has(saga.saga)) continue;
       const { step, timeoutAt } = saga.waiting;
-      const base = {
-        sagaId: saga._id,
-        saga: saga.saga,
-        version: versionOf(saga),
-        generation: saga.generation,
-      };
+      const base = jobBase(saga);
       const wait = { ...base, step, stepName: saga.steps[step]?.name ?? '' };
       const enteredAt = saga.waiting.since.getTime();
       if (timersSince === null || enteredAt >= timersSince) {
@@ -194,7 +180,7 @@ export class RecoverySweeper {
       }
       if (
         (recheckSince === null || enteredAt >= recheckSince) &&
-        this.registry.find(saga.saga, base.version)
+        this.registry.find(saga.saga, versionOf(saga))
       ) {
         result.waitsRechecked += 1;
         rechecks.push(waits.resumer.matchExisting(wait, saga.waiting));
@@ -274,13 +260,7 @@ export class RecoverySweeper {
         }
       }
       if (saga.status === 'running') {
-        deadlines.push({
-          sagaId: saga._id,
-          saga: saga.saga,
-          version: versionOf(saga),
-          generation: saga.generation,
-          deadline: saga.deadline,
-        });
+        deadlines.push({ ...jobBase(saga), deadline: saga.deadline });
       }
     }
     // Adding an existing timer id is a no-op, so this only restores lost ones.

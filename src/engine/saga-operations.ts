@@ -3,13 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { ObjectId, type Db } from 'mongodb';
 import type { SagaLogger } from '../logging/saga-logger.js';
-import {
-  describeIssues,
-  parseSagaInput,
-  validateValue,
-  versionOf,
-  type SagaRegistry,
-} from '../definition/index.js';
+import { describeIssues, parseSagaInput, validateValue, type SagaRegistry } from '../definition/index.js';
 import { SagaStarter } from './saga-starter.js';
 import { SagastreamError } from '../errors/index.js';
 import { SIGNALS_COLLECTION } from '../definition/index.js';
@@ -22,6 +16,7 @@ import type { SagaQueues } from '../queue/saga-queues.js';
 import type { SagaDocument, SagaReason } from '../model/saga-document.js';
 import type { SagaStore } from '../store/saga-store.js';
 import { expectedJobs } from '../model/expected-job.js';
+import { jobBase } from '../model/scheduled-attempt.js';
 import { noSagaTracing, type SagaTracing } from '../tracing/saga-tracing.js';
 import { countIfEnded, noSagaMetrics, type SagaMetrics } from './saga-metrics.js';
 import { beginCompensation, redriveSaga } from './saga-transitions.js';
@@ -98,15 +93,7 @@ export class SagaOperations {
     const jobs = expectedJobs(saga, this.registry.forSaga(saga));
     if (jobs.length > 0) await this.queues.enqueueSteps(jobs);
     if (saga.status === 'running') {
-      await this.queues.scheduleDeadlines([
-        {
-          sagaId: saga._id,
-          saga: saga.saga,
-          version: versionOf(saga),
-          generation: saga.generation,
-          deadline: saga.deadline,
-        },
-      ]);
+      await this.queues.scheduleDeadlines([{ ...jobBase(saga), deadline: saga.deadline }]);
     }
   }
 
@@ -234,21 +221,27 @@ export class SagaOperations {
   async retry(sagaId: string): Promise<SagaDocument> {
     const saga = await this.requireSaga(sagaId);
     const definition = this.registry.forSaga(saga);
-    const updated = await redriveSaga(this.store, definition, sagaId, async (rejected) => {
-      // A change event's documentKey is `{ _id }` (plus the shard key): a filter for the document as it is.
-      // Only triggered sagas can be rejected (code-started ones throw instead), but keep the stored input then.
-      const { trigger } = rejected;
-      const source = trigger
-        ? await this.db.client
-            .db(trigger.ns.db)
-            .collection(trigger.ns.coll)
-            .findOne(trigger.documentKey as Record<string, unknown>)
-        : null;
-      const document = source ?? (rejected.rawInput as Record<string, unknown> | undefined) ?? {};
-      const parsed = await validateValue(definition.input, document);
-      if (parsed.success) return { ok: true, input: parsed.data };
-      return { ok: false, message: describeIssues(parsed.issues) };
-    });
+    const updated = await redriveSaga(
+      this.store,
+      definition,
+      sagaId,
+      async (rejected) => {
+        // A change event's documentKey is `{ _id }` (plus the shard key): a filter for the document as it is.
+        // Only triggered sagas can be rejected (code-started ones throw instead), but keep the stored input then.
+        const { trigger } = rejected;
+        const source = trigger
+          ? await this.db.client
+              .db(trigger.ns.db)
+              .collection(trigger.ns.coll)
+              .findOne(trigger.documentKey as Record<string, unknown>)
+          : null;
+        const document = source ?? (rejected.rawInput as Record<string, unknown> | undefined) ?? {};
+        const parsed = await validateValue(definition.input, document);
+        if (parsed.success) return { ok: true, input: parsed.data };
+        return { ok: false, message: describeIssues(parsed.issues) };
+      },
+      (saga, at) => this.tracing.sagaRedriven(saga, at),
+    );
     await this.removeDeadLetters(updated);
     this.logger.info(
       { sagaId, saga: saga.saga, generation: updated.generation },

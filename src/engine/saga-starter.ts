@@ -1,8 +1,8 @@
 // Starts sagas for a batch of trigger events: one unordered insertMany, then the first steps and deadline
 // timers in bulk. The unique {saga, key} index makes replayed events harmless.
-import { scheduledStepRefs } from '../model/scheduled-attempt.js';
+import { jobBase, scheduledStepRefs } from '../model/scheduled-attempt.js';
 import type { SagaLogger } from '../logging/saga-logger.js';
-import { versionOf, type SagaDefinition } from '../definition/index.js';
+import type { SagaDefinition } from '../definition/index.js';
 import type { SagaQueues } from '../queue/saga-queues.js';
 import type { SagaDocument } from '../model/saga-document.js';
 import type { SagaStore } from '../store/saga-store.js';
@@ -120,15 +120,7 @@ export class SagaStarter {
       // From the document: a replayed saga not begun may be of an older version than `definition`. Its first step,
       // or each member of a parallel group that comes first.
       this.queues.enqueueSteps(toQueue.flatMap((saga) => scheduledStepRefs(saga).map((ref) => ({ ref })))),
-      this.queues.scheduleDeadlines(
-        toQueue.map((saga) => ({
-          sagaId: saga._id,
-          saga: saga.saga,
-          version: versionOf(saga),
-          generation: 0,
-          deadline: saga.deadline,
-        })),
-      ),
+      this.queues.scheduleDeadlines(toQueue.map((saga) => ({ ...jobBase(saga), deadline: saga.deadline }))),
       this.queues.addDeadLetters(rejected.map((saga) => deadLetterFor(saga, 'rejected'))),
     ]);
     await Promise.all(rejected.map((saga) => this.store.markDeadLettered(saga._id, saga.generation)));

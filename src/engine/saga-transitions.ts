@@ -10,7 +10,7 @@ import type {
   StepStatus,
   StoredError,
 } from '../model/saga-document.js';
-import { HISTORY_LIMIT } from '../model/saga-document.js';
+import { HISTORY_LIMIT, type SagaTraceContext } from '../model/saga-document.js';
 import type { SagaStore } from '../store/saga-store.js';
 import type { StepJobRef } from '../model/step-job-ref.js';
 import { compensationPlan } from '../model/compensation-plan.js';
@@ -221,6 +221,8 @@ export async function redriveSaga(
   definition: SagaDefinition,
   sagaId: string,
   revalidate: (saga: SagaDocument) => Promise<{ ok: true; input: unknown } | { ok: false; message: string }>,
+  /** The trace of the new generation (tracing/: a span of its own under the saga's root); undefined: unchanged. */
+  traceOf: (saga: SagaDocument, at: Date) => SagaTraceContext | undefined = () => undefined,
 ): Promise<SagaDocument> {
   for (let round = 0; round < MAX_CONFLICT_RETRIES; round++) {
     const saga = await store.get(sagaId);
@@ -293,6 +295,8 @@ export async function redriveSaga(
         { sagaId },
       );
     }
+    const trace = traceOf(saga, now);
+    if (trace) update.$set = { ...update.$set, trace };
     const updated = await store.transition(saga, update);
     if (updated) return updated;
   }

@@ -13,7 +13,7 @@ import type { SagaDocument, StoredError, WaitState } from '../model/saga-documen
 import { waitNamespace } from '../model/wait-keys.js';
 import { checkedWaitKeys } from './wait-filter.js';
 import type { WaitSteps } from './wait-resumer.js';
-import { isScheduledAttempt } from '../model/scheduled-attempt.js';
+import { isScheduledAttempt, jobBase } from '../model/scheduled-attempt.js';
 import { copyOfStored } from '../store/local-update.js';
 import type { SagaStore } from '../store/saga-store.js';
 import type { StepJobRef } from '../model/step-job-ref.js';
@@ -422,14 +422,8 @@ export class StepProcessor {
     if (!(await waits.store.enter(ref, waiting, attemptStartedAt))) {
       return this.requeueCurrent(definition, ref.sagaId);
     }
-    const wait = {
-      sagaId: ref.sagaId,
-      saga: ref.saga,
-      version: definition.version,
-      generation: ref.generation,
-      step: ref.step,
-      stepName: step.name,
-    };
+    // The saga's trace rides along in the timer's job (as in every job), so a timer found in Redis names it.
+    const wait = { ...jobBase(saga), step: ref.step, stepName: step.name };
     await this.hooks.afterWaitEntered?.(ref);
     // Added after the write, like a step's job; lost (a crash in between, Redis lost), the sweeper adds it again.
     if (waiting.timeoutAt) await queues.scheduleWaitTimeouts([{ wait, at: waiting.timeoutAt }]);

@@ -76,10 +76,17 @@ export interface TriggerMetadata {
 
 /** The saga's OpenTelemetry trace (src/tracing): its root span, which the process that ends the saga records. */
 export interface SagaTraceContext {
-  /** W3C `traceparent` of the saga's root span `saga <name>`, which starts at `createdAt`. */
+  /**
+   * W3C `traceparent` of the span the saga's spans are children of: its root span `saga <name>`, which starts at
+   * `createdAt`; after a redrive, that generation's own span (under the root, see `root`).
+   */
   traceparent: string;
   /** The `traceparent` the trigger document (or the code that started the saga) carried: a link on the root. */
   link?: string;
+  /** A redriven saga: the `traceparent` of its root span, recorded when it first ended; `traceparent` is a child. */
+  root?: string;
+  /** A redriven saga: when its redrive began, the start of the span `traceparent` names. */
+  since?: Date;
 }
 
 export interface HistoryEvent {

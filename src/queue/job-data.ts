@@ -12,10 +12,12 @@ export interface DeadlineJobData {
   /** The saga's version (absent in timers set before versions existed: 1): only a worker loading it acts. */
   version?: number;
   generation: number;
+  /** The saga's trace (`traceparent` of its root span); absent when not traced, or set before tracing was. */
+  trace?: string;
 }
 
 /** A wait step's timeout: fires when its `timeout` passed; ends the wait unless a document ended it first. */
-export type WaitTimeoutJobData = { kind: 'wait-timeout' } & WaitRef;
+export type WaitTimeoutJobData = { kind: 'wait-timeout'; trace?: string } & WaitRef;
 
 /** What the timer queue holds. */
 export type TimerJobData = DeadlineJobData | WaitTimeoutJobData;
@@ -33,4 +35,6 @@ export interface DeadLetterJobData {
   error: StoredError;
   attempts: number;
   at: string;
+  /** The saga's trace (`traceparent`), so an operator can find its spans; absent when not traced. */
+  trace?: string;
 }

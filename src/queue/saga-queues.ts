@@ -12,7 +12,13 @@ import {
   type AttemptMark,
   type StopReason,
 } from './attempt-gate.js';
-import type { DeadLetterJobData, StepJobData, TimerJobData, WaitTimeoutJobData } from './job-data.js';
+import type {
+  DeadLetterJobData,
+  DeadlineJobData,
+  StepJobData,
+  TimerJobData,
+  WaitTimeoutJobData,
+} from './job-data.js';
 import {
   DEAD_LETTER_QUEUE,
   TIMER_QUEUE,
@@ -140,15 +146,20 @@ export class SagaQueues {
     );
   }
 
-  async scheduleDeadlines(
-    deadlines: { sagaId: string; saga: string; version?: number; generation: number; deadline: Date }[],
-  ): Promise<void> {
+  async scheduleDeadlines(deadlines: (Omit<DeadlineJobData, 'kind'> & { deadline: Date })[]): Promise<void> {
     if (deadlines.length === 0) return;
     const now = Date.now();
     const adding = this.timers.addBulk(
-      deadlines.map(({ sagaId, saga, version, generation, deadline }) => ({
+      deadlines.map(({ sagaId, saga, version, generation, deadline, trace }) => ({
         name: 'deadline',
-        data: { kind: 'deadline' as const, sagaId, saga, version: version ?? 1, generation },
+        data: {
+          kind: 'deadline' as const,
+          sagaId,
+          saga,
+          version: version ?? 1,
+          generation,
+          ...(trace === undefined ? {} : { trace }),
+        },
         opts: {
           jobId: deadlineJobId(sagaId, generation),
           delay: Math.max(0, deadline.getTime() - now),

@@ -33,6 +33,8 @@ export interface StartRolesOptions {
   readonly checkDefinitions?: boolean;
   /** How long finished sagas are kept unless their definition says otherwise (SAGA_RETENTION; default 30 days). */
   readonly retention?: Retention;
+  /** The trigger document field whose W3C traceparent the saga's trace links to (default `traceparent`). */
+  readonly traceparentField?: string;
 }
 
 export interface RunningRoles {
@@ -83,6 +85,9 @@ export async function startRoles(options: StartRolesOptions): Promise<RunningRol
     logger,
     ...(options.checkDefinitions === undefined ? {} : { checkDefinitions: options.checkDefinitions }),
     ...(options.retention === undefined ? {} : { retention: options.retention }),
+    ...(options.traceparentField === undefined
+      ? {}
+      : { tracing: { traceparentField: options.traceparentField } }),
     ...(metrics ? { metrics } : {}),
     ...(sagas.setup ? { setup: setupOf(sagas) } : {}),
     roles: [

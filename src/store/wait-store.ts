@@ -114,12 +114,21 @@ export class WaitStore {
   timersOf(
     since?: Date,
   ): AsyncIterable<
-    Pick<SagaDocument, '_id' | 'saga' | 'version' | 'generation' | 'deadline' | 'waiting' | 'steps'>
+    Pick<SagaDocument, '_id' | 'saga' | 'version' | 'generation' | 'deadline' | 'waiting' | 'steps' | 'trace'>
   > {
     return this.store.collection.find(
       { 'waiting.since': since ? { $gte: since } : { $exists: true }, status: 'running' },
       {
-        projection: { _id: 1, saga: 1, version: 1, generation: 1, deadline: 1, waiting: 1, 'steps.name': 1 },
+        projection: {
+          _id: 1,
+          saga: 1,
+          version: 1,
+          generation: 1,
+          deadline: 1,
+          waiting: 1,
+          'steps.name': 1,
+          trace: 1,
+        },
       },
     );
   }

@@ -10,7 +10,7 @@ import type {
   Tracer,
   TracerProvider,
 } from '@opentelemetry/api';
-import { isTerminal, type SagaStatus } from '../model/saga-document.js';
+import { isTerminal, type SagaStatus, type SagaTraceContext } from '../model/saga-document.js';
 import type { StepJobRef } from '../model/step-job-ref.js';
 import { withPinnedIds } from './saga-id-generator.js';
 import {
@@ -47,6 +47,11 @@ function sagaAttributes(saga: TracedSaga): Attributes {
     'sagastream.saga.version': saga.version ?? 1,
     'sagastream.saga.key': saga.key,
   };
+}
+
+/** The span of a redriven saga's generation `generation`, under its root. */
+function redriveSpanName(saga: TracedSaga, generation: number): string {
+  return `saga ${saga.saga} (redrive ${generation})`;
 }
 
 function errorMessage(error: unknown): string {
@@ -200,12 +205,46 @@ export class OtelSagaTracing implements SagaTracing {
     span.end();
   }
 
+  sagaRedriven(saga: TracedSaga, at: Date): SagaTraceContext | undefined {
+    const rootValue = saga.trace?.root ?? saga.trace?.traceparent;
+    const root = parseTraceparent(rootValue);
+    if (!root) return undefined;
+    // Started for its id; recorded again, with that id, when the redriven saga ends (as the root is).
+    const generation = saga.generation + 1;
+    const span = this.tracer.startSpan(
+      redriveSpanName(saga, generation),
+      { startTime: at, attributes: { ...sagaAttributes(saga), 'sagastream.saga.generation': generation } },
+      this.remote(root),
+    );
+    const context = span.spanContext();
+    if (!this.api.trace.isSpanContextValid(context)) return undefined;
+    return {
+      traceparent: formatTraceparent(context),
+      root: String(rootValue).trim().toLowerCase(),
+      since: at,
+      ...(saga.trace?.link ? { link: saga.trace.link } : {}),
+    };
+  }
+
   sagaEnded(saga: TracedSaga, outcome: SagaStatus = saga.status): void {
     if (!isTerminal(outcome)) return;
-    const root = parseTraceparent(saga.trace?.traceparent);
+    const own = parseTraceparent(saga.trace?.traceparent);
     // Not sampled at its start: none of its spans were recorded, nor is its root.
-    if (!root || !isSampled(root)) return;
-    this.finishRoot(this.startStoredRoot(saga, root), saga, outcome);
+    if (!own || !isSampled(own)) return;
+    // A redriven saga ends its generation's span; its root was recorded when it first ended.
+    const root = parseTraceparent(saga.trace?.root);
+    const span = root
+      ? this.startStored(
+          redriveSpanName(saga, saga.generation),
+          own,
+          {
+            startTime: saga.trace?.since ?? saga.createdAt,
+            attributes: { ...sagaAttributes(saga), 'sagastream.saga.generation': saga.generation },
+          },
+          root,
+        )
+      : this.startStoredRoot(saga, own);
+    this.finishRoot(span, saga, outcome);
   }
 
   /**
@@ -213,18 +252,31 @@ export class OtelSagaTracing implements SagaTracing {
    * Without it the SDK picks its own, so the saga's span becomes a child of the stored root (ARCHITECTURE.md).
    */
   private startStoredRoot(saga: TracedSaga, root: ParsedTraceparent): Span {
-    const { api } = this;
-    const options = {
-      root: true,
+    return this.startStored(`saga ${saga.saga}`, root, {
       startTime: saga.createdAt,
       attributes: sagaAttributes(saga),
       links: this.link(saga.trace?.link),
-    };
-    const name = `saga ${saga.saga}`;
+    });
+  }
+
+  /**
+   * A span whose ids a trace already names (`ids`): a root (no `parent`) or a redrive's span under the root.
+   * Without SagaIdGenerator, a child of the span it should have been.
+   */
+  private startStored(
+    name: string,
+    ids: ParsedTraceparent,
+    options: { startTime: Date; attributes: Attributes; links?: Link[] },
+    parent?: ParsedTraceparent,
+  ): Span {
+    const { api } = this;
+    const parentContext = parent ? this.remote(parent) : api.ROOT_CONTEXT;
     if (this.pinning) {
-      const span = withPinnedIds(root, () => this.tracer.startSpan(name, options, api.ROOT_CONTEXT));
+      const span = withPinnedIds(ids, () =>
+        this.tracer.startSpan(name, { ...options, root: !parent }, parentContext),
+      );
       const context = span.spanContext();
-      if (context.spanId === root.spanId && context.traceId === root.traceId) return span;
+      if (context.spanId === ids.spanId && context.traceId === ids.traceId) return span;
       if (!api.trace.isSpanContextValid(context)) return span;
       this.pinning = false;
       this.options.warn?.(
@@ -232,7 +284,7 @@ export class OtelSagaTracing implements SagaTracing {
           'root that is never exported (set idGenerator: new SagaIdGenerator() in your SDK setup)',
       );
     }
-    return this.tracer.startSpan(name, { ...options, root: false }, this.remote(root));
+    return this.tracer.startSpan(name, { ...options, root: false }, this.remote(ids));
   }
 
   private finishRoot(span: Span, saga: TracedSaga, outcome: SagaStatus): void {

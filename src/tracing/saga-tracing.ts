@@ -60,6 +60,12 @@ export interface SagaTracing {
   /** A wait step's wait ended (`outcome`: matched, signalled, timed-out): its `wait <name>` span, since `since`. */
   waitEnded(saga: TracedSaga, stepName: string, since: Date, outcome: string): void;
   /**
+   * An operator redrives `saga` (ended, its root span recorded) at `at`: the trace context of its new generation, a
+   * span under the root that the generation's spans are children of, recorded when the saga ends again. Undefined
+   * when the saga is not traced.
+   */
+  sagaRedriven(saga: TracedSaga, at: Date): SagaTraceContext | undefined;
+  /**
    * The saga reached a terminal state (`outcome`, else its status): records its root span, from `createdAt` to
    * now, with that outcome. Called once per saga, by the process whose write ended it. Ignored if not terminal.
    */
@@ -81,6 +87,7 @@ export const noSagaTracing: SagaTracing = {
   sagaStarting: () => untracedStart,
   attempt: () => untracedAttempt,
   waitEnded: () => undefined,
+  sagaRedriven: () => undefined,
   sagaEnded: () => undefined,
 };
 

@@ -171,6 +171,7 @@ export const devCommand: CliCommand = {
         logger,
         checkDefinitions: (values['check-definitions'] as unknown) === true,
         retention: config.retention,
+        traceparentField: config.traceparentField,
       });
       parts.push({ url: roles.adminUrl ?? '', origin: 'roles', stop: () => roles.stop() });
       adminUrl = roles.adminUrl;

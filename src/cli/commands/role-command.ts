@@ -93,6 +93,7 @@ export function roleCommand<T extends OptionsConfig>(spec: RoleCommandSpec<T>): 
         roles,
         logger,
         retention: config.retention,
+        traceparentField: config.traceparentField,
       }).catch(async (error: unknown) => {
         await sdk?.shutdown().catch(() => undefined);
         throw error;

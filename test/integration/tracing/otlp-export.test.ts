@@ -25,6 +25,7 @@ interface OtlpSpan {
   parentSpanId?: string;
   name: string;
   attributes?: { key: string; value: OtlpValue }[];
+  links?: { traceId: string; spanId: string }[];
 }
 
 interface OtlpRequest {
@@ -37,6 +38,10 @@ interface OtlpRequest {
 interface ReceivedSpan extends OtlpSpan {
   service: string;
 }
+
+/** The order's field carrying the traceparent of the request that wrote it (SAGASTREAM_TRACEPARENT_FIELD). */
+const REQUEST_TRACE_FIELD = 'request_trace';
+const REQUEST_TRACE = { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7' };
 
 const received: ReceivedSpan[] = [];
 let receiver: Server;
@@ -78,7 +83,12 @@ beforeAll(async () => {
     OTEL_BSP_SCHEDULE_DELAY: '100',
   };
   roles.push(
-    startCli(['watcher'], { ...env, ...otel, OTEL_SERVICE_NAME: 'orders-watcher' }),
+    startCli(['watcher'], {
+      ...env,
+      ...otel,
+      OTEL_SERVICE_NAME: 'orders-watcher',
+      SAGASTREAM_TRACEPARENT_FIELD: REQUEST_TRACE_FIELD,
+    }),
     startCli(['worker'], { ...env, ...otel, OTEL_SERVICE_NAME: 'orders-worker' }),
   );
   await Promise.all(roles.map((role) => role.waitForLine(/ ready: /)));
@@ -93,7 +103,10 @@ afterAll(async () => {
 
 describe('OTLP export from the CLI', { timeout: 120_000 }, () => {
   it("one saga's spans from the watcher and the worker process form one trace", async () => {
-    const { insertedId } = await db.collection('orders').insertOne(exampleOrder());
+    const { insertedId } = await db.collection('orders').insertOne({
+      ...exampleOrder(),
+      [REQUEST_TRACE_FIELD]: `00-${REQUEST_TRACE.traceId}-${REQUEST_TRACE.spanId}-01`,
+    });
     let saga = null as { status: string; trace?: { traceparent: string } } | null;
     await expect
       .poll(
@@ -118,6 +131,9 @@ describe('OTLP export from the CLI', { timeout: 120_000 }, () => {
 
     const trigger = spans.find((span) => span.name === 'trigger')!;
     expect(trigger).toMatchObject({ service: 'orders-watcher', parentSpanId: root!.spanId });
+    // The watcher read the request's traceparent from the field SAGASTREAM_TRACEPARENT_FIELD names.
+    expect(trigger.links).toEqual([expect.objectContaining(REQUEST_TRACE)]);
+    expect(rootSpan.links).toEqual([expect.objectContaining(REQUEST_TRACE)]);
     const steps = spans
       .filter((span) => span.name.startsWith('step '))
       .map((span) => [

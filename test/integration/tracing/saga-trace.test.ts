@@ -92,6 +92,26 @@ const paymentSaga = defineSaga({ name: 'traced-payment', input: z.object({ order
   .step({ name: 'ship', run: () => Promise.resolve({ shipped: true }) })
   .build();
 
+/** a → b, which fails; a's compensation fails the first time it runs, so the saga fails until an operator retries. */
+const compensationRuns = new Map<string, number>();
+const redriveSaga = defineSaga({
+  name: 'traced-redrive',
+  input: z.object({ orderId: z.string() }),
+  compensation: { timeout: 2_000, retry: { attempts: 1 } },
+  defaults: { timeout: 2_000, retry: { attempts: 1 } },
+})
+  .step({
+    name: 'a',
+    run: () => Promise.resolve({ done: true }),
+    compensate: (ctx) => {
+      const run = (compensationRuns.get(ctx.sagaId) ?? 0) + 1;
+      compensationRuns.set(ctx.sagaId, run);
+      return run === 1 ? Promise.reject(new Error('refund service down')) : Promise.resolve();
+    },
+  })
+  .step({ name: 'b', run: () => Promise.reject(new Error('no stock')) })
+  .build();
+
 /** Log lines of the worker, as JSON objects. */
 const workerLog: Record<string, unknown>[] = [];
 const workerLogger = pino(
@@ -278,6 +298,10 @@ describe('one trace per saga', () => {
           (await test!.db.collection<SagaDocument>('sagas').findOne({ _id: started.id }))?.steps[1]?.status,
       )
       .toBe('waiting');
+    // Its deadline timer carries the trace, as every job queued for the saga does.
+    const waiting = await test.db.collection<SagaDocument>('sagas').findOne({ _id: started.id });
+    const deadline = await test.runtimes[1]!.queues.timers.getJob(`${started.id}.deadline.g0`);
+    expect(deadline?.data).toMatchObject({ kind: 'deadline', trace: waiting!.trace!.traceparent });
     await test.db.collection('payments').insertOne({ orderId: 'o-3', status: 'captured' });
     const saga = await sagaEndingIn(test.db, await sagaKey(test, started.id), ['completed']);
     const root = parseTraceparent(saga.trace?.traceparent)!;
@@ -296,6 +320,63 @@ describe('one trace per saga', () => {
       'step ship',
       'wait payment-captured',
     ]);
+  });
+
+  it('a redriven saga: its dead letter names the trace, and its new generation is a span under the root', async () => {
+    test = engineTest(client, 'trace-redrive');
+    // With a triggered saga: the test kit's watcher is ready once a trigger's change stream is open.
+    const registry = new SagaRegistry([orderSaga, redriveSaga]);
+    await startRoles(test, registry);
+    const sagas = await test.client(registry);
+    const started = await sagas.start('traced-redrive', { orderId: 'o-4' });
+    const failed = await sagaEndingIn(test.db, await sagaKey(test, started.id), ['failed']);
+    const root = parseTraceparent(failed.trace?.traceparent)!;
+    const queues = test.runtimes[1]!.queues;
+    await expect
+      .poll(async () => (await queues.deadLetters.getJob(`${started.id}.dl.g0`))?.data.trace)
+      .toBe(failed.trace!.traceparent);
+    await expect
+      .poll(() => spansOfTrace(workerSpans, root.traceId).some((span) => span.name === 'saga traced-redrive'))
+      .toBe(true);
+
+    const redriven = await sagas.retry(started.id);
+    const generation = parseTraceparent(redriven.trace?.traceparent)!;
+    expect(generation.traceId).toBe(root.traceId);
+    expect(generation.spanId).not.toBe(root.spanId);
+    expect(redriven.trace?.root).toBe(failed.trace!.traceparent);
+    const ended = await sagaEndingIn(test.db, redriven.key, ['compensated']);
+    await expect
+      .poll(() =>
+        spansOfTrace(workerSpans, root.traceId).some(
+          (span) => span.name === 'saga traced-redrive (redrive 1)',
+        ),
+      )
+      .toBe(true);
+
+    const spans = [...spansOfTrace(watcherSpans, root.traceId), ...spansOfTrace(workerSpans, root.traceId)];
+    // The root once (at the first end, failed); the redrive's span under it, with the saga's new outcome.
+    const roots = spans.filter((span) => span.name === 'saga traced-redrive');
+    expect(roots).toHaveLength(1);
+    expect(roots[0]!.spanContext().spanId).toBe(root.spanId);
+    expect(attributes(roots[0]!)['sagastream.saga.outcome']).toBe('failed');
+    const redrive = spans.find((span) => span.name === 'saga traced-redrive (redrive 1)')!;
+    expect(redrive.spanContext().spanId).toBe(generation.spanId);
+    expect(redrive.parentSpanContext?.spanId).toBe(root.spanId);
+    expect(attributes(redrive)['sagastream.saga.outcome']).toBe('compensated');
+    expect(attributes(redrive)['sagastream.saga.generation']).toBe(1);
+    const redriveStart = redrive.startTime[0] * 1000 + redrive.startTime[1] / 1e6;
+    expect(redriveStart).toBeCloseTo(ended.trace!.since!.getTime(), -1);
+    // Each compensation of `a`: the failed one before the retry under the root, the one after under the redrive.
+    const compensations = spans
+      .filter((span) => span.name === 'compensate a')
+      .map((span) => [attributes(span)['sagastream.saga.outcome'], span.parentSpanContext?.spanId]);
+    expect(compensations).toEqual(
+      expect.arrayContaining([
+        ['compensation-failed', root.spanId],
+        ['compensated', generation.spanId],
+      ]),
+    );
+    expect(compensations).toHaveLength(2);
   });
 });
 

@@ -23,7 +23,19 @@ describe('loadConfig', () => {
       queuePrefix: 'sagastream',
       admin: { host: '127.0.0.1', port: 8080, token: undefined },
       retention: 30 * 86_400_000,
+      traceparentField: 'traceparent',
     });
+  });
+
+  it('reads SAGASTREAM_TRACEPARENT_FIELD, and names a field that cannot be a top-level field name', () => {
+    expect(loadConfig({ SAGASTREAM_TRACEPARENT_FIELD: 'request_trace' }).traceparentField).toBe(
+      'request_trace',
+    );
+    const error = configErrorOf(() => loadConfig({ SAGASTREAM_TRACEPARENT_FIELD: 'meta.traceparent' }));
+    expect(error.variables).toEqual(['SAGASTREAM_TRACEPARENT_FIELD']);
+    expect(error.message).toContain(
+      'SAGASTREAM_TRACEPARENT_FIELD is invalid: expected a top-level field name',
+    );
   });
 
   it('reads SAGA_RETENTION as milliseconds or off', () => {
