@@ -4,7 +4,7 @@
 # role in one process (`start`). It runs this repository's sagas/. For your own sagas and their dependencies,
 # build an image from your project instead, with sagastream as an npm dependency (README, "Docker Compose").
 
-FROM node:20-slim AS build
+FROM node:24-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 # The project needs no install scripts, so none run here either (same as a developer machine).
@@ -16,7 +16,7 @@ RUN npm run build && npm prune --omit=dev --ignore-scripts
 RUN npm install --save-prod --omit=dev --ignore-scripts \
       $(node -p "['sdk-node','exporter-trace-otlp-proto','exporter-trace-otlp-http'].map((name) => '@opentelemetry/' + name + '@' + require('./package.json').devDependencies['@opentelemetry/' + name]).join(' ')")
 
-FROM node:20-slim AS runtime
+FROM node:24-slim AS runtime
 ENV NODE_ENV=production
 # This repository's example sagas: the roles run only the sagas module that SAGAS (or --sagas-module) names.
 ENV SAGAS=/app/dist/sagas/index.js
