@@ -18,6 +18,7 @@ import {
   type Child,
 } from './bench-support.js';
 import { waitingSagas } from './waiting-sagas.js';
+import { SweeperMarks } from '../src/store/sweeper-marks.js';
 
 export interface WaitPhaseContext {
   client: MongoClient;
@@ -69,11 +70,17 @@ export async function waitPhase(
   const watcher = await startRole('watcher', env);
   const worker = await startRole('worker', env);
   cleanup.push(watcher, worker);
-  // A wait watcher that starts without a checkpoint first reconciles every open wait; measured after it.
+  // A wait watcher that starts without a checkpoint first reconciles every open wait, and the first recovery sweep
+  // reads every open wait's document again (a worker may have died before its entering read): measured after both.
   const checkpointId = `wait:${database}.${BENCH_PAYMENTS}`;
   const settleBy = Date.now() + SETTLE_TIMEOUT_MS;
   while ((await db.collection<{ _id: string }>('checkpoints').countDocuments({ _id: checkpointId })) === 0) {
     if (Date.now() > settleBy) throw new Error(`waits: the wait watcher never checkpointed ${checkpointId}`);
+    await sleep(200);
+  }
+  const marks = new SweeperMarks(db);
+  while ((await marks.waitsRecheckedFrom()) === null) {
+    if (Date.now() > settleBy) throw new Error('waits: the first recovery sweep never finished');
     await sleep(200);
   }
   log(`waits: ${targets} payments at ${rate}/s against ${open + targets} open waits`);

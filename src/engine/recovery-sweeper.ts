@@ -7,6 +7,7 @@ import { versionOf, type SagaRegistry } from '../definition/index.js';
 import type { SagaQueues } from '../queue/saga-queues.js';
 import type { SagaStore } from '../store/saga-store.js';
 import type { WaitSteps } from './wait-resumer.js';
+import { SweeperMarks } from '../store/sweeper-marks.js';
 import { deadLetterFor, deadLetterKindOf } from './dead-letters.js';
 import { expectedJobs } from '../model/expected-job.js';
 import { jobBase } from '../model/scheduled-attempt.js';
@@ -83,8 +84,6 @@ export class RecoverySweeper {
   private deadLettersCheckedIn: string | null = null;
   /** The same for the timers of every waiting saga. */
   private waitTimersCheckedIn: string | null = null;
-  /** When this sweeper's last sweep began reading waits; null before its first (which reads every wait). */
-  private waitsRecheckedFrom: number | null = null;
 
   constructor(
     private readonly registry: SagaRegistry,
@@ -97,10 +96,14 @@ export class RecoverySweeper {
     tracing: SagaTracing = noSagaTracing,
   ) {
     this.advance = { store, queues, metrics, tracing };
+    this.marks = new SweeperMarks(store.db);
   }
 
   /** What moving a saga past a finished group needs. */
   private readonly advance: GroupAdvanceDependencies;
+
+  /** Where the last sweep (this process's or another's) left off, kept on the sweeper's lease. */
+  private readonly marks: SweeperMarks;
 
   /** Waits for a sweep in progress. */
   async stop(): Promise<void> {
@@ -143,9 +146,9 @@ export class RecoverySweeper {
    * those of recent waits on every sweep (a process may have died between the wait's write and its timer), those of
    * every wait once per Redis epoch (after Redis lost its data). Adding a timer that exists is a no-op.
    *
-   * The waits entered since the last sweep (every wait on this sweeper's first) also get their entering read again
-   * (WaitResumer.matchExisting): the worker that stored one may have died before it looked for a document written
-   * while no wait watcher could see the wait, which nothing else would ever wake it for.
+   * The waits entered since the last sweep (by any process: its mark is kept in MongoDB; every open wait the first
+   * time) get their entering read again (WaitResumer.matchExisting): the worker that stored one may have died before
+   * it looked for a document written while no wait watcher could see the wait, which nothing else would wake it for.
    */
   private async sweepWaits(epoch: string, result: SweepResult): Promise<void> {
     const waits = this.options.waits;
@@ -153,8 +156,9 @@ export class RecoverySweeper {
     const startedAt = Date.now();
     const everyWait = epoch !== this.waitTimersCheckedIn;
     const timersSince = everyWait ? null : startedAt - RECENT_WAIT_MS;
-    const recheckSince =
-      this.waitsRecheckedFrom === null ? null : this.waitsRecheckedFrom - RECHECK_MARGIN_MS;
+    // Null when no sweeper ever finished this: every open wait is read again once.
+    const recheckedFrom = (await this.marks.waitsRecheckedFrom())?.getTime() ?? null;
+    const recheckSince = recheckedFrom === null ? null : recheckedFrom - RECHECK_MARGIN_MS;
     const since = timersSince === null || recheckSince === null ? null : Math.min(timersSince, recheckSince);
     let timers: SagaTimers[] = [];
     let rechecks: Promise<boolean>[] = [];
@@ -189,7 +193,7 @@ export class RecoverySweeper {
     }
     await flush();
     if (everyWait) this.waitTimersCheckedIn = epoch;
-    this.waitsRecheckedFrom = startedAt;
+    await this.marks.saveWaitsRecheckedFrom(new Date(startedAt));
   }
 
   private async sweepOnce(): Promise<SweepResult> {

@@ -21,7 +21,9 @@ const SWEEP_TIMEOUT_MS = 60_000;
 /** How long stop() waits for a sweep in progress. */
 const STOP_TIMEOUT_MS = 2_000;
 
-export const SWEEPER_LEASE_ID = 'sweeper';
+import { SWEEPER_LEASE_ID } from '../store/sweeper-marks.js';
+
+export { SWEEPER_LEASE_ID };
 
 export class SweeperService {
   private lease: Lease | null = null;

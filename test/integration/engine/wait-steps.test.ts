@@ -13,6 +13,8 @@ import { WaitResumer } from '../../../src/engine/wait-resumer.js';
 import type { StepJobRef } from '../../../src/model/step-job-ref.js';
 import { SagaStore } from '../../../src/store/saga-store.js';
 import { WaitStore } from '../../../src/store/wait-store.js';
+import { SweeperMarks } from '../../../src/store/sweeper-marks.js';
+import { LeaseStore } from '../../../src/store/lease.js';
 import {
   FAST_SWEEPER,
   FAST_WATCHER,
@@ -320,6 +322,13 @@ describe('a wait whose worker died between storing it and looking for its docume
       stuckAfter: 3,
       waits: { store: waits, resumer },
     });
+    const marks = new SweeperMarks(test.db);
+    expect(await marks.waitsRecheckedFrom()).toBeNull();
+    // The sweeper sweeps while it holds its lease; its mark is kept there.
+    expect(
+      await new LeaseStore(test.db).tryAcquire(SWEEPER_LEASE_ID, 'another-process', 60_000),
+    ).not.toBeNull();
+    const sweptFrom = Date.now();
     expect(await sweeper.sweep()).toMatchObject({ waitsRechecked: 1, waitsMatched: 1 });
 
     const result = await handle.result({ timeout: '20s' });
@@ -327,8 +336,9 @@ describe('a wait whose worker died between storing it and looking for its docume
     const doc = (await sagasCollection(test.db).findOne({ _id: handle.id }))!;
     expect(doc.steps[2]!.output).toEqual({ shippedWith: 'psp-el' });
     expect(doc.history.filter((event) => event.type === 'wait-ended')).toHaveLength(1);
-    // The next sweep reads only the waits entered since this one (less a margin): this saga waits no more.
-    expect(await sweeper.sweep()).toMatchObject({ waitsRechecked: 0, waitsMatched: 0 });
+    // The sweep's start is kept in MongoDB: the next sweeper (this process's or another's) reads only the waits
+    // entered since (less a margin), not every open wait again.
+    expect((await marks.waitsRecheckedFrom())!.getTime()).toBeGreaterThanOrEqual(sweptFrom);
   });
 });
 
