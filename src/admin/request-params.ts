@@ -1,6 +1,6 @@
 // zod validation of path and query parameters; a refusal is a 400 naming each bad parameter.
 import { z } from 'zod';
-import { isSagaId } from '../engine/saga-id.js';
+import { isSagaId } from '../model/saga-id.js';
 import { DEAD_LETTER_ID_FORMS, parseDeadLetterJobId } from '../queue/queue-names.js';
 import { AdminHttpError } from './admin-http-error.js';
 
