@@ -51,8 +51,14 @@ async function legacySaga(
   return { ...saga, _id: legacySagaId(createdAt.getTime()) };
 }
 
-async function indexNames(test: TriggerTestContext): Promise<string[]> {
-  return (await test.db.collection('sagas').listIndexes().toArray()).map((index) => String(index.name));
+interface IndexInfo {
+  name: string;
+  key: Record<string, unknown>;
+  unique?: boolean;
+}
+
+async function indexesOf(test: TriggerTestContext): Promise<IndexInfo[]> {
+  return (await test.db.collection('sagas').listIndexes().toArray()) as IndexInfo[];
 }
 
 describe('saga ids derived from (saga, key)', () => {
@@ -77,9 +83,7 @@ describe('saga ids derived from (saga, key)', () => {
       ['o-1', 'o-2', 'o-3', 'o-4'].map((key) => sagaIdFor(orders.name, key)).sort(),
     );
     // The {saga, key} index is a plain one now: `_id` is what refused the second sagas.
-    const keyIndex = (await test.db.collection('sagas').listIndexes().toArray()).find(
-      (index) => index.name === 'saga_key',
-    );
+    const keyIndex = (await indexesOf(test)).find((index) => index.name === 'saga_key');
     expect(keyIndex).toMatchObject({ key: { saga: 1, key: 1 } });
     expect(keyIndex?.unique).toBeUndefined();
   });
@@ -134,7 +138,7 @@ describe('saga ids derived from (saga, key)', () => {
     const store = new SagaStore(test.db);
     await store.ensureIndexes();
     await store.ensureIndexes();
-    const names = await indexNames(test);
+    const names = (await indexesOf(test)).map((index) => index.name);
     expect(names).toContain('saga_key_unique');
     expect(names).not.toContain('saga_key');
 
