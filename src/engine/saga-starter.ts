@@ -116,7 +116,7 @@ export class SagaStarter {
     const running = inserted.filter((saga) => saga.status === 'running');
     const toQueue = [...running, ...requeued];
     const rejected = inserted.filter((saga) => saga.status === 'rejected');
-    // Counted once inserted: a replayed event hits the unique index and is not inserted again.
+    // Counted once inserted: a replayed event meets its `_id` and is not inserted again.
     if (inserted.length > 0) this.metrics.sagasStarted(definition.name, inserted.length);
     if (rejected.length > 0) this.metrics.sagasEnded(definition.name, 'rejected', rejected.length);
     // Crash between the insert and these adds: the recovery sweeper queues what is missing.
