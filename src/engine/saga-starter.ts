@@ -81,7 +81,7 @@ export class SagaStarter {
       await this.launch(definition, inserted);
       return { saga, created: true };
     }
-    const existing = await this.store.findByKey(definition.name, key);
+    const existing = await this.store.findByKey(definition.name, key, true);
     if (!existing)
       throw new Error(`saga ${definition.name} with key ${key} vanished after a duplicate insert`);
     return { saga: existing, created: false };

@@ -156,10 +156,13 @@ export class SagaStore {
       .toArray();
   }
 
-  /** The saga of `saga` under `key`: by its derived `_id`, then, while legacy ids remain, by key. */
-  async findByKey(saga: string, key: string): Promise<SagaDocument | null> {
+  /**
+   * The saga of `saga` under `key`: by its derived `_id`, then, while legacy ids remain (or when `byKeyAnyway`: an
+   * insert met the unique index of an earlier version, whose process may have stored it since), by key.
+   */
+  async findByKey(saga: string, key: string, byKeyAnyway = false): Promise<SagaDocument | null> {
     const derived = await this.collection.findOne({ _id: sagaIdFor(saga, key) });
-    if (derived || !(await this.holdsLegacyIds())) return derived;
+    if (derived || !(byKeyAnyway || (await this.holdsLegacyIds()))) return derived;
     return this.collection.findOne({ saga, key });
   }
 

@@ -149,6 +149,16 @@ describe('saga ids derived from (saga, key)', () => {
     expect((await sagasOf(test.db, orders.name)).map((saga) => saga._id).sort()).toEqual(
       [legacy._id, sagaIdFor(orders.name, 'o-2')].sort(),
     );
+
+    // A rolling upgrade: a process of an earlier version stores a saga after this one found no legacy ids. The
+    // unique index refuses the derived-id insert, and `start` returns that saga.
+    const upgraded = new SagaStore(test.db);
+    await sagas.deleteMany({});
+    expect(await upgraded.holdsLegacyIds()).toBe(false);
+    const racing = await legacySaga(test, orders, 'o-3');
+    await sagas.insertOne(racing);
+    const { saga, created } = await starterOf(test, upgraded).startFromCode(orders, racing.input, 'o-3');
+    expect({ id: saga._id, created }).toEqual({ id: racing._id, created: false });
   });
 
   it('asks once whether legacy ids remain: a no is final, a yes is asked again after an hour', async () => {
