@@ -104,10 +104,10 @@ export interface ReadBenchResult {
 export async function readBench(uri: string, db: Db, total: number): Promise<ReadBenchResult> {
   const sagas = db.collection('sagas');
   await sagas.createIndexes([
-    { key: { saga: 1, key: 1 }, name: 'saga_key_unique', unique: true },
+    { key: { saga: 1, key: 1 }, name: 'saga_key' },
     { key: { status: 1, updatedAt: -1 }, name: 'status_updatedAt' },
     { key: { saga: 1, status: 1, createdAt: -1 }, name: 'saga_status_createdAt' },
-    { key: { createdAt: -1 }, name: 'createdAt' },
+    { key: { createdAt: -1, _id: -1 }, name: 'createdAt_id' },
   ]);
   for (let from = 0; from < total; from += 1_000) {
     const batch = Array.from({ length: Math.min(1_000, total - from) }, (_, at) => sagaDocument(from + at));

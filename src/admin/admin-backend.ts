@@ -10,7 +10,7 @@ import type { TriggerService } from '../trigger/trigger-service.js';
 export interface AdminBackend {
   /** The process's database: pinged for readiness, and where the leases are read. */
   readonly db: Db;
-  readonly store: Pick<SagaStore, 'collection' | 'get' | 'list'>;
+  readonly store: Pick<SagaStore, 'collection' | 'get' | 'list' | 'listCursor'>;
   readonly queues: Pick<SagaQueues, 'carrierOfAttempt' | 'deadLetters' | 'stepQueue' | 'timers'>;
   readonly operations: Pick<
     SagaOperations,

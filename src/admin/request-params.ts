@@ -1,10 +1,12 @@
 // zod validation of path and query parameters; a refusal is a 400 naming each bad parameter.
 import { z } from 'zod';
-import { isSagaId } from '../engine/saga-id.js';
+import { isSagaId } from '../model/saga-id.js';
 import { DEAD_LETTER_ID_FORMS, parseDeadLetterJobId } from '../queue/queue-names.js';
 import { AdminHttpError } from './admin-http-error.js';
 
-const SAGA_ID_FORM = 'a saga id like sg0mabc1234a1b2c3d4e5f6 ("sg", 9 base-36 digits, 12 hex digits)';
+const SAGA_ID_FORM =
+  'a saga id like sg-65edeea1bbe5e6b5316d9f81eb34af78 ("sg-" and 32 hex digits; or, for a saga stored by an ' +
+  'earlier version, like sg0mabc1234a1b2c3d4e5f6: "sg", 9 base-36 digits, 12 hex digits)';
 
 export const sagaIdParams = z.strictObject({
   id: z.string().refine(isSagaId, { message: `must be ${SAGA_ID_FORM}` }),

@@ -1,5 +1,5 @@
-// /api/sagas: start one from code, list (newest first, cursor on the time-ordered `_id`), one saga with its
-// timeline, cancel, retry, send a signal.
+// /api/sagas: start one from code, list (newest first by `createdAt`, then `_id`; a saga id is the cursor), one
+// saga with its timeline, cancel, retry, send a signal.
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { AdminBackend } from './admin-backend.js';
@@ -55,11 +55,19 @@ export function registerSagaRoutes(app: FastifyInstance, backend: AdminBackend):
 
   app.get('/api/sagas', async (request) => {
     const query = parseParams(listQuerySchema, request.query, 'query');
+    // The cursor is the last saga's id; its creation time places the next page (ids are not time-ordered).
+    const after = query.after === undefined ? undefined : await backend.store.listCursor(query.after);
+    if (after === null) {
+      throw new AdminHttpError(
+        'BAD_REQUEST',
+        `query parameter after: saga ${query.after} no longer exists (expired or removed); list from the first page`,
+      );
+    }
     const sagas = await backend.store.list({
       limit: query.limit,
       ...(query.saga === undefined ? {} : { saga: query.saga }),
       ...(query.status === undefined ? {} : { status: query.status }),
-      ...(query.after === undefined ? {} : { after: query.after }),
+      ...(after === undefined ? {} : { after }),
     });
     const items = sagas.map(sagaSummary);
     const last = items[items.length - 1];

@@ -3,7 +3,7 @@ import { EJSON } from 'bson';
 import { requireTrigger, validateValue, type SagaDefinition } from '../definition/index.js';
 import type { ValidationIssue } from '../errors/index.js';
 import type { SagaDocument, StepRecord } from '../model/saga-document.js';
-import { newSagaId } from './saga-id.js';
+import { sagaIdFor } from '../model/saga-id.js';
 import type { TriggerEvent } from './trigger-event.js';
 
 export function freshSteps(definition: SagaDefinition): StepRecord[] {
@@ -58,7 +58,8 @@ function canonicalId(documentKey: unknown): string {
 
 function commonFields(definition: SagaDefinition, key: string, now: Date) {
   return {
-    _id: newSagaId(now.getTime()),
+    // Derived from (saga, key): a replayed event or a second watcher makes the same `_id`, which exists already.
+    _id: sagaIdFor(definition.name, key),
     saga: definition.name,
     version: definition.version,
     key,

@@ -1,5 +1,5 @@
 // Starts sagas for a batch of trigger events: one unordered insertMany, then the first steps and deadline
-// timers in bulk. The unique {saga, key} index makes replayed events harmless.
+// timers in bulk. A saga's `_id` is derived from its {saga, key}, so the unique `_id` makes replayed events harmless.
 import { jobBase, scheduledStepRefs } from '../model/scheduled-attempt.js';
 import type { SagaLogger } from '../logging/saga-logger.js';
 import type { SagaDefinition } from '../definition/index.js';
@@ -37,24 +37,23 @@ export class SagaStarter {
       const saga = await newSagaDocument(definition, event, now);
       if (!byKey.has(saga.key)) byKey.set(saga.key, { saga, event });
     }
-    const legacy = await this.startedUnderLegacyKeys(definition, [...byKey.values()]);
-    const fresh = [...byKey.values()].filter(({ saga }) => !legacy.has(saga.key));
+    const stored = await this.storedUnderLegacyIds(definition, [...byKey.values()]);
+    const fresh = [...byKey.values()].filter(({ saga }) => !stored.has(saga.key));
     const traces = this.traceStarts(fresh, now);
     const { inserted, duplicates } = await this.store.insertMany(fresh.map(({ saga }) => saga));
     for (const saga of inserted) traces?.get(saga._id)?.stored(saga);
-    // Replayed events whose saga never began: the watcher that stored it may not have queued its first job.
-    const notBegun =
-      duplicates.length === 0
-        ? []
-        : await this.store.findNotBegun(
-            definition.name,
-            duplicates.map((saga) => saga.key),
-          );
+    // Replayed events whose saga never began: the watcher that stored it may not have queued its first job. A
+    // saga under a legacy key form is left out: it is another key's as well, and began or not long ago.
+    const replayed = [
+      ...duplicates.map((saga) => saga._id),
+      ...[...stored.values()].flatMap((id) => (id === null ? [] : [id])),
+    ];
+    const notBegun = replayed.length === 0 ? [] : await this.store.findNotBegun(replayed);
     const { running, rejected } = await this.launch(definition, inserted, notBegun);
     return {
       started: running.length,
       rejected: rejected.length,
-      duplicates: duplicates.length + legacy.size + (events.length - byKey.size),
+      duplicates: duplicates.length + stored.size + (events.length - byKey.size),
       sagas: inserted,
     };
   }
@@ -69,6 +68,11 @@ export class SagaStarter {
     key: string,
   ): Promise<{ saga: SagaDocument; created: boolean }> {
     const saga = codeStartedSagaDocument(definition, input, key);
+    // A saga an earlier version stored under this key has a legacy id: the insert cannot see it (see start).
+    if (await this.store.holdsLegacyIds()) {
+      const stored = await this.store.findByKey(definition.name, key);
+      if (stored) return { saga: stored, created: false };
+    }
     const trace = this.tracing.sagaStarting(saga);
     if (trace.context) saga.trace = trace.context;
     const { inserted } = await this.store.insertMany([saga]);
@@ -77,7 +81,7 @@ export class SagaStarter {
       await this.launch(definition, inserted);
       return { saga, created: true };
     }
-    const existing = await this.store.findByKey(definition.name, key);
+    const existing = await this.store.findByKey(definition.name, key, true);
     if (!existing)
       throw new Error(`saga ${definition.name} with key ${key} vanished after a duplicate insert`);
     return { saga: existing, created: false };
@@ -112,7 +116,7 @@ export class SagaStarter {
     const running = inserted.filter((saga) => saga.status === 'running');
     const toQueue = [...running, ...requeued];
     const rejected = inserted.filter((saga) => saga.status === 'rejected');
-    // Counted once inserted: a replayed event hits the unique index and is not inserted again.
+    // Counted once inserted: a replayed event meets its `_id` and is not inserted again.
     if (inserted.length > 0) this.metrics.sagasStarted(definition.name, inserted.length);
     if (rejected.length > 0) this.metrics.sagasEnded(definition.name, 'rejected', rejected.length);
     // Crash between the insert and these adds: the recovery sweeper queues what is missing.
@@ -134,27 +138,36 @@ export class SagaStarter {
   }
 
   /**
-   * The keys of this batch whose document already has a saga stored under the key form of the first versions
-   * (which gave `1` and `'1'` one key): the unique index cannot see those, so they are looked up, in one query,
-   * only for documents whose key form changed.
+   * The sagas of this batch an earlier version stored under a random (legacy) id, by the batch's key: the unique
+   * `_id` cannot see them, since their `_id` is not the one derived from the key. Two kinds: a saga under today's key
+   * (its id, requeued if it never began, as for any replay), and one under the key form of the first versions, which
+   * gave `1` and `'1'` one key (null: it counts only for a document of the very same `_id`, and is not requeued).
+   *
+   * Asked only while the database holds legacy ids at all (`holdsLegacyIds`, checked once per process, then hourly
+   * while the answer is yes), so the common case costs no round trip: the insert alone is the dedup. Checking before
+   * the insert rather than after keeps a second saga from ever being stored, even for a moment.
    */
-  private async startedUnderLegacyKeys(
+  private async storedUnderLegacyIds(
     definition: SagaDefinition,
     candidates: readonly { saga: SagaDocument; event: TriggerEvent }[],
-  ): Promise<Set<string>> {
+  ): Promise<Map<string, string | null>> {
+    const found = new Map<string, string | null>();
+    if (candidates.length === 0 || !(await this.store.holdsLegacyIds())) return found;
+    const byKey = new Map(candidates.map((candidate) => [candidate.saga.key, candidate]));
     const byLegacyKey = new Map<string, { saga: SagaDocument; event: TriggerEvent }>();
     for (const candidate of candidates) {
       const legacyKey = legacyKeyOf(definition, candidate.event, candidate.saga.key);
       if (legacyKey !== undefined) byLegacyKey.set(legacyKey, candidate);
     }
-    const found = new Set<string>();
-    if (byLegacyKey.size === 0) return found;
-    const stored = await this.store.findTriggersByKey(definition.name, [...byLegacyKey.keys()]);
-    for (const { key, trigger } of stored) {
+    const keys = new Set([...byKey.keys(), ...byLegacyKey.keys()]);
+    for (const { _id, key, trigger } of await this.store.findTriggersByKey(definition.name, [...keys])) {
+      const current = byKey.get(key);
+      // Under its own derived id, the insert reports it as a duplicate.
+      if (current && current.saga._id !== _id) found.set(key, _id);
       const candidate = byLegacyKey.get(key);
       // The old key was shared by `1` and `'1'`: only a saga of this very _id counts.
       if (candidate && sameTriggerDocument(trigger?.documentKey, candidate.event.documentKey)) {
-        found.add(candidate.saga.key);
+        if (!found.has(candidate.saga.key)) found.set(candidate.saga.key, null);
       }
     }
     return found;

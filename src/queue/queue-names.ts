@@ -66,7 +66,7 @@ const DEAD_LETTER_ID_PATTERN = new RegExp(
 );
 
 export interface DeadLetterIdParts {
-  /** Not checked here: a caller that needs a well-formed saga id checks it (see engine/saga-id.ts). */
+  /** Not checked here: a caller that needs a well-formed saga id checks it (see model/saga-id.ts). */
   sagaId: string;
   generation: number;
   entry: DeadLetterEntryKind;
@@ -91,9 +91,10 @@ function generationOrder(a: DeadLetterIdParts, b: DeadLetterIdParts): number {
 }
 
 /**
- * The order dead letters are listed in: newest saga first (saga ids are time-ordered), then its later
- * generations, a stuck report before a final failure. A total order on ids, so an id is a page cursor that
- * stays valid when entries are added or removed.
+ * The order dead letters are listed in: by saga id, descending (a fixed order, not an age: saga ids are derived from
+ * the saga's key; only the ids of earlier versions were time-ordered), then its later generations, a stuck report
+ * before a final failure. A total order on ids, so an id is a page cursor that stays valid when entries are added
+ * or removed.
  */
 export function compareDeadLetterIds(a: string, b: string): number {
   const left = parseDeadLetterJobId(a);

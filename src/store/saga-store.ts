@@ -15,14 +15,25 @@ import type { StepJobRef } from '../model/step-job-ref.js';
 import { scheduledAttemptFilter } from './scheduled-attempt-filter.js';
 import { WriteBatcher } from './write-batcher.js';
 import { duplicateIndexes } from './duplicate-indexes.js';
+import { LegacySagaIds } from './legacy-saga-ids.js';
+import { sagaIdFor } from '../model/saga-id.js';
 
 export interface SagaListQuery {
   saga?: string;
   status?: SagaStatus;
   limit: number;
-  /** Cursor: the `_id` of the last item of the previous page (ids sort by creation). */
-  after?: string;
+  /** Cursor: the last item of the previous page (`listCursor`); pages run by `createdAt`, then `_id`, descending. */
+  after?: SagaListCursor;
 }
+
+/** Where a page of `list` starts: after the saga of this creation time and id. */
+export interface SagaListCursor {
+  createdAt: Date;
+  id: string;
+}
+
+/** The plain index for lookups by key; earlier versions made it unique (`saga_key_unique`, see ensureIndexes). */
+const KEY_INDEX = { key: { saga: 1, key: 1 }, name: 'saga_key' } as const;
 
 type SagaUpdate = UpdateFilter<SagaDocument>;
 
@@ -34,6 +45,8 @@ export class SagaStore {
   readonly collection: Collection<SagaDocument>;
   /** The step transitions of concurrent jobs, sent together (see write-batcher.ts). */
   private readonly writes: WriteBatcher<SagaDocument>;
+  /** Whether sagas with the random ids of earlier versions are stored (see legacy-saga-ids.ts). */
+  private readonly legacyIds: LegacySagaIds;
 
   constructor(
     /** The configured database: a wait step's collection is in it unless the step names another. */
@@ -41,9 +54,17 @@ export class SagaStore {
     /** How long each saga is kept once finished: what its terminal update writes as `expiresAt`. */
     readonly retention: RetentionPolicy = new RetentionPolicy(),
     collectionName = 'sagas',
+    /** The clock of the legacy-id check's re-check. */
+    now: () => number = Date.now,
   ) {
     this.collection = db.collection<SagaDocument>(collectionName);
     this.writes = new WriteBatcher(db.client, this.collection);
+    this.legacyIds = new LegacySagaIds(this.collection, now);
+  }
+
+  /** True while sagas stored by earlier versions, under random ids, remain: then a key may have its saga elsewhere. */
+  holdsLegacyIds(): Promise<boolean> {
+    return this.legacyIds.holds();
   }
 
   /** `{ expiresAt }` for a saga of `saga` that ends at `endedAt`, to ride in its terminal update; `{}` when kept. */
@@ -61,12 +82,20 @@ export class SagaStore {
   }
 
   async ensureIndexes(): Promise<void> {
+    // One saga per trigger document is the unique `_id`, derived from (saga, key): a replayed change event or a
+    // second watcher makes the same `_id` and is ignored. {saga, key} only serves lookups by key. A database of an
+    // earlier version holds it as the unique `saga_key_unique`: kept (MongoDB refuses a second index on the same
+    // keys), it serves the same lookups and still guards processes of earlier versions in a rolling upgrade; an
+    // operator drops it before sharding the collection, and the next start creates the plain one (README).
+    const existing: { key?: unknown }[] = await this.collection.listIndexes().toArray().catch(noIndexesYet);
+    const hasKeyIndex = existing.some((index) => JSON.stringify(index.key) === JSON.stringify(KEY_INDEX.key));
     await this.collection.createIndexes([
-      // One saga per trigger document: a replayed change event or a second watcher hits this and is ignored.
-      { key: { saga: 1, key: 1 }, name: 'saga_key_unique', unique: true },
+      ...(hasKeyIndex ? [] : [KEY_INDEX]),
       { key: { status: 1, updatedAt: -1 }, name: 'status_updatedAt' },
       { key: { saga: 1, status: 1, createdAt: -1 }, name: 'saga_status_createdAt' },
-      { key: { createdAt: -1 }, name: 'createdAt' },
+      // The admin list's order (newest first, `_id` between sagas created in the same millisecond): `_id` is no
+      // longer time-ordered.
+      { key: { createdAt: -1, _id: -1 }, name: 'createdAt_id' },
       // Retention: MongoDB's TTL monitor removes a saga once its `expiresAt` has passed. Sparse, so running sagas
       // (which have no expiry) are not in it and their updates never touch it.
       { key: { expiresAt: 1 }, name: 'expiresAt_ttl', expireAfterSeconds: 0, sparse: true },
@@ -74,7 +103,8 @@ export class SagaStore {
   }
 
   /**
-   * Inserts new sagas; documents whose {saga, key} already exists are reported as duplicates, not errors.
+   * Inserts new sagas; documents whose `_id` (derived from {saga, key}) already exists are reported as duplicates,
+   * not errors, and so are those the unique `saga_key_unique` of an earlier version refuses.
    * Unordered, so one duplicate does not hold back the rest of a batch.
    */
   async insertMany(docs: SagaDocument[]): Promise<{ inserted: SagaDocument[]; duplicates: SagaDocument[] }> {
@@ -93,23 +123,28 @@ export class SagaStore {
     }
   }
 
-  /** The key and trigger of the sagas of `saga` stored under any of `keys` (an index lookup on {saga, key}). */
-  findTriggersByKey(saga: string, keys: readonly string[]): Promise<Pick<SagaDocument, 'key' | 'trigger'>[]> {
+  /**
+   * The id, key and trigger of the sagas of `saga` stored under any of `keys` (an index lookup on {saga, key}): only
+   * for databases that hold legacy ids (`holdsLegacyIds`), where a key's saga may have another `_id` than its own.
+   */
+  findTriggersByKey(
+    saga: string,
+    keys: readonly string[],
+  ): Promise<Pick<SagaDocument, '_id' | 'key' | 'trigger'>[]> {
     return this.collection
-      .find({ saga, key: { $in: [...keys] } }, { projection: { _id: 0, key: 1, trigger: 1 } })
+      .find({ saga, key: { $in: [...keys] } }, { projection: { _id: 1, key: 1, trigger: 1 } })
       .toArray();
   }
 
   /**
-   * The sagas of `saga` under `keys` that were stored but never began: generation 0, first step not yet tried.
-   * A watcher that stored them may have been cut off before queueing their first jobs.
+   * The sagas of `ids` that were stored but never began: generation 0, first step not yet tried. A watcher that
+   * stored them may have been cut off before queueing their first jobs.
    */
-  findNotBegun(saga: string, keys: readonly string[]): Promise<SagaDocument[]> {
+  findNotBegun(ids: readonly string[]): Promise<SagaDocument[]> {
     return this.collection
       .find(
         {
-          saga,
-          key: { $in: [...keys] },
+          _id: { $in: [...ids] },
           status: 'running',
           generation: 0,
           stepIndex: 0,
@@ -121,7 +156,13 @@ export class SagaStore {
       .toArray();
   }
 
-  findByKey(saga: string, key: string): Promise<SagaDocument | null> {
+  /**
+   * The saga of `saga` under `key`: by its derived `_id`, then, while legacy ids remain (or when `byKeyAnyway`: an
+   * insert met the unique index of an earlier version, whose process may have stored it since), by key.
+   */
+  async findByKey(saga: string, key: string, byKeyAnyway = false): Promise<SagaDocument | null> {
+    const derived = await this.collection.findOne({ _id: sagaIdFor(saga, key) });
+    if (derived || !(byKeyAnyway || (await this.holdsLegacyIds()))) return derived;
     return this.collection.findOne({ saga, key });
   }
 
@@ -129,14 +170,27 @@ export class SagaStore {
     return this.collection.findOne({ _id: id });
   }
 
+  /** The cursor that starts a page of `list` after the saga `id`; null when that saga no longer exists. */
+  async listCursor(id: string): Promise<SagaListCursor | null> {
+    const saga = await this.collection.findOne({ _id: id }, { projection: { createdAt: 1 } });
+    return saga ? { createdAt: saga.createdAt, id } : null;
+  }
+
+  /** Newest first: by `createdAt`, then `_id` for sagas created in the same millisecond. */
   async list(query: SagaListQuery): Promise<SagaDocument[]> {
     const filter: Filter<SagaDocument> = {};
     if (query.saga) filter.saga = query.saga;
     if (query.status) filter.status = query.status;
-    if (query.after) filter._id = { $lt: query.after };
+    const { after } = query;
+    if (after) {
+      filter.$or = [
+        { createdAt: { $lt: after.createdAt } },
+        { createdAt: after.createdAt, _id: { $lt: after.id } },
+      ];
+    }
     return this.collection
       .find(filter, { projection: { history: 0 } })
-      .sort({ _id: -1 })
+      .sort({ createdAt: -1, _id: -1 })
       .limit(query.limit)
       .toArray();
   }
@@ -585,4 +639,10 @@ export class SagaStore {
   async appendHistory(id: string, event: Omit<HistoryEvent, 'at'>, now = new Date()): Promise<void> {
     await this.collection.updateOne({ _id: id }, { $push: history(event, now) });
   }
+}
+
+/** listIndexes on a collection not created yet answers NamespaceNotFound: it has no indexes. */
+function noIndexesYet(error: unknown): { key: unknown }[] {
+  if ((error as { code?: number }).code === 26) return [];
+  throw error;
 }

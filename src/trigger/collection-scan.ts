@@ -1,5 +1,5 @@
 // Backfill and reconcile: every document of the trigger collection that matches the filter, in batches, as
-// TriggerEvents; the starter's unique {saga, key} index turns documents that already have a saga into duplicates.
+// TriggerEvents; a saga's `_id`, derived from its {saga, key}, turns documents that already have one into duplicates.
 import type { Collection, Document } from 'mongodb';
 import type { TriggerEvent } from '../engine/trigger-event.js';
 import { scannedTriggerEvent } from './change-events.js';

@@ -119,7 +119,7 @@ export class TriggerService {
   /** Ensures the indexes the exactly-once guarantee needs, then starts every watcher (standby until leased). */
   async start(): Promise<void> {
     if (this.started) return;
-    // The unique {saga, key} index must exist before the first saga is created: it is what makes replays harmless.
+    // The indexes exist before the first saga is created (replays are harmless by the `_id` derived from the key).
     await this.store.ensureIndexes();
     await this.waitStore?.ensureIndexes();
     this.started = true;

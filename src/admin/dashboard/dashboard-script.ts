@@ -148,7 +148,11 @@ export const DASHBOARD_SCRIPT = `
     }
     if (saga.deleted || !matchesFilters(saga)) return;
     state.sagas.push(saga);
-    state.sagas.sort(function (a, b) { return a.id < b.id ? 1 : a.id > b.id ? -1 : 0; });
+    // Newest first, as the API lists them: by creation time, then id (ids are derived from keys, not time-ordered).
+    state.sagas.sort(function (a, b) {
+      if (a.createdAt !== b.createdAt) return a.createdAt < b.createdAt ? 1 : -1;
+      return a.id < b.id ? 1 : a.id > b.id ? -1 : 0;
+    });
     if (state.sagas.length > PAGE_SIZE) state.sagas.length = PAGE_SIZE;
   }
   function renderSagas() {

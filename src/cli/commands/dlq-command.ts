@@ -17,7 +17,7 @@ const usage = `Usage: sagastream dlq list [--limit N] [--after ID | --all] [--ur
        sagastream dlq retry <dead-letter id>
        sagastream dlq discard <dead-letter id>
 
-list     the dead letters, newest saga first: rejected trigger documents, sagas whose compensation failed,
+list     the dead letters, by saga id: rejected trigger documents, sagas whose compensation failed,
          and sagas stuck in the queues; a page of --limit (default 100, at most ${MAX_DEAD_LETTER_PAGE_SIZE}) at a time,
          and the command to see the next page when there are more
 retry    redrive the saga (a failed compensation resumes; rejected input is validated again); for a stuck

@@ -1,6 +1,7 @@
 // The admin HTTP API against a real runtime: tokens, validation, pagination, operations, readiness, metrics.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newSagaId } from '../../../src/engine/saga-id.js';
+import { sagaIdFor } from '../../../src/model/saga-id.js';
+import { legacySagaId } from '../../legacy-saga-id.js';
 import { compareDeadLetterIds } from '../../../src/queue/queue-names.js';
 import { TEST_TOKEN, startAdminFixture, type AdminFixture } from './admin-fixture.js';
 import type { SagaDocument } from '../../../src/model/saga-document.js';
@@ -95,7 +96,9 @@ describe('admin API with a token', () => {
     for (const path of ['/api/sagas', '/api/dead-letters', '/metrics', '/api/events']) {
       expect((await fetch(`${fixture.url}${path}`)).status).toBe(401);
     }
-    const mutation = await fetch(`${fixture.url}/api/sagas/${newSagaId()}/cancel`, { method: 'POST' });
+    const mutation = await fetch(`${fixture.url}/api/sagas/${sagaIdFor('orders', 'nobody')}/cancel`, {
+      method: 'POST',
+    });
     expect(mutation.status).toBe(401);
 
     const right = await call('/api/stats');
@@ -122,18 +125,23 @@ describe('admin API with a token', () => {
     const malformed = await call('/api/sagas/not-a-saga-id');
     expect(malformed.status).toBe(400);
     expectErrorShape(await malformed.json(), 'BAD_REQUEST');
-    const unknown = await call(`/api/sagas/${newSagaId()}`);
-    expect(unknown.status).toBe(404);
-    expectErrorShape(await unknown.json(), 'NOT_FOUND');
+    // Both id forms are ids: the derived one and the random one of earlier versions.
+    for (const id of [sagaIdFor('orders', 'no-such-key'), legacySagaId()]) {
+      const unknown = await call(`/api/sagas/${id}`);
+      expect(unknown.status, id).toBe(404);
+      expectErrorShape(await unknown.json(), 'NOT_FOUND');
+      expect((await call(`/api/dead-letters/${id}.dl.g0`, { method: 'DELETE' })).status, id).toBe(404);
+    }
 
     expect((await call('/api/sagas/x%00y/cancel', { method: 'POST' })).status).toBe(400);
-    const unknownCancel = await call(`/api/sagas/${newSagaId()}/cancel`, { method: 'POST' });
+    const unknownCancel = await call(`/api/sagas/${sagaIdFor('orders', 'no-such-key')}/cancel`, {
+      method: 'POST',
+    });
     expect(unknownCancel.status).toBe(404);
     expectErrorShape(await unknownCancel.json(), 'SAGA_NOT_FOUND');
 
     expect((await call('/api/dead-letters/../../etc/retry', { method: 'POST' })).status).toBe(404);
     expect((await call('/api/dead-letters/nope/retry', { method: 'POST' })).status).toBe(400);
-    expect((await call(`/api/dead-letters/${newSagaId()}.dl.g0`, { method: 'DELETE' })).status).toBe(404);
     const route = await call('/api/nothing-here');
     expect(route.status).toBe(404);
     expectErrorShape(await route.json(), 'NOT_FOUND');
@@ -175,7 +183,17 @@ describe('admin API with a token', () => {
       seen.push(...page.items.map((item) => item.id));
       after = page.next;
     } while (after !== null);
-    expect(seen).toEqual([...seen].sort().reverse());
+    // Newest first: by creation time, then by id (ids are derived from keys, so they tell no age).
+    const created = new Map(
+      (await fixture.runtime.store.collection.find({ _id: { $in: seen } }).toArray()).map((saga) => [
+        saga._id,
+        saga.createdAt.getTime(),
+      ]),
+    );
+    const newestFirst = [...seen].sort(
+      (a, b) => created.get(b)! - created.get(a)! || (a < b ? 1 : a > b ? -1 : 0),
+    );
+    expect(seen).toEqual(newestFirst);
     expect(new Set(seen).size).toBe(seen.length);
     for (const saga of started) expect(seen).toContain(saga._id);
 
@@ -184,6 +202,12 @@ describe('admin API with a token', () => {
     };
     expect(completed.items.length).toBeGreaterThanOrEqual(5);
     expect(completed.items.every((item) => item.status === 'completed')).toBe(true);
+    // A cursor whose saga is gone (expired, removed) cannot place the next page: 400, not a wrong page.
+    const gone = started[0]!;
+    await fixture.runtime.store.collection.deleteOne({ _id: gone._id });
+    const lost = await call(`/api/sagas?limit=2&after=${gone._id}`);
+    expect(lost.status).toBe(400);
+    expectErrorShape(await lost.json(), 'BAD_REQUEST');
   });
 
   it('shows a saga with its steps, history and timeline', async () => {
@@ -441,7 +465,7 @@ describe('dead letters through the admin API', () => {
     await fixture?.close();
   });
 
-  it('pages through more than 100 dead letters, newest saga first', async () => {
+  it('pages through more than 100 dead letters, in saga id order', async () => {
     // Orders without a valid `mode` are rejected on arrival: one dead letter each.
     const count = 112;
     await fixture.db
@@ -477,7 +501,13 @@ describe('dead letters through the admin API', () => {
     expect((await call(`/api/dead-letters/${ids[0]}`, { method: 'DELETE' })).status).toBe(204);
     expect((await page(`?after=${first.next}`)).items.map((item) => item.id)).toEqual(ids.slice(100));
 
-    for (const query of ['limit=0', 'limit=1001', 'after=nope', `after=${newSagaId()}`, 'offset=3']) {
+    for (const query of [
+      'limit=0',
+      'limit=1001',
+      'after=nope',
+      `after=${sagaIdFor('orders', 'x')}`,
+      'offset=3',
+    ]) {
       const response = await call(`/api/dead-letters?${query}`);
       expect(response.status, query).toBe(400);
       expectErrorShape(await response.json(), 'BAD_REQUEST');

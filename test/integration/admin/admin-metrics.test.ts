@@ -7,7 +7,7 @@ import type { Collection } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startAdminServer, type AdminServer } from '../../../src/admin/index.js';
 import { SagaRegistry } from '../../../src/definition/index.js';
-import { newSagaId } from '../../../src/engine/saga-id.js';
+import { sagaIdFor } from '../../../src/model/saga-id.js';
 import { SagaRuntime } from '../../../src/runtime/saga-runtime.js';
 import { createLogger } from '../../../src/logging/logger.js';
 import { PrometheusSagaMetrics } from '../../../src/metrics/index.js';
@@ -93,7 +93,7 @@ describe('admin /metrics with the engine metrics of its process', () => {
 function finishedSaga(key: string): SagaDocument {
   const now = new Date();
   return {
-    _id: newSagaId(),
+    _id: sagaIdFor('orders', key),
     saga: 'orders',
     version: 1,
     key,

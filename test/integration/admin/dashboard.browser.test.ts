@@ -129,6 +129,11 @@ describe.skipIf(skip)('dashboard in Chromium', () => {
     const row = page.locator(`#sagas tr[data-key="${key}"]`);
     await row.waitFor();
     await page.locator(`#sagas tr[data-key="${key}"][data-status="completed"]`).waitFor();
+    // Newest first by creation time, as the API lists them (saga ids tell no age): the live saga heads the list,
+    // then the held one, then the broken one.
+    const rows = page.locator('#sagas tbody tr');
+    const firstKeys = await Promise.all([0, 1, 2].map((index) => rows.nth(index).getAttribute('data-key')));
+    expect(firstKeys).toEqual([key, held.key, broken.key]);
     // The counts follow from the `stats` event pushed after the change.
     await page.locator('[data-count=completed]').filter({ hasNotText: /^0$/ }).waitFor();
 

@@ -8,6 +8,7 @@ import { defineSaga, type SagaDefinition } from '../../../src/definition/index.j
 import { newSagaDocument } from '../../../src/engine/new-saga.js';
 import type { SagaDocument } from '../../../src/model/saga-document.js';
 import { SagaStore } from '../../../src/store/saga-store.js';
+import { legacySagaId } from '../../legacy-saga-id.js';
 import { ORDERS_FILTER } from './fixtures/orders-saga.js';
 import { sagasOf, triggerService, triggerTestHooks, type TriggerTestContext } from './trigger-test-kit.js';
 
@@ -98,7 +99,8 @@ describe('default trigger keys', () => {
         ns: { db: test.db.databaseName, coll: 'orders' },
         operationType: 'insert',
       });
-      legacySagas.push({ ...stored, key });
+      // The first versions gave every saga a random id, not the one derived from its key.
+      legacySagas.push({ ...stored, _id: legacySagaId(), key });
     }
     await store.insertMany(legacySagas);
 

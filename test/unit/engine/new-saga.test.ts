@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { defineSaga } from '../../../src/definition/index.js';
 import { newSagaDocument } from '../../../src/engine/new-saga.js';
-import { isSagaId } from '../../../src/engine/saga-id.js';
+import { isSagaId, sagaIdFor } from '../../../src/model/saga-id.js';
 import type { TriggerEvent } from '../../../src/engine/trigger-event.js';
 
 const ok = () => Promise.resolve({});
@@ -83,13 +83,21 @@ describe('newSagaDocument', () => {
     expect('clusterTime' in doc.trigger!).toBe(false);
   });
 
-  it('ids are time-ordered by `now` and unique for the same instant', async () => {
+  it('derives the id from (saga, key): a replay, later or as an update, gets the same one, another key another', async () => {
     const input = { _id: 'o-3', total: 1, customer: 'c' };
     const first = await newSagaDocument(orders, event(input), now);
-    const same = await newSagaDocument(orders, event(input), now);
-    const later = await newSagaDocument(orders, event(input), new Date(now.getTime() + 1));
-    expect(same._id).not.toBe(first._id);
-    expect(later._id > first._id && later._id > same._id).toBe(true);
+    const replay = await newSagaDocument(
+      orders,
+      event({ ...input, total: 2 }, { operationType: 'update' }),
+      new Date(now.getTime() + 60_000),
+    );
+    const other = await newSagaDocument(orders, event({ ...input, _id: 'o-4' }), now);
+    expect(first._id).toBe(sagaIdFor('orders', 'o-3'));
+    expect(replay._id).toBe(first._id);
+    expect(other._id).not.toBe(first._id);
+    // A rejected document's saga is keyed (and so identified) by its documentKey.
+    const rejected = await newSagaDocument(orders, event({ _id: 'o-3', total: -1 }), now);
+    expect(rejected._id).toBe(first._id);
   });
 
   it('rejects invalid input: status rejected, the raw document kept, every issue with its path', async () => {

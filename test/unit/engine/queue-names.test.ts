@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { newSagaId, isSagaId } from '../../../src/engine/saga-id.js';
+import { isSagaId, sagaIdFor } from '../../../src/model/saga-id.js';
+import { legacySagaId } from '../../legacy-saga-id.js';
 import {
   clusterSafePrefix,
   compensationWaitJobId,
@@ -11,7 +12,7 @@ import {
 } from '../../../src/queue/queue-names.js';
 import type { StepJobRef } from '../../../src/model/step-job-ref.js';
 
-const sagaId = newSagaId(Date.parse('2030-01-01T00:00:00Z'));
+const sagaId = sagaIdFor('order', 'o-1');
 const ref: StepJobRef = {
   sagaId,
   saga: 'order',
@@ -59,12 +60,13 @@ describe('queue names and job ids', () => {
     expect(new Set(ids).size).toBe(ids.length);
   });
 
-  it('saga ids are time-ordered and safe inside job ids', () => {
-    const earlier = newSagaId(1_000);
-    const later = newSagaId(2_000);
-    expect(earlier < later).toBe(true);
-    expect(isSagaId(earlier)).toBe(true);
-    expect(validJobId(earlier)).toBe(true);
+  it('saga ids of both forms are safe inside job ids', () => {
+    for (const id of [sagaIdFor('order', 'o:1.2'), legacySagaId(1_000)]) {
+      expect(isSagaId(id), id).toBe(true);
+      expect(validJobId(id), id).toBe(true);
+      expect(validJobId(stepJobId({ ...ref, sagaId: id })), id).toBe(true);
+      expect(id).not.toContain('.');
+    }
   });
 });
 
