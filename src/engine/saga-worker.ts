@@ -120,7 +120,6 @@ export class SagaWorker {
 
   start(): void {
     const common = {
-      prefix: this.queues.prefix,
       ...(this.options.lockDurationMs === undefined ? {} : { lockDuration: this.options.lockDurationMs }),
       ...(this.options.stalledIntervalMs === undefined
         ? {}
@@ -134,7 +133,12 @@ export class SagaWorker {
       const worker = new Worker<StepJobData>(
         queueName,
         (job: Job<StepJobData>) => this.processor.process(job.data, job.id),
-        { ...common, connection, concurrency: this.options.concurrency },
+        {
+          ...common,
+          prefix: this.queues.keyPrefix(queueName),
+          connection,
+          concurrency: this.options.concurrency,
+        },
       );
       this.watch({ name: queueName, worker, connection });
     }
@@ -155,7 +159,7 @@ export class SagaWorker {
             await this.options.waits.resumer.timedOut(job.data);
           } else await this.operations.deadlinePassed(job.data.sagaId, job.data.generation);
         },
-        { ...common, connection, concurrency: 4 },
+        { ...common, prefix: this.queues.keyPrefix(TIMER_QUEUE), connection, concurrency: 4 },
       );
       this.watch({ name: TIMER_QUEUE, worker: timers, connection });
     }

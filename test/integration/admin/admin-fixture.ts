@@ -223,7 +223,7 @@ export async function startAdminFixture(options: AdminFixtureOptions = {}): Prom
       const breaker = new Worker(
         stepQueueName('orders'),
         () => Promise.reject(new UnrecoverableError('MongoDB unreachable')),
-        { connection, prefix: runtime.queues.prefix },
+        { connection, prefix: runtime.queues.keyPrefix(stepQueueName('orders')) },
       );
       let closing: Promise<void> | undefined;
       const close = () =>

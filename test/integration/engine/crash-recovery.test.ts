@@ -224,7 +224,7 @@ describe('crash recovery', () => {
   it('a step job BullMQ gave up on is retried by the recovery sweeper', async () => {
     test = engineTest(client, 'failed-job');
     const watcher = await test.start({ roles: ['watcher'] });
-    const breaker = startBreakingWorker(watcher.queues.prefix);
+    const breaker = startBreakingWorker(watcher.queues.keyPrefix(stepQueueName('order')));
     const doc = order();
     await test.orders.insertOne(doc);
     await expect
@@ -244,7 +244,7 @@ describe('crash recovery', () => {
   it('a job that keeps failing in BullMQ becomes a stuck dead letter; releasing it lets the saga finish', async () => {
     test = engineTest(client, 'stuck-job');
     const watcher = await test.start({ roles: ['watcher'], sweeper: { ...FAST_SWEEPER, stuckAfter: 2 } });
-    const breaker = startBreakingWorker(watcher.queues.prefix);
+    const breaker = startBreakingWorker(watcher.queues.keyPrefix(stepQueueName('order')));
     const doc = order();
     await test.orders.insertOne(doc);
     await expect

@@ -43,7 +43,7 @@ function setUp() {
   const worker = (processor: (job: Job<StepJobData>) => Promise<void>) => {
     const started = new Worker<StepJobData>(stepQueueName(ref.saga), processor, {
       connection: connection(),
-      prefix: queues.prefix,
+      prefix: queues.keyPrefix(stepQueueName(ref.saga)),
     });
     cleanups.push(() => started.close(true));
     return started;
