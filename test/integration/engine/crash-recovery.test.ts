@@ -13,7 +13,7 @@ import { stepQueueName } from '../../../src/queue/queue-names.js';
 import type { SagaDocument } from '../../../src/model/saga-document.js';
 import type { CheckpointDocument } from '../../../src/trigger/checkpoint-store.js';
 import type { LeaseDocument } from '../../../src/store/lease.js';
-import { connectMongo, mongoUrl, redisUrl } from '../helpers.js';
+import { connectMongo, mongoUrl, redisClient, redisUrl } from '../helpers.js';
 import {
   FAST_SWEEPER,
   effectsOf,
@@ -208,7 +208,7 @@ describe('crash recovery', () => {
    * in BullMQ. Closed by the test (to let real workers in) or at cleanup.
    */
   function startBreakingWorker(prefix: string): { close(): Promise<void> } {
-    const connection = new Redis(redisUrl(), { maxRetriesPerRequest: null });
+    const connection = redisClient(redisUrl(), { maxRetriesPerRequest: null });
     const breaker = new Worker(
       stepQueueName('order'),
       () => Promise.reject(new UnrecoverableError('MongoDB unreachable')),
