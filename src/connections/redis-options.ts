@@ -86,6 +86,10 @@ export function redisClusterOptions(
   return {
     redisOptions,
     enableOfflineQueue,
+    // Between the slot map's arrival and the ready check's answer a Cluster client is `connect`, which BullMQ takes
+    // for ready: a producer, with no offline queue, then fails BullMQ's first command ("Cluster isn't ready"). No
+    // ready check makes `connect` and `ready` one step; a slot no master serves answers CLUSTERDOWN, retried below.
+    enableReadyCheck: role !== 'producer',
     // Reconnects the whole cluster client (every seed node failed) as a single connection reconnects.
     clusterRetryStrategy: (times) => Math.min(times * 200, timeouts.maxReconnectDelayMs),
     // A failover moves slots: commands answered MOVED/CLUSTERDOWN meanwhile are retried after this.

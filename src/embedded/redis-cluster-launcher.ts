@@ -42,6 +42,8 @@ export interface RedisCluster {
   /** `redis+cluster://host:port,host:port,…`: every node, as REDIS_URL takes a cluster. */
   readonly url: string;
   readonly nodes: readonly RedisClusterNode[];
+  /** The temporary directory of the nodes' files (nodes.conf); stop() removes it. */
+  readonly dir: string;
   /** The nodes that serve slots now (they change when a replica takes over). */
   masters(): Promise<RedisClusterNode[]>;
   /** Stops every node and removes their cluster files. */
@@ -141,6 +143,7 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
     return {
       url: `redis+cluster://${addresses.join(',')}`,
       nodes,
+      dir,
       async masters() {
         // A node that does not answer (killed) is no master.
         const roles = await Promise.all(

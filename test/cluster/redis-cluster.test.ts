@@ -3,7 +3,10 @@
 import { Cluster } from 'ioredis';
 import type { MongoClient } from 'mongodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ConnectionStates } from '../../src/connections/connection-states.js';
+import { RedisConnections } from '../../src/connections/redis-connections.js';
 import { parseRedisUrl } from '../../src/connections/redis-url.js';
+import { SagaQueues } from '../../src/queue/saga-queues.js';
 import { checkRedis } from '../../src/runtime/check-connections.js';
 import { DEAD_LETTER_QUEUE, TIMER_QUEUE, stepQueueName } from '../../src/queue/queue-names.js';
 import {
@@ -11,6 +14,7 @@ import {
   order,
   POLL,
   sagaEndingIn,
+  testLogger,
   type EngineTest,
 } from '../integration/engine/engine-test-kit.js';
 import { connectMongo, redisClient, redisUrl } from '../integration/helpers.js';
@@ -76,6 +80,27 @@ describe('sagastream on a Redis Cluster', () => {
       expect(holders, `masters holding ${queue}`).toHaveLength(1);
     }
     expect(spread.size).toBeGreaterThan(1);
+  });
+
+  it("a queue made while the producer's Cluster client is between `connect` and `ready` works", async () => {
+    // BullMQ takes a Cluster client's `connect` status (slot map loaded, ready check pending) for ready, and a
+    // producer has no offline queue: a queue made then (a saga's step queue, made on first use) failed its first
+    // command with "Cluster isn't ready" unless `connect` and `ready` are one step.
+    const connections = new RedisConnections({
+      url: redisUrl(),
+      states: new ConnectionStates({ logger: testLogger('cluster-connect') }),
+    });
+    const producer = connections.create('producer');
+    const queues = new SagaQueues({ connection: producer, prefix: 'connect-window' });
+    try {
+      const counted = new Promise<number>((resolve, reject) =>
+        producer.once('connect', () => queues.stepQueue('late').count().then(resolve, reject)),
+      );
+      await expect(counted).resolves.toBe(0);
+    } finally {
+      await queues.close();
+      await connections.close();
+    }
   });
 
   it('refuses a redis:// URL that names one node of the cluster, naming the cluster form', async () => {

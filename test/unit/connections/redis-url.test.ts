@@ -74,6 +74,7 @@ describe('REDIS_URL', () => {
     if (target.kind !== 'cluster') throw new Error('not a cluster');
     const producer = redisClusterOptions(target, 'producer');
     expect(producer.enableOfflineQueue).toBe(false);
+    expect(producer.enableReadyCheck).toBe(false);
     expect(producer.redisOptions).toMatchObject({ maxRetriesPerRequest: 0, username: 'u', password: 'pw' });
     expect(producer.redisOptions).toHaveProperty('commandTimeout');
     // BullMQ refuses a blocking connection that retries per request.
