@@ -94,7 +94,7 @@ describe('sagastream on a Redis Cluster', () => {
     const queues = new SagaQueues({ connection: producer, prefix: 'connect-window' });
     try {
       const counted = new Promise<number>((resolve, reject) =>
-        producer.once('connect', () => queues.stepQueue('late').count().then(resolve, reject)),
+        producer.once('connect', () => void queues.stepQueue('late').count().then(resolve, reject)),
       );
       await expect(counted).resolves.toBe(0);
     } finally {
