@@ -1,7 +1,7 @@
 // The bench's Redis Cluster phase (`--redis-cluster`): how the work of a run spread over the cluster's masters,
 // from each master's `INFO commandstats` before and after the run, and which queues' keys each master holds.
 import { Redis } from 'ioredis';
-import type { RedisClusterNode } from '../src/embedded/redis-cluster-launcher.js';
+import { startRedisCluster, type RedisClusterNode } from '../src/embedded/redis-cluster-launcher.js';
 
 /** Housekeeping every node serves whatever the load (health checks, slot maps, replication): not counted. */
 const HOUSEKEEPING = new Set([
@@ -77,4 +77,31 @@ export async function loadPerMaster(
       }),
     ),
   );
+}
+
+export interface ClusterRun<T> {
+  /** What the phase measured on the cluster (the orchestrator's figures). */
+  readonly result: T;
+  readonly masters: MasterLoad[];
+}
+
+/**
+ * Starts a local Redis Cluster (3 masters, 3 replicas), runs `phase` on it (given the cluster's URL and its masters'
+ * process ids) with deployment prefix `prefix`, and reports what each master served meanwhile. The cluster is stopped whatever happens.
+ */
+export async function onRedisCluster<T>(
+  prefix: string,
+  phase: (redisUrl: string, masterPids: Record<string, number | undefined>) => Promise<T>,
+): Promise<ClusterRun<T>> {
+  const cluster = await startRedisCluster();
+  try {
+    const masters = await cluster.masters();
+    const before = await callsPerMaster(masters);
+    // CPU is read per master (`redis-1` …); replicas replay the masters' writes, which this leaves out.
+    const pids = Object.fromEntries(masters.map((node, index) => [`redis-${index + 1}`, node.server.pid]));
+    const result = await phase(cluster.url, pids);
+    return { result, masters: await loadPerMaster(masters, before, prefix) };
+  } finally {
+    await cluster.stop();
+  }
 }
