@@ -1,6 +1,7 @@
-// `npm run test:cluster`: the engine integration tests again, on a local Redis Cluster (3 masters, 3 replicas)
-// that global-setup.ts starts when SAGASTREAM_TEST_REDIS=cluster. Every queue of a test then lives on the master
-// that holds its hash slot, so a key that a script touches outside its queue's slot fails with CROSSSLOT.
+// `npm run test:cluster`: the engine and admin integration tests again, on a local Redis Cluster (3 masters,
+// 3 replicas) that global-setup.ts starts when SAGASTREAM_TEST_REDIS=cluster, and the cluster's own tests
+// (test/cluster). Each queue of a test lives on the master of its hash slot, so a command that touched keys of two
+// queues would fail with CROSSSLOT.
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
@@ -12,7 +13,12 @@ export default defineConfig({
   test: {
     root,
     name: 'cluster',
-    include: ['test/integration/engine/**/*.test.ts', 'test/cluster/**/*.test.ts'],
+    include: [
+      'test/integration/engine/**/*.test.ts',
+      'test/integration/admin/admin-api.test.ts',
+      'test/integration/admin/admin-metrics.test.ts',
+      'test/cluster/**/*.test.ts',
+    ],
     globalSetup: ['test/integration/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
