@@ -69,6 +69,32 @@ function oneShotClient(url: string): Redis | Cluster {
   });
 }
 
+/** Why the first seed node of a cluster URL cannot be reached (ECONNREFUSED, …); undefined when it answers. */
+async function seedNodeError(url: string): Promise<unknown> {
+  const target = parseRedisUrl(url);
+  if (target.kind !== 'cluster') return undefined;
+  const node = target.nodes[0]!;
+  const probe = new Redis({
+    ...redisOptionsFromUrl(
+      `redis://${node.host.includes(':') ? `[${node.host}]` : node.host}:${node.port}`,
+      'producer',
+    ),
+    lazyConnect: true,
+    connectTimeout: REDIS_TIMEOUT_MS,
+    retryStrategy: () => null,
+  });
+  let firstError: unknown;
+  probe.on('error', (error: unknown) => (firstError ??= error));
+  try {
+    await probe.connect();
+    return undefined;
+  } catch (caught) {
+    return firstError ?? caught;
+  } finally {
+    probe.disconnect();
+  }
+}
+
 /** `cluster_state:ok` from CLUSTER INFO, or what it says instead. */
 function clusterStateOf(info: string): string {
   return /^cluster_state:(\w+)/m.exec(info)?.[1] ?? 'unknown';
@@ -103,7 +129,8 @@ export async function checkRedis(url: string): Promise<void> {
         '(a plain client would fail on the keys of the other masters)';
     }
   } catch (caught) {
-    const error = firstError ?? caught;
+    // A Cluster client only says "Failed to refresh slots cache": a plain connection to a seed node says why.
+    const error = (client instanceof Cluster ? await seedNodeError(url) : undefined) ?? firstError ?? caught;
     throw new ConnectionCheckError(
       `Cannot reach ${where} (${reasonOf(error)}). Check REDIS_URL and that redis-server ` +
         'is running, or use `sagastream dev`, which starts one.',

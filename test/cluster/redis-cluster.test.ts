@@ -103,7 +103,7 @@ describe('sagastream on a Redis Cluster', () => {
     }
   });
 
-  it('refuses a redis:// URL that names one node of the cluster, naming the cluster form', async () => {
+  it('refuses a redis:// URL that names one node of the cluster, and says why a cluster cannot be reached', async () => {
     const target = parseRedisUrl(redisUrl());
     if (target.kind !== 'cluster') throw new Error('test:cluster runs on a redis+cluster:// URL');
     const node = target.nodes[0]!;
@@ -111,5 +111,9 @@ describe('sagastream on a Redis Cluster', () => {
       /is a Redis Cluster node: name the cluster with redis\+cluster:\/\//,
     );
     await expect(checkRedis(redisUrl())).resolves.toBeUndefined();
+    // A cluster that cannot be reached says why, from its first seed node, not "Failed to refresh slots cache".
+    await expect(checkRedis('redis+cluster://127.0.0.1:1,127.0.0.1:2')).rejects.toThrow(
+      /^Cannot reach the Redis Cluster at redis\+cluster:\/\/127\.0\.0\.1:1,127\.0\.0\.1:2 \(connect ECONNREFUSED 127\.0\.0\.1:1\)\./,
+    );
   });
 });
