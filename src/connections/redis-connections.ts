@@ -91,11 +91,6 @@ export class RedisConnections {
     this.target = parseRedisUrl(options.url);
   }
 
-  /** Whether the URL names a Redis Cluster (every connection is then an ioredis `Cluster`). */
-  get cluster(): boolean {
-    return this.target.kind === 'cluster';
-  }
-
   /** A new watched connection: one `producer` per SagaQueues, one `worker` per BullMQ worker. */
   create(role: Exclude<RedisRole, 'worker-blocking'>): RedisClient {
     return this.make(role, {});
