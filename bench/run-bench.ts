@@ -5,7 +5,9 @@
 // every child). Phases: throughput (offered above capacity), half load (offered at half the measured sagas/s,
 // for latency below saturation, with raw BullMQ chains at the same rate), growth (10k and 100k sagas stored),
 // waits (payments waking waiting sagas, with 1,000 and with 100,000 other waits open), tracing (the throughput
-// phase again with OpenTelemetry on in the roles: in-memory exporter, batch processor; bench/tracing-preload.ts).
+// phase again with OpenTelemetry on in the roles: in-memory exporter, batch processor; bench/tracing-preload.ts),
+// and with --redis-cluster, cluster (the throughput phase on a local Redis Cluster of 3 masters and 3 replicas,
+// with each master's share of the commands; bench/cluster-spread.ts).
 // Progress goes to stderr; the last stdout line is one JSON object. Figures are informational: nothing here
 // asserts timings.
 import { performance } from 'node:perf_hooks';
@@ -15,6 +17,7 @@ import { Queue } from 'bullmq';
 import { MongoClient, type Document } from 'mongodb';
 import { startRedisServer } from '../src/embedded/redis-launcher.js';
 import { BENCH_ORDERS, BENCH_SAGA } from './bench-sagas.js';
+import { onRedisCluster } from './cluster-spread.js';
 import {
   atRate,
   childNodeFlags,
@@ -56,6 +59,7 @@ const { values } = parseArgs({
     repeat: { type: 'string' },
     'mongodb-url': { type: 'string' },
     'redis-url': { type: 'string' },
+    'redis-cluster': { type: 'boolean', default: false },
   },
 });
 const quick = values.quick;
@@ -289,6 +293,9 @@ interface OrchestratorPhase {
   offeredRate: number;
   /** OpenTelemetry on in the watcher and the worker (TRACING_FLAGS). */
   traced?: boolean;
+  /** The Redis of the roles, when not the bench's own (the cluster phase), and its processes by name. */
+  redisUrl?: string;
+  redisPids?: Record<string, number | undefined>;
 }
 
 /** How often the worker's RSS is read, from the first order offered to the last saga completed. */
@@ -300,6 +307,8 @@ async function orchestrator({
   count,
   offeredRate,
   traced = false,
+  redisUrl = redis.url,
+  redisPids = { redis: redis.pid },
 }: OrchestratorPhase): Promise<OrchestratorResult> {
   const database = `bench_${runId}_${label}`;
   const db = client.db(database);
@@ -313,7 +322,7 @@ async function orchestrator({
   }
   const env = {
     mongodbUrl: mongo.uri,
-    redisUrl: redis.url,
+    redisUrl,
     database,
     queuePrefix: `bench-${runId}-${label}`,
   };
@@ -355,7 +364,7 @@ async function orchestrator({
     worker: pid,
     watcher: watcher.process.pid,
     mongo: mongo.pid,
-    redis: redis.pid,
+    ...redisPids,
     bench: process.pid,
   });
   log(
@@ -500,6 +509,12 @@ try {
   const traced = only.has('tracing')
     ? await orchestrator({ label: 'traced', stored: 0, count: sagas, offeredRate: rate, traced: true })
     : null;
+  // Opt-in (--redis-cluster): six more redis-server processes on the same cores.
+  const onCluster = values['redis-cluster']
+    ? await onRedisCluster(`bench-${runId}-cluster`, (redisUrl, redisPids) =>
+        orchestrator({ label: 'cluster', stored: 0, count: sagas, offeredRate: rate, redisUrl, redisPids }),
+      )
+    : null;
   const waitContext = { client, mongo, redis, runId, cleanup };
   const waitRuns = only.has('waits')
     ? [
@@ -546,6 +561,13 @@ try {
     waitCostRatio: round((manyWaits?.cpuUsPerEvent ?? NaN) / (fewWaits?.cpuUsPerEvent ?? NaN), 3),
     tracedStepsPerSec: traced?.stepsPerSec ?? NaN,
     tracingCost: round(1 - (traced?.stepsPerSec ?? NaN) / (main?.stepsPerSec ?? NaN), 3),
+    clusterStepsPerSec: onCluster?.result.stepsPerSec ?? NaN,
+    // Masters that served at least a tenth of the run's commands.
+    clusterMastersServing: onCluster
+      ? onCluster.masters.filter(
+          (master) => master.ops >= 0.1 * onCluster.masters.reduce((sum, each) => sum + each.ops, 0),
+        ).length
+      : NaN,
   });
   table.push(
     ['sagas per run / insert rate / worker concurrency', `${sagas} / ${rate}/s / ${concurrency}`],
@@ -557,6 +579,7 @@ try {
   const phases: [string, OrchestratorResult | null | undefined][] = [
     ['orchestrator at overload', main],
     ['orchestrator at overload, tracing on', traced],
+    ['orchestrator at overload on a Redis Cluster (3 masters)', onCluster?.result],
     [`orchestrator at half load (${round(halfRate)} sagas/s offered)`, half],
     ...smallRuns.map((run, i): [string, OrchestratorResult] => [
       `orchestrator, ${storedSmall} stored #${i + 1}`,
@@ -577,6 +600,13 @@ try {
       [`${name}: CPU µs per step`, run.cpu],
       [`${name}: p50 ms per segment`, run.segments],
     );
+  }
+  for (const master of onCluster?.masters ?? []) {
+    const total = onCluster!.masters.reduce((sum, each) => sum + each.ops, 0);
+    table.push([
+      `Redis Cluster master ${master.address}: commands (share) · queues held`,
+      `${master.ops} (${round((100 * master.ops) / total)}%) · ${master.queues.join(', ') || '-'}`,
+    ]);
   }
   for (const run of waitRuns) {
     const name = `waits, ${run.open} open + ${WAIT_TARGETS} woken at ${WAIT_RATE}/s`;

@@ -8,6 +8,7 @@ import {
 } from '../definition/index.js';
 import { LOG_LEVELS, type LogLevel } from '../logging/logger.js';
 import { ConfigError } from './config-error.js';
+import { REDIS_URL_FORMS, redisUrlProblem } from '../connections/redis-url.js';
 import { MONGODB_DB_SHAPE, MONGODB_URL_SHAPE, QUEUE_PREFIX_SHAPE, isRedisUrl } from './connection-options.js';
 
 export type ConfigRequirement = 'mongodb' | 'redis';
@@ -42,7 +43,7 @@ type Environment = Readonly<Record<string, string | undefined>>;
 const EXPECTED_FORMS = {
   MONGODB_URL: 'a MongoDB connection string like mongodb://localhost:27017/?replicaSet=rs0',
   MONGODB_DB: 'a MongoDB database name (1-63 characters, none of / \\ . " $ * < > : | ? or spaces)',
-  REDIS_URL: 'a Redis URL like redis://localhost:6379 (or rediss:// for TLS)',
+  REDIS_URL: REDIS_URL_FORMS,
   LOG_LEVEL: `one of ${LOG_LEVELS.join(', ')}`,
   NODE_ENV: 'one of development, test, production',
   SAGASTREAM_QUEUE_PREFIX: 'letters, digits, "-" or "_" (1-64 characters), like sagastream',
@@ -106,10 +107,12 @@ export function loadConfig<R extends ConfigRequirement = never>(
       // Only the name and the expected form: the value may be a password or token. SAGA_RETENTION holds no
       // secret, and its value shows the typo.
       const verb = name === 'ADMIN_TOKEN' ? 'is too short' : 'is invalid';
+      // A REDIS_URL's problem names the part that is wrong (a port, a stray ','), never the URL itself.
+      const redisProblem = name === 'REDIS_URL' ? redisUrlProblem(input[name] ?? '') : undefined;
       const detail =
         name === 'SAGA_RETENTION'
           ? describeInvalidRetention(input[name])
-          : `expected ${EXPECTED_FORMS[name]}`;
+          : `${redisProblem === undefined ? '' : `${redisProblem}; `}expected ${EXPECTED_FORMS[name]}`;
       problems.set(name, `${name} ${verb}: ${detail}`);
     }
   }

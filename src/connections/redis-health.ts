@@ -5,7 +5,7 @@
 // - a bound on the handshake: a socket that connected but never got the server's replies is dead too.
 // Either way the socket is destroyed and ioredis' retry strategy reconnects. State changes go to a
 // ConnectionHandle, which logs them once.
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { ConnectionHandle } from './connection-states.js';
 import { nodeHealthScheduler, type HealthScheduler } from './health-scheduler.js';
 
@@ -21,6 +21,11 @@ export interface RedisHealthOptions {
 
 type Cancel = () => void;
 
+/** A Cluster client has one socket per node and no `stream` of its own: it is checked as a whole. */
+function streamOf(client: Redis | Cluster): Redis['stream'] | undefined {
+  return 'stream' in client ? client.stream : undefined;
+}
+
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
@@ -34,7 +39,7 @@ export class RedisHealthCheck {
   private stopped = false;
 
   constructor(
-    private readonly client: Redis,
+    private readonly client: Redis | Cluster,
     private readonly handle: ConnectionHandle,
     private readonly options: RedisHealthOptions,
   ) {
@@ -64,10 +69,10 @@ export class RedisHealthCheck {
     if (this.stopped) return;
     this.lastError = null;
     this.cancelHandshake?.();
-    const stream = this.client.stream;
+    const stream = streamOf(this.client);
     this.cancelHandshake = this.scheduler.setTimeout(() => {
       this.cancelHandshake = null;
-      if (this.client.status !== 'ready' && this.client.stream === stream) {
+      if (this.client.status !== 'ready' && streamOf(this.client) === stream) {
         this.kill(`handshake not finished within ${this.options.handshakeTimeoutMs} ms`);
       }
     }, this.options.handshakeTimeoutMs);
@@ -95,12 +100,12 @@ export class RedisHealthCheck {
   private ping(): void {
     this.cancelPing = null;
     if (this.stopped || this.client.status !== 'ready') return;
-    const stream = this.client.stream;
+    const stream = streamOf(this.client);
     let settled = false;
     const cancelTimeout = this.scheduler.setTimeout(() => {
       if (settled) return;
       settled = true;
-      if (this.client.stream === stream) {
+      if (streamOf(this.client) === stream) {
         this.kill(`PING not answered within ${this.options.pingTimeoutMs} ms`);
       }
     }, this.options.pingTimeoutMs);
@@ -109,7 +114,7 @@ export class RedisHealthCheck {
       if (settled) return;
       settled = true;
       cancelTimeout();
-      if (this.client.status === 'ready' && this.client.stream === stream) this.schedulePing();
+      if (this.client.status === 'ready' && streamOf(this.client) === stream) this.schedulePing();
     };
     this.client.ping().then(answered, answered);
   }
@@ -119,7 +124,9 @@ export class RedisHealthCheck {
     this.clearTimers();
     this.lastError = reason;
     this.handle.down(reason);
-    this.client.stream?.destroy();
+    // A Cluster client drops every node connection and reconnects through its clusterRetryStrategy.
+    if ('stream' in this.client) this.client.stream.destroy();
+    else this.client.disconnect(true);
   }
 
   private clearTimers(): void {

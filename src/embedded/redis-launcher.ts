@@ -49,6 +49,8 @@ export interface RedisServerOptions {
   readonly startTimeoutMs?: number;
   /** The executable to run, looked up on PATH unless it contains a slash. */
   readonly command?: string;
+  /** More `--name value` arguments, after the launcher's own (a Redis Cluster node's settings). */
+  readonly extraArguments?: readonly string[];
 }
 
 export interface RedisServer {
@@ -226,7 +228,8 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     }
     // Its own process group: a terminal's Ctrl-C reaches only us, and we stop redis-server after the roles
     // that use it have shut down (otherwise workers lose Redis mid-shutdown).
-    const child = spawn(executable, redisArguments(host, port, options.dir), {
+    const args = [...redisArguments(host, port, options.dir), ...(options.extraArguments ?? [])];
+    const child = spawn(executable, args, {
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     });

@@ -1,7 +1,7 @@
 // The worker role: BullMQ workers for the step queues of the selected sagas and for deadline timers, plus a
 // change stream on the saga collection that aborts in-flight attempts of sagas that stopped running.
 import { DelayedError, Worker, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { ChangeStream, ChangeStreamUpdateDocument } from 'mongodb';
 import { settleWithin } from '../connections/deadline.js';
 import type { SagaLogger } from '../logging/saga-logger.js';
@@ -21,9 +21,9 @@ import { StepProcessor } from './step-processor.js';
 /** Where a BullMQ worker's connections come from (RedisConnections): watched, and closed by their maker. */
 export interface WorkerConnections {
   /** A new `worker` connection; BullMQ duplicates its blocking connection from it. */
-  create(role: 'worker'): Redis;
+  create(role: 'worker'): Redis | Cluster;
   /** Closes a connection from `create` and its duplicates, within about half a second. */
-  release(connection: Redis): Promise<void>;
+  release(connection: Redis | Cluster): Promise<void>;
 }
 
 /**
@@ -39,7 +39,7 @@ const STREAM_CLOSE_MS = 1_000;
 interface WorkerSlot {
   readonly name: string;
   readonly worker: Worker;
-  readonly connection: Redis;
+  readonly connection: Redis | Cluster;
 }
 
 export interface SagaWorkerOptions {
@@ -120,7 +120,6 @@ export class SagaWorker {
 
   start(): void {
     const common = {
-      prefix: this.queues.prefix,
       ...(this.options.lockDurationMs === undefined ? {} : { lockDuration: this.options.lockDurationMs }),
       ...(this.options.stalledIntervalMs === undefined
         ? {}
@@ -134,7 +133,12 @@ export class SagaWorker {
       const worker = new Worker<StepJobData>(
         queueName,
         (job: Job<StepJobData>) => this.processor.process(job.data, job.id),
-        { ...common, connection, concurrency: this.options.concurrency },
+        {
+          ...common,
+          prefix: this.queues.keyPrefix(queueName),
+          connection,
+          concurrency: this.options.concurrency,
+        },
       );
       this.watch({ name: queueName, worker, connection });
     }
@@ -155,7 +159,7 @@ export class SagaWorker {
             await this.options.waits.resumer.timedOut(job.data);
           } else await this.operations.deadlinePassed(job.data.sagaId, job.data.generation);
         },
-        { ...common, connection, concurrency: 4 },
+        { ...common, prefix: this.queues.keyPrefix(TIMER_QUEUE), connection, concurrency: 4 },
       );
       this.watch({ name: TIMER_QUEUE, worker: timers, connection });
     }

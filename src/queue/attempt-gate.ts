@@ -3,7 +3,7 @@
 // try to set with a single `SET NX`. Whoever sets it first wins; the other reads what the winner wrote. BullMQ's
 // own keys are never touched, so this holds whatever BullMQ does with the job meanwhile.
 import type { StepJobRef } from '../model/step-job-ref.js';
-import { stepJobId } from './queue-names.js';
+import { queueKeyPrefix, stepJobId, stepQueueName } from './queue-names.js';
 
 /** `step-failed`: a parallel group's member failed for good, which stops the other members. */
 export type StopReason = 'cancelled' | 'deadline' | 'step-failed';
@@ -47,9 +47,12 @@ export const STOP_MARK_HOLD_MS = 7 * 24 * 3_600_000;
  */
 export const STARTED_MARK_MARGIN_MS = 60_000;
 
-/** `{prefix}:gate:<step job id>`: under the queues' hash tag, so in the same Redis Cluster slot as their keys. */
+/**
+ * `<prefix>:{saga-orders}:gate:<step job id>`: under the hash tag of the attempt's step queue, so on the Redis
+ * Cluster master that holds the attempt's job, and spread over the masters as the queues are.
+ */
 export function attemptGateKey(prefix: string, ref: StepJobRef): string {
-  return `${prefix}:gate:${stepJobId(ref)}`;
+  return `${queueKeyPrefix(prefix, stepQueueName(ref.saga, ref.version))}:gate:${stepJobId(ref)}`;
 }
 
 /** The reason a stop mark names; null for any other mark. */

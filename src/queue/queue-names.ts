@@ -1,5 +1,5 @@
-// Queue names and deterministic job ids. BullMQ ids must not contain ':' nor be all digits, and a queue
-// prefix wrapped in {} keeps every key of a queue in one Redis Cluster hash slot.
+// Queue names, their Redis key prefixes and deterministic job ids. BullMQ ids must not contain ':' nor be all
+// digits. Each queue's keys carry a hash tag of its own, so a Redis Cluster spreads the queues over its masters.
 import type { StepJobRef } from '../model/step-job-ref.js';
 import type { DeadLetterKind } from './job-data.js';
 
@@ -15,9 +15,14 @@ export function stepQueueName(sagaName: string, version = 1): string {
   return version === 1 ? `saga-${sagaName}` : `saga-${sagaName}.v${version}`;
 }
 
-/** `{prefix}`: the hash tag that makes a prefix Redis Cluster safe. */
-export function clusterSafePrefix(prefix: string): string {
-  return prefix.startsWith('{') && prefix.endsWith('}') ? prefix : `{${prefix}}`;
+/**
+ * The BullMQ prefix of queue `queueName` in deployment `prefix`: `sagastream:{saga-orders}`. BullMQ's Lua scripts
+ * touch several keys of one queue at once, so they must share a Redis Cluster hash slot: the `{queue name}` hash
+ * tag puts them there, and gives each queue its own slot, so the queues spread over a cluster's masters (one tag for
+ * the whole prefix would put every queue on one master). Keys read `sagastream:{saga-orders}:saga-orders:wait`.
+ */
+export function queueKeyPrefix(prefix: string, queueName: string): string {
+  return `${prefix}:{${queueName}}`;
 }
 
 /** One job id per attempt of a phase of a step in a generation: re-queuing the same attempt is idempotent. */

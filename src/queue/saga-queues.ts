@@ -22,11 +22,11 @@ import type {
 import {
   DEAD_LETTER_QUEUE,
   TIMER_QUEUE,
-  clusterSafePrefix,
   deadLetterJobId,
   deadlineJobId,
   stepJobId,
   stepQueueName,
+  queueKeyPrefix,
   waitTimeoutJobId,
 } from './queue-names.js';
 
@@ -36,7 +36,7 @@ export const DEAD_LETTER_STATES = ['waiting', 'delayed', 'prioritized'] as const
 export interface SagaQueuesOptions {
   /** One `producer` connection (an ioredis instance) that every queue here shares, or options for each. */
   connection: ConnectionOptions;
-  /** Key prefix; wrapped in {} for Redis Cluster. */
+  /** The deployment's key prefix; each queue's keys go under `<prefix>:{<queue name>}` (queueKeyPrefix). */
   prefix: string;
   /**
    * Longest wait for one operation (a few commands); it then fails with `CONNECTION_TIMEOUT`, even when the
@@ -76,7 +76,7 @@ export class SagaQueues {
   private readonly operationTimeoutMs: number;
 
   constructor(private readonly options: SagaQueuesOptions) {
-    this.prefix = clusterSafePrefix(options.prefix);
+    this.prefix = options.prefix;
     this.operationTimeoutMs = options.operationTimeoutMs ?? DEFAULT_OPERATION_TIMEOUT_MS;
     this.timers = this.newQueue<TimerJobData>(TIMER_QUEUE);
     this.deadLetters = this.newQueue<DeadLetterJobData>(DEAD_LETTER_QUEUE);
@@ -84,17 +84,18 @@ export class SagaQueues {
 
   /** Connection failures are the connection's state (logged once where it is watched), not raw dumps. */
   private newQueue<T>(name: string): Queue<T> {
-    const queue = new Queue<T>(name, this.queueOptions());
+    const queue = new Queue<T>(name, { connection: this.options.connection, prefix: this.keyPrefix(name) });
     queue.on('error', () => undefined);
     return queue;
   }
 
-  private bounded<T>(operation: Promise<T>, what: string): Promise<T> {
-    return within(operation, this.operationTimeoutMs, `Redis ${what}`);
+  /** The BullMQ prefix of queue `queueName` (queueKeyPrefix): what a Worker of that queue is given. */
+  keyPrefix(queueName: string): string {
+    return queueKeyPrefix(this.prefix, queueName);
   }
 
-  private queueOptions(): { connection: ConnectionOptions; prefix: string } {
-    return { connection: this.options.connection, prefix: this.prefix };
+  private bounded<T>(operation: Promise<T>, what: string): Promise<T> {
+    return within(operation, this.operationTimeoutMs, `Redis ${what}`);
   }
 
   /** The step queue of a saga version (see stepQueueName); version 1 when not given. */
@@ -219,7 +220,7 @@ export class SagaQueues {
   }
 
   private async setMark(ref: StepJobRef, mark: AttemptMark, ttlMs: number): Promise<AttemptMark | null> {
-    const client = await this.stepQueue(ref.saga).backend.client;
+    const client = await this.stepQueue(ref.saga, ref.version).backend.client;
     const key = attemptGateKey(this.prefix, ref);
     const previous: unknown = await client.runCommand('set', [
       key,
@@ -235,7 +236,7 @@ export class SagaQueues {
   /** Attempt `ref`'s gate mark; null when it holds none (never set, expired, or lost with Redis). */
   attemptMark(ref: StepJobRef): Promise<AttemptMark | null> {
     const reading = (async () => {
-      const client = await this.stepQueue(ref.saga).backend.client;
+      const client = await this.stepQueue(ref.saga, ref.version).backend.client;
       return (await client.get(attemptGateKey(this.prefix, ref))) as AttemptMark | null;
     })();
     return this.bounded(reading, 'read of an attempt gate');
@@ -247,7 +248,7 @@ export class SagaQueues {
    */
   async recordStopVerdict(ref: StepJobRef, reason: StopReason, mayHaveActed: boolean): Promise<void> {
     const recording = (async () => {
-      const client = await this.stepQueue(ref.saga).backend.client;
+      const client = await this.stepQueue(ref.saga, ref.version).backend.client;
       await client.runCommand('set', [
         attemptGateKey(this.prefix, ref),
         `stopped:${reason}:${mayHaveActed ? 'may-have-acted' : 'not-started'}`,
@@ -330,16 +331,22 @@ export class SagaQueues {
   }
 
   /**
-   * An id for the data Redis holds now: set once (`SET NX`) under the queues' prefix and kept as long as Redis keeps
-   * its data. A new one means Redis lost everything since the last call (FLUSHALL, a restart without persistence).
+   * An id for the data Redis holds now: one key set once (`SET NX`) beside the dead letters and one beside the
+   * timers, kept as long as Redis keeps their data. A new id means Redis lost what the sweeper checks per epoch
+   * (FLUSHALL, a restart without persistence, or, on a Redis Cluster, the master of either slot losing its data;
+   * the two queues may sit on different masters, hence one key in each slot).
    */
   redisEpoch(): Promise<string> {
-    const reading = (async () => {
-      const client = await this.deadLetters.backend.client;
+    const epochIn = async (queue: Queue): Promise<string> => {
+      const client = await queue.backend.client;
       const fresh = randomUUID();
-      const previous: unknown = await client.runCommand('set', [`${this.prefix}:epoch`, fresh, 'NX', 'GET']);
+      const key = `${this.keyPrefix(queue.name)}:epoch`;
+      const previous: unknown = await client.runCommand('set', [key, fresh, 'NX', 'GET']);
       return typeof previous === 'string' ? previous : fresh;
-    })();
+    };
+    const reading = Promise.all([epochIn(this.deadLetters), epochIn(this.timers)]).then((ids) =>
+      ids.join('/'),
+    );
     return this.bounded(reading, 'read of the Redis epoch');
   }
 

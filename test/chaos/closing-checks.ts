@@ -2,7 +2,7 @@
 // dead letters included, and print what was found.
 import { Queue } from 'bullmq';
 import type { Db } from 'mongodb';
-import { clusterSafePrefix, deadLetterJobId, DEAD_LETTER_QUEUE } from '../../src/queue/queue-names.js';
+import { deadLetterJobId, DEAD_LETTER_QUEUE, queueKeyPrefix } from '../../src/queue/queue-names.js';
 import type { SagaDocument } from '../../src/model/saga-document.js';
 import { TERMINAL_STATUSES } from '../../src/model/saga-document.js';
 import type { Say } from './chaos-cluster.js';
@@ -72,7 +72,7 @@ export async function checkWithDeadLetters(
 ): Promise<InvariantReport> {
   const deadLetters = new Queue(DEAD_LETTER_QUEUE, {
     connection: { host: '127.0.0.1', port: redisPort, maxRetriesPerRequest: null },
-    prefix: clusterSafePrefix(queuePrefix),
+    prefix: queueKeyPrefix(queuePrefix, DEAD_LETTER_QUEUE),
   });
   deadLetters.on('error', () => undefined);
   try {

@@ -1,6 +1,7 @@
 // Gives integration tests one MongoDB and one Redis, picked in this order: MONGODB_URL / REDIS_URL from the
 // environment, else containers when a Docker engine answers, else the embedded MongoDB-compatible server and
-// a spawned `redis-server`. Tests read the URLs with `inject('MONGODB_URL')` (see helpers.ts).
+// a spawned `redis-server`. Tests read the URLs with `inject('MONGODB_URL')` (see helpers.ts). With
+// SAGASTREAM_TEST_REDIS=cluster (what `npm run test:cluster` sets), Redis is a spawned local Redis Cluster instead.
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -106,6 +107,18 @@ async function spawnedRedis(level: LogLevel): Promise<Backend> {
   return { url: server.url, description: 'spawned redis-server', stop: () => server.stop() };
 }
 
+async function spawnedRedisCluster(level: LogLevel): Promise<Backend> {
+  const { startRedisCluster } = await import('../../src/embedded/redis-cluster-launcher.js');
+  const cluster = await startRedisCluster({
+    logger: createLogger({ level, name: 'redis-cluster', destination: 2 }),
+  });
+  return {
+    url: cluster.url,
+    description: 'spawned Redis Cluster (3 masters, 3 replicas)',
+    stop: () => cluster.stop(),
+  };
+}
+
 function fromEnvironment(url: string): Backend {
   return { url, description: 'from the environment', stop: () => Promise.resolve() };
 }
@@ -128,7 +141,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
     started.push(mongo);
     const redis = redisUrl
       ? fromEnvironment(redisUrl)
-      : await (useContainers ? redisContainer() : spawnedRedis(level));
+      : process.env.SAGASTREAM_TEST_REDIS === 'cluster'
+        ? await spawnedRedisCluster(level)
+        : await (useContainers ? redisContainer() : spawnedRedis(level));
     started.push(redis);
 
     project.provide('MONGODB_URL', mongo.url);

@@ -1,7 +1,8 @@
 // Shared by integration tests: connections to the servers global-setup.ts provides, and unique names so
 // test files running in parallel never share a database or a queue.
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import { parseRedisUrl } from '../../src/connections/redis-url.js';
 import { MongoClient } from 'mongodb';
 import { afterAll, afterEach, beforeAll, inject } from 'vitest';
 
@@ -33,6 +34,16 @@ export async function connectMongo(): Promise<MongoClient> {
   const client = new MongoClient(mongoUrl());
   await client.connect();
   return client;
+}
+
+/**
+ * A client (not yet connected) of the Redis or Redis Cluster that `url` names, with `options` on every node:
+ * `npm run test:cluster` gives the tests a `redis+cluster://` URL. The caller closes it.
+ */
+export function redisClient(url = redisUrl(), options: RedisOptions = {}): Redis | Cluster {
+  const target = parseRedisUrl(url);
+  if (target.kind === 'single') return new Redis(url, options);
+  return new Cluster([...target.nodes], { redisOptions: options });
 }
 
 /**

@@ -18,7 +18,7 @@ import { waitForShutdownSignal } from '../wait-for-shutdown-signal.js';
 import { parseCheckoutRate, parseRate } from './demo-command.js';
 
 const usage = `Usage: sagastream dev [--demo] [--orders-per-second N] [--checkouts-per-second N] [--mongo-port P]
-                      [--redis-port P] [--admin-port P] [--dbpath DIR] [--check-definitions]
+                      [--redis-port P | --redis-cluster] [--admin-port P] [--dbpath DIR] [--check-definitions]
 
 Starts the development stack in one process: the embedded MongoDB-compatible server, a redis-server child
 process, the trigger watcher, a worker and the admin API; then prints one ready line with the MongoDB URI,
@@ -36,6 +36,8 @@ Options:
   --checkouts-per-second N   demo checkout rate (default: half the order rate; 0: no checkouts)
   --mongo-port P             port for the embedded MongoDB (default 0: a free port)
   --redis-port P             port for redis-server (default 0: a free port)
+  --redis-cluster            start a local Redis Cluster instead of one redis-server: 3 masters and 3 replicas
+                             on free loopback ports (it keeps nothing on disk, even with --dbpath)
   --admin-port P             port for the admin API (default ADMIN_PORT, 8080; 0: a free port)
   --dbpath DIR               keep data across restarts: MongoDB in DIR/mongo, Redis (AOF) in DIR/redis
   --sagas-module PATH        module exporting your SagaRegistry (default: SAGAS; with neither, --demo
@@ -68,6 +70,7 @@ export const devCommand: CliCommand = {
       'checkouts-per-second': { type: 'string' },
       'mongo-port': { type: 'string' },
       'redis-port': { type: 'string' },
+      'redis-cluster': { type: 'boolean' },
       'admin-port': { type: 'string' },
       dbpath: { type: 'string' },
       'sagas-module': { type: 'string' },
@@ -83,7 +86,16 @@ export const devCommand: CliCommand = {
     const ordersPerSecond = parseRate(values['orders-per-second'], '--orders-per-second', 2);
     const checkoutRate = parseCheckoutRate(values['checkouts-per-second'], ordersPerSecond);
     const dbpath = values.dbpath;
+    const redisCluster = (values['redis-cluster'] as unknown) === true;
+    if (redisCluster && values['redis-port'] !== undefined) {
+      throw new UsageError('--redis-cluster picks a free port for each node: leave out --redis-port');
+    }
     const config = loadConfig(env);
+    if (redisCluster && config.redis.url !== undefined) {
+      throw new UsageError(
+        '--redis-cluster starts a local Redis Cluster, but REDIS_URL names a Redis to use',
+      );
+    }
     const adminPort = parsePort(values['admin-port'], '--admin-port', config.admin.port);
     // The demo fails steps on purpose; their warnings would bury the progress line.
     const level: LogLevel = demo && !env.LOG_LEVEL?.trim() ? 'fatal' : config.logLevel;
@@ -135,7 +147,16 @@ export const devCommand: CliCommand = {
       } else {
         parts.push({ url: config.mongodb.url, origin: 'MONGODB_URL', stop: () => Promise.resolve() });
       }
-      if (config.redis.url === undefined) {
+      if (config.redis.url === undefined && redisCluster) {
+        const { startRedisCluster } = await import('../../embedded/redis-cluster-launcher.js');
+        const cluster = await startRedisCluster({ logger: logger.child({ component: 'redis-cluster' }) });
+        parts.push({
+          url: cluster.url,
+          origin: 'Redis Cluster, 3 masters and 3 replicas',
+          stop: () => cluster.stop(),
+          kill: () => cluster.kill(),
+        });
+      } else if (config.redis.url === undefined) {
         const { startRedisServer, RedisPortInUseError } = await import('../../embedded/redis-launcher.js');
         const server = await startRedisServer({
           port: redisPort,

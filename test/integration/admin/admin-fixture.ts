@@ -3,7 +3,6 @@
 // `behaviour.compensationBroken`, which makes compensations fail (→ `failed` + dead letter).
 import { Writable } from 'node:stream';
 import { UnrecoverableError, Worker } from 'bullmq';
-import { Redis } from 'ioredis';
 import type { Collection, Db, MongoClient } from 'mongodb';
 import { expect, vi } from 'vitest';
 import { z } from 'zod';
@@ -16,7 +15,7 @@ import { stepQueueName } from '../../../src/queue/queue-names.js';
 import type { SagaDocument, SagaStatus } from '../../../src/model/saga-document.js';
 import { stepStatusView, type StepStatusView } from '../../../src/admin/saga-views.js';
 import { scheduledJobView } from '../../../src/admin/scheduled-job-view.js';
-import { connectMongo, mongoUrl, redisUrl, uniqueName } from '../helpers.js';
+import { connectMongo, mongoUrl, redisClient, redisUrl, uniqueName } from '../helpers.js';
 
 export const TEST_TOKEN = 'test-admin-token-0123456789';
 
@@ -219,11 +218,11 @@ export async function startAdminFixture(options: AdminFixtureOptions = {}): Prom
       cleanups.push(() => workerRuntime.stop());
     },
     startBreakingWorker() {
-      const connection = new Redis(redisUrl(), { maxRetriesPerRequest: null });
+      const connection = redisClient(redisUrl(), { maxRetriesPerRequest: null });
       const breaker = new Worker(
         stepQueueName('orders'),
         () => Promise.reject(new UnrecoverableError('MongoDB unreachable')),
-        { connection, prefix: runtime.queues.prefix },
+        { connection, prefix: runtime.queues.keyPrefix(stepQueueName('orders')) },
       );
       let closing: Promise<void> | undefined;
       const close = () =>

@@ -1,10 +1,12 @@
-// `sagastream dev` as a process: ports another program holds are refused in one line, and a second Ctrl-C
-// during a slow shutdown exits 130 without leaving its redis-server (its own process group) behind.
+// `sagastream dev` as a process: ports another program holds are refused in one line, a second Ctrl-C
+// during a slow shutdown exits 130 without leaving its redis-server (its own process group) behind, and
+// `--redis-cluster` runs the stack on a local Redis Cluster that stops with it.
 import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import { MongoClient } from 'mongodb';
 import { afterEach, describe, expect, it } from 'vitest';
+import { parseRedisUrl } from '../../../src/connections/redis-url.js';
 import { startRedisServer, type RedisServer } from '../../../src/embedded/redis-launcher.js';
 import { EXAMPLE_SAGAS, killLeftovers, runCli, startCli } from './cli-process.js';
 
@@ -131,6 +133,59 @@ describe('sagastream dev shutdown', () => {
       expect(await dev.exited).toBe(130);
       await expect.poll(() => processAlive(redisPid), { timeout: 10_000 }).toBe(false);
       expect(await redisAnswers(redisUrl)).toBe(false);
+    },
+  );
+});
+
+describe('sagastream dev --redis-cluster', () => {
+  it(
+    'runs a saga on a local Redis Cluster of 3 masters and 3 replicas, and stops every node on SIGTERM',
+    { timeout: 90_000 },
+    async () => {
+      const dev = startCli(['dev', '--redis-cluster', '--admin-port', '0'], devEnv);
+      const ready = await dev.waitForLine(/^sagastream dev stack ready: /);
+      const redisUrl =
+        /Redis (redis\+cluster:\/\/\S+) \(Redis Cluster, 3 masters and 3 replicas\)/.exec(ready)?.[1] ?? '';
+      const target = parseRedisUrl(redisUrl);
+      if (target.kind !== 'cluster') throw new Error(`not a cluster URL in: ${ready}`);
+      expect(target.nodes).toHaveLength(6);
+      const pids: number[] = [];
+      for (const node of target.nodes) {
+        const redis = new Redis(node.port, node.host);
+        pids.push(Number(/^process_id:(\d+)/m.exec(await redis.info('server'))?.[1]));
+        expect(await redis.cluster('INFO')).toMatch(/^cluster_state:ok/m);
+        redis.disconnect();
+      }
+      ownServers.pids.push(...pids);
+
+      const client = new MongoClient(/MongoDB (mongodb:\/\/\S+)/.exec(ready)?.[1] ?? '');
+      const { insertedId } = await client
+        .db('sagastream')
+        .collection('orders')
+        .insertOne({
+          status: 'pending',
+          customer: { id: 'c-1' },
+          items: [{ sku: 'mug-blue', quantity: 1 }],
+          total_amount: 12.5,
+        });
+      const sagas = client.db('sagastream').collection<{ status: string }>('sagas');
+      await expect
+        .poll(async () => (await sagas.findOne({ 'trigger.documentKey._id': insertedId }))?.status, {
+          timeout: 45_000,
+          interval: 200,
+        })
+        .toBe('completed');
+      await client.close();
+      // The step queue's keys went to the master of its own slot, through the Cluster client.
+      const cluster = new Cluster([...target.nodes]);
+      expect(await cluster.exists('sagastream:{saga-order-fulfillment}:saga-order-fulfillment:events')).toBe(
+        1,
+      );
+      cluster.disconnect();
+
+      dev.child.kill('SIGTERM');
+      expect(await dev.exited).toBe(0);
+      for (const pid of pids) await expect.poll(() => processAlive(pid), { timeout: 10_000 }).toBe(false);
     },
   );
 });

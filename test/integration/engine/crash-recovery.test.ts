@@ -13,7 +13,7 @@ import { stepQueueName } from '../../../src/queue/queue-names.js';
 import type { SagaDocument } from '../../../src/model/saga-document.js';
 import type { CheckpointDocument } from '../../../src/trigger/checkpoint-store.js';
 import type { LeaseDocument } from '../../../src/store/lease.js';
-import { connectMongo, mongoUrl, redisUrl } from '../helpers.js';
+import { connectMongo, mongoUrl, redisClient, redisUrl } from '../helpers.js';
 import {
   FAST_SWEEPER,
   effectsOf,
@@ -208,7 +208,7 @@ describe('crash recovery', () => {
    * in BullMQ. Closed by the test (to let real workers in) or at cleanup.
    */
   function startBreakingWorker(prefix: string): { close(): Promise<void> } {
-    const connection = new Redis(redisUrl(), { maxRetriesPerRequest: null });
+    const connection = redisClient(redisUrl(), { maxRetriesPerRequest: null });
     const breaker = new Worker(
       stepQueueName('order'),
       () => Promise.reject(new UnrecoverableError('MongoDB unreachable')),
@@ -224,7 +224,7 @@ describe('crash recovery', () => {
   it('a step job BullMQ gave up on is retried by the recovery sweeper', async () => {
     test = engineTest(client, 'failed-job');
     const watcher = await test.start({ roles: ['watcher'] });
-    const breaker = startBreakingWorker(watcher.queues.prefix);
+    const breaker = startBreakingWorker(watcher.queues.keyPrefix(stepQueueName('order')));
     const doc = order();
     await test.orders.insertOne(doc);
     await expect
@@ -244,7 +244,7 @@ describe('crash recovery', () => {
   it('a job that keeps failing in BullMQ becomes a stuck dead letter; releasing it lets the saga finish', async () => {
     test = engineTest(client, 'stuck-job');
     const watcher = await test.start({ roles: ['watcher'], sweeper: { ...FAST_SWEEPER, stuckAfter: 2 } });
-    const breaker = startBreakingWorker(watcher.queues.prefix);
+    const breaker = startBreakingWorker(watcher.queues.keyPrefix(stepQueueName('order')));
     const doc = order();
     await test.orders.insertOne(doc);
     await expect

@@ -10,7 +10,7 @@ import type { StepJobRef } from '../../../src/model/step-job-ref.js';
 import type { StepJobData } from '../../../src/queue/job-data.js';
 import { stepJobId, stepQueueName } from '../../../src/queue/queue-names.js';
 import { SagaQueues } from '../../../src/queue/saga-queues.js';
-import { redisUrl, uniqueName } from '../helpers.js';
+import { redisClient, redisUrl, uniqueName } from '../helpers.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 
@@ -18,10 +18,11 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-/** The test server's Redis as BullMQ connection options. */
+/** A client of the test server's Redis (or Redis Cluster) for BullMQ, closed after the test. */
 function connection() {
-  const url = new URL(redisUrl());
-  return { host: url.hostname, port: Number(url.port || 6379), maxRetriesPerRequest: null };
+  const client = redisClient(redisUrl(), { maxRetriesPerRequest: null });
+  cleanups.push(async () => void (await client.quit().catch(() => client.disconnect())));
+  return client;
 }
 
 function setUp() {
@@ -43,7 +44,7 @@ function setUp() {
   const worker = (processor: (job: Job<StepJobData>) => Promise<void>) => {
     const started = new Worker<StepJobData>(stepQueueName(ref.saga), processor, {
       connection: connection(),
-      prefix: queues.prefix,
+      prefix: queues.keyPrefix(stepQueueName(ref.saga)),
     });
     cleanups.push(() => started.close(true));
     return started;

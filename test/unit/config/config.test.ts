@@ -128,7 +128,26 @@ describe('loadConfig', () => {
 
   it('rejects a redis URL with the wrong scheme', () => {
     const error = configErrorOf(() => loadConfig({ REDIS_URL: 'localhost:6379' }));
-    expect(error.message).toContain('REDIS_URL is invalid: expected a Redis URL like redis://localhost:6379');
+    expect(error.message).toContain(
+      'REDIS_URL is invalid: it does not start with a scheme; expected a Redis URL like redis://localhost:6379',
+    );
+  });
+
+  it('takes a Redis Cluster URL, and names what is wrong in a bad one without its password', () => {
+    const url = 'redis+cluster://default:cluster-secret@10.0.0.1:7000,10.0.0.2:7001';
+    expect(loadConfig({ REDIS_URL: url }).redis.url).toBe(url);
+    const error = configErrorOf(() =>
+      loadConfig({ REDIS_URL: 'redis+cluster://default:cluster-secret@10.0.0.1:7000,10.0.0.2:70000' }),
+    );
+    expect(error.message).toContain(
+      'REDIS_URL is invalid: cluster node 2 has a port that is not a number from 1 to 65535; expected',
+    );
+    expect(error.message).toContain('redis+cluster://host1:6379,host2:6379');
+    expect(error.message).not.toContain('cluster-secret');
+    const listed = configErrorOf(() => loadConfig({ REDIS_URL: 'redis://10.0.0.1:7000,10.0.0.2:7001' }));
+    expect(listed.message).toContain(
+      'it lists several hosts; a Redis Cluster URL starts with redis+cluster://',
+    );
   });
 
   it('never puts secret values in the message', () => {

@@ -1,8 +1,7 @@
-// The attempt gate's key and marks: the key sits under the queues' hash tag (one Redis Cluster slot with their
-// keys), and only `started` or `lost` let a worker run an attempt.
+// The attempt gate's key and marks: the key sits under its step queue's hash tag (one Redis Cluster slot with
+// that queue's keys), and only `started` or `lost` let a worker run an attempt.
 import { describe, expect, it } from 'vitest';
 import { attemptGateKey, letsRun, stopReasonOf } from '../../../src/queue/attempt-gate.js';
-import { clusterSafePrefix } from '../../../src/queue/queue-names.js';
 import type { StepJobRef } from '../../../src/model/step-job-ref.js';
 
 const ref: StepJobRef = {
@@ -16,9 +15,13 @@ const ref: StepJobRef = {
 };
 
 describe('attempt gate', () => {
-  it('keys an attempt by its step job id under the hash tag of the queues', () => {
-    const prefix = clusterSafePrefix('sagastream');
-    expect(attemptGateKey(prefix, ref)).toBe('{sagastream}:gate:sg0000000001abcdefabcdef.f2.a3.g1');
+  it("keys an attempt by its step job id under the hash tag of its version's step queue", () => {
+    expect(attemptGateKey('sagastream', ref)).toBe(
+      'sagastream:{saga-order}:gate:sg0000000001abcdefabcdef.f2.a3.g1',
+    );
+    expect(attemptGateKey('sagastream', { ...ref, version: 3 })).toBe(
+      'sagastream:{saga-order.v3}:gate:sg0000000001abcdefabcdef.f2.a3.g1',
+    );
   });
 
   it('lets a worker run when it set the mark, or finds `started` (a re-run) or `lost`, never after a stop', () => {

@@ -2,11 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { isSagaId, sagaIdFor } from '../../../src/model/saga-id.js';
 import { legacySagaId } from '../../legacy-saga-id.js';
 import {
-  clusterSafePrefix,
+  DEAD_LETTER_QUEUE,
+  TIMER_QUEUE,
   compensationWaitJobId,
   compensationWakeJobId,
   deadLetterJobId,
   deadlineJobId,
+  queueKeyPrefix,
   stepJobId,
   stepQueueName,
 } from '../../../src/queue/queue-names.js';
@@ -23,16 +25,29 @@ const ref: StepJobRef = {
   generation: 0,
 };
 
+/** What Redis Cluster hashes a key on: the text inside its first `{…}` when that is not empty, else the key. */
+function hashTagOf(key: string): string {
+  const open = key.indexOf('{');
+  const close = open < 0 ? -1 : key.indexOf('}', open + 1);
+  return close > open + 1 ? key.slice(open + 1, close) : key;
+}
+
 /** BullMQ refuses ids with ':' and treats all-digit ids as its own counters. */
 function validJobId(id: string): boolean {
   return !id.includes(':') && !/^\d/.test(id);
 }
 
 describe('queue names and job ids', () => {
-  it('wraps the prefix in {} once, for Redis Cluster', () => {
-    expect(clusterSafePrefix('sagastream')).toBe('{sagastream}');
-    expect(clusterSafePrefix('{sagastream}')).toBe('{sagastream}');
+  it("hashes each queue's keys on that queue's own name, so Redis Cluster spreads the queues", () => {
     expect(stepQueueName('order')).toBe('saga-order');
+    expect(queueKeyPrefix('sagastream', 'saga-order')).toBe('sagastream:{saga-order}');
+    const queues = [stepQueueName('order'), stepQueueName('order', 2), stepQueueName('refund'), TIMER_QUEUE];
+    const tags = [...queues, DEAD_LETTER_QUEUE].map((queue) =>
+      hashTagOf(`${queueKeyPrefix('sagastream', queue)}:${queue}:wait`),
+    );
+    expect(tags).toEqual([...queues, DEAD_LETTER_QUEUE]);
+    // Two deployments' prefixes do not change where a queue's keys go; only the queue does.
+    expect(hashTagOf(`${queueKeyPrefix('other', 'saga-order')}:saga-order:id`)).toBe('saga-order');
   });
 
   it('gives one deterministic id per attempt, phase, step and generation', () => {

@@ -1,0 +1,71 @@
+// The local Redis Cluster launcher: 3 masters with a replica each, every slot served; a SIGKILLed master's replica
+// takes over; stop() ends every node and removes the nodes' files.
+import { access } from 'node:fs/promises';
+import { Redis } from 'ioredis';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startRedisCluster, type RedisCluster } from '../../src/embedded/redis-cluster-launcher.js';
+
+let cluster: RedisCluster | undefined;
+
+afterEach(async () => {
+  await cluster?.stop();
+  cluster = undefined;
+});
+
+async function answers(host: string, port: number): Promise<boolean> {
+  const client = new Redis({
+    host,
+    port,
+    lazyConnect: true,
+    retryStrategy: () => null,
+    maxRetriesPerRequest: 0,
+  });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    return (await client.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    client.disconnect();
+  }
+}
+
+describe('startRedisCluster', () => {
+  it(
+    'joins 3 masters and 3 replicas; a killed master is replaced by its replica; stop() cleans up',
+    { timeout: 90_000 },
+    async () => {
+      cluster = await startRedisCluster({ nodeTimeoutMs: 1_000 });
+      expect(cluster.url).toMatch(/^redis\+cluster:\/\/(127\.0\.0\.1:\d+,){5}127\.0\.0\.1:\d+$/);
+      const masters = await cluster.masters();
+      expect(masters).toHaveLength(3);
+      const first = masters[0]!;
+      const info = new Redis({ host: first.server.host, port: first.server.port });
+      expect(await info.cluster('INFO')).toMatch(/^cluster_slots_assigned:16384\r?$/m);
+      expect(await info.info('replication')).toMatch(/^connected_slaves:1\r?$/m);
+      info.disconnect();
+
+      // SIGKILL the first master: after the node timeout its replica is promoted, and every slot is served again.
+      process.kill(first.server.pid!, 'SIGKILL');
+      await expect
+        .poll(async () => (await cluster!.masters()).map((node) => node.address).sort(), {
+          timeout: 30_000,
+          interval: 250,
+        })
+        .toHaveLength(3);
+      expect((await cluster.masters()).map((node) => node.address)).not.toContain(first.address);
+      const survivor = (await cluster.masters())[0]!;
+      const check = new Redis({ host: survivor.server.host, port: survivor.server.port });
+      await expect
+        .poll(async () => check.cluster('INFO'), { timeout: 30_000, interval: 250 })
+        .toMatch(/^cluster_state:ok\r?$/m);
+      check.disconnect();
+
+      const nodes = cluster.nodes;
+      await cluster.stop();
+      for (const node of nodes) expect(await answers(node.server.host, node.server.port)).toBe(false);
+      await expect(access(cluster.dir)).rejects.toThrow('ENOENT');
+    },
+  );
+});
