@@ -1,12 +1,12 @@
 // The servers global-setup.ts provides are usable, and uniqueName gives names MongoDB and BullMQ accept.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { MongoClient } from 'mongodb';
 import { connectMongo, connectRedis, uniqueName } from './helpers.js';
 
 describe('integration harness', () => {
   let mongo: MongoClient;
-  let redis: Redis;
+  let redis: Redis | Cluster;
 
   beforeAll(async () => {
     mongo = await connectMongo();

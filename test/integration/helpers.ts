@@ -50,8 +50,8 @@ export function redisClient(url = redisUrl(), options: RedisOptions = {}): Redis
  * A connected ioredis client with `maxRetriesPerRequest: null`, which BullMQ requires for blocking workers.
  * The caller closes it with `quit()`.
  */
-export async function connectRedis(): Promise<Redis> {
-  const client = new Redis(redisUrl(), { maxRetriesPerRequest: null });
+export async function connectRedis(): Promise<Redis | Cluster> {
+  const client = redisClient(redisUrl(), { maxRetriesPerRequest: null });
   await client.ping();
   return client;
 }

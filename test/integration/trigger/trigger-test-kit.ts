@@ -1,7 +1,7 @@
 // Shared by the trigger integration tests: a database and queue prefix per test, a TriggerService on them,
 // and a helper that waits for sagas with expect.poll (tests wait for outcomes, never for a fixed time).
 import { Writable } from 'node:stream';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { Collection, Db, MongoClient } from 'mongodb';
 import type { Logger } from 'pino';
 import { expect } from 'vitest';
@@ -16,7 +16,7 @@ import { connectRedis, mongoAndCleanups, uniqueName } from '../helpers.js';
 export interface TriggerTestContext {
   client: MongoClient;
   db: Db;
-  redis: Redis;
+  redis: Redis | Cluster;
   queues: SagaQueues;
   queuePrefix: string;
   logger: Logger;
