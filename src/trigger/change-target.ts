@@ -4,6 +4,8 @@
 import type { Collection, Document } from 'mongodb';
 import type { TriggerEvent } from '../engine/trigger-event.js';
 import type { ScanReason } from './collection-scan.js';
+import type { InheritedStart } from './partition-handover.js';
+import type { TriggerPartition } from './trigger-partition.js';
 
 /** What handling one batch did: sagas started (or resumed), rejected, and events that changed nothing. */
 export interface HandledBatch {
@@ -13,13 +15,20 @@ export interface HandledBatch {
 }
 
 export interface ChangeTarget {
-  /** The lease's and the checkpoint's id: `trigger:<saga>` or `wait:<db>.<collection>`. */
+  /** The lease's and the checkpoint's id: `trigger:<saga>`, `trigger:<saga>#<i>/<N>` or `wait:<db>.<collection>`. */
   readonly id: string;
   /** How status, logs and metrics name it: the saga's name, or `wait:<db>.<collection>`. */
   readonly name: string;
+  /** The share of a partitioned trigger this target follows; undefined for a whole collection. */
+  readonly partition?: TriggerPartition;
   readonly source: Collection;
   readonly pipeline: Document[];
   readonly fullDocument: 'updateLookup' | undefined;
+  /**
+   * Where to start instead of the own checkpoint, when the trigger's partition count changed and another layout
+   * saved last (partition-handover.ts); null: from the own checkpoint as usual.
+   */
+  inheritedStart?(): Promise<InheritedStart | null>;
   /** The scan after a start with no checkpoint: `backfill` when asked for, or always `reconcile`, or none. */
   initialScan(backfill: boolean): ScanReason | null;
   /** Acts on a batch durably: the watcher checkpoints past it only after this resolved. */

@@ -5,7 +5,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import {
   MongoServerError,
   type ChangeStreamDocument,
-  type ChangeStreamOptions,
   type Collection,
   type Document,
   type ResumeToken,
@@ -19,6 +18,8 @@ import type { ChangeTarget } from './change-target.js';
 import type { Checkpoint, CheckpointStore } from './checkpoint-store.js';
 import { readChangeBatch, type TriggerChangeStream } from './change-events.js';
 import type { ScanReason } from './collection-scan.js';
+import { changeStreamOptions, loadStreamStart, type StreamStart } from './stream-start.js';
+import { partitionLabel } from './trigger-partition.js';
 import { HolderHealth } from '../store/holder-health.js';
 import { Lease, type LeaseStore } from '../store/lease.js';
 import {
@@ -32,6 +33,10 @@ export type TriggerWatcherState = 'standby' | 'active' | 'stopped';
 export interface TriggerWatcherStatus {
   /** The saga whose trigger this is, or `wait:<db>.<collection>` for the watcher of a waited collection. */
   saga: string;
+  /** `i/N` for partition i of a trigger with `partitions: N`; absent for an unpartitioned one. */
+  partition?: string;
+  /** The id of its lease and checkpoint. */
+  leaseId: string;
   state: TriggerWatcherState;
   /** This process's lease holder id. */
   holderId: string;
@@ -68,12 +73,6 @@ export interface TriggerWatcherDependencies {
   queueHealth?: (timeoutMs: number) => Promise<void>;
 }
 
-/** Where the next stream opens: from the stored checkpoint (to be loaded), a token, or now (+ a scan). */
-type StreamStart =
-  | { kind: 'load-checkpoint' }
-  | { kind: 'token'; resumeToken: ResumeToken; invalidated: boolean }
-  | { kind: 'now'; scan: ScanReason | null };
-
 /** Errors after which the saved position is useless: resume from now and reconcile by scanning. */
 const POSITION_LOST_CODES = new Set([
   286, // ChangeStreamHistoryLost
@@ -101,7 +100,12 @@ export class TriggerWatcher {
   private streamStart: StreamStart = { kind: 'load-checkpoint' };
   private pendingCheckpoint: Checkpoint | null = null;
   private lastSaveAt = 0;
-  private readonly counters: Omit<TriggerWatcherStatus, 'saga' | 'state' | 'holderId' | 'fencingToken'> = {
+  /** How logs and metrics name this watcher: the saga, or `<saga>#<i>/<N>` for a partition. */
+  private readonly metricName: string;
+  private readonly counters: Omit<
+    TriggerWatcherStatus,
+    'saga' | 'partition' | 'leaseId' | 'state' | 'holderId' | 'fencingToken'
+  > = {
     events: 0,
     started: 0,
     rejected: 0,
@@ -128,7 +132,13 @@ export class TriggerWatcher {
     this.triggerId = deps.target.id;
     this.pipeline = deps.target.pipeline;
     this.source = deps.target.source;
-    this.logger = deps.logger.child({ saga: deps.target.name, trigger: this.source.namespace });
+    const partition = deps.target.partition;
+    this.metricName = partition ? `${deps.target.name}#${partitionLabel(partition)}` : deps.target.name;
+    this.logger = deps.logger.child({
+      saga: deps.target.name,
+      trigger: this.source.namespace,
+      ...(partition ? { partition: partitionLabel(partition) } : {}),
+    });
     this.metrics = deps.metrics ?? noSagaMetrics;
     this.health = new HolderHealth(
       async () => deps.queueHealth?.(this.options.healthCheckTimeout),
@@ -154,8 +164,11 @@ export class TriggerWatcher {
   }
 
   status(): TriggerWatcherStatus {
+    const partition = this.target.partition;
     return {
       saga: this.target.name,
+      ...(partition ? { partition: partitionLabel(partition) } : {}),
+      leaseId: this.triggerId,
       state: this.state,
       holderId: this.options.holderId,
       fencingToken: this.state === 'active' && this.lease ? this.lease.fencingToken : null,
@@ -179,7 +192,7 @@ export class TriggerWatcher {
       if (!lease) break;
       this.lease = lease;
       this.state = 'active';
-      this.metrics.watcherActive(this.target.name, true);
+      this.metrics.watcherActive(this.metricName, true);
       this.logger.info(
         { holderId: lease.holder, fencingToken: lease.fencingToken },
         'trigger lease acquired',
@@ -195,7 +208,7 @@ export class TriggerWatcher {
       } finally {
         await lease.release();
         this.lease = null;
-        this.metrics.watcherActive(this.target.name, false);
+        this.metrics.watcherActive(this.metricName, false);
         // Another holder may have moved the checkpoint since: read it again after the next acquisition.
         this.streamStart = { kind: 'load-checkpoint' };
         this.pendingCheckpoint = null;
@@ -275,15 +288,16 @@ export class TriggerWatcher {
   /** One change stream from open to end: returns after an invalidate, throws on failures. */
   private async watchStream(lease: Lease, signal: AbortSignal): Promise<void> {
     if (this.streamStart.kind === 'load-checkpoint') {
-      const checkpoint = await this.deps.checkpoints.load(this.triggerId);
-      this.streamStart = checkpoint
-        ? { kind: 'token', resumeToken: checkpoint.resumeToken, invalidated: checkpoint.invalidated === true }
-        : { kind: 'now', scan: this.target.initialScan(this.options.backfill) };
+      this.streamStart = await loadStreamStart(this.target, this.deps.checkpoints, {
+        triggerId: this.triggerId,
+        backfill: this.options.backfill,
+        logger: this.logger,
+      });
     }
     const start = this.streamStart;
     const stream: TriggerChangeStream = this.source.watch<Document, ChangeStreamDocument<Document>>(
       this.pipeline,
-      this.streamOptions(start),
+      changeStreamOptions(start, this.target.fullDocument, this.options),
     );
     // Closing the stream ends a read that waits on the server, so a lost lease stops the watching at once.
     const closeStream = (): void => void stream.close().catch(() => undefined);
@@ -291,7 +305,8 @@ export class TriggerWatcher {
     try {
       // The first read opens the stream, so a scan that follows it cannot miss a document written meanwhile.
       let pendingScan = start.kind === 'now' ? start.scan : null;
-      let saveNow = start.kind === 'now';
+      // A start that is not from our own checkpoint is saved at once, so the next holder resumes from it.
+      let saveNow = start.kind === 'now' || start.kind === 'time';
       while (!signal.aborted) {
         const batch = await readChangeBatch(stream, this.options.batchSize);
         if (signal.aborted) return;
@@ -322,20 +337,6 @@ export class TriggerWatcher {
         () => undefined,
       );
     }
-  }
-
-  private streamOptions(start: StreamStart): ChangeStreamOptions {
-    const fullDocument = this.target.fullDocument;
-    return {
-      maxAwaitTimeMS: this.options.maxAwaitTime,
-      batchSize: this.options.batchSize,
-      ...(fullDocument ? { fullDocument } : {}),
-      ...(start.kind !== 'token'
-        ? {}
-        : start.invalidated
-          ? { startAfter: start.resumeToken }
-          : { resumeAfter: start.resumeToken }),
-    };
   }
 
   /** The collection was dropped or renamed: continue after the invalidate, and scan what is there now. */
@@ -385,8 +386,7 @@ export class TriggerWatcher {
     }
     if (drained) this.counters.lagSeconds = 0;
     else if (clusterTime) this.counters.lagSeconds = Math.max(0, Date.now() / 1000 - clusterTime.t);
-    if (this.counters.lagSeconds !== null)
-      this.metrics.watcherLag(this.target.name, this.counters.lagSeconds);
+    if (this.counters.lagSeconds !== null) this.metrics.watcherLag(this.metricName, this.counters.lagSeconds);
   }
 
   /** Writes the pending checkpoint when forced or when the last write is older than `checkpointInterval`. */
