@@ -17,6 +17,7 @@ import { LeaseStore } from '../store/lease.js';
 import type { TriggerWatcherOptionsInput } from './trigger-watcher-options.js';
 import { TriggerWatcher, type TriggerWatcherStatus } from './trigger-watcher.js';
 import type { ChangeTarget } from './change-target.js';
+import { PartitionShare } from './partition-share.js';
 import { sagaTriggerTargets } from './saga-trigger-target.js';
 import { waitTarget } from './wait-target.js';
 import type { WaitStore } from '../store/wait-store.js';
@@ -77,7 +78,11 @@ export class TriggerService {
     const all = 'list' in options.sagas ? options.sagas.list() : [...options.sagas];
     // Sagas without a trigger are started from code only: nothing to watch.
     const definitions = all.filter(hasTrigger);
-    const watcherOf = (target: ChangeTarget, perSaga?: Partial<TriggerWatcherOptionsInput>) =>
+    const watcherOf = (
+      target: ChangeTarget,
+      perSaga?: Partial<TriggerWatcherOptionsInput>,
+      share?: PartitionShare,
+    ) =>
       new TriggerWatcher(
         {
           target,
@@ -86,6 +91,7 @@ export class TriggerService {
           logger,
           ...(options.metrics ? { metrics: options.metrics } : {}),
           queueHealth: (timeoutMs) => options.queues.ping(timeoutMs),
+          ...(share ? { share } : {}),
         },
         { ...options.watcher, ...perSaga, holderId: this.holderId },
       );
@@ -97,9 +103,10 @@ export class TriggerService {
         );
       }
       seen.add(definition.name);
-      // One watcher per partition, each behind its own lease: a process leads whichever partitions it wins.
+      // One watcher per partition, each behind its own lease; the partitions' watchers balance the leases.
+      const share = definition.trigger.partitions > 1 ? new PartitionShare() : undefined;
       return sagaTriggerTargets(definition, options.db, starter, this.checkpoints).map((target) =>
-        watcherOf(target, options.perSaga?.[definition.name]),
+        watcherOf(target, options.perSaga?.[definition.name], share),
       );
     });
     const waited = waitedNamespaces(all, options.db.databaseName);

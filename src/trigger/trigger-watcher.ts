@@ -19,6 +19,7 @@ import type { Checkpoint, CheckpointStore } from './checkpoint-store.js';
 import { readChangeBatch, type TriggerChangeStream } from './change-events.js';
 import type { ScanReason } from './collection-scan.js';
 import { changeStreamOptions, loadStreamStart, type StreamStart } from './stream-start.js';
+import type { PartitionShare } from './partition-share.js';
 import { partitionLabel } from './trigger-partition.js';
 import { HolderHealth } from '../store/holder-health.js';
 import { Lease, type LeaseStore } from '../store/lease.js';
@@ -71,6 +72,8 @@ export interface TriggerWatcherDependencies {
    * lease and before every renewal: a watcher that cannot queue the sagas it starts does not lead.
    */
   queueHealth?: (timeoutMs: number) => Promise<void>;
+  /** For a partition of a partitioned trigger: the partitions this process leads, to balance them (partition-share.ts). */
+  share?: PartitionShare;
 }
 
 /** Errors after which the saved position is useless: resume from now and reconcile by scanning. */
@@ -81,6 +84,9 @@ const POSITION_LOST_CODES = new Set([
 ]);
 
 class FencedOutError extends Error {}
+
+/** Another process leads fewer partitions of this trigger and asked for this one. */
+class HandOverError extends Error {}
 
 /** How long closing a change stream may take before the watcher goes on without waiting for it. */
 const STREAM_CLOSE_TIMEOUT_MS = 2_000;
@@ -191,6 +197,7 @@ export class TriggerWatcher {
       const lease = await this.waitForLease();
       if (!lease) break;
       this.lease = lease;
+      this.deps.share?.take(this.triggerId);
       this.state = 'active';
       this.metrics.watcherActive(this.metricName, true);
       this.logger.info(
@@ -207,6 +214,7 @@ export class TriggerWatcher {
         );
       } finally {
         await lease.release();
+        this.deps.share?.leave(this.triggerId);
         this.lease = null;
         this.metrics.watcherActive(this.metricName, false);
         // Another holder may have moved the checkpoint since: read it again after the next acquisition.
@@ -229,6 +237,16 @@ export class TriggerWatcher {
             healthCheck: () => this.health.check(),
           });
           if (lease) return lease;
+          // Held elsewhere: a partition's standby asks for it, and gets it if the holder leads more than we do.
+          const share = this.deps.share;
+          if (share) {
+            await this.deps.leases.requestHandover(
+              this.triggerId,
+              this.options.holderId,
+              share.size,
+              this.options.leaseTtl / 3,
+            );
+          }
         }
       } catch (error) {
         this.recordError(error, 'could not reach MongoDB to take the trigger lease');
@@ -255,6 +273,18 @@ export class TriggerWatcher {
         if (signal.aborted) break;
         if (error instanceof FencedOutError) {
           this.logger.warn('a newer lease holder saved the checkpoint; standing down');
+          return;
+        }
+        if (error instanceof HandOverError) {
+          // Leave it to the asker: everything read so far is checkpointed before the lease is released.
+          await this.saveCheckpoint(lease, true).catch((saveError: unknown) =>
+            this.recordError(saveError, 'could not save the checkpoint before handing the partition over'),
+          );
+          this.logger.info(
+            { to: lease.handoverRequest?.to, leading: this.deps.share?.size },
+            'handing this trigger partition over to a process that leads fewer',
+          );
+          this.holdOffUntil = Date.now() + this.options.leaseTtl;
           return;
         }
         if (error instanceof SagastreamError && error.code === 'CONNECTION_TIMEOUT') {
@@ -327,6 +357,10 @@ export class TriggerWatcher {
         };
         await this.saveCheckpoint(lease, saveNow);
         saveNow = false;
+        if (
+          this.deps.share?.shouldHandOver(lease.handoverRequest, this.options.holderId, this.options.leaseTtl)
+        )
+          throw new HandOverError();
         // Reopened from the token just recorded, after the usual backoff.
         if (batch.ended)
           throw new Error(`the change stream on ${this.source.namespace} was closed by the server`);
