@@ -26,23 +26,29 @@ export async function loadTriggerCheckpoints(
 
 /**
  * Decides whether partition `own` (undefined: the unpartitioned trigger) of `sagaName` starts from its own
- * checkpoint (null) or inherits from the layout that saved last, when that is another layout:
- * - from the earliest position among that layout's checkpoints whose share overlaps ours: everything of our
+ * checkpoint (null) or inherits from another layout: the one that saved last, when it saved after our own
+ * checkpoint (or we have none). Our own layout's other partitions never count: they cover other shares.
+ * - From the earliest position among that layout's checkpoints whose share overlaps ours: everything of our
  *   share before it was handled by them, and every event after it is read again (duplicates are absorbed by the
- *   unique saga key);
- * - with a reconcile scan of our share when one of those partitions has no checkpoint, or no readable position.
- * A trigger that never had another layout (or whose own layout saved last) keeps today's behaviour.
+ *   unique saga key).
+ * - With a reconcile scan of our share when one of those partitions has no checkpoint, or no readable position.
+ * A trigger that never had another layout keeps today's behaviour.
  */
 export function inheritedStart(
   sagaName: string,
   own: TriggerPartition | undefined,
   stored: readonly CheckpointDocument[],
 ): InheritedStart | null {
-  const ownLayout = own?.count ?? 1;
+  const mine = own ?? { index: 0, count: 1 };
+  let ownCheckpoint: CheckpointDocument | undefined;
   const layouts = new Map<number, LayoutCheckpoint[]>();
   for (const checkpoint of stored) {
     const partition = partitionOfCheckpointId(sagaName, checkpoint._id);
     if (!partition) continue;
+    if (partition.count === mine.count) {
+      if (partition.index === mine.index) ownCheckpoint = checkpoint;
+      continue;
+    }
     const entries = layouts.get(partition.count) ?? [];
     entries.push({ partition, checkpoint });
     layouts.set(partition.count, entries);
@@ -53,9 +59,9 @@ export function inheritedStart(
   for (const entry of layouts) {
     if (!latest || lastSaved(entry[1]) > lastSaved(latest[1])) latest = entry;
   }
-  if (!latest || latest[0] === ownLayout) return null;
+  if (!latest) return null;
+  if (ownCheckpoint && ownCheckpoint.updatedAt.getTime() >= lastSaved(latest[1])) return null;
   const [count, entries] = latest;
-  const mine = own ?? { index: 0, count: 1 };
   let earliest: Timestamp | undefined;
   for (let index = 0; index < count; index += 1) {
     const theirs = { index, count };

@@ -2,14 +2,7 @@
 // holding its lease, and hands each batch of events to it. Order per batch: read events → the target's work
 // (durable) → checkpoint; so a crash only ever replays.
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  MongoServerError,
-  type ChangeStreamDocument,
-  type Collection,
-  type Document,
-  type ResumeToken,
-  type Timestamp,
-} from 'mongodb';
+import type { ChangeStreamDocument, Collection, Document, ResumeToken, Timestamp } from 'mongodb';
 import { SagastreamError, within } from '../errors/index.js';
 import type { SagaLogger } from '../logging/saga-logger.js';
 import { noSagaMetrics, type SagaMetrics } from '../engine/saga-metrics.js';
@@ -19,6 +12,7 @@ import type { Checkpoint, CheckpointStore } from './checkpoint-store.js';
 import { readChangeBatch, type TriggerChangeStream } from './change-events.js';
 import type { ScanReason } from './collection-scan.js';
 import { changeStreamOptions, loadStreamStart, type StreamStart } from './stream-start.js';
+import { isPositionLost, untilAborted } from './watch-failures.js';
 import type { PartitionShare } from './partition-share.js';
 import { partitionLabel } from './trigger-partition.js';
 import { HolderHealth } from '../store/holder-health.js';
@@ -75,13 +69,6 @@ export interface TriggerWatcherDependencies {
   /** For a partition of a partitioned trigger: the partitions this process leads, to balance them (partition-share.ts). */
   share?: PartitionShare;
 }
-
-/** Errors after which the saved position is useless: resume from now and reconcile by scanning. */
-const POSITION_LOST_CODES = new Set([
-  286, // ChangeStreamHistoryLost
-  260, // InvalidResumeToken
-  280, // ChangeStreamFatalError (e.g. the resume token's event is not in the oplog)
-]);
 
 class FencedOutError extends Error {}
 
@@ -443,29 +430,4 @@ export class TriggerWatcher {
     };
     this.logger.error({ err: error }, message);
   }
-}
-
-/** Settles as `work` does, or resolves as soon as `signal` aborts; a later rejection of `work` is ignored. */
-async function untilAborted(work: Promise<void>, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) {
-    work.catch(() => undefined);
-    return;
-  }
-  let onAbort: (() => void) | undefined;
-  const aborted = new Promise<void>((resolve) => {
-    onAbort = resolve;
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-  work.catch(() => undefined);
-  try {
-    await Promise.race([work, aborted]);
-  } finally {
-    signal.removeEventListener('abort', onAbort!);
-  }
-}
-
-function isPositionLost(error: unknown): boolean {
-  return (
-    error instanceof MongoServerError && typeof error.code === 'number' && POSITION_LOST_CODES.has(error.code)
-  );
 }

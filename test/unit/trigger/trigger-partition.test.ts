@@ -161,6 +161,23 @@ describe('inheritedStart', () => {
     });
   });
 
+  it('inherits for a partition without a checkpoint even once its siblings of the new layout saved theirs', () => {
+    const stored = [
+      checkpoint('trigger:orders', 10, 1_000),
+      checkpoint('trigger:orders#0/3', 50, 2_000), // a sibling that started first
+    ];
+    expect(inheritedStart('orders', { index: 1, count: 3 }, stored)).toEqual({
+      kind: 'time',
+      operationTime: new Timestamp({ t: 10, i: 1 }),
+    });
+    // Its own checkpoint, older than the other layout's last save, is stale too.
+    const stale = [...stored, checkpoint('trigger:orders#2/3', 5, 500)];
+    expect(inheritedStart('orders', { index: 2, count: 3 }, stale)).toEqual({
+      kind: 'time',
+      operationTime: new Timestamp({ t: 10, i: 1 }),
+    });
+  });
+
   it('reconciles by scanning when an overlapping partition of the last layout never saved a checkpoint', () => {
     const stored = [checkpoint('trigger:orders#0/3', 40, 3_000), checkpoint('trigger:orders#2/3', 20, 3_050)];
     expect(inheritedStart('orders', { index: 0, count: 2 }, stored)).toEqual({ kind: 'reconcile' });
