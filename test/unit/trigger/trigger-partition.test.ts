@@ -4,6 +4,8 @@ import { type Long, Timestamp } from 'mongodb';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { defineSaga } from '../../../src/definition/define-saga.js';
+import { definitionFingerprint, definitionShape } from '../../../src/definition/definition-fingerprint.js';
+import type { SagaDefinition } from '../../../src/definition/index.js';
 import { SagastreamError } from '../../../src/errors/sagastream-error.js';
 import type { CheckpointDocument } from '../../../src/trigger/checkpoint-store.js';
 import {
@@ -53,6 +55,12 @@ describe('trigger.partitions', () => {
     expect(problemOf(65)).toMatch(/trigger\.partitions: partitions can be at most 64/);
     expect(problemOf(2.5)).toMatch(/partitions must be a whole number from 1 to 64/);
     expect(problemOf('4')).toMatch(/partitions must be a whole number from 1 to 64/);
+  });
+
+  it('is not part of the version shape: changing it needs no new version', () => {
+    const shapeOf = (partitions: number) =>
+      definitionFingerprint(definitionShape(sagaWithPartitions(partitions) as SagaDefinition));
+    expect(shapeOf(3)).toBe(shapeOf(1));
   });
 
   it('keeps the lease id of an unpartitioned trigger and numbers partitions i/N', () => {
