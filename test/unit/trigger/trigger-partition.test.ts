@@ -8,6 +8,7 @@ import { definitionFingerprint, definitionShape } from '../../../src/definition/
 import type { SagaDefinition } from '../../../src/definition/index.js';
 import { SagastreamError } from '../../../src/errors/sagastream-error.js';
 import type { CheckpointDocument } from '../../../src/trigger/checkpoint-store.js';
+import { PartitionShare } from '../../../src/trigger/partition-share.js';
 import {
   checkpointTime,
   inheritedStart,
@@ -198,5 +199,25 @@ describe('inheritedStart', () => {
     expect(partitionOfCheckpointId('orders', 'trigger:orders#4/3')).toBeUndefined();
     expect(partitionOfCheckpointId('orders', 'trigger:orders-2#0/3')).toBeUndefined();
     expect(partitionOfCheckpointId('orders', 'trigger:orders#2/3')).toEqual({ index: 2, count: 3 });
+  });
+});
+
+describe('PartitionShare', () => {
+  it('hands a partition over only to a fresh asker that would still lead fewer', () => {
+    const share = new PartitionShare();
+    ['p0', 'p1', 'p2'].forEach((lease) => share.take(lease));
+    const now = 100_000;
+    const request = (to: string, holds: number, ageMs = 0) => ({ to, holds, at: new Date(now - ageMs) });
+    expect(share.shouldHandOver(undefined, 'me', 2_000, now)).toBe(false);
+    expect(share.shouldHandOver(request('other', 0), 'me', 2_000, now)).toBe(true);
+    expect(share.shouldHandOver(request('other', 1), 'me', 2_000, now)).toBe(true);
+    // 3 against 2 would only swap which process leads two.
+    expect(share.shouldHandOver(request('other', 2), 'me', 2_000, now)).toBe(false);
+    expect(share.shouldHandOver(request('other', 0, 2_001), 'me', 2_000, now)).toBe(false);
+    expect(share.shouldHandOver(request('me', 0), 'me', 2_000, now)).toBe(false);
+    share.leave('p2');
+    share.leave('p1');
+    expect(share.size).toBe(1);
+    expect(share.shouldHandOver(request('other', 0), 'me', 2_000, now)).toBe(false);
   });
 });
