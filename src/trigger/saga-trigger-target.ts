@@ -18,13 +18,6 @@ export function triggerLeaseId(sagaName: string, partition?: TriggerPartition): 
   return partition ? `trigger:${sagaName}#${partitionLabel(partition)}` : `trigger:${sagaName}`;
 }
 
-/** The lease ids of a saga's trigger: one, or one per partition. */
-export function triggerLeaseIds(definition: TriggeredSagaDefinition): string[] {
-  return triggerPartitions(definition.trigger.partitions).map((partition) =>
-    triggerLeaseId(definition.name, partition),
-  );
-}
-
 /**
  * @throws SagastreamError `INVALID_DEFINITION` when the trigger filter cannot run in a change stream.
  */
