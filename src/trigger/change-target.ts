@@ -4,6 +4,7 @@
 import type { Collection, Document } from 'mongodb';
 import type { TriggerEvent } from '../engine/trigger-event.js';
 import type { ScanReason } from './collection-scan.js';
+import type { CheckpointDocument } from './checkpoint-store.js';
 import type { InheritedStart } from './partition-handover.js';
 import type { TriggerPartition } from './trigger-partition.js';
 
@@ -25,10 +26,11 @@ export interface ChangeTarget {
   readonly pipeline: Document[];
   readonly fullDocument: 'updateLookup' | undefined;
   /**
-   * Where to start instead of the own checkpoint, when the trigger's partition count changed and another layout
-   * saved last (partition-handover.ts); null: from the own checkpoint as usual.
+   * Reads the own checkpoint together with those of the trigger's other partition layouts, in one query, and
+   * says whether to start from another layout's instead (partition-handover.ts). Without it the watcher loads
+   * the own checkpoint alone.
    */
-  inheritedStart?(): Promise<InheritedStart | null>;
+  loadStart?(): Promise<{ own: CheckpointDocument | null; inherited: InheritedStart | null }>;
   /** The scan after a start with no checkpoint: `backfill` when asked for, or always `reconcile`, or none. */
   initialScan(backfill: boolean): ScanReason | null;
   /** Acts on a batch durably: the watcher checkpoints past it only after this resolved. */

@@ -46,8 +46,14 @@ function sagaTriggerTarget(
     source,
     pipeline: triggerPipeline(definition.trigger, partition),
     fullDocument: triggerFullDocument(definition.trigger),
-    inheritedStart: async () =>
-      inheritedStart(definition.name, partition, await loadTriggerCheckpoints(checkpoints, definition.name)),
+    loadStart: async () => {
+      const stored = await loadTriggerCheckpoints(checkpoints, definition.name);
+      const id = triggerLeaseId(definition.name, partition);
+      return {
+        own: stored.find((checkpoint) => checkpoint._id === id) ?? null,
+        inherited: inheritedStart(definition.name, partition, stored),
+      };
+    },
     initialScan: (backfill) => (backfill ? 'backfill' : null),
     handle: async (events) => {
       const { started, rejected, duplicates } = await starter.start(definition, events);

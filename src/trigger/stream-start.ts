@@ -20,7 +20,10 @@ export async function loadStreamStart(
   checkpoints: CheckpointStore,
   context: { triggerId: string; backfill: boolean; logger: SagaLogger },
 ): Promise<StreamStart> {
-  const inherited = await target.inheritedStart?.();
+  // One read either way: the own checkpoint, or it and the other layouts' (a partitionable trigger).
+  const { own: checkpoint, inherited } = target.loadStart
+    ? await target.loadStart()
+    : { own: await checkpoints.load(context.triggerId), inherited: null };
   if (inherited) {
     context.logger.info(
       inherited.kind === 'time' ? { operationTime: inherited.operationTime } : { scan: 'reconcile' },
@@ -30,7 +33,6 @@ export async function loadStreamStart(
       ? { kind: 'time', operationTime: inherited.operationTime }
       : { kind: 'now', scan: 'reconcile' };
   }
-  const checkpoint = await checkpoints.load(context.triggerId);
   return checkpoint
     ? { kind: 'token', resumeToken: checkpoint.resumeToken, invalidated: checkpoint.invalidated === true }
     : { kind: 'now', scan: target.initialScan(context.backfill) };
