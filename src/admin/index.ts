@@ -8,7 +8,13 @@ export {
 } from './admin-server.js';
 export type { AdminBackend } from './admin-backend.js';
 export { checkReadiness, type ReadinessReport } from './readiness.js';
-export { type AdminStats, type QueueDepth, type StatusCounts, type WatcherReport } from './system-status.js';
+export {
+  watcherName,
+  type AdminStats,
+  type QueueDepth,
+  type StatusCounts,
+  type WatcherReport,
+} from './system-status.js';
 export { type VersionReport, type WaitingForVersion } from './version-reports.js';
 export { type SagaSummary, type TimelineSegment } from './saga-views.js';
 export { MAX_DEAD_LETTER_PAGE_SIZE } from './dead-letter-routes.js';

@@ -5,7 +5,7 @@ import { within } from '../errors/index.js';
 import type { SagaRegistry } from '../definition/index.js';
 import type { AdminBackend } from './admin-backend.js';
 import { redactUrlsInText } from '../logging/logger.js';
-import { watcherReports, type WatcherReport } from './system-status.js';
+import { watcherName, watcherReports, type WatcherReport } from './system-status.js';
 import { versionReports, waitingForVersion, type WaitingForVersion } from './version-reports.js';
 
 const PING_TIMEOUT_MS = 2_000;
@@ -59,7 +59,7 @@ export async function checkReadiness(
     try {
       watchers = await within(watcherReports(backend, registry), PING_TIMEOUT_MS, 'the watchers report');
       for (const watcher of watchers) {
-        if (watcher.state === 'stopped') failing.push(`watcher ${watcher.saga}: stopped`);
+        if (watcher.state === 'stopped') failing.push(`watcher ${watcherName(watcher)}: stopped`);
       }
     } catch (error) {
       failing.push(`watchers: ${redactUrlsInText(error instanceof Error ? error.message : String(error))}`);

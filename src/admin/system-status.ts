@@ -1,4 +1,5 @@
-// What readiness, stats and metrics share: each trigger's watcher (state here, lease holder anywhere, lag),
+// What readiness, stats and metrics share: each trigger's watcher, or each partition's of a partitioned trigger
+// (state here, lease holder anywhere, lag),
 // saga counts by saga and status (one aggregation), queue depths and the dead-letter count.
 import { hasTrigger, type SagaRegistry } from '../definition/index.js';
 import type { AdminBackend } from './admin-backend.js';
@@ -6,6 +7,7 @@ import { DEAD_LETTER_STATES } from '../queue/saga-queues.js';
 import { SAGA_STATUSES, type SagaStatus } from '../model/saga-document.js';
 import { LeaseStore } from '../store/lease.js';
 import { triggerLeaseId } from '../trigger/saga-trigger-target.js';
+import { partitionLabel, triggerPartitions } from '../trigger/trigger-partition.js';
 import { waitedNamespaces } from '../trigger/trigger-service.js';
 import { waitLeaseId } from '../trigger/wait-target.js';
 import type { VersionCount } from '../store/version-counts.js';
@@ -18,12 +20,19 @@ import {
 
 export interface WatcherReport {
   saga: string;
+  /** `i/N` for partition i of a trigger with `partitions: N` (each has its own lease); absent otherwise. */
+  partition?: string;
   /** The watcher of this process; `not-here` when this process does not run the trigger role. */
   state: 'active' | 'standby' | 'stopped' | 'not-here';
   /** The process holding the trigger's lease (any process); null when nobody holds it. */
   leaseHolder: string | null;
   /** Change-stream lag in seconds, when this process is the active watcher. */
   lagSeconds: number | null;
+}
+
+/** `<saga>` or, for a partition, `<saga>#<i>/<N>`: how status lines name a watcher. */
+export function watcherName(watcher: Pick<WatcherReport, 'saga' | 'partition'>): string {
+  return watcher.partition === undefined ? watcher.saga : `${watcher.saga}#${watcher.partition}`;
 }
 
 export type StatusCounts = Record<SagaStatus, number>;
@@ -63,26 +72,34 @@ export async function watcherReports(
     const holders = await trigger.leaseHolders();
     return trigger.status().watchers.map((watcher) => ({
       saga: watcher.saga,
+      ...(watcher.partition === undefined ? {} : { partition: watcher.partition }),
       state: watcher.state,
-      leaseHolder: holders[watcher.saga] ?? null,
+      leaseHolder: holders[watcher.leaseId] ?? null,
       lagSeconds: watcher.state === 'active' ? watcher.lagSeconds : null,
     }));
   }
   const leases = new LeaseStore(backend.db);
-  // The lease ids of what the watcher role follows: each saga's trigger, and each collection a wait step waits on.
-  const followed = [
+  // The lease ids of what the watcher role follows: each saga's trigger (each of its partitions), and each
+  // collection a wait step waits on.
+  const followed: { saga: string; partition?: string; leaseId: string }[] = [
     ...registry
       .list()
       .filter(hasTrigger)
-      .map(({ name }) => ({ saga: name, leaseId: triggerLeaseId(name) })),
+      .flatMap(({ name, trigger }) =>
+        triggerPartitions(trigger.partitions).map((partition) => ({
+          saga: name,
+          ...(partition ? { partition: partitionLabel(partition) } : {}),
+          leaseId: triggerLeaseId(name, partition),
+        })),
+      ),
     ...waitedNamespaces(registry.list(), backend.db.databaseName).map((ns) => ({
       saga: waitLeaseId(ns),
       leaseId: waitLeaseId(ns),
     })),
   ];
   return Promise.all(
-    followed.map(async ({ saga, leaseId }) => ({
-      saga,
+    followed.map(async ({ leaseId, ...watcher }) => ({
+      ...watcher,
       state: 'not-here' as const,
       leaseHolder: await leases.holderOf(leaseId),
       lagSeconds: null,

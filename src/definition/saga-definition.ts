@@ -157,6 +157,7 @@ export function resolveSagaDefinition<TInput>(
             filter: Object.freeze({ ...((rawFilter ?? {}) as Record<string, unknown>) }),
             key: checkedTriggerKey(name, trigger.key),
             legacyKey: legacyKeyFor(trigger.key),
+            partitions: trigger.partitions,
           }),
     // Shape-checked above; the type parameter is what defineSaga inferred from the same schema.
     input: input as z.ZodType<TInput>,

@@ -8,6 +8,9 @@ export type TriggerOperation = 'insert' | 'update' | 'replace';
 
 export type TriggerKeyFunction = (document: TriggerDocument) => string;
 
+/** Each partition's change stream reads (and drops most of) every event of the collection: more costs the server. */
+export const MAX_TRIGGER_PARTITIONS = 64;
+
 export const triggerSchema = z.strictObject({
   collection: z
     .string({ error: 'collection must be a string naming the collection to watch' })
@@ -35,6 +38,14 @@ export const triggerSchema = z.strictObject({
       error: 'key must be a function (document) => string',
     })
     .optional(),
+  partitions: z
+    .number({ error: 'partitions must be a whole number from 1 to 64 (watchers sharing this trigger)' })
+    .int({ error: 'partitions must be a whole number from 1 to 64 (watchers sharing this trigger)' })
+    .min(1, { error: 'partitions must be at least 1' })
+    .max(MAX_TRIGGER_PARTITIONS, {
+      error: `partitions can be at most ${MAX_TRIGGER_PARTITIONS}; one change stream per partition reads every event of the collection`,
+    })
+    .default(1),
 });
 
 export interface TriggerSpec {
@@ -48,6 +59,11 @@ export interface TriggerSpec {
   readonly filter?: Readonly<Record<string, unknown>>;
   /** The saga's unique key for a document (one saga per key); default the document's `_id`. */
   readonly key?: TriggerKeyFunction;
+  /**
+   * How many watchers share this trigger (1-64, default 1): each leads one partition of the documents, split by
+   * the hash of `_id`, with its own lease and checkpoint. For a trigger one watcher cannot keep up with.
+   */
+  readonly partitions?: number;
 }
 
 export interface ResolvedTrigger {
@@ -63,6 +79,8 @@ export interface ResolvedTrigger {
    * a saga stored under it for the same `_id` is this document's saga.
    */
   readonly legacyKey: ((document: TriggerDocument) => string | undefined) | undefined;
+  /** Watchers sharing the trigger, each on its share of the documents' `_id` hashes; 1 = one watcher. */
+  readonly partitions: number;
 }
 
 /** Wraps a key function so the engine always gets a non-empty string or a clear ValidationError. */

@@ -5,7 +5,7 @@ import { within } from '../errors/index.js';
 import type { SagaLogger } from '../logging/saga-logger.js';
 
 export interface LeaseDocument {
-  /** `trigger:<saga name>`. */
+  /** `trigger:<saga name>`, `trigger:<saga name>#<i>/<N>` or `wait:<db>.<collection>`. */
   _id: string;
   holder: string;
   expiresAt: Date;
@@ -13,6 +13,15 @@ export interface LeaseDocument {
   fencingToken: number;
   renewedAt: Date;
   acquiredAt: Date;
+  /** A standby's request to take this lease over (partitioned triggers balance their leases with it). */
+  handover?: HandoverRequest;
+}
+
+/** Who asks for a lease, how many leases of the same group it holds already, and when it asked. */
+export interface HandoverRequest {
+  readonly to: string;
+  readonly holds: number;
+  readonly at: Date;
 }
 
 /** A lease as granted to one holder at one acquisition. */
@@ -21,6 +30,8 @@ export interface LeaseGrant {
   readonly holder: string;
   readonly fencingToken: number;
   readonly expiresAt: Date;
+  /** The latest handover request seen with it (cleared on every acquisition). */
+  readonly handover?: HandoverRequest;
 }
 
 const DUPLICATE_KEY = 11000;
@@ -49,6 +60,7 @@ export class LeaseStore {
         {
           $set: { holder, expiresAt: new Date(now.getTime() + ttlMs), renewedAt: now, acquiredAt: now },
           $inc: { fencingToken: 1 },
+          $unset: { handover: '' },
         },
         { upsert: true, returnDocument: 'after' },
       );
@@ -73,6 +85,32 @@ export class LeaseStore {
       { returnDocument: 'after' },
     );
     return lease ? grantOf(lease) : null;
+  }
+
+  /**
+   * Asks the holder of a lease held by someone else to hand it over; `holds` is how many leases of the same group
+   * the asker holds. Written when there is no fresh request yet (younger than `refreshMs`) or the asker holds fewer
+   * than the one stored, so standbys polling every second write about once per `refreshMs`.
+   */
+  async requestHandover(
+    leaseId: string,
+    asker: string,
+    holds: number,
+    refreshMs: number,
+    now = new Date(),
+  ): Promise<void> {
+    await this.collection.updateOne(
+      {
+        _id: leaseId,
+        holder: { $ne: asker },
+        $or: [
+          { handover: { $exists: false } },
+          { 'handover.at': { $lte: new Date(now.getTime() - refreshMs) } },
+          { 'handover.holds': { $gt: holds } },
+        ],
+      },
+      { $set: { handover: { to: asker, holds, at: now } } },
+    );
   }
 
   /** Expires the lease now so a standby takes over at its next poll; no-op when it is no longer ours. */
@@ -101,6 +139,7 @@ function grantOf(lease: LeaseDocument): LeaseGrant {
     holder: lease.holder,
     fencingToken: lease.fencingToken,
     expiresAt: lease.expiresAt,
+    ...(lease.handover ? { handover: lease.handover } : {}),
   };
 }
 
@@ -174,6 +213,11 @@ export class Lease {
 
   get holder(): string {
     return this.grant.holder;
+  }
+
+  /** The handover request the last renewal found on the lease, if any. */
+  get handoverRequest(): HandoverRequest | undefined {
+    return this.grant.handover;
   }
 
   /** Aborted when the lease is lost or released; the holder must stop watching at once. */

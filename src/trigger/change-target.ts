@@ -4,6 +4,9 @@
 import type { Collection, Document } from 'mongodb';
 import type { TriggerEvent } from '../engine/trigger-event.js';
 import type { ScanReason } from './collection-scan.js';
+import type { CheckpointDocument } from './checkpoint-store.js';
+import type { InheritedStart } from './partition-handover.js';
+import type { TriggerPartition } from './trigger-partition.js';
 
 /** What handling one batch did: sagas started (or resumed), rejected, and events that changed nothing. */
 export interface HandledBatch {
@@ -13,13 +16,21 @@ export interface HandledBatch {
 }
 
 export interface ChangeTarget {
-  /** The lease's and the checkpoint's id: `trigger:<saga>` or `wait:<db>.<collection>`. */
+  /** The lease's and the checkpoint's id: `trigger:<saga>`, `trigger:<saga>#<i>/<N>` or `wait:<db>.<collection>`. */
   readonly id: string;
   /** How status, logs and metrics name it: the saga's name, or `wait:<db>.<collection>`. */
   readonly name: string;
+  /** The share of a partitioned trigger this target follows; undefined for a whole collection. */
+  readonly partition?: TriggerPartition;
   readonly source: Collection;
   readonly pipeline: Document[];
   readonly fullDocument: 'updateLookup' | undefined;
+  /**
+   * Reads the own checkpoint together with those of the trigger's other partition layouts, in one query, and
+   * says whether to start from another layout's instead (partition-handover.ts). Without it the watcher loads
+   * the own checkpoint alone.
+   */
+  loadStart?(): Promise<{ own: CheckpointDocument | null; inherited: InheritedStart | null }>;
   /** The scan after a start with no checkpoint: `backfill` when asked for, or always `reconcile`, or none. */
   initialScan(backfill: boolean): ScanReason | null;
   /** Acts on a batch durably: the watcher checkpoints past it only after this resolved. */

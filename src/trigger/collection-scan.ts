@@ -3,6 +3,7 @@
 import type { Collection, Document } from 'mongodb';
 import type { TriggerEvent } from '../engine/trigger-event.js';
 import { scannedTriggerEvent } from './change-events.js';
+import { partitionCondition, type TriggerPartition } from './trigger-partition.js';
 
 export type ScanReason = 'backfill' | 'reconcile';
 
@@ -13,11 +14,15 @@ export type ScanReason = 'backfill' | 'reconcile';
 export async function scanMatchingDocuments(
   source: Collection,
   filter: Readonly<Record<string, unknown>>,
-  options: { reason: ScanReason; batchSize: number; signal: AbortSignal },
+  options: { reason: ScanReason; batchSize: number; signal: AbortSignal; partition?: TriggerPartition },
   onBatch: (events: TriggerEvent[]) => Promise<void>,
 ): Promise<number> {
   const ns = { db: source.dbName, coll: source.collectionName };
-  const cursor = source.find(filter as Document, { batchSize: options.batchSize });
+  // A partition scans its share only: the same hash ranges as its change stream, evaluated by the server.
+  const query: Document = options.partition
+    ? { $and: [filter, { $expr: partitionCondition('$_id', options.partition) }] }
+    : filter;
+  const cursor = source.find(query, { batchSize: options.batchSize });
   let scanned = 0;
   try {
     let batch: TriggerEvent[] = [];

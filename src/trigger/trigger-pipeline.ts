@@ -3,6 +3,7 @@
 import type { Document } from 'mongodb';
 import type { ResolvedTrigger } from '../definition/trigger.js';
 import { SagastreamError } from '../errors/sagastream-error.js';
+import { partitionCondition, type TriggerPartition } from './trigger-partition.js';
 
 const LOGICAL_OPERATORS = new Set(['$and', '$or', '$nor']);
 
@@ -17,11 +18,17 @@ const UNSUPPORTED_OPERATORS = new Map([
 type TriggerShape = Pick<ResolvedTrigger, 'on' | 'filter'>;
 
 /**
- * The `$match` stage of a trigger's change stream. `invalidate` events always pass: the watcher must see the
- * collection being dropped or renamed to continue after it with `startAfter` and reconcile.
+ * The `$match` stage of a trigger's change stream (of one partition's share of it). `invalidate` events always
+ * pass: the watcher must see the collection being dropped or renamed to continue after it with `startAfter` and
+ * reconcile; every partition sees them.
  */
-export function triggerPipeline(trigger: TriggerShape): Document[] {
-  const matching = { operationType: { $in: [...trigger.on] }, ...prefixFilter(trigger.filter) };
+export function triggerPipeline(trigger: TriggerShape, partition?: TriggerPartition): Document[] {
+  const matching = {
+    operationType: { $in: [...trigger.on] },
+    ...prefixFilter(trigger.filter),
+    // A user filter cannot hold $expr (refused below), so this one is the only one.
+    ...(partition ? { $expr: partitionCondition('$documentKey._id', partition) } : {}),
+  };
   return [{ $match: { $or: [matching, { operationType: 'invalidate' }] } }];
 }
 

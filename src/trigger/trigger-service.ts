@@ -1,4 +1,5 @@
-// Runs one TriggerWatcher per saga definition: the watcher role of a sagastream process.
+// Runs one TriggerWatcher per saga trigger (one per partition of a partitioned one) and per waited collection:
+// the watcher role of a sagastream process.
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Db } from 'mongodb';
@@ -16,7 +17,8 @@ import { LeaseStore } from '../store/lease.js';
 import type { TriggerWatcherOptionsInput } from './trigger-watcher-options.js';
 import { TriggerWatcher, type TriggerWatcherStatus } from './trigger-watcher.js';
 import type { ChangeTarget } from './change-target.js';
-import { sagaTriggerTarget } from './saga-trigger-target.js';
+import { PartitionShare } from './partition-share.js';
+import { sagaTriggerTargets } from './saga-trigger-target.js';
 import { waitTarget } from './wait-target.js';
 import type { WaitStore } from '../store/wait-store.js';
 import type { WaitSteps } from '../engine/wait-resumer.js';
@@ -76,7 +78,11 @@ export class TriggerService {
     const all = 'list' in options.sagas ? options.sagas.list() : [...options.sagas];
     // Sagas without a trigger are started from code only: nothing to watch.
     const definitions = all.filter(hasTrigger);
-    const watcherOf = (target: ChangeTarget, perSaga?: Partial<TriggerWatcherOptionsInput>) =>
+    const watcherOf = (
+      target: ChangeTarget,
+      perSaga?: Partial<TriggerWatcherOptionsInput>,
+      share?: PartitionShare,
+    ) =>
       new TriggerWatcher(
         {
           target,
@@ -85,10 +91,11 @@ export class TriggerService {
           logger,
           ...(options.metrics ? { metrics: options.metrics } : {}),
           queueHealth: (timeoutMs) => options.queues.ping(timeoutMs),
+          ...(share ? { share } : {}),
         },
         { ...options.watcher, ...perSaga, holderId: this.holderId },
       );
-    const triggerWatchers = definitions.map((definition) => {
+    const triggerWatchers = definitions.flatMap((definition) => {
       if (seen.has(definition.name)) {
         throw new SagastreamError(
           'INVALID_DEFINITION',
@@ -96,9 +103,10 @@ export class TriggerService {
         );
       }
       seen.add(definition.name);
-      return watcherOf(
-        sagaTriggerTarget(definition, options.db, starter),
-        options.perSaga?.[definition.name],
+      // One watcher per partition, each behind its own lease; the partitions' watchers balance the leases.
+      const share = definition.trigger.partitions > 1 ? new PartitionShare() : undefined;
+      return sagaTriggerTargets(definition, options.db, starter, this.checkpoints).map((target) =>
+        watcherOf(target, options.perSaga?.[definition.name], share),
       );
     });
     const waited = waitedNamespaces(all, options.db.databaseName);
@@ -145,14 +153,16 @@ export class TriggerService {
     const standby = watchers.filter((watcher) => watcher.state === 'standby');
     if (standby.length === 0) return waiting;
     const holders = await this.leaseHolders();
-    const unheld = standby.filter((watcher) => [null, this.holderId].includes(holders[watcher.saga] ?? null));
+    const unheld = standby.filter((watcher) =>
+      [null, this.holderId].includes(holders[watcher.leaseId] ?? null),
+    );
     return [...waiting, ...unheld];
   }
 
-  /** Current lease holder per saga (any process), for readiness checks. */
+  /** Current lease holder per lease id (any process; one per partition of a partitioned trigger). */
   async leaseHolders(): Promise<Record<string, string | null>> {
     const entries = await Promise.all(
-      this.watchers.map(async (watcher) => [watcher.status().saga, await watcher.leaseHolder()] as const),
+      this.watchers.map(async (watcher) => [watcher.triggerId, await watcher.leaseHolder()] as const),
     );
     return Object.fromEntries(entries);
   }

@@ -2,15 +2,7 @@
 // holding its lease, and hands each batch of events to it. Order per batch: read events → the target's work
 // (durable) → checkpoint; so a crash only ever replays.
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  MongoServerError,
-  type ChangeStreamDocument,
-  type ChangeStreamOptions,
-  type Collection,
-  type Document,
-  type ResumeToken,
-  type Timestamp,
-} from 'mongodb';
+import type { ChangeStreamDocument, Collection, Document, ResumeToken, Timestamp } from 'mongodb';
 import { SagastreamError, within } from '../errors/index.js';
 import type { SagaLogger } from '../logging/saga-logger.js';
 import { noSagaMetrics, type SagaMetrics } from '../engine/saga-metrics.js';
@@ -19,6 +11,10 @@ import type { ChangeTarget } from './change-target.js';
 import type { Checkpoint, CheckpointStore } from './checkpoint-store.js';
 import { readChangeBatch, type TriggerChangeStream } from './change-events.js';
 import type { ScanReason } from './collection-scan.js';
+import { changeStreamOptions, loadStreamStart, type StreamStart } from './stream-start.js';
+import { isPositionLost, untilAborted } from './watch-failures.js';
+import type { PartitionShare } from './partition-share.js';
+import { partitionLabel } from './trigger-partition.js';
 import { HolderHealth } from '../store/holder-health.js';
 import { Lease, type LeaseStore } from '../store/lease.js';
 import {
@@ -32,6 +28,10 @@ export type TriggerWatcherState = 'standby' | 'active' | 'stopped';
 export interface TriggerWatcherStatus {
   /** The saga whose trigger this is, or `wait:<db>.<collection>` for the watcher of a waited collection. */
   saga: string;
+  /** `i/N` for partition i of a trigger with `partitions: N`; absent for an unpartitioned one. */
+  partition?: string;
+  /** The id of its lease and checkpoint. */
+  leaseId: string;
   state: TriggerWatcherState;
   /** This process's lease holder id. */
   holderId: string;
@@ -66,22 +66,14 @@ export interface TriggerWatcherDependencies {
    * lease and before every renewal: a watcher that cannot queue the sagas it starts does not lead.
    */
   queueHealth?: (timeoutMs: number) => Promise<void>;
+  /** For a partition of a partitioned trigger: the partitions this process leads, to balance them (partition-share.ts). */
+  share?: PartitionShare;
 }
 
-/** Where the next stream opens: from the stored checkpoint (to be loaded), a token, or now (+ a scan). */
-type StreamStart =
-  | { kind: 'load-checkpoint' }
-  | { kind: 'token'; resumeToken: ResumeToken; invalidated: boolean }
-  | { kind: 'now'; scan: ScanReason | null };
-
-/** Errors after which the saved position is useless: resume from now and reconcile by scanning. */
-const POSITION_LOST_CODES = new Set([
-  286, // ChangeStreamHistoryLost
-  260, // InvalidResumeToken
-  280, // ChangeStreamFatalError (e.g. the resume token's event is not in the oplog)
-]);
-
 class FencedOutError extends Error {}
+
+/** Another process leads fewer partitions of this trigger and asked for this one. */
+class HandOverError extends Error {}
 
 /** How long closing a change stream may take before the watcher goes on without waiting for it. */
 const STREAM_CLOSE_TIMEOUT_MS = 2_000;
@@ -101,7 +93,12 @@ export class TriggerWatcher {
   private streamStart: StreamStart = { kind: 'load-checkpoint' };
   private pendingCheckpoint: Checkpoint | null = null;
   private lastSaveAt = 0;
-  private readonly counters: Omit<TriggerWatcherStatus, 'saga' | 'state' | 'holderId' | 'fencingToken'> = {
+  /** How logs and metrics name this watcher: the saga, or `<saga>#<i>/<N>` for a partition. */
+  private readonly metricName: string;
+  private readonly counters: Omit<
+    TriggerWatcherStatus,
+    'saga' | 'partition' | 'leaseId' | 'state' | 'holderId' | 'fencingToken'
+  > = {
     events: 0,
     started: 0,
     rejected: 0,
@@ -128,7 +125,13 @@ export class TriggerWatcher {
     this.triggerId = deps.target.id;
     this.pipeline = deps.target.pipeline;
     this.source = deps.target.source;
-    this.logger = deps.logger.child({ saga: deps.target.name, trigger: this.source.namespace });
+    const partition = deps.target.partition;
+    this.metricName = partition ? `${deps.target.name}#${partitionLabel(partition)}` : deps.target.name;
+    this.logger = deps.logger.child({
+      saga: deps.target.name,
+      trigger: this.source.namespace,
+      ...(partition ? { partition: partitionLabel(partition) } : {}),
+    });
     this.metrics = deps.metrics ?? noSagaMetrics;
     this.health = new HolderHealth(
       async () => deps.queueHealth?.(this.options.healthCheckTimeout),
@@ -154,8 +157,11 @@ export class TriggerWatcher {
   }
 
   status(): TriggerWatcherStatus {
+    const partition = this.target.partition;
     return {
       saga: this.target.name,
+      ...(partition ? { partition: partitionLabel(partition) } : {}),
+      leaseId: this.triggerId,
       state: this.state,
       holderId: this.options.holderId,
       fencingToken: this.state === 'active' && this.lease ? this.lease.fencingToken : null,
@@ -178,8 +184,9 @@ export class TriggerWatcher {
       const lease = await this.waitForLease();
       if (!lease) break;
       this.lease = lease;
+      this.deps.share?.take(this.triggerId);
       this.state = 'active';
-      this.metrics.watcherActive(this.target.name, true);
+      this.metrics.watcherActive(this.metricName, true);
       this.logger.info(
         { holderId: lease.holder, fencingToken: lease.fencingToken },
         'trigger lease acquired',
@@ -194,8 +201,9 @@ export class TriggerWatcher {
         );
       } finally {
         await lease.release();
+        this.deps.share?.leave(this.triggerId);
         this.lease = null;
-        this.metrics.watcherActive(this.target.name, false);
+        this.metrics.watcherActive(this.metricName, false);
         // Another holder may have moved the checkpoint since: read it again after the next acquisition.
         this.streamStart = { kind: 'load-checkpoint' };
         this.pendingCheckpoint = null;
@@ -216,6 +224,16 @@ export class TriggerWatcher {
             healthCheck: () => this.health.check(),
           });
           if (lease) return lease;
+          // Held elsewhere: a partition's standby asks for it, and gets it if the holder leads more than we do.
+          const share = this.deps.share;
+          if (share) {
+            await this.deps.leases.requestHandover(
+              this.triggerId,
+              this.options.holderId,
+              share.size,
+              this.options.leaseTtl / 3,
+            );
+          }
         }
       } catch (error) {
         this.recordError(error, 'could not reach MongoDB to take the trigger lease');
@@ -242,6 +260,18 @@ export class TriggerWatcher {
         if (signal.aborted) break;
         if (error instanceof FencedOutError) {
           this.logger.warn('a newer lease holder saved the checkpoint; standing down');
+          return;
+        }
+        if (error instanceof HandOverError) {
+          // Leave it to the asker: everything read so far is checkpointed before the lease is released.
+          await this.saveCheckpoint(lease, true).catch((saveError: unknown) =>
+            this.recordError(saveError, 'could not save the checkpoint before handing the partition over'),
+          );
+          this.logger.info(
+            { to: lease.handoverRequest?.to, leading: this.deps.share?.size },
+            'handing this trigger partition over to a process that leads fewer',
+          );
+          this.holdOffUntil = Date.now() + this.options.leaseTtl;
           return;
         }
         if (error instanceof SagastreamError && error.code === 'CONNECTION_TIMEOUT') {
@@ -275,15 +305,16 @@ export class TriggerWatcher {
   /** One change stream from open to end: returns after an invalidate, throws on failures. */
   private async watchStream(lease: Lease, signal: AbortSignal): Promise<void> {
     if (this.streamStart.kind === 'load-checkpoint') {
-      const checkpoint = await this.deps.checkpoints.load(this.triggerId);
-      this.streamStart = checkpoint
-        ? { kind: 'token', resumeToken: checkpoint.resumeToken, invalidated: checkpoint.invalidated === true }
-        : { kind: 'now', scan: this.target.initialScan(this.options.backfill) };
+      this.streamStart = await loadStreamStart(this.target, this.deps.checkpoints, {
+        triggerId: this.triggerId,
+        backfill: this.options.backfill,
+        logger: this.logger,
+      });
     }
     const start = this.streamStart;
     const stream: TriggerChangeStream = this.source.watch<Document, ChangeStreamDocument<Document>>(
       this.pipeline,
-      this.streamOptions(start),
+      changeStreamOptions(start, this.target.fullDocument, this.options),
     );
     // Closing the stream ends a read that waits on the server, so a lost lease stops the watching at once.
     const closeStream = (): void => void stream.close().catch(() => undefined);
@@ -291,7 +322,8 @@ export class TriggerWatcher {
     try {
       // The first read opens the stream, so a scan that follows it cannot miss a document written meanwhile.
       let pendingScan = start.kind === 'now' ? start.scan : null;
-      let saveNow = start.kind === 'now';
+      // A start that is not from our own checkpoint is saved at once, so the next holder resumes from it.
+      let saveNow = start.kind === 'now' || start.kind === 'time';
       while (!signal.aborted) {
         const batch = await readChangeBatch(stream, this.options.batchSize);
         if (signal.aborted) return;
@@ -312,6 +344,10 @@ export class TriggerWatcher {
         };
         await this.saveCheckpoint(lease, saveNow);
         saveNow = false;
+        if (
+          this.deps.share?.shouldHandOver(lease.handoverRequest, this.options.holderId, this.options.leaseTtl)
+        )
+          throw new HandOverError();
         // Reopened from the token just recorded, after the usual backoff.
         if (batch.ended)
           throw new Error(`the change stream on ${this.source.namespace} was closed by the server`);
@@ -322,20 +358,6 @@ export class TriggerWatcher {
         () => undefined,
       );
     }
-  }
-
-  private streamOptions(start: StreamStart): ChangeStreamOptions {
-    const fullDocument = this.target.fullDocument;
-    return {
-      maxAwaitTimeMS: this.options.maxAwaitTime,
-      batchSize: this.options.batchSize,
-      ...(fullDocument ? { fullDocument } : {}),
-      ...(start.kind !== 'token'
-        ? {}
-        : start.invalidated
-          ? { startAfter: start.resumeToken }
-          : { resumeAfter: start.resumeToken }),
-    };
   }
 
   /** The collection was dropped or renamed: continue after the invalidate, and scan what is there now. */
@@ -385,8 +407,7 @@ export class TriggerWatcher {
     }
     if (drained) this.counters.lagSeconds = 0;
     else if (clusterTime) this.counters.lagSeconds = Math.max(0, Date.now() / 1000 - clusterTime.t);
-    if (this.counters.lagSeconds !== null)
-      this.metrics.watcherLag(this.target.name, this.counters.lagSeconds);
+    if (this.counters.lagSeconds !== null) this.metrics.watcherLag(this.metricName, this.counters.lagSeconds);
   }
 
   /** Writes the pending checkpoint when forced or when the last write is older than `checkpointInterval`. */
@@ -409,29 +430,4 @@ export class TriggerWatcher {
     };
     this.logger.error({ err: error }, message);
   }
-}
-
-/** Settles as `work` does, or resolves as soon as `signal` aborts; a later rejection of `work` is ignored. */
-async function untilAborted(work: Promise<void>, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) {
-    work.catch(() => undefined);
-    return;
-  }
-  let onAbort: (() => void) | undefined;
-  const aborted = new Promise<void>((resolve) => {
-    onAbort = resolve;
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-  work.catch(() => undefined);
-  try {
-    await Promise.race([work, aborted]);
-  } finally {
-    signal.removeEventListener('abort', onAbort!);
-  }
-}
-
-function isPositionLost(error: unknown): boolean {
-  return (
-    error instanceof MongoServerError && typeof error.code === 'number' && POSITION_LOST_CODES.has(error.code)
-  );
 }

@@ -113,7 +113,7 @@ export const DASHBOARD_SCRIPT = `
       })));
     }));
     replaceChildren($('watchers'), stats.watchers.map(function (w) {
-      return el('div', { class: 'watcher', text: 'watcher ' + w.saga + ': ' + w.state + ', lease held by ' +
+      return el('div', { class: 'watcher', text: 'watcher ' + w.saga + (w.partition ? '#' + w.partition : '') + ': ' + w.state + ', lease held by ' +
         (w.leaseHolder || 'nobody') + (w.lagSeconds !== null ? ', lag ' + w.lagSeconds.toFixed(1) + ' s' : '') });
     }));
     // In flight per saga version; a version no running worker loads says so (it waits for one that does).

@@ -1,5 +1,5 @@
 // `sagastream status`: counts per saga and status, queue depths, dead letters and watcher lag, from the admin API.
-import type { AdminStats } from '../../admin/index.js';
+import { watcherName, type AdminStats } from '../../admin/index.js';
 import { SAGA_STATUSES } from '../../model/saga-document.js';
 import type { CliCommand } from '../cli-command.js';
 import { UsageError } from '../usage-error.js';
@@ -28,7 +28,8 @@ export function formatStats(stats: AdminStats): string {
   const watchers = formatTable(
     ['WATCHER', 'STATE', 'LEASE HOLDER', 'LAG'],
     stats.watchers.map((watcher) => [
-      watcher.saga,
+      // A partitioned trigger has one row per partition: `<saga>#<i>/<N>`.
+      watcherName(watcher),
       watcher.state,
       watcher.leaseHolder ?? '(none)',
       watcher.lagSeconds === null ? '-' : `${watcher.lagSeconds.toFixed(1)}s`,

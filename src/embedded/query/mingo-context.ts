@@ -10,6 +10,7 @@ import * as queryOperators from 'mingo/operators/query';
 import * as windowOperators from 'mingo/operators/window';
 import { MongoCommandError } from '../errors.js';
 import { compareValues } from './compare-values.js';
+import { hashedIndexKey } from './hashed-index-key.js';
 
 /** Aggregation expressions order missing below null ({$eq: ['$missing', null]} is false), unlike queries. */
 export function compareExpressionValues(a: unknown, b: unknown): number {
@@ -42,9 +43,15 @@ export const comparisonOverrides: Record<`$${string}`, ExpressionFn> = {
   },
 };
 
+/** `{ $toHashedIndexKey: <expression> }`: mongod's hashed-index hash of the value, a Long (not in mingo). */
+export const toHashedIndexKey: ExpressionFn = (obj, expr, options) => {
+  const operand = Array.isArray(expr) && expr.length === 1 ? (expr[0] as unknown) : expr;
+  return hashedIndexKey(evalExpr(obj, operand, options));
+};
+
 /** Every stock mingo operator; overrides registered first win (mingo's Context.from keeps the first). */
 export const baseContext: Context = Context.from(
-  Context.init({ expression: comparisonOverrides }),
+  Context.init({ expression: { ...comparisonOverrides, $toHashedIndexKey: toHashedIndexKey } }),
   Context.init({
     accumulator: accumulatorOperators,
     expression: expressionOperators,

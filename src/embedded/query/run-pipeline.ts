@@ -13,11 +13,12 @@ import type { Document } from './document.js';
 import * as accumulatorOperators from 'mingo/operators/accumulator';
 import * as expressionOperators from 'mingo/operators/expression';
 import * as pipelineOperators from 'mingo/operators/pipeline';
-import { baseContext, baseOptions, comparisonOverrides } from './mingo-context.js';
+import { baseContext, baseOptions, comparisonOverrides, toHashedIndexKey } from './mingo-context.js';
 import {
   PLAIN_VALUE_OPERATOR,
   tagTypedSource,
   typedArithmeticOperators,
+  typedOperator,
   typedSourceOrSelf,
   wrapStockOperators,
 } from './typed-arithmetic.js';
@@ -106,6 +107,8 @@ export const pipelineContext = Context.from(
       ...comparisonOverrides,
       ...typedArithmeticOperators(stockExpressions),
       ...typedValueOperators(stockExpressions, accumulatorOperators),
+      // Its Long must reach the output as a Long: typed, like the arithmetic above.
+      $toHashedIndexKey: typedOperator(toHashedIndexKey),
     },
   }),
   Context.init({ expression: wrapStockOperators(stockExpressions) }),

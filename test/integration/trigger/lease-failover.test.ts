@@ -61,6 +61,33 @@ describe('LeaseStore and CheckpointStore', () => {
     expect((await leases.tryAcquire('trigger:x', 'a', 60_000))?.fencingToken).toBe(3);
   });
 
+  it('keeps the neediest fresh handover request until the lease changes hands', async () => {
+    const db = client.db(uniqueName('lease-handover'));
+    const leases = new LeaseStore(db);
+    const first = await leases.tryAcquire('trigger:h#0/3', 'a', 60_000);
+    const stored = async () => (await leases.get('trigger:h#0/3'))?.handover;
+    const at = new Date(1_000_000);
+    // The holder never asks for its own lease.
+    await leases.requestHandover('trigger:h#0/3', 'a', 0, 5_000, at);
+    expect(await stored()).toBeUndefined();
+    await leases.requestHandover('trigger:h#0/3', 'b', 1, 5_000, at);
+    expect(await stored()).toEqual({ to: 'b', holds: 1, at });
+    // A fresh request stays unless the asker leads fewer partitions.
+    await leases.requestHandover('trigger:h#0/3', 'c', 2, 5_000, new Date(at.getTime() + 1_000));
+    expect((await stored())?.to).toBe('b');
+    await leases.requestHandover('trigger:h#0/3', 'c', 0, 5_000, new Date(at.getTime() + 1_000));
+    expect(await stored()).toEqual({ to: 'c', holds: 0, at: new Date(at.getTime() + 1_000) });
+    // A stale one is replaced by anyone.
+    const later = new Date(at.getTime() + 7_000);
+    await leases.requestHandover('trigger:h#0/3', 'b', 1, 5_000, later);
+    expect(await stored()).toEqual({ to: 'b', holds: 1, at: later });
+    // The holder sees it with its next renewal; taking the lease clears it.
+    expect((await leases.renew(first!, 60_000))?.handover).toEqual({ to: 'b', holds: 1, at: later });
+    await leases.release(first!);
+    expect((await leases.tryAcquire('trigger:h#0/3', 'b', 60_000))?.handover).toBeUndefined();
+    expect(await stored()).toBeUndefined();
+  });
+
   it('a held Lease aborts its signal as soon as another holder takes it over', async () => {
     const db = client.db(uniqueName('lease-lost'));
     const leases = new LeaseStore(db);
