@@ -41,11 +41,18 @@ export interface RedisClusterNode {
 export interface RedisCluster {
   /** `redis+cluster://host:port,host:port,…`: every node, as REDIS_URL takes a cluster. */
   readonly url: string;
+  /** Every node, as it runs now (a restarted node is a new server on the same address). */
   readonly nodes: readonly RedisClusterNode[];
   /** The temporary directory of the nodes' files (nodes.conf); stop() removes it. */
   readonly dir: string;
   /** The nodes that serve slots now (they change when a replica takes over). */
   masters(): Promise<RedisClusterNode[]>;
+  /**
+   * Starts the node at `address` again after it stopped or was killed, on its port, bus port and nodes.conf, so it
+   * rejoins the cluster: as a replica when its replica took over its slots meanwhile. Resolves once it answers
+   * (not yet once it has synced: see `nodeIsSettled` in the tests).
+   */
+  restart(address: string): Promise<RedisClusterNode>;
   /** Stops every node and removes their cluster files. */
   stop(): Promise<void>;
   /** Signals every node without waiting, for a parent that is about to exit. */
@@ -71,19 +78,37 @@ async function nodeIsSettled(host: string, port: number): Promise<boolean> {
   }
 }
 
-async function startNode(
+/** How a node was started, so that it can be started again as the same cluster member. */
+interface NodeLaunch {
+  readonly host: string;
+  readonly nodeDir: string;
+  readonly busPort: number;
+  readonly nodeTimeoutMs: number;
+  readonly logger: RedisLauncherLogger | undefined;
+}
+
+async function newNode(
   host: string,
   dir: string,
   index: number,
   nodeTimeoutMs: number,
   logger: RedisLauncherLogger | undefined,
-): Promise<RedisServer> {
+): Promise<{ launch: NodeLaunch; server: RedisServer }> {
   const nodeDir = join(dir, `node-${index}`);
   await mkdir(nodeDir);
   // The cluster bus listens on a port of its own; the default (port + 10000) may be taken or past 65535.
-  const busPort = await findFreePort(host);
+  const launch = { host, nodeDir, busPort: await findFreePort(host), nodeTimeoutMs, logger };
+  return { launch, server: await startNode(launch) };
+}
+
+/** redis-server as cluster node `launch`: on `port` when given (a restart), else on a free one. */
+function startNode(
+  { host, nodeDir, busPort, nodeTimeoutMs, logger }: NodeLaunch,
+  port?: number,
+): Promise<RedisServer> {
   return startRedisServer({
     host,
+    ...(port === undefined ? {} : { port }),
     ...(logger ? { logger } : {}),
     extraArguments: [
       ['--cluster-enabled', 'yes'],
@@ -108,13 +133,16 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
   const nodeTimeoutMs = options.nodeTimeoutMs ?? 2_000;
   const dir = await mkdtemp(join(tmpdir(), 'sagastream-redis-cluster-'));
   const servers: RedisServer[] = [];
+  const launches: NodeLaunch[] = [];
   const stopAll = async (): Promise<void> => {
     await Promise.allSettled(servers.map((server) => server.stop()));
     await rm(dir, { recursive: true, force: true });
   };
   try {
     for (let index = 0; index < masters * (1 + replicas); index += 1) {
-      servers.push(await startNode(host, dir, index, nodeTimeoutMs, options.logger));
+      const { launch, server } = await newNode(host, dir, index, nodeTimeoutMs, options.logger);
+      launches.push(launch);
+      servers.push(server);
     }
     const addresses = servers.map((server) => `${server.host}:${server.port}`);
     try {
@@ -142,7 +170,9 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
     let stopping: Promise<void> | undefined;
     return {
       url: `redis+cluster://${addresses.join(',')}`,
-      nodes,
+      get nodes() {
+        return nodes;
+      },
       dir,
       async masters() {
         // A node that does not answer (killed) is no master.
@@ -155,6 +185,16 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
           ),
         );
         return nodes.filter((_node, index) => roles[index]);
+      },
+      async restart(address) {
+        const index = nodes.findIndex((node) => node.address === address);
+        if (index < 0) throw new Error(`no node of this cluster is at ${address}`);
+        if (stopping !== undefined) throw new Error('the cluster is stopping');
+        const server = await startNode(launches[index]!, nodes[index]!.server.port);
+        // stop() and kill() reach the new process too.
+        servers.push(server);
+        nodes[index] = { server, address };
+        return nodes[index];
       },
       stop: () => (stopping ??= stopAll()),
       kill: () => servers.forEach((server) => server.kill()),

@@ -1,5 +1,5 @@
 // The local Redis Cluster launcher: 3 masters with a replica each, every slot served; a SIGKILLed master's replica
-// takes over; stop() ends every node and removes the nodes' files.
+// takes over, and the killed node started again rejoins as a replica; stop() ends every node and removes the nodes' files.
 import { access } from 'node:fs/promises';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -33,7 +33,7 @@ async function answers(host: string, port: number): Promise<boolean> {
 
 describe('startRedisCluster', () => {
   it(
-    'joins 3 masters and 3 replicas; a killed master is replaced by its replica; stop() cleans up',
+    'joins 3 masters and 3 replicas; a killed master is replaced by its replica and rejoins as one; stop() cleans up',
     { timeout: 90_000 },
     async () => {
       cluster = await startRedisCluster({ nodeTimeoutMs: 1_000 });
@@ -61,6 +61,25 @@ describe('startRedisCluster', () => {
         .poll(async () => check.cluster('INFO'), { timeout: 30_000, interval: 250 })
         .toMatch(/^cluster_state:ok\r?$/m);
       check.disconnect();
+
+      // Started again on its address, the killed master rejoins as a replica of the node that took its slots.
+      const restarted = await cluster.restart(first.address);
+      expect(restarted.address).toBe(first.address);
+      expect(restarted.server.pid).not.toBe(first.server.pid);
+      const rejoined = new Redis({ host: restarted.server.host, port: restarted.server.port });
+      rejoined.on('error', () => undefined);
+      await expect
+        .poll(
+          async () => {
+            const replication = await rejoined.info('replication');
+            return /^role:slave\r?$/m.test(replication) && /^master_link_status:up\r?$/m.test(replication);
+          },
+          { timeout: 30_000, interval: 250 },
+        )
+        .toBe(true);
+      rejoined.disconnect();
+      expect((await cluster.masters()).map((node) => node.address)).not.toContain(first.address);
+      expect(cluster.nodes.map((node) => node.server.pid)).toContain(restarted.server.pid);
 
       const nodes = cluster.nodes;
       await cluster.stop();
