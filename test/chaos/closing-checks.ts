@@ -1,6 +1,7 @@
 // The end of every chaos scenario: wait until each order's saga has ended (bounded), then check the invariants,
 // dead letters included, and print what was found.
 import { Queue } from 'bullmq';
+import type { Cluster, Redis } from 'ioredis';
 import type { Db } from 'mongodb';
 import { deadLetterJobId, DEAD_LETTER_QUEUE, queueKeyPrefix } from '../../src/queue/queue-names.js';
 import type { SagaDocument } from '../../src/model/saga-document.js';
@@ -63,7 +64,8 @@ export function violations(counts: InvariantCounts): number {
  */
 export async function checkWithDeadLetters(
   db: Db,
-  redisPort: number,
+  /** The runner's own client (a Cluster client on a Redis Cluster); the queue shares it and leaves it open. */
+  redis: Redis | Cluster,
   queuePrefix: string,
   expectedOrders: number,
   say: Say,
@@ -71,7 +73,7 @@ export async function checkWithDeadLetters(
   expectedCheckouts = 0,
 ): Promise<InvariantReport> {
   const deadLetters = new Queue(DEAD_LETTER_QUEUE, {
-    connection: { host: '127.0.0.1', port: redisPort, maxRetriesPerRequest: null },
+    connection: redis,
     prefix: queueKeyPrefix(queuePrefix, DEAD_LETTER_QUEUE),
   });
   deadLetters.on('error', () => undefined);

@@ -1,28 +1,42 @@
 // The faults of a chaos run, at seeded random times: worker SIGKILLs (repeatedly), a graceful worker SIGTERM,
-// two SIGKILLs of the active watcher, one FLUSHALL, one redis-server restart and one MongoDB restart. Also
-// measures watcher failover (holder killed → another holder active) and recovery after FLUSHALL.
-import type { Redis } from 'ioredis';
+// two SIGKILLs of the active watcher, one FLUSHALL, one redis-server restart and one MongoDB restart; on a Redis
+// Cluster the SIGKILL of a master and the later restart of that node instead of FLUSHALL and the restart. Also
+// measures watcher failover (holder killed → another holder active), recovery after FLUSHALL and the master's
+// failover to its replica.
+import { Redis, type Cluster } from 'ioredis';
 import type { Db } from 'mongodb';
 import type { SagaDocument } from '../../src/model/saga-document.js';
 import { TERMINAL_STATUSES } from '../../src/model/saga-document.js';
+import { queueKeyPrefix, stepQueueName } from '../../src/queue/queue-names.js';
 import type { LeaseDocument } from '../../src/store/lease.js';
 import type { ManagedProcess } from './chaos-processes.js';
-import type { ChaosCluster, RunnerClients } from './chaos-cluster.js';
+import type { AnyChaosCluster, RunnerClients } from './chaos-cluster.js';
+import { MasterFailover } from './master-failover.js';
 import { SeededRandom } from './seeded-random.js';
 
 export interface FaultInjectorOptions {
   readonly random: SeededRandom;
   readonly db: Db;
-  readonly redis: Redis;
+  readonly redis: Redis | Cluster;
   readonly mongo: ManagedProcess;
-  readonly redisServer: ManagedProcess;
+  /** One redis-server, or the master failover of a Redis Cluster. */
+  readonly redisServer: ManagedProcess | MasterFailover;
+  /** A key of the busiest queue (order-fulfillment's steps): its master is the one a cluster run kills. */
+  readonly busyQueueKey?: string;
   readonly watchers: readonly ManagedProcess[];
   readonly workers: readonly ManagedProcess[];
   readonly say: (line: string) => void;
 }
 
 export type Fault =
-  'kill-worker' | 'term-worker' | 'kill-watcher' | 'flushall' | 'restart-redis' | 'restart-mongo';
+  | 'kill-worker'
+  | 'term-worker'
+  | 'kill-watcher'
+  | 'flushall'
+  | 'restart-redis'
+  | 'restart-mongo'
+  | 'kill-redis-master'
+  | 'restart-redis-node';
 
 const LEASE_ID = 'trigger:order-fulfillment';
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -35,13 +49,16 @@ export class FaultInjector {
   private graceful = 0;
   private readonly failovers: number[] = [];
   private readonly flushRecoveries: string[] = [];
+  private masterKills = 0;
+  private readonly masterFailovers: number[] = [];
+  private readonly rejoins: number[] = [];
   private readonly background: Promise<void>[] = [];
 
   constructor(private readonly options: FaultInjectorOptions) {}
 
   /** The faults of a runner's cluster, scheduled from `seed` (a random stream of their own, apart from the orders'). */
   static forCluster(
-    cluster: ChaosCluster,
+    cluster: AnyChaosCluster,
     clients: RunnerClients,
     roles: { watchers: readonly ManagedProcess[]; workers: readonly ManagedProcess[] },
     seed: number,
@@ -52,7 +69,8 @@ export class FaultInjector {
       db: clients.db,
       redis: clients.redis,
       mongo: cluster.mongo,
-      redisServer: cluster.redis,
+      redisServer: cluster.redisCluster ? new MasterFailover(cluster.redisCluster) : cluster.redis,
+      busyQueueKey: `${queueKeyPrefix(cluster.env.SAGASTREAM_QUEUE_PREFIX!, stepQueueName('order-fulfillment'))}:wait`,
       ...roles,
       say,
     });
@@ -63,11 +81,15 @@ export class FaultInjector {
     const { random } = this.options;
     const jitter = (fraction: number): number =>
       Math.round(durationMs * (fraction + random.between(-0.03, 0.03)));
+    // FLUSHALL and a restart of the one server have no counterpart on a cluster: its master is killed instead.
+    const redisFaults: Fault[] = this.onRedisCluster()
+      ? ['kill-redis-master', 'restart-redis-node']
+      : ['flushall', 'restart-redis'];
     const faults: { at: number; fault: Fault }[] = [
       { at: jitter(0.15), fault: 'kill-watcher' },
       { at: jitter(0.3), fault: 'term-worker' },
-      { at: jitter(0.4), fault: 'flushall' },
-      { at: jitter(0.52), fault: 'restart-redis' },
+      { at: jitter(0.4), fault: redisFaults[0]! },
+      { at: jitter(0.52), fault: redisFaults[1]! },
       { at: jitter(0.65), fault: 'kill-watcher' },
       { at: jitter(0.8), fault: 'restart-mongo' },
     ];
@@ -96,15 +118,31 @@ export class FaultInjector {
     await Promise.all(this.background);
   }
 
-  counts(): { kills: number; redisFlushes: number; mongoRestarts: number } {
-    return { kills: this.kills, redisFlushes: this.redisFlushes, mongoRestarts: this.mongoRestarts };
+  counts(): Record<string, number | number[]> {
+    const counts = { kills: this.kills, redisFlushes: this.redisFlushes, mongoRestarts: this.mongoRestarts };
+    if (!this.onRedisCluster()) return counts;
+    const seconds = (values: number[]): number[] => values.map((ms) => Math.round(ms / 100) / 10);
+    return {
+      ...counts,
+      redisMasterKills: this.masterKills,
+      redisFailoverSeconds: seconds(this.masterFailovers),
+      redisRejoinSeconds: seconds(this.rejoins),
+    };
+  }
+
+  private onRedisCluster(): boolean {
+    return this.options.redisServer instanceof MasterFailover;
   }
 
   summary(): string[] {
     const failovers = this.failovers.map((ms) => `${(ms / 1000).toFixed(1)} s`).join(', ');
+    const redis = this.onRedisCluster()
+      ? `${this.masterKills} Redis master SIGKILLs (failover ${this.masterFailovers.map((ms) => `${(ms / 1000).toFixed(1)} s`).join(', ') || 'not measured'}), ` +
+        `${this.rejoins.length} killed masters back as replicas (FLUSHALL and redis-server restarts are left out on a cluster)`
+      : `${this.redisFlushes} FLUSHALL, ${this.redisRestarts} redis-server restarts`;
     return [
-      `faults: ${this.kills} SIGKILLs, ${this.graceful} graceful worker stops, ${this.redisFlushes} FLUSHALL, ` +
-        `${this.redisRestarts} redis-server restarts, ${this.mongoRestarts} MongoDB restarts`,
+      `faults: ${this.kills} SIGKILLs, ${this.graceful} graceful worker stops, ${redis}, ` +
+        `${this.mongoRestarts} MongoDB restarts`,
       `watcher failover (holder killed → standby active): ${failovers || 'not measured'}`,
       ...this.flushRecoveries,
     ];
@@ -136,14 +174,49 @@ export class FaultInjector {
       case 'flushall':
         return this.flushRedis();
       case 'restart-redis':
-        await this.restart(this.options.redisServer, 'redis-server');
+        await this.restart(this.redisProcess(), 'redis-server');
         this.redisRestarts += 1;
         return;
+      case 'kill-redis-master':
+        return this.killRedisMaster();
+      case 'restart-redis-node': {
+        const { address, rejoinMs } = await this.failover().restartKilled();
+        this.rejoins.push(rejoinMs);
+        say(`killed master ${address} started again: a replica after ${(rejoinMs / 1000).toFixed(1)} s`);
+        return;
+      }
       case 'restart-mongo':
         await this.restart(this.options.mongo, 'the embedded MongoDB server');
         this.mongoRestarts += 1;
         return;
     }
+  }
+
+  private redisProcess(): ManagedProcess {
+    const { redisServer } = this.options;
+    if (redisServer instanceof MasterFailover)
+      throw new Error('no single redis-server in a Redis Cluster run');
+    return redisServer;
+  }
+
+  private failover(): MasterFailover {
+    const { redisServer } = this.options;
+    if (!(redisServer instanceof MasterFailover)) throw new Error('a master kill needs a Redis Cluster run');
+    return redisServer;
+  }
+
+  private async killRedisMaster(): Promise<void> {
+    const { busyQueueKey, say } = this.options;
+    if (busyQueueKey === undefined) throw new Error('no busy queue key to pick a master by');
+    say(`SIGKILL the Redis master serving ${busyQueueKey}`);
+    const kill = await this.failover().killMasterOf(busyQueueKey);
+    this.kills += 1;
+    this.masterKills += 1;
+    this.masterFailovers.push(kill.failoverMs);
+    say(
+      `Redis failover: master ${kill.address} (slot ${kill.slot}) SIGKILLed, replica ${kill.replica} took over ` +
+        `after ${(kill.failoverMs / 1000).toFixed(1)} s`,
+    );
   }
 
   /** SIGTERM a server, leave it down for 1–3 s, start it again on the same port and data. */
@@ -198,7 +271,10 @@ export class FaultInjector {
     const open = await sagas
       .find({ status: { $nin: [...TERMINAL_STATUSES] } }, { projection: { revision: 1 } })
       .toArray();
-    await this.options.redis.flushall();
+    const { redis } = this.options;
+    // Never reached on a cluster (the plan leaves FLUSHALL out), where it would empty one master only.
+    if (!(redis instanceof Redis)) throw new Error('FLUSHALL needs a single redis-server');
+    await redis.flushall();
     const flushedAt = Date.now();
     this.redisFlushes += 1;
     say(`FLUSHALL with ${open.length} sagas in flight`);

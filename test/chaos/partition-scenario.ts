@@ -327,7 +327,7 @@ export async function runPartitionScenario(args: string[]): Promise<number> {
     say(quiet ? 'every saga has ended' : 'gave up waiting: some sagas have not ended');
     const { counts } = await checkWithDeadLetters(
       clients.db,
-      cluster.redisPort,
+      clients.redis,
       cluster.env.SAGASTREAM_QUEUE_PREFIX!,
       feed.count,
       say,

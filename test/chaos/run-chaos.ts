@@ -1,10 +1,11 @@
-// `npm run test:chaos -- [--orders N] [--checkouts N] [--seconds S] [--seed X] [--drain-seconds D]`: runs the real
-// processes (embedded MongoDB, redis-server, 2 watchers, 3 workers), feeds orders and checkouts (whose payment
-// answers it writes itself), injects faults at seeded random times,
+// `npm run test:chaos -- [--orders N] [--checkouts N] [--seconds S] [--seed X] [--drain-seconds D] [--redis-cluster]`:
+// runs the real processes (embedded MongoDB, redis-server or a local Redis Cluster, 2 watchers, 3 workers), feeds
+// orders and checkouts (whose payment answers it writes itself), injects faults at seeded random times,
 // waits for every saga to end and checks the invariants. The last stdout line is one JSON object.
 import { parseArgs } from 'node:util';
 import {
   createCluster,
+  createRedisClusterRun,
   killChildrenOnExit,
   progress,
   roleProcess,
@@ -33,6 +34,8 @@ const { values } = parseArgs({
     seed: { type: 'string', default: '1' },
     'drain-seconds': { type: 'string', default: '240' },
     keep: { type: 'boolean', default: false },
+    // A local Redis Cluster (3 masters, 3 replicas) instead of one redis-server; a master is SIGKILLed mid-run.
+    'redis-cluster': { type: 'boolean', default: false },
   },
 });
 const orderCount = Number(values.orders);
@@ -47,7 +50,8 @@ if (
   runSeconds < 10
 ) {
   process.stderr.write(
-    'usage: run-chaos.ts [--orders N>=1] [--checkouts N>=0] [--seconds S>=10] [--seed X] [--drain-seconds D]\n',
+    'usage: run-chaos.ts [--orders N>=1] [--checkouts N>=0] [--seconds S>=10] [--seed X] [--drain-seconds D] ' +
+      '[--redis-cluster] [--keep]\n',
   );
   process.exit(2);
 }
@@ -56,10 +60,18 @@ const started = Date.now();
 const say = progress('chaos', started);
 killChildrenOnExit();
 
-const cluster = await createCluster('chaos', `chaos-${seed}`);
+const cluster = values['redis-cluster']
+  ? await createRedisClusterRun('chaos', `chaos-${seed}`)
+  : await createCluster('chaos', `chaos-${seed}`);
 say(
   `run dir ${cluster.runDir}; ${orderCount} orders and ${checkoutCount} checkouts over ${runSeconds} s, seed ${seed}`,
 );
+if (cluster.redisCluster) {
+  say(
+    `Redis Cluster ${cluster.redisCluster.url} (3 masters, 3 replicas): a master is SIGKILLed and restarted ` +
+      'instead of FLUSHALL and the redis-server restart, which this mode leaves out',
+  );
+}
 const watchers = [1, 2].map((n) => roleProcess(cluster, `watcher${n}`, ['watcher']));
 const workers = [1, 2, 3].map((n) => roleProcess(cluster, `worker${n}`, ['worker']));
 
@@ -101,7 +113,7 @@ try {
 
   const { counts } = await checkWithDeadLetters(
     db,
-    cluster.redisPort,
+    clients.redis,
     cluster.env.SAGASTREAM_QUEUE_PREFIX!,
     orderCount,
     say,

@@ -223,7 +223,7 @@ try {
   say(quiet ? 'every saga has ended' : 'gave up waiting: some sagas have not ended');
   const { counts } = await checkWithDeadLetters(
     db,
-    cluster.redisPort,
+    clients.redis,
     cluster.env.SAGASTREAM_QUEUE_PREFIX!,
     feed.count,
     say,
