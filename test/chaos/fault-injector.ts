@@ -40,6 +40,14 @@ export type Fault =
 
 const LEASE_ID = 'trigger:order-fulfillment';
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+const secondsList = (values: readonly number[]): string =>
+  values.map((ms) => `${(ms / 1000).toFixed(1)} s`).join(', ');
+
+/** The wait list of order-fulfillment's step queue, as BullMQ names it (the saga that gets the most steps). */
+function busyQueueKey(prefix: string): string {
+  const queue = stepQueueName('order-fulfillment');
+  return `${queueKeyPrefix(prefix, queue)}:${queue}:wait`;
+}
 
 export class FaultInjector {
   private kills = 0;
@@ -70,7 +78,7 @@ export class FaultInjector {
       redis: clients.redis,
       mongo: cluster.mongo,
       redisServer: cluster.redisCluster ? new MasterFailover(cluster.redisCluster) : cluster.redis,
-      busyQueueKey: `${queueKeyPrefix(cluster.env.SAGASTREAM_QUEUE_PREFIX!, stepQueueName('order-fulfillment'))}:wait`,
+      busyQueueKey: busyQueueKey(cluster.env.SAGASTREAM_QUEUE_PREFIX!),
       ...roles,
       say,
     });
@@ -135,10 +143,11 @@ export class FaultInjector {
   }
 
   summary(): string[] {
-    const failovers = this.failovers.map((ms) => `${(ms / 1000).toFixed(1)} s`).join(', ');
+    const failovers = secondsList(this.failovers);
     const redis = this.onRedisCluster()
-      ? `${this.masterKills} Redis master SIGKILLs (failover ${this.masterFailovers.map((ms) => `${(ms / 1000).toFixed(1)} s`).join(', ') || 'not measured'}), ` +
-        `${this.rejoins.length} killed masters back as replicas (FLUSHALL and redis-server restarts are left out on a cluster)`
+      ? `${this.masterKills} Redis master SIGKILLs (failover ${secondsList(this.masterFailovers) || 'not measured'}), ` +
+        `${this.rejoins.length} killed masters back as replicas (FLUSHALL and redis-server restarts are left out ` +
+        'on a Redis Cluster)'
       : `${this.redisFlushes} FLUSHALL, ${this.redisRestarts} redis-server restarts`;
     return [
       `faults: ${this.kills} SIGKILLs, ${this.graceful} graceful worker stops, ${redis}, ` +
