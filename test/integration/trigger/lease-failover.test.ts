@@ -2,33 +2,25 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import type { MongoClient } from 'mongodb';
 import { pino } from 'pino';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CheckpointStore } from '../../../src/trigger/checkpoint-store.js';
 import { Lease, LeaseStore, type LeaseDocument } from '../../../src/store/lease.js';
-import { connectMongo, mongoUrl, redisUrl, uniqueName } from '../helpers.js';
-import { keysWithMoreThanOneSaga, order, ordersOf, sagasOf, waitForSagaCount } from './trigger-test-kit.js';
+import { mongoUrl, redisUrl, uniqueName } from '../helpers.js';
+import {
+  keysWithMoreThanOneSaga,
+  mongoAndChildProcesses,
+  order,
+  ordersOf,
+  sagasOf,
+  waitForSagaCount,
+} from './trigger-test-kit.js';
 
-let client: MongoClient;
-const children: ChildProcess[] = [];
-
-beforeAll(async () => {
-  client = await connectMongo();
-});
-
-afterEach(() => {
-  for (const child of children.splice(0))
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-});
-
-afterAll(async () => {
-  await client.close();
-});
+const { mongo, children } = mongoAndChildProcesses();
 
 describe('LeaseStore and CheckpointStore', () => {
   it('grants the lease to one holder, fences the deposed one and hands over on release', async () => {
-    const db = client.db(uniqueName('lease'));
+    const db = mongo().db(uniqueName('lease'));
     const leases = new LeaseStore(db);
     const checkpoints = new CheckpointStore(db);
     const first = await leases.tryAcquire('trigger:x', 'a', 60_000);
@@ -62,7 +54,7 @@ describe('LeaseStore and CheckpointStore', () => {
   });
 
   it('keeps the neediest fresh handover request until the lease changes hands', async () => {
-    const db = client.db(uniqueName('lease-handover'));
+    const db = mongo().db(uniqueName('lease-handover'));
     const leases = new LeaseStore(db);
     const first = await leases.tryAcquire('trigger:h#0/3', 'a', 60_000);
     const stored = async () => (await leases.get('trigger:h#0/3'))?.handover;
@@ -89,7 +81,7 @@ describe('LeaseStore and CheckpointStore', () => {
   });
 
   it('a held Lease aborts its signal as soon as another holder takes it over', async () => {
-    const db = client.db(uniqueName('lease-lost'));
+    const db = mongo().db(uniqueName('lease-lost'));
     const leases = new LeaseStore(db);
     const logger = pino({ level: 'silent' });
     const lease = await Lease.acquire(leases, { leaseId: 'trigger:y', holder: 'a', ttlMs: 600, logger });
@@ -131,7 +123,7 @@ function startWatcherProcess(holder: string, env: Record<string, string>): Watch
 describe('two watcher processes', () => {
   it('keeps exactly one active and fails over when the holder is killed, starting each saga once', async () => {
     const dbName = uniqueName('failover');
-    const db = client.db(dbName);
+    const db = mongo().db(dbName);
     const env = {
       MONGODB_URL: mongoUrl(),
       REDIS_URL: redisUrl(),

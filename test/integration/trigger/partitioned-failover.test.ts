@@ -6,12 +6,18 @@ import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import type { Db, MongoClient } from 'mongodb';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Db } from 'mongodb';
+import { describe, expect, it } from 'vitest';
 import type { LeaseDocument } from '../../../src/store/lease.js';
 import type { CheckpointDocument } from '../../../src/trigger/checkpoint-store.js';
-import { connectMongo, mongoUrl, redisUrl, uniqueName } from '../helpers.js';
-import { keysWithMoreThanOneSaga, order, ordersOf, sagasOf } from './trigger-test-kit.js';
+import { mongoUrl, redisUrl, uniqueName } from '../helpers.js';
+import {
+  keysWithMoreThanOneSaga,
+  mongoAndChildProcesses,
+  order,
+  ordersOf,
+  sagasOf,
+} from './trigger-test-kit.js';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/watcher-process.ts', import.meta.url));
 const LEASES = [0, 1, 2].map((index) => `trigger:order-placed#${index}/3`);
@@ -24,21 +30,7 @@ interface WatcherProcess {
   exited: boolean;
 }
 
-let client: MongoClient;
-const children: ChildProcess[] = [];
-
-beforeAll(async () => {
-  client = await connectMongo();
-});
-
-afterEach(() => {
-  for (const child of children.splice(0))
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-});
-
-afterAll(async () => {
-  await client.close();
-});
+const { mongo, children } = mongoAndChildProcesses();
 
 function startWatcherProcess(holder: string, env: Record<string, string>): WatcherProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE], {
@@ -80,7 +72,7 @@ async function leaseOf(db: Db, lease: string): Promise<LeaseDocument | null> {
 describe('a trigger with 3 partitions and 3 watcher processes', () => {
   it('spreads the partitions, fails over per partition and starts every document once', async () => {
     const dbName = uniqueName('partitioned');
-    const db = client.db(dbName);
+    const db = mongo().db(dbName);
     const env = {
       MONGODB_URL: mongoUrl(),
       REDIS_URL: redisUrl(),

@@ -1,17 +1,18 @@
 // Shared by the trigger integration tests: a database and queue prefix per test, a TriggerService on them,
 // and a helper that waits for sagas with expect.poll (tests wait for outcomes, never for a fixed time).
+import type { ChildProcess } from 'node:child_process';
 import { Writable } from 'node:stream';
 import type { Cluster, Redis } from 'ioredis';
 import type { Collection, Db, MongoClient } from 'mongodb';
 import type { Logger } from 'pino';
-import { expect } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import type { SagaDefinition } from '../../../src/definition/index.js';
 import { createLogger, type LogLevel } from '../../../src/logging/logger.js';
 import { SagaQueues } from '../../../src/queue/saga-queues.js';
 import type { SagaDocument } from '../../../src/model/saga-document.js';
 import { TriggerService } from '../../../src/trigger/trigger-service.js';
 import type { TriggerWatcherOptionsInput } from '../../../src/trigger/trigger-watcher-options.js';
-import { connectRedis, mongoAndCleanups, uniqueName } from '../helpers.js';
+import { connectMongo, connectRedis, mongoAndCleanups, uniqueName } from '../helpers.js';
 
 export interface TriggerTestContext {
   client: MongoClient;
@@ -158,5 +159,31 @@ export function triggerTestHooks(): {
       return service;
     },
     onCleanup,
+  };
+}
+
+/**
+ * Registers a file's hooks for tests that run watcher processes: one MongoDB client (`mongo()`, connected before the
+ * first test) and `children`, where a test puts each process it spawns; those still running are SIGKILLed after it.
+ */
+export function mongoAndChildProcesses(): { mongo: () => MongoClient; children: ChildProcess[] } {
+  let client: MongoClient | undefined;
+  const children: ChildProcess[] = [];
+  beforeAll(async () => {
+    client = await connectMongo();
+  });
+  afterEach(() => {
+    for (const child of children.splice(0))
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  afterAll(async () => {
+    await client?.close();
+  });
+  return {
+    mongo: () => {
+      if (!client) throw new Error('mongo() is available from the first test on');
+      return client;
+    },
+    children,
   };
 }
