@@ -4,9 +4,9 @@
 // sends to the sagas collection names its sagas by `_id`, except the reads listed in EXEMPT, each for its reason.
 import type { CommandStartedEvent, Document } from 'mongodb';
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
-import { defineSaga, SagaRegistry, type SagaDefinition } from '../../../src/definition/index.js';
+import { SagaRegistry } from '../../../src/definition/index.js';
 import { mongoAndCleanups, mongoUrl } from '../helpers.js';
+import { paymentSaga } from './fixtures/payment-saga.js';
 import { engineTest, order, POLL, runsOf, sagaEndingIn, sagaOf, sagasCollection } from './engine-test-kit.js';
 
 const { mongo, onCleanup } = mongoAndCleanups();
@@ -141,24 +141,6 @@ function untargeted(statements: readonly Statement[]): string[] {
     .map((statement) => statement.source);
 }
 
-/** reserve → wait for the order's captured payment → ship. */
-function paymentSaga(): SagaDefinition {
-  return defineSaga({ name: 'paid-order', input: z.object({ orderId: z.string() }) })
-    .step({
-      name: 'reserve',
-      run: () => Promise.resolve({ reserved: true }),
-      compensate: () => Promise.resolve(),
-    })
-    .waitFor({
-      name: 'payment-captured',
-      collection: 'payments',
-      match: (ctx) => ({ orderId: ctx.input.orderId, status: 'captured' }),
-      output: z.object({ providerRef: z.string() }).passthrough(),
-    })
-    .step({ name: 'ship', run: () => Promise.resolve({ shipped: true }) })
-    .build();
-}
-
 describe('the engine on a sagas collection sharded by _id', () => {
   it(
     'names its sagas by _id in every hot-path command: claim, result, retry, compensation, cancel, wait',
@@ -166,7 +148,7 @@ describe('the engine on a sagas collection sharded by _id', () => {
     async () => {
       const test = engineTest(mongo(), 'shard-targeting', { stepTimeoutMs: 20_000 });
       onCleanup(() => test.stop());
-      const paid = paymentSaga();
+      const paid = paymentSaga('paid-order');
       const url = new URL(mongoUrl());
       url.searchParams.set('monitorCommands', 'true');
       const runtime = await test.start({

@@ -2,8 +2,8 @@
 // matches ends it at once; its timeout compensates or continues; a cancel ends it; a filter without an equality
 // field fails the step.
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
-import { SagaRegistry, defineSaga, type DurationInput, type SagaDefinition } from '../../../src/index.js';
+import { SagaRegistry, type SagaDefinition } from '../../../src/index.js';
+import { paymentSaga } from './fixtures/payment-saga.js';
 import { mongoAndCleanups } from '../helpers.js';
 import { Redis } from 'ioredis';
 import { startRedisServer } from '../../../src/embedded/redis-launcher.js';
@@ -29,39 +29,6 @@ const { mongo, onCleanup } = mongoAndCleanups();
 
 const POLL = { timeout: 20_000, interval: 50 };
 const LONG_POLL = { timeout: 100_000, interval: 200 };
-
-/** reserve → wait for the order's captured payment → ship with its provider reference. */
-function paymentSaga(
-  name: string,
-  wait: { timeout?: DurationInput; onTimeout?: 'compensate' | 'continue'; noEquality?: boolean } = {},
-): SagaDefinition {
-  return defineSaga({
-    name,
-    input: z.object({ orderId: z.string() }),
-  })
-    .step({
-      name: 'reserve',
-      run: () => Promise.resolve({ reserved: true }),
-      compensate: () => Promise.resolve(),
-    })
-    .waitFor({
-      name: 'payment-captured',
-      collection: 'payments',
-      match: (ctx) =>
-        wait.noEquality
-          ? { orderId: { $in: [ctx.input.orderId] }, status: { $ne: 'refused' } }
-          : { orderId: ctx.input.orderId, status: 'captured' },
-      ...(wait.timeout ? { timeout: wait.timeout } : {}),
-      ...(wait.onTimeout ? { onTimeout: wait.onTimeout } : {}),
-      output: z.object({ providerRef: z.string() }).passthrough(),
-    })
-    .step({
-      name: 'ship',
-      run: (ctx) =>
-        Promise.resolve({ shippedWith: ctx.outputs['payment-captured']?.providerRef ?? 'nothing' }),
-    })
-    .build();
-}
 
 async function started(
   name: string,
