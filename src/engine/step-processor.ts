@@ -428,7 +428,7 @@ export class StepProcessor {
     // Added after the write, like a step's job; lost (a crash in between, Redis lost), the sweeper adds it again.
     if (waiting.timeoutAt) await queues.scheduleWaitTimeouts([{ wait, at: waiting.timeoutAt }]);
     // A document written before the wait was stored; if this process dies first, the sweeper reads it instead.
-    await waits.resumer.matchExisting(wait, waiting);
+    await waits.resumer.matchExisting(wait, waiting, filter);
   }
 
   private waits(): NonNullable<StepProcessorDependencies['waits']> {

@@ -105,12 +105,11 @@ export class WaitResumer {
   async matchExisting(
     wait: WaitRef,
     waiting: Pick<WaitState, 'ns' | 'filter' | 'timeoutAt'>,
+    /** The stored filter as a query, when the caller has it already (the worker that just built it). */
+    filter: Document = storedWaitFilter(waiting),
   ): Promise<boolean> {
     const [database, collection] = splitNamespace(waiting.ns);
-    const existing = await this.deps.store.db.client
-      .db(database)
-      .collection(collection)
-      .findOne(storedWaitFilter(waiting));
+    const existing = await this.deps.store.db.client.db(database).collection(collection).findOne(filter);
     return existing !== null && this.matched(wait, existing, waiting.timeoutAt !== undefined);
   }
 
